@@ -1,0 +1,47 @@
+# One command per job; each creates .venv on first use (Python 3.11).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+EXTRACT ?= data/synthetic
+YEAR   ?=
+OUT    ?= _output
+
+.PHONY: help venv test report data lab bench extract-example audit lock docs clean
+
+help:
+	@echo "make report          render the annual report from the synthetic registry into $(OUT)/"
+	@echo "make test            run the test suite"
+	@echo "make data            write the synthetic registry to data/synthetic/"
+	@echo "make lab             open JupyterLab on notebooks/"
+	@echo "make bench           run the performance benchmark (bench/)"
+	@echo "make extract-example deliver the example research extract"
+	@echo "make audit           check the locked dependencies for known vulnerabilities"
+	@echo "make docs            regenerate docs/codebook.md from the codebook"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 >/dev/null
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+data: $(STAMP)
+	@test -f $(EXTRACT)/patients.csv || $(BIN)/opr synth --out $(EXTRACT)
+
+report: data
+	$(BIN)/opr report --extract $(EXTRACT) --out $(OUT) $(if $(YEAR),--year $(YEAR),)
+
+lab: data
+	$(BIN)/jupyter lab notebooks/
+
+docs: $(STAMP)
+	$(BIN)/opr codebook --out docs/codebook.md
+
+clean:
+	rm -rf $(VENV) $(OUT) _build

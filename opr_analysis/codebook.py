@@ -1,0 +1,144 @@
+"""The registry codebook: tables, columns, types, codes and labels.
+
+Everything that needs to know the shape of an extract (the reader, the pandera
+schemas, ``docs/codebook.md``, research-extract labels) asks this module; the
+definitions themselves live in ``codebook.yaml`` beside it.
+
+Examples
+--------
+>>> from opr_analysis import codebook
+>>> cb = codebook.load()
+>>> cb.tables["referrals"].columns["decision"].codes["avvist"]
+'Avvist'
+>>> cb.tables["patients"].id_column
+'patient_id'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+TYPES = ("id", "string", "text", "int", "float", "bool", "date", "datetime", "code")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an extract table."""
+
+    name: str
+    type: str
+    label: str
+    description: str
+    optional: bool = False
+    codes: dict[str, str] = field(default_factory=dict)
+    blank_label: str | None = None
+    min: float | None = None
+    max: float | None = None
+    unique: bool = False
+    references: str | None = None
+    extension: bool = False
+
+    @property
+    def reference_table(self) -> str | None:
+        return self.references.split(".")[0] if self.references else None
+
+    @property
+    def reference_column(self) -> str | None:
+        return self.references.split(".")[1] if self.references else None
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of an extract: its columns in file order."""
+
+    name: str
+    label: str
+    description: str
+    required: bool
+    columns: dict[str, Column]
+
+    @property
+    def id_column(self) -> str | None:
+        """The column that identifies a row (``unique: true``), if any."""
+        for col in self.columns.values():
+            if col.unique:
+                return col.name
+        return None
+
+    @property
+    def required_columns(self) -> list[str]:
+        """Columns that must be present in the file (extensions may be absent)."""
+        return [c.name for c in self.columns.values() if not c.extension]
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """All tables of the extract, in dependency order."""
+
+    version: int
+    contract: str
+    tables: dict[str, Table]
+    extra: dict = field(default_factory=dict)
+
+    def column(self, table: str, column: str) -> Column:
+        return self.tables[table].columns[column]
+
+    def code_label(self, table: str, column: str, code: str) -> str:
+        """Norwegian label of a code (``blank_label`` for a blank)."""
+        col = self.column(table, column)
+        if code is None or code == "":
+            return col.blank_label or ""
+        return col.codes[code]
+
+
+def _column(name: str, spec: dict) -> Column:
+    if spec.get("type") not in TYPES:
+        raise ValueError(f"codebook: column {name!r} has unknown type {spec.get('type')!r}")
+    codes = {str(k): str(v) for k, v in (spec.get("codes") or {}).items()}
+    return Column(
+        name=name,
+        type=spec["type"],
+        label=spec["label"],
+        description=spec["description"],
+        optional=bool(spec.get("optional", False)),
+        codes=codes,
+        blank_label=spec.get("blank_label"),
+        min=spec.get("min"),
+        max=spec.get("max"),
+        unique=bool(spec.get("unique", False)),
+        references=spec.get("references"),
+        extension=bool(spec.get("extension", False)),
+    )
+
+
+def from_dict(raw: dict) -> Codebook:
+    """Build a :class:`Codebook` from its YAML structure (validated)."""
+    tables = {}
+    for tname, tspec in raw["tables"].items():
+        cols = {cname: _column(cname, cspec) for cname, cspec in tspec["columns"].items()}
+        tables[tname] = Table(
+            name=tname,
+            label=tspec["label"],
+            description=tspec["description"],
+            required=bool(tspec.get("required", True)),
+            columns=cols,
+        )
+    for t in tables.values():
+        for c in t.columns.values():
+            if c.references:
+                rt, rc = c.reference_table, c.reference_column
+                if rt not in tables or rc not in tables[rt].columns:
+                    raise ValueError(f"codebook: {t.name}.{c.name} references unknown {c.references}")
+    extra = {k: v for k, v in raw.items() if k not in ("version", "contract", "tables")}
+    return Codebook(version=raw["version"], contract=raw["contract"], tables=tables, extra=extra)
+
+
+@lru_cache(maxsize=1)
+def load() -> Codebook:
+    """The package's codebook (parsed once per process)."""
+    text = resources.files("opr_analysis").joinpath("codebook.yaml").read_text(encoding="utf-8")
+    return from_dict(yaml.safe_load(text))
