@@ -1,0 +1,56 @@
+"""The ``opr`` command line.
+
+Each subcommand lives in ``opr_analysis.commands.<name>`` and provides
+``register(subparsers)`` (which sets ``func``) and ``run(args) -> int``.
+Errors derived from :class:`~opr_analysis.errors.OprError` end the command with
+their message and exit status, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import OprError
+
+# Imported lazily so that `opr --help` and light commands start fast.
+COMMANDS = [
+    "validate",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="opr",
+        description="OUS smerteregister (OPR): validate extracts, compute the annual report's "
+        "tables, render the report and deliver research extracts.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"opr_analysis.commands.{name}").register(sub)
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except OprError as exc:
+        print(f"opr {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print(f"opr {args.command}: avbrutt", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

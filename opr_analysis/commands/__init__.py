@@ -1,0 +1,1 @@
+"""Subcommands of the ``opr`` command line; each module has ``register`` and ``run``."""

@@ -1,0 +1,23 @@
+"""Exceptions that end a command with one clear message (never a traceback)."""
+
+from __future__ import annotations
+
+
+class OprError(Exception):
+    """Base class: the message is for the user, in plain words; exit status 1."""
+
+    exit_status = 1
+
+
+class ExtractError(OprError):
+    """The extract cannot be used (missing table or column, unreadable file)."""
+
+
+class IdentifiableDataError(ExtractError):
+    """The extract holds a national identity number; nothing derived may be written."""
+
+
+class UsageError(OprError):
+    """The command was called wrongly (bad option value, bad spec file)."""
+
+    exit_status = 2
