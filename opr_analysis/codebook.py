@@ -22,7 +22,7 @@ from importlib import resources
 
 import yaml
 
-TYPES = ("id", "string", "text", "int", "float", "bool", "date", "datetime", "code")
+TYPES = ("id", "string", "text", "int", "float", "bool", "date", "datetime", "code", "item")
 
 
 @dataclass(frozen=True)
@@ -76,13 +76,43 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Item:
+    """One questionnaire item: its code, instrument and valid range."""
+
+    code: str
+    instrument: str
+    label: str
+    min: float
+    max: float
+    codes: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A questionnaire instrument (PROM) and its items."""
+
+    name: str
+    label: str
+    description: str
+    source: str
+    questionnaires: tuple[str, ...]
+    items: dict[str, Item]
+
+
+@dataclass(frozen=True)
 class Codebook:
     """All tables of the extract, in dependency order."""
 
     version: int
     contract: str
     tables: dict[str, Table]
+    instruments: dict[str, Instrument] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+
+    @property
+    def items(self) -> dict[str, Item]:
+        """Every questionnaire item by its code, across instruments."""
+        return {code: item for ins in self.instruments.values() for code, item in ins.items.items()}
 
     def column(self, table: str, column: str) -> Column:
         return self.tables[table].columns[column]
@@ -115,7 +145,29 @@ def _column(name: str, spec: dict) -> Column:
     )
 
 
-def from_dict(raw: dict) -> Codebook:
+def _instrument(name: str, spec: dict) -> Instrument:
+    items = {
+        code: Item(
+            code=code,
+            instrument=name,
+            label=ispec["label"],
+            min=ispec["min"],
+            max=ispec["max"],
+            codes={int(k): str(v) for k, v in (ispec.get("codes") or {}).items()},
+        )
+        for code, ispec in spec["items"].items()
+    }
+    return Instrument(
+        name=name,
+        label=spec["label"],
+        description=spec["description"],
+        source=spec.get("source", ""),
+        questionnaires=tuple(spec.get("questionnaires", ("baseline", "followup"))),
+        items=items,
+    )
+
+
+def from_dict(raw: dict, instruments: dict | None = None) -> Codebook:
     """Build a :class:`Codebook` from its YAML structure (validated)."""
     tables = {}
     for tname, tspec in raw["tables"].items():
@@ -133,12 +185,23 @@ def from_dict(raw: dict) -> Codebook:
                 rt, rc = c.reference_table, c.reference_column
                 if rt not in tables or rc not in tables[rt].columns:
                     raise ValueError(f"codebook: {t.name}.{c.name} references unknown {c.references}")
+    ins = {n: _instrument(n, spec) for n, spec in ((instruments or {}).get("instruments") or {}).items()}
+    seen: dict[str, str] = {}
+    for i in ins.values():
+        for code in i.items:
+            if code in seen:
+                raise ValueError(f"codebook: item {code!r} is in both {seen[code]} and {i.name}")
+            seen[code] = i.name
     extra = {k: v for k, v in raw.items() if k not in ("version", "contract", "tables")}
-    return Codebook(version=raw["version"], contract=raw["contract"], tables=tables, extra=extra)
+    return Codebook(
+        version=raw["version"], contract=raw["contract"], tables=tables, instruments=ins, extra=extra
+    )
 
 
 @lru_cache(maxsize=1)
 def load() -> Codebook:
     """The package's codebook (parsed once per process)."""
-    text = resources.files("opr_analysis").joinpath("codebook.yaml").read_text(encoding="utf-8")
-    return from_dict(yaml.safe_load(text))
+    pkg = resources.files("opr_analysis")
+    raw = yaml.safe_load(pkg.joinpath("codebook.yaml").read_text(encoding="utf-8"))
+    instruments = yaml.safe_load(pkg.joinpath("instruments.yaml").read_text(encoding="utf-8"))
+    return from_dict(raw, instruments)
