@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from .errors import OprError
@@ -50,6 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"opr {args.command}: avbrutt", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, not bad input: still one line, details on request
+        if os.environ.get("OPR_DEBUG"):
+            raise
+        print(
+            f"opr {args.command}: uventet feil ({type(exc).__name__}: {exc}); "
+            "kjør igjen med OPR_DEBUG=1 for detaljer og meld fra til utviklerne",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,118 @@
+"""Pandera schemas derived from the codebook.
+
+A schema checks a parsed table (text columns still text, so that an unknown
+code can be reported as written): non-blank where required, codes, ranges,
+unique ids, and for questionnaire answers the item's own range. It never
+restates the codebook; :func:`schema_for` builds it.
+
+Examples
+--------
+>>> import pandas as pd
+>>> frame = pd.DataFrame({"item": ["nrs_avg"], "value": [11.0]}, index=pd.Index([1], name="row"))
+>>> failures("baseline_answers", frame.assign(response_id="B1").astype({"response_id": "string", "item": "string", "value": "Float64"}))[["row", "column", "check"]].to_dict("records")
+[{'row': 1, 'column': 'value', 'check': 'item_range'}]
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from . import codebook
+
+DTYPES = {
+    "id": "string",
+    "string": "string",
+    "text": "string",
+    "code": "string",
+    "item": "string",
+    "int": "Int64",
+    "float": "Float64",
+    "bool": "boolean",
+    "date": "datetime64[ns]",
+    "datetime": "datetime64[ns]",
+}
+
+
+def _column_schema(col: codebook.Column, items: dict) -> pa.Column:
+    checks = []
+    if col.type == "code":
+        checks.append(pa.Check.isin(list(col.codes), name="code"))
+    if col.type == "item":
+        checks.append(pa.Check.isin(list(items), name="item"))
+    if col.min is not None:
+        checks.append(pa.Check.ge(col.min, name="min"))
+    if col.max is not None:
+        checks.append(pa.Check.le(col.max, name="max"))
+    return pa.Column(
+        DTYPES[col.type],
+        checks=checks,
+        nullable=col.optional,
+        unique=col.unique,
+        required=not col.extension,
+        report_duplicates="all",
+        name=col.name,
+    )
+
+
+def _item_range_check(items: dict) -> pa.Check:
+    lo = pd.Series({code: item.min for code, item in items.items()}, dtype="float64")
+    hi = pd.Series({code: item.max for code, item in items.items()}, dtype="float64")
+
+    def answer_within_item_range(frame: pd.DataFrame) -> pd.Series:
+        v = frame["value"].astype("float64")
+        item = frame["item"].astype(object)
+        low, high = item.map(lo), item.map(hi)
+        ok = (v >= low) & (v <= high) & (np.floor(v) == v)
+        # Unknown items and blanks are reported by their own column checks.
+        return ok | low.isna() | v.isna()
+
+    return pa.Check(answer_within_item_range, name="item_range")
+
+
+@lru_cache(maxsize=None)
+def schema_for(table: str) -> pa.DataFrameSchema:
+    """The pandera schema of one codebook table."""
+    cb = codebook.load()
+    spec = cb.tables[table]
+    items = cb.items
+    checks = [_item_range_check(items)] if any(c.type == "item" for c in spec.columns.values()) else []
+    return pa.DataFrameSchema(
+        {name: _column_schema(col, items) for name, col in spec.columns.items()},
+        checks=checks,
+        strict=False,
+        coerce=False,
+        name=table,
+    )
+
+
+def failures(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Every failed check as rows of (row, column, check, value).
+
+    ``row`` is the frame's index (the 1-based data row of the source file).
+    """
+    try:
+        schema_for(table).validate(frame, lazy=True)
+    except SchemaErrors as err:
+        cases = err.failure_cases
+    else:
+        return pd.DataFrame(columns=["row", "column", "check", "value"])
+    cases = cases[cases["index"].notna()].copy()
+    wide = cases["column"].isna() | (cases["schema_context"] == "DataFrameSchema")
+    # The item-range check is a whole-row check; it is about the answer's value.
+    cases.loc[wide, "column"] = "value"
+    cases["check"] = cases["check"].astype(str).str.replace(r"\(.*\)$", "", regex=True)
+    cases.loc[cases["check"].str.contains("not_nullable"), "check"] = "not_nullable"
+    cases.loc[cases["check"].str.contains("field_uniqueness"), "check"] = "unique"
+    out = pd.DataFrame(
+        {
+            "row": cases["index"].astype("int64"),
+            "column": cases["column"].astype(str),
+            "check": cases["check"],
+        }
+    )
+    return out.drop_duplicates().reset_index(drop=True)

@@ -1,0 +1,125 @@
+"""The validation report: what was read, used and quarantined, and why.
+
+Messages are in Norwegian for the registry's staff; each names the file, the
+row (1-based data row, header not counted), the column and the value.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One unusable cell or row."""
+
+    table: str
+    file: str
+    row: int
+    column: str
+    value: str
+    reason: str
+
+    @property
+    def quarantine_reason(self) -> str:
+        """Column, value and what is wrong, as written to the quarantine file."""
+        if self.column:
+            return f"kolonne «{self.column}», verdi «{self.value}»: {self.reason}"
+        return self.reason
+
+    def __str__(self) -> str:
+        return f"{self.file}, rad {self.row}: {self.quarantine_reason}"
+
+
+@dataclass
+class TableSummary:
+    """Row counts of one table; read = used + quarantined always holds."""
+
+    table: str
+    file: str | None
+    rows_read: int = 0
+    rows_used: int = 0
+    rows_quarantined: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "table": self.table,
+            "file": self.file,
+            "rows_read": self.rows_read,
+            "rows_used": self.rows_used,
+            "rows_quarantined": self.rows_quarantined,
+        }
+
+
+@dataclass
+class ValidationReport:
+    """Per-table counts, every problem found, and the quarantined rows."""
+
+    summaries: dict[str, TableSummary] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    quarantine: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(s.rows_quarantined for s in self.summaries.values())
+
+    def counts(self) -> pd.DataFrame:
+        """One row per table: file, rows read, used and quarantined."""
+        return pd.DataFrame([s.as_dict() for s in self.summaries.values()])
+
+    def summary_text(self, max_problems: int = 20) -> str:
+        """The per-table summary a registry clerk reads after a run."""
+        lines = [f"{'Tabell':<20} {'Fil':<26} {'Lest':>9} {'Brukt':>9} {'Karantene':>10}"]
+        for s in self.summaries.values():
+            if s.file is None:
+                lines.append(f"{s.table:<20} {'(finnes ikke, valgfri)':<26}")
+                continue
+            lines.append(
+                f"{s.table:<20} {s.file:<26} {s.rows_read:>9,} {s.rows_used:>9,} {s.rows_quarantined:>10,}".replace(
+                    ",", " "
+                )
+            )
+        for s in self.summaries.values():
+            lines.extend(f"Merk: {s.file}: {note}" for note in s.notes)
+        if self.problems:
+            lines.append("")
+            lines.append(f"Problemer ({len(self.problems)}):")
+            lines.extend(f"  {p}" for p in self.problems[:max_problems])
+            if len(self.problems) > max_problems:
+                lines.append(f"  … og {len(self.problems) - max_problems} til (se karantenefilene)")
+        return "\n".join(lines)
+
+    def write_quarantine(self, folder: Path) -> list[Path]:
+        """Write ``<table>.csv`` for each table with quarantined rows, atomically.
+
+        The folder is replaced as a whole, so no quarantine file from an
+        earlier run is left behind to be mistaken for this run's.
+        """
+        folder = Path(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+        written = []
+        for table, frame in self.quarantine.items():
+            if len(frame):
+                frame.to_csv(tmp / f"{table}.csv", index=False, encoding="utf-8")
+                written.append(folder / f"{table}.csv")
+        replace_dir(tmp, folder)
+        return written
+
+
+def replace_dir(tmp: Path, target: Path) -> None:
+    """Move a completed folder into place, replacing any earlier one."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}-old-{os.getpid()}")
+        os.rename(target, old)
+    os.rename(tmp, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
