@@ -1,0 +1,29 @@
+"""``opr codebook [--out FILE]``: the codebook as Markdown."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "codebook",
+        help="write the codebook (tables, columns, codes, items) as Markdown",
+        description="Render the machine-readable codebook as Markdown (docs/codebook.md).",
+    )
+    p.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..codebook_doc import codebook_markdown
+
+    text = codebook_markdown()
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        print(f"Skrev {args.out}")
+    return 0
