@@ -6,6 +6,22 @@ __version__ = "0.1.0"
 
 from . import codebook
 from .errors import ExtractError, IdentifiableDataError, OprError, UsageError
+from .scoring import (
+    answers_to_wide,
+    eq5d5l_index,
+    load_eq5d5l_value_set,
+    score_all,
+    score_bpi_interference,
+    score_eq5d5l,
+    score_hscl10,
+    score_isi,
+    score_nrs,
+    score_odi,
+    score_pcs,
+    score_pgic,
+    wide_to_answers,
+)
+from .synth_answers import synth_answers
 
 __all__ = [
     "__version__",
@@ -14,4 +30,18 @@ __all__ = [
     "IdentifiableDataError",
     "OprError",
     "UsageError",
+    "answers_to_wide",
+    "eq5d5l_index",
+    "load_eq5d5l_value_set",
+    "score_all",
+    "score_bpi_interference",
+    "score_eq5d5l",
+    "score_hscl10",
+    "score_isi",
+    "score_nrs",
+    "score_odi",
+    "score_pcs",
+    "score_pgic",
+    "synth_answers",
+    "wide_to_answers",
 ]
