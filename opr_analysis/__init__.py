@@ -12,10 +12,8 @@ __version__ = "0.1.0"
 
 from . import codebook
 from .errors import ExtractError, IdentifiableDataError, OprError, UsageError
-<<<<<<< HEAD
 from .reader import Registry, load_extract
 from .validation import Problem, TableSummary, ValidationReport
-=======
 from .scoring import (
     answers_to_wide,
     eq5d5l_index,
@@ -32,7 +30,6 @@ from .scoring import (
     wide_to_answers,
 )
 from .synth_answers import synth_answers
->>>>>>> scoring
 
 __all__ = [
     "__version__",
