@@ -19,10 +19,10 @@ help:
 	@echo "make audit           check the locked dependencies for known vulnerabilities"
 	@echo "make docs            regenerate docs/codebook.md from the codebook"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 >/dev/null
 	touch $(STAMP)
 
@@ -39,6 +39,17 @@ report: data
 
 lab: data
 	$(BIN)/jupyter lab notebooks/
+
+# Re-pin requirements.lock from pyproject.toml (needs the dev extra: pip-tools).
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test,dev]'
+	$(BIN)/pip-compile --quiet --extra test --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --no-header --annotation-style line --output-file requirements.lock pyproject.toml
+
+# Known vulnerabilities in the locked dependency set (needs network access to the advisory database).
+audit: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'pip-audit>=2.7,<2.11'
+	$(BIN)/pip-audit --requirement requirements.lock --no-deps --disable-pip
 
 docs: $(STAMP)
 	$(BIN)/opr codebook --out docs/codebook.md
