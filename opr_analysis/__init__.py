@@ -13,6 +13,8 @@ __version__ = "0.1.0"
 from . import codebook
 from .errors import ExtractError, IdentifiableDataError, OprError, UsageError
 from .reader import Registry, load_extract
+from .stats import *  # noqa: F403  (issue 3 statistics)
+from .stats import __all__ as _stats_all
 from .validation import Problem, TableSummary, ValidationReport
 
 __all__ = [
@@ -27,4 +29,5 @@ __all__ = [
     "IdentifiableDataError",
     "OprError",
     "UsageError",
+    *_stats_all,
 ]
