@@ -18,6 +18,8 @@ from .errors import OprError
 # Imported lazily so that `opr --help` and light commands start fast.
 COMMANDS = [
     "validate",
+    "tables",
+    "followups",
 ]
 
 
