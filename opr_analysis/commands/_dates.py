@@ -21,3 +21,23 @@ def as_of_date(text: str | None) -> pd.Timestamp:
         except (ValueError, TypeError):
             continue
     raise UsageError(f"--as-of «{text}» er ikke en dato (skriv ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ)")
+
+
+def add_as_of(parser) -> None:
+    """The ``--as-of DATE`` option of the commands that apply the follow-up rule."""
+    parser.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="follow-ups due after this date are not yet owed (YYYY-MM-DD or DD.MM.YYYY; default: today)",
+    )
+
+
+def load_with_summary(path):
+    """Load an extract and print its validation summary (read/used/quarantined) to stderr."""
+    import sys
+
+    from ..reader import load_extract
+
+    reg = load_extract(path)
+    print(reg.report.summary_text(), file=sys.stderr)
+    return reg

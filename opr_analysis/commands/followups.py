@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from pathlib import Path
 
-from ._dates import as_of_date
+from ._dates import add_as_of, as_of_date, load_with_summary
 
 
 def register(sub) -> None:
@@ -24,21 +23,15 @@ def register(sub) -> None:
     )
     p.add_argument("extract", type=Path, help="folder holding the extract's table files")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
-    p.add_argument(
-        "--as-of",
-        metavar="DATE",
-        help="follow-ups due after this date are not yet owed (YYYY-MM-DD or DD.MM.YYYY; default: today)",
-    )
+    add_as_of(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..reader import load_extract
     from ..stats import followup_audit
 
     as_of = as_of_date(args.as_of)
-    reg = load_extract(args.extract)
-    print(reg.report.summary_text(), file=sys.stderr)
+    reg = load_with_summary(args.extract)
     audit = followup_audit(reg, as_of=as_of)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from ._dates import as_of_date
+from ._dates import add_as_of, as_of_date, load_with_summary
 
 
 def register(sub) -> None:
@@ -21,21 +20,15 @@ def register(sub) -> None:
     )
     p.add_argument("extract", type=Path, help="folder holding the extract's table files")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write the CSV files into")
-    p.add_argument(
-        "--as-of",
-        metavar="DATE",
-        help="follow-ups due after this date are not yet owed (YYYY-MM-DD or DD.MM.YYYY; default: today)",
-    )
+    add_as_of(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..reader import load_extract
     from ..stats import write_tables
 
     as_of = as_of_date(args.as_of)
-    reg = load_extract(args.extract)
-    print(reg.report.summary_text(), file=sys.stderr)
+    reg = load_with_summary(args.extract)
     written = write_tables(reg, args.out, as_of=as_of)
     print(f"Skrev {len(written)} tabeller til {args.out} (oppfølging per {as_of:%Y-%m-%d}).")
     return 0

@@ -37,7 +37,7 @@ def trend_test(frame: pd.DataFrame, successes: str, trials: str, indicator: str,
     >>> f = pd.DataFrame({"year": [2021, 2022, 2023], "k": [10, 20, 30], "n": [100, 100, 100]})
     >>> t = trend_test(f, "k", "n", "x")
     >>> round(float(t["odds_ratio_per_year"][0]), 3)
-    1.96
+    1.925
     """
     f = frame[[year, successes, trials]].dropna()
     f = f[f[trials].astype("float64") > 0]
