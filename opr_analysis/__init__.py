@@ -13,6 +13,8 @@ __version__ = "0.1.0"
 from . import codebook
 from .errors import ExtractError, IdentifiableDataError, OprError, UsageError
 from .reader import Registry, load_extract
+from .stats import *  # noqa: F403  (issue 3 statistics)
+from .stats import __all__ as _stats_all
 from .validation import Problem, TableSummary, ValidationReport
 from .scoring import (
     answers_to_wide,
@@ -57,4 +59,5 @@ __all__ = [
     "score_pgic",
     "synth_answers",
     "wide_to_answers",
+    *_stats_all,
 ]

@@ -19,6 +19,8 @@ from .errors import OprError
 COMMANDS = [
     "validate",
     "codebook",
+    "tables",
+    "followups",
 ]
 
 

@@ -1,0 +1,150 @@
+"""Baseline response: the seed's forms-per-enrolment rate (table 12), the OPRv1
+legacy rate (table 13) and a patient-level rate (issue 3.3).
+
+Window of the patient-level rate
+--------------------------------
+Each submitted baseline belongs to the patient's most recent enrolment granted
+on or before the submission date (calendar dates, Europe/Oslo). An enrolment
+*has a baseline* when at least one baseline belonging to it was submitted on or
+before its ``first_consultation_date`` (answering on the day of the first
+consultation counts); an enrolment with no first consultation yet counts any
+baseline belonging to it. So the window is
+``granted_date <= date(submitted_at) <= first_consultation_date``, and it never
+reaches past the patient's next enrolment. A baseline submitted before any
+enrolment of its patient belongs to none (see :func:`baseline_links`).
+
+Examples
+--------
+>>> baseline_response_patient_level(reg)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .shares import add_share, count_grid, year_range
+
+
+def _day(s: pd.Series) -> pd.Series:
+    return s.dt.normalize().astype("datetime64[ns]")
+
+
+def baseline_links(reg) -> pd.DataFrame:
+    """One row per baseline response, with the enrolment it belongs to.
+
+    Columns: response_id, patient_id, submitted_at, submitted_date,
+    enrolment_id (NA when submitted before any enrolment of the patient),
+    granted_date, first_consultation_date, before_consultation (bool: within the
+    window above), after_consultation (bool: submitted after the first consultation).
+    """
+    r = reg.baseline_responses
+    e = reg.enrolments
+    resp = pd.DataFrame(
+        {
+            "response_id": r["response_id"].astype(object),
+            "patient_id": r["patient_id"].astype(object),
+            "submitted_at": r["submitted_at"],
+            "submitted_date": _day(r["submitted_at"]),
+        }
+    ).sort_values("submitted_date", kind="stable")
+    enr = pd.DataFrame(
+        {
+            "enrolment_id": e["enrolment_id"].astype(object),
+            "patient_id": e["patient_id"].astype(object),
+            "granted_date": _day(e["granted_date"]),
+            "first_consultation_date": _day(e["first_consultation_date"]),
+        }
+    ).sort_values(["granted_date", "enrolment_id"], kind="stable")
+    if resp.empty:
+        linked = resp.assign(enrolment_id=pd.Series(dtype=object), granted_date=pd.Series(dtype="datetime64[ns]"),
+                             first_consultation_date=pd.Series(dtype="datetime64[ns]"))
+    else:
+        linked = pd.merge_asof(
+            resp, enr, left_on="submitted_date", right_on="granted_date", by="patient_id", direction="backward"
+        )
+    linked = linked.sort_values("response_id", kind="stable").reset_index(drop=True)
+    has = linked["enrolment_id"].notna()
+    fc = linked["first_consultation_date"]
+    linked["before_consultation"] = has & (fc.isna() | (linked["submitted_date"] <= fc))
+    linked["after_consultation"] = has & fc.notna() & (linked["submitted_date"] > fc)
+    return linked
+
+
+def _enrolment_rows(reg) -> pd.DataFrame:
+    e = reg.enrolments
+    links = baseline_links(reg)
+    per = links.groupby("enrolment_id")
+    n_before = per["before_consultation"].sum()
+    n_all = per.size()
+    ids = e["enrolment_id"].astype(object)
+    return pd.DataFrame(
+        {
+            "enrolment_id": ids,
+            "patient_id": e["patient_id"].astype(object),
+            "year": e["granted_date"].dt.year.astype("int64"),
+            "enrolments": 1,
+            "with_baseline": (ids.map(n_before).fillna(0) > 0).astype("int64"),
+            "baselines": ids.map(n_all).fillna(0).astype("int64"),
+        },
+        index=e.index,
+    )
+
+
+def _response_years(reg) -> pd.Series:
+    return reg.baseline_responses["submitted_at"].dt.year.astype("int64")
+
+
+def baseline_response(reg) -> pd.DataFrame:
+    """Seed table 12: year, enrolments, baseline_responses, response_share (+ limits).
+
+    Forms submitted in a year (``submitted_at``) over enrolments granted that
+    year (``granted_date``); years run over both. The share can exceed 1 (a
+    patient answering twice); then it has no confidence limits.
+    """
+    e_years = reg.enrolments["granted_date"].dt.year.astype("int64")
+    r_years = _response_years(reg)
+    years = year_range(e_years, r_years)
+    rows = pd.concat(
+        [
+            pd.DataFrame({"year": e_years, "enrolments": 1, "baseline_responses": 0}),
+            pd.DataFrame({"year": r_years, "enrolments": 0, "baseline_responses": 1}),
+        ],
+        ignore_index=True,
+    )
+    out = count_grid(rows, {"year": years}, {"enrolments": "enrolments", "baseline_responses": "baseline_responses"})
+    return add_share(out, "response_share", "baseline_responses", "enrolments")
+
+
+def baseline_response_patient_level(reg) -> pd.DataFrame:
+    """Issue 3.3: share of enrolments with a baseline in the window (module docstring).
+
+    Columns: year, enrolments, enrolments_with_baseline, response_share (+ limits),
+    baseline_responses, seed_response_share (table 12's forms / enrolments),
+    difference (= response_share − seed_response_share). Years as in table 12.
+    """
+    seed = baseline_response(reg)
+    rows = _enrolment_rows(reg)
+    counts = count_grid(rows, {"year": list(seed["year"])}, {"enrolments": "enrolments", "enrolments_with_baseline": "with_baseline"})
+    out = add_share(counts, "response_share", "enrolments_with_baseline", "enrolments")
+    out["baseline_responses"] = seed["baseline_responses"].to_numpy()
+    out["seed_response_share"] = seed["response_share"].to_numpy()
+    out["difference"] = out["response_share"] - out["seed_response_share"]
+    return out
+
+
+def legacy_baseline_response(reg) -> pd.DataFrame:
+    """Seed table 13 (OPRv1): year, baseline_responses, new_patients, response_share (+ limits).
+
+    A year inside the range that the table does not hold has blank counts
+    (aggregates that were not delivered are unknown, not zero).
+    """
+    v1 = reg.legacy_v1
+    years = year_range(v1["year"])
+    out = (
+        v1.assign(year=v1["year"].astype("int64"))
+        .set_index("year")[["baseline_responses", "new_patients"]]
+        .astype("Int64")
+        .reindex(pd.Index(years, name="year", dtype="int64"))
+        .reset_index()
+    )
+    return add_share(out, "response_share", "baseline_responses", "new_patients")

@@ -1,0 +1,57 @@
+"""Completion time of the baseline questionnaire (seed table 14).
+
+Quartiles use linear interpolation (pandas' default, R's type 7). H:M:S is
+truncated to whole seconds, never rounded.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .shares import year_range
+
+STAT_COLUMNS = ("min_ms", "q1_ms", "median_ms", "q3_ms", "max_ms")
+
+
+def format_hms(ms) -> str | None:
+    """Milliseconds as ``HH:MM:SS`` truncated to whole seconds; None for a missing value.
+
+    >>> format_hms(16_085_636)
+    '04:28:05'
+    >>> format_hms(446_387.9)
+    '00:07:26'
+    """
+    if ms is None or ms is pd.NA or (isinstance(ms, float) and math.isnan(ms)):
+        return None
+    seconds = int(math.floor(float(ms) / 1000))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}"
+
+
+def _summary(period: str, ms: pd.Series) -> dict:
+    ms = ms.dropna().astype("float64")
+    if ms.empty:
+        values = dict.fromkeys(STAT_COLUMNS, float("nan"))
+    else:
+        q = ms.quantile([0.25, 0.5, 0.75])  # linear interpolation
+        values = dict(zip(STAT_COLUMNS, [ms.min(), q[0.25], q[0.5], q[0.75], ms.max()]))
+    return {"period": period, "n": int(len(ms)), **values}
+
+
+def completion_time(reg) -> pd.DataFrame:
+    """Seed table 14: period (year, or ``alle``), n, min_ms, q1_ms, median_ms, q3_ms, max_ms,
+    then the same five as ``*_hms`` (``HH:MM:SS``, truncated).
+
+    Years run over the years of ``submitted_at``; a year without responses has n = 0.
+    """
+    r = reg.baseline_responses
+    years = r["submitted_at"].dt.year
+    rows = [_summary(str(y), r.loc[years == y, "duration_ms"]) for y in year_range(years)]
+    rows.append(_summary("alle", r["duration_ms"]))
+    out = pd.DataFrame(rows)
+    for col in STAT_COLUMNS:
+        out[col.replace("_ms", "_hms")] = out[col].map(format_hms).astype("string")
+    return out

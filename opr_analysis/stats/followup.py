@@ -1,0 +1,200 @@
+"""Follow-up audit (seed §4.4 and the data contract's follow-up rule).
+
+Owed follow-ups
+---------------
+RF and SCS procedures are followed up 3, 6 and 12 months after the procedure
+date, enrolments 12 months after ``closed_date``; adding months clips to the
+month's last day (31 August + 6 months = 28/29 February). Every procedure and
+every closed enrolment gives candidate follow-ups; each candidate gets every
+exclusion that applies, in this fixed order (the first is the primary
+``exclusion``):
+
+=================== ============================================================
+``for_oppstart``    procedure before 2021-06-01 / closed before 2021-12-01
+``under_18``        due year − birth year < 18 (age by birth year)
+``kognitiv_svikt``  cognitive_impairment is true
+``tolk``            interpreter_needed is true
+``forskning``       research_participant is true
+``reservert``       reserved_date on or before the due date
+``ikke_forfalt``    due date after the as-of date (not yet owed)
+=================== ============================================================
+
+A blank (unknown) flag excludes nobody. A candidate with no exclusion is owed.
+
+Sent follow-ups are matched to candidates by (anchor_id, kind); the year of a
+sent row is the year of its candidate's due date. For an owed candidate the
+earliest sent row (by sent_date, then followup_id) is ``sent_owed``; every other
+sent row, and every row sent for a candidate that is not owed, is
+``sent_not_owed``. A sent row whose anchor does not exist (or is of the wrong
+kind) is a broken reference: :func:`~opr_analysis.load_extract` quarantines it
+(the validation summary counts it), so it is counted nowhere here; given
+directly, such a row appears in the audit with status ``ukjent_anker`` and no
+year, and :func:`followup_response` leaves it out.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import codebook
+from .shares import add_share, count_grid, year_range
+
+RF_SCS_START = pd.Timestamp("2021-06-01")
+CLOSED_START = pd.Timestamp("2021-12-01")
+MONTHS = {"3m": 3, "6m": 6, "12m": 12}
+
+EXCLUSIONS = {
+    "for_oppstart": "før oppstart av oppfølging (prosedyre før 1.6.2021 / avsluttet før 1.12.2021)",
+    "under_18": "under 18 år (etter fødselsår) i forfallsåret",
+    "kognitiv_svikt": "kognitiv svikt",
+    "tolk": "behov for tolk",
+    "forskning": "deltar i forskningsprosjekt",
+    "reservert": "reservert på eller før forfallsdato",
+    "ikke_forfalt": "ikke forfalt ennå (forfallsdato etter kjøringsdato)",
+}
+
+STATUSES = {
+    "sendt": "skyldig og sendt",
+    "ikke_sendt": "skyldig, men ikke sendt",
+    "sendt_ikke_skyldig": "sendt, men ikke skyldig (unntatt, ikke forfalt, eller sendt mer enn én gang)",
+    "unntatt": "ikke skyldig, ikke sendt",
+    "ukjent_anker": "sendt, men behandlingen/innskrivingen finnes ikke",
+}
+
+AUDIT_COLUMNS = [
+    "patient_id", "kind", "anchor_id", "anchor_date", "due_date", "year", "owed", "exclusion", "exclusions",
+    "followup_id", "sent_date", "sent", "sent_owed", "sent_not_owed", "responded_at", "responded", "status",
+]  # fmt: skip
+
+
+def _as_of(as_of) -> pd.Timestamp:
+    return pd.Timestamp.today().normalize() if as_of is None else pd.Timestamp(as_of).normalize()
+
+
+def followup_kinds() -> list[str]:
+    """The follow-up kinds in codebook order."""
+    return list(codebook.load().tables["followups"].columns["kind"].codes)
+
+
+def followup_candidates(reg, as_of=None) -> pd.DataFrame:
+    """Every follow-up the rule gives, owed or not: one row per (anchor_id, kind).
+
+    Columns: patient_id, kind, anchor_id, anchor_date, due_date, year, owed,
+    exclusion (primary, NA if owed), exclusions (all, ``;``-separated).
+    """
+    as_of = _as_of(as_of)
+    t, e = reg.treatments, reg.enrolments
+    parts = []
+    for proc in ("rf", "scs"):
+        sel = t[t["kind"] == proc]
+        for suffix, months in MONTHS.items():
+            parts.append(_candidates(sel["treatment_id"], sel["patient_id"], sel["date"], f"{proc}_{suffix}", months, RF_SCS_START))
+    closed = e[e["closed_date"].notna()]
+    parts.append(_candidates(closed["enrolment_id"], closed["patient_id"], closed["closed_date"], "avsluttet_12m", 12, CLOSED_START))
+    cand = pd.concat(parts, ignore_index=True)
+    patients = reg.patients.drop_duplicates("patient_id")
+    pat = patients.set_index(patients["patient_id"].astype(object)).reindex(cand["patient_id"])
+    due = cand["due_date"]
+    flags = {
+        "for_oppstart": cand["anchor_date"] < cand["start"],
+        "under_18": (due.dt.year.to_numpy() - pat["birth_year"].astype("Float64").to_numpy()) < 18,
+        "kognitiv_svikt": pat["cognitive_impairment"].to_numpy(),
+        "tolk": pat["interpreter_needed"].to_numpy(),
+        "forskning": pat["research_participant"].to_numpy(),
+        "reservert": (pat["reserved_date"].to_numpy() <= due.to_numpy()) & pat["reserved_date"].notna().to_numpy(),
+        "ikke_forfalt": due > as_of,
+    }
+    flags = pd.DataFrame(
+        {k: pd.array(v, dtype="boolean").fillna(False).astype(bool) for k, v in flags.items()}, index=cand.index
+    )
+    cand["exclusions"] = flags.apply(lambda r: ";".join(k for k in EXCLUSIONS if r[k]), axis=1) if len(cand) else ""
+    cand["exclusions"] = cand["exclusions"].astype("string")
+    cand["exclusion"] = cand["exclusions"].str.split(";").str[0].replace("", pd.NA)
+    cand["owed"] = ~flags.any(axis=1)
+    cand["year"] = cand["due_date"].dt.year.astype("Int64")
+    return cand[["patient_id", "kind", "anchor_id", "anchor_date", "due_date", "year", "owed", "exclusion", "exclusions"]]
+
+
+def _candidates(ids, patients, dates, kind, months, start) -> pd.DataFrame:
+    dates = dates.astype("datetime64[ns]")
+    return pd.DataFrame(
+        {
+            "patient_id": patients.astype(object).to_numpy(),
+            "kind": kind,
+            "anchor_id": ids.astype(object).to_numpy(),
+            "anchor_date": dates.to_numpy(),
+            "due_date": (dates + pd.DateOffset(months=months)).astype("datetime64[ns]").to_numpy(),
+            "start": start,
+        }
+    )
+
+
+def followup_audit(reg, as_of=None) -> pd.DataFrame:
+    """Row-level audit: every candidate follow-up (owed or not) joined to what was sent.
+
+    One row per candidate not sent, and one row per sent follow-up (a candidate
+    sent twice gives two rows). Columns: ``AUDIT_COLUMNS``; ``status`` is one of
+    ``STATUSES``. This is what ``opr followups`` writes.
+    """
+    cand = followup_candidates(reg, as_of)
+    f = reg.followups
+    sent = pd.DataFrame(
+        {
+            "followup_id": f["followup_id"].astype(object),
+            "sent_patient_id": f["patient_id"].astype(object),
+            "kind": f["kind"].astype(object),
+            "anchor_id": f["anchor_id"].astype(object),
+            "sent_date": f["sent_date"].astype("datetime64[ns]"),
+            "responded_at": f["responded_at"],
+        }
+    )
+    rows = cand.merge(sent, on=["anchor_id", "kind"], how="outer", indicator=True)
+    unknown = rows["_merge"] == "right_only"
+    rows["patient_id"] = rows["patient_id"].where(~unknown, rows["sent_patient_id"])
+    rows["owed"] = rows["owed"].astype("boolean").fillna(False).astype(bool)
+    rows["sent"] = rows["followup_id"].notna()
+    rows = rows.sort_values(["anchor_id", "kind", "sent_date", "followup_id"], kind="stable", na_position="last")
+    first = ~rows.duplicated(["anchor_id", "kind"])
+    rows["sent_owed"] = rows["sent"] & rows["owed"] & first
+    rows["sent_not_owed"] = rows["sent"] & ~rows["sent_owed"]
+    rows["responded"] = rows["sent"] & rows["responded_at"].notna()
+    status = pd.Series("unntatt", index=rows.index, dtype=object)
+    status[rows["owed"] & ~rows["sent"]] = "ikke_sendt"
+    status[rows["sent_owed"]] = "sendt"
+    status[rows["sent_not_owed"]] = "sendt_ikke_skyldig"
+    status[unknown] = "ukjent_anker"
+    rows["status"] = status.astype("string")
+    out = rows[AUDIT_COLUMNS].sort_values(["due_date", "patient_id", "kind", "anchor_id", "sent_date"], kind="stable")
+    for col in ("patient_id", "kind", "anchor_id", "followup_id", "exclusion", "exclusions"):
+        out[col] = out[col].astype("string")
+    return out.reset_index(drop=True)
+
+
+def followup_response(reg, as_of=None) -> pd.DataFrame:
+    """§4.4 response table: year, kind, owed, sent, sent_owed, not_sent, sent_not_owed,
+    responded, response_share (= responded / sent, + limits).
+
+    Years are due years, from the first to the last year with a follow-up owed
+    or sent; every year × kind has a row. sent = sent_owed + sent_not_owed;
+    not_sent = owed − sent_owed; responded counts sent rows with a responded_at.
+    """
+    audit = followup_audit(reg, as_of)
+    audit = audit[audit["year"].notna()]
+    candidate = ~audit.duplicated(["anchor_id", "kind"])
+    rows = pd.DataFrame(
+        {
+            "year": audit["year"].astype("int64"),
+            "kind": audit["kind"].astype(object),
+            "owed": (audit["owed"] & candidate).astype("int64"),
+            "sent_owed": audit["sent_owed"].astype("int64"),
+            "sent_not_owed": audit["sent_not_owed"].astype("int64"),
+            "responded": audit["responded"].astype("int64"),
+        }
+    )
+    active = rows[(rows["owed"] + rows["sent_owed"] + rows["sent_not_owed"]) > 0]
+    grid = {"year": year_range(active["year"]), "kind": followup_kinds()}
+    out = count_grid(rows, grid, {c: c for c in ("owed", "sent_owed", "sent_not_owed", "responded")})
+    out["sent"] = out["sent_owed"] + out["sent_not_owed"]
+    out["not_sent"] = out["owed"] - out["sent_owed"]
+    out = out[["year", "kind", "owed", "sent", "sent_owed", "not_sent", "sent_not_owed", "responded"]]
+    return add_share(out, "response_share", "responded", "sent")

@@ -1,0 +1,151 @@
+"""Data-quality tables (seed §3.2 and §7.2), each with counts and shares (+ Wilson limits).
+
+Years are those of the table the check is about: enrolments by ``granted_date``,
+baseline responses by ``submitted_at``; each table runs from its first to its
+last year, zeros included.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import codebook
+from .baseline import _enrolment_rows, baseline_links
+from .shares import add_share, count_grid, year_range
+
+# The date that gives each table's year (tables without one are not checked per year).
+YEAR_COLUMNS = {
+    "referrals": "assessed_date",
+    "enrolments": "granted_date",
+    "baseline_responses": "submitted_at",
+    "short_forms": "date",
+    "treatments": "date",
+    "followups": "sent_date",
+    "legacy_v1": "year",
+}
+
+
+def _years(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.dt.year.astype("int64")
+    return series.astype("int64")
+
+
+def quality_closed_in_dips_list(reg) -> pd.DataFrame:
+    """Enrolments closed in DIPS but open in the registry: enrolment_id, patient_id,
+    granted_date, dips_closed_date (the list the office staff work through)."""
+    e = reg.enrolments
+    sel = e[e["dips_closed_date"].notna() & e["closed_date"].isna()]
+    return sel[["enrolment_id", "patient_id", "granted_date", "dips_closed_date"]].reset_index(drop=True)
+
+
+def quality_closed_in_dips(reg) -> pd.DataFrame:
+    """year, enrolments, closed_in_dips, open_in_registry, open_in_registry_share (+ limits).
+
+    open_in_registry = closed in DIPS (dips_closed_date) but not in the registry
+    (closed_date blank); the share is over enrolments closed in DIPS.
+    """
+    e = reg.enrolments
+    rows = pd.DataFrame(
+        {
+            "year": _years(e["granted_date"]),
+            "enrolments": 1,
+            "closed_in_dips": e["dips_closed_date"].notna().astype("int64"),
+            "open_in_registry": (e["dips_closed_date"].notna() & e["closed_date"].isna()).astype("int64"),
+        }
+    )
+    out = count_grid(rows, {"year": year_range(rows["year"])}, {c: c for c in ("enrolments", "closed_in_dips", "open_in_registry")})
+    return add_share(out, "open_in_registry_share", "open_in_registry", "closed_in_dips")
+
+
+def quality_missing(reg) -> pd.DataFrame:
+    """table, column, year, rows, missing, missing_share (+ limits): every optional column
+    of every table with a year, every year of that table.
+
+    A blank is not always an error: ``closed_date`` blank means still in treatment,
+    ``responded_at`` blank means no answer, ``first_consultation_date`` blank
+    means not yet attended. The table reports blanks; reading them is the user's.
+    """
+    cb = codebook.load()
+    parts = []
+    for table, year_col in YEAR_COLUMNS.items():
+        frame = reg.tables[table]
+        optional = [c for c, col in cb.tables[table].columns.items() if col.optional]
+        if not optional:
+            continue
+        years = _years(frame[year_col])
+        for column in optional:
+            rows = pd.DataFrame({"year": years, "rows": 1, "missing": frame[column].isna().astype("int64")})
+            counts = count_grid(rows, {"year": year_range(years)}, {"rows": "rows", "missing": "missing"})
+            parts.append(counts.assign(table=table, column=column))
+    cols = ["table", "column", "year", "rows", "missing"]
+    out = pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+    return add_share(out, "missing_share", "missing", "rows")
+
+
+def quality_multiple_enrolments(reg) -> pd.DataFrame:
+    """year, patients, patients_multiple (more than one enrolment granted that year),
+    multiple_share (+ limits), enrolments."""
+    e = reg.enrolments
+    per = (
+        pd.DataFrame({"year": _years(e["granted_date"]), "patient_id": e["patient_id"].astype(object)})
+        .groupby(["year", "patient_id"])
+        .size()
+        .rename("k")
+        .reset_index()
+    )
+    rows = per.assign(patients=1, patients_multiple=(per["k"] > 1).astype("int64"))
+    out = count_grid(rows, {"year": year_range(rows["year"])}, {"patients": "patients", "patients_multiple": "patients_multiple", "enrolments": "k"})
+    out = add_share(out[["year", "patients", "patients_multiple"]], "multiple_share", "patients_multiple", "patients").assign(
+        enrolments=out["enrolments"]
+    )
+    return out
+
+
+def quality_multiple_baselines(reg) -> pd.DataFrame:
+    """year (granted), enrolments, enrolments_multiple_baselines, multiple_share (+ limits).
+
+    A baseline belongs to the patient's latest enrolment granted on or before the
+    submission date (see :mod:`opr_analysis.stats.baseline`).
+    """
+    rows = _enrolment_rows(reg)
+    rows = rows.assign(multiple=(rows["baselines"] > 1).astype("int64"))
+    out = count_grid(rows, {"year": year_range(rows["year"])}, {"enrolments": "enrolments", "enrolments_multiple_baselines": "multiple"})
+    return add_share(out, "multiple_share", "enrolments_multiple_baselines", "enrolments")
+
+
+def quality_baseline_after_consultation(reg) -> pd.DataFrame:
+    """year (submitted), baseline_responses, without_enrolment, with_enrolment,
+    after_consultation, after_consultation_share (over with_enrolment, + limits),
+    without_enrolment_share (over all responses, + limits).
+
+    after_consultation: submitted on a later day than the first consultation of
+    the enrolment it belongs to. without_enrolment: submitted before any
+    enrolment of the patient was granted.
+    """
+    links = baseline_links(reg)
+    rows = pd.DataFrame(
+        {
+            "year": links["submitted_at"].dt.year.astype("int64"),
+            "baseline_responses": 1,
+            "without_enrolment": links["enrolment_id"].isna().astype("int64"),
+            "with_enrolment": links["enrolment_id"].notna().astype("int64"),
+            "after_consultation": links["after_consultation"].astype("int64"),
+        }
+    )
+    names = ["baseline_responses", "without_enrolment", "with_enrolment", "after_consultation"]
+    out = count_grid(rows, {"year": year_range(rows["year"])}, {c: c for c in names})
+    out = add_share(out, "after_consultation_share", "after_consultation", "with_enrolment")
+    return add_share(out, "without_enrolment_share", "without_enrolment", "baseline_responses")
+
+
+def quality_tables(reg) -> dict[str, pd.DataFrame]:
+    """Every data-quality table, keyed by its CSV name."""
+    return {
+        "quality_closed_in_dips": quality_closed_in_dips(reg),
+        "quality_closed_in_dips_list": quality_closed_in_dips_list(reg),
+        "quality_missing": quality_missing(reg),
+        "quality_multiple_enrolments": quality_multiple_enrolments(reg),
+        "quality_multiple_baselines": quality_multiple_baselines(reg),
+        "quality_baseline_after_consultation": quality_baseline_after_consultation(reg),
+    }

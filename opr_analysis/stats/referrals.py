@@ -1,0 +1,70 @@
+"""Referrals assessed and rejected (seed table 10) and by health region (table 11).
+
+Counting rules (data contract): ``apen_retur`` and ``foresporsel`` are not
+assessed referrals and are left out of every count; assessed = ``rett``,
+``avvist`` and ``videresendt``. The year of a referral is the year of
+``assessed_date``. Region shares are computed over ``lokal``, ``regional`` and
+``nasjonal`` only; ``annet`` and blank are one line, ``annet_blank``, outside
+the denominator (its share is blank).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .shares import add_share, aggregate_share, count_grid, year_range
+
+ASSESSED_DECISIONS = ("rett", "avvist", "videresendt")
+REGION_DECISIONS = ("rett", "avvist")
+SHARE_REGIONS = ("lokal", "regional", "nasjonal")
+REGIONS = (*SHARE_REGIONS, "annet_blank")
+
+
+def assessed_referrals(reg) -> pd.DataFrame:
+    """Per-row flags of assessed referrals: year, decision, assessed (1), rejected (0/1)."""
+    r = reg.referrals
+    r = r[r["decision"].isin(ASSESSED_DECISIONS)]
+    return pd.DataFrame(
+        {
+            "year": r["assessed_date"].dt.year.astype("int64"),
+            "decision": r["decision"].astype(object),
+            "region": r["region"].astype(object),
+            "assessed": 1,
+            "rejected": (r["decision"] == "avvist").astype("int64"),
+        },
+        index=r.index,
+    )
+
+
+def referrals_assessed(reg) -> pd.DataFrame:
+    """Seed table 10: year, assessed, rejected, rejected_share (+ 95 % Wilson limits).
+
+    >>> referrals_assessed(reg)  # doctest: +SKIP
+       year  assessed  rejected  rejected_share  rejected_share_ci_low  rejected_share_ci_high
+    0  2021      2299       691        0.300565  ...
+    """
+    rows = assessed_referrals(reg)
+    return aggregate_share(rows, ["year"], "rejected", "assessed", "rejected_share", {"year": year_range(rows["year"])})
+
+
+def referrals_by_region(reg) -> pd.DataFrame:
+    """Seed table 11: year, decision (rett/avvist), region, n, share (+ limits).
+
+    ``share`` = n / (lokal + regional + nasjonal) of the same year and decision;
+    blank for ``annet_blank`` and for a 0/0 group. The decision's total is
+    the sum of ``n`` over all four regions.
+    """
+    rows = assessed_referrals(reg)
+    rows = rows[rows["decision"].isin(REGION_DECISIONS)]
+    rows = rows.assign(
+        region=rows["region"].where(rows["region"].isin(SHARE_REGIONS), "annet_blank").fillna("annet_blank"),
+        n=1,
+    )
+    grid = {"year": year_range(rows["year"]), "decision": list(REGION_DECISIONS), "region": list(REGIONS)}
+    out = count_grid(rows, grid, {"n": "n"})
+    in_share = out["region"].isin(SHARE_REGIONS)
+    out["denominator"] = out["n"].where(in_share, 0).groupby([out["year"], out["decision"]]).transform("sum")
+    out = add_share(out, "share", "n", "denominator")
+    for col in ("share", "share_ci_low", "share_ci_high"):
+        out.loc[~in_share, col] = float("nan")
+    return out[["year", "decision", "region", "n", "share", "share_ci_low", "share_ci_high", "denominator"]]

@@ -1,0 +1,116 @@
+"""Shares (proportions) with 95 % Wilson confidence limits, and year grids.
+
+An indicator is a per-row numerator/denominator flag; :func:`aggregate_share`
+is the one function that sums the flags per group and adds the share and its
+confidence limits. A 0/0 group gives NA (a blank cell in CSV).
+
+Examples
+--------
+>>> import pandas as pd
+>>> rows = pd.DataFrame({"year": [2021, 2021, 2023], "rejected": [1, 0, 1], "assessed": [1, 1, 1]})
+>>> out = aggregate_share(rows, ["year"], "rejected", "assessed", "rejected_share",
+...                       grid={"year": year_range(rows["year"])})
+>>> out[["year", "assessed", "rejected", "rejected_share"]].to_dict("list")
+{'year': [2021, 2022, 2023], 'assessed': [2, 0, 1], 'rejected': [1, 0, 1], 'rejected_share': [0.5, nan, 1.0]}
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+ALPHA = 0.05  # 95 % confidence limits
+
+
+def wilson_interval(successes, trials) -> tuple[np.ndarray, np.ndarray]:
+    """95 % Wilson limits (statsmodels) for each pair; NaN where 0/0, NA or successes > trials.
+
+    >>> low, high = wilson_interval([3], [10])
+    >>> round(float(low[0]), 4), round(float(high[0]), 4)
+    (0.1078, 0.6032)
+    """
+    k = pd.to_numeric(pd.Series(successes), errors="coerce").astype("float64").to_numpy()
+    n = pd.to_numeric(pd.Series(trials), errors="coerce").astype("float64").to_numpy()
+    ok = ~np.isnan(k) & ~np.isnan(n) & (n > 0) & (k >= 0) & (k <= n)
+    low = np.full(len(k), np.nan)
+    high = np.full(len(k), np.nan)
+    if ok.any():
+        low[ok], high[ok] = proportion_confint(k[ok], n[ok], alpha=ALPHA, method="wilson")
+    return low, high
+
+
+def add_share(frame: pd.DataFrame, name: str, numerator: str, denominator: str, ci: bool = True) -> pd.DataFrame:
+    """Append ``name`` = numerator / denominator (NaN for 0/0) and its Wilson limits.
+
+    The limits are left blank where the ratio is not a proportion (numerator
+    larger than denominator, as in the seed's forms-per-enrolment rate).
+    """
+    k = pd.to_numeric(frame[numerator]).astype("Float64")
+    n = pd.to_numeric(frame[denominator]).astype("Float64")
+    share = (k / n.where(n != 0)).astype("float64")
+    out = frame.assign(**{name: share})
+    if ci:
+        low, high = wilson_interval(k, n)
+        out[f"{name}_ci_low"] = low
+        out[f"{name}_ci_high"] = high
+    return out
+
+
+def year_range(*years: pd.Series) -> list[int]:
+    """Every year from the first to the last year present in the given series."""
+    present = pd.concat([pd.Series(y, dtype="Float64") for y in years]).dropna()
+    if present.empty:
+        return []
+    return list(range(int(present.min()), int(present.max()) + 1))
+
+
+def full_grid(grid: dict[str, list]) -> pd.Index:
+    """Every combination of the given keys, in the given order (rows for zeros too)."""
+    names = list(grid)
+    if len(names) == 1:
+        return pd.Index(list(grid[names[0]]), name=names[0], dtype=object)
+    return pd.MultiIndex.from_tuples(list(itertools.product(*grid.values())), names=names)
+
+
+def count_grid(rows: pd.DataFrame, grid: dict[str, list], sums: dict[str, str]) -> pd.DataFrame:
+    """Sum row flags per group over a complete grid; absent groups give 0.
+
+    ``sums`` maps output column -> row column to add up.
+    """
+    index = full_grid(grid)
+    keys = list(grid)
+    if rows.empty:
+        counts = pd.DataFrame(0, index=index, columns=list(sums))
+    else:
+        keyed = rows.assign(**{k: rows[k].astype(object) for k in keys})
+        counts = (
+            keyed.groupby(keys, observed=True, dropna=True)[[c for c in sums.values()]]
+            .sum()
+            .set_axis(list(sums), axis=1)
+            .reindex(index, fill_value=0)
+        )
+    counts = counts.astype("int64").reset_index()
+    if "year" in counts:
+        counts["year"] = counts["year"].astype("int64")
+    return counts
+
+
+def aggregate_share(
+    rows: pd.DataFrame,
+    by: list[str],
+    numerator: str,
+    denominator: str,
+    name: str,
+    grid: dict[str, list],
+) -> pd.DataFrame:
+    """Sum per-row numerator/denominator flags per group and add the share with Wilson limits.
+
+    Columns: the ``by`` keys, ``denominator``, ``numerator``, ``name``,
+    ``name_ci_low``, ``name_ci_high``. Every combination in ``grid`` gets a row.
+    """
+    assert list(grid) == list(by), "grid keys must be the group keys, in order"
+    counts = count_grid(rows, grid, {denominator: denominator, numerator: numerator})
+    return add_share(counts, name, numerator, denominator)

@@ -1,0 +1,190 @@
+"""Follow-up audit: every rule of the contract on its boundary."""
+
+import dataclasses
+
+import pandas as pd
+import pytest
+from helpers import make_extract
+
+from opr_analysis import followup_audit, followup_candidates, followup_response
+
+AS_OF = "2025-12-31"
+
+
+def _cand(reg, as_of=AS_OF):
+    return followup_candidates(reg, as_of=as_of).set_index(["anchor_id", "kind"])
+
+
+def test_due_dates_clip_to_month_end(tmp_path):
+    reg = make_extract(
+        tmp_path,
+        treatments=[
+            dict(treatment_id="T1", date="2021-08-31", kind="rf"),
+            dict(treatment_id="T2", date="2023-08-31", kind="scs"),
+        ],
+    )
+    c = _cand(reg)
+    assert c.at[("T1", "rf_6m"), "due_date"] == pd.Timestamp("2022-02-28")
+    assert c.at[("T2", "scs_6m"), "due_date"] == pd.Timestamp("2024-02-29")  # leap year
+    assert c.at[("T1", "rf_3m"), "due_date"] == pd.Timestamp("2021-11-30")
+    assert c.at[("T1", "rf_12m"), "due_date"] == pd.Timestamp("2022-08-31")
+    assert c.at[("T1", "rf_6m"), "year"] == 2022
+    assert len(c) == 6  # three kinds per procedure, no SCS kinds on RF
+
+
+def test_start_of_follow_up_boundaries(tmp_path):
+    reg = make_extract(
+        tmp_path,
+        treatments=[dict(treatment_id="T1", date="2021-05-31"), dict(treatment_id="T2", date="2021-06-01")],
+        enrolments=[
+            dict(enrolment_id="E1", granted_date="2020-01-01", closed_date="2021-11-30"),
+            dict(enrolment_id="E2", granted_date="2020-01-01", closed_date="2021-12-01"),
+            dict(enrolment_id="E3", granted_date="2020-01-01"),  # still open: nothing owed
+        ],
+    )
+    c = _cand(reg)
+    assert c.at[("T1", "rf_3m"), "exclusion"] == "for_oppstart" and not c.at[("T1", "rf_3m"), "owed"]
+    assert c.at[("T2", "rf_3m"), "owed"] and pd.isna(c.at[("T2", "rf_3m"), "exclusion"])
+    assert c.at[("E1", "avsluttet_12m"), "exclusion"] == "for_oppstart"
+    assert c.at[("E2", "avsluttet_12m"), "owed"]
+    assert c.at[("E2", "avsluttet_12m"), "due_date"] == pd.Timestamp("2022-12-01")
+    assert "E3" not in c.index.get_level_values("anchor_id")
+
+
+def test_age_by_birth_year_in_due_year(tmp_path):
+    reg = make_extract(
+        tmp_path,
+        patients=[dict(patient_id="P1", birth_year=2004), dict(patient_id="P2", birth_year=2005)],
+        treatments=[
+            dict(treatment_id="T1", patient_id="P1", date="2021-10-01"),  # 3 m due 2022-01-01: 2022-2004 = 18
+            dict(treatment_id="T2", patient_id="P2", date="2021-10-01"),  # 2022-2005 = 17
+        ],
+    )
+    c = _cand(reg)
+    assert c.at[("T1", "rf_3m"), "owed"]
+    assert c.at[("T2", "rf_3m"), "exclusion"] == "under_18"
+    # the 12-month follow-up of T2 is due 2022-10-01: still 17 by birth year
+    assert c.at[("T2", "rf_12m"), "exclusion"] == "under_18"
+
+
+def test_reservation_on_the_due_date_excludes(tmp_path):
+    reg = make_extract(
+        tmp_path,
+        patients=[
+            dict(patient_id="P1", reserved_date="2022-01-01"),
+            dict(patient_id="P2", reserved_date="2022-01-02"),
+        ],
+        treatments=[
+            dict(treatment_id="T1", patient_id="P1", date="2021-10-01"),
+            dict(treatment_id="T2", patient_id="P2", date="2021-10-01"),
+        ],
+    )
+    c = _cand(reg)
+    assert c.at[("T1", "rf_3m"), "exclusion"] == "reservert"  # reserved on the due date
+    assert c.at[("T2", "rf_3m"), "owed"]  # reserved the day after
+    assert c.at[("T2", "rf_6m"), "exclusion"] == "reservert"
+
+
+def test_patient_flags_and_blank_flags(tmp_path):
+    reg = make_extract(
+        tmp_path,
+        patients=[
+            dict(patient_id="P1", cognitive_impairment="ja"),
+            dict(patient_id="P2", interpreter_needed="1"),
+            dict(patient_id="P3", research_participant="TRUE"),
+            dict(patient_id="P4"),
+            dict(patient_id="P5", birth_year=2010, interpreter_needed="true", reserved_date="2021-01-01"),
+        ],
+        treatments=[dict(treatment_id=f"T{i}", patient_id=f"P{i}", date="2021-10-01") for i in range(1, 6)],
+    )
+    # The reader quarantines a blank flag (the codebook does not mark them optional); given
+    # directly, an unknown (NA) flag must exclude nobody, as the contract says.
+    patients = reg.patients.copy()
+    p4 = patients["patient_id"] == "P4"
+    for col in ("cognitive_impairment", "interpreter_needed", "research_participant"):
+        patients.loc[p4, col] = pd.NA
+    c = _cand(dataclasses.replace(reg, tables={**reg.tables, "patients": patients}))
+    assert c.at[("T1", "rf_3m"), "exclusion"] == "kognitiv_svikt"
+    assert c.at[("T2", "rf_3m"), "exclusion"] == "tolk"
+    assert c.at[("T3", "rf_3m"), "exclusion"] == "forskning"
+    assert c.at[("T4", "rf_3m"), "owed"]  # unknown flags exclude nobody
+    # several exclusions: all listed in the fixed order, the first is primary
+    assert c.at[("T5", "rf_3m"), "exclusions"] == "under_18;tolk;reservert"
+    assert c.at[("T5", "rf_3m"), "exclusion"] == "under_18"
+
+
+def test_not_yet_due_after_as_of(tmp_path):
+    reg = make_extract(tmp_path, treatments=[dict(treatment_id="T1", date="2021-10-01")])
+    c = _cand(reg, as_of="2022-01-01")  # rf_3m due 2022-01-01: owed on its due date
+    assert c.at[("T1", "rf_3m"), "owed"]
+    assert c.at[("T1", "rf_6m"), "exclusion"] == "ikke_forfalt"
+
+
+def _sent_reg(tmp_path):
+    return make_extract(
+        tmp_path,
+        patients=[dict(patient_id="P1"), dict(patient_id="P2", cognitive_impairment="true")],
+        treatments=[
+            dict(treatment_id="T1", patient_id="P1", kind="rf", date="2021-10-01"),
+            dict(treatment_id="T2", patient_id="P2", kind="scs", date="2021-10-01"),
+        ],
+        enrolments=[dict(enrolment_id="E1", patient_id="P1", granted_date="2020-01-01", closed_date="2022-03-15")],
+        followups=[
+            # owed rf_3m sent twice: the earliest is sent_owed, the other sent_not_owed
+            dict(followup_id="F2", patient_id="P1", kind="rf_3m", anchor_id="T1", sent_date="2022-01-10",
+                 responded_at="2022-01-12T10:00:00"),
+            dict(followup_id="F1", patient_id="P1", kind="rf_3m", anchor_id="T1", sent_date="2022-01-02"),
+            # sent to an excluded patient
+            dict(followup_id="F3", patient_id="P2", kind="scs_3m", anchor_id="T2", sent_date="2022-01-02",
+                 responded_at="2022-01-05 09:00"),
+            # owed, sent, answered
+            dict(followup_id="F4", patient_id="P1", kind="avsluttet_12m", anchor_id="E1", sent_date="2023-03-15",
+                 responded_at="2023-03-20T10:00:00"),
+            # broken references: quarantined by the reader, counted nowhere
+            dict(followup_id="F5", patient_id="P1", kind="rf_6m", anchor_id="T99", sent_date="2022-04-01",
+                 responded_at="2022-04-02T10:00:00"),
+            dict(followup_id="F6", patient_id="P2", kind="rf_6m", anchor_id="T2", sent_date="2022-04-01"),
+        ],
+    )  # fmt: skip
+
+
+def test_sent_matching_and_counts(tmp_path):
+    reg = _sent_reg(tmp_path)
+    assert reg.report.summaries["followups"].rows_quarantined == 2
+    assert set(reg.report.quarantine["followups"]["followup_id"]) == {"F5", "F6"}
+    audit = followup_audit(reg, as_of="2023-06-30").set_index("followup_id", drop=False)
+    assert audit.at["F1", "status"] == "sendt" and audit.at["F1", "sent_owed"]
+    assert audit.at["F2", "status"] == "sendt_ikke_skyldig" and audit.at["F2", "sent_not_owed"]
+    assert audit.at["F3", "status"] == "sendt_ikke_skyldig" and audit.at["F3", "exclusion"] == "kognitiv_svikt"
+    assert audit.at["F4", "status"] == "sendt" and audit.at["F4", "year"] == 2023
+    assert "F5" not in audit.index and "F6" not in audit.index
+    t = followup_response(reg, as_of="2023-06-30").set_index(["year", "kind"])
+    assert t.index.get_level_values("year").unique().tolist() == [2022, 2023]
+    assert len(t) == 2 * 7
+    rf3 = t.loc[(2022, "rf_3m")]
+    assert rf3[["owed", "sent", "sent_owed", "not_sent", "sent_not_owed", "responded"]].tolist() == [1, 2, 1, 0, 1, 1]
+    assert rf3["response_share"] == pytest.approx(0.5)
+    rf6 = t.loc[(2022, "rf_6m")]  # owed (T1 due 2022-04-01), not sent; F5 counted nowhere
+    assert rf6[["owed", "sent", "sent_owed", "not_sent", "sent_not_owed", "responded"]].tolist() == [1, 0, 0, 1, 0, 0]
+    assert pd.isna(rf6["response_share"])
+    scs3 = t.loc[(2022, "scs_3m")]
+    assert scs3[["owed", "sent", "sent_not_owed", "responded"]].tolist() == [0, 1, 1, 1]
+    av = t.loc[(2023, "avsluttet_12m")]
+    assert av[["owed", "sent", "sent_owed", "responded", "response_share"]].tolist() == [1, 1, 1, 1, 1.0]
+    # totals reconcile: every usable sent row counted once
+    assert t["sent"].sum() == 4 and t["responded"].sum() == 3
+
+
+def test_audit_of_a_frame_with_an_unknown_anchor(tmp_path):
+    """Given directly (not through the reader), a sent row with no anchor is listed but never counted."""
+    reg = _sent_reg(tmp_path)
+    extra = reg.followups.iloc[:1].copy()
+    extra["followup_id"] = "F9"
+    extra["anchor_id"] = "T404"
+    extra.index = [999]
+    raw = dataclasses.replace(reg, tables={**reg.tables, "followups": pd.concat([reg.followups, extra])})
+    audit = followup_audit(raw, as_of="2023-06-30").set_index("followup_id", drop=False)
+    assert audit.at["F9", "status"] == "ukjent_anker" and pd.isna(audit.at["F9", "year"])
+    before = followup_response(reg, as_of="2023-06-30")
+    after = followup_response(raw, as_of="2023-06-30")
+    pd.testing.assert_frame_equal(before, after)
