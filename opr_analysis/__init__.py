@@ -32,6 +32,7 @@ from .scoring import (
     wide_to_answers,
 )
 from .synth_answers import synth_answers
+from .synth import SyntheticRegistry, synthesize, write_synthetic
 
 __all__ = [
     "__version__",
@@ -60,4 +61,7 @@ __all__ = [
     "synth_answers",
     "wide_to_answers",
     *_stats_all,
+    "SyntheticRegistry",
+    "synthesize",
+    "write_synthetic",
 ]

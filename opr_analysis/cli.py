@@ -21,6 +21,7 @@ COMMANDS = [
     "codebook",
     "tables",
     "followups",
+    "synth",
 ]
 
 

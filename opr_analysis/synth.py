@@ -103,6 +103,10 @@ _DIAGNOSES = {
     "G44.2": 4,
 }
 _DIAGNOSIS_BLANK = 0.10
+# Share of blank (unknown) patient flags. The contract reads a blank flag as unknown, but
+# the codebook does not mark these columns optional, so a blank would quarantine the
+# patient; kept at 0 until the codebook allows it (then ~0.003).
+_BOOL_BLANK = 0.0
 
 #: Extra generators called by :func:`synthesize` (after the core tables) unless a
 #: ``generators`` argument is given. Each is ``fn(registry, rng) -> dict[str, DataFrame]``.
@@ -173,6 +177,11 @@ def _add_months(days: np.ndarray, months: int) -> np.ndarray:
 
 def _year(days: np.ndarray) -> np.ndarray:
     return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+
+
+def _busday(days: np.ndarray) -> np.ndarray:
+    """Roll day numbers forward to the next weekday (clinic days)."""
+    return np.busday_offset(days.astype("datetime64[D]"), 0, roll="forward").astype(np.int64)
 
 
 def _weekdays(year: int) -> np.ndarray:
@@ -255,7 +264,7 @@ def _enrol(rng, ref, end_day):
         year, lambda y: _ASSESSED.get(y, _ASSESSED_DEFAULT) * (1 - _rejected_share(y) - _FORWARDED_SHARE)
     )
     p_enrol = np.minimum(0.93, _ENROLMENTS_TARGET / expected_rett)
-    granted = ref["assessed"].to_numpy() + rng.integers(1, 29, size=len(ref))
+    granted = _busday(ref["assessed"].to_numpy() + rng.integers(1, 29, size=len(ref)))
     enrolled = (ref["decision"].to_numpy() == "rett") & (rng.random(len(ref)) < p_enrol)
     enrolled &= granted <= end_day
     ref["granted"] = np.where(enrolled, granted, -1)
@@ -293,9 +302,9 @@ def _patients(rng, ref, end_day):
             "patient_id": own["patient_id"].astype("string"),
             "birth_year": pd.array(own["birth_year"], dtype="Int64"),
             "sex": own["sex"].astype("string"),
-            "interpreter_needed": _bool_with_blanks(rng, n, 0.04, 0.003),
-            "cognitive_impairment": _bool_with_blanks(rng, n, 0.02, 0.003),
-            "research_participant": _bool_with_blanks(rng, n, 0.05, 0.003),
+            "interpreter_needed": _bool_with_blanks(rng, n, 0.04, _BOOL_BLANK),
+            "cognitive_impairment": _bool_with_blanks(rng, n, 0.02, _BOOL_BLANK),
+            "research_participant": _bool_with_blanks(rng, n, 0.05, _BOOL_BLANK),
             "reserved_date": _dates(reserved),
         }
     )
@@ -315,9 +324,9 @@ def _enrolments(rng, ref, end_day):
     enr = ref[ref["enrolled"]].sort_values(["granted", "patient_no"], kind="stable").reset_index(drop=True)
     n = len(enr)
     granted = enr["granted"].to_numpy().astype(np.int64)
-    first = granted + np.round(rng.gamma(4.0, 9.0, n) + 10).astype(np.int64)  # ~2-10 weeks
+    first = _busday(granted + np.round(rng.gamma(4.0, 9.0, n) + 10).astype(np.int64))  # ~2-10 weeks
     first_blank = (rng.random(n) < 0.03) | (first > end_day)
-    closed = first + rng.integers(90, 548, size=n)
+    closed = _busday(first + rng.integers(90, 548, size=n))
     closes = rng.random(n) < 0.93
     closed_blank = first_blank | ~closes | (closed > end_day)
     dips = closed + np.where(rng.random(n) < 0.06, rng.integers(-10, 15, size=n), 0)
@@ -440,6 +449,7 @@ def _treatments(rng, work, end_day):
     kind = np.concatenate(
         [np.full(int(rf.sum()) + int(rf2.sum()), "rf", dtype=object), np.full(int(scs.sum()), "scs", dtype=object)]
     )
+    day = _busday(day)
     keep = day <= end_day
     rows, day, kind = rows[keep], day[keep], kind[keep]
     order = np.lexsort((kind, rows, day))
