@@ -30,6 +30,8 @@ True
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import io
 import os
 import re
@@ -110,7 +112,17 @@ _BOOL_BLANK = 0.0
 
 #: Extra generators called by :func:`synthesize` (after the core tables) unless a
 #: ``generators`` argument is given. Each is ``fn(registry, rng) -> dict[str, DataFrame]``.
+#: The questionnaire answers (``opr_analysis.synth_answers``) are added by
+#: :func:`default_generators` when that module is installed.
 GENERATORS: list[Callable[[SyntheticRegistry, np.random.Generator], dict[str, pd.DataFrame]]] = []
+
+
+def default_generators() -> list[Callable]:
+    """:data:`GENERATORS` plus the questionnaire-answer generator where it exists."""
+    gens = list(GENERATORS)
+    if importlib.util.find_spec(f"{__package__}.synth_answers") is not None:
+        gens.append(importlib.import_module(f"{__package__}.synth_answers").synth_answers)
+    return gens
 
 
 @dataclass
@@ -583,7 +595,7 @@ def synthesize(
     ``scale`` multiplies every volume (1 = the department, about 2 200 assessed
     referrals a year; 100 = national size). ``years`` is the inclusive range of
     referral years; the extract ends on 31 December of the last year.
-    ``generators`` (default :data:`GENERATORS`) are called in order as
+    ``generators`` (default :func:`default_generators`) are called in order as
     ``fn(registry, rng)`` after the core tables exist; each returns a dict of
     further tables (say ``baseline_answers``) that is merged into
     ``registry.tables``.
@@ -633,7 +645,7 @@ def synthesize(
         years=years,
         extract_end=pd.Timestamp(f"{years[1]}-12-31"),
     )
-    for fn in GENERATORS if generators is None else generators:
+    for fn in default_generators() if generators is None else generators:
         reg.tables.update(fn(reg, _generator_rng(seed, fn)))
     return reg
 
@@ -677,31 +689,57 @@ def _as_text(df: pd.DataFrame, name: str) -> pd.DataFrame:
     return pd.DataFrame(out, columns=list(df.columns))
 
 
-def _write_csv(df: pd.DataFrame, path: Path, name: str) -> None:
-    _as_text(df, name).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
-
-
-def _write_parquet(df: pd.DataFrame, path: Path, name: str) -> None:
+def _arrow_table(df: pd.DataFrame, name: str, text_times: bool):
+    """A pyarrow table of typed columns; with ``text_times`` dates and datetimes as ISO text."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    arrays, names = [], []
+    arrays = []
     for col in df.columns:
         s = df[col]
         if pd.api.types.is_datetime64_any_dtype(s):
             vals = s.to_numpy().astype("datetime64[s]")
-            if _is_datetime(name, col, s):
-                arrays.append(pa.array(vals, type=pa.timestamp("s"), mask=np.isnat(vals)))
+            nat = np.isnat(vals)
+            is_dt = _is_datetime(name, col, s)
+            if text_times:
+                text = np.datetime_as_string(vals, unit="s" if is_dt else "D")
+                arrays.append(pa.array(text, type=pa.string(), mask=nat))
+            elif is_dt:
+                arrays.append(pa.array(vals, type=pa.timestamp("s"), mask=nat))
             else:
-                arrays.append(pa.array(vals.astype("datetime64[D]"), type=pa.date32(), mask=np.isnat(vals)))
+                arrays.append(pa.array(vals.astype("datetime64[D]"), type=pa.date32(), mask=nat))
         elif pd.api.types.is_bool_dtype(s):
             arrays.append(pa.array(s.astype("boolean"), type=pa.bool_()))
         elif pd.api.types.is_integer_dtype(s):
             arrays.append(pa.array(s.astype("Int64"), type=pa.int64()))
+        elif pd.api.types.is_float_dtype(s):
+            arrays.append(pa.array(s.astype("Float64"), type=pa.float64()))
         else:
-            arrays.append(pa.array(s.astype("string").to_numpy(dtype=object, na_value=None), type=pa.string()))
-        names.append(col)
-    pq.write_table(pa.table(arrays, names=names), path, compression="zstd")
+            arrays.append(pa.array(s.astype("string"), type=pa.string()))
+    return pa.table(arrays, names=[str(c) for c in df.columns])
+
+
+def _write_csv(df: pd.DataFrame, path: Path, name: str) -> None:
+    """UTF-8, ``,``, ISO dates, ``YYYY-MM-DDTHH:MM:SS``, ``true``/``false``, blank = empty."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    table = _arrow_table(df, name, text_times=True)
+    header = ",".join(table.column_names) + "\n"
+    for style in ("none", "needed"):  # unquoted, unless some text needs quotes: then quote strings
+        try:
+            with open(path, "wb") as fh:
+                fh.write(header.encode("utf-8"))
+                options = pcsv.WriteOptions(include_header=False, quoting_style=style)
+                pcsv.write_csv(table, fh, write_options=options)
+            return
+        except pa.ArrowInvalid:
+            continue
+
+
+def _write_parquet(df: pd.DataFrame, path: Path, name: str) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(_arrow_table(df, name, text_times=False), path, compression="zstd")
 
 
 _FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)

@@ -316,3 +316,22 @@ def test_cli_rejects_bad_options(tmp_path, argv):
     with pytest.raises(SystemExit) as exc:
         _cli(["synth", "--out", str(tmp_path / "o"), *argv])
     assert exc.value.code == 2
+
+
+def test_registered_generators_run_by_default(monkeypatch):
+    from opr_analysis import synth
+
+    def extra(reg, rng):
+        return {"extra_table": pd.DataFrame({"n": [len(reg.tables["patients"])]})}
+
+    monkeypatch.setattr(synth, "GENERATORS", [extra])
+    reg = synthesize(seed=4, scale=0.05, years=(2022, 2022))
+    assert reg.tables["extra_table"]["n"].iloc[0] == len(reg.tables["patients"])
+
+
+def test_csv_quotes_only_when_a_cell_needs_it(tmp_path):
+    df = pd.DataFrame({"response_id": ["B0000001", "B0000002"], "note": ["a, b", 'sa "hei"']})
+    write_tables({"notes": df}, tmp_path / "x")
+    assert (tmp_path / "x" / "notes.csv").read_text() == 'response_id,note\n"B0000001","a, b"\n"B0000002","sa ""hei"""\n'
+    back = pd.read_csv(tmp_path / "x" / "notes.csv", dtype=str)
+    pd.testing.assert_frame_equal(back, df, check_dtype=False)
