@@ -307,7 +307,7 @@ def _patients(rng, ref, end_day):
     own = ref[ref["enrolled"] & ~ref["repeat"]].sort_values("patient_id").reset_index(drop=True)
     n = len(own)
     reserved = np.full(n, np.nan)
-    has_res = rng.random(n) < 0.02
+    has_res = rng.random(n) < 0.025  # those after the extract end stay blank
     res_day = own["granted"].to_numpy() + rng.integers(0, 900, size=n)
     reserved[has_res & (res_day <= end_day)] = res_day[has_res & (res_day <= end_day)]
     patients = pd.DataFrame(
