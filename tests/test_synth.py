@@ -222,6 +222,14 @@ def test_calibration_of_the_default_extract(full):
     shares = region[region.isin(["lokal", "regional", "nasjonal"])].value_counts(normalize=True)
     assert 0.35 < shares["lokal"] < 0.45 and 0.47 < shares["regional"] < 0.57
 
+    p = t["patients"]
+    assert 0.55 < (p["sex"] == "K").mean() < 0.65
+    for flag, share in [("interpreter_needed", 0.04), ("cognitive_impairment", 0.02), ("research_participant", 0.05)]:
+        assert share / 2 < p[flag].mean() < share * 1.5, flag
+        assert 0 < p[flag].isna().sum() < 0.01 * len(p), flag  # a few unknown (blank) flags
+    age = p["birth_year"].rsub(2025)
+    assert (age < 18).any() and 0.8 < age.between(20, 90).mean()
+
     e = t["enrolments"]
     enrol_year = e.groupby(e["granted_date"].dt.year).size()
     assert enrol_year.between(950, 1300).all(), enrol_year
