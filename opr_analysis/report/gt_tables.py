@@ -300,7 +300,8 @@ def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFA
     labels = codebook.load().column("followups", "kind").codes
     f = frame[frame["year"].astype(int) == int(year)].copy()
     f["kind"] = f["kind"].astype(str)
-    f = f.set_index("kind").reindex([k for k in labels if k in set(f.index)])
+    present = set(f["kind"])
+    f = f.set_index("kind").reindex([k for k in labels if k in present])
     f["unanswered"] = f["sent"] - f["responded"]
     hidden = suppress_wide(
         f,
