@@ -144,10 +144,11 @@ def share_figure(
         + geom_point(size=2.2, position=dodge)
         + _year_axis(data["year"] if len(data) else [])
         + scale_y_continuous(labels=label_pct(), limits=(0, 1))
-        + scale_color_manual(values=PALETTE)
         + labs(x="År", y=y_label, title=title)
         + theme_opr()
     )
+    if colour:
+        plot += scale_color_manual(values=PALETTE)
     if facet:
         plot += facet_wrap(facet)
     return plot

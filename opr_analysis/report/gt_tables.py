@@ -28,7 +28,7 @@ from great_tables import GT, loc, style
 
 from .. import codebook
 from ..formatting import MISSING, fmt_int, fmt_num, fmt_pct, format_hms
-from .suppression import DEFAULT_MIN_CELL, display_counts, display_hidden, suppress_wide
+from .suppression import DEFAULT_MIN_CELL, display_counts, display_hidden, suppress_wide, suppression_note
 
 __all__ = [
     "years_window",
@@ -49,6 +49,7 @@ __all__ = [
     "followup_response_cells",
     "followup_response_table",
     "generic_table",
+    "quality_table",
 ]
 
 STUB = "label"
@@ -209,8 +210,7 @@ def baseline_patient_level_cells(frame: pd.DataFrame, years: Sequence[int],
 
 
 def baseline_patient_level_table(frame: pd.DataFrame, years: Sequence[int], min_cell: int = DEFAULT_MIN_CELL) -> GT:
-    note = (SOURCE_REGISTRY + f" Hver innskriving telles én gang. Antall under {min_cell} vises som «<{min_cell}»,"
-            " og en annen celle skjules der summen ellers ville avsløre den.")
+    note = SOURCE_REGISTRY + " Hver innskriving telles én gang. " + suppression_note(min_cell)
     return _gt(baseline_patient_level_cells(frame, years, min_cell), note)
 
 
@@ -293,28 +293,35 @@ FOLLOWUP_COLUMNS = [
 def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Follow-up audit for one year: owed, sent, not sent, sent without being owed, answered, share.
 
-    Counts about patients: suppressed below ``min_cell`` with secondary
-    suppression over ``owed = sent_owed + not_sent``, ``sent = sent_owed +
-    sent_not_owed`` and ``sent = responded + unanswered``.
+    One row per kind present plus «Alle typer» (column sums; its share is
+    answered / sent over all kinds). Counts about patients: suppressed below
+    ``min_cell`` with secondary suppression over ``owed = sent_owed + not_sent``,
+    ``sent = sent_owed + sent_not_owed``, ``sent = responded + unanswered`` and
+    over each column's sum. The row key is kept in column ``kind`` (``"alle"``
+    for the sum).
     """
     labels = codebook.load().column("followups", "kind").codes
+    counts = [c for c, _ in FOLLOWUP_COLUMNS] + ["sent"]
     f = frame[frame["year"].astype(int) == int(year)].copy()
     f["kind"] = f["kind"].astype(str)
     present = set(f["kind"])
     f = f.set_index("kind").reindex([k for k in labels if k in present])
+    f.loc["alle", counts] = f[counts].sum()
     f["unanswered"] = f["sent"] - f["responded"]
     hidden = suppress_wide(
         f,
         [("owed", ["sent_owed", "not_sent"]), ("sent", ["sent_owed", "sent_not_owed"]),
          ("sent", ["responded", "unanswered"])],
         min_cell,
+        total_row="alle",
     )
-    out = pd.DataFrame({STUB: [labels[k] for k in f.index]}, index=f.index)
+    out = pd.DataFrame({"kind": f.index, STUB: [labels.get(k, "Alle typer") for k in f.index]}, index=f.index)
     for col, _ in FOLLOWUP_COLUMNS:
         out[col] = display_counts(f[col], hidden[col], min_cell)
     share_hidden = hidden["responded"] | hidden["sent"]
     out["response_share"] = display_hidden(f["response_share"].map(fmt_pct), share_hidden)
     out["response_share_ci"] = display_hidden(_ci(f, "response_share"), share_hidden)
+    out.loc["alle", ["response_share", "response_share_ci"]] = MISSING
     return out.reset_index(drop=True)
 
 
@@ -322,26 +329,43 @@ def followup_response_table(frame: pd.DataFrame, year: int, min_cell: int = DEFA
     labels = {**dict(FOLLOWUP_COLUMNS), "response_share": "Svarandel", "response_share_ci": "95 % KI"}
     note = (f"Kilde: OUS smerteregister. Skyldig: oppfølging med forfallsdato i {year} til pasient som oppfyller "
             "kriteriene (18 år eller eldre, ikke kognitiv svikt, ikke behov for tolk, ikke i forskningsprosjekt, "
-            "ikke reservert). Svarandel = besvart / alle sendte. "
-            f"Antall under {min_cell} vises som «<{min_cell}»; en annen celle skjules der summen ellers ville avsløre den.")
-    return _gt(followup_response_cells(frame, year, min_cell), note, labels=labels, stubhead="Oppfølging")
+            "ikke reservert). Sendt: sendt for en skyldig oppfølging. Svarandel = besvart / alle sendte. "
+            + suppression_note(min_cell))
+    cells = followup_response_cells(frame, year, min_cell).drop(columns="kind")
+    return _gt(cells, note, labels=labels, stubhead="Oppfølging")
 
 
 # --- Anything else (data quality) ------------------------------------------------------------
 
-def generic_table(frame: pd.DataFrame, source: str, labels: dict[str, str] | None = None) -> GT:
-    """A tidy frame shown as is, Norwegian formatted by column type (data-quality tables).
+COLUMN_LABELS = {
+    "year": "År", "table": "Tabell", "column": "Kolonne", "rows": "Rader", "missing": "Mangler",
+    "enrolments": "Innskrivinger", "patients": "Pasienter", "baseline_responses": "Baselinesvar",
+    "rows_read": "Lest", "rows_used": "Brukt", "rows_quarantined": "Karantene",
+}
 
-    Integer columns get thousands separators, ``*_share*`` columns percentages,
-    other floats one decimal; ``year`` stays plain.
+
+def generic_table(frame: pd.DataFrame, source: str, labels: dict[str, str] | None = None) -> GT:
+    """A tidy frame shown as is, Norwegian formatted by column type (validation and data-quality tables).
+
+    Integer columns get thousands separators, ``X_share`` columns percentages
+    with their ``X_share_ci_low/high`` joined into one «95 % KI» column, other
+    floats one decimal; ``year`` stays plain. Columns are labelled from
+    ``labels``, then :data:`COLUMN_LABELS`, else by their name.
     """
     cells = pd.DataFrame(index=frame.index)
+    names = {**COLUMN_LABELS, **(labels or {})}
     for col in frame.columns:
         s = frame[col]
+        if col.endswith(("_ci_low", "_ci_high")):
+            continue
         if col == "year":
             cells[col] = s.astype("string").fillna(MISSING)
-        elif "share" in col and pd.api.types.is_numeric_dtype(s):
+        elif col.endswith("_share") and pd.api.types.is_numeric_dtype(s):
             cells[col] = s.map(fmt_pct)
+            names.setdefault(col, "Andel")
+            if f"{col}_ci_low" in frame.columns:
+                cells[f"{col}_ci"] = _ci(frame, col)
+                names.setdefault(f"{col}_ci", "95 % KI")
         elif pd.api.types.is_integer_dtype(s):
             cells[col] = s.map(fmt_int)
         elif pd.api.types.is_float_dtype(s):
@@ -349,6 +373,28 @@ def generic_table(frame: pd.DataFrame, source: str, labels: dict[str, str] | Non
         else:
             cells[col] = s.astype("string").fillna(MISSING)
     table = GT(cells.reset_index(drop=True)).tab_source_note(source)
-    if labels:
-        table = table.cols_label(cases={k: v for k, v in labels.items() if k in cells.columns})
+    table = table.cols_label(cases={c: names.get(c, c.replace("_", " ").capitalize()) for c in cells.columns})
     return table.tab_options(table_font_size="90%")
+
+
+QUALITY_TITLES = {
+    "quality_closed_in_dips": "Forløp avsluttet i DIPS, men ikke i registeret",
+    "quality_missing": "Manglende verdier i valgfrie felt",
+    "quality_multiple_enrolments": "Pasienter med mer enn én innskriving samme år",
+    "quality_multiple_baselines": "Innskrivinger med mer enn ett baselineskjema",
+    "quality_baseline_after_consultation": "Baselineskjemaer sendt inn etter første konsultasjon",
+}
+
+
+def quality_table(name: str, frame: pd.DataFrame, years: Sequence[int] | None = None) -> tuple[str, GT] | None:
+    """A data-quality table with its Norwegian title, limited to ``years``.
+
+    Row lists about single patients (a ``patient_id`` column) are never shown
+    in the report: they are for the registry's staff, not for readers.
+    """
+    if "patient_id" in frame.columns:
+        return None
+    if years is not None and "year" in frame.columns:
+        frame = frame[frame["year"].astype(int).isin([int(y) for y in years])]
+    title = QUALITY_TITLES.get(name, name.removeprefix("quality_").replace("_", " ").capitalize())
+    return title, generic_table(frame, "Kilde: OUS smerteregister, kontroll av datakvalitet.")

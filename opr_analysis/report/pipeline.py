@@ -200,6 +200,7 @@ _CAP = re.compile(r"^#\|\s*(?P<kind>tbl|fig)-cap:\s*(?P<v>.+?)\s*$", re.M)
 _INCLUDE_FALSE = re.compile(r"^#\|\s*include:\s*false\s*$", re.M)
 _REF = re.compile(r"@(?P<cap>[Tt]bl|[Ff]ig)-(?P<name>[\w-]+)")
 _HEADING_ATTR = re.compile(r"^(#+ .*?)\s*\{[^}]*\}\s*$", re.M)
+_CDN_SCRIPT = re.compile(r'<script[^>]*src="https?://[^"]*"[^>]*>\s*</script>\s*')
 CAPTION_WORD = {"tbl": "Tabell", "fig": "Figur"}
 
 
@@ -268,7 +269,8 @@ def render_nbconvert(executed: Path, target: Path, title: str) -> Path:
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, embed_images=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    body = body.replace('<html>', '<html lang="nb">', 1)
+    # Self-contained: the report has no widgets or mathematics, so the template's CDN scripts go.
+    body = _CDN_SCRIPT.sub("", body).replace("<html>", '<html lang="nb">', 1)
     target.write_text(body, encoding="utf-8")
     return target
 

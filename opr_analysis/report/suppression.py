@@ -10,7 +10,8 @@ Rule (documented in the report's method section):
   by subtraction, so whenever a group holds exactly one hidden cell, the
   smallest other non-zero cell of the group is hidden too. Groups may overlap
   (rows and columns of a two-way table, or several sums in one row); the rule
-  is repeated until no group has exactly one hidden cell.
+  is repeated until no group has exactly one hidden cell. A cell hidden this
+  way is not small, so it shows «×» rather than «<5».
 * A share whose numerator is hidden is hidden too (shown as «–»).
 
 Administrative counts (referrals, forms, reasons) are not suppressed.
@@ -37,9 +38,12 @@ import pandas as pd
 from ..formatting import MISSING, fmt_int
 
 DEFAULT_MIN_CELL = 5
+SECONDARY = "×"  # a count of min_cell or more, hidden so that a sum cannot reveal a small one
 
 __all__ = [
     "DEFAULT_MIN_CELL",
+    "SECONDARY",
+    "suppression_note",
     "suppress",
     "suppress_wide",
     "suppressed_label",
@@ -110,6 +114,7 @@ def suppress_wide(
     partitions: Sequence[tuple[str, Sequence[str]]] | Mapping[str, Sequence[str]],
     min_cell: int = DEFAULT_MIN_CELL,
     extra_columns: Sequence[str] = (),
+    total_row: Hashable | None = None,
 ) -> pd.DataFrame:
     """Boolean frame (same index; one column per count column) of counts to hide.
 
@@ -117,6 +122,8 @@ def suppress_wide(
     each row, e.g. ``[("owed", ["sent_owed", "not_sent"])]`` (a dict works when
     every total has one partition); the total belongs to the group. A part that is not shown (such as "sent but not answered") may be
     given as a column too; it takes part in the rule and is simply not displayed.
+    ``total_row`` names a row that holds the column sums of the other rows; each
+    column is then a group too.
 
     >>> t = pd.DataFrame({"sent": [20, 40], "responded": [17, 2], "no_answer": [3, 38]})
     >>> m = suppress_wide(t, {"sent": ["responded", "no_answer"]})
@@ -134,21 +141,25 @@ def suppress_wide(
         for row in frame.index
         for total, parts in pairs
     ]
+    if total_row is not None:
+        rows = [r for r in frame.index if r != total_row]
+        groups += [[(total_row, col), *[(r, col) for r in rows]] for col in columns]
     hidden = _secondary(long, hidden, groups)
     return hidden.unstack()[columns].astype(bool)
 
 
 def display_counts(counts: pd.Series, hidden: pd.Series | None = None, min_cell: int = DEFAULT_MIN_CELL) -> pd.Series:
-    """Counts as Norwegian text with hidden ones shown as ``<min_cell``.
+    """Counts as Norwegian text: a count below ``min_cell`` shows ``<min_cell``; a larger
+    count hidden by secondary suppression shows :data:`SECONDARY` («×»).
 
-    >>> display_counts(pd.Series([3, 1200]), pd.Series([True, False])).str.replace("\\u00a0", " ").tolist()
-    ['<5', '1 200']
+    >>> display_counts(pd.Series([3, 38, 1200]), pd.Series([True, True, False])).str.replace("\\u00a0", " ").tolist()
+    ['<5', '×', '1 200']
     """
     if hidden is None:
         hidden = pd.Series(False, index=counts.index)
     label = suppressed_label(min_cell)
     return pd.Series(
-        [label if h else fmt_int(v) for v, h in zip(counts, hidden, strict=True)],
+        [(label if v < min_cell else SECONDARY) if h else fmt_int(v) for v, h in zip(counts, hidden, strict=True)],
         index=counts.index,
         dtype=object,
     )
@@ -157,3 +168,9 @@ def display_counts(counts: pd.Series, hidden: pd.Series | None = None, min_cell:
 def display_hidden(text: pd.Series, hidden: pd.Series) -> pd.Series:
     """Replace already formatted values (shares, intervals) by «–» where hidden."""
     return text.where(~hidden.astype(bool), MISSING)
+
+
+def suppression_note(min_cell: int = DEFAULT_MIN_CELL) -> str:
+    """The source-note sentence that explains «<5» and «×»."""
+    return (f"Antall under {min_cell} vises som «{suppressed_label(min_cell)}»; «{SECONDARY}» er et større tall som er "
+            "skjult for at en sum ikke skal avsløre et lite tall.")
