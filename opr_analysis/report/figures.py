@@ -84,11 +84,16 @@ def completion_time_figure(responses: pd.DataFrame, completion: pd.DataFrame, pe
     )
 
 
-def referrals_by_region_figure(by_region: pd.DataFrame) -> ggplot:
-    """Referrals by health region over the years, one panel per decision.
+def _through(frame: pd.DataFrame, last_year: int | None) -> pd.DataFrame:
+    return frame if last_year is None else frame[frame["year"].astype(int) <= int(last_year)]
+
+
+def referrals_by_region_figure(by_region: pd.DataFrame, last_year: int | None = None) -> ggplot:
+    """Referrals by health region over the years (through ``last_year``), one panel per decision.
 
     ``by_region`` is ``referrals_by_region(reg)`` (year, decision, region, n, …).
     """
+    by_region = _through(by_region, last_year)
     data = by_region.assign(
         region=pd.Categorical(by_region["region"].map(REGION_LABELS), categories=list(REGION_LABELS.values())),
         decision=pd.Categorical(by_region["decision"].map(DECISION_LABELS), categories=list(DECISION_LABELS.values())),
@@ -118,15 +123,16 @@ def share_figure(
     title: str | None = None,
     y_label: str = "Andel (95 % KI)",
     hidden: pd.Series | None = None,
+    last_year: int | None = None,
 ) -> ggplot:
     """A share per year with its 95 % Wilson interval (``<share>_ci_low/high``).
 
     Rows flagged in ``hidden`` (small-number suppression) and 0/0 rows (NA) are
-    not drawn. ``colour`` splits series (e.g. follow-up ``kind``), labelled
+    not drawn, nor years after ``last_year``. ``colour`` splits series (e.g. follow-up ``kind``), labelled
     with ``colour_labels`` when given.
     """
     data = frame if hidden is None else frame.loc[~hidden.astype(bool)]
-    data = data.dropna(subset=[share]).copy()
+    data = _through(data.dropna(subset=[share]), last_year).copy()
     data["year"] = data["year"].astype(int)
     for col in (share, f"{share}_ci_low", f"{share}_ci_high"):
         data[col] = data[col].astype(float)

@@ -341,6 +341,7 @@ COLUMN_LABELS = {
     "year": "År", "table": "Tabell", "column": "Kolonne", "rows": "Rader", "missing": "Mangler",
     "enrolments": "Innskrivinger", "patients": "Pasienter", "baseline_responses": "Baselinesvar",
     "rows_read": "Lest", "rows_used": "Brukt", "rows_quarantined": "Karantene",
+    "closed_in_dips": "Avsluttet i DIPS", "open_in_registry": "Åpne i registeret",
 }
 
 

@@ -42,6 +42,7 @@ from pathlib import Path
 import nbformat
 
 from ..errors import OprError, UsageError
+from ..formatting import NBSP, fmt_int, fmt_num
 from ..validation import replace_dir
 from .texts import text_files
 
@@ -120,7 +121,7 @@ class _Steps:
         yield info
         seconds = time.perf_counter() - start
         self.timings[name] = round(seconds, 3)
-        self.log(f"{info.get('message', message)} ({seconds:.1f} s)")
+        self.log(f"{info.get('message', message)} ({fmt_num(seconds)} s)".replace(NBSP, " "))
 
 
 @contextlib.contextmanager
@@ -309,8 +310,8 @@ def run_report(
     with steps.step("validate", "Validerte uttrekket") as info:
         reg = load_extract(extract)
         counts = reg.report.counts()
-        info["message"] = (f"Validerte uttrekket {extract}: {int(counts['rows_read'].sum())} rader lest, "
-                           f"{int(counts['rows_used'].sum())} brukt, {int(counts['rows_quarantined'].sum())} i karantene")
+        read, used, quarantined = (fmt_int(counts[c].sum()) for c in ("rows_read", "rows_used", "rows_quarantined"))
+        info["message"] = f"Validerte uttrekket {extract}: {read} rader lest, {used} brukt, {quarantined} i karantene"
     as_of = as_of or dt.date.today()
     year = int(year) if year is not None else default_report_year(reg, as_of)
     if year > as_of.year:
@@ -378,5 +379,5 @@ def run_report(
         raise
     final = [out / p.name for p in files]
     log(f"Rapporten ligger i {out}: {', '.join(p.name for p in final)}, manifest.json og build/ "
-        f"({timings['total']:.1f} s i alt)")
+        f"({fmt_num(timings['total'])} s i alt)".replace(NBSP, " "))
     return ReportRun(out=out, files=final, manifest=manifest, renderer=renderer["name"], timings=timings)

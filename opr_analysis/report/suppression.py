@@ -44,6 +44,7 @@ __all__ = [
     "DEFAULT_MIN_CELL",
     "SECONDARY",
     "suppression_note",
+    "small_share",
     "suppress",
     "suppress_wide",
     "suppressed_label",
@@ -174,3 +175,17 @@ def suppression_note(min_cell: int = DEFAULT_MIN_CELL) -> str:
     """The source-note sentence that explains «<5» and «×»."""
     return (f"Antall under {min_cell} vises som «{suppressed_label(min_cell)}»; «{SECONDARY}» er et større tall som er "
             "skjult for at en sum ikke skal avsløre et lite tall.")
+
+
+def small_share(frame: pd.DataFrame, numerator: str, denominator: str, min_cell: int = DEFAULT_MIN_CELL) -> pd.Series:
+    """Rows whose share would reveal a small count: numerator or ``denominator - numerator``
+    between 1 and ``min_cell - 1`` (for figures of shares about patients).
+
+    >>> t = pd.DataFrame({"responded": [3, 20, 20], "sent": [40, 22, 60]})
+    >>> small_share(t, "responded", "sent").tolist()
+    [True, True, False]
+    """
+    num = pd.to_numeric(frame[numerator], errors="coerce").astype("Float64")
+    rest = pd.to_numeric(frame[denominator], errors="coerce").astype("Float64") - num
+    small = lambda s: (s > 0) & (s < min_cell)  # noqa: E731
+    return (small(num) | small(rest)).fillna(False).astype(bool)
