@@ -89,10 +89,14 @@ def _ci(frame: pd.DataFrame, share: str) -> pd.Series:
 
 
 def _gt(cells: pd.DataFrame, source: str, *, spanners: dict[str, list[str]] | None = None,
-        labels: dict[str, str] | None = None, stubhead: str = "") -> GT:
-    """Common look: stub on the left, values right-aligned, source note below."""
+        labels: dict[str, str] | None = None, stubhead: str = "", id: str | None = None) -> GT:
+    """Common look: stub on the left, values right-aligned, source note below.
+
+    ``id`` becomes the HTML id of the table (``opr-<id>``), so that tests and
+    readers' tools can find a table in the rendered report.
+    """
     group = GROUP if GROUP in cells.columns else None
-    table = GT(cells, rowname_col=STUB, groupname_col=group)
+    table = GT(cells, rowname_col=STUB, groupname_col=group, id=f"opr-{id}" if id else None)
     value_cols = [c for c in cells.columns if c not in (STUB, GROUP)]
     table = table.cols_align("right", columns=value_cols).tab_source_note(source)
     if stubhead:
@@ -123,7 +127,7 @@ def referrals_assessed_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.Da
 
 
 def referrals_assessed_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
-    return _gt(referrals_assessed_cells(frame, years), SOURCE_DIPS)
+    return _gt(referrals_assessed_cells(frame, years), SOURCE_DIPS, id="referrals_assessed")
 
 
 # --- Table 11 --------------------------------------------------------------------------------
@@ -169,7 +173,7 @@ def referrals_by_region_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
     spanners = {str(y): [f"{y}_n", f"{y}_share"] for y in years}
     labels = {c: ("N" if c.endswith("_n") else "%") for c in cells.columns if c not in (STUB, GROUP)}
     note = SOURCE_DIPS + " Andelene er regnet av lokal, nasjonal og regional; «annet» og blanke celler er utelatt."
-    return _gt(cells, note, spanners=spanners, labels=labels)
+    return _gt(cells, note, spanners=spanners, labels=labels, id="referrals_by_region")
 
 
 # --- Table 12 and the patient-level rate -------------------------------------------------------
@@ -189,7 +193,7 @@ def baseline_response_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.Dat
 def baseline_response_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
     note = (SOURCE_REGISTRY + " Noen pasienter gis behandlingsrett to ganger i løpet av et år, og noen svarer "
             "på mer enn ett baselineskjema; andelen kan derfor overstige 100 %.")
-    return _gt(baseline_response_cells(frame, years), note)
+    return _gt(baseline_response_cells(frame, years), note, id="baseline_response")
 
 
 def baseline_patient_level_cells(frame: pd.DataFrame, years: Sequence[int],
@@ -211,7 +215,7 @@ def baseline_patient_level_cells(frame: pd.DataFrame, years: Sequence[int],
 
 def baseline_patient_level_table(frame: pd.DataFrame, years: Sequence[int], min_cell: int = DEFAULT_MIN_CELL) -> GT:
     note = SOURCE_REGISTRY + " Hver innskriving telles én gang. " + suppression_note(min_cell)
-    return _gt(baseline_patient_level_cells(frame, years, min_cell), note)
+    return _gt(baseline_patient_level_cells(frame, years, min_cell), note, id="baseline_response_patient_level")
 
 
 # --- Table 13 --------------------------------------------------------------------------------
@@ -231,7 +235,7 @@ def legacy_baseline_response_cells(frame: pd.DataFrame) -> pd.DataFrame:
 def legacy_baseline_response_table(frame: pd.DataFrame) -> GT:
     note = ("Kilde: OPRv1 (Infopad), antall baselinemålinger, og DIPS, rapport over nye pasienter. "
             "Tall for 2020 er påvirket av koronapandemien.")
-    return _gt(legacy_baseline_response_cells(frame), note)
+    return _gt(legacy_baseline_response_cells(frame), note, id="legacy_baseline_response")
 
 
 # --- Table 14 --------------------------------------------------------------------------------
@@ -240,11 +244,15 @@ COMPLETION_COLUMNS = [("min_ms", "Minimum"), ("q1_ms", "1. kvartil"), ("median_m
                       ("q3_ms", "3. kvartil"), ("max_ms", "Maksimum")]
 
 
-def completion_time_cells(frame: pd.DataFrame, periods: Sequence[str] | None = None) -> pd.DataFrame:
-    """Table 14: completion time (T:M:S, truncated to whole seconds) per period."""
+def completion_time_cells(frame: pd.DataFrame, years: Sequence[int] | None = None) -> pd.DataFrame:
+    """Table 14: completion time (T:M:S, truncated to whole seconds) per period.
+
+    With ``years``, the rows are those of the years present in ``frame`` and
+    then «alle» (all years); without, every period of ``frame``.
+    """
     f = frame.assign(period=frame["period"].astype(str)).set_index("period")
-    if periods is not None:
-        f = f.reindex([str(p) for p in periods])
+    if years is not None:
+        f = f.loc[[str(y) for y in years if str(y) in f.index] + [p for p in ["alle"] if p in f.index]]
     rows = []
     for period, r in f.iterrows():
         row = {STUB: "Alle år" if period == "alle" else period, "n": fmt_int(r["n"])}
@@ -253,11 +261,11 @@ def completion_time_cells(frame: pd.DataFrame, periods: Sequence[str] | None = N
     return pd.DataFrame(rows)
 
 
-def completion_time_table(frame: pd.DataFrame, periods: Sequence[str] | None = None) -> GT:
+def completion_time_table(frame: pd.DataFrame, years: Sequence[int] | None = None) -> GT:
     labels = {"n": "Antall", **dict(COMPLETION_COLUMNS)}
     note = (SOURCE_REGISTRY + " Tid fra skjemaet ble åpnet til det ble sendt inn, i timer:minutter:sekunder "
             "(avkortet til hele sekunder); millisekundene står i completion_time.csv.")
-    return _gt(completion_time_cells(frame, periods), note, labels=labels, stubhead="År")
+    return _gt(completion_time_cells(frame, years), note, labels=labels, stubhead="År", id="completion_time")
 
 
 # --- Table 15 --------------------------------------------------------------------------------
@@ -276,7 +284,7 @@ def short_form_reasons_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.Da
 
 def short_form_reasons_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
     note = "Kilde: OUS smerteregister, kortversjoner registrert av kontorpersonalet. Blanke årsaker telles som «annet»."
-    return _gt(short_form_reasons_cells(frame, years), note)
+    return _gt(short_form_reasons_cells(frame, years), note, id="short_form_reasons")
 
 
 # --- Follow-up audit -------------------------------------------------------------------------
@@ -332,7 +340,7 @@ def followup_response_table(frame: pd.DataFrame, year: int, min_cell: int = DEFA
             "ikke reservert). Sendt: sendt for en skyldig oppfølging. Svarandel = besvart / alle sendte. "
             + suppression_note(min_cell))
     cells = followup_response_cells(frame, year, min_cell).drop(columns="kind")
-    return _gt(cells, note, labels=labels, stubhead="Oppfølging")
+    return _gt(cells, note, labels=labels, stubhead="Oppfølging", id="followup_response")
 
 
 # --- Anything else (data quality) ------------------------------------------------------------

@@ -200,7 +200,7 @@ _LABEL = re.compile(r"^#\|\s*label:\s*(?P<v>\S+)\s*$", re.M)
 _CAP = re.compile(r"^#\|\s*(?P<kind>tbl|fig)-cap:\s*(?P<v>.+?)\s*$", re.M)
 _INCLUDE_FALSE = re.compile(r"^#\|\s*include:\s*false\s*$", re.M)
 _REF = re.compile(r"@(?P<cap>[Tt]bl|[Ff]ig)-(?P<name>[\w-]+)")
-_HEADING_ATTR = re.compile(r"^(#+ .*?)\s*\{[^}]*\}\s*$", re.M)
+_HEADING_ATTR = re.compile(r"^(#+ .*?)[ \t]*\{[^}\n]*\}[ \t]*$", re.M)
 _CDN_SCRIPT = re.compile(r'<script[^>]*src="https?://[^"]*"[^>]*>\s*</script>\s*')
 CAPTION_WORD = {"tbl": "Tabell", "fig": "Figur"}
 
@@ -271,7 +271,7 @@ def render_nbconvert(executed: Path, target: Path, title: str) -> Path:
                             exclude_output_prompt=True, embed_images=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     # Self-contained: the report has no widgets or mathematics, so the template's CDN scripts go.
-    body = _CDN_SCRIPT.sub("", body).replace("<html>", '<html lang="nb">', 1)
+    body = re.sub(r"<html[^>]*>", '<html lang="nb">', _CDN_SCRIPT.sub("", body), count=1)
     target.write_text(body, encoding="utf-8")
     return target
 

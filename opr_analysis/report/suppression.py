@@ -104,7 +104,8 @@ def suppress(
     cell_groups = []
     for by in groups:
         if by:
-            cell_groups += [list(ix) for ix in frame.groupby(list(by), observed=True, dropna=False).groups.values()]
+            keys = list(by) if len(by) > 1 else by[0]
+            cell_groups += [list(ix) for ix in frame.groupby(keys, observed=True, dropna=False).groups.values()]
         else:
             cell_groups.append(list(frame.index))
     return _secondary(frame[value], hidden, cell_groups)
