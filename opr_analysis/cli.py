@@ -22,6 +22,7 @@ COMMANDS = [
     "tables",
     "followups",
     "synth",
+    "report",
 ]
 
 

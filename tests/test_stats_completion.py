@@ -18,7 +18,8 @@ def test_format_hms_truncates(ms, text):
 
 
 def test_format_hms_missing():
-    assert format_hms(float("nan")) is None and format_hms(pd.NA) is None
+    assert format_hms(float("nan"), missing=None) is None and format_hms(pd.NA, missing=None) is None
+    assert format_hms(float("nan")) == "–"  # the report's dash for an undefined cell
 
 
 def test_quartiles_linear_interpolation(tmp_path):

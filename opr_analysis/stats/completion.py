@@ -6,29 +6,12 @@ truncated to whole seconds, never rounded.
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
+from ..formatting import format_hms
 from .shares import year_range
 
 STAT_COLUMNS = ("min_ms", "q1_ms", "median_ms", "q3_ms", "max_ms")
-
-
-def format_hms(ms) -> str | None:
-    """Milliseconds as ``HH:MM:SS`` truncated to whole seconds; None for a missing value.
-
-    >>> format_hms(16_085_636)
-    '04:28:05'
-    >>> format_hms(446_387.9)
-    '00:07:26'
-    """
-    if ms is None or ms is pd.NA or (isinstance(ms, float) and math.isnan(ms)):
-        return None
-    seconds = int(math.floor(float(ms) / 1000))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}"
 
 
 def _summary(period: str, ms: pd.Series) -> dict:
@@ -53,5 +36,5 @@ def completion_time(reg) -> pd.DataFrame:
     rows.append(_summary("alle", r["duration_ms"]))
     out = pd.DataFrame(rows)
     for col in STAT_COLUMNS:
-        out[col.replace("_ms", "_hms")] = out[col].map(format_hms).astype("string")
+        out[col.replace("_ms", "_hms")] = out[col].map(lambda ms: format_hms(ms, missing=None)).astype("string")
     return out

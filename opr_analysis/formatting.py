@@ -1,0 +1,101 @@
+"""Norwegian number formatting for the report: ``1 574``, ``39,3 %``, ``00:31:29``.
+
+One convention, used in tables, figures and prose alike: the decimal mark is a
+comma, thousands are grouped with U+00A0 NO-BREAK SPACE (:data:`NBSP`), and a
+percent sign follows the number after a NO-BREAK SPACE too, so that a number
+never breaks across lines. Missing values (None, NaN, pandas NA) format as
+:data:`MISSING` (an en dash). Machine-readable CSV output never uses these
+functions: it keeps ``.`` and fractions 0–1.
+
+Examples
+--------
+>>> fmt_int(1574) == "1\\u00a0574"
+True
+>>> fmt_pct(0.393).replace(NBSP, " ")
+'39,3 %'
+>>> fmt_num(1234.5, 2).replace(NBSP, " ")
+'1 234,50'
+>>> format_hms(16_085_636)
+'04:28:05'
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+NBSP = "\u00a0"
+MISSING = "–"
+
+__all__ = ["NBSP", "MISSING", "fmt_int", "fmt_num", "fmt_pct", "format_hms", "is_missing"]
+
+
+def is_missing(value) -> bool:
+    """True for None, NaN, NaT and pandas NA."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_num(value, decimals: int = 1) -> str:
+    """A number with ``decimals`` decimals, decimal comma and no-break-space thousands.
+
+    >>> fmt_num(-0.25, 1)
+    '-0,2'
+    >>> fmt_num(None)
+    '–'
+    """
+    if is_missing(value):
+        return MISSING
+    text = f"{float(value):,.{decimals}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]
+    return text.replace(",", NBSP).replace(".", ",")
+
+
+def fmt_int(value) -> str:
+    """A whole number with no-break-space thousands separators.
+
+    >>> fmt_int(2299).replace(NBSP, " ")
+    '2 299'
+    >>> fmt_int(float("nan"))
+    '–'
+    """
+    if is_missing(value):
+        return MISSING
+    return f"{int(value):,}".replace(",", NBSP)
+
+
+def fmt_pct(fraction, decimals: int = 1) -> str:
+    """A fraction 0–1 as a Norwegian percentage: ``0.393`` -> ``39,3 %`` (no-break space).
+
+    >>> fmt_pct(0.3).replace(NBSP, " ")
+    '30,0 %'
+    >>> fmt_pct(pd.NA)
+    '–'
+    """
+    if is_missing(fraction):
+        return MISSING
+    return f"{fmt_num(100 * float(fraction), decimals)}{NBSP}%"
+
+
+def format_hms(ms, missing: str | None = MISSING) -> str | None:
+    """Milliseconds as ``HH:MM:SS``, truncated to whole seconds (as the seed report).
+
+    Hours are not wrapped at 24. ``16 085 636`` ms is 4 h 28 min 5,636 s:
+
+    >>> format_hms(16_085_636)
+    '04:28:05'
+    >>> format_hms(446_387)
+    '00:07:26'
+    """
+    if is_missing(ms):
+        return missing
+    seconds = math.floor(float(ms) / 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}"

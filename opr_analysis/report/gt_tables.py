@@ -1,0 +1,409 @@
+"""The report's tables as great-tables ``GT`` objects, Norwegian formatting.
+
+Each report table has two functions: ``<name>_cells(frame, …)`` turns the tidy
+frame of the statistics function into the displayed cells (text, one row per
+table line; tests compare these with ``opr tables``), and ``<name>_table(…)``
+wraps them in a ``GT`` with source note and column spanners. Captions
+(«Tabell N: …») are not part of the GT: the notebook gives them as Quarto cell
+options (``#| tbl-cap:``) so that Quarto numbers and cross-references them.
+
+Tables 10–12 and 15 show the report year and the two years before it side by
+side, as the seed report does. Counts about patients (follow-up audit,
+patient-level baseline rate) go through :mod:`.suppression`; administrative
+counts (referrals, forms, reasons) are shown exactly.
+
+>>> import pandas as pd
+>>> t10 = pd.DataFrame({"year": [2023], "assessed": [2080], "rejected": [951],
+...     "rejected_share": [951 / 2080], "rejected_share_ci_low": [0.436], "rejected_share_ci_high": [0.479]})
+>>> referrals_assessed_cells(t10, [2023]).loc[1, "2023"].replace("\\u00a0", " ")
+'951 (45,7 %)'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from great_tables import GT, loc, style
+
+from .. import codebook
+from ..formatting import MISSING, fmt_int, fmt_num, fmt_pct, format_hms
+from .suppression import DEFAULT_MIN_CELL, display_counts, display_hidden, suppress_wide, suppression_note
+
+__all__ = [
+    "years_window",
+    "referrals_assessed_cells",
+    "referrals_assessed_table",
+    "referrals_by_region_cells",
+    "referrals_by_region_table",
+    "baseline_response_cells",
+    "baseline_response_table",
+    "baseline_patient_level_cells",
+    "baseline_patient_level_table",
+    "legacy_baseline_response_cells",
+    "legacy_baseline_response_table",
+    "completion_time_cells",
+    "completion_time_table",
+    "short_form_reasons_cells",
+    "short_form_reasons_table",
+    "followup_response_cells",
+    "followup_response_table",
+    "generic_table",
+    "quality_table",
+]
+
+STUB = "label"
+GROUP = "group"
+SOURCE_DIPS = "Kilde: OUS smerteregister, henvisningslogg fra DIPS."
+SOURCE_REGISTRY = "Kilde: OUS smerteregister (Medinsight og Nettskjema)."
+REGIONS = [("lokal", "Lokal"), ("nasjonal", "Nasjonal"), ("regional", "Regional")]
+DECISIONS = [("rett", "Henvisninger gitt behandlingsrett"), ("avvist", "Avviste henvisninger")]
+
+
+def years_window(report_year: int, shown: int = 3) -> list[int]:
+    """The report year and the ``shown - 1`` years before it, oldest first.
+
+    >>> years_window(2024)
+    [2022, 2023, 2024]
+    """
+    return list(range(int(report_year) - shown + 1, int(report_year) + 1))
+
+
+def _by_year(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["year"] = out["year"].astype(int)
+    return out.set_index("year")
+
+
+def _ci(frame: pd.DataFrame, share: str) -> pd.Series:
+    """``"27,9–32,1 %"`` from ``<share>_ci_low`` / ``<share>_ci_high``."""
+    low, high = frame[f"{share}_ci_low"], frame[f"{share}_ci_high"]
+    return pd.Series(
+        [
+            MISSING if pd.isna(lo) or pd.isna(hi) else f"{fmt_num(100 * lo)}–{fmt_pct(hi)}"
+            for lo, hi in zip(low, high, strict=True)
+        ],
+        index=frame.index,
+        dtype=object,
+    )
+
+
+def _gt(cells: pd.DataFrame, source: str, *, spanners: dict[str, list[str]] | None = None,
+        labels: dict[str, str] | None = None, stubhead: str = "", id: str | None = None) -> GT:
+    """Common look: stub on the left, values right-aligned, source note below.
+
+    ``id`` becomes the HTML id of the table (``opr-<id>``), so that tests and
+    readers' tools can find a table in the rendered report.
+    """
+    group = GROUP if GROUP in cells.columns else None
+    table = GT(cells, rowname_col=STUB, groupname_col=group, id=f"opr-{id}" if id else None)
+    value_cols = [c for c in cells.columns if c not in (STUB, GROUP)]
+    table = table.cols_align("right", columns=value_cols).tab_source_note(source)
+    if stubhead:
+        table = table.tab_stubhead(stubhead)
+    for label, cols in (spanners or {}).items():
+        table = table.tab_spanner(label=label, columns=cols)
+    if labels:
+        table = table.cols_label(cases=labels)
+    table = table.tab_style(style.text(weight="bold"), loc.row_groups()) if group else table
+    return table.tab_options(table_font_size="90%", quarto_disable_processing=False)
+
+
+# --- Table 10 --------------------------------------------------------------------------------
+
+def referrals_assessed_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
+    """Table 10: referrals assessed and rejected (N and %) per year."""
+    f = _by_year(frame).reindex(years)
+    ci = _ci(f, "rejected_share")
+    rows = {
+        "Henvisninger vurdert (uten «åpen retur» og forespørsler)": [fmt_int(v) for v in f["assessed"]],
+        "Henvisninger avvist, N (%)": [
+            f"{fmt_int(n)} ({fmt_pct(s)})" if not pd.isna(n) else MISSING
+            for n, s in zip(f["rejected"], f["rejected_share"], strict=True)
+        ],
+        "Andel avvist, 95 % KI": list(ci),
+    }
+    return pd.DataFrame([{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()])
+
+
+def referrals_assessed_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
+    return _gt(referrals_assessed_cells(frame, years), SOURCE_DIPS, id="referrals_assessed")
+
+
+# --- Table 11 --------------------------------------------------------------------------------
+
+def referrals_by_region_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
+    """Table 11: referrals per health region, N and share, «annet og blanke» apart.
+
+    Shares are those of ``referrals_by_region`` (over lokal, regional, nasjonal);
+    the two sum lines add the shown counts.
+    """
+    f = frame.copy()
+    f["year"] = f["year"].astype(int)
+    out = []
+    for decision, group_label in DECISIONS:
+        d = f[f["decision"].astype(str) == decision]
+        n = d.pivot_table(index="region", columns="year", values="n", aggfunc="sum", observed=True)
+        share = d.pivot_table(index="region", columns="year", values="share", aggfunc="sum", observed=True,
+                              dropna=False)
+        n = n.reindex(columns=years)
+        known = [code for code, _ in REGIONS]
+
+        def line(label, counts, shares=None):
+            row = {GROUP: group_label, STUB: label}
+            for y in years:
+                c = counts.get(y)
+                row[f"{y}_n"] = fmt_int(c)
+                row[f"{y}_share"] = "" if shares is None else fmt_pct(shares.get(y))
+            return row
+
+        for code, label in REGIONS:
+            out.append(line(label, n.loc[code] if code in n.index else {},
+                            share.reindex(columns=years).loc[code] if code in share.index else {}))
+        in_regions = n.reindex(known).sum(min_count=1)
+        out.append(line("Sum lokal, nasjonal og regional", in_regions))
+        other = n.loc["annet_blank"] if "annet_blank" in n.index else {}
+        out.append(line("«Annet» og blanke celler", other))
+        out.append(line("Totalt", n.sum(min_count=1)))
+    return pd.DataFrame(out)
+
+
+def referrals_by_region_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
+    cells = referrals_by_region_cells(frame, years)
+    spanners = {str(y): [f"{y}_n", f"{y}_share"] for y in years}
+    labels = {c: ("N" if c.endswith("_n") else "%") for c in cells.columns if c not in (STUB, GROUP)}
+    note = SOURCE_DIPS + " Andelene er regnet av lokal, nasjonal og regional; «annet» og blanke celler er utelatt."
+    return _gt(cells, note, spanners=spanners, labels=labels, id="referrals_by_region")
+
+
+# --- Table 12 and the patient-level rate -------------------------------------------------------
+
+def baseline_response_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
+    """Table 12: enrolments, baseline forms received and their ratio per year."""
+    f = _by_year(frame).reindex(years)
+    rows = {
+        "Innskrivinger gitt rett til helsehjelp": [fmt_int(v) for v in f["enrolments"]],
+        "Mottatte baselineskjemaer": [fmt_int(v) for v in f["baseline_responses"]],
+        "Andel besvarte baselineskjemaer": [fmt_pct(v) for v in f["response_share"]],
+        "95 % KI": list(_ci(f, "response_share")),
+    }
+    return pd.DataFrame([{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()])
+
+
+def baseline_response_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
+    note = (SOURCE_REGISTRY + " Noen pasienter gis behandlingsrett to ganger i løpet av et år, og noen svarer "
+            "på mer enn ett baselineskjema; andelen kan derfor overstige 100 %.")
+    return _gt(baseline_response_cells(frame, years), note, id="baseline_response")
+
+
+def baseline_patient_level_cells(frame: pd.DataFrame, years: Sequence[int],
+                                 min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Enrolments with at least one baseline answer (patient level), suppressed below ``min_cell``."""
+    f = _by_year(frame).reindex(years)
+    f["without"] = f["enrolments"] - f["enrolments_with_baseline"]
+    hidden = suppress_wide(f, [("enrolments", ["enrolments_with_baseline", "without"])], min_cell)
+    share_hidden = hidden["enrolments_with_baseline"]
+    rows = {
+        "Innskrivinger": display_counts(f["enrolments"], hidden["enrolments"], min_cell),
+        "Innskrivinger med minst ett baselinesvar": display_counts(
+            f["enrolments_with_baseline"], hidden["enrolments_with_baseline"], min_cell),
+        "Andel med baselinesvar": display_hidden(f["response_share"].map(fmt_pct), share_hidden),
+        "95 % KI": display_hidden(_ci(f, "response_share"), share_hidden),
+    }
+    return pd.DataFrame([{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()])
+
+
+def baseline_patient_level_table(frame: pd.DataFrame, years: Sequence[int], min_cell: int = DEFAULT_MIN_CELL) -> GT:
+    note = SOURCE_REGISTRY + " Hver innskriving telles én gang. " + suppression_note(min_cell)
+    return _gt(baseline_patient_level_cells(frame, years, min_cell), note, id="baseline_response_patient_level")
+
+
+# --- Table 13 --------------------------------------------------------------------------------
+
+def legacy_baseline_response_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Table 13: OPRv1 baseline answers, DIPS new patients and their ratio, every legacy year."""
+    f = _by_year(frame).sort_index()
+    years = list(f.index)
+    rows = {
+        "Pasienter som svarte på baseline": [fmt_int(v) for v in f["baseline_responses"]],
+        "Nye pasienter (DIPS)": [fmt_int(v) for v in f["new_patients"]],
+        "Andel av nye pasienter som svarte": [fmt_pct(v, 0) for v in f["response_share"]],
+    }
+    return pd.DataFrame([{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()])
+
+
+def legacy_baseline_response_table(frame: pd.DataFrame) -> GT:
+    note = ("Kilde: OPRv1 (Infopad), antall baselinemålinger, og DIPS, rapport over nye pasienter. "
+            "Tall for 2020 er påvirket av koronapandemien.")
+    return _gt(legacy_baseline_response_cells(frame), note, id="legacy_baseline_response")
+
+
+# --- Table 14 --------------------------------------------------------------------------------
+
+COMPLETION_COLUMNS = [("min_ms", "Minimum"), ("q1_ms", "1. kvartil"), ("median_ms", "Median"),
+                      ("q3_ms", "3. kvartil"), ("max_ms", "Maksimum")]
+
+
+def completion_time_cells(frame: pd.DataFrame, years: Sequence[int] | None = None) -> pd.DataFrame:
+    """Table 14: completion time (T:M:S, truncated to whole seconds) per period.
+
+    With ``years``, the rows are those of the years present in ``frame`` and
+    then «alle» (all years); without, every period of ``frame``.
+    """
+    f = frame.assign(period=frame["period"].astype(str)).set_index("period")
+    if years is not None:
+        f = f.loc[[str(y) for y in years if str(y) in f.index] + [p for p in ["alle"] if p in f.index]]
+    rows = []
+    for period, r in f.iterrows():
+        row = {STUB: "Alle år" if period == "alle" else period, "n": fmt_int(r["n"])}
+        row.update({col: format_hms(r[col]) for col, _ in COMPLETION_COLUMNS})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def completion_time_table(frame: pd.DataFrame, years: Sequence[int] | None = None) -> GT:
+    labels = {"n": "Antall", **dict(COMPLETION_COLUMNS)}
+    note = (SOURCE_REGISTRY + " Tid fra skjemaet ble åpnet til det ble sendt inn, i timer:minutter:sekunder "
+            "(avkortet til hele sekunder); millisekundene står i completion_time.csv.")
+    return _gt(completion_time_cells(frame, years), note, labels=labels, stubhead="År", id="completion_time")
+
+
+# --- Table 15 --------------------------------------------------------------------------------
+
+def short_form_reasons_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
+    """Table 15: reasons for the short form per year; «annet/tomme celler» last, then the total."""
+    codes = codebook.load().column("short_forms", "reason").codes
+    f = frame.assign(year=frame["year"].astype(int), reason=frame["reason"].astype(str))
+    n = f.pivot_table(index="reason", columns="year", values="n", aggfunc="sum", observed=True).reindex(columns=years)
+    order = [c for c in codes if c != "annet"] + ["annet"]
+    rows = [{STUB: codes[c], **{str(y): fmt_int(n.loc[c, y]) if c in n.index else MISSING for y in years}}
+            for c in order]
+    rows.append({STUB: "Totalt", **{str(y): fmt_int(n[y].sum(min_count=1)) for y in years}})
+    return pd.DataFrame(rows)
+
+
+def short_form_reasons_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
+    note = "Kilde: OUS smerteregister, kortversjoner registrert av kontorpersonalet. Blanke årsaker telles som «annet»."
+    return _gt(short_form_reasons_cells(frame, years), note, id="short_form_reasons")
+
+
+# --- Follow-up audit -------------------------------------------------------------------------
+
+FOLLOWUP_COLUMNS = [
+    ("owed", "Skyldig"),
+    ("sent_owed", "Sendt"),
+    ("not_sent", "Ikke sendt"),
+    ("sent_not_owed", "Sendt uten å være skyldig"),
+    ("responded", "Besvart"),
+]
+
+
+def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Follow-up audit for one year: owed, sent, not sent, sent without being owed, answered, share.
+
+    One row per kind present plus «Alle typer» (column sums; its share is
+    answered / sent over all kinds). Counts about patients: suppressed below
+    ``min_cell`` with secondary suppression over ``owed = sent_owed + not_sent``,
+    ``sent = sent_owed + sent_not_owed``, ``sent = responded + unanswered`` and
+    over each column's sum. The row key is kept in column ``kind`` (``"alle"``
+    for the sum).
+    """
+    labels = codebook.load().column("followups", "kind").codes
+    counts = [c for c, _ in FOLLOWUP_COLUMNS] + ["sent"]
+    f = frame[frame["year"].astype(int) == int(year)].copy()
+    f["kind"] = f["kind"].astype(str)
+    present = set(f["kind"])
+    f = f.set_index("kind").reindex([k for k in labels if k in present])
+    f.loc["alle", counts] = f[counts].sum()
+    f["unanswered"] = f["sent"] - f["responded"]
+    hidden = suppress_wide(
+        f,
+        [("owed", ["sent_owed", "not_sent"]), ("sent", ["sent_owed", "sent_not_owed"]),
+         ("sent", ["responded", "unanswered"])],
+        min_cell,
+        total_row="alle",
+    )
+    out = pd.DataFrame({"kind": f.index, STUB: [labels.get(k, "Alle typer") for k in f.index]}, index=f.index)
+    for col, _ in FOLLOWUP_COLUMNS:
+        out[col] = display_counts(f[col], hidden[col], min_cell)
+    share_hidden = hidden["responded"] | hidden["sent"]
+    out["response_share"] = display_hidden(f["response_share"].map(fmt_pct), share_hidden)
+    out["response_share_ci"] = display_hidden(_ci(f, "response_share"), share_hidden)
+    out.loc["alle", ["response_share", "response_share_ci"]] = MISSING
+    return out.reset_index(drop=True)
+
+
+def followup_response_table(frame: pd.DataFrame, year: int, min_cell: int = DEFAULT_MIN_CELL) -> GT:
+    labels = {**dict(FOLLOWUP_COLUMNS), "response_share": "Svarandel", "response_share_ci": "95 % KI"}
+    note = (f"Kilde: OUS smerteregister. Skyldig: oppfølging med forfallsdato i {year} til pasient som oppfyller "
+            "kriteriene (18 år eller eldre, ikke kognitiv svikt, ikke behov for tolk, ikke i forskningsprosjekt, "
+            "ikke reservert). Sendt: sendt for en skyldig oppfølging. Svarandel = besvart / alle sendte. "
+            + suppression_note(min_cell))
+    cells = followup_response_cells(frame, year, min_cell).drop(columns="kind")
+    return _gt(cells, note, labels=labels, stubhead="Oppfølging", id="followup_response")
+
+
+# --- Anything else (data quality) ------------------------------------------------------------
+
+COLUMN_LABELS = {
+    "year": "År", "table": "Tabell", "column": "Kolonne", "rows": "Rader", "missing": "Mangler",
+    "enrolments": "Innskrivinger", "patients": "Pasienter", "baseline_responses": "Baselinesvar",
+    "rows_read": "Lest", "rows_used": "Brukt", "rows_quarantined": "Karantene",
+    "closed_in_dips": "Avsluttet i DIPS", "open_in_registry": "Åpne i registeret",
+}
+
+
+def generic_table(frame: pd.DataFrame, source: str, labels: dict[str, str] | None = None) -> GT:
+    """A tidy frame shown as is, Norwegian formatted by column type (validation and data-quality tables).
+
+    Integer columns get thousands separators, ``X_share`` columns percentages
+    with their ``X_share_ci_low/high`` joined into one «95 % KI» column, other
+    floats one decimal; ``year`` stays plain. Columns are labelled from
+    ``labels``, then :data:`COLUMN_LABELS`, else by their name.
+    """
+    cells = pd.DataFrame(index=frame.index)
+    names = {**COLUMN_LABELS, **(labels or {})}
+    for col in frame.columns:
+        s = frame[col]
+        if col.endswith(("_ci_low", "_ci_high")):
+            continue
+        if col == "year":
+            cells[col] = s.astype("string").fillna(MISSING)
+        elif col.endswith("_share") and pd.api.types.is_numeric_dtype(s):
+            cells[col] = s.map(fmt_pct)
+            names.setdefault(col, "Andel")
+            if f"{col}_ci_low" in frame.columns:
+                cells[f"{col}_ci"] = _ci(frame, col)
+                names.setdefault(f"{col}_ci", "95 % KI")
+        elif pd.api.types.is_integer_dtype(s):
+            cells[col] = s.map(fmt_int)
+        elif pd.api.types.is_float_dtype(s):
+            cells[col] = s.map(fmt_num)
+        else:
+            cells[col] = s.astype("string").fillna(MISSING)
+    table = GT(cells.reset_index(drop=True)).tab_source_note(source)
+    table = table.cols_label(cases={c: names.get(c, c.replace("_", " ").capitalize()) for c in cells.columns})
+    return table.tab_options(table_font_size="90%")
+
+
+QUALITY_TITLES = {
+    "quality_closed_in_dips": "Forløp avsluttet i DIPS, men ikke i registeret",
+    "quality_missing": "Manglende verdier i valgfrie felt",
+    "quality_multiple_enrolments": "Pasienter med mer enn én innskriving samme år",
+    "quality_multiple_baselines": "Innskrivinger med mer enn ett baselineskjema",
+    "quality_baseline_after_consultation": "Baselineskjemaer sendt inn etter første konsultasjon",
+}
+
+
+def quality_table(name: str, frame: pd.DataFrame, years: Sequence[int] | None = None) -> tuple[str, GT] | None:
+    """A data-quality table with its Norwegian title, limited to ``years``.
+
+    Row lists about single patients (a ``patient_id`` column) are never shown
+    in the report: they are for the registry's staff, not for readers.
+    """
+    if "patient_id" in frame.columns:
+        return None
+    if years is not None and "year" in frame.columns:
+        frame = frame[frame["year"].astype(int).isin([int(y) for y in years])]
+    title = QUALITY_TITLES.get(name, name.removeprefix("quality_").replace("_", " ").capitalize())
+    return title, generic_table(frame, "Kilde: OUS smerteregister, kontroll av datakvalitet.")

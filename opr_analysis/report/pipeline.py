@@ -1,0 +1,383 @@
+"""``run_report``: validate an extract, execute the report notebook, render it, write a manifest.
+
+Steps (each prints one line with its duration):
+
+1. **validate** – :func:`opr_analysis.load_extract`; a bad extract stops here
+   with the validator's message and nothing is written.
+2. **execute** – papermill runs ``notebooks/annual_report.ipynb`` with the
+   run's parameters into ``build/`` (the executed notebook is kept as the
+   audit trail). The injected-parameters cell is tagged ``remove-cell`` and
+   marked ``#| include: false`` so that it never shows.
+3. **render** – with Quarto (``quarto`` on PATH or ``$QUARTO_PATH``): the
+   executed notebook is rendered (never re-executed) with the root
+   ``_quarto.yml``, one ``quarto render --to`` per format (``pdf`` is Typst).
+   Without Quarto: nbconvert renders the same executed notebook to one
+   self-contained HTML file, with a small Quarto-compatibility pass
+   (captions «Tabell N»/«Figur N» and ``@tbl-``/``@fig-`` references).
+4. **manifest** – ``manifest.json``: parameters, SHA-256 of every input file,
+   rows read/used/quarantined, package version and git commit, renderer and
+   version, timings.
+
+Everything is written to a temporary folder beside ``out`` and moved into
+place only when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from ..errors import OprError, UsageError
+from ..formatting import NBSP, fmt_int, fmt_num
+from ..validation import replace_dir
+from .texts import text_files
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = ROOT / "notebooks" / "annual_report.ipynb"
+QUARTO_CONFIG = ROOT / "_quarto.yml"
+TEXTS = ROOT / "reports"
+FORMATS = ("html", "docx", "pdf")
+QUARTO_TO = {"html": "html", "docx": "docx", "pdf": "typst"}
+REMOVE_TAGS = {"remove-cell", "injected-parameters", "parameters"}
+
+__all__ = ["ROOT", "NOTEBOOK", "FORMATS", "default_report_year", "find_quarto", "run_report", "ReportRun"]
+
+
+@dataclass
+class ReportRun:
+    """What a run produced: the output folder, its files and the manifest."""
+
+    out: Path
+    files: list[Path]
+    manifest: dict
+    renderer: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def default_report_year(reg, as_of: dt.date | None = None) -> int:
+    """The last complete calendar year before ``as_of`` (default today), or the last
+    year with assessed referrals if that is earlier.
+
+    >>> import pandas as pd
+    >>> class R: referrals = pd.DataFrame({"assessed_date": pd.to_datetime(["2022-05-01", "2023-01-02"])})
+    >>> default_report_year(R(), dt.date(2025, 3, 1)), default_report_year(R(), dt.date(2023, 6, 1))
+    (2023, 2022)
+    """
+    as_of = as_of or dt.date.today()
+    complete = as_of.year - 1
+    dates = reg.referrals["assessed_date"].dropna()
+    if dates.empty:
+        return complete
+    return min(complete, int(dates.dt.year.max()))
+
+
+def find_quarto() -> str | None:
+    """Path of the quarto binary: ``$QUARTO_PATH`` if set, else ``quarto`` on PATH."""
+    env = os.environ.get("QUARTO_PATH")
+    if env:
+        return env if Path(env).is_file() else shutil.which(env)
+    return shutil.which("quarto")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _git_commit() -> dict:
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"], capture_output=True, text=True,
+                               check=True, timeout=10).stdout.strip() != ""
+        return {"git_commit": commit, "git_dirty": dirty}
+    except (OSError, subprocess.SubprocessError):
+        return {"git_commit": None, "git_dirty": None}
+
+
+class _Steps:
+    """Times each step and prints one line per step."""
+
+    def __init__(self, log: Callable[[str], None]):
+        self.log, self.timings = log, {}
+
+    @contextlib.contextmanager
+    def step(self, name: str, message: str) -> Iterator[dict]:
+        start = time.perf_counter()
+        info: dict = {}
+        yield info
+        seconds = time.perf_counter() - start
+        self.timings[name] = round(seconds, 3)
+        self.log(f"{info.get('message', message)} ({fmt_num(seconds)} s)".replace(NBSP, " "))
+
+
+@contextlib.contextmanager
+def _kernel_path() -> Iterator[None]:
+    """Let the notebook's kernel import this checkout of opr_analysis (no install needed)."""
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *([old] if old else [])])
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old
+
+
+def hide_injected_parameters(nb) -> None:
+    """Tag papermill's injected-parameters cell ``remove-cell`` and give it ``#| include: false``."""
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags:
+            cell.metadata["tags"] = list(dict.fromkeys([*tags, "remove-cell"]))
+            if not cell.source.startswith("#| include: false"):
+                cell.source = "#| include: false\n" + cell.source
+
+
+def execute_notebook(template: Path, target: Path, parameters: dict) -> None:
+    """Run ``template`` with papermill into ``target`` (kernel python3, cwd = the template's folder)."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with _kernel_path():
+            pm.execute_notebook(str(template), str(target), parameters=parameters, kernel_name="python3",
+                                cwd=str(template.parent), progress_bar=False, log_output=False,
+                                report_mode=False)
+    except PapermillExecutionError as exc:
+        raise OprError(f"notatboken {template.name} feilet i celle {exc.exec_count}: {exc.ename}: {exc.evalue}") from exc
+    nb = nbformat.read(target, as_version=4)
+    hide_injected_parameters(nb)
+    nbformat.write(nb, target)
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+def quarto_version(quarto: str) -> str:
+    return subprocess.run([quarto, "--version"], capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+
+
+def render_quarto(quarto: str, executed: Path, work: Path, formats: Sequence[str], title: str, stem: str) -> list[Path]:
+    """Render the executed notebook with the root ``_quarto.yml``; no execution, no ``-P``."""
+    project = work / "quarto"
+    (project / "notebooks").mkdir(parents=True)
+    shutil.copy2(QUARTO_CONFIG, project / "_quarto.yml")
+    nb_rel = Path("notebooks") / NOTEBOOK.name
+    shutil.copy2(executed, project / nb_rel)
+    produced = []
+    for fmt in formats:
+        cmd = [quarto, "render", str(nb_rel), "--to", QUARTO_TO[fmt], "--no-execute", "-M", f"title:{title}"]
+        done = subprocess.run(cmd, cwd=project, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise OprError(f"quarto render --to {QUARTO_TO[fmt]} feilet:\n{done.stderr.strip()[-2000:]}")
+        ext = {"html": ".html", "docx": ".docx", "pdf": ".pdf"}[fmt]
+        found = sorted(project.rglob(f"{NOTEBOOK.stem}{ext}"))
+        if not found:
+            raise OprError(f"quarto laget ingen {ext}-fil")
+        target = work / f"{stem}{ext}"
+        shutil.move(found[0], target)
+        produced.append(target)
+    shutil.rmtree(project)
+    return produced
+
+
+_LABEL = re.compile(r"^#\|\s*label:\s*(?P<v>\S+)\s*$", re.M)
+_CAP = re.compile(r"^#\|\s*(?P<kind>tbl|fig)-cap:\s*(?P<v>.+?)\s*$", re.M)
+_INCLUDE_FALSE = re.compile(r"^#\|\s*include:\s*false\s*$", re.M)
+_REF = re.compile(r"@(?P<cap>[Tt]bl|[Ff]ig)-(?P<name>[\w-]+)")
+_HEADING_ATTR = re.compile(r"^(#+ .*?)[ \t]*\{[^}\n]*\}[ \t]*$", re.M)
+_CDN_SCRIPT = re.compile(r'<script[^>]*src="https?://[^"]*"[^>]*>\s*</script>\s*')
+CAPTION_WORD = {"tbl": "Tabell", "fig": "Figur"}
+
+
+def quarto_compat(nb, title: str) -> dict[str, str]:
+    """Make an executed notebook read like its Quarto rendering (for the nbconvert fallback).
+
+    Drops cells marked ``#| include: false``; numbers ``#| label: tbl-…``/``fig-…``
+    cells in document order and adds their caption («Tabell 3: …», above a table,
+    below a figure); replaces ``@tbl-…``/``@fig-…`` by «tabell 3»/«figur 1»
+    (capitalised for ``@Tbl-…``); strips ``{.unnumbered}``-style heading
+    attributes; puts the title first. Returns the label -> number text map.
+    """
+    numbers: dict[str, str] = {}
+    counters = {"tbl": 0, "fig": 0}
+    kept = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and _INCLUDE_FALSE.search(cell.source):
+            continue
+        if cell.cell_type == "raw":
+            continue
+        kept.append(cell)
+        label = _LABEL.search(cell.source) if cell.cell_type == "code" else None
+        cap = _CAP.search(cell.source) if cell.cell_type == "code" else None
+        if label and cap and cell.get("outputs"):
+            kind = cap["kind"]
+            counters[kind] += 1
+            numbers[label["v"]] = str(counters[kind])
+            text = f"{CAPTION_WORD[kind]} {counters[kind]}: {cap['v'].strip().strip(chr(34))}"
+            caption = nbformat.v4.new_output("display_data", data={"text/markdown": f"**{text}**"})
+            if kind == "tbl":
+                cell.outputs.insert(0, caption)
+            else:
+                cell.outputs.append(caption)
+
+    def refs(text: str) -> str:
+        def one(m):
+            kind = m["cap"].lower()
+            num = numbers.get(f"{kind}-{m['name']}", "?")
+            word = CAPTION_WORD[kind]
+            return f"{word if m['cap'][0].isupper() else word.lower()} {num}"
+
+        return _HEADING_ATTR.sub(r"\1", _REF.sub(one, text))
+
+    for cell in kept:
+        if cell.cell_type == "markdown":
+            cell.source = refs(cell.source)
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "text/markdown" in data:
+                data["text/markdown"] = refs(data["text/markdown"])
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}"), *kept]
+    return numbers
+
+
+def render_nbconvert(executed: Path, target: Path, title: str) -> Path:
+    """One self-contained HTML file of the executed notebook: no code, no hidden cells."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    nb = nbformat.read(executed, as_version=4)
+    quarto_compat(nb, title)
+    remover = TagRemovePreprocessor(remove_cell_tags=REMOVE_TAGS, remove_input_tags={"remove-input"},
+                                    remove_all_outputs_tags={"remove-output"}, enabled=True)
+    nb, resources = remover.preprocess(nb, {})
+    nb.metadata["title"] = title
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, embed_images=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    # Self-contained: the report has no widgets or mathematics, so the template's CDN scripts go.
+    body = re.sub(r"<html[^>]*>", '<html lang="nb">', _CDN_SCRIPT.sub("", body), count=1)
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+def run_report(
+    extract: str | os.PathLike = "data/synthetic",
+    *,
+    year: int | None = None,
+    as_of: dt.date | None = None,
+    formats: Sequence[str] | None = None,
+    out: str | os.PathLike = "_output",
+    min_cell: int = 5,
+    years_shown: int = 3,
+    texts_dir: str | os.PathLike | None = None,
+    include_proms: bool = False,
+    log: Callable[[str], None] = print,
+) -> ReportRun:
+    """Produce the annual report for ``year`` from ``extract`` into ``out`` (see module docstring)."""
+    from .. import __version__
+    from ..reader import load_extract
+
+    started = time.perf_counter()
+    steps = _Steps(log)
+    out = Path(out).resolve()
+    texts_dir = Path(texts_dir or TEXTS).resolve()
+    quarto = find_quarto()
+    formats = list(formats) if formats else (list(FORMATS) if quarto else ["html"])
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise UsageError(f"ukjent format {', '.join(unknown)}; velg blant {', '.join(FORMATS)}")
+    if not NOTEBOOK.is_file():
+        raise OprError(f"fant ikke rapportnotatboken {NOTEBOOK}")
+
+    with steps.step("validate", "Validerte uttrekket") as info:
+        reg = load_extract(extract)
+        counts = reg.report.counts()
+        read, used, quarantined = (fmt_int(counts[c].sum()) for c in ("rows_read", "rows_used", "rows_quarantined"))
+        info["message"] = f"Validerte uttrekket {extract}: {read} rader lest, {used} brukt, {quarantined} i karantene"
+    as_of = as_of or dt.date.today()
+    year = int(year) if year is not None else default_report_year(reg, as_of)
+    if year > as_of.year:
+        raise UsageError(f"rapportåret {year} ligger etter datoen for kjøringen ({as_of.isoformat()})")
+    parameters = {
+        "extract": str(Path(extract).resolve()),
+        "report_year": year,
+        "as_of": as_of.isoformat(),
+        "years_shown": years_shown,
+        "min_cell": min_cell,
+        "texts_dir": str(texts_dir),
+        "include_proms": include_proms,
+    }
+    title = f"Årsrapport {year} for OUS smerteregister"
+    stem = f"arsrapport-{year}"
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    work.chmod(0o755)
+    try:
+        executed = work / "build" / NOTEBOOK.name
+        with steps.step("execute", f"Kjørte notatboken {NOTEBOOK.name} med papermill"):
+            execute_notebook(NOTEBOOK, executed, parameters)
+        if quarto:
+            renderer = {"name": "quarto", "version": quarto_version(quarto), "path": quarto}
+            with steps.step("render", f"Laget {', '.join(formats)} med Quarto {renderer['version']}"):
+                files = render_quarto(quarto, executed, work, formats, title, stem)
+        else:
+            import nbconvert
+
+            renderer = {"name": "nbconvert", "version": nbconvert.__version__}
+            skipped = [f for f in formats if f != "html"]
+            log("Quarto finnes ikke (verken på PATH eller i QUARTO_PATH): lager én selvstendig HTML-fil med "
+                "nbconvert" + (f"; {', '.join(skipped)} lages ikke" if skipped else ""))
+            with steps.step("render", f"Laget HTML med nbconvert {nbconvert.__version__}"):
+                files = [render_nbconvert(executed, work / f"{stem}.html", title)]
+        if reg.report.rows_quarantined:
+            reg.report.write_quarantine(work / "karantene")
+        timings = {**steps.timings, "total": round(time.perf_counter() - started, 3)}
+        manifest = {
+            "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "parameters": parameters,
+            "formats": formats,
+            "extract": {
+                "path": str(Path(extract).resolve()),
+                "files_sha256": reg.input_hashes(),
+                "rows": counts.to_dict(orient="records"),
+            },
+            "inputs_sha256": {
+                str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p): _sha256(p)
+                for p in [NOTEBOOK, QUARTO_CONFIG, *text_files(texts_dir)] if p.is_file()
+            },
+            "package": {"name": "opr-analysis", "version": __version__, **_git_commit()},
+            "python": platform.python_version(),
+            "renderer": renderer,
+            "outputs_sha256": {p.name: _sha256(p) for p in files},
+            "executed_notebook": f"build/{NOTEBOOK.name}",
+            "timings_seconds": timings,
+        }
+        (work / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
+                                            encoding="utf-8")
+        replace_dir(work, out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    final = [out / p.name for p in files]
+    log(f"Rapporten ligger i {out}: {', '.join(p.name for p in final)}, manifest.json og build/ "
+        f"({fmt_num(timings['total'])} s i alt)".replace(NBSP, " "))
+    return ReportRun(out=out, files=final, manifest=manifest, renderer=renderer["name"], timings=timings)

@@ -1,0 +1,62 @@
+"""The report's editable texts: plain Markdown and YAML files under ``reports/``.
+
+The registry's staff rewrite the foreword, governance, projects, plans and
+similar chapters each year without touching code. A text is looked up first
+in ``reports/<year>/<name>.md`` (that year's version) and then in
+``reports/<name>.md`` (the standing version). ``$report_year`` and other
+``$names`` given by the notebook are filled in; a ``$`` that names nothing is
+left as it is.
+
+>>> from pathlib import Path; import tempfile
+>>> d = Path(tempfile.mkdtemp()); _ = (d / "forord.md").write_text("Rapporten for $report_year.")
+>>> load_text("forord", texts_dir=d, year=2024)
+'Rapporten for 2024.'
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from string import Template
+
+import yaml
+
+from ..errors import UsageError
+
+__all__ = ["text_path", "load_text", "load_glossary", "glossary_markdown", "text_files"]
+
+
+def text_path(name: str, texts_dir: str | os.PathLike, year: int | None = None, suffix: str = ".md") -> Path:
+    """The file that holds text ``name`` for ``year`` (the year's own version wins)."""
+    base = Path(texts_dir)
+    candidates = ([base / str(year) / f"{name}{suffix}"] if year is not None else []) + [base / f"{name}{suffix}"]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise UsageError(f"fant ikke rapportteksten «{name}{suffix}» i {base} (se reports/README.md)")
+
+
+def load_text(name: str, texts_dir: str | os.PathLike = "reports", year: int | None = None, **values) -> str:
+    """The Markdown text ``name`` with ``$report_year`` (and any ``values``) filled in."""
+    raw = text_path(name, texts_dir, year).read_text(encoding="utf-8").strip()
+    return Template(raw).safe_substitute({"report_year": year, **values})
+
+
+def load_glossary(texts_dir: str | os.PathLike = "reports", year: int | None = None) -> dict[str, str]:
+    """The glossary (term -> explanation), sorted by term as Norwegian readers expect (å last)."""
+    path = text_path("ordliste", texts_dir, year, suffix=".yaml")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: ordlisten skal være «begrep: forklaring», én per linje")
+    return dict(sorted(((str(k), str(v)) for k, v in data.items()), key=lambda kv: kv[0].casefold()))
+
+
+def glossary_markdown(texts_dir: str | os.PathLike = "reports", year: int | None = None) -> str:
+    """The glossary as a Markdown list (renders the same in Quarto and nbconvert)."""
+    return "\n".join(f"- **{term}**: {text}" for term, text in load_glossary(texts_dir, year).items())
+
+
+def text_files(texts_dir: str | os.PathLike = "reports") -> list[Path]:
+    """Every text file under ``texts_dir`` (for the manifest's input hashes)."""
+    base = Path(texts_dir)
+    return sorted(p for p in base.rglob("*") if p.is_file() and p.suffix in (".md", ".yaml", ".yml"))

@@ -1,0 +1,137 @@
+"""Report tables from stand-in tidy frames with the API.md columns (no statistics here)."""
+
+import pandas as pd
+
+from opr_analysis.report import gt_tables as g
+
+NB = "\u00a0"
+
+
+def _t10():
+    return pd.DataFrame({
+        "year": [2021, 2022, 2023], "assessed": [2299, 2339, 2080], "rejected": [691, 797, 951],
+        "rejected_share": [691 / 2299, 797 / 2339, 951 / 2080],
+        "rejected_share_ci_low": [0.282, 0.322, 0.436], "rejected_share_ci_high": [0.320, 0.360, 0.479],
+    })
+
+
+def test_years_window():
+    assert g.years_window(2024) == [2022, 2023, 2024]
+    assert g.years_window(2024, 2) == [2023, 2024]
+
+
+def test_table_10_cells_norwegian():
+    cells = g.referrals_assessed_cells(_t10(), [2021, 2022, 2023])
+    assert cells.columns.tolist() == ["label", "2021", "2022", "2023"]
+    assert cells.loc[0, "2021"] == f"2{NB}299"
+    assert cells.loc[1, "2023"] == f"951 (45,7{NB}%)"
+    assert cells.loc[2, "2021"] == f"28,2–32,0{NB}%"
+
+
+def test_table_10_missing_year_is_a_dash():
+    cells = g.referrals_assessed_cells(_t10(), [2020, 2021])
+    assert cells.loc[0, "2020"] == "–"
+
+
+def test_table_10_html_has_id_source_and_formatting():
+    html = g.referrals_assessed_table(_t10(), [2021, 2022, 2023]).as_raw_html()
+    assert 'id="opr-referrals_assessed"' in html
+    assert "henvisningslogg fra DIPS" in html
+    assert f"797 (34,1{NB}%)" in html
+
+
+def _t11():
+    rows = []
+    data = {"rett": {"lokal": 618, "nasjonal": 122, "regional": 834, "annet_blank": 34},
+            "avvist": {"lokal": 319, "nasjonal": 61, "regional": 310, "annet_blank": 1}}
+    for decision, by_region in data.items():
+        known = sum(v for k, v in by_region.items() if k != "annet_blank")
+        for region, n in by_region.items():
+            rows.append({"year": 2021, "decision": decision, "region": region, "n": n,
+                         "share": pd.NA if region == "annet_blank" else n / known,
+                         "share_ci_low": pd.NA, "share_ci_high": pd.NA})
+    return pd.DataFrame(rows)
+
+
+def test_table_11_other_and_blank_apart_and_totals():
+    cells = g.referrals_by_region_cells(_t11(), [2021])
+    rett = cells[cells["group"] == "Henvisninger gitt behandlingsrett"].set_index("label")
+    assert rett.loc["Lokal", "2021_n"] == "618"
+    assert rett.loc["Lokal", "2021_share"] == f"39,3{NB}%"  # the seed's 39,3 %
+    assert rett.loc["Sum lokal, nasjonal og regional", "2021_n"] == f"1{NB}574"
+    assert rett.loc["«Annet» og blanke celler", "2021_n"] == "34"
+    assert rett.loc["«Annet» og blanke celler", "2021_share"] == ""
+    assert rett.loc["Totalt", "2021_n"] == f"1{NB}608"
+    avvist = cells[cells["group"] == "Avviste henvisninger"].set_index("label")
+    assert avvist.loc["Totalt", "2021_n"] == "691"
+    html = g.referrals_by_region_table(_t11(), [2021]).as_raw_html()
+    assert "Henvisninger gitt behandlingsrett" in html and "Avviste henvisninger" in html
+
+
+def test_table_14_hms_per_period():
+    t14 = pd.DataFrame({"period": ["2023", "alle"], "n": [925, 2578], "min_ms": [446387, 446387],
+                        "q1_ms": [1364144, 1364144], "median_ms": [1889351, 1889351], "q3_ms": [2733331, 2733331],
+                        "max_ms": [16085636, 16085636]})
+    cells = g.completion_time_cells(t14, [2022, 2023])  # 2022 absent: left out
+    assert cells["label"].tolist() == ["2023", "Alle år"]
+    assert cells.loc[1, ["n", "min_ms", "median_ms", "max_ms"]].tolist() == [f"2{NB}578", "00:07:26", "00:31:29", "04:28:05"]
+
+
+def test_table_15_reason_order_other_last_and_total():
+    t15 = pd.DataFrame({"year": [2021] * 3 + [2022] * 3, "reason": ["glemt", "annet", "ingen_enhet"] * 2,
+                        "n": [2, 0, 11, 0, 5, 7]})
+    cells = g.short_form_reasons_cells(t15, [2021, 2022]).set_index("label")
+    assert cells.index[-2:].tolist() == ["Annet/tomme celler", "Totalt"]
+    assert cells.index[0] == "Pasienten har ikke PC/mobil/nettbrett tilgjengelig"
+    assert cells.loc["Totalt"].tolist() == ["13", "12"]
+    assert cells.loc["Har ikke elektronisk ID", "2021"] == "–"  # code absent from the frame
+
+
+def _fu():
+    return pd.DataFrame({
+        "year": [2024, 2024, 2023], "kind": ["rf_3m", "scs_3m", "rf_3m"],
+        "owed": [192, 41, 10], "sent": [189, 40, 10], "sent_owed": [182, 38, 10], "not_sent": [10, 3, 0],
+        "sent_not_owed": [7, 2, 0], "responded": [65, 11, 3], "response_share": [65 / 189, 11 / 40, 0.3],
+        "response_share_ci_low": [0.28, 0.161, 0.1], "response_share_ci_high": [0.414, 0.428, 0.6],
+    })
+
+
+def test_followup_cells_suppress_small_counts_and_their_partners():
+    cells = g.followup_response_cells(_fu(), 2024, min_cell=5).set_index("kind")
+    assert cells.index.tolist() == ["rf_3m", "scs_3m", "alle"]
+    scs = cells.loc["scs_3m"]
+    assert (scs["not_sent"], scs["sent_not_owed"]) == ("<5", "<5")
+    assert scs["sent_owed"] == "×"  # owed 41 = 38 + 3 would reveal the 3
+    assert scs["owed"] == "41" and scs["responded"] == "11"
+    assert scs["response_share"] == f"27,5{NB}%"
+    # the total row's not_sent (13) would reveal scs's 3 given rf's 10: rf's 10 is hidden too
+    assert cells.loc["rf_3m", "not_sent"] == "×"
+    assert cells.loc["alle", "owed"] == "233"
+    assert cells.loc["alle", "label"] == "Alle typer"
+
+
+def test_followup_without_suppression_shows_everything():
+    cells = g.followup_response_cells(_fu(), 2024, min_cell=1).set_index("kind")
+    assert cells.loc["scs_3m", "not_sent"] == "3"
+    assert cells.loc["alle", "not_sent"] == "13"
+
+
+def test_patient_level_suppression_hides_share_with_numerator():
+    t = pd.DataFrame({"year": [2023, 2024], "enrolments": [100, 50], "enrolments_with_baseline": [97, 30],
+                      "response_share": [0.97, 0.6], "response_share_ci_low": [0.92, 0.46],
+                      "response_share_ci_high": [0.99, 0.73]})
+    cells = g.baseline_patient_level_cells(t, [2023, 2024]).set_index("label")
+    assert cells.loc["Innskrivinger med minst ett baselinesvar"].tolist() == ["×", "30"]
+    assert cells.loc["Andel med baselinesvar"].tolist() == ["–", f"60,0{NB}%"]
+
+
+def test_quality_table_never_shows_patient_rows():
+    rows = pd.DataFrame({"enrolment_id": ["E1"], "patient_id": ["P1"]})
+    assert g.quality_table("quality_closed_in_dips_list", rows) is None
+    agg = pd.DataFrame({"year": [2022, 2023], "enrolments": pd.array([10, 12], dtype="Int64"),
+                        "missing_share": [0.1, 0.25], "missing_share_ci_low": [0.02, 0.09],
+                        "missing_share_ci_high": [0.4, 0.53]})
+    title, table = g.quality_table("quality_missing", agg, [2023])
+    html = table.as_raw_html()
+    assert title == "Manglende verdier i valgfrie felt"
+    assert f"25,0{NB}%" in html and "2022" not in html and f"9,0–53,0{NB}%" in html
