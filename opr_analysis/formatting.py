@@ -99,3 +99,27 @@ def format_hms(ms, missing: str | None = MISSING) -> str | None:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours:02d}:{minutes:02d}:{secs:02d}"
+
+
+def fmt_p(p) -> str:
+    """A p-value as Norwegian text: ``p = 0,034``, ``p < 0,001``.
+
+    >>> fmt_p(0.0342), fmt_p(2e-40), fmt_p(float("nan"))
+    ('p = 0,034', 'p < 0,001', '–')
+    """
+    if is_missing(p):
+        return MISSING
+    return "p < 0,001" if p < 0.001 else f"p = {fmt_num(p, 3)}"
+
+
+def fmt_trend(row) -> str:
+    """A trend test row (``opr_analysis.trend_test``) as a parenthesis for prose.
+
+    >>> fmt_trend({"odds_ratio_per_year": 1.15, "odds_ratio_ci_low": 1.13, "odds_ratio_ci_high": 1.18,
+    ...            "p_value": 1e-9}).replace(NBSP, " ")
+    'oddsratio per år 1,15; 95 % KI 1,13–1,18; p < 0,001'
+    """
+    return (
+        f"oddsratio per år {fmt_num(row['odds_ratio_per_year'], 2)}; 95{NBSP}% KI "
+        f"{fmt_num(row['odds_ratio_ci_low'], 2)}–{fmt_num(row['odds_ratio_ci_high'], 2)}; {fmt_p(row['p_value'])}"
+    )

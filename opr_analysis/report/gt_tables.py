@@ -337,8 +337,8 @@ def followup_response_table(frame: pd.DataFrame, year: int, min_cell: int = DEFA
     labels = {**dict(FOLLOWUP_COLUMNS), "response_share": "Svarandel", "response_share_ci": "95 % KI"}
     note = (f"Kilde: OUS smerteregister. Skyldig: oppfølging med forfallsdato i {year} til pasient som oppfyller "
             "kriteriene (18 år eller eldre, ikke kognitiv svikt, ikke behov for tolk, ikke i forskningsprosjekt, "
-            "ikke reservert). Sendt: sendt for en skyldig oppfølging. Svarandel = besvart / alle sendte. "
-            + suppression_note(min_cell))
+            "ikke reservert). Sendt: sendt for en skyldig oppfølging. Svarandel = besvart / alle sendte."
+            + (" " + suppression_note(min_cell) if min_cell > 1 else ""))
     cells = followup_response_cells(frame, year, min_cell).drop(columns="kind")
     return _gt(cells, note, labels=labels, stubhead="Oppfølging", id="followup_response")
 
@@ -350,6 +350,12 @@ COLUMN_LABELS = {
     "enrolments": "Innskrivinger", "patients": "Pasienter", "baseline_responses": "Baselinesvar",
     "rows_read": "Lest", "rows_used": "Brukt", "rows_quarantined": "Karantene",
     "closed_in_dips": "Avsluttet i DIPS", "open_in_registry": "Åpne i registeret",
+    "open_in_registry_share": "Andel åpne", "missing_share": "Andel som mangler",
+    "patients_multiple": "Med flere innskrivinger", "multiple_share": "Andel",
+    "enrolments_multiple_baselines": "Med flere baselineskjemaer",
+    "without_enrolment": "Uten innskriving", "with_enrolment": "Med innskriving",
+    "after_consultation": "Etter første konsultasjon", "after_consultation_share": "Andel etter konsultasjon",
+    "without_enrolment_share": "Andel uten innskriving",
 }
 
 
@@ -405,5 +411,11 @@ def quality_table(name: str, frame: pd.DataFrame, years: Sequence[int] | None = 
         return None
     if years is not None and "year" in frame.columns:
         frame = frame[frame["year"].astype(int).isin([int(y) for y in years])]
+    if {"table", "column"} <= set(frame.columns):  # name tables and columns as the codebook labels them
+        cb = codebook.load()
+        frame = frame.assign(
+            column=[cb.column(t, c).label for t, c in zip(frame["table"], frame["column"], strict=True)],
+            table=[cb.tables[t].label for t in frame["table"]],
+        )
     title = QUALITY_TITLES.get(name, name.removeprefix("quality_").replace("_", " ").capitalize())
-    return title, generic_table(frame, "Kilde: OUS smerteregister, kontroll av datakvalitet.")
+    return title, generic_table(frame.reset_index(drop=True), "Kilde: OUS smerteregister, kontroll av datakvalitet.")
