@@ -91,7 +91,6 @@ CHANGE_SCORES = (
 )
 
 _DEMOGRAPHICS = ("education", "work_status", "sick_leave", "pain_duration")
-_FOLLOWUP_SCORES = [c for c in CHANGE_SCORES] + ["pgic", "pgic_improved"]
 
 
 def _day(s: pd.Series) -> pd.Series:
@@ -244,8 +243,6 @@ def paired_outcomes(reg, as_of=None) -> pd.DataFrame:
     (``age``, ``sex``, ``hscl10_case``, ``pcs_clinical``, ``pain_duration``,
     ``education``, ``work_status``, ``sick_leave`` of the baseline),
     pgic, pgic_improved, nrs_improved_30.
-
-    >>> from types import SimpleNamespace                                        # doctest: +SKIP
     """
     fu = followup_scores(reg, as_of)
     base = baseline_scores(reg)
