@@ -32,6 +32,16 @@ from .scoring import (
     wide_to_answers,
 )
 from .synth_answers import synth_answers
+from .proms import (
+    baseline_profile,
+    baseline_scores,
+    change_summary,
+    followup_scores,
+    improvement_rates,
+    paired_outcomes,
+)
+from .models import nonresponse_model, prognostic_model, tidy_logit
+from .paths import open_extract, repo_root, resolve_extract
 from .synth import SyntheticRegistry, synthesize, write_synthetic
 
 __all__ = [
@@ -64,4 +74,16 @@ __all__ = [
     "SyntheticRegistry",
     "synthesize",
     "write_synthetic",
+    "baseline_profile",
+    "baseline_scores",
+    "change_summary",
+    "followup_scores",
+    "improvement_rates",
+    "paired_outcomes",
+    "nonresponse_model",
+    "prognostic_model",
+    "tidy_logit",
+    "open_extract",
+    "repo_root",
+    "resolve_extract",
 ]
