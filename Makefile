@@ -46,10 +46,11 @@ lock: $(STAMP)
 	$(BIN)/pip-compile --quiet --extra test --strip-extras --no-emit-index-url --no-emit-find-links \
 	  --no-header --annotation-style line --output-file requirements.lock pyproject.toml
 
-# Known vulnerabilities in the locked dependency set (needs network access to the advisory database).
+# Known vulnerabilities in the locked dependency set. Needs the PyPI JSON API (or OSV);
+# --strict makes a run that could not look a package up fail instead of passing vacuously.
 audit: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'pip-audit>=2.7,<2.11'
-	$(BIN)/pip-audit --requirement requirements.lock --no-deps --disable-pip
+	$(BIN)/pip-audit --strict --requirement requirements.lock --no-deps --disable-pip
 
 docs: $(STAMP)
 	$(BIN)/opr codebook --out docs/codebook.md
