@@ -18,6 +18,7 @@ from .errors import OprError
 # Imported lazily so that `opr --help` and light commands start fast.
 COMMANDS = [
     "validate",
+    "extract",
 ]
 
 
