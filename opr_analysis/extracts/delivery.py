@@ -140,8 +140,9 @@ def build(spec: Spec, reg, key: bytes) -> dict:
     keep, flow = select_enrolments(frames["enrolments"], frames, spec)
     keyed = _keys(frames, keep, key)
     years = keyed["enrolments"]["_granted"].dt.year
+    min_age = spec.inclusion.age[0] if spec.inclusion.age else None
     settings = Settings(dates=spec.dates, age_band_width=spec.disclosure.age_band_width,
-                        period_label=f"{years.min()}–{years.max()}")
+                        age_floor=int(min_age or 0), period_label=f"{years.min()}–{years.max()}")
     names = spec.variables["enrolments"]
     roles = {resolve(n, "enrolments").role for n in (spec.disclosure.quasi_identifiers or names)}
     cache: dict = {}

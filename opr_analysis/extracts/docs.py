@@ -34,7 +34,9 @@ def distribution(s: pd.Series, m: ColumnMeta, min_cell: int) -> str:
 
     >>> m = ColumnMeta("sex", "Kjønn", "code", {"K": "Kvinne", "M": "Mann"})
     >>> distribution(pd.Series(["K"] * 9 + ["M"] * 2), m, 5)
-    'K: 9; M: <5'
+    'K: (skjult); M: <5'
+    >>> distribution(pd.Series(["K"] * 9 + ["M"] * 6), m, 5)
+    'K: 9; M: 6'
     """
     values = s.dropna()
     if m.kind in ("code", "bool"):
@@ -42,8 +44,13 @@ def distribution(s: pd.Series, m: ColumnMeta, min_cell: int) -> str:
         as_text = values.astype("boolean").astype(int).astype(str) if m.kind == "bool" else values.astype(str)
         counts = as_text.value_counts().reindex(codes, fill_value=0)
         hidden = hidden_counts(counts, min_cell)
-        return "; ".join(f"{c}: {'<' + str(min_cell) if h else int(n)}" for (c, n), h in zip(counts.items(), hidden,
-                                                                                               strict=True))
+
+        def show(n: int, h: bool) -> str:
+            if not h:
+                return str(int(n))
+            return f"<{min_cell}" if n < min_cell else "(skjult)"  # secondary: hidden so the total cannot reveal it
+
+        return "; ".join(f"{c}: {show(n, h)}" for (c, n), h in zip(counts.items(), hidden, strict=True))
     if len(values) < min_cell:
         return f"færre enn {min_cell} verdier"
     if m.kind in ("int", "float"):

@@ -135,7 +135,7 @@ def parse_spec(raw, source_bytes: bytes = b"", name: str = "spesifikasjonen") ->
     if not isinstance(approvals, list) or not all(isinstance(a, dict) and a.get("reference") for a in approvals):
         errs.append("approvals: ventet en liste av {kind: ..., reference: ...}")
         approvals = []
-    agreement = str(raw.get("agreement") or "")
+    agreement = " ".join(str(raw.get("agreement") or "").split())
     period = _period(raw.get("period"), errs)
     inclusion = _inclusion(raw.get("inclusion") or {}, errs)
     variables = _variables(raw.get("variables"), errs)

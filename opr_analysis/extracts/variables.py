@@ -71,6 +71,7 @@ class Settings:
     year_as_period: bool = False
     drop_region: bool = False
     age_as_band: bool = False  # age_at_enrolment delivered as age_band
+    age_floor: int = 0  # the spec's minimum age: the first age band starts there
     period_label: str = ""
 
 
@@ -112,21 +113,28 @@ def _days(a: pd.Series, b: pd.Series) -> pd.Series:
     return ((a - b).dt.days).astype("Int64")
 
 
-def age_bands(age: pd.Series, width: int) -> pd.Series:
-    """Age bands ``"20–24"`` (``width`` years), ``"80+"`` from 80, as an ordered Categorical.
+def age_bands(age: pd.Series, width: int, floor: int = 0) -> pd.Series:
+    """Age bands of ``width`` years (``"20–24"``), ``"80+"`` from 80, as an ordered Categorical.
 
-    >>> age_bands(pd.Series([19, 24, 25, 91, None], dtype="Int64"), 5).astype(str).tolist()
-    ['15–19', '20–24', '25–29', '80+', 'nan']
+    With ``floor`` (the spec's minimum age) the first band starts there and
+    absorbs a remainder shorter than half a band, so that a delivery of adults
+    does not get a tiny ``18–19`` band.
+
+    >>> age_bands(pd.Series([19, 24, 25, 91, None], dtype="Int64"), 5).tolist()
+    ['15–19', '20–24', '25–29', '80+', nan]
+    >>> age_bands(pd.Series([18, 29, 30], dtype="Int64"), 10, floor=18).tolist()
+    ['18–29', '18–29', '30–39']
     """
-    lows = list(range(0, AGE_TOP, width))
-    labels = [f"{lo}–{lo + width - 1}" for lo in lows] + [f"{AGE_TOP}+"]
+    cuts = [floor] + [m for m in range(0, AGE_TOP, width) if m > floor and 2 * (m - floor) >= width]
+    labels = [f"{lo}–{hi - 1}" for lo, hi in zip(cuts, [*cuts[1:], AGE_TOP], strict=True)] + [f"{AGE_TOP}+"]
     a = pd.to_numeric(age, errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    idx = np.where(np.isnan(a), -1, np.minimum(np.floor(np.nan_to_num(a, nan=0) / width), len(lows))).astype(int)
+    idx = np.searchsorted(np.array([*cuts[1:], AGE_TOP], dtype=float), np.nan_to_num(a, nan=0), side="right")
+    idx = np.where(np.isnan(a), -1, idx).astype(int)
     return pd.Series(pd.Categorical.from_codes(idx, categories=labels, ordered=True), index=age.index)
 
 
 def _age_band(ctx: Context) -> pd.Series:
-    return age_bands(ctx.frame["_age"], ctx.settings.age_band_width)
+    return age_bands(ctx.frame["_age"], ctx.settings.age_band_width, ctx.settings.age_floor)
 
 
 def _year(ctx: Context) -> pd.Series:

@@ -161,9 +161,8 @@ def write_xlsx(frame: pd.DataFrame, meta: list[ColumnMeta], path: Path, title: s
     from openpyxl import Workbook
 
     plain = _plain(frame, meta)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "data"
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("data")
     ws.append([m.name for m in meta])
     for row in plain.itertuples(index=False):
         ws.append([None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in row])
