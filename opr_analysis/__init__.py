@@ -12,6 +12,8 @@ __version__ = "0.1.0"
 
 from . import codebook
 from .errors import ExtractError, IdentifiableDataError, OprError, UsageError
+from .extracts import deliver as deliver_extract
+from .extracts import load_spec as load_extract_spec
 from .reader import Registry, load_extract
 from .validation import Problem, TableSummary, ValidationReport
 
@@ -19,6 +21,8 @@ __all__ = [
     "__version__",
     "codebook",
     "load_extract",
+    "deliver_extract",
+    "load_extract_spec",
     "Registry",
     "ValidationReport",
     "TableSummary",

@@ -1,8 +1,8 @@
 """End-to-end deliveries from a tiny hand-made extract."""
 
-import io
 import json
 import os
+import re
 import stat
 import time
 import zipfile
@@ -142,6 +142,7 @@ def test_k_anonymity_refuses_a_unique_combination_then_passes_generalised(tmp_pa
         deliver(refuse, extract, tmp_path / "a", key_dir=keys, docs=False)
     msg = str(exc.value)
     assert "færre enn k = 3 pasienter" in msg and "age_at_enrolment" in msg and "PAS-" not in msg
+    assert re.search(r"\s1$", msg, re.M)  # a unique combination is listed with its count
     assert not (tmp_path / "a").exists()
 
     gen = write_spec(tmp_path / "g.yaml", formats=["csv"], variables=variables,

@@ -62,19 +62,8 @@ def base_frames(reg) -> dict[str, pd.DataFrame]:
     enr["_seq"] = enr.groupby("_patient_id").cumcount() + 1
     enr["_region"] = _regions(reg, enr)
 
-    t = reg.treatments
-    trt = pd.DataFrame({f"treatments.{c}": t[c].to_numpy() for c in t.columns})
-    trt["_patient_id"] = _obj(t["patient_id"]).to_numpy()
-    trt["_treatment_id"] = _obj(t["treatment_id"]).to_numpy()
-    trt["_date"] = _day(trt["treatments.date"])
-    trt["_enrolment_id"] = link_to_enrolment(trt, "_date", enr).to_numpy()
-
-    b = reg.baseline_responses
-    bl = pd.DataFrame({f"baseline_responses.{c}": b[c].to_numpy() for c in b.columns})
-    bl["_patient_id"] = _obj(b["patient_id"]).to_numpy()
-    bl["_response_id"] = _obj(b["response_id"]).to_numpy()
-    bl["_date"] = _day(bl["baseline_responses.submitted_at"])
-    bl["_enrolment_id"] = link_to_enrolment(bl, "_date", enr).to_numpy()
+    trt = _events(reg.treatments, "treatments", "treatment_id", "date", enr)
+    bl = _events(reg.baseline_responses, "baseline_responses", "response_id", "submitted_at", enr)
 
     f = reg.followups
     fu = pd.DataFrame({f"followups.{c}": f[c].to_numpy() for c in f.columns})
@@ -107,6 +96,16 @@ def base_frames(reg) -> dict[str, pd.DataFrame]:
     enr["_n_fu_resp"] = per_enrolment(fu, fu["followups.responded_at"].notna())
     enr["_n_short"] = per_enrolment(sf)
     return {"enrolments": enr, "treatments": trt, "followups": fu, "baseline_responses": bl, "_short_forms": sf}
+
+
+def _events(t: pd.DataFrame, table: str, id_col: str, date_col: str, enr: pd.DataFrame) -> pd.DataFrame:
+    """An event table as ``table.column`` columns plus ids, day and linked enrolment."""
+    out = pd.DataFrame({f"{table}.{c}": t[c].to_numpy() for c in t.columns})
+    out["_patient_id"] = _obj(t["patient_id"]).to_numpy()
+    out[f"_{id_col}"] = _obj(t[id_col]).to_numpy()
+    out["_date"] = _day(out[f"{table}.{date_col}"])
+    out["_enrolment_id"] = link_to_enrolment(out, "_date", enr).to_numpy()
+    return out
 
 
 def _regions(reg, enr: pd.DataFrame) -> pd.Series:
