@@ -37,6 +37,12 @@ data: $(STAMP)
 report: data
 	$(BIN)/opr report --extract $(EXTRACT) --out $(OUT) $(if $(YEAR),--year $(YEAR),)
 
+EXAMPLE_SPEC ?= reports/extracts/examples/sovn-og-smerte.yaml
+EXAMPLE_PROJECT = $(basename $(notdir $(EXAMPLE_SPEC)))
+
+extract-example: data
+	$(BIN)/opr extract $(EXAMPLE_SPEC) --extract $(EXTRACT) --out $(OUT)/extracts/$(EXAMPLE_PROJECT)
+
 lab: data
 	$(BIN)/jupyter lab notebooks/
 

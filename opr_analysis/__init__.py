@@ -12,6 +12,8 @@ __version__ = "0.1.0"
 
 from . import codebook
 from .errors import ExtractError, IdentifiableDataError, OprError, UsageError
+from .extracts import deliver as deliver_extract
+from .extracts import load_spec as load_extract_spec
 from .reader import Registry, load_extract
 from .stats import *  # noqa: F403  (issue 3 statistics)
 from .stats import __all__ as _stats_all
@@ -48,6 +50,8 @@ __all__ = [
     "__version__",
     "codebook",
     "load_extract",
+    "deliver_extract",
+    "load_extract_spec",
     "Registry",
     "ValidationReport",
     "TableSummary",

@@ -23,6 +23,7 @@ COMMANDS = [
     "followups",
     "synth",
     "report",
+    "extract",
 ]
 
 

@@ -1,0 +1,335 @@
+"""One delivery: spec + extract -> a folder of files for the recipient.
+
+:func:`deliver` reads and validates the extract, selects the spec's
+enrolments, builds one pseudonymised file per level, checks k-anonymity
+(refusing or generalising), writes the data files, codebook, README, a copy
+of the spec, the rendered documentation and ``manifest.json`` into a temporary
+folder, scans it for original ids and moves it into place in one step. Then it
+appends one line to the delivery log, which lives outside the delivery.
+
+Byte identity: the same spec, key and extract give byte-identical files,
+the rendered ``documentation.html`` included where nbconvert renders it
+(Quarto output is listed in the manifest's ``not_reproducible`` instead).
+
+>>> deliver("reports/extracts/examples/sovn.yaml", "data/synthetic", "_output/extracts/sovn")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import IdentifiableDataError, UsageError
+from ..validation import replace_dir
+from . import disclosure as dc
+from .docs import codebook_html, docs_context, readme, render_notebook, variable_summary
+from .pseudonyms import project_key, pseudonym, pseudonymise
+from .select import base_frames, select_enrolments
+from .spec import LEVELS, Spec, load_spec
+from .variables import KEY_COLUMNS, Context, Settings, Variable, coarsen, resolve, with_settings
+from .writers import ColumnMeta, write
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "research_extract.ipynb"
+ID_KIND = {"treatments": ("treatment", "_treatment_id", "treatment_no"),
+           "followups": ("followup", "_followup_id", "followup_no"),
+           "baseline_responses": ("response", "_response_id", "response_no")}
+KEY_META = {
+    "pid": ColumnMeta("pid", "Pseudonym for pasienten (prosjektspesifikk)", "string"),
+    "enrolment_seq": ColumnMeta("enrolment_seq", "Innskrivingens nummer for pasienten (1 = første)", "int"),
+    "treatment_no": ColumnMeta("treatment_no", "Behandlingens løpenummer for pasienten", "int"),
+    "followup_no": ColumnMeta("followup_no", "Oppfølgingsskjemaets løpenummer for pasienten", "int"),
+    "response_no": ColumnMeta("response_no", "Baselinebesvarelsens løpenummer for pasienten", "int"),
+}
+QI_ROLES = ("age", "sex", "region", "year")
+
+
+@dataclass
+class Delivery:
+    """What :func:`deliver` produced."""
+
+    folder: Path
+    files: dict[str, str]
+    patients: int
+    enrolments: int
+    manifest_sha256: str
+    generalised: list[str]
+    log: Path
+
+
+def _build_level(level: str, frame: pd.DataFrame, names: tuple[str, ...], settings: Settings, reg,
+                 cache: dict) -> tuple[pd.DataFrame, list[ColumnMeta], dict[str, str]]:
+    """The delivered frame of one level (keys first), its column metadata and variable -> column."""
+    ctx = Context(frame=frame, reg=reg, settings=settings, cache=cache)
+    out = {k: frame[f"__{k}"] for k in KEY_COLUMNS[level]}
+    meta = [KEY_META[k] for k in KEY_COLUMNS[level]]
+    columns: dict[str, str] = {}
+    for name in names:
+        var: Variable = resolve(name, level)
+        if settings.age_as_band and var.name == "age_at_enrolment":
+            var = resolve("age_band", level)
+        if var.name == "region" and settings.drop_region:
+            continue
+        if var.column in out:
+            continue
+        values = var.compute(ctx)
+        delivered = with_settings(var, settings)
+        if var.kind == "date":
+            values = coarsen(values, frame["_granted"], settings, var.role)
+        codes = delivered.codes
+        if delivered.kind == "code" and not codes:
+            codes = {str(c): str(c) for c in values.cat.categories}
+        out[var.column] = pd.Series(values.to_numpy(), index=frame.index)
+        meta.append(ColumnMeta(var.column, delivered.label, delivered.kind, dict(codes)))
+        columns[name] = var.column
+    data = pd.DataFrame(out, index=frame.index)
+    data = data.sort_values(list(KEY_COLUMNS[level]), kind="stable").reset_index(drop=True)
+    return data, meta, columns
+
+
+def _keys(frames: dict[str, pd.DataFrame], keep: pd.Series, key: bytes) -> dict[str, pd.DataFrame]:
+    """Included rows of every level with pseudonymous key columns ``__pid``, ``__enrolment_seq``, ..."""
+    enr = frames["enrolments"][keep.to_numpy()].copy()
+    enr["__pid"] = pseudonymise(key, "patient", enr["_patient_id"]).to_numpy()
+    enr["__enrolment_seq"] = enr["_seq"].to_numpy()
+    out = {"enrolments": enr}
+    seq = dict(zip(enr["_enrolment_id"], enr["_seq"], strict=True))
+    granted = dict(zip(enr["_enrolment_id"], enr["_granted"], strict=True))
+    for level, (kind, id_col, no_col) in ID_KIND.items():
+        f = frames[level]
+        f = f[f["_enrolment_id"].isin(seq.keys())].copy()
+        f["__pid"] = pseudonymise(key, "patient", f["_patient_id"]).to_numpy()
+        f["__enrolment_seq"] = f["_enrolment_id"].map(seq).astype("Int64")
+        f["_granted"] = f["_enrolment_id"].map(granted).astype("datetime64[ns]")
+        f["_tie"] = [pseudonym(key, kind, v) for v in f[id_col]]
+        f = f.sort_values(["_patient_id", "_date", "_tie"], kind="stable")
+        f[f"__{no_col}"] = (f.groupby("_patient_id").cumcount() + 1).astype("Int64")
+        out[level] = f
+    t = out["treatments"]
+    tno = dict(zip(t["_treatment_id"], t["__treatment_no"], strict=True))
+    out["followups"]["_treatment_no"] = out["followups"]["_anchor_id"].map(tno).astype("Int64")
+    return out
+
+
+def _qi_columns(spec: Spec, names: tuple[str, ...], columns: dict[str, str], settings: Settings) -> list[str]:
+    declared = spec.disclosure.quasi_identifiers
+    if declared is None:
+        declared = tuple(n for n in names if resolve(n, "enrolments").role in QI_ROLES)
+    out = []
+    for n in declared:
+        if n == "age_at_enrolment" and settings.age_as_band:
+            n_col = "age_band"
+        else:
+            n_col = columns.get(n)
+        if n_col and n_col not in out:
+            out.append(n_col)
+    return out
+
+
+def build(spec: Spec, reg, key: bytes) -> dict:
+    """Every delivered frame after selection and disclosure control (nothing written)."""
+    frames = base_frames(reg)
+    keep, flow = select_enrolments(frames["enrolments"], frames, spec)
+    keyed = _keys(frames, keep, key)
+    years = keyed["enrolments"]["_granted"].dt.year
+    min_age = spec.inclusion.age[0] if spec.inclusion.age else None
+    settings = Settings(dates=spec.dates, age_band_width=spec.disclosure.age_band_width,
+                        age_floor=int(min_age or 0), period_label=f"{years.min()}–{years.max()}")
+    names = spec.variables["enrolments"]
+    roles = {resolve(n, "enrolments").role for n in (spec.disclosure.quasi_identifiers or names)}
+    cache: dict = {}
+    tried: list[str] = []
+    violations_before = None
+    ladder = list(spec.disclosure.generalise)
+    while True:
+        data, meta, columns = _build_level("enrolments", keyed["enrolments"], names, settings, reg, cache)
+        qis = _qi_columns(spec, names, columns, settings)
+        bad = dc.k_violations(data, qis, spec.disclosure.k)
+        if violations_before is None:
+            violations_before = len(bad)
+        if bad.empty:
+            break
+        if spec.disclosure.on_violation == "refuse":
+            raise dc.refusal(bad, qis, spec.disclosure.k, [])
+        nxt = None
+        while ladder and nxt is None:
+            step = ladder.pop(0)
+            nxt = dc.generalise(settings, step, roles)
+        if nxt is None:
+            raise dc.refusal(bad, qis, spec.disclosure.k, tried)
+        tried.append(step)
+        settings = nxt
+    files = {"enrolments": (data, meta)}
+    for level in LEVELS[1:]:
+        if spec.variables.get(level):
+            d, m, _ = _build_level(level, keyed[level], spec.variables[level], settings, reg, cache)
+            files[level] = (d, m)
+    disclosure = {
+        "k": spec.disclosure.k,
+        "min_cell": spec.disclosure.min_cell,
+        "quasi_identifiers": qis,
+        "on_violation": spec.disclosure.on_violation,
+        "violations_before": int(violations_before),
+        "generalised": tried,
+        "generalised_text": [dc.STEP_TEXT[s] for s in tried],
+        "dates": settings.dates,
+        "age_band_width": settings.age_band_width,
+    }
+    counts = {"patients": int(data["pid"].nunique()), "enrolments": int(len(data))}
+    counts.update({level: int(len(d)) for level, (d, _) in files.items()})
+    return {"files": files, "flow": flow, "disclosure": disclosure, "counts": counts, "settings": settings,
+            "frames": frames}
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def git_commit() -> str | None:
+    """The source checkout's commit (with ``-dirty`` if modified), or None."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def _original_ids(frames: dict[str, pd.DataFrame]) -> set[str]:
+    ids: set[str] = set()
+    for f in frames.values():
+        for c in ("_patient_id", "_enrolment_id", "_treatment_id", "_followup_id", "_response_id"):
+            if c in f:
+                ids.update(str(v) for v in f[c].dropna())
+    return ids
+
+
+def _check_no_ids(files: dict, ids: set[str]) -> None:
+    """Structural guard: no delivered cell equals an original id."""
+    for level, (data, _) in files.items():
+        for col in data.columns:
+            if data[col].dtype == object or str(data[col].dtype) == "string":
+                hit = data[col].dropna().astype(str).isin(ids)
+                if hit.any():
+                    raise IdentifiableDataError(f"intern feil: kolonnen {level}.{col} inneholder original-id-er; "
+                                                "ingenting er levert")
+
+
+def _privacy_scan(folder: Path, ids: set[str]) -> None:
+    try:
+        from ..privacy import scan_outputs
+    except ImportError:
+        return
+    scan_outputs(folder, original_ids=ids)
+
+
+def deliver(spec_path, extract, out, log: Path | None = None, key_dir: Path | None = None,
+            docs: bool = True) -> Delivery:
+    """Make the delivery of ``spec_path`` from ``extract`` in folder ``out`` (replaced if present)."""
+    from .. import __version__
+    from ..reader import load_extract
+
+    spec = load_spec(spec_path)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"«{out}» finnes og er ikke en mappe")
+    reg = load_extract(extract)
+    key, key_source = project_key(spec.project, key_dir)
+    built = build(spec, reg, key)
+    files = built["files"]
+    ids = _original_ids(built["frames"])
+    _check_no_ids(files, ids)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}-tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        written: list[Path] = []
+        for level, (data, meta) in files.items():
+            for fmt in spec.formats:
+                written.append(write(data, meta, tmp / level, fmt, title=spec.title))
+        summary = variable_summary(files, spec.disclosure.min_cell)
+        summary.to_csv(tmp / "codebook.csv", index=False, lineterminator="\n", encoding="utf-8")
+        (tmp / "codebook.html").write_text(codebook_html(summary, spec.title), encoding="utf-8")
+        (tmp / "spec.yaml").write_bytes(spec.source_bytes)
+        names = sorted([p.name for p in written] + ["codebook.csv", "codebook.html", "spec.yaml"]
+                       + (["documentation.html"] if docs else []))
+        text = readme(spec, names + ["README.md", "manifest.json"], built["counts"], built["flow"],
+                      built["disclosure"], __version__)
+        (tmp / "README.md").write_text(text, encoding="utf-8")
+        not_reproducible = []
+        if docs:
+            render_notebook(NOTEBOOK, {"delivery_dir": str(tmp.resolve()),
+                                       "context_json": docs_context(built["counts"], built["flow"],
+                                                                    built["disclosure"])},
+                            tmp / "documentation.html", cwd=NOTEBOOK.parents[1])
+            if os.environ.get("QUARTO_PATH") or shutil.which("quarto"):
+                not_reproducible.append("documentation.html")
+        _privacy_scan(tmp, ids)
+        manifest = {
+            "project": spec.project,
+            "title": spec.title,
+            "package": "opr-analysis",
+            "version": __version__,
+            "git_commit": git_commit(),
+            "spec_sha256": hashlib.sha256(spec.source_bytes).hexdigest(),
+            "key_source": key_source,
+            "input": dict(sorted(reg.input_hashes().items())),
+            "counts": built["counts"],
+            "selection": [{"criterion": label, "enrolments": n} for label, n in built["flow"]],
+            "disclosure": {k: v for k, v in built["disclosure"].items() if k != "generalised_text"},
+            "files": {p.name: _sha256(p) for p in sorted(tmp.iterdir())},
+            "not_reproducible": not_reproducible,
+        }
+        body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+        (tmp / "manifest.json").write_text(body, encoding="utf-8")
+        replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    manifest_sha = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    log_path = Path(log) if log else out.parent / "delivery-log.csv"
+    append_log(log_path, spec, built["counts"], manifest_sha, out)
+    return Delivery(out, manifest["files"], built["counts"]["patients"], built["counts"]["enrolments"],
+                    manifest_sha, built["disclosure"]["generalised"], log_path)
+
+
+LOG_FIELDS = ("delivered_at", "project", "variables", "patients", "enrolments", "manifest_sha256", "folder")
+
+
+def append_log(path: Path, spec: Spec, counts: dict, manifest_sha: str, folder: Path) -> None:
+    """Append one line (CSV) to the delivery log, writing the header for a new log."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists() or path.stat().st_size == 0
+    with open(path, "a", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        if new:
+            w.writerow(LOG_FIELDS)
+        w.writerow([
+            dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            spec.project,
+            ";".join(f"{lvl}:{v}" for lvl in LEVELS for v in spec.variables.get(lvl, ())),
+            counts["patients"],
+            counts["enrolments"],
+            manifest_sha,
+            str(folder),
+        ])
+
+
+__all__ = ["Delivery", "deliver", "build", "append_log", "git_commit"]

@@ -1,0 +1,116 @@
+"""Disclosure control: k-anonymity of the delivered patients, and small cells.
+
+k-anonymity: over the enrolment-level file, every combination of the
+quasi-identifiers (default: those delivered among age/age band, sex, region,
+enrolment year or enrolment date) must hold at least ``k`` distinct patients
+(default 5). A violating delivery is either refused with a table of the
+offending combinations (counts only, never ids) or, with
+``on_violation: generalise``, generalised one ladder step at a time
+(``age_band_10``, ``age_band_20``, ``dates_month``, ``dates_year``,
+``year_to_period``, ``drop_region``) until it passes; if the ladder runs out,
+it is refused.
+
+Small cells: counts in the delivery's aggregate tables (the codebook's
+distributions) follow the annual report's rule (``opr_analysis.report.
+suppression.suppress`` when present): a count 1..min_cell-1 is hidden, and a
+lone hidden cell among a variable's codes takes the next smallest with it.
+
+>>> import pandas as pd
+>>> f = pd.DataFrame({"pid": list("abcdef"), "sex": list("KKKKKM")})
+>>> k_violations(f, ["sex"], k=5).to_dict("records")
+[{'sex': 'M', 'patients': 1}]
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from ..errors import OprError
+from .variables import Settings
+
+DATE_ORDER = ("full", "month", "year")
+
+
+class DisclosureError(OprError):
+    """The delivery would identify patients; nothing was written."""
+
+
+def k_violations(frame: pd.DataFrame, qis: list[str], k: int, id_col: str = "pid") -> pd.DataFrame:
+    """Combinations of ``qis`` held by fewer than ``k`` distinct patients (NA is a value)."""
+    if not qis:
+        return pd.DataFrame(columns=["patients"])
+    keys = frame[qis].astype(object).where(frame[qis].notna(), "(blank)")
+    counts = (
+        pd.concat([keys, frame[[id_col]]], axis=1)
+        .groupby(qis, dropna=False, observed=True)[id_col]
+        .nunique()
+        .rename("patients")
+        .reset_index()
+    )
+    bad = counts[counts["patients"] < k]
+    return bad.sort_values(["patients", *qis], kind="stable").reset_index(drop=True)
+
+
+def generalise(settings: Settings, step: str, qi_roles: set[str]) -> Settings | None:
+    """``settings`` after ladder ``step``, or None when the step changes no quasi-identifier."""
+    if step in ("age_band_10", "age_band_20") and "age" in qi_roles:
+        width = 10 if step == "age_band_10" else 20
+        if settings.age_band_width < width or not settings.age_as_band:
+            return replace(settings, age_band_width=max(width, settings.age_band_width), age_as_band=True)
+    if step in ("dates_month", "dates_year") and "year" in qi_roles and settings.dates in DATE_ORDER:
+        target = step.removeprefix("dates_")
+        if DATE_ORDER.index(settings.dates) < DATE_ORDER.index(target):
+            return replace(settings, dates=target)
+    if step == "year_to_period" and "year" in qi_roles and not settings.year_as_period:
+        return replace(settings, year_as_period=True, dates="year" if settings.dates in DATE_ORDER else settings.dates)
+    if step == "drop_region" and "region" in qi_roles and not settings.drop_region:
+        return replace(settings, drop_region=True)
+    return None
+
+
+STEP_TEXT = {
+    "age_band_10": "alder i tiårsgrupper",
+    "age_band_20": "alder i tjueårsgrupper",
+    "dates_month": "datoer på månedsnivå",
+    "dates_year": "datoer på årsnivå",
+    "year_to_period": "innskrivingsår slått sammen til hele perioden",
+    "drop_region": "helseregion fjernet",
+}
+
+
+def refusal(violations: pd.DataFrame, qis: list[str], k: int, tried: list[str]) -> DisclosureError:
+    """The refusal: offending combinations with their patient counts (no ids)."""
+    shown = violations.head(20).to_string(index=False)
+    more = f"\n  … og {len(violations) - 20} til" if len(violations) > 20 else ""
+    after = f" etter generalisering ({', '.join(STEP_TEXT[s] for s in tried)})" if tried else ""
+    return DisclosureError(
+        f"utleveringen stoppes: {len(violations)} kombinasjon(er) av {', '.join(qis)} gjelder færre enn "
+        f"k = {k} pasienter{after}. Generaliser (disclosure.on_violation: generalise), velg grovere "
+        f"variabler eller færre kvasi-identifikatorer. Kombinasjoner (antall pasienter):\n"
+        + "\n".join("  " + line for line in shown.splitlines()) + more
+    )
+
+
+def hidden_counts(counts: pd.Series, min_cell: int) -> pd.Series:
+    """Which counts of one variable's distribution to hide (the report's small-cell rule).
+
+    >>> hidden_counts(pd.Series([2, 0, 7, 30]), 5).tolist()
+    [True, False, True, False]
+    """
+    try:
+        from ..report.suppression import suppress
+    except ImportError:
+        suppress = None
+    frame = pd.DataFrame({"n": counts.to_numpy()})
+    if suppress is not None:
+        return pd.Series(suppress(frame, "n", groups=[[]], min_cell=min_cell).to_numpy(), index=counts.index)
+    # Fallback until the report's module is merged: the same rule for one group.
+    n = frame["n"]
+    hidden = (n > 0) & (n < min_cell)
+    if min_cell > 1 and hidden.sum() == 1:
+        others = n[~hidden & (n > 0)]
+        if len(others):
+            hidden[others.idxmin()] = True
+    return pd.Series(hidden.to_numpy(), index=counts.index)

@@ -1,0 +1,230 @@
+"""The delivery's documentation: codebook (CSV + HTML), README, rendered notebook.
+
+:func:`variable_summary` is the one function behind the codebook's
+distributions (the notebook shows the CSV it writes). Counts obey the small-
+cell rule (:func:`~opr_analysis.extracts.disclosure.hidden_counts`); numeric
+variables show quartiles only (never min/max, which point at single patients).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .disclosure import hidden_counts
+from .writers import ColumnMeta
+
+KIND_TEXT = {"code": "kode", "bool": "ja/nei (1/0)", "int": "heltall", "float": "tall", "date": "dato",
+             "string": "tekst"}
+
+
+def _num(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def distribution(s: pd.Series, m: ColumnMeta, min_cell: int) -> str:
+    """One variable's distribution as text, small counts shown as ``<min_cell``.
+
+    >>> m = ColumnMeta("sex", "Kjønn", "code", {"K": "Kvinne", "M": "Mann"})
+    >>> distribution(pd.Series(["K"] * 9 + ["M"] * 2), m, 5)
+    'K: (skjult); M: <5'
+    >>> distribution(pd.Series(["K"] * 9 + ["M"] * 6), m, 5)
+    'K: 9; M: 6'
+    """
+    values = s.dropna()
+    if m.kind in ("code", "bool"):
+        codes = list(m.codes) if m.kind == "code" else ["1", "0"]
+        as_text = values.astype("boolean").astype(int).astype(str) if m.kind == "bool" else values.astype(str)
+        counts = as_text.value_counts().reindex(codes, fill_value=0)
+        hidden = hidden_counts(counts, min_cell)
+
+        def show(n: int, h: bool) -> str:
+            if not h:
+                return str(int(n))
+            return f"<{min_cell}" if n < min_cell else "(skjult)"  # secondary: hidden so the total cannot reveal it
+
+        return "; ".join(f"{c}: {show(n, h)}" for (c, n), h in zip(counts.items(), hidden, strict=True))
+    if len(values) < min_cell:
+        return f"færre enn {min_cell} verdier"
+    if m.kind in ("int", "float"):
+        q = np.quantile(values.astype(float).to_numpy(), [0.25, 0.5, 0.75])
+        return f"median {_num(q[1])}; kvartiler {_num(q[0])}–{_num(q[2])}"
+    if m.kind == "date":
+        q = values.quantile([0.25, 0.5, 0.75])
+        return f"median {q.iloc[1]:%Y-%m-%d}; kvartiler {q.iloc[0]:%Y-%m-%d}–{q.iloc[2]:%Y-%m-%d}"
+    return f"{values.nunique()} ulike verdier"
+
+
+def variable_summary(files: dict[str, tuple[pd.DataFrame, list[ColumnMeta]]], min_cell: int) -> pd.DataFrame:
+    """The codebook: one row per delivered variable of every file."""
+    rows = []
+    for file, (frame, meta) in files.items():
+        for m in meta:
+            s = frame[m.name]
+            rows.append({
+                "file": file,
+                "variable": m.name,
+                "label": m.label,
+                "type": KIND_TEXT[m.kind],
+                "codes": "; ".join(f"{c} = {lab}" for c, lab in m.codes.items())
+                if m.kind == "code" else ("1 = Ja; 0 = Nei" if m.kind == "bool" else ""),
+                "n": int(s.notna().sum()),
+                "missing_share": round(float(s.isna().mean()), 4) if len(s) else np.nan,
+                "distribution": distribution(s, m, min_cell),
+            })
+    return pd.DataFrame(rows)
+
+
+def codebook_html(summary: pd.DataFrame, title: str) -> str:
+    """The codebook as a standalone HTML page (great-tables)."""
+    from great_tables import GT
+
+    shown = summary.assign(missing_share=summary["missing_share"].map(
+        lambda x: "" if pd.isna(x) else f"{x * 100:.1f} %".replace(".", ",")))
+    gt = (
+        GT(shown, id="kodebok")
+        .tab_header(title="Kodebok", subtitle=title)
+        .cols_label(file="Fil", variable="Variabel", label="Etikett", type="Type", codes="Koder", n="N",
+                    missing_share="Mangler", distribution="Fordeling")
+    )
+    body = gt.as_raw_html()
+    return ("<!DOCTYPE html>\n<html lang=\"nb\"><head><meta charset=\"utf-8\"><title>Kodebok – "
+            f"{title}</title></head><body>\n{body}\n</body></html>\n")
+
+
+def readme(spec, files: list[str], counts: dict, flow: list, disclosure: dict, version: str) -> str:
+    """The recipient's README (Norwegian, Markdown)."""
+    approvals = "\n".join(f"- {a.get('kind', 'Godkjenning')}: {a['reference']}" for a in spec.approvals) or "- (ingen oppgitt)"
+    rec = spec.recipient
+    recipient = ", ".join(str(rec[k]) for k in ("name", "institution", "email") if rec.get(k))
+    period = " – ".join(str(d) if d else "…" for d in spec.period) if any(spec.period) else "hele uttrekket"
+    flow_lines = "\n".join(f"| {label} | {n} |" for label, n in flow)
+    steps = disclosure.get("generalised_text") or ["ingen"]
+    date_text = {"full": "fulle datoer (ÅÅÅÅ-MM-DD)", "month": "måned (ÅÅÅÅ-MM)", "year": "år",
+                 "relative": "dager etter rett til helsehjelp for innskrivingen raden hører til"}[disclosure["dates"]]
+    file_lines = "\n".join(f"- `{f}`" for f in files)
+    return f"""# Datautlevering fra OUS smerteregister (OPR)
+
+**Prosjekt:** {spec.title} (`{spec.project}`)
+**Mottaker:** {recipient}
+**Forskningsspørsmål:** {" ".join(spec.research_question.split())}
+
+Godkjenninger:
+{approvals}
+
+## Hva filene er
+
+Én datafil per nivå, i formatene {", ".join(spec.formats)}:
+
+- `enrolments`: én rad per innskriving ({counts["enrolments"]} innskrivinger, {counts["patients"]} pasienter).
+- Eventuelle andre filer (`treatments`, `followups`, `baseline_responses`) har én rad per hendelse og
+  kobles til innskrivingen med `pid` og `enrolment_seq`.
+
+`pid` er et pseudonym: en nøkkelbasert kode (HMAC-SHA256) som er fast for dette prosjektet og ikke kan
+kobles til andre prosjekters utleveringer eller tilbake til pasienten uten registerets nøkkel.
+`enrolment_seq` er innskrivingens nummer for pasienten i registeret (1 = første). Andre id-er er
+erstattet av løpenummer per pasient (`treatment_no`, `followup_no`, `response_no`), sortert etter dato.
+Alder er beregnet som innskrivingsår minus fødselsår. Datoer er gitt som {date_text}.
+
+Variabler, etiketter, koder, andel manglende og fordeling står i `codebook.csv` og `codebook.html`.
+SPSS- og Stata-filene har variabel- og verdietiketter; koder er der nummerert 1, 2, … i
+kodebokens rekkefølge, ja/nei er 1/0.
+
+Filer i utleveringen:
+{file_lines}
+
+## Utvalg
+
+| kriterium | innskrivinger igjen |
+|---|---|
+{flow_lines}
+
+## Personvern
+
+Alle kombinasjoner av {", ".join(disclosure["quasi_identifiers"]) or "(ingen)"} gjelder minst
+k = {disclosure["k"]} pasienter. Generalisering som ble brukt: {", ".join(steps)}.
+Antall under {disclosure["min_cell"]} i kodeboken er vist som «<{disclosure["min_cell"]}».
+Dataene er pseudonyme personopplysninger og skal behandles etter utleveringsavtalen.
+
+## Vilkår
+
+{spec.agreement or "Utleveringsavtalen for OUS smerteregister gjelder."} Dataene skal bare brukes til
+prosjektet og forskningsspørsmålet over, ikke deles videre, ikke kobles med andre data uten godkjenning,
+og slettes når prosjektet er avsluttet. Forsøk på å identifisere personer er ikke tillatt.
+Resultater fra grupper med færre enn {disclosure["min_cell"]} pasienter skal ikke publiseres.
+
+## Sitering
+
+Oppgi kilden slik: «Data fra OUS smerteregister (OPR), Regional kompetansetjeneste for smerte,
+Oslo universitetssykehus, utlevering `{spec.project}`.» Send publikasjoner og studentoppgaver til
+registeret.
+
+Laget med opr-analysis {version}. `manifest.json` har SHA-256 for hver fil; `spec.yaml` er
+spesifikasjonen utleveringen ble laget fra.
+"""
+
+
+def render_notebook(notebook: Path, params: dict, out_html: Path, cwd: Path) -> Path:
+    """Execute ``notebook`` with papermill and render it to ``out_html``.
+
+    Quarto (``$QUARTO_PATH`` or ``quarto`` on PATH) renders when present;
+    otherwise nbconvert's HTML exporter with input cells and the injected
+    parameters hidden. The only place this module executes a notebook, so it
+    can be swapped for the shared report renderer.
+    """
+    import papermill as pm
+
+    with tempfile.TemporaryDirectory(prefix="opr-extract-nb-") as tmp:
+        executed = Path(tmp) / notebook.name
+        env_path = os.pathsep.join(filter(None, [str(cwd), os.environ.get("PYTHONPATH")]))
+        old = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = env_path
+        try:
+            pm.execute_notebook(str(notebook), str(executed), parameters=params, cwd=str(cwd),
+                                kernel_name="python3", progress_bar=False, log_output=False)
+        finally:
+            if old is None:
+                os.environ.pop("PYTHONPATH", None)
+            else:
+                os.environ["PYTHONPATH"] = old
+        quarto = os.environ.get("QUARTO_PATH") or shutil.which("quarto")
+        if quarto:
+            subprocess.run([quarto, "render", str(executed), "--to", "html", "--output", out_html.name,
+                            "--output-dir", str(out_html.parent), "-M", "echo:false"],
+                           check=True, capture_output=True, cwd=tmp)
+        else:
+            out_html.write_text(_nbconvert_html(executed), encoding="utf-8")
+    return out_html
+
+
+def _nbconvert_html(executed: Path) -> str:
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
+
+    nb = nbformat.read(executed, as_version=4)
+    nb.metadata = {k: v for k, v in nb.metadata.items() if k in ("kernelspec", "language_info")}
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    c = Config()
+    c.TagRemovePreprocessor.remove_cell_tags = ("remove-cell", "injected-parameters", "parameters")
+    c.TagRemovePreprocessor.remove_input_tags = ("remove-input",)
+    c.TagRemovePreprocessor.enabled = True
+    exporter = HTMLExporter(config=c, exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter.register_preprocessor(TagRemovePreprocessor(config=c), True)
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+def docs_context(counts: dict, flow: list, disclosure: dict) -> str:
+    """The notebook's parameter with what it shows besides the codebook (JSON text)."""
+    return json.dumps({"counts": counts, "flow": flow, "disclosure": disclosure}, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,97 @@
+"""Keyed pseudonyms: HMAC-SHA256 with a secret key per project.
+
+The key comes from, in order: the environment variable
+``OPR_EXTRACT_KEY_<PROJECT>`` (project id upper-cased, ``-`` -> ``_``), the
+generic ``OPR_EXTRACT_KEY``, or the key store: ``$OPR_KEY_DIR/<project>.key``
+(default ``keys/`` at the repository root, git-ignored), created with 32
+random bytes and mode 0600 on the project's first delivery. The key itself is
+never printed, logged or written anywhere else; a run only states where it came
+from.
+
+Same project + key + extract gives the same pseudonyms; two projects have
+independent keys, so their pseudonyms cannot be linked.
+
+>>> pseudonym(b"k" * 32, "patient", "P-1")
+'vcg6rrui4yhgtnf5'
+>>> pseudonym(b"k" * 32, "patient", "P-1") != pseudonym(b"x" * 32, "patient", "P-1")
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import stat
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import OprError, UsageError
+
+PSEUDONYM_CHARS = 16
+MIN_ENV_KEY = 32
+
+
+def env_var(project: str) -> str:
+    """The project's key variable: ``OPR_EXTRACT_KEY_SOVN_2024`` for ``sovn-2024``."""
+    return "OPR_EXTRACT_KEY_" + re.sub(r"[^A-Z0-9]", "_", project.upper())
+
+
+def default_key_dir() -> Path:
+    """``$OPR_KEY_DIR``, else ``keys/`` beside the package's source checkout."""
+    if os.environ.get("OPR_KEY_DIR"):
+        return Path(os.environ["OPR_KEY_DIR"])
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file():
+        return root / "keys"
+    raise UsageError("fant ikke nøkkellageret; sett OPR_KEY_DIR til en mappe bare du har tilgang til")
+
+
+def project_key(project: str, key_dir: Path | None = None) -> tuple[bytes, str]:
+    """The project's secret key and a description of its source (never the key)."""
+    for var in (env_var(project), "OPR_EXTRACT_KEY"):
+        value = os.environ.get(var)
+        if value:
+            if len(value) < MIN_ENV_KEY:
+                raise UsageError(f"nøkkelen i {var} er for kort (minst {MIN_ENV_KEY} tegn)")
+            return value.encode("utf-8"), f"miljøvariabel {var}"
+    folder = Path(key_dir) if key_dir else default_key_dir()
+    path = folder / f"{project}.key"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # created by a concurrent run: use it
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise OprError(f"nøkkelfilen {path} kan leses av andre (modus {mode:o}); kjør chmod 600 på den")
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < MIN_ENV_KEY:
+        raise OprError(f"nøkkelfilen {path} er tom eller for kort")
+    return key.encode("ascii"), f"nøkkellager ({path.name})"
+
+
+def pseudonym(key: bytes, kind: str, value: str) -> str:
+    """HMAC-SHA256 of ``kind:value`` as 16 lower-case base32 characters (80 bits).
+
+    Base32 (letters and the digits 2–7) rather than hex, so that a pseudonym
+    practically never holds a run of 11 digits that a scan for national
+    identity numbers would flag.
+    """
+    digest = hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest).decode("ascii")[:PSEUDONYM_CHARS].lower()
+
+
+def pseudonymise(key: bytes, kind: str, values: pd.Series) -> pd.Series:
+    """:func:`pseudonym` of every value (NA stays NA)."""
+    cache: dict[str, str] = {}
+    out = [None if pd.isna(v) else cache.setdefault(v, pseudonym(key, kind, str(v))) for v in values]
+    return pd.Series(out, index=values.index, dtype="string")
