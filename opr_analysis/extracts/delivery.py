@@ -278,7 +278,7 @@ def deliver(spec_path, extract, out, log: Path | None = None, key_dir: Path | No
             render_notebook(NOTEBOOK, {"delivery_dir": str(tmp.resolve()),
                                        "context_json": docs_context(built["counts"], built["flow"],
                                                                     built["disclosure"])},
-                            tmp / "documentation.html", cwd=NOTEBOOK.parents[1])
+                            tmp / "documentation.html", title=f"Dokumentasjon av utleveringen: {spec.title}")
             if os.environ.get("QUARTO_PATH") or shutil.which("quarto"):
                 not_reproducible.append("documentation.html")
         _privacy_scan(tmp, ids)

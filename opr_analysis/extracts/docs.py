@@ -9,9 +9,7 @@ variables show quartiles only (never min/max, which point at single patients).
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -114,6 +112,7 @@ def readme(spec, files: list[str], counts: dict, flow: list, disclosure: dict, v
 
 **Prosjekt:** {spec.title} (`{spec.project}`)
 **Mottaker:** {recipient}
+**Periode (dato for rett til helsehjelp):** {period}
 **Forskningsspørsmål:** {" ".join(spec.research_question.split())}
 
 Godkjenninger:
@@ -171,58 +170,26 @@ spesifikasjonen utleveringen ble laget fra.
 """
 
 
-def render_notebook(notebook: Path, params: dict, out_html: Path, cwd: Path) -> Path:
+def render_notebook(notebook: Path, params: dict, out_html: Path, title: str) -> Path:
     """Execute ``notebook`` with papermill and render it to ``out_html``.
 
-    Quarto (``$QUARTO_PATH`` or ``quarto`` on PATH) renders when present;
-    otherwise nbconvert's HTML exporter with input cells and the injected
-    parameters hidden. The only place this module executes a notebook, so it
-    can be swapped for the shared report renderer.
+    The same renderer as the annual report (:mod:`opr_analysis.report.pipeline`):
+    Quarto when it is found (``quarto`` on PATH or ``$QUARTO_PATH``), otherwise
+    one self-contained HTML page from nbconvert, without code or the injected
+    parameters.
     """
-    import papermill as pm
+    from ..report.pipeline import execute_notebook, find_quarto, render_nbconvert, render_quarto
 
     with tempfile.TemporaryDirectory(prefix="opr-extract-nb-") as tmp:
         executed = Path(tmp) / notebook.name
-        env_path = os.pathsep.join(filter(None, [str(cwd), os.environ.get("PYTHONPATH")]))
-        old = os.environ.get("PYTHONPATH")
-        os.environ["PYTHONPATH"] = env_path
-        try:
-            pm.execute_notebook(str(notebook), str(executed), parameters=params, cwd=str(cwd),
-                                kernel_name="python3", progress_bar=False, log_output=False)
-        finally:
-            if old is None:
-                os.environ.pop("PYTHONPATH", None)
-            else:
-                os.environ["PYTHONPATH"] = old
-        quarto = os.environ.get("QUARTO_PATH") or shutil.which("quarto")
+        execute_notebook(notebook, executed, params)
+        quarto = find_quarto()
         if quarto:
-            subprocess.run([quarto, "render", str(executed), "--to", "html", "--output", out_html.name,
-                            "--output-dir", str(out_html.parent), "-M", "echo:false"],
-                           check=True, capture_output=True, cwd=tmp)
+            (produced,) = render_quarto(quarto, executed, Path(tmp), ["html"], title, out_html.stem)
+            shutil.move(produced, out_html)
         else:
-            out_html.write_text(_nbconvert_html(executed), encoding="utf-8")
+            render_nbconvert(executed, out_html, title)
     return out_html
-
-
-def _nbconvert_html(executed: Path) -> str:
-    import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
-    from traitlets.config import Config
-
-    nb = nbformat.read(executed, as_version=4)
-    nb.metadata = {k: v for k, v in nb.metadata.items() if k in ("kernelspec", "language_info")}
-    for cell in nb.cells:
-        cell.metadata.pop("papermill", None)
-        cell.metadata.pop("execution", None)
-    c = Config()
-    c.TagRemovePreprocessor.remove_cell_tags = ("remove-cell", "injected-parameters", "parameters")
-    c.TagRemovePreprocessor.remove_input_tags = ("remove-input",)
-    c.TagRemovePreprocessor.enabled = True
-    exporter = HTMLExporter(config=c, exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    exporter.register_preprocessor(TagRemovePreprocessor(config=c), True)
-    body, _ = exporter.from_notebook_node(nb)
-    return body
 
 
 def docs_context(counts: dict, flow: list, disclosure: dict) -> str:

@@ -177,7 +177,7 @@ def render_quarto(quarto: str, executed: Path, work: Path, formats: Sequence[str
     project = work / "quarto"
     (project / "notebooks").mkdir(parents=True)
     shutil.copy2(QUARTO_CONFIG, project / "_quarto.yml")
-    nb_rel = Path("notebooks") / NOTEBOOK.name
+    nb_rel = Path("notebooks") / executed.name
     shutil.copy2(executed, project / nb_rel)
     produced = []
     for fmt in formats:
@@ -186,7 +186,7 @@ def render_quarto(quarto: str, executed: Path, work: Path, formats: Sequence[str
         if done.returncode != 0:
             raise OprError(f"quarto render --to {QUARTO_TO[fmt]} feilet:\n{done.stderr.strip()[-2000:]}")
         ext = {"html": ".html", "docx": ".docx", "pdf": ".pdf"}[fmt]
-        found = sorted(project.rglob(f"{NOTEBOOK.stem}{ext}"))
+        found = sorted(project.rglob(f"{executed.stem}{ext}"))
         if not found:
             raise OprError(f"quarto laget ingen {ext}-fil")
         target = work / f"{stem}{ext}"
@@ -252,7 +252,9 @@ def quarto_compat(nb, title: str) -> dict[str, str]:
             data = out.get("data", {})
             if "text/markdown" in data:
                 data["text/markdown"] = refs(data["text/markdown"])
-    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}"), *kept]
+    title_cell = nbformat.v4.new_markdown_cell(f"# {title}")
+    title_cell.id = "opr-title"  # a fixed id: a random one would change the page on every run
+    nb.cells = [title_cell, *kept]
     return numbers
 
 
@@ -262,6 +264,11 @@ def render_nbconvert(executed: Path, target: Path, title: str) -> Path:
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     nb = nbformat.read(executed, as_version=4)
+    # Execution times and kernel details vary between runs; the page must not.
+    nb.metadata = {k: v for k, v in nb.metadata.items() if k in ("kernelspec", "language_info")}
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
     quarto_compat(nb, title)
     remover = TagRemovePreprocessor(remove_cell_tags=REMOVE_TAGS, remove_input_tags={"remove-input"},
                                     remove_all_outputs_tags={"remove-output"}, enabled=True)
