@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 from . import codebook
 from .errors import ExtractError, IdentifiableDataError, OprError, UsageError
+from .privacy import scan_outputs
 from .reader import Registry, load_extract
 from .validation import Problem, TableSummary, ValidationReport
 
@@ -19,6 +20,7 @@ __all__ = [
     "__version__",
     "codebook",
     "load_extract",
+    "scan_outputs",
     "Registry",
     "ValidationReport",
     "TableSummary",

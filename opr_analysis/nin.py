@@ -23,9 +23,9 @@ import pandas as pd
 _W1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
 _W2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 # Eleven digits, or six and five separated by one space, not inside a longer number.
-NIN_PATTERN = r"(?<!\d)(\d{6}) ?(\d{5})(?!\d)"
+NIN_PATTERN = r"(?<![0-9])([0-9]{6}) ?([0-9]{5})(?![0-9])"
 _NIN_RE = re.compile(NIN_PATTERN)
-_CANDIDATE = r"(?<!\d)\d{6} ?\d{5}(?!\d)"
+_CANDIDATE = r"(?<![0-9])[0-9]{6} ?[0-9]{5}(?![0-9])"
 
 
 def _check_digit(digits: str, weights: tuple[int, ...]) -> int | None:

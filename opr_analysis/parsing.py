@@ -24,15 +24,15 @@ import pandas as pd
 TZ = "Europe/Oslo"
 DATETIME_DTYPE = "datetime64[ns]"
 
-_ISO_DATE = r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})$"
-_NO_DATE = r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})$"
+_ISO_DATE = r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})$"
+_NO_DATE = r"^(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4})$"
 _ISO_DATETIME = (
-    r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})[T ](?P<H>\d{2}):(?P<M>\d{2})"
-    r"(?::(?P<S>\d{2})(?:[.,](?P<f>\d{1,9}))?)?\s?(?P<tz>Z|[+-]\d{2}(?::?\d{2})?)?$"
+    r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})[T ](?P<H>[0-9]{2}):(?P<M>[0-9]{2})"
+    r"(?::(?P<S>[0-9]{2})(?:[.,](?P<f>[0-9]{1,9}))?)?\s?(?P<tz>Z|[+-][0-9]{2}(?::?[0-9]{2})?)?$"
 )
 _NO_DATETIME = (
-    r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})[T ](?P<H>\d{1,2})[:.](?P<M>\d{2})"
-    r"(?:[:.](?P<S>\d{2}))?$"
+    r"^(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4})[T ](?P<H>[0-9]{1,2})[:.](?P<M>[0-9]{2})"
+    r"(?:[:.](?P<S>[0-9]{2}))?$"
 )
 _TRUE = {"true", "1", "ja"}
 _FALSE = {"false", "0", "nei"}
@@ -122,7 +122,7 @@ def parse_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Whole numbers (an optional sign, digits) to ``Int64``."""
-    ok = s.str.fullmatch(r"[+-]?\d{1,18}")
+    ok = s.str.fullmatch(r"[+-]?[0-9]{1,18}")
     values = pd.Series(pd.NA, index=s.index, dtype="Int64")
     if ok.any():
         values[ok] = s[ok].astype("int64")
@@ -131,7 +131,7 @@ def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_float(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Decimal numbers with ``.`` or ``,`` as decimal mark to ``Float64``."""
-    ok = s.str.fullmatch(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)")
+    ok = s.str.fullmatch(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)")
     values = pd.Series(pd.NA, index=s.index, dtype="Float64")
     if ok.any():
         values[ok] = s[ok].str.replace(",", ".", regex=False).astype("float64")

@@ -121,6 +121,8 @@ def _read_all(folder: Path, cb: codebook.Codebook) -> tuple[dict[str, RawTable],
         if missing:
             cols = ", ".join(f"«{c}»" for c in missing)
             fatal.append(f"{file.name}: mangler kolonne {cols}")
+        if raw.rows_read == 0:
+            raw.source.notes.append("filen har bare overskriftsrad; tabellen er tom")
         unknown = [c for c in raw.cells.columns if c not in spec.columns]
         if unknown:
             raw.source.notes.append("ukjente kolonner ble ikke brukt: " + ", ".join(unknown))
@@ -177,6 +179,10 @@ def _parse_and_check(raw: RawTable, spec: codebook.Table) -> tuple[pd.DataFrame,
         unparsed[name] = bad
         if bad.any():
             found.append(_problems(cells.index[bad], name, cells[name][bad], _type_reason(col, cells[name][bad])))
+        if col.type in ("date", "datetime"):
+            future = values >= _tomorrow()
+            if future.any():
+                found.append(_problems(cells.index[future], name, cells[name][future], FUTURE_REASON))
     frame = pd.DataFrame(frame, index=cells.index)
     for case in schemas.failures(spec.name, frame).itertuples():
         if case.column in unparsed and unparsed[case.column].get(case.row, False):
@@ -196,14 +202,30 @@ def _ragged_problems(raw: RawTable) -> pd.DataFrame:
     return _problems(rows, "", [""] * len(rows), reasons)
 
 
+def _tomorrow() -> pd.Timestamp:
+    """Midnight starting tomorrow, Oslo wall clock: the first instant after the run date."""
+    return pd.Timestamp.now(tz="Europe/Oslo").tz_localize(None).normalize() + pd.Timedelta(days=1)
+
+
+# Dates after the run date cannot be in a registry extract (nothing has happened yet).
+FUTURE_REASON = "datoen ligger etter dagens dato; et uttrekk kan ikke ha hendelser fram i tid"
+
+
 def _type_reason(col: codebook.Column, values: pd.Series) -> list[str]:
-    if col.type == "date":
-        shaped = values.str.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4}")
-        serial = values.str.fullmatch(r"\d{5}")
+    if col.type in ("date", "datetime"):
+        shaped = values.str.fullmatch(
+            r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?|[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}( .*)?"
+        ).fillna(False).astype(bool)
+        # Excel stores a date as days since 1899-12-30 (2020 is about 43 800-46 000).
+        serial = values.str.fullmatch(r"[0-9]{5}([.,][0-9]+)?").fillna(False).astype(bool)
         return np.select(
             [shaped, serial],
-            ["datoen finnes ikke", f"ser ut som et Excel-datotall, ikke {EXPECTED['date']}"],
-            f"er ikke {EXPECTED['date']}",
+            [
+                "datoen eller klokkeslettet finnes ikke" if col.type == "datetime" else "datoen finnes ikke",
+                f"ser ut som et Excel-datotall (dager siden 30.12.1899), ikke {EXPECTED[col.type]}; "
+                "formater kolonnen som dato før eksport",
+            ],
+            f"er ikke {EXPECTED[col.type]}",
         ).tolist()
     return [f"er ikke {EXPECTED[col.type]}"] * len(values)
 
@@ -261,32 +283,57 @@ def _reference_problems(frame, raw, spec, parsed, bad, raws) -> pd.DataFrame:
 
 
 def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
-    """A follow-up's anchor must be a usable row of the table its kind points to."""
-    treatments = parsed["treatments"][~parsed["treatments"].index.isin(bad["treatments"]["row"])]
-    enrolments = parsed["enrolments"][~parsed["enrolments"].index.isin(bad["enrolments"]["row"])]
-    t_kind = dict(zip(treatments["treatment_id"], treatments["kind"]))
-    e_closed = dict(zip(enrolments["enrolment_id"], enrolments["closed_date"].notna()))
-    all_t, all_e = set(parsed["treatments"]["treatment_id"].dropna()), set(parsed["enrolments"]["enrolment_id"].dropna())
-    rows, values, reasons = [], [], []
+    """A follow-up's anchor must be a usable row of the table its kind points to.
+
+    Vectorised: each follow-up's anchor is looked up (by id) among the usable
+    treatments and enrolments and among all of them, so that a quarantined
+    anchor is told apart from one that does not exist.
+    """
+    treatments, enrolments = parsed["treatments"], parsed["enrolments"]
+    t_ok = treatments[~treatments.index.isin(bad["treatments"]["row"])]
+    e_ok = enrolments[~enrolments.index.isin(bad["enrolments"]["row"])]
+    # Usable ids are unique (duplicates are quarantined), so they can index a lookup.
+    t_kind = pd.Series(t_ok["kind"].astype(object).to_numpy(), index=t_ok["treatment_id"].astype(object).to_numpy())
+    e_closed = pd.Series(e_ok["closed_date"].notna().to_numpy(), index=e_ok["enrolment_id"].astype(object).to_numpy())
+    t_kind = t_kind[~t_kind.index.duplicated()]
+    e_closed = e_closed[~e_closed.index.duplicated()]
     valid = frame["kind"].notna() & frame["anchor_id"].notna() & frame["kind"].isin(list(ANCHOR_TABLE))
-    for row, kind, anchor in frame.loc[valid, ["kind", "anchor_id"]].itertuples():
-        table, wanted = ANCHOR_TABLE[kind]
-        reason = None
-        if table == "treatments":
-            if anchor not in t_kind:
-                reason = "viser til en behandling i karantene" if anchor in all_t else "behandlingen finnes ikke i treatments"
-            elif t_kind[anchor] != wanted:
-                reason = f"er en {t_kind[anchor].upper()}-behandling, men oppfølgingstypen er {kind}"
-        else:
-            if anchor not in e_closed:
-                reason = "viser til en innskriving i karantene" if anchor in all_e else "innskrivingen finnes ikke i enrolments"
-            elif not e_closed[anchor]:
-                reason = "innskrivingen er ikke avsluttet (closed_date er blank), så avsluttet_12m kan ikke gjelde den"
-        if reason:
-            rows.append(row)
-            values.append(raw.cells.at[row, "anchor_id"])
-            reasons.append(reason)
-    return _problems(rows, "anchor_id", values, reasons)
+    fu = frame.loc[valid, ["kind", "anchor_id"]]
+    if fu.empty:
+        return _problems([], "anchor_id", [], [])
+    kind = fu["kind"].astype(object)
+    anchor = fu["anchor_id"].astype(object)
+    to_treatment = kind.map({k: t == "treatments" for k, (t, _) in ANCHOR_TABLE.items()}).astype(bool)
+    wanted = kind.map({k: w for k, (_, w) in ANCHOR_TABLE.items()})
+    anchor_kind = anchor.map(t_kind)
+    closed = anchor.map(e_closed)
+    in_all_t = anchor.isin(treatments["treatment_id"].dropna())
+    in_all_e = anchor.isin(enrolments["enrolment_id"].dropna())
+    wrong_kind = (
+        "er en " + anchor_kind.fillna("").str.upper() + "-behandling, men oppfølgingstypen er " + kind
+    )
+    reason = np.select(
+        [
+            to_treatment & anchor_kind.isna() & in_all_t,
+            to_treatment & anchor_kind.isna(),
+            to_treatment & (anchor_kind != wanted),
+            ~to_treatment & closed.isna() & in_all_e,
+            ~to_treatment & closed.isna(),
+            ~to_treatment & (closed == False),  # noqa: E712 (object Series of booleans)
+        ],
+        [
+            "viser til en behandling i karantene",
+            "behandlingen finnes ikke i treatments",
+            wrong_kind.to_numpy(dtype=object),
+            "viser til en innskriving i karantene",
+            "innskrivingen finnes ikke i enrolments",
+            "innskrivingen er ikke avsluttet (closed_date er blank), så avsluttet_12m kan ikke gjelde den",
+        ],
+        default="",
+    )
+    hit = reason != ""
+    rows = fu.index[hit]
+    return _problems(rows, "anchor_id", raw.cells.loc[rows, "anchor_id"].to_numpy(), reason[hit])
 
 
 def _empty_frame(spec: codebook.Table) -> pd.DataFrame:

@@ -62,7 +62,10 @@ def find_table_file(folder: Path, table: str) -> Path | None:
 
 def read_table(path: Path, table: str) -> RawTable:
     """Read one table file into text cells."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ExtractError(f"{path.name}: filen kan ikke åpnes ({exc.strerror or type(exc).__name__})") from exc
     source = SourceFile(table=table, path=path, sha256=hashlib.sha256(data).hexdigest(), format=path.suffix[1:])
     try:
         if path.suffix == ".csv":
