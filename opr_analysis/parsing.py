@@ -66,6 +66,10 @@ def _assemble(parts: pd.DataFrame, index: pd.Index) -> pd.Series:
         if k in frame:
             frame[k] = frame[k].fillna(0)
     complete = frame.notna().all(axis=1) & frame["year"].between(1000, 2999)
+    # to_datetime would roll 25:00 over into the next day; a clock time must be on the clock.
+    for k, top in (("hour", 23), ("minute", 59), ("second", 59)):
+        if k in frame:
+            complete &= frame[k] <= top
     values = pd.Series(pd.NaT, index=index, dtype=DATETIME_DTYPE)
     if complete.any():
         # to_datetime turns impossible dates (30 February, hour 25) into NaT.
