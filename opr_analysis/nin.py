@@ -70,6 +70,20 @@ def nin_cells(s: pd.Series) -> pd.Series:
     return mask
 
 
+def nin_number_cells(s: pd.Series) -> pd.Series:
+    """Cells holding a number that is a valid identity number once its lost leading zero is restored.
+
+    Excel and Parquet store a number born on days 01-09 as a 10-digit number
+    (the leading zero is gone); use this on cells that came from numeric cells.
+    """
+    s = s.astype("string")
+    ten = s.str.fullmatch(r"[1-9][0-9]{9}").fillna(False).astype(bool)
+    mask = pd.Series(False, index=s.index)
+    if ten.any():
+        mask[ten] = s[ten].map(lambda v: is_valid_nin("0" + v))
+    return mask
+
+
 def mask_nin(value: str) -> str:
     """Hide all but the first two digits, so a message never repeats the number."""
     return _NIN_RE.sub(lambda m: (m.group(1) + m.group(2))[:2] + "*" * 9, value)

@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import codebook, schemas
 from .errors import ExtractError, IdentifiableDataError
-from .nin import mask_nin, nin_cells
+from .nin import mask_nin, nin_cells, nin_number_cells
 from .parsing import EXPECTED, PARSERS
 from .sources import RawTable, SourceFile, find_table_file, read_table
 from .validation import Problem, TableSummary, ValidationReport
@@ -133,10 +133,16 @@ def _read_all(folder: Path, cb: codebook.Codebook) -> tuple[dict[str, RawTable],
 def _stop_on_identity_numbers(raws: dict[str, RawTable]) -> None:
     hits = []
     for raw in raws.values():
+        binary = raw.source.format in ("parquet", "xlsx")  # numbers there may have lost a leading 0
         for col in raw.cells.columns:
             mask = nin_cells(raw.cells[col])
+            if binary:
+                mask |= nin_number_cells(raw.cells[col])
             for row in raw.cells.index[mask][:5]:
-                value = mask_nin(raw.cells.at[row, col])
+                cell = raw.cells.at[row, col]
+                value = mask_nin(cell)
+                if value == cell:  # a number that lost its leading zero
+                    value = cell[:2] + "*" * (len(cell) - 2)
                 hits.append(f"{raw.source.path.name}, rad {row}, kolonne «{col}» («{value}»)")
         for row, cells in raw.ragged.items():
             if nin_cells(pd.Series(cells, dtype="string")).any():
@@ -214,7 +220,7 @@ FUTURE_REASON = "datoen ligger etter dagens dato; et uttrekk kan ikke ha hendels
 def _type_reason(col: codebook.Column, values: pd.Series) -> list[str]:
     if col.type in ("date", "datetime"):
         shaped = values.str.fullmatch(
-            r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?|[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}( .*)?"
+            r"([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4})([T ][0-9]{1,2}[:.][0-9]{2}([:.][0-9]{2})?.*)?"
         ).fillna(False).astype(bool)
         # Excel stores a date as days since 1899-12-30 (2020 is about 43 800-46 000).
         serial = values.str.fullmatch(r"[0-9]{5}([.,][0-9]+)?").fillna(False).astype(bool)
