@@ -311,8 +311,8 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
     anchor = fu["anchor_id"].astype(object)
     to_treatment = kind.map({k: t == "treatments" for k, (t, _) in ANCHOR_TABLE.items()}).astype(bool)
     wanted = kind.map({k: w for k, (_, w) in ANCHOR_TABLE.items()})
-    anchor_kind = anchor.map(t_kind)
-    closed = anchor.map(e_closed)
+    anchor_kind = anchor.map(t_kind).astype(object)
+    closed = anchor.map(e_closed).astype(object)
     in_all_t = anchor.isin(treatments["treatment_id"].dropna())
     in_all_e = anchor.isin(enrolments["enrolment_id"].dropna())
     wrong_kind = (

@@ -84,7 +84,7 @@ def csv_bytes(records: list[dict[str, str]], sep: str = ",", encoding: str = "ut
     """Rows as CSV bytes (``encoding="utf-8-sig"`` writes a BOM)."""
     header = header or list(records[0])
     buf = io.StringIO(newline="")
-    writer = csv.writer(buf, delimiter=sep, lineterminator="\n")
+    writer = csv.writer(buf, delimiter=sep, lineterminator="\r\n")  # quotes any \r or \n in a cell
     writer.writerow(header)
     for r in records:
         writer.writerow([r.get(c, "") for c in header])
