@@ -40,7 +40,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import IdentifiableDataError
-from .nin import find_nins
+from .nin import find_nins, nin_number_cells
 
 # A token is a maximal run of letters, digits, "_" and "-"; ids are matched as whole tokens.
 _TOKEN = re.compile(r"[\w-]+")
@@ -49,10 +49,21 @@ TABULAR = (".parquet", ".xlsx", ".sav", ".dta")
 
 
 def file_text(path: Path) -> str:
-    """What a file holds, as text to scan (tabular binaries read as tables)."""
+    """What a file holds, as text to scan (tabular binaries read as tables).
+
+    A number in a tabular file that is an identity number once its lost
+    leading zero is restored is written out with the zero, so it is found.
+    """
     suffix = path.suffix.lower()
     if suffix in TABULAR:
-        return "\n".join(frame_text(f) for f in _read_tabular(path))
+        parts = []
+        for frame in _read_tabular(path):
+            parts.append(frame_text(frame))
+            for col in frame.columns:
+                cells = frame[col].astype("string").str.replace(r"\.0$", "", regex=True)
+                hits = nin_number_cells(cells)
+                parts.extend("0" + cells[hits].astype(str))
+        return "\n".join(parts)
     return path.read_bytes().decode("utf-8", errors="replace")
 
 
