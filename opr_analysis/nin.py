@@ -25,7 +25,7 @@ _W2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 # Eleven digits, or six and five separated by one space, not inside a longer number.
 NIN_PATTERN = r"(?<![0-9])([0-9]{6}) ?([0-9]{5})(?![0-9])"
 _NIN_RE = re.compile(NIN_PATTERN)
-_CANDIDATE = r"(?<![0-9])[0-9]{6} ?[0-9]{5}(?![0-9])"
+_PREFILTER = r"[0-9]{6} ?[0-9]{5}"
 
 
 def _check_digit(digits: str, weights: tuple[int, ...]) -> int | None:
@@ -63,7 +63,8 @@ def find_nins(text: str) -> list[str]:
 def nin_cells(s: pd.Series) -> pd.Series:
     """Boolean mask of the cells of a string Series that hold a valid number."""
     s = s.astype("string")
-    candidates = s.str.contains(_CANDIDATE, regex=True, na=False)
+    # A lookaround-free prefilter runs natively on Arrow strings; the exact pattern runs on hits only.
+    candidates = s.str.contains(_PREFILTER, regex=True, na=False).fillna(False).astype(bool)
     mask = pd.Series(False, index=s.index)
     if candidates.any():
         mask[candidates] = s[candidates].map(lambda v: bool(find_nins(v)))

@@ -77,10 +77,29 @@ def _assemble(parts: pd.DataFrame, index: pd.Index) -> pd.Series:
     return values
 
 
+# Fast paths: a cell of exactly this shape is parsed with a fixed format in C
+# (impossible dates become NaT); the few cells of other shapes take the general path.
+_FAST_DATE = ((r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "%Y-%m-%d"), (r"[0-9]{2}\.[0-9]{2}\.[0-9]{4}", "%d.%m.%Y"))
+_FAST_DATETIME = ((r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}", "%Y-%m-%d %H:%M:%S"),)
+
+
+def _fast_then_general(s: pd.Series, fast, general) -> pd.Series:
+    values = pd.Series(pd.NaT, index=s.index, dtype=DATETIME_DTYPE)
+    todo = (s != "").fillna(False).to_numpy(dtype=bool, copy=True)
+    for shape, fmt in fast:
+        hit = todo & s.str.fullmatch(shape).fillna(False).astype(bool).to_numpy()
+        if hit.any():
+            text = s[hit].str.replace("T", " ", regex=False)
+            values[hit] = pd.to_datetime(text, format=fmt, errors="coerce").astype(DATETIME_DTYPE)
+            todo &= ~hit
+    if todo.any():
+        values[todo] = general(s[todo])
+    return values
+
+
 def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Dates as ``YYYY-MM-DD`` or ``DD.MM.YYYY`` to ``datetime64[ns]``."""
-    parts = _components(s, [_ISO_DATE, _NO_DATE])
-    values = _assemble(parts, s.index)
+    values = _fast_then_general(s, _FAST_DATE, lambda rest: _assemble(_components(rest, [_ISO_DATE, _NO_DATE]), rest.index))
     return values, (s != "") & values.isna()
 
 
@@ -90,6 +109,11 @@ def parse_datetime(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     A value with an offset (``Z``, ``+02:00``) is converted to Europe/Oslo
     before the offset is dropped; a naive value is taken as Oslo time already.
     """
+    values = _fast_then_general(s, _FAST_DATETIME, _general_datetime)
+    return values, (s != "") & values.isna()
+
+
+def _general_datetime(s: pd.Series) -> pd.Series:
     # A date alone (as Excel or Parquet write a midnight) is taken as 00:00.
     parts = _components(s, [_ISO_DATETIME, _NO_DATETIME, _ISO_DATE, _NO_DATE])
     values = _assemble(parts, s.index)
@@ -98,7 +122,7 @@ def parse_datetime(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         values = values + pd.to_timedelta(frac.to_numpy(), unit="ns")
     if parts["tz"].notna().any():
         values = _apply_offsets(values, parts["tz"])
-    return values, (s != "") & values.isna()
+    return values
 
 
 def _apply_offsets(values: pd.Series, tz: pd.Series) -> pd.Series:

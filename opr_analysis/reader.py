@@ -315,9 +315,10 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
     closed = anchor.map(e_closed).astype(object)
     in_all_t = anchor.isin(treatments["treatment_id"].dropna())
     in_all_e = anchor.isin(enrolments["enrolment_id"].dropna())
-    wrong_kind = (
-        "er en " + anchor_kind.fillna("").str.upper() + "-behandling, men oppfølgingstypen er " + kind
-    )
+    wrong = (to_treatment & anchor_kind.notna() & (anchor_kind != wanted)).to_numpy(dtype=bool)
+    wrong_kind = np.full(len(fu), "", dtype=object)
+    wrong_kind[wrong] = ("er en " + anchor_kind[wrong].astype(str).str.upper() + "-behandling, men oppfølgingstypen er "
+                         + kind[wrong].astype(str)).to_numpy(dtype=object)
     reason = np.select(
         [
             to_treatment & anchor_kind.isna() & in_all_t,
@@ -330,7 +331,7 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
         [
             "viser til en behandling i karantene",
             "behandlingen finnes ikke i treatments",
-            wrong_kind.to_numpy(dtype=object),
+            wrong_kind,
             "viser til en innskriving i karantene",
             "innskrivingen finnes ikke i enrolments",
             "innskrivingen er ikke avsluttet (closed_date er blank), så avsluttet_12m kan ikke gjelde den",
