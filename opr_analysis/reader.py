@@ -190,10 +190,13 @@ def _parse_and_check(raw: RawTable, spec: codebook.Table) -> tuple[pd.DataFrame,
             if future.any():
                 found.append(_problems(cells.index[future], name, cells[name][future], FUTURE_REASON))
     frame = pd.DataFrame(frame, index=cells.index)
-    for case in schemas.failures(spec.name, frame).itertuples():
-        if case.column in unparsed and unparsed[case.column].get(case.row, False):
-            continue  # already reported as unparseable; its blank is not a second problem
-        found.append(_schema_problem(case, cells, spec, frame))
+    cases = schemas.failures(spec.name, frame)
+    for (column, check), group in cases.groupby(["column", "check"], sort=False):
+        rows = group["row"].to_numpy()
+        if column in unparsed:  # already reported as unparseable; its blank is not a second problem
+            rows = rows[~unparsed[column].reindex(rows).fillna(False).to_numpy(dtype=bool)]
+        if len(rows):
+            found.append(_schema_problems(column, check, rows, cells, spec, frame))
     return frame, pd.concat(found, ignore_index=True)
 
 
@@ -236,15 +239,15 @@ def _type_reason(col: codebook.Column, values: pd.Series) -> list[str]:
     return [f"er ikke {EXPECTED[col.type]}"] * len(values)
 
 
-def _schema_problem(case, cells: pd.DataFrame, spec: codebook.Table, frame: pd.DataFrame) -> pd.DataFrame:
-    col = spec.columns[case.column]
-    value = cells.at[case.row, case.column] if case.column in cells.columns else ""
-    check = case.check
+def _schema_problems(column: str, check: str, rows, cells: pd.DataFrame, spec: codebook.Table,
+                     frame: pd.DataFrame) -> pd.DataFrame:
+    """Problems for every row failing one pandera check of one column (vectorised)."""
+    col = spec.columns[column]
+    values = cells.loc[rows, column].to_numpy(dtype=object) if column in cells.columns else [""] * len(rows)
     if check == "not_nullable":
         reason = "mangler verdi (feltet kan ikke være blankt)"
     elif check == "unique":
-        rows = cells.index[cells[case.column] == value].tolist()
-        reason = f"samme ID står på flere rader ({', '.join(map(str, rows))}); ingen av dem kan brukes"
+        reason = _duplicate_reasons(pd.Series(values, index=rows))
     elif check == "isin" and col.type == "code":
         reason = "ukjent kode (gyldige koder: " + ", ".join(col.codes) + ")"
     elif check == "isin":
@@ -254,11 +257,24 @@ def _schema_problem(case, cells: pd.DataFrame, spec: codebook.Table, frame: pd.D
     elif check == "less_than_or_equal_to":
         reason = f"er større enn høyeste tillatte verdi ({col.max:g})"
     elif check == "item_range":
-        item = codebook.load().items[str(frame.at[case.row, "item"])]
-        reason = f"ligger utenfor svarskalaen til «{item.code}» (hele tall {item.min:g}–{item.max:g})"
+        items = codebook.load().items
+        reason = [
+            f"ligger utenfor svarskalaen til «{code}» (hele tall {items[code].min:g}–{items[code].max:g})"
+            for code in frame.loc[rows, "item"].astype(str)
+        ]
     else:
         reason = f"bryter regelen «{check}»"
-    return _problems([case.row], case.column, [value], reason)
+    return _problems(rows, column, values, reason)
+
+
+def _duplicate_reasons(values: pd.Series, shown: int = 10) -> list[str]:
+    """"Same id on rows 1, 2": every row holding the value, the first ``shown`` of them listed."""
+    groups = pd.Series(values.index, index=values.to_numpy()).groupby(level=0, sort=False).agg(list)
+    text = {
+        v: ", ".join(map(str, rows[:shown])) + (f" og {len(rows) - shown} til" if len(rows) > shown else "")
+        for v, rows in groups.items()
+    }
+    return [f"samme ID står på flere rader ({text[v]}); ingen av dem kan brukes" for v in values]
 
 
 def _usable_ids(table: str, column: str, parsed, bad) -> pd.Index:

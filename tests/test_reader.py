@@ -221,3 +221,19 @@ def test_followup_anchor_check_vectorised_messages(tmp_path):
         (7, "anchor_id", "T01"): "innskrivingen finnes ikke i enrolments",
     }
     assert reg.followups["followup_id"].tolist() == ["F01", "F02", "F03", "F08"]
+
+
+def test_undecodable_file_names_the_encodings(tmp_path):
+    folder = make_extract(tmp_path)
+    (folder / "treatments.csv").write_bytes(b"treatment_id,patient_id,kind,date\nT01,P001,rf\x81,2022-03-15\n")
+    with pytest.raises(ExtractError, match="verken UTF-8 eller Windows-1252"):
+        load_extract(folder)
+
+
+def test_many_copies_of_one_id_are_all_quarantined_with_a_short_message(tmp_path):
+    ref = [dict(r, referral_id="R01") for r in rows("referrals") * 3]
+    reg = load_extract(make_extract(tmp_path, referrals=ref))
+    assert reg.report.summaries["referrals"].rows_quarantined == 15
+    assert reg.report.problems[0].reason == (
+        "samme ID står på flere rader (1, 2, 3, 4, 5, 6, 7, 8, 9, 10 og 5 til); ingen av dem kan brukes"
+    )
