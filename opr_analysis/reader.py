@@ -7,6 +7,23 @@ unknown code, impossible date, negative duration, duplicate id, broken
 reference) send the row to quarantine with a reason, and the counts reconcile:
 rows read = rows used + rows quarantined, per table.
 
+Decisions beyond the contract's words:
+
+- A date or datetime after the run date (today, Oslo) is quarantined: nothing
+  in a registry extract can have happened yet.
+- A five-digit number in a date column is quarantined with a message saying it
+  looks like an Excel date serial (the column was exported as numbers).
+- A blank boolean flag is unknown, never an error (the contract: an unknown flag
+  excludes nobody), although the flag columns are not marked optional.
+- A CSV that is not UTF-8 is read as Windows-1252 (a superset of Latin-1's
+  printable characters) with a note in the summary; UTF-16 with a byte-order mark
+  is read as such with a note; a file that is neither stops the run with a
+  message naming the encodings. Text is never silently mis-decoded.
+- A whole row written twice is a duplicate id: both copies are quarantined.
+- A file with only its header row is an empty table, with a note in the summary.
+- In Parquet/XLSX number cells, a 10-digit number that is a valid national
+  identity number once its lost leading zero is restored also stops the run.
+
 Examples
 --------
 >>> from opr_analysis import load_extract                      # doctest: +SKIP

@@ -46,6 +46,7 @@ def test_every_defect_is_in_the_corpus(corpus):
     assert {c.name for c in corpus} == EXPECTED_CASES
 
 
+@pytest.mark.slow
 def test_each_broken_extract(corpus, tmp_path, capsys):
     failures = []
     for case in corpus:

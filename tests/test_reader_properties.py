@@ -4,6 +4,8 @@ import hashlib
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -52,6 +54,7 @@ cell_text = st.text(max_size=40) | st.sampled_from(["", " ", "ja", "1", "2023-02
     fmt=st.sampled_from(["csv", "parquet"]),
     sep=st.sampled_from([",", ";"]),
 )
+@pytest.mark.slow
 def test_any_cell_text_gives_a_registry_or_an_extract_error(table, column_pick, row_pick, text, fmt, sep):
     records = rows(table)
     columns = list(records[0]) + ["fritekst"]
@@ -80,6 +83,7 @@ extract_strategy = st.fixed_dictionaries({t: st.lists(_row_strategy(t), max_size
 
 @SETTINGS
 @given(tables=extract_strategy, fmt=st.sampled_from(["csv", "parquet"]))
+@pytest.mark.slow
 def test_rows_read_equal_used_plus_quarantined(tables, fmt):
     with tempfile.TemporaryDirectory() as tmp:
         folder = make_extract(Path(tmp), fmt=fmt, **tables)
