@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 from . import codebook
 from .errors import ExtractError, IdentifiableDataError, OprError, UsageError
-from .privacy import scan_outputs
+from .privacy import scan_outputs, scanned_output
 from .reader import Registry, load_extract
 from .validation import Problem, TableSummary, ValidationReport
 
@@ -21,6 +21,7 @@ __all__ = [
     "codebook",
     "load_extract",
     "scan_outputs",
+    "scanned_output",
     "Registry",
     "ValidationReport",
     "TableSummary",

@@ -34,13 +34,17 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Iterable
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import IdentifiableDataError
 from .nin import find_nins, nin_number_cells
+from .validation import replace_dir
 
 # A token is a maximal run of letters, digits, "_" and "-"; ids are matched as whole tokens.
 _TOKEN = re.compile(r"[\w-]+")
@@ -126,3 +130,29 @@ def scan_outputs(folder: str | os.PathLike, original_ids: Iterable[str] | None =
             raise IdentifiableDataError(
                 f"{name} inneholder en pasient-ID fra det opprinnelige uttrekket; ingenting er levert"
             )
+
+
+@contextmanager
+def scanned_output(target: str | os.PathLike, original_ids: Iterable[str] | None = None) -> Iterator[Path]:
+    """A temporary folder to write into; scanned, then moved to ``target`` as a whole.
+
+    On identifiable data (or any error) the temporary folder is removed and
+    ``target`` is left as it was.
+
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "rapport"
+    >>> with scanned_output(out) as tmp:
+    ...     _ = (tmp / "tabell.csv").write_text("year,n\\n2023,1574\\n")
+    >>> sorted(p.name for p in out.iterdir())
+    ['tabell.csv']
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        yield tmp
+        scan_outputs(tmp, original_ids)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    replace_dir(tmp, target)

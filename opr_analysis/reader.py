@@ -44,7 +44,7 @@ import pandas as pd
 
 from . import codebook, schemas
 from .errors import ExtractError, IdentifiableDataError
-from .nin import mask_nin, nin_cells, nin_number_cells
+from .nin import find_nins, mask_nin, nin_cells, nin_number_cells
 from .parsing import EXPECTED, PARSERS
 from .sources import RawTable, SourceFile, find_table_file, read_table
 from .validation import Problem, TableSummary, ValidationReport
@@ -150,6 +150,8 @@ def _read_all(folder: Path, cb: codebook.Codebook) -> tuple[dict[str, RawTable],
 def _stop_on_identity_numbers(raws: dict[str, RawTable]) -> None:
     hits = []
     for raw in raws.values():
+        if any(find_nins(str(c)) for c in raw.cells.columns):
+            hits.append(f"{raw.source.path.name}, overskriftsraden")
         binary = raw.source.format in ("parquet", "xlsx")  # numbers there may have lost a leading 0
         for col in raw.cells.columns:
             mask = nin_cells(raw.cells[col])

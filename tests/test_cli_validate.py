@@ -270,3 +270,10 @@ def test_broken_pipe_is_quiet(tmp_path):
     err = proc.stderr.read().decode()
     proc.wait()
     assert "BrokenPipe" not in err and "Traceback" not in err and "uventet feil" not in err
+
+
+def test_nin_as_a_column_name_stops(tmp_path, capsys):
+    nin = make_valid_nin("240577")
+    records = [dict(r, **{nin: ""}) for r in rows("treatments")]
+    status, out, q = validate(make_extract(tmp_path, treatments=records), tmp_path, capsys)
+    assert status == 1 and "treatments.csv, overskriftsraden" in out and nin not in out and not q.exists()

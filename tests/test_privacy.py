@@ -102,3 +102,29 @@ def test_unreadable_tabular_file_is_not_passed(tmp_path):
     (tmp_path / "broken.parquet").write_bytes(b"not parquet")
     with pytest.raises(IdentifiableDataError, match="broken.parquet kunne ikke kontrolleres"):
         scan_outputs(tmp_path)
+
+
+def test_scanned_output_moves_clean_folder_into_place(tmp_path):
+    from opr_analysis import scanned_output
+
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "old.csv").write_text("x\n")
+    with scanned_output(target, original_ids=["P0001"]) as tmp:
+        (tmp / "a.csv").write_text("pid\nNY0001\n")
+    assert sorted(p.name for p in target.iterdir()) == ["a.csv"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folder left
+
+
+@pytest.mark.parametrize("planted", ["nin", "original_id"])
+def test_scanned_output_keeps_old_folder_when_identifiable(tmp_path, planted):
+    from opr_analysis import scanned_output
+
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "old.csv").write_text("x\n")
+    with pytest.raises(IdentifiableDataError, match="a.csv"):
+        with scanned_output(target, original_ids=["P0001"]) as tmp:
+            (tmp / "a.csv").write_text(f"pid\n{NIN if planted == 'nin' else 'P0001'}\n")
+    assert [p.name for p in target.iterdir()] == ["old.csv"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
