@@ -94,3 +94,19 @@ def test_rows_read_equal_used_plus_quarantined(tables, fmt):
             check_counts(reg)
             for table, records in tables.items():
                 assert reg.report.summaries[table].rows_read == len(records), table
+
+
+@pytest.mark.slow
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(table=st.sampled_from(TABLES), column_pick=st.integers(min_value=0, max_value=20), text=cell_text)
+def test_any_header_text_gives_a_registry_or_an_extract_error(table, column_pick, text):
+    records = rows(table)
+    old = list(records[0])[column_pick % len(records[0])]
+    renamed = [{(text if k == old else k): v for k, v in r.items()} for r in records]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = make_extract(Path(tmp), **{table: renamed})
+        before = hashes(folder)
+        reg = load_or_extract_error(folder)
+        assert hashes(folder) == before
+        if reg is not None:
+            check_counts(reg)
