@@ -14,6 +14,7 @@ from . import codebook
 from .errors import ExtractError, IdentifiableDataError, OprError, UsageError
 from .extracts import deliver as deliver_extract
 from .extracts import load_spec as load_extract_spec
+from .privacy import scan_outputs, scanned_output
 from .reader import Registry, load_extract
 from .stats import *  # noqa: F403  (issue 3 statistics)
 from .stats import __all__ as _stats_all
@@ -52,6 +53,8 @@ __all__ = [
     "load_extract",
     "deliver_extract",
     "load_extract_spec",
+    "scan_outputs",
+    "scanned_output",
     "Registry",
     "ValidationReport",
     "TableSummary",

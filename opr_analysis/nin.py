@@ -23,9 +23,9 @@ import pandas as pd
 _W1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
 _W2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 # Eleven digits, or six and five separated by one space, not inside a longer number.
-NIN_PATTERN = r"(?<!\d)(\d{6}) ?(\d{5})(?!\d)"
+NIN_PATTERN = r"(?<![0-9])([0-9]{6}) ?([0-9]{5})(?![0-9])"
 _NIN_RE = re.compile(NIN_PATTERN)
-_CANDIDATE = r"(?<!\d)\d{6} ?\d{5}(?!\d)"
+_PREFILTER = r"[0-9]{6} ?[0-9]{5}"
 
 
 def _check_digit(digits: str, weights: tuple[int, ...]) -> int | None:
@@ -63,10 +63,25 @@ def find_nins(text: str) -> list[str]:
 def nin_cells(s: pd.Series) -> pd.Series:
     """Boolean mask of the cells of a string Series that hold a valid number."""
     s = s.astype("string")
-    candidates = s.str.contains(_CANDIDATE, regex=True, na=False)
+    # A lookaround-free prefilter runs natively on Arrow strings; the exact pattern runs on hits only.
+    candidates = s.str.contains(_PREFILTER, regex=True, na=False).fillna(False).astype(bool)
     mask = pd.Series(False, index=s.index)
     if candidates.any():
         mask[candidates] = s[candidates].map(lambda v: bool(find_nins(v)))
+    return mask
+
+
+def nin_number_cells(s: pd.Series) -> pd.Series:
+    """Cells holding a number that is a valid identity number once its lost leading zero is restored.
+
+    Excel and Parquet store a number born on days 01-09 as a 10-digit number
+    (the leading zero is gone); use this on cells that came from numeric cells.
+    """
+    s = s.astype("string")
+    ten = s.str.fullmatch(r"[1-9][0-9]{9}").fillna(False).astype(bool)
+    mask = pd.Series(False, index=s.index)
+    if ten.any():
+        mask[ten] = s[ten].map(lambda v: is_valid_nin("0" + v))
     return mask
 
 

@@ -24,15 +24,15 @@ import pandas as pd
 TZ = "Europe/Oslo"
 DATETIME_DTYPE = "datetime64[ns]"
 
-_ISO_DATE = r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})$"
-_NO_DATE = r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})$"
+_ISO_DATE = r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})$"
+_NO_DATE = r"^(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4})$"
 _ISO_DATETIME = (
-    r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})[T ](?P<H>\d{2}):(?P<M>\d{2})"
-    r"(?::(?P<S>\d{2})(?:[.,](?P<f>\d{1,9}))?)?\s?(?P<tz>Z|[+-]\d{2}(?::?\d{2})?)?$"
+    r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})[T ](?P<H>[0-9]{2}):(?P<M>[0-9]{2})"
+    r"(?::(?P<S>[0-9]{2})(?:[.,](?P<f>[0-9]{1,9}))?)?\s?(?P<tz>Z|[+-][0-9]{2}(?::?[0-9]{2})?)?$"
 )
 _NO_DATETIME = (
-    r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})[T ](?P<H>\d{1,2})[:.](?P<M>\d{2})"
-    r"(?:[:.](?P<S>\d{2}))?$"
+    r"^(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4})[T ](?P<H>[0-9]{1,2})[:.](?P<M>[0-9]{2})"
+    r"(?:[:.](?P<S>[0-9]{2}))?$"
 )
 _TRUE = {"true", "1", "ja"}
 _FALSE = {"false", "0", "nei"}
@@ -66,6 +66,10 @@ def _assemble(parts: pd.DataFrame, index: pd.Index) -> pd.Series:
         if k in frame:
             frame[k] = frame[k].fillna(0)
     complete = frame.notna().all(axis=1) & frame["year"].between(1000, 2999)
+    # to_datetime would roll 25:00 over into the next day; a clock time must be on the clock.
+    for k, top in (("hour", 23), ("minute", 59), ("second", 59)):
+        if k in frame:
+            complete &= frame[k] <= top
     values = pd.Series(pd.NaT, index=index, dtype=DATETIME_DTYPE)
     if complete.any():
         # to_datetime turns impossible dates (30 February, hour 25) into NaT.
@@ -73,10 +77,29 @@ def _assemble(parts: pd.DataFrame, index: pd.Index) -> pd.Series:
     return values
 
 
+# Fast paths: a cell of exactly this shape is parsed with a fixed format in C
+# (impossible dates become NaT); the few cells of other shapes take the general path.
+_FAST_DATE = ((r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "%Y-%m-%d"), (r"[0-9]{2}\.[0-9]{2}\.[0-9]{4}", "%d.%m.%Y"))
+_FAST_DATETIME = ((r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}", "%Y-%m-%d %H:%M:%S"),)
+
+
+def _fast_then_general(s: pd.Series, fast, general) -> pd.Series:
+    values = pd.Series(pd.NaT, index=s.index, dtype=DATETIME_DTYPE)
+    todo = (s != "").fillna(False).to_numpy(dtype=bool, copy=True)
+    for shape, fmt in fast:
+        hit = todo & s.str.fullmatch(shape).fillna(False).astype(bool).to_numpy()
+        if hit.any():
+            text = s[hit].str.replace("T", " ", regex=False)
+            values[hit] = pd.to_datetime(text, format=fmt, errors="coerce").astype(DATETIME_DTYPE)
+            todo &= ~hit
+    if todo.any():
+        values[todo] = general(s[todo])
+    return values
+
+
 def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Dates as ``YYYY-MM-DD`` or ``DD.MM.YYYY`` to ``datetime64[ns]``."""
-    parts = _components(s, [_ISO_DATE, _NO_DATE])
-    values = _assemble(parts, s.index)
+    values = _fast_then_general(s, _FAST_DATE, lambda rest: _assemble(_components(rest, [_ISO_DATE, _NO_DATE]), rest.index))
     return values, (s != "") & values.isna()
 
 
@@ -86,6 +109,11 @@ def parse_datetime(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     A value with an offset (``Z``, ``+02:00``) is converted to Europe/Oslo
     before the offset is dropped; a naive value is taken as Oslo time already.
     """
+    values = _fast_then_general(s, _FAST_DATETIME, _general_datetime)
+    return values, (s != "") & values.isna()
+
+
+def _general_datetime(s: pd.Series) -> pd.Series:
     # A date alone (as Excel or Parquet write a midnight) is taken as 00:00.
     parts = _components(s, [_ISO_DATETIME, _NO_DATETIME, _ISO_DATE, _NO_DATE])
     values = _assemble(parts, s.index)
@@ -94,7 +122,7 @@ def parse_datetime(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         values = values + pd.to_timedelta(frac.to_numpy(), unit="ns")
     if parts["tz"].notna().any():
         values = _apply_offsets(values, parts["tz"])
-    return values, (s != "") & values.isna()
+    return values
 
 
 def _apply_offsets(values: pd.Series, tz: pd.Series) -> pd.Series:
@@ -122,7 +150,7 @@ def parse_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Whole numbers (an optional sign, digits) to ``Int64``."""
-    ok = s.str.fullmatch(r"[+-]?\d{1,18}")
+    ok = s.str.fullmatch(r"[+-]?[0-9]{1,18}")
     values = pd.Series(pd.NA, index=s.index, dtype="Int64")
     if ok.any():
         values[ok] = s[ok].astype("int64")
@@ -131,7 +159,7 @@ def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_float(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Decimal numbers with ``.`` or ``,`` as decimal mark to ``Float64``."""
-    ok = s.str.fullmatch(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)")
+    ok = s.str.fullmatch(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)")
     values = pd.Series(pd.NA, index=s.index, dtype="Float64")
     if ok.any():
         values[ok] = s[ok].str.replace(",", ".", regex=False).astype("float64")

@@ -7,6 +7,23 @@ unknown code, impossible date, negative duration, duplicate id, broken
 reference) send the row to quarantine with a reason, and the counts reconcile:
 rows read = rows used + rows quarantined, per table.
 
+Decisions beyond the contract's words:
+
+- A date or datetime after the run date (today, Oslo) is quarantined: nothing
+  in a registry extract can have happened yet.
+- A five-digit number in a date column is quarantined with a message saying it
+  looks like an Excel date serial (the column was exported as numbers).
+- A blank boolean flag is unknown, never an error (the contract: an unknown flag
+  excludes nobody), although the flag columns are not marked optional.
+- A CSV that is not UTF-8 is read as Windows-1252 (a superset of Latin-1's
+  printable characters) with a note in the summary; UTF-16 with a byte-order mark
+  is read as such with a note; a file that is neither stops the run with a
+  message naming the encodings. Text is never silently mis-decoded.
+- A whole row written twice is a duplicate id: both copies are quarantined.
+- A file with only its header row is an empty table, with a note in the summary.
+- In Parquet/XLSX number cells, a 10-digit number that is a valid national
+  identity number once its lost leading zero is restored also stops the run.
+
 Examples
 --------
 >>> from opr_analysis import load_extract                      # doctest: +SKIP
@@ -27,7 +44,7 @@ import pandas as pd
 
 from . import codebook, schemas
 from .errors import ExtractError, IdentifiableDataError
-from .nin import mask_nin, nin_cells
+from .nin import find_nins, mask_nin, nin_cells, nin_number_cells
 from .parsing import EXPECTED, PARSERS
 from .sources import RawTable, SourceFile, find_table_file, read_table
 from .validation import Problem, TableSummary, ValidationReport
@@ -121,6 +138,8 @@ def _read_all(folder: Path, cb: codebook.Codebook) -> tuple[dict[str, RawTable],
         if missing:
             cols = ", ".join(f"«{c}»" for c in missing)
             fatal.append(f"{file.name}: mangler kolonne {cols}")
+        if raw.rows_read == 0:
+            raw.source.notes.append("filen har bare overskriftsrad; tabellen er tom")
         unknown = [c for c in raw.cells.columns if c not in spec.columns]
         if unknown:
             raw.source.notes.append("ukjente kolonner ble ikke brukt: " + ", ".join(unknown))
@@ -131,10 +150,18 @@ def _read_all(folder: Path, cb: codebook.Codebook) -> tuple[dict[str, RawTable],
 def _stop_on_identity_numbers(raws: dict[str, RawTable]) -> None:
     hits = []
     for raw in raws.values():
+        if any(find_nins(str(c)) for c in raw.cells.columns):
+            hits.append(f"{raw.source.path.name}, overskriftsraden")
+        binary = raw.source.format in ("parquet", "xlsx")  # numbers there may have lost a leading 0
         for col in raw.cells.columns:
             mask = nin_cells(raw.cells[col])
+            if binary:
+                mask |= nin_number_cells(raw.cells[col])
             for row in raw.cells.index[mask][:5]:
-                value = mask_nin(raw.cells.at[row, col])
+                cell = raw.cells.at[row, col]
+                value = mask_nin(cell)
+                if value == cell:  # a number that lost its leading zero
+                    value = cell[:2] + "*" * (len(cell) - 2)
                 hits.append(f"{raw.source.path.name}, rad {row}, kolonne «{col}» («{value}»)")
         for row, cells in raw.ragged.items():
             if nin_cells(pd.Series(cells, dtype="string")).any():
@@ -177,11 +204,18 @@ def _parse_and_check(raw: RawTable, spec: codebook.Table) -> tuple[pd.DataFrame,
         unparsed[name] = bad
         if bad.any():
             found.append(_problems(cells.index[bad], name, cells[name][bad], _type_reason(col, cells[name][bad])))
+        if col.type in ("date", "datetime"):
+            future = values >= _tomorrow()
+            if future.any():
+                found.append(_problems(cells.index[future], name, cells[name][future], FUTURE_REASON))
     frame = pd.DataFrame(frame, index=cells.index)
-    for case in schemas.failures(spec.name, frame).itertuples():
-        if case.column in unparsed and unparsed[case.column].get(case.row, False):
-            continue  # already reported as unparseable; its blank is not a second problem
-        found.append(_schema_problem(case, cells, spec, frame))
+    cases = schemas.failures(spec.name, frame)
+    for (column, check), group in cases.groupby(["column", "check"], sort=False):
+        rows = group["row"].to_numpy()
+        if column in unparsed:  # already reported as unparseable; its blank is not a second problem
+            rows = rows[~unparsed[column].reindex(rows).fillna(False).to_numpy(dtype=bool)]
+        if len(rows):
+            found.append(_schema_problems(column, check, rows, cells, spec, frame))
     return frame, pd.concat(found, ignore_index=True)
 
 
@@ -196,27 +230,43 @@ def _ragged_problems(raw: RawTable) -> pd.DataFrame:
     return _problems(rows, "", [""] * len(rows), reasons)
 
 
+def _tomorrow() -> pd.Timestamp:
+    """Midnight starting tomorrow, Oslo wall clock: the first instant after the run date."""
+    return pd.Timestamp.now(tz="Europe/Oslo").tz_localize(None).normalize() + pd.Timedelta(days=1)
+
+
+# Dates after the run date cannot be in a registry extract (nothing has happened yet).
+FUTURE_REASON = "datoen ligger etter dagens dato; et uttrekk kan ikke ha hendelser fram i tid"
+
+
 def _type_reason(col: codebook.Column, values: pd.Series) -> list[str]:
-    if col.type == "date":
-        shaped = values.str.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4}")
-        serial = values.str.fullmatch(r"\d{5}")
+    if col.type in ("date", "datetime"):
+        shaped = values.str.fullmatch(
+            r"([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4})([T ][0-9]{1,2}[:.][0-9]{2}([:.][0-9]{2})?.*)?"
+        ).fillna(False).astype(bool)
+        # Excel stores a date as days since 1899-12-30 (2020 is about 43 800-46 000).
+        serial = values.str.fullmatch(r"[0-9]{5}([.,][0-9]+)?").fillna(False).astype(bool)
         return np.select(
             [shaped, serial],
-            ["datoen finnes ikke", f"ser ut som et Excel-datotall, ikke {EXPECTED['date']}"],
-            f"er ikke {EXPECTED['date']}",
+            [
+                "datoen eller klokkeslettet finnes ikke" if col.type == "datetime" else "datoen finnes ikke",
+                f"ser ut som et Excel-datotall (dager siden 30.12.1899), ikke {EXPECTED[col.type]}; "
+                "formater kolonnen som dato før eksport",
+            ],
+            f"er ikke {EXPECTED[col.type]}",
         ).tolist()
     return [f"er ikke {EXPECTED[col.type]}"] * len(values)
 
 
-def _schema_problem(case, cells: pd.DataFrame, spec: codebook.Table, frame: pd.DataFrame) -> pd.DataFrame:
-    col = spec.columns[case.column]
-    value = cells.at[case.row, case.column] if case.column in cells.columns else ""
-    check = case.check
+def _schema_problems(column: str, check: str, rows, cells: pd.DataFrame, spec: codebook.Table,
+                     frame: pd.DataFrame) -> pd.DataFrame:
+    """Problems for every row failing one pandera check of one column (vectorised)."""
+    col = spec.columns[column]
+    values = cells.loc[rows, column].to_numpy(dtype=object) if column in cells.columns else [""] * len(rows)
     if check == "not_nullable":
         reason = "mangler verdi (feltet kan ikke være blankt)"
     elif check == "unique":
-        rows = cells.index[cells[case.column] == value].tolist()
-        reason = f"samme ID står på flere rader ({', '.join(map(str, rows))}); ingen av dem kan brukes"
+        reason = _duplicate_reasons(pd.Series(values, index=rows))
     elif check == "isin" and col.type == "code":
         reason = "ukjent kode (gyldige koder: " + ", ".join(col.codes) + ")"
     elif check == "isin":
@@ -226,11 +276,24 @@ def _schema_problem(case, cells: pd.DataFrame, spec: codebook.Table, frame: pd.D
     elif check == "less_than_or_equal_to":
         reason = f"er større enn høyeste tillatte verdi ({col.max:g})"
     elif check == "item_range":
-        item = codebook.load().items[str(frame.at[case.row, "item"])]
-        reason = f"ligger utenfor svarskalaen til «{item.code}» (hele tall {item.min:g}–{item.max:g})"
+        items = codebook.load().items
+        reason = [
+            f"ligger utenfor svarskalaen til «{code}» (hele tall {items[code].min:g}–{items[code].max:g})"
+            for code in frame.loc[rows, "item"].astype(str)
+        ]
     else:
         reason = f"bryter regelen «{check}»"
-    return _problems([case.row], case.column, [value], reason)
+    return _problems(rows, column, values, reason)
+
+
+def _duplicate_reasons(values: pd.Series, shown: int = 10) -> list[str]:
+    """"Same id on rows 1, 2": every row holding the value, the first ``shown`` of them listed."""
+    groups = pd.Series(values.index, index=values.to_numpy()).groupby(level=0, sort=False).agg(list)
+    text = {
+        v: ", ".join(map(str, rows[:shown])) + (f" og {len(rows) - shown} til" if len(rows) > shown else "")
+        for v, rows in groups.items()
+    }
+    return [f"samme ID står på flere rader ({text[v]}); ingen av dem kan brukes" for v in values]
 
 
 def _usable_ids(table: str, column: str, parsed, bad) -> pd.Index:
@@ -261,32 +324,58 @@ def _reference_problems(frame, raw, spec, parsed, bad, raws) -> pd.DataFrame:
 
 
 def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
-    """A follow-up's anchor must be a usable row of the table its kind points to."""
-    treatments = parsed["treatments"][~parsed["treatments"].index.isin(bad["treatments"]["row"])]
-    enrolments = parsed["enrolments"][~parsed["enrolments"].index.isin(bad["enrolments"]["row"])]
-    t_kind = dict(zip(treatments["treatment_id"], treatments["kind"]))
-    e_closed = dict(zip(enrolments["enrolment_id"], enrolments["closed_date"].notna()))
-    all_t, all_e = set(parsed["treatments"]["treatment_id"].dropna()), set(parsed["enrolments"]["enrolment_id"].dropna())
-    rows, values, reasons = [], [], []
+    """A follow-up's anchor must be a usable row of the table its kind points to.
+
+    Vectorised: each follow-up's anchor is looked up (by id) among the usable
+    treatments and enrolments and among all of them, so that a quarantined
+    anchor is told apart from one that does not exist.
+    """
+    treatments, enrolments = parsed["treatments"], parsed["enrolments"]
+    t_ok = treatments[~treatments.index.isin(bad["treatments"]["row"])]
+    e_ok = enrolments[~enrolments.index.isin(bad["enrolments"]["row"])]
+    # Usable ids are unique (duplicates are quarantined), so they can index a lookup.
+    t_kind = pd.Series(t_ok["kind"].astype(object).to_numpy(), index=t_ok["treatment_id"].astype(object).to_numpy())
+    e_closed = pd.Series(e_ok["closed_date"].notna().to_numpy(), index=e_ok["enrolment_id"].astype(object).to_numpy())
+    t_kind = t_kind[~t_kind.index.duplicated()]
+    e_closed = e_closed[~e_closed.index.duplicated()]
     valid = frame["kind"].notna() & frame["anchor_id"].notna() & frame["kind"].isin(list(ANCHOR_TABLE))
-    for row, kind, anchor in frame.loc[valid, ["kind", "anchor_id"]].itertuples():
-        table, wanted = ANCHOR_TABLE[kind]
-        reason = None
-        if table == "treatments":
-            if anchor not in t_kind:
-                reason = "viser til en behandling i karantene" if anchor in all_t else "behandlingen finnes ikke i treatments"
-            elif t_kind[anchor] != wanted:
-                reason = f"er en {t_kind[anchor].upper()}-behandling, men oppfølgingstypen er {kind}"
-        else:
-            if anchor not in e_closed:
-                reason = "viser til en innskriving i karantene" if anchor in all_e else "innskrivingen finnes ikke i enrolments"
-            elif not e_closed[anchor]:
-                reason = "innskrivingen er ikke avsluttet (closed_date er blank), så avsluttet_12m kan ikke gjelde den"
-        if reason:
-            rows.append(row)
-            values.append(raw.cells.at[row, "anchor_id"])
-            reasons.append(reason)
-    return _problems(rows, "anchor_id", values, reasons)
+    fu = frame.loc[valid, ["kind", "anchor_id"]]
+    if fu.empty:
+        return _problems([], "anchor_id", [], [])
+    kind = fu["kind"].astype(object)
+    anchor = fu["anchor_id"].astype(object)
+    to_treatment = kind.map({k: t == "treatments" for k, (t, _) in ANCHOR_TABLE.items()}).astype(bool)
+    wanted = kind.map({k: w for k, (_, w) in ANCHOR_TABLE.items()})
+    anchor_kind = anchor.map(t_kind).astype(object)
+    closed = anchor.map(e_closed).astype(object)
+    in_all_t = anchor.isin(treatments["treatment_id"].dropna())
+    in_all_e = anchor.isin(enrolments["enrolment_id"].dropna())
+    wrong = (to_treatment & anchor_kind.notna() & (anchor_kind != wanted)).to_numpy(dtype=bool)
+    wrong_kind = np.full(len(fu), "", dtype=object)
+    wrong_kind[wrong] = ("er en " + anchor_kind[wrong].astype(str).str.upper() + "-behandling, men oppfølgingstypen er "
+                         + kind[wrong].astype(str)).to_numpy(dtype=object)
+    reason = np.select(
+        [
+            to_treatment & anchor_kind.isna() & in_all_t,
+            to_treatment & anchor_kind.isna(),
+            to_treatment & (anchor_kind != wanted),
+            ~to_treatment & closed.isna() & in_all_e,
+            ~to_treatment & closed.isna(),
+            ~to_treatment & (closed == False),  # noqa: E712 (object Series of booleans)
+        ],
+        [
+            "viser til en behandling i karantene",
+            "behandlingen finnes ikke i treatments",
+            wrong_kind,
+            "viser til en innskriving i karantene",
+            "innskrivingen finnes ikke i enrolments",
+            "innskrivingen er ikke avsluttet (closed_date er blank), så avsluttet_12m kan ikke gjelde den",
+        ],
+        default="",
+    )
+    hit = reason != ""
+    rows = fu.index[hit]
+    return _problems(rows, "anchor_id", raw.cells.loc[rows, "anchor_id"].to_numpy(), reason[hit])
 
 
 def _empty_frame(spec: codebook.Table) -> pd.DataFrame:

@@ -51,7 +51,8 @@ def _column_schema(col: codebook.Column, items: dict) -> pa.Column:
     return pa.Column(
         DTYPES[col.type],
         checks=checks,
-        nullable=col.optional,
+        # A blank flag is an unknown flag (contract: it excludes nobody), never an error.
+        nullable=col.optional or col.type == "bool",
         unique=col.unique,
         required=not col.extension,
         report_duplicates="all",

@@ -62,7 +62,10 @@ def find_table_file(folder: Path, table: str) -> Path | None:
 
 def read_table(path: Path, table: str) -> RawTable:
     """Read one table file into text cells."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ExtractError(f"{path.name}: filen kan ikke åpnes ({exc.strerror or type(exc).__name__})") from exc
     source = SourceFile(table=table, path=path, sha256=hashlib.sha256(data).hexdigest(), format=path.suffix[1:])
     try:
         if path.suffix == ".csv":
@@ -83,6 +86,21 @@ def read_table(path: Path, table: str) -> RawTable:
 
 
 def _decode(data: bytes, source: SourceFile) -> str:
+    """UTF-8 (BOM or not); else UTF-16 with a BOM or Windows-1252, with a note; never mojibake."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ExtractError(f"{source.path.name}: filen ser ut som UTF-16, men kan ikke leses som det; "
+                               "lagre den som UTF-8") from exc
+        source.encoding = "utf-16"
+        source.notes.append("filen var UTF-16 og ble lest som det; lagre den helst som UTF-8")
+        return text
+    if b"\x00" in data[:4096]:
+        raise ExtractError(
+            f"{source.path.name}: filen inneholder null-byte og ser ut som UTF-16 uten byte-rekkefølgemerke "
+            "eller en binærfil; lagre den som UTF-8"
+        )
     try:
         text = data.decode("utf-8-sig")
         source.encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"

@@ -1,0 +1,158 @@
+"""Scanning written output for identifiable data before it is moved into place.
+
+Commands that write files derived from an extract (``opr report``, ``opr extract``)
+write into a temporary folder, call :func:`scan_outputs` on it, and only then
+move it into place. The scan looks in every file for
+
+- a national identity number (11 digits, or ``DDMMYY NNNNN``, with valid
+  modulus-11 check digits: see :mod:`opr_analysis.nin`), and
+- when ``original_ids`` is given (research extracts, whose patient ids are
+  replaced by new pseudonyms), any of the extract's original patient ids as a
+  whole token (``P0001`` matches in ``P0001,`` but not in ``P00012``).
+
+Tabular binaries (``.parquet``, ``.xlsx``, ``.sav``, ``.dta``) are read with
+pandas/pyreadstat and scanned as text (cells, column names and labels); every
+other file (CSV, HTML, notebooks, Markdown, ...) is scanned as text. A hit
+raises :class:`~opr_analysis.errors.IdentifiableDataError` naming the file,
+never the value. A numeric id matches a number equal to it anywhere in the
+output: a false alarm stops the run, which is the safe side.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> out = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (out / "table.csv").write_text("patient,n\\nNY0001,3\\n")
+>>> scan_outputs(out, original_ids=["P0001"])
+>>> scan_outputs(out, original_ids=["NY0001"])
+Traceback (most recent call last):
+...
+opr_analysis.errors.IdentifiableDataError: table.csv inneholder en pasient-ID fra det opprinnelige uttrekket; ingenting er levert
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import IdentifiableDataError
+from .nin import find_nins, nin_number_cells
+from .validation import replace_dir
+
+# A token is a maximal run of letters, digits, "_" and "-"; ids are matched as whole tokens.
+_TOKEN = re.compile(r"[\w-]+")
+_SIMPLE_ID = re.compile(r"[\w-]+")
+TABULAR = (".parquet", ".xlsx", ".sav", ".dta")
+
+
+def file_text(path: Path) -> str:
+    """What a file holds, as text to scan (tabular binaries read as tables).
+
+    A number in a tabular file that is an identity number once its lost
+    leading zero is restored is written out with the zero, so it is found.
+    """
+    suffix = path.suffix.lower()
+    if suffix in TABULAR:
+        parts = []
+        for frame in _read_tabular(path):
+            parts.append(frame_text(frame))
+            for col in frame.columns:
+                cells = frame[col].astype("string").str.replace(r"\.0$", "", regex=True)
+                hits = nin_number_cells(cells)
+                parts.extend("0" + cells[hits].astype(str))
+        return "\n".join(parts)
+    return path.read_bytes().decode("utf-8", errors="replace")
+
+
+def _read_tabular(path: Path) -> list:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return [pd.read_parquet(path)]
+    if suffix == ".xlsx":
+        return list(pd.read_excel(path, sheet_name=None, dtype=object, header=None).values())
+    import pyreadstat
+
+    reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
+    frame, meta = reader(str(path))
+    labels = pd.DataFrame(
+        {
+            "labels": [
+                *map(str, meta.column_labels or []),
+                *(f"{k}={v}" for vl in (meta.variable_value_labels or {}).values() for k, v in vl.items()),
+                str(meta.file_label or ""),
+            ]
+        }
+    )
+    return [frame, labels]
+
+
+def frame_text(frame: pd.DataFrame) -> str:
+    """A DataFrame (header and cells) as CSV text; floats keep every digit."""
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False)
+    return buf.getvalue()
+
+
+def find_ids(text: str, ids: Iterable[str]) -> bool:
+    """True when any of ``ids`` occurs in ``text`` as a whole token."""
+    ids = {str(i).strip() for i in ids if str(i).strip()}
+    simple = {i for i in ids if _SIMPLE_ID.fullmatch(i)}
+    if simple and not simple.isdisjoint(_TOKEN.findall(text)):
+        return True
+    return any(
+        re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", text) for i in ids - simple
+    )
+
+
+def scan_outputs(folder: str | os.PathLike, original_ids: Iterable[str] | None = None) -> None:
+    """Raise :class:`IdentifiableDataError` if any file under ``folder`` holds identifiable data."""
+    folder = Path(folder)
+    ids = None if original_ids is None else {str(i) for i in original_ids if i is not None and str(i) != ""}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        try:
+            text = file_text(path)
+        except Exception as exc:  # a file we cannot read cannot be shown to be clean
+            raise IdentifiableDataError(
+                f"{name} kunne ikke kontrolleres for personidentifiserende opplysninger "
+                f"({type(exc).__name__}); ingenting er levert"
+            ) from exc
+        if find_nins(text):
+            raise IdentifiableDataError(f"{name} inneholder et fødselsnummer; ingenting er levert")
+        if ids and find_ids(text, ids):
+            raise IdentifiableDataError(
+                f"{name} inneholder en pasient-ID fra det opprinnelige uttrekket; ingenting er levert"
+            )
+
+
+@contextmanager
+def scanned_output(target: str | os.PathLike, original_ids: Iterable[str] | None = None) -> Iterator[Path]:
+    """A temporary folder to write into; scanned, then moved to ``target`` as a whole.
+
+    On identifiable data (or any error) the temporary folder is removed and
+    ``target`` is left as it was.
+
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "rapport"
+    >>> with scanned_output(out) as tmp:
+    ...     _ = (tmp / "tabell.csv").write_text("year,n\\n2023,1574\\n")
+    >>> sorted(p.name for p in out.iterdir())
+    ['tabell.csv']
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        yield tmp
+        scan_outputs(tmp, original_ids)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    replace_dir(tmp, target)

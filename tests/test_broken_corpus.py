@@ -1,0 +1,86 @@
+"""Issue 8.1: a corpus of broken extracts, one defect each, from a valid base extract."""
+
+import importlib.util
+
+import pandas as pd
+import pytest
+
+from broken_corpus import build_corpus
+from extract_builder import make_extract
+from opr_analysis import load_extract
+from opr_analysis.cli import main
+
+HAS_SYNTH = importlib.util.find_spec("opr_analysis.synth") is not None
+
+
+def _base(kind, tmp_path_factory):
+    root = tmp_path_factory.mktemp(f"corpus-{kind}")
+    if kind == "hand":
+        base = make_extract(root, name="base")
+    else:
+        if not HAS_SYNTH:
+            pytest.skip("opr_analysis.synth is not merged into this branch yet")
+        from opr_analysis.synth import write_synthetic
+
+        base = root / "base"
+        write_synthetic(base, seed=2024, scale=0.05, years=(2020, 2025), fmt="csv")
+    return build_corpus(base, root / "broken")
+
+
+@pytest.fixture(scope="module", params=["hand", "synthetic"])
+def corpus(request, tmp_path_factory):
+    return _base(request.param, tmp_path_factory)
+
+
+EXPECTED_CASES = {
+    "unknown_code", "impossible_date", "excel_serial", "future_date", "blank_required", "whitespace_around_codes",
+    "wrong_type", "negative_duration", "broken_reference", "cascade_through_parent", "anchor_missing",
+    "anchor_wrong_kind", "avsluttet_12m_open_enrolment", "duplicate_id", "duplicated_whole_row",
+    "missing_required_table", "missing_optional_table", "missing_column", "two_files", "unreadable_file",
+    "nin_in_patient_id", "nin_in_code_column", "nin_in_free_text", "nin_in_unknown_column", "truncated_file",
+    "header_only", "separator_inside_quotes", "windows_1252", "leading_zero_ids",
+}
+
+
+def test_every_defect_is_in_the_corpus(corpus):
+    assert {c.name for c in corpus} == EXPECTED_CASES
+
+
+@pytest.mark.slow
+def test_each_broken_extract(corpus, tmp_path, capsys):
+    failures = []
+    for case in corpus:
+        q = tmp_path / case.name
+        status = main(["validate", str(case.folder), "--quarantine", str(q)])
+        out = "".join(capsys.readouterr())
+        got = None
+        if q.exists():
+            got = {p.stem: len(pd.read_csv(p, dtype=str, keep_default_na=False)) for p in q.iterdir()}
+        problems = []
+        if status != case.status:
+            problems.append(f"status {status} != {case.status}")
+        if case.message not in out:
+            problems.append(f"message {case.message!r} not in output")
+        if got != case.quarantined:
+            problems.append(f"quarantine {got} != {case.quarantined}")
+        if "Traceback" in out or "uventet feil" in out:
+            problems.append("traceback/unexpected error")
+        if "nin" in case.notes and (case.notes["nin"] in out or case.notes["nin"][6:] in out):
+            problems.append("the identity number is shown")
+        if problems:
+            failures.append(f"{case.name}: " + "; ".join(problems) + "\n" + out[-800:])
+    assert not failures, "\n\n".join(failures)
+
+
+def test_windows_1252_is_not_mojibake(corpus):
+    case = next(c for c in corpus if c.name == "windows_1252")
+    reg = load_extract(case.folder)
+    assert set(reg.enrolments["diagnosis"]) == {case.notes["diagnosis"]}
+
+
+def test_leading_zero_ids_survive(corpus):
+    case = next(c for c in corpus if c.name == "leading_zero_ids")
+    reg = load_extract(case.folder)
+    assert reg.patients["patient_id"].str.startswith("000").all()
+    assert reg.enrolments["patient_id"].str.startswith("000").all()
+    assert str(reg.patients["patient_id"].dtype) == "string"
