@@ -49,6 +49,7 @@ import pandas as pd
 from statsmodels.stats.weightstats import DescrStatsW
 
 from . import codebook
+from .linking import enrolment_of
 from .scoring import answers_to_wide, score_all
 from .stats.baseline import baseline_links
 from .stats.followup import followup_audit, followup_kinds
@@ -162,25 +163,14 @@ def _sent_followups(reg, as_of=None) -> pd.DataFrame:
 
 def _episodes(reg, sent: pd.DataFrame) -> pd.Series:
     """The enrolment a follow-up belongs to (module docstring)."""
-    e = reg.enrolments
-    enr = pd.DataFrame(
-        {
-            "episode_id": e["enrolment_id"].astype(object),
-            "patient_id": e["patient_id"].astype(object),
-            "granted_date": _day(e["granted_date"]),
-        }
-    ).sort_values(["granted_date", "episode_id"], kind="stable")
     rows = pd.DataFrame(
-        {"pos": np.arange(len(sent)), "patient_id": pd.Series(sent["patient_id"].to_numpy(), dtype=object),
+        {"patient_id": pd.Series(sent["patient_id"].to_numpy(), dtype=object),
          "anchor_date": _day(sent["anchor_date"]).to_numpy()}
     )
-    proc = rows[sent["kind"].astype(str).str.startswith(("rf_", "scs_")).to_numpy()].dropna(subset=["anchor_date"])
+    procedure = sent["kind"].astype(str).str.startswith(("rf_", "scs_")).to_numpy()
     episode = pd.Series(sent["anchor_id"].astype(object).to_numpy(), index=rows.index, dtype=object)
-    episode[rows["pos"].isin(proc["pos"])] = pd.NA
-    if len(proc) and len(enr):
-        linked = pd.merge_asof(proc.sort_values("anchor_date"), enr, left_on="anchor_date", right_on="granted_date",
-                               by="patient_id", direction="backward")
-        episode[linked["pos"].to_numpy()] = linked["episode_id"].to_numpy()
+    linked = enrolment_of(reg.enrolments, rows["patient_id"], rows["anchor_date"])
+    episode[procedure] = linked[procedure].astype(object).where(linked[procedure].notna(), pd.NA)
     return episode.astype("string").to_numpy()
 
 

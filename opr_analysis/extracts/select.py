@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import UsageError
+from ..linking import enrolment_of
 from .spec import Spec
 
 
@@ -30,19 +31,12 @@ def link_to_enrolment(events: pd.DataFrame, date_col: str, enrol: pd.DataFrame) 
     ``events`` needs ``_patient_id`` and ``date_col``; ``enrol`` needs
     ``_patient_id``, ``_enrolment_id``, ``_granted``. NA where none.
     """
-    if events.empty:
-        return pd.Series(pd.NA, index=events.index, dtype=object)
-    left = pd.DataFrame({"_patient_id": events["_patient_id"].astype(object), "_d": _day(events[date_col]),
-                         "_pos": range(len(events))})
-    known = left["_d"].notna()
-    right = enrol[["_patient_id", "_enrolment_id", "_granted"]].sort_values(["_granted", "_enrolment_id"])
-    right = right.assign(_patient_id=right["_patient_id"].astype(object))
-    linked = pd.merge_asof(left[known].sort_values("_d"), right, left_on="_d", right_on="_granted",
-                           by="_patient_id", direction="backward")
-    out = pd.Series(pd.NA, index=range(len(events)), dtype=object)
-    out[linked["_pos"].to_numpy()] = linked["_enrolment_id"].to_numpy()
-    out.index = events.index
-    return out
+    linked = enrolment_of(
+        pd.DataFrame({"enrolment_id": enrol["_enrolment_id"], "patient_id": enrol["_patient_id"],
+                      "granted_date": enrol["_granted"]}),
+        events["_patient_id"], events[date_col],
+    )
+    return linked.astype(object).where(linked.notna(), pd.NA)
 
 
 def base_frames(reg) -> dict[str, pd.DataFrame]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..linking import enrolment_of
 from .shares import add_share, count_grid, year_range
 
 
@@ -45,23 +46,17 @@ def baseline_links(reg) -> pd.DataFrame:
             "patient_id": r["patient_id"].astype(object),
             "submitted_at": r["submitted_at"],
             "submitted_date": _day(r["submitted_at"]),
+            "enrolment_id": enrolment_of(e, r["patient_id"], r["submitted_at"]).astype(object),
         }
-    ).sort_values("submitted_date", kind="stable")
+    )
     enr = pd.DataFrame(
         {
             "enrolment_id": e["enrolment_id"].astype(object),
-            "patient_id": e["patient_id"].astype(object),
             "granted_date": _day(e["granted_date"]),
             "first_consultation_date": _day(e["first_consultation_date"]),
         }
-    ).sort_values(["granted_date", "enrolment_id"], kind="stable")
-    if resp.empty:
-        linked = resp.assign(enrolment_id=pd.Series(dtype=object), granted_date=pd.Series(dtype="datetime64[ns]"),
-                             first_consultation_date=pd.Series(dtype="datetime64[ns]"))
-    else:
-        linked = pd.merge_asof(
-            resp, enr, left_on="submitted_date", right_on="granted_date", by="patient_id", direction="backward"
-        )
+    )
+    linked = resp.merge(enr, on="enrolment_id", how="left")
     linked = linked.sort_values("response_id", kind="stable").reset_index(drop=True)
     has = linked["enrolment_id"].notna()
     fc = linked["first_consultation_date"]
