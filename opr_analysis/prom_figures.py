@@ -2,8 +2,8 @@
 
 Each function takes the tidy frame of one package function and returns a
 ``plotnine.ggplot``; the figure code holds no statistics. Text is Norwegian.
-A house theme, when the report has one, is applied by the caller
-(``fig + theme``) or here once at merge time.
+The report's house theme (:func:`~opr_analysis.report.theme.theme_opr`,
+Okabe–Ito colours, Norwegian axis labels with decimal comma) is applied here.
 
 >>> from opr_analysis.proms import improvement_rates            # doctest: +SKIP
 >>> improvement_figure(improvement_rates(reg))                   # doctest: +SKIP
@@ -16,6 +16,8 @@ import pandas as pd
 from plotnine import (
     aes,
     coord_flip,
+    element_blank,
+    element_line,
     element_text,
     facet_wrap,
     geom_errorbar,
@@ -25,19 +27,51 @@ from plotnine import (
     geom_pointrange,
     ggplot,
     labs,
+    scale_colour_manual,
+    scale_x_continuous,
+    scale_x_discrete,
     scale_y_continuous,
     scale_y_log10,
     theme,
-    theme_minimal,
 )
 
+from .formatting import fmt_num
 from .proms import INDICATORS, TREATMENTS
+from .report.theme import PALETTE, label_int, label_pct, theme_opr
 
-__all__ = ["improvement_figure", "odds_ratio_figure", "score_distribution_figure"]
+__all__ = ["improvement_figure", "odds_ratio_figure", "score_distribution_figure", "short_kind_label"]
 
 
-def _percent(values) -> list[str]:
-    return [f"{v * 100:.0f} %" for v in values]
+#: Candidate axis breaks for odds ratios on a log scale.
+OR_BREAKS = (0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10)
+
+
+def _or_breaks(low: float, high: float) -> list[float]:
+    """The :data:`OR_BREAKS` within ``[low, high]``, always with 1 (at least the two around the range).
+
+    >>> _or_breaks(0.8, 1.4)
+    [0.75, 1, 1.5]
+    """
+    inside = [b for b in OR_BREAKS if low <= b <= high]
+    below = [b for b in OR_BREAKS if b < low][-1:]
+    above = [b for b in OR_BREAKS if b > high][:1]
+    return sorted({*below, *inside, 1, *above})
+
+
+def short_kind_label(kind: str) -> str:
+    """A follow-up kind as a short axis label.
+
+    >>> short_kind_label("rf_3m"), short_kind_label("avsluttet_12m")
+    ('RF 3 mnd', 'Avsluttet 12 mnd')
+    """
+    treatment, _, months = str(kind).partition("_")
+    name = {"rf": "RF", "scs": "SCS"}.get(treatment, treatment.capitalize())
+    return f"{name} {months.removesuffix('m')} mnd" if months else name
+
+
+def _label_number(breaks) -> list[str]:
+    """Decimal-comma labels: whole numbers without decimals, others with as few as needed (max 2)."""
+    return [fmt_num(b, 0 if float(b).is_integer() else (1 if round(b, 1) == b else 2)) for b in breaks]
 
 
 def improvement_figure(rates: pd.DataFrame) -> ggplot:
@@ -53,9 +87,11 @@ def improvement_figure(rates: pd.DataFrame) -> ggplot:
         ggplot(d, aes("kind", "share", colour="behandling"))
         + geom_pointrange(aes(ymin="share_ci_low", ymax="share_ci_high"))
         + facet_wrap("~indikator")
-        + scale_y_continuous(limits=(0, 1), labels=_percent)
+        + scale_y_continuous(limits=(0, 1), labels=label_pct())
+        + scale_x_discrete(labels=lambda kinds: [short_kind_label(k) for k in kinds])
+        + scale_colour_manual(values=PALETTE)
         + labs(x="Oppfølging", y="Andel bedret (95 % KI)", colour="Behandling")
-        + theme_minimal()
+        + theme_opr()
         + theme(axis_text_x=element_text(rotation=45, ha="right"))
     )
 
@@ -67,15 +103,17 @@ def odds_ratio_figure(table: pd.DataFrame, title: str | None = None) -> ggplot:
     """
     d = table[table["term"] != "Intercept"].copy()
     d["label"] = pd.Categorical(d["label"], categories=list(d["label"])[::-1])
+    breaks = _or_breaks(float(d["ci_low"].min()), float(d["ci_high"].max())) if len(d) else [1]
     return (
         ggplot(d, aes("label", "odds_ratio"))
         + geom_hline(yintercept=1, linetype="dashed", colour="grey")
         + geom_errorbar(aes(ymin="ci_low", ymax="ci_high"), width=0.2)
         + geom_point(size=2)
-        + scale_y_log10()
+        + scale_y_log10(breaks=breaks, labels=_label_number)
         + coord_flip()
         + labs(x="", y="Oddsratio (95 % KI, logaritmisk skala)", title=title or "")
-        + theme_minimal()
+        + theme_opr()
+        + theme(panel_grid_major_x=element_line(color="#d9d9d9", size=0.4), panel_grid_major_y=element_blank())
     )
 
 
@@ -87,8 +125,10 @@ def score_distribution_figure(scores: pd.DataFrame, score: str = "nrs_avg", labe
     bins = int(min(30, max(5, np.ptp(d[score]) + 1))) if len(d) else 10
     return (
         ggplot(d, aes(score))
-        + geom_histogram(bins=bins, fill="#4C72B0", colour="white")
+        + geom_histogram(bins=bins, fill=PALETTE[0], colour="white")
         + facet_wrap(f"~{by}")
+        + scale_y_continuous(labels=label_int())
+        + scale_x_continuous(labels=_label_number)
         + labs(x=label or score, y="Antall besvarelser")
-        + theme_minimal()
+        + theme_opr()
     )

@@ -7,6 +7,7 @@ where they are not present yet.
 
 import datetime as dt
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,8 +19,10 @@ from bs4 import BeautifulSoup
 
 import opr_analysis
 from opr_analysis import cli
+from opr_analysis import models, proms
 from opr_analysis.report import gt_tables as g
 from opr_analysis.report import pipeline
+from opr_analysis.report import prom_tables as pt
 
 ROOT = pipeline.ROOT
 AS_OF = dt.date(2025, 3, 1)
@@ -106,8 +109,11 @@ def _html_rows(soup: BeautifulSoup, table_id: str) -> list[list[str]]:
     return rows
 
 
+KEYS = ("group", "kind", "variable", "level", "indicator", "score", "term")
+
+
 def _expected(cells: pd.DataFrame) -> list[list[str]]:
-    return cells.drop(columns=[c for c in ("group", "kind") if c in cells.columns]).astype(str).values.tolist()
+    return cells.drop(columns=[c for c in KEYS if c in cells.columns]).astype(str).values.tolist()
 
 
 @pytest.mark.slow
@@ -178,3 +184,52 @@ def test_quarto_renders_html_docx_pdf(small_extract, tmp_path):
     assert sorted(p.suffix for p in run.files) == [".docx", ".html", ".pdf"]
     assert all(p.stat().st_size > 10_000 for p in run.files)
     assert "Tabell 1" in run.files[0].read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_prom_chapter_shows_the_packages_numbers(report_run, small_extract):
+    soup = BeautifulSoup(report_run.files[0].read_text(encoding="utf-8"), "html.parser")
+    text = soup.get_text(" ")
+    assert "Pasientrapporterte utfall (PROM)" in text and "Hvem svarer på oppfølgingen?" in text
+    reg = opr_analysis.load_extract(small_extract)
+    profile = proms.baseline_profile(reg)
+    rates = proms.improvement_rates(reg, as_of=AS_OF)
+    changes = proms.change_summary(reg, as_of=AS_OF)
+    expected = {
+        "prom_baseline_profile": pt.baseline_profile_cells(profile, YEAR),
+        "prom_improvement": pt.improvement_cells(rates),
+        "prom_change": pt.change_summary_cells(changes),
+    }
+    for name, cells in expected.items():
+        assert _html_rows(soup, name) == _expected(cells), name
+    # two cells checked by hand against the row-level data, in Norwegian form
+    base = proms.baseline_scores(reg)
+    responses = int((base["year"] == YEAR).sum())
+    assert responses >= 5 and _html_rows(soup, "prom_baseline_profile")[0] == [
+        "Antall besvarelser", *[f"{n:,}".replace(",", "\u00a0") for n in (
+            int(((base["year"] == YEAR) & (base["sex"] == "K")).sum()),
+            int(((base["year"] == YEAR) & (base["sex"] == "M")).sum()), responses)]]
+    po = proms.paired_outcomes(reg, as_of=AS_OF)
+    rf12 = po[po["first_answer"] & (po["kind"] == "rf_12m")]["nrs_improved_30"].dropna()
+    row = next(r for r in _html_rows(soup, "prom_improvement") if r[0] == "RF, 12 måneder")  # NRS group first
+    assert row[1] == (str(len(rf12)) if len(rf12) >= 5 else "<5")
+    model = models.nonresponse_model(reg, as_of=AS_OF)
+    if pt.model_is_reportable(model):
+        assert _html_rows(soup, "prom_nonresponse") == _expected(pt.nonresponse_model_cells(model))
+    else:
+        assert soup.find(id="opr-prom_nonresponse") is None and "for få besvarte eller ubesvarte" in text
+
+
+@pytest.mark.slow
+def test_prom_chapter_is_skipped_with_one_sentence_without_answers(small_extract, tmp_path):
+    extract = tmp_path / "uten_svar"
+    shutil.copytree(small_extract, extract)
+    for name in ("baseline_answers", "followup_answers"):
+        for p in extract.glob(f"{name}.*"):
+            p.unlink()
+    run = pipeline.run_report(extract, as_of=AS_OF, formats=["html"], out=tmp_path / "o", log=lambda s: None)
+    soup = BeautifulSoup(run.files[0].read_text(encoding="utf-8"), "html.parser")
+    text = soup.get_text(" ")
+    assert "Pasientrapporterte utfall (PROM)" in text and "Uttrekket har ingen spørreskjemasvar" in text
+    assert not [t for t in soup.select("div[id^=opr-prom_]")] and "Hvem svarer på oppfølgingen?" not in text
+    assert "Traceback" not in text

@@ -22,3 +22,58 @@ def test_years_after_the_report_year_are_left_out():
 
 def test_single_year_gives_no_sentence():
     assert trend_sentence(_frame([300, 400, 500, 600]), "k", "n", "x", "Andelen", 2021) == ""
+
+
+# --- PROM chapter -------------------------------------------------------------------------------
+
+from opr_analysis.report.prose import improvement_sentence, nonresponse_sentence  # noqa: E402
+
+NB = "\u00a0"
+
+
+def _rates(n, improved):
+    return pd.DataFrame({"kind": ["rf_12m", "rf_12m"], "indicator": ["nrs_improved_30", "pgic_improved"],
+                         "n": [n, 40], "improved": [improved, 10], "share": [improved / n if n else None, 0.25],
+                         "share_ci_low": [0.1, 0.14], "share_ci_high": [0.9, 0.40]})
+
+
+def test_improvement_sentence_gives_counts_share_and_interval():
+    text = improvement_sentence(_rates(50, 20))
+    assert text == (f"Av 50 pasienter som svarte 12 måneder etter radiofrekvensbehandling og hadde smerte ved baseline, "
+                    f"hadde 20 (40,0{NB}%; 95{NB}% KI 10,0–90,0{NB}%) minst 30{NB}% lavere gjennomsnittlig smerte "
+                    "enn før behandlingen.")
+    pgic = improvement_sentence(_rates(50, 20), indicator="pgic_improved")
+    assert pgic.startswith("Av 40 pasienter som svarte 12 måneder etter radiofrekvensbehandling, svarte 10 (25,0")
+
+
+def test_improvement_sentence_is_suppressed_like_the_table():
+    # 4 not improved (46 of 50) is a small count: no share; 5 is shown.
+    assert "for få svar" in improvement_sentence(_rates(50, 46))
+    assert "45 (90,0" in improvement_sentence(_rates(50, 45))
+    assert "for få svar" in improvement_sentence(_rates(50, 4))
+    assert "ingen svar" in improvement_sentence(_rates(0, 0))
+    assert "ingen svar" in improvement_sentence(_rates(50, 20), kind="scs_12m")
+
+
+def _model(ors, ps):
+    terms = ["Intercept", "age_10", "nrs_avg", "C(sex)[T.M]"]
+    return pd.DataFrame({"term": terms, "label": ["Konstantledd", "Alder (per 10 år)",
+                                                  "Gjennomsnittlig smerte ved baseline (per NRS-poeng)",
+                                                  "Mann (mot kvinne)"],
+                         "odds_ratio": [0.2, *ors], "ci_low": [0.1, *[o * 0.9 for o in ors]],
+                         "ci_high": [0.3, *[o * 1.1 for o in ors]], "p_value": [0.0, *ps]})
+
+
+def test_nonresponse_sentence_names_groups_that_answer_less_and_more():
+    text = nonresponse_sentence(_model([1.5, 0.8, 0.7], [0.001, 0.02, 0.3]))
+    assert text.startswith("Sjeldnere svar på oppfølgingen hang sammen med gjennomsnittlig smerte ved baseline, "
+                           "per NRS-poeng (oddsratio 0,80;")
+    assert "Oftere svar hang sammen med alder, per 10 år (oddsratio 1,50;" in text
+    assert "mann" not in text  # p = 0,3: not named
+    assert text.endswith("sier derfor mindre om de gruppene som svarer sjeldnere.")
+
+
+def test_nonresponse_sentence_when_nothing_is_significant_or_only_more():
+    assert nonresponse_sentence(_model([1.5, 0.8, 0.7], [0.05, 0.2, 0.3])).startswith("Ingen av kjennetegnene")
+    only_more = nonresponse_sentence(_model([1.5, 0.8, 0.7], [0.01, 0.2, 0.3]))
+    assert only_more.startswith("Oftere svar på oppfølgingen hang sammen med alder") and "sjeldnere" not in only_more

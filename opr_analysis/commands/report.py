@@ -38,6 +38,9 @@ def register(sub) -> None:
                    help="years shown side by side in tables 10-12 and 15 (default: 3)")
     p.add_argument("--texts", type=Path, default=None, metavar="DIR",
                    help="folder of the editable report texts (default: reports/ of this checkout)")
+    p.add_argument("--no-proms", dest="include_proms", action="store_false",
+                   help="leave out the chapter on patient-reported outcomes (PROM); it is also skipped, with one "
+                   "sentence, when the extract has no questionnaire answers")
     p.set_defaults(func=run)
 
 
@@ -58,5 +61,6 @@ def run(args) -> int:
     if args.min_cell < 1:
         raise UsageError("--min-cell må være 1 eller større")
     run_report(args.extract, year=args.year, as_of=args.as_of, formats=args.formats, out=args.out,
-               min_cell=args.min_cell, years_shown=args.years_shown, texts_dir=args.texts)
+               min_cell=args.min_cell, years_shown=args.years_shown, texts_dir=args.texts,
+               include_proms=args.include_proms)
     return 0

@@ -295,7 +295,7 @@ def run_report(
     min_cell: int = 5,
     years_shown: int = 3,
     texts_dir: str | os.PathLike | None = None,
-    include_proms: bool = False,
+    include_proms: bool = True,
     log: Callable[[str], None] = print,
 ) -> ReportRun:
     """Produce the annual report for ``year`` from ``extract`` into ``out`` (see module docstring)."""

@@ -10,10 +10,13 @@ Examples
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
-from ..formatting import fmt_trend
+from ..formatting import fmt_int, fmt_num, fmt_p, fmt_pct, fmt_trend
 from ..stats.trends import trend_test
+from .suppression import DEFAULT_MIN_CELL, small_share
 
 
 def trend_sentence(frame: pd.DataFrame, successes: str, trials: str, share: str, subject: str, last_year: int) -> str:
@@ -34,3 +37,85 @@ def trend_sentence(frame: pd.DataFrame, successes: str, trials: str, share: str,
         f"{subject} {word} fra {int(test['first_year'])} til {int(test['last_year'])} "
         f"({fmt_trend(test)}; logistisk regresjon på år)."
     )
+
+
+def _kind_phrase(kind: str) -> str:
+    """«12 måneder etter radiofrekvensbehandling» for ``rf_12m``."""
+    treatment, _, months = str(kind).partition("_")
+    what = {"rf": "radiofrekvensbehandling", "scs": "innsetting av ryggmargsstimulator",
+            "avsluttet": "avsluttet behandling"}.get(treatment, treatment)
+    return f"{months.removesuffix('m')} måneder etter {what}"
+
+
+def improvement_sentence(rates: pd.DataFrame, kind: str = "rf_12m", indicator: str = "nrs_improved_30",
+                         min_cell: int = DEFAULT_MIN_CELL) -> str:
+    """One sentence on the share improved at one follow-up, from :func:`~opr_analysis.proms.improvement_rates`.
+
+    Suppressed like the table: when the improved or not-improved count lies
+    between 1 and ``min_cell − 1``, the sentence says there are too few answers.
+
+    >>> r = pd.DataFrame({"kind": ["rf_12m"], "indicator": ["nrs_improved_30"], "n": [132], "improved": [82],
+    ...                   "share": [0.621], "share_ci_low": [0.536], "share_ci_high": [0.699]})
+    >>> improvement_sentence(r).replace("\\u00a0", " ")
+    'Av 132 pasienter som svarte 12 måneder etter radiofrekvensbehandling og hadde smerte ved baseline, hadde 82 (62,1 %; 95 % KI 53,6–69,9 %) minst 30 % lavere gjennomsnittlig smerte enn før behandlingen.'
+    """
+    clause, verb, outcome = {
+        "nrs_improved_30": (" og hadde smerte ved baseline,", "hadde",
+                            "minst 30\u00a0% lavere gjennomsnittlig smerte enn før behandlingen"),
+        "pgic_improved": (",", "svarte", "at de var «mye» eller «svært mye» bedre"),
+    }[indicator]
+    row = rates[(rates["kind"].astype(str) == kind) & (rates["indicator"].astype(str) == indicator)]
+    when = _kind_phrase(kind)
+    if row.empty or pd.isna(row["n"].iloc[0]) or int(row["n"].iloc[0]) == 0:
+        return f"Registeret har ennå ingen svar {when} som kan brukes til dette."
+    if bool(small_share(row, "improved", "n", min_cell).iloc[0]):
+        return f"Det er for få svar {when} til å vise andelen som ble bedre."
+    r = row.iloc[0]
+    share = f"{fmt_pct(r['share'])}; 95\u00a0% KI {fmt_num(100 * r['share_ci_low'])}–{fmt_pct(r['share_ci_high'])}"
+    return f"Av {fmt_int(r['n'])} pasienter som svarte {when}{clause} {verb} {fmt_int(r['improved'])} ({share}) {outcome}."
+
+
+def _term_phrase(label: str) -> str:
+    """«Alder (per 10 år)» -> «alder, per 10 år»; acronyms keep their capitals."""
+    m = re.fullmatch(r"(.*) \((.*)\)", label)
+    text = f"{m[1]}, {m[2]}" if m else label
+    return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
+
+
+def nonresponse_sentence(model: pd.DataFrame, alpha: float = 0.05) -> str:
+    """Which baseline characteristics go with answering follow-ups less (or more) often.
+
+    ``model``: :func:`~opr_analysis.models.nonresponse_model` (the caller checks
+    that it may be shown). A term is named when its p value is below ``alpha``;
+    odds ratio below 1 = answers less often.
+
+    >>> m = pd.DataFrame({"term": ["Intercept", "age_10", "nrs_avg", "sex"],
+    ...     "label": ["Konstantledd", "Alder (per 10 år)", "NRS (per poeng)", "Mann (mot kvinne)"],
+    ...     "odds_ratio": [0.2, 1.38, 0.89, 1.09], "ci_low": [0.1, 1.28, 0.85, 0.89],
+    ...     "ci_high": [0.3, 1.48, 0.92, 1.34], "p_value": [0.0, 1e-17, 1e-10, 0.42]})
+    >>> nonresponse_sentence(m).replace("\\u00a0", " ")
+    'Sjeldnere svar på oppfølgingen hang sammen med NRS, per poeng (oddsratio 0,89; 95 % KI 0,85–0,92; p < 0,001). Oftere svar hang sammen med alder, per 10 år (oddsratio 1,38; 95 % KI 1,28–1,48; p < 0,001). Resultatene ved oppfølging sier derfor mindre om de gruppene som svarer sjeldnere.'
+    """
+    m = model[model["term"] != "Intercept"]
+    sig = m[m["p_value"] < alpha]
+
+    def listing(rows: pd.DataFrame) -> str:
+        parts = [
+            f"{_term_phrase(r['label'])} (oddsratio {fmt_num(r['odds_ratio'], 2)}; 95\u00a0% KI "
+            f"{fmt_num(r['ci_low'], 2)}–{fmt_num(r['ci_high'], 2)}; {fmt_p(r['p_value'])})"
+            for _, r in rows.iterrows()
+        ]
+        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " og " + parts[-1]
+
+    less, more = sig[sig["odds_ratio"] < 1], sig[sig["odds_ratio"] > 1]
+    if less.empty and more.empty:
+        return ("Ingen av kjennetegnene i modellen hadde en sikker sammenheng med om pasientene svarte på "
+                "oppfølgingen (p ≥ 0,05 for alle).")
+    out = []
+    if not less.empty:
+        out.append(f"Sjeldnere svar på oppfølgingen hang sammen med {listing(less)}.")
+    if not more.empty:
+        out.append(f"{'Oftere svar' if out else 'Oftere svar på oppfølgingen'} hang sammen med {listing(more)}.")
+    if not less.empty:
+        out.append("Resultatene ved oppfølging sier derfor mindre om de gruppene som svarer sjeldnere.")
+    return " ".join(out)
