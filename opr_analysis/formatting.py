@@ -31,6 +31,9 @@ MISSING = "–"
 __all__ = ["NBSP", "MISSING", "fmt_int", "fmt_num", "fmt_pct", "format_hms", "is_missing"]
 
 
+MINUS = "\u2212"
+
+
 def is_missing(value) -> bool:
     """True for None, NaN, NaT and pandas NA."""
     if value is None:
@@ -44,8 +47,8 @@ def is_missing(value) -> bool:
 def fmt_num(value, decimals: int = 1) -> str:
     """A number with ``decimals`` decimals, decimal comma and no-break-space thousands.
 
-    >>> fmt_num(-0.25, 1)
-    '-0,2'
+    >>> fmt_num(-0.25, 1)  # a typographic minus sign (U+2212), as Norwegian typesetting wants
+    '−0,2'
     >>> fmt_num(None)
     '–'
     """
@@ -54,7 +57,7 @@ def fmt_num(value, decimals: int = 1) -> str:
     text = f"{float(value):,.{decimals}f}"
     if text.startswith("-") and float(text.replace(",", "")) == 0:
         text = text[1:]
-    return text.replace(",", NBSP).replace(".", ",")
+    return text.replace(",", NBSP).replace(".", ",").replace("-", MINUS)
 
 
 def fmt_int(value) -> str:

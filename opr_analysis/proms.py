@@ -98,20 +98,32 @@ def _day(s: pd.Series) -> pd.Series:
     return s.dt.normalize().astype("datetime64[ns]")
 
 
-def _scores(reg, table: str, id_column: str, ids: pd.Series) -> pd.DataFrame:
-    """score_all of an answer table, one row per id in ``ids`` (NA scores where unanswered)."""
+def _scored_table(reg, table: str, id_column: str) -> pd.DataFrame:
+    """score_all of a whole answer table, indexed by ``id_column`` (computed once per registry)."""
     answers = reg.tables.get(table)
     if answers is None or answers.empty:
         wide = pd.DataFrame(index=pd.Index([], name=id_column))
     else:
         long = answers.assign(**{id_column: answers[id_column].astype(object)})
         wide = answers_to_wide(long, id_column)
-    wide = wide.reindex(pd.Index(ids.astype(object).to_numpy(), name=id_column))
     scored = score_all(wide)
     demo = wide.reindex(columns=list(_DEMOGRAPHICS)) if table == "baseline_answers" else None
     out = scored if demo is None else pd.concat([scored, demo], axis=1)
     out["n_items"] = wide.notna().sum(axis=1).astype("int64")
+    return out
+
+
+def _scores(reg, table: str, id_column: str, ids: pd.Series) -> pd.DataFrame:
+    """score_all of an answer table, one row per id in ``ids`` (NA scores where unanswered)."""
+    scored = _memo(reg, ("scores", table), lambda: _scored_table(reg, table, id_column))
+    out = scored.reindex(pd.Index(ids.astype(object).to_numpy(), name=id_column))
+    out["n_items"] = out["n_items"].fillna(0).astype("int64")
     return out.reset_index(drop=True)
+
+
+def _memo(reg, key, compute):
+    # A Registry caches; a stand-in object (tests, notebooks) just computes.
+    return reg.memo(key, compute) if hasattr(type(reg), "memo") else compute()
 
 
 def _patients(reg) -> pd.DataFrame:

@@ -74,6 +74,14 @@ class Registry:
     tables: dict[str, pd.DataFrame]
     report: ValidationReport
     sources: dict[str, SourceFile] = field(default_factory=dict)
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def memo(self, key, compute):
+        """``compute()`` once per registry and ``key``: for costly derived frames (PROM scores)
+        that several statistics share. Treat the tables as read-only once loaded."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})

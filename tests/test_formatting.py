@@ -19,7 +19,7 @@ def test_percent_has_decimal_comma_and_no_break_space_before_sign():
 def test_numbers_with_decimals():
     assert fmt_num(1234.5, 2) == f"1{NBSP}234,50"
     assert fmt_num(-0.04, 1) == "0,0"  # no negative zero
-    assert fmt_num(-1.25, 1) == "-1,2"
+    assert fmt_num(-1.25, 1) == "−1,2"  # U+2212 minus sign
 
 
 @pytest.mark.parametrize("missing", [None, float("nan"), pd.NA, pd.NaT])

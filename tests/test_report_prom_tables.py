@@ -53,7 +53,7 @@ def test_profile_median_variables_show_quartiles():
                                      "q3": 0.75}])])
     c = pt.baseline_profile_cells(p, 2024).set_index("variable")
     assert c.loc["eq5d_index", "label"] == "EQ-5D-5L indeks, median (kvartiler)"
-    assert c.loc["eq5d_index", "alle"] == "0,40 (-0,03 til 0,75)"  # a negative quartile: no dash beside a minus
+    assert c.loc["eq5d_index", "alle"] == "0,40 (−0,03 til 0,75)"  # a negative quartile: no dash beside a minus
 
 
 def test_profile_category_count_4_is_hidden_with_secondary_suppression_and_5_is_not():
@@ -117,7 +117,7 @@ def test_change_summary_cells_hide_rows_below_min_cell():
     c = pt.change_summary_cells(s)
     assert c["score"].tolist() == ["nrs_avg", "nrs_avg", "eq5d_index"]  # nrs_worst is not in the table
     assert c.iloc[0, 4:].tolist() == ["<5", "–", "–", "–", "–"]
-    assert c.iloc[1, 4:].tolist() == ["5", "6,0", "4,5", "-1,5", "-2,5 til -0,5"]
+    assert c.iloc[1, 4:].tolist() == ["5", "6,0", "4,5", "−1,5", "−2,5 til −0,5"]
     assert c.iloc[2, 2:].tolist() == ["EQ-5D-5L indeks", "RF, 12 måneder", "30", "0,41", "0,55", "0,14",
                                       "0,05–0,23"]
 

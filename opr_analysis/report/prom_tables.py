@@ -100,7 +100,7 @@ def _kind_labels() -> dict[str, str]:
 # --- Baseline profile («Table 1») ------------------------------------------------------------
 
 def _range(low, high, decimals: int) -> str:
-    """``"1,2–3,4"``, or ``"-0,5 til 0,3"`` when a limit is negative (a dash beside a minus misleads)."""
+    """``"1,2–3,4"``, or ``"−0,5 til 0,3"`` when a limit is negative (a dash beside a minus misleads)."""
     if pd.isna(low) or pd.isna(high):
         return MISSING
     sep = " til " if min(low, high) < 0 else "–"
