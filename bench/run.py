@@ -75,6 +75,8 @@ def measure(cmd: list[str], log: Path) -> dict:
 
 
 def available_commands() -> set[str]:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     from opr_analysis import cli  # light: command modules import their work lazily
 
     return set(cli.COMMANDS)
@@ -177,10 +179,12 @@ def derived(results: dict, scales: list[float]) -> dict:
         s = results.get(f"{scale:g}", {}).get(step, {})
         return s.get(metric, {}).get("median")
 
-    floor = {}
+    floor, floor_cpu = {}, {}
     for scale in scales:
         t, d = median(scale, "tables"), median(scale, "duckdb_floor")
         floor[f"{scale:g}"] = round(t / d, 2) if t and d else None
+        t, d = median(scale, "tables", "cpu_s"), median(scale, "duckdb_floor", "cpu_s")
+        floor_cpu[f"{scale:g}"] = round(t / d, 2) if t and d else None
     growth = {}
     for a, b in zip(scales, scales[1:]):
         growth[f"{b:g}/{a:g}"] = {
@@ -188,7 +192,7 @@ def derived(results: dict, scales: list[float]) -> dict:
             for step in results.get(f"{b:g}", {})
             if median(a, step) and median(b, step)
         }
-    return {"tables_over_duckdb_floor": floor, "time_growth": growth}
+    return {"tables_over_duckdb_floor": floor, "tables_over_duckdb_floor_cpu": floor_cpu, "time_growth": growth}
 
 
 def plot(results: dict, path: Path) -> None:
