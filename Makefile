@@ -42,6 +42,11 @@ EXAMPLE_PROJECT = $(basename $(notdir $(EXAMPLE_SPEC)))
 
 extract-example: data
 	$(BIN)/opr extract $(EXAMPLE_SPEC) --extract $(EXTRACT) --out $(OUT)/extracts/$(EXAMPLE_PROJECT)
+# Benchmark at scales 1, 10 and 100 (about 15-25 minutes on 2 cores); writes bench/results.json
+# and bench/scaling.png. BENCH_ARGS=--quick for scales 1 and 10 with one run each.
+BENCH_ARGS ?= --scales 1,10,100 --repeats 3
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lab: data
 	$(BIN)/jupyter lab notebooks/

@@ -1,5 +1,8 @@
 """opr_analysis: analytics and reporting for the OUS pain registry (OPR).
 
+The public names are imported on first use (PEP 562), so that ``opr --help``
+and light commands start without loading pandas, statsmodels or plotnine.
+
 Examples
 --------
 >>> import opr_analysis as opr                                   # doctest: +SKIP
@@ -8,89 +11,75 @@ Examples
 
 from __future__ import annotations
 
+import importlib
+
 __version__ = "0.1.0"
 
 from . import codebook
 from .errors import ExtractError, IdentifiableDataError, OprError, UsageError
-from .extracts import deliver as deliver_extract
-from .extracts import load_spec as load_extract_spec
-from .privacy import scan_outputs, scanned_output
-from .reader import Registry, load_extract
-from .stats import *  # noqa: F403  (issue 3 statistics)
-from .stats import __all__ as _stats_all
-from .validation import Problem, TableSummary, ValidationReport
-from .scoring import (
-    answers_to_wide,
-    eq5d5l_index,
-    load_eq5d5l_value_set,
-    score_all,
-    score_bpi_interference,
-    score_eq5d5l,
-    score_hscl10,
-    score_isi,
-    score_nrs,
-    score_odi,
-    score_pcs,
-    score_pgic,
-    wide_to_answers,
-)
-from .synth_answers import synth_answers
-from .proms import (
-    baseline_profile,
-    baseline_scores,
-    change_summary,
-    followup_scores,
-    improvement_rates,
-    paired_outcomes,
-)
-from .models import nonresponse_model, prognostic_model, tidy_logit
-from .paths import open_extract, repo_root, resolve_extract
-from .synth import SyntheticRegistry, synthesize, write_synthetic
+
+# Public name -> the module (relative to this package) that defines it, or (module, name there);
+# imported on first use.
+_LAZY = {
+    **dict.fromkeys(["Registry", "load_extract"], "reader"),
+    **dict.fromkeys(["Problem", "TableSummary", "ValidationReport"], "validation"),
+    **dict.fromkeys(
+        [
+            "answers_to_wide", "eq5d5l_index", "load_eq5d5l_value_set", "score_all", "score_bpi_interference",
+            "score_eq5d5l", "score_hscl10", "score_isi", "score_nrs", "score_odi", "score_pcs", "score_pgic",
+            "wide_to_answers",
+        ],
+        "scoring",
+    ),
+    "synth_answers": "synth_answers",
+    **dict.fromkeys(["scan_outputs", "scanned_output"], "privacy"),
+    "deliver_extract": ("extracts", "deliver"),
+    "load_extract_spec": ("extracts", "load_spec"),
+    **dict.fromkeys(
+        ["baseline_profile", "baseline_scores", "change_summary", "followup_scores", "improvement_rates",
+         "paired_outcomes"],
+        "proms",
+    ),
+    **dict.fromkeys(["nonresponse_model", "prognostic_model", "tidy_logit"], "models"),
+    **dict.fromkeys(["open_extract", "repo_root", "resolve_extract"], "paths"),
+    **dict.fromkeys(["SyntheticRegistry", "synthesize", "write_synthetic"], "synth"),
+    # issue 3 statistics (opr_analysis.stats.__all__)
+    **dict.fromkeys(
+        [
+            "CONTRACT_COLUMNS", "EXCLUSIONS", "STATUSES", "add_share", "aggregate_share", "baseline_links",
+            "baseline_response", "baseline_response_patient_level", "check_contract_columns", "completion_time",
+            "extra_tables", "followup_audit", "followup_candidates", "followup_response", "format_hms",
+            "legacy_baseline_response", "quality_baseline_after_consultation", "quality_closed_in_dips",
+            "quality_closed_in_dips_list", "quality_missing", "quality_multiple_baselines",
+            "quality_multiple_enrolments", "quality_tables", "referrals_assessed", "referrals_by_region",
+            "report_tables", "short_form_reasons", "trend_test", "trend_tests", "wilson_interval", "write_tables",
+            "year_range",
+        ],
+        "stats",
+    ),
+}  # fmt: skip
+
+
+def __getattr__(name: str):
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attr = target if isinstance(target, tuple) else (target, name)
+    value = getattr(importlib.import_module(f".{module}", __name__), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "__version__",
     "codebook",
-    "load_extract",
-    "deliver_extract",
-    "load_extract_spec",
-    "scan_outputs",
-    "scanned_output",
-    "Registry",
-    "ValidationReport",
-    "TableSummary",
-    "Problem",
     "ExtractError",
     "IdentifiableDataError",
     "OprError",
     "UsageError",
-    "answers_to_wide",
-    "eq5d5l_index",
-    "load_eq5d5l_value_set",
-    "score_all",
-    "score_bpi_interference",
-    "score_eq5d5l",
-    "score_hscl10",
-    "score_isi",
-    "score_nrs",
-    "score_odi",
-    "score_pcs",
-    "score_pgic",
-    "synth_answers",
-    "wide_to_answers",
-    *_stats_all,
-    "SyntheticRegistry",
-    "synthesize",
-    "write_synthetic",
-    "baseline_profile",
-    "baseline_scores",
-    "change_summary",
-    "followup_scores",
-    "improvement_rates",
-    "paired_outcomes",
-    "nonresponse_model",
-    "prognostic_model",
-    "tidy_logit",
-    "open_extract",
-    "repo_root",
-    "resolve_extract",
+    *_LAZY,
 ]

@@ -318,7 +318,7 @@ def _reference_problems(frame, raw, spec, parsed, bad, raws) -> pd.DataFrame:
         rt, rc = col.reference_table, col.reference_column
         values = frame[name]
         known = _usable_ids(rt, rc, parsed, bad)
-        broken = values.notna() & ~values.isin(known)
+        broken = values.notna() & ~_isin(values, known)
         if not broken.any():
             continue
         exists = values[broken].isin(parsed[rt][rc].dropna())
@@ -329,6 +329,17 @@ def _reference_problems(frame, raw, spec, parsed, bad, raws) -> pd.DataFrame:
         )
         found.append(_problems(frame.index[broken], name, raw.cells[name][broken], reasons))
     return pd.concat(found, ignore_index=True)
+
+
+def _isin(values: pd.Series, known: pd.Index) -> pd.Series:
+    """``values.isin(known)``; pyarrow's is_in for arrow strings (pandas' is ~10x slower there)."""
+    if isinstance(values.array, pd.arrays.ArrowStringArray):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        hit = pc.is_in(pa.array(values.array), value_set=pa.array(known.astype(object), type=pa.large_string()))
+        return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index).fillna(False).astype(bool)
+    return values.isin(known)
 
 
 def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from ..errors import UsageError
 
 
-def as_of_date(text: str | None) -> pd.Timestamp:
+def as_of_date(text: str | None):
     """``YYYY-MM-DD`` or ``DD.MM.YYYY`` as a date; None gives today.
 
     >>> as_of_date("31.12.2023")
     Timestamp('2023-12-31 00:00:00')
     """
+    import pandas as pd  # here, not at module level: `opr --help` must not load pandas
+
     if text is None:
         return pd.Timestamp.today().normalize()
     for fmt in ("%Y-%m-%d", "%d.%m.%Y"):

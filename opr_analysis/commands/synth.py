@@ -6,6 +6,11 @@ import argparse
 import re
 import time
 
+# Mirrors opr_analysis.synth.DEFAULT_SEED / FORMATS (tests check they agree); not imported from
+# there so that `opr --help` does not load numpy and pandas.
+DEFAULT_SEED = 2024
+FORMATS = ("csv", "parquet", "xlsx")
+
 HELP = "skriv et syntetisk registeruttrekk (ingen ekte pasienter)"
 
 
@@ -30,8 +35,6 @@ def _scale(value: str) -> float:
 
 
 def register(subparsers) -> None:
-    from ..synth import DEFAULT_SEED, FORMATS
-
     p = subparsers.add_parser(
         "synth",
         help=HELP,
@@ -50,6 +53,11 @@ def register(subparsers) -> None:
         help="referral years, inclusive (default 2020-2025); the extract ends 31 December of LAST",
     )
     p.add_argument("--format", dest="fmt", choices=FORMATS, default="csv", help="file format (default csv)")
+    p.add_argument(
+        "--no-answers", dest="answers", action="store_false",
+        help="leave out the optional questionnaire-answer tables (baseline_answers, followup_answers); "
+        "they dominate time and size at large scales and the report tables do not use them",
+    )
     p.set_defaults(func=run)
 
 
@@ -57,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     from ..synth import synthesize, write_tables
 
     start = time.perf_counter()
-    reg = synthesize(seed=args.seed, scale=args.scale, years=tuple(args.years))
+    generators = None if getattr(args, "answers", True) else []
+    reg = synthesize(seed=args.seed, scale=args.scale, years=tuple(args.years), generators=generators)
     out = write_tables(reg.tables, args.out, args.fmt)
     rows = ", ".join(f"{name} {len(df)}" for name, df in reg.tables.items())
     print(f"Skrev syntetisk uttrekk til {out} ({time.perf_counter() - start:.1f} s): {rows}")

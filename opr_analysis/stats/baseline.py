@@ -30,7 +30,22 @@ def _day(s: pd.Series) -> pd.Series:
     return s.dt.normalize().astype("datetime64[ns]")
 
 
+def _memo(reg, name: str, tables: tuple[str, ...], compute) -> pd.DataFrame:
+    """``compute(reg)``, kept on ``reg`` while its ``tables`` are the same frames (report and
+    quality tables share these row-level frames; at national size each costs seconds)."""
+    frames = tuple(reg.tables[t] for t in tables)
+    cache = getattr(reg, "__dict__", {}).setdefault("_stats_memo", {})
+    hit = cache.get(name)
+    if hit is None or len(hit[0]) != len(frames) or any(a is not b for a, b in zip(hit[0], frames)):
+        hit = cache[name] = (frames, compute(reg))
+    return hit[1].copy()
+
+
 def baseline_links(reg) -> pd.DataFrame:
+    return _memo(reg, "baseline_links", ("baseline_responses", "enrolments"), _baseline_links)
+
+
+def _baseline_links(reg) -> pd.DataFrame:  # the docstring is baseline_links'; set below
     """One row per baseline response, with the enrolment it belongs to.
 
     Columns: response_id, patient_id, submitted_at, submitted_date,
@@ -66,6 +81,10 @@ def baseline_links(reg) -> pd.DataFrame:
 
 
 def _enrolment_rows(reg) -> pd.DataFrame:
+    return _memo(reg, "enrolment_rows", ("baseline_responses", "enrolments"), _compute_enrolment_rows)
+
+
+def _compute_enrolment_rows(reg) -> pd.DataFrame:
     e = reg.enrolments
     links = baseline_links(reg)
     per = links.groupby("enrolment_id")
@@ -143,3 +162,6 @@ def legacy_baseline_response(reg) -> pd.DataFrame:
         .reset_index()
     )
     return add_share(out, "response_share", "baseline_responses", "new_patients")
+
+
+baseline_links.__doc__ = _baseline_links.__doc__

@@ -34,6 +34,7 @@ year, and :func:`followup_response` leaves it out.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import codebook
@@ -107,12 +108,27 @@ def followup_candidates(reg, as_of=None) -> pd.DataFrame:
     flags = pd.DataFrame(
         {k: pd.array(v, dtype="boolean").fillna(False).astype(bool) for k, v in flags.items()}, index=cand.index
     )
-    cand["exclusions"] = flags.apply(lambda r: ";".join(k for k in EXCLUSIONS if r[k]), axis=1) if len(cand) else ""
-    cand["exclusions"] = cand["exclusions"].astype("string")
-    cand["exclusion"] = cand["exclusions"].str.split(";").str[0].replace("", pd.NA)
+    cand["exclusions"] = _joined_flags(flags)
+    cand["exclusion"] = _first_flag(flags)
     cand["owed"] = ~flags.any(axis=1)
     cand["year"] = cand["due_date"].dt.year.astype("Int64")
     return cand[["patient_id", "kind", "anchor_id", "anchor_date", "due_date", "year", "owed", "exclusion", "exclusions"]]
+
+
+def _joined_flags(flags: pd.DataFrame) -> pd.Series:
+    """Per row, the names of the true flags in column order joined by ``;`` ("" when none)."""
+    joined = np.full(len(flags), "", dtype=object)
+    for name in flags.columns:
+        on = flags[name].to_numpy()
+        joined[on] = joined[on] + np.where(joined[on] == "", name, ";" + name)
+    return pd.Series(joined, index=flags.index, dtype="string")
+
+
+def _first_flag(flags: pd.DataFrame) -> pd.Series:
+    """Per row, the name of the first true flag (NA when none)."""
+    values = flags.to_numpy()
+    first = np.asarray(flags.columns, dtype=object)[values.argmax(axis=1)] if len(flags) else np.array([], dtype=object)
+    return pd.Series(first, index=flags.index, dtype="string").where(values.any(axis=1))
 
 
 def _candidates(ids, patients, dates, kind, months, start) -> pd.DataFrame:

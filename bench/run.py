@@ -1,0 +1,301 @@
+"""Performance benchmark of opr-analysis, from registry size to national size.
+
+Each step runs in its own fresh process (``python -m opr_analysis ...``) and is
+measured by this script with ``os.wait4``: wall time, CPU time (user + system)
+and peak resident memory (``ru_maxrss`` of that process tree's largest process;
+a notebook kernel started by the step counts as one of its processes). Nothing
+else is timed, so each measurement is of that step only.
+
+Steps, per scale of the synthetic registry (``opr synth --scale``):
+
+===================  ============================================================
+``startup``          ``opr --help`` (import cost every command pays)
+``synth``            ``opr synth --no-answers`` (writes the extract the others read)
+``validate``         ``opr validate`` (read, type and check the extract)
+``tables``           ``opr tables`` (validate + all report tables incl. extras)
+``followups``        ``opr followups`` (the row-level follow-up audit)
+``duckdb_floor``     ``bench/duckdb_reference.py`` (the seven tables by hand-written SQL)
+``tables_answers``   ``opr tables`` on an extract that also holds the questionnaire
+                     answers (scales up to 10: at 100 they are ~40 M rows)
+``report``           ``opr report --formats html`` (scales up to 10; skipped until merged)
+``extract``          ``opr extract`` of the first example spec (skipped until merged)
+===================  ============================================================
+
+The benchmark extract holds every table ``opr tables`` uses and no
+questionnaire answers (optional in the contract, unused by the report tables);
+``tables_answers`` shows what reading them adds.
+
+Usage::
+
+    python bench/run.py                      # scales 1,10,100, 3 runs each
+    python bench/run.py --quick              # scales 1,10, 1 run each
+    python bench/run.py --scales 1,10 --repeats 5
+
+Writes ``bench/results.json`` and ``bench/scaling.png``; generated data goes to
+``bench/runs/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+AS_OF = "2025-12-31"
+OPR = [sys.executable, "-m", "opr_analysis"]
+SMALL_ONLY = {"report": 10, "tables_answers": 10}  # step -> largest scale it runs at
+
+
+def measure(cmd: list[str], log: Path) -> dict:
+    """Run ``cmd`` in a fresh process; its wall time, CPU time, peak memory and exit status."""
+    with open(log, "ab") as out:
+        out.write(("$ " + " ".join(map(str, cmd)) + "\n").encode())
+        out.flush()
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {
+        "wall_s": round(wall, 3),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+        "peak_mb": round(usage.ru_maxrss / 1024, 1),  # Linux: KiB
+        "rc": proc.returncode,
+    }
+
+
+def available_commands() -> set[str]:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from opr_analysis import cli  # light: command modules import their work lazily
+
+    return set(cli.COMMANDS)
+
+
+def extract_spec() -> Path | None:
+    specs = sorted((ROOT / "reports" / "extracts" / "examples").glob("*.yaml"))
+    return specs[0] if specs else None
+
+
+def step_commands(scale: float, runs: Path, commands: set[str]) -> dict[str, list[str] | str]:
+    """Each step's command line, or the reason it is skipped."""
+    data, ans, out = runs / f"extract_s{scale:g}", runs / f"extract_answers_s{scale:g}", runs / f"out_s{scale:g}"
+    steps: dict[str, list[str] | str] = {
+        "startup": [*OPR, "--help"],
+        "synth": [*OPR, "synth", "--out", str(data), "--scale", f"{scale:g}", "--no-answers"],
+        "validate": [*OPR, "validate", str(data)],
+        "tables": [*OPR, "tables", str(data), "--out", str(out / "tables"), "--as-of", AS_OF],
+        "followups": [*OPR, "followups", str(data), "--as-of", AS_OF, "--out", str(out / "followups.csv")],
+        "duckdb_floor": [sys.executable, str(HERE / "duckdb_reference.py"), str(data), "--out",
+                         str(out / "duckdb"), "--as-of", AS_OF],
+        "tables_answers": [*OPR, "tables", str(ans), "--out", str(out / "tables_answers"), "--as-of", AS_OF],
+        "report": [*OPR, "report", "--extract", str(data), "--out", str(out / "report"), "--formats", "html"],
+        "extract": "",
+    }  # fmt: skip
+    spec = extract_spec()
+    if "extract" not in commands:
+        steps["extract"] = "skipped: command not available"
+    elif spec is None:
+        steps["extract"] = "skipped: no spec in reports/extracts/examples/"
+    else:
+        steps["extract"] = [*OPR, "extract", str(spec), "--extract", str(data), "--out", str(out / "extract")]
+    if "report" not in commands:
+        steps["report"] = "skipped: command not available"
+    for step, largest in SMALL_ONLY.items():
+        if scale > largest and not isinstance(steps[step], str):
+            steps[step] = f"skipped: only run at scales up to {largest}"
+    return steps
+
+
+def prepare_answers_extract(scale: float, runs: Path, log: Path) -> None:
+    """The extract with questionnaire answers (for ``tables_answers``), made once, not timed."""
+    target = runs / f"extract_answers_s{scale:g}"
+    if not (target / "patients.csv").exists():
+        r = measure([*OPR, "synth", "--out", str(target), "--scale", f"{scale:g}"], log)
+        if r["rc"]:
+            raise SystemExit(f"synth with answers failed at scale {scale:g}; see {log}")
+
+
+def summarise(runs: list[dict]) -> dict:
+    ok = [r for r in runs if r["rc"] == 0]
+    if not ok:
+        return {"status": "failed", "runs": runs}
+    walls, cpus, peaks = ([r[k] for r in ok] for k in ("wall_s", "cpu_s", "peak_mb"))
+    return {
+        "status": "ok" if len(ok) == len(runs) else "some runs failed",
+        "runs": runs,
+        "wall_s": {"median": statistics.median(walls), "min": min(walls), "max": max(walls)},
+        "cpu_s": {"median": statistics.median(cpus), "min": min(cpus), "max": max(cpus)},
+        "peak_mb": {"median": statistics.median(peaks), "min": min(peaks), "max": max(peaks)},
+    }
+
+
+def machine_info() -> dict:
+    def read(path, prefix):
+        try:
+            for line in Path(path).read_text().splitlines():
+                if line.startswith(prefix):
+                    return line.split(":", 1)[1].strip()
+        except OSError:
+            return None
+
+    from importlib import metadata
+
+    versions = {}
+    for pkg in ("pandas", "numpy", "pyarrow", "pandera", "statsmodels", "duckdb", "plotnine", "papermill"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    mem_kb = read("/proc/meminfo", "MemTotal")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "opr_analysis"], cwd=ROOT, capture_output=True, text=True)
+    return {
+        "cpu": read("/proc/cpuinfo", "model name") or platform.processor(),
+        "cores": os.cpu_count(),
+        "memory_gb": round(int(mem_kb.split()[0]) / 1024**2, 1) if mem_kb else None,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "packages": versions,
+        "git_commit": commit.stdout.strip() or None,
+        "package_modified": bool(dirty.stdout.strip()),
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+def derived(results: dict, scales: list[float]) -> dict:
+    """Ratios the issue asks for: tables / DuckDB floor per scale; cost growth between scales."""
+    def median(scale, step, metric="wall_s"):
+        s = results.get(f"{scale:g}", {}).get(step, {})
+        return s.get(metric, {}).get("median")
+
+    floor, floor_cpu = {}, {}
+    for scale in scales:
+        t, d = median(scale, "tables"), median(scale, "duckdb_floor")
+        floor[f"{scale:g}"] = round(t / d, 2) if t and d else None
+        t, d = median(scale, "tables", "cpu_s"), median(scale, "duckdb_floor", "cpu_s")
+        floor_cpu[f"{scale:g}"] = round(t / d, 2) if t and d else None
+    growth = {}
+    for a, b in zip(scales, scales[1:]):
+        growth[f"{b:g}/{a:g}"] = {
+            step: round(median(b, step) / median(a, step), 2)
+            for step in results.get(f"{b:g}", {})
+            if median(a, step) and median(b, step)
+        }
+    return {"tables_over_duckdb_floor": floor, "tables_over_duckdb_floor_cpu": floor_cpu, "time_growth": growth}
+
+
+def plot(results: dict, path: Path) -> None:
+    """Log-log time and peak memory against scale, one line per step (plotnine)."""
+    import pandas as pd
+    from plotnine import (
+        aes, facet_wrap, geom_errorbar, geom_line, geom_point, ggplot, labs, scale_x_log10, scale_y_log10,
+        theme, theme_bw,
+    )  # fmt: skip
+
+    rows = []
+    for scale, steps in results.items():
+        for step, s in steps.items():
+            if "wall_s" not in s or step == "startup":
+                continue
+            for metric, label in (("wall_s", "tid (s)"), ("peak_mb", "maks minne (MB)")):
+                m = s[metric]
+                rows.append({"scale": float(scale), "step": step, "metric": label, **m})
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return
+    fig = (
+        ggplot(frame, aes("scale", "median", colour="step"))
+        + geom_line()
+        + geom_point()
+        + geom_errorbar(aes(ymin="min", ymax="max"), width=0.05)
+        + scale_x_log10()
+        + scale_y_log10()
+        + facet_wrap("metric", scales="free_y")
+        + labs(x="skala (1 = OUS, 100 = nasjonalt)", y="median (min–maks)", colour="steg",
+               title="Kostnad mot registerstørrelse (log–log)")
+        + theme_bw()
+        + theme(figure_size=(10, 4.5))
+    )  # fmt: skip
+    fig.save(path, dpi=110, verbose=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scales", default="1,10,100", help="comma-separated scales (default 1,10,100)")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per step (default 3)")
+    ap.add_argument("--quick", action="store_true", help="scales 1,10 and one run each")
+    ap.add_argument("--runs-dir", type=Path, default=HERE / "runs", help="generated data (default bench/runs)")
+    ap.add_argument("--results", type=Path, default=HERE / "results.json")
+    ap.add_argument("--figure", type=Path, default=HERE / "scaling.png")
+    ap.add_argument("--steps", help="comma-separated subset of steps (default all)")
+    args = ap.parse_args(argv)
+    scales = [1.0, 10.0] if args.quick else [float(s) for s in args.scales.split(",")]
+    repeats = 1 if args.quick else args.repeats
+    runs = args.runs_dir
+    runs.mkdir(parents=True, exist_ok=True)
+    log = runs / "bench.log"
+    log.write_text("")
+    commands = available_commands()
+    started = dt.datetime.now().astimezone()
+    info = machine_info()
+    results: dict[str, dict] = {}
+    for scale in scales:
+        steps = step_commands(scale, runs, commands)
+        if args.steps:
+            keep = {"synth", *args.steps.split(",")}
+            steps = {k: v for k, v in steps.items() if k in keep}
+        if "tables_answers" in steps and not isinstance(steps["tables_answers"], str):
+            prepare_answers_extract(scale, runs, log)
+        shutil.rmtree(runs / f"out_s{scale:g}", ignore_errors=True)
+        results[f"{scale:g}"] = {}
+        for step, cmd in steps.items():
+            if isinstance(cmd, str):
+                results[f"{scale:g}"][step] = {"status": cmd}
+                print(f"scale {scale:>5g}  {step:<15} {cmd}", flush=True)
+                continue
+            measured = [measure(cmd, log) for _ in range(repeats)]
+            s = summarise(measured)
+            results[f"{scale:g}"][step] = s
+            if "wall_s" in s:
+                print(
+                    f"scale {scale:>5g}  {step:<15} {s['wall_s']['median']:8.2f} s wall "
+                    f"({s['wall_s']['min']:.2f}–{s['wall_s']['max']:.2f})  {s['cpu_s']['median']:8.2f} s cpu  "
+                    f"{s['peak_mb']['median']:7.0f} MB  [{s['status']}]",
+                    flush=True,
+                )
+            else:
+                print(f"scale {scale:>5g}  {step:<15} FAILED (see {log})", flush=True)
+        t, d = (results[f"{scale:g}"].get(k, {}).get("wall_s", {}).get("median") for k in ("tables", "duckdb_floor"))
+        if t and d:
+            print(f"scale {scale:>5g}  opr tables / DuckDB floor = {t / d:.2f}", flush=True)
+    info["load_average_at_end"] = os.getloadavg()
+    out = {
+        "started": started.isoformat(timespec="seconds"),
+        "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "as_of": AS_OF,
+        "repeats": repeats,
+        "scales": scales,
+        "machine": info,
+        "results": results,
+        "derived": derived(results, scales),
+    }
+    args.results.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    plot(results, args.figure)
+    print(json.dumps(out["derived"], indent=2))
+    print(f"Wrote {args.results} and {args.figure}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
