@@ -88,6 +88,30 @@ ODI_CATEGORIES = {
 }
 _ODI_EDGES = [-np.inf, 20, 40, 60, 80, np.inf]
 
+#: Every column of :func:`score_all` -> Norwegian label (research-extract codebooks, SPSS/Stata labels).
+SCORE_LABELS = {
+    "nrs_avg": "Gjennomsnittlig smerte siste uke (NRS 0–10)",
+    "nrs_worst": "Verste smerte siste uke (NRS 0–10)",
+    "bpi_interference": "Smertens påvirkning (BPI, gjennomsnitt 0–10)",
+    "eq5d_profile": "EQ-5D-5L helseprofil (fem sifre)",
+    "eq5d_lss": "EQ-5D-5L nivåsum (5–25)",
+    "eq5d_vas": "EQ VAS (0–100)",
+    "eq5d_index": "EQ-5D-5L indeks (norsk verdisett)",
+    "hscl10_mean": "HSCL-10 gjennomsnitt (1–4)",
+    "hscl10_case": "HSCL-10 ≥ 1,85 (psykisk symptomtrykk)",
+    "pcs_total": "Smertekatastrofering, PCS total (0–52)",
+    "pcs_rumination": "PCS grubling (0–16)",
+    "pcs_magnification": "PCS forstørring (0–12)",
+    "pcs_helplessness": "PCS hjelpeløshet (0–24)",
+    "pcs_clinical": "PCS ≥ 30 (klinisk katastrofering)",
+    "isi_total": "Søvnvansker, ISI total (0–28)",
+    "isi_category": "Søvnvansker (ISI), kategori",
+    "odi_percent": "Oswestry funksjonsindeks (%)",
+    "odi_category": "Funksjonsnedsettelse (ODI), kategori",
+    "pgic": "Pasientens vurdering av endring (PGIC 1–7)",
+    "pgic_improved": "PGIC «mye» eller «svært mye» bedre",
+}
+
 #: EQ-5D-5L dimension item codes in profile order (MO, SC, UA, PD, AD).
 EQ5D_DIMENSIONS = ("eq5d_mo", "eq5d_sc", "eq5d_ua", "eq5d_pd", "eq5d_ad")
 

@@ -254,16 +254,32 @@ def _score_variables() -> list[Variable]:
                                  ("followups", "followup_answers", "followup_id")):
         frame_scores = scores(level, table, id_col)
         for col in columns:
-            def compute(ctx: Context, col=col, frame_scores=frame_scores) -> pd.Series:
+            def compute(ctx: Context, col=col, frame_scores=frame_scores, id_col=id_col) -> pd.Series:
                 s = frame_scores(ctx)
                 ids = ctx.frame[f"_{id_col}"].astype(object)
                 if s is None or col not in s:
                     return pd.Series(np.nan, index=ctx.frame.index)
                 return pd.Series(s[col].reindex(ids).to_numpy(), index=ctx.frame.index)
 
-            out.append(Variable(col, level, col, labels.get(col, f"Skår: {col}"), "float", compute,
+            kind, codes = _score_kind(col)
+            out.append(Variable(col, level, col, labels.get(col, f"Skår: {col}"), kind, compute, codes=codes,
                                 description="Score computed by opr_analysis.scoring.score_all."))
     return out
+
+
+def _score_kind(column: str) -> tuple[str, dict[str, str]]:
+    """The delivery kind of a score column: flags are bool, bands are codes, the profile is text."""
+    from .. import scoring
+
+    if column in ("hscl10_case", "pcs_clinical", "pgic_improved"):
+        return "bool", {}
+    if column == "isi_category":
+        return "code", dict(scoring.ISI_CATEGORIES)
+    if column == "odi_category":
+        return "code", dict(scoring.ODI_CATEGORIES)
+    if column == "eq5d_profile":
+        return "string", {}
+    return "float", {}
 
 
 register_provider(_score_variables)
