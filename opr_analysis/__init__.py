@@ -11,6 +11,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import codebook
+from .atomic import atomic_dir, atomic_file
 from .errors import ExtractError, IdentifiableDataError, OprError, UsageError
 from .extracts import deliver as deliver_extract
 from .extracts import load_spec as load_extract_spec
@@ -50,6 +51,8 @@ from .synth import SyntheticRegistry, synthesize, write_synthetic
 __all__ = [
     "__version__",
     "codebook",
+    "atomic_dir",
+    "atomic_file",
     "load_extract",
     "deliver_extract",
     "load_extract_spec",
