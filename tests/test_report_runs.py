@@ -23,7 +23,7 @@ import pytest
 from opr_analysis.nin import make_valid_nin
 from opr_analysis.report.pipeline import NOTEBOOK, ROOT, TEXTS
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report_runs")]
+pytestmark = pytest.mark.slow
 
 AS_OF = "2025-03-01"
 
@@ -127,9 +127,18 @@ def _wait_for(condition, timeout: float, what: str):
     pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 
-def test_sigterm_during_notebook_execution_keeps_previous_output(concurrent, extract, tmp_path):
+def _previous_report(folder: Path) -> Path:
+    """An earlier run's output (its content does not matter: it must survive byte for byte)."""
+    (folder / "build").mkdir(parents=True)
+    (folder / "arsrapport-2024.html").write_text("<html><body>Forrige rapport</body></html>\n", encoding="utf-8")
+    (folder / "manifest.json").write_text('{"created": "2025-01-01T00:00:00+01:00"}\n', encoding="utf-8")
+    (folder / "build" / NOTEBOOK.name).write_text("{}\n", encoding="utf-8")
+    return folder
+
+
+def test_sigterm_during_notebook_execution_keeps_previous_output(extract, tmp_path):
     parent = tmp_path / "site"
-    shutil.copytree(concurrent[0] / "a", parent / "out")
+    _previous_report(parent / "out")
     previous = _snapshot(parent / "out")
     proc = subprocess.Popen(_report_cmd(extract, parent / "out"), env=_env(), cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -157,14 +166,14 @@ def test_sigterm_during_notebook_execution_keeps_previous_output(concurrent, ext
     assert not kernel_dir.exists()
 
 
-def test_identity_number_in_a_report_text_stops_the_run(concurrent, extract, tmp_path):
+def test_identity_number_in_a_report_text_stops_the_run(extract, tmp_path):
     texts = tmp_path / "texts"
     shutil.copytree(TEXTS, texts, ignore=shutil.ignore_patterns("extracts"))
     nin = make_valid_nin("010190")
     with open(texts / "forord.md", "a", encoding="utf-8") as fh:
         fh.write(f"\nKontakt pasient {nin} for spørsmål.\n")
     parent = tmp_path / "site"
-    shutil.copytree(concurrent[0] / "a", parent / "out")
+    _previous_report(parent / "out")
     previous = _snapshot(parent / "out")
     done = subprocess.run(_report_cmd(extract, parent / "out", "--texts", str(texts)), env=_env(), cwd=ROOT,
                           text=True, capture_output=True, timeout=300)
