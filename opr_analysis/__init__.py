@@ -33,6 +33,7 @@ _LAZY = {
     ),
     "synth_answers": "synth_answers",
     **dict.fromkeys(["scan_outputs", "scanned_output"], "privacy"),
+    **dict.fromkeys(["atomic_dir", "atomic_file"], "atomic"),
     "deliver_extract": ("extracts", "deliver"),
     "load_extract_spec": ("extracts", "load_spec"),
     **dict.fromkeys(

@@ -3,17 +3,23 @@
 Each subcommand lives in ``opr_analysis.commands.<name>`` and provides
 ``register(subparsers)`` (which sets ``func``) and ``run(args) -> int``.
 Errors derived from :class:`~opr_analysis.errors.OprError` end the command with
-their message and exit status, never with a traceback.
+their message and exit status, never with a traceback. SIGTERM and SIGHUP
+raise :class:`~opr_analysis.errors.Terminated` inside the command, so its
+clean-up runs (temporary output removed, earlier output left as it was); the
+command then ends with status 128 + the signal number.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
+from collections.abc import Iterator
 
-from .errors import OprError
+from .errors import OprError, Terminated
 
 # Imported lazily so that `opr --help` and light commands start fast.
 COMMANDS = [
@@ -50,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        status = int(args.func(args) or 0)
+        with _terminate_by_exception():
+            status = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return status
     except BrokenPipeError:
@@ -60,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     except OprError as exc:
         print(f"opr {args.command}: {exc}", file=sys.stderr)
         return exc.exit_status
+    except Terminated as exc:
+        name = signal.Signals(exc.signum).name
+        print(f"opr {args.command}: avbrutt ({name}); ingen halvferdige filer er lagt igjen", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print(f"opr {args.command}: avbrutt", file=sys.stderr)
         return 130
@@ -72,6 +83,26 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+@contextlib.contextmanager
+def _terminate_by_exception() -> Iterator[None]:
+    """While the command runs, SIGTERM/SIGHUP raise :class:`Terminated` (main thread only)."""
+
+    def handler(signum, frame):
+        raise Terminated(signum)
+
+    saved = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            saved[sig] = signal.signal(sig, handler)
+        except ValueError:  # not the main thread: leave signals alone
+            break
+    try:
+        yield
+    finally:
+        for sig, old in saved.items():
+            signal.signal(sig, old)
 
 
 def _silence_stdout() -> None:

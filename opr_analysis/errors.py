@@ -21,3 +21,15 @@ class UsageError(OprError):
     """The command was called wrongly (bad option value, bad spec file)."""
 
     exit_status = 2
+
+
+class Terminated(KeyboardInterrupt):
+    """The run was stopped by a signal (SIGTERM, SIGHUP); raised so that clean-up code runs.
+
+    A ``KeyboardInterrupt`` subclass, so ``except Exception`` does not swallow
+    it; ``opr`` ends with status 128 + the signal number.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum

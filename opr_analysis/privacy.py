@@ -11,8 +11,11 @@ move it into place. The scan looks in every file for
   whole token (``P0001`` matches in ``P0001,`` but not in ``P00012``).
 
 Tabular binaries (``.parquet``, ``.xlsx``, ``.sav``, ``.dta``) are read with
-pandas/pyreadstat and scanned as text (cells, column names and labels); every
-other file (CSV, HTML, notebooks, Markdown, ...) is scanned as text. A hit
+pandas/pyreadstat and scanned as text (cells, column names and labels);
+Office documents (``.docx``, ``.odt``, ``.pptx``) as the text of their XML
+parts; every other file (CSV, HTML, notebooks, Markdown, ...) as text. PDF
+pages are compressed and cannot be scanned cheaply: a report's PDF is rendered
+from the executed notebook in the same output folder, which is scanned. A hit
 raises :class:`~opr_analysis.errors.IdentifiableDataError` naming the file,
 never the value. A numeric id matches a number equal to it anywhere in the
 output: a false alarm stops the run, which is the safe side.
@@ -34,22 +37,24 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
-import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
+from .atomic import atomic_dir
 from .errors import IdentifiableDataError
 from .nin import find_nins, nin_number_cells
-from .validation import replace_dir
 
 # A token is a maximal run of letters, digits, "_" and "-"; ids are matched as whole tokens.
 _TOKEN = re.compile(r"[\w-]+")
 _SIMPLE_ID = re.compile(r"[\w-]+")
 TABULAR = (".parquet", ".xlsx", ".sav", ".dta")
+# Office documents are zip files of XML: scanned as the text of their XML parts.
+ZIPPED_XML = (".docx", ".odt", ".pptx")
+_TAG = re.compile(r"<[^>]+>")
 
 
 def file_text(path: Path) -> str:
@@ -68,7 +73,21 @@ def file_text(path: Path) -> str:
                 hits = nin_number_cells(cells)
                 parts.extend("0" + cells[hits].astype(str))
         return "\n".join(parts)
+    if suffix in ZIPPED_XML:
+        return zipped_xml_text(path)
     return path.read_bytes().decode("utf-8", errors="replace")
+
+
+def zipped_xml_text(path: Path) -> str:
+    """The text of every XML part of a zipped document, tags removed.
+
+    Word splits a paragraph into runs (``<w:t>123</w:t><w:t>45</w:t>``);
+    removing the tags joins them again, so a number split over runs is found.
+    """
+    with zipfile.ZipFile(path) as zf:
+        parts = [zf.read(n).decode("utf-8", errors="replace") for n in sorted(zf.namelist())
+                 if n.endswith((".xml", ".rels"))]
+    return "\n".join(_TAG.sub("", part) for part in parts)
 
 
 def _read_tabular(path: Path) -> list:
@@ -146,13 +165,6 @@ def scanned_output(target: str | os.PathLike, original_ids: Iterable[str] | None
     >>> sorted(p.name for p in out.iterdir())
     ['tabell.csv']
     """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
+    ids = None if original_ids is None else list(original_ids)
+    with atomic_dir(target, check=lambda tmp: scan_outputs(tmp, ids)) as tmp:
         yield tmp
-        scan_outputs(tmp, original_ids)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    replace_dir(tmp, target)

@@ -35,8 +35,6 @@ import importlib.util
 import io
 import os
 import re
-import shutil
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Sequence
@@ -48,7 +46,7 @@ import pandas as pd
 
 from . import codebook
 from .errors import UsageError
-from .validation import replace_dir
+from .atomic import atomic_dir
 
 FORMATS = ("csv", "parquet", "xlsx")
 DEFAULT_SEED = 2024
@@ -790,8 +788,7 @@ def write_tables(tables: dict[str, pd.DataFrame], out: str | os.PathLike, fmt: s
     if out.exists() and not (out.is_dir() and _replaceable(out)):
         raise UsageError(f"{out} finnes og inneholder andre filer enn registertabeller; velg en ny mappe")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         for name, df in tables.items():
             df = df[_column_order(name, df)]
             path = tmp / f"{name}.{fmt}"
@@ -801,11 +798,6 @@ def write_tables(tables: dict[str, pd.DataFrame], out: str | os.PathLike, fmt: s
                 _write_parquet(df, path, name)
             else:
                 _write_xlsx(df, path, name)
-        os.chmod(tmp, 0o755)
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

@@ -6,13 +6,12 @@ row (1-based data row, header not counted), the column and the value.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from .atomic import atomic_dir
 
 
 @dataclass(frozen=True)
@@ -103,23 +102,10 @@ class ValidationReport:
         earlier run is left behind to be mistaken for this run's.
         """
         folder = Path(folder)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
         written = []
-        for table, frame in self.quarantine.items():
-            if len(frame):
-                frame.to_csv(tmp / f"{table}.csv", index=False, encoding="utf-8")
-                written.append(folder / f"{table}.csv")
-        replace_dir(tmp, folder)
+        with atomic_dir(folder) as tmp:
+            for table, frame in self.quarantine.items():
+                if len(frame):
+                    frame.to_csv(tmp / f"{table}.csv", index=False, encoding="utf-8")
+                    written.append(folder / f"{table}.csv")
         return written
-
-
-def replace_dir(tmp: Path, target: Path) -> None:
-    """Move a completed folder into place, replacing any earlier one."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}-old-{os.getpid()}")
-        os.rename(target, old)
-    os.rename(tmp, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

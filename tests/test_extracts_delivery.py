@@ -16,7 +16,7 @@ from opr_analysis.cli import main
 from opr_analysis.errors import UsageError
 from opr_analysis.extracts import DisclosureError, deliver
 
-from extracts_helpers import write_extract, write_spec
+from extracts_helpers import BASE_SPEC, write_extract, write_spec
 
 ALL = ["csv", "parquet", "sav", "dta", "xlsx"]
 
@@ -185,3 +185,33 @@ def test_documentation_notebook_renders_and_is_reproducible(tmp_path, extract, k
     assert "Kodebok" in html and "Testprosjekt" in html and "context_json" not in html
     fa, fb = _files(a.folder), _files(b.folder)
     assert [n for n in fa if fa[n] != fb[n]] == []
+
+
+def _planted(kind: str) -> str:
+    from opr_analysis.nin import make_valid_nin
+
+    return make_valid_nin("150385") if kind == "nin" else "PAS-00003"  # an original patient id of the extract
+
+
+@pytest.mark.parametrize(("kind", "field"), [("nin", "title"), ("original_id", "research_question")])
+def test_identifiable_data_planted_in_the_spec_stops_the_delivery(tmp_path, extract, keys, capsys, kind, field):
+    """The reader never sees the spec; the output scan does, so the run stops and keeps the earlier delivery."""
+    good = write_spec(tmp_path / "good.yaml", formats=["csv"])
+    out = tmp_path / "leveranse"
+    assert main(["extract", str(good), "--extract", str(extract), "--out", str(out), "--key-dir", str(keys),
+                 "--no-docs"]) == 0
+    previous = {p.name: p.read_bytes() for p in out.iterdir()}
+    planted = _planted(kind)
+    bad = write_spec(tmp_path / "bad.yaml", formats=["csv"], **{field: f"{BASE_SPEC[field]} {planted}"})
+    capsys.readouterr()
+    status = main(["extract", str(bad), "--extract", str(extract), "--out", str(out), "--key-dir", str(keys),
+                   "--no-docs"])
+    err = capsys.readouterr().err
+    assert status == 1
+    expected = "et fødselsnummer" if kind == "nin" else "en pasient-ID fra det opprinnelige uttrekket"
+    assert err.startswith("opr extract: ") and f"inneholder {expected}; ingenting er levert" in err
+    assert any(name in err for name in ("README.md", "codebook.html", "spec.yaml", "manifest.json"))
+    assert planted not in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml", "delivery-log.csv", "good.yaml", "keys",
+                                                          "leveranse"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..atomic import atomic_file
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -23,7 +25,7 @@ def run(args) -> int:
     if args.out is None:
         sys.stdout.write(text)
     else:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
+        with atomic_file(args.out) as tmp:
+            tmp.write_text(text, encoding="utf-8")
         print(f"Skrev {args.out}")
     return 0

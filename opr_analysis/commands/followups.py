@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from ..atomic import atomic_file
 from ._dates import add_as_of, as_of_date, load_with_summary
 
 
@@ -34,11 +33,8 @@ def run(args) -> int:
     reg = load_with_summary(args.extract)
     audit = followup_audit(reg, as_of=as_of)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}-", dir=out.parent)
-    os.close(fd)
-    audit.to_csv(tmp, index=False, encoding="utf-8", na_rep="")
-    os.replace(tmp, out)
+    with atomic_file(out) as tmp:
+        audit.to_csv(tmp, index=False, encoding="utf-8", na_rep="")
     counts = audit["status"].value_counts()
     parts = ", ".join(f"{k}: {int(v)}" for k, v in counts.items())
     print(f"Skrev {len(audit)} rader til {out} (per {as_of:%Y-%m-%d}; {parts}).")

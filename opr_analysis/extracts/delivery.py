@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import IdentifiableDataError, UsageError
-from ..validation import replace_dir
+from ..privacy import scanned_output
 from . import disclosure as dc
 from .docs import codebook_html, docs_context, readme, render_notebook, variable_summary
 from .pseudonyms import project_key, pseudonym, pseudonymise
@@ -229,14 +229,6 @@ def _check_no_ids(files: dict, ids: set[str]) -> None:
                                                 "ingenting er levert")
 
 
-def _privacy_scan(folder: Path, ids: set[str]) -> None:
-    try:
-        from ..privacy import scan_outputs
-    except ImportError:
-        return
-    scan_outputs(folder, original_ids=ids)
-
-
 def deliver(spec_path, extract, out, log: Path | None = None, key_dir: Path | None = None,
             docs: bool = True) -> Delivery:
     """Make the delivery of ``spec_path`` from ``extract`` in folder ``out`` (replaced if present)."""
@@ -254,12 +246,9 @@ def deliver(spec_path, extract, out, log: Path | None = None, key_dir: Path | No
     ids = _original_ids(built["frames"])
     _check_no_ids(files, ids)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}-tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
+    # Written to a temporary folder beside ``out``; every file (manifest included) is scanned for
+    # identity numbers and the extract's original ids before the folder is moved into place.
+    with scanned_output(out, original_ids=ids) as tmp:
         written: list[Path] = []
         for level, (data, meta) in files.items():
             for fmt in spec.formats:
@@ -281,7 +270,6 @@ def deliver(spec_path, extract, out, log: Path | None = None, key_dir: Path | No
                             tmp / "documentation.html", title=f"Dokumentasjon av utleveringen: {spec.title}")
             if os.environ.get("QUARTO_PATH") or shutil.which("quarto"):
                 not_reproducible.append("documentation.html")
-        _privacy_scan(tmp, ids)
         manifest = {
             "project": spec.project,
             "title": spec.title,
@@ -299,10 +287,6 @@ def deliver(spec_path, extract, out, log: Path | None = None, key_dir: Path | No
         }
         body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
         (tmp / "manifest.json").write_text(body, encoding="utf-8")
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     manifest_sha = hashlib.sha256(body.encode("utf-8")).hexdigest()
     log_path = Path(log) if log else out.parent / "delivery-log.csv"
     append_log(log_path, spec, built["counts"], manifest_sha, out)

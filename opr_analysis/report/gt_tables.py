@@ -21,6 +21,7 @@ counts (referrals, forms, reasons) are shown exactly.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import pandas as pd
@@ -359,13 +360,16 @@ COLUMN_LABELS = {
 }
 
 
-def generic_table(frame: pd.DataFrame, source: str, labels: dict[str, str] | None = None) -> GT:
+def generic_table(frame: pd.DataFrame, source: str, labels: dict[str, str] | None = None,
+                  id: str | None = None) -> GT:
     """A tidy frame shown as is, Norwegian formatted by column type (validation and data-quality tables).
 
     Integer columns get thousands separators, ``X_share`` columns percentages
     with their ``X_share_ci_low/high`` joined into one «95 % KI» column, other
     floats one decimal; ``year`` stays plain. Columns are labelled from
-    ``labels``, then :data:`COLUMN_LABELS`, else by their name.
+    ``labels``, then :data:`COLUMN_LABELS`, else by their name. The HTML id is
+    ``opr-<id>``, by default derived from the content, so that the same table
+    gives the same page on every run (great-tables would draw a random one).
     """
     cells = pd.DataFrame(index=frame.index)
     names = {**COLUMN_LABELS, **(labels or {})}
@@ -387,7 +391,9 @@ def generic_table(frame: pd.DataFrame, source: str, labels: dict[str, str] | Non
             cells[col] = s.map(fmt_num)
         else:
             cells[col] = s.astype("string").fillna(MISSING)
-    table = GT(cells.reset_index(drop=True)).tab_source_note(source)
+    if id is None:
+        id = hashlib.sha256(f"{source}\n{frame.to_csv()}".encode()).hexdigest()[:12]
+    table = GT(cells.reset_index(drop=True), id=f"opr-{id}").tab_source_note(source)
     table = table.cols_label(cases={c: names.get(c, c.replace("_", " ").capitalize()) for c in cells.columns})
     return table.tab_options(table_font_size="90%")
 
@@ -418,4 +424,5 @@ def quality_table(name: str, frame: pd.DataFrame, years: Sequence[int] | None = 
             table=[cb.tables[t].label for t in frame["table"]],
         )
     title = QUALITY_TITLES.get(name, name.removeprefix("quality_").replace("_", " ").capitalize())
-    return title, generic_table(frame.reset_index(drop=True), "Kilde: OUS smerteregister, kontroll av datakvalitet.")
+    return title, generic_table(frame.reset_index(drop=True), "Kilde: OUS smerteregister, kontroll av datakvalitet.",
+                                id=name)

@@ -18,8 +18,10 @@ Steps (each prints one line with its duration):
    rows read/used/quarantined, package version and git commit, renderer and
    version, timings.
 
-Everything is written to a temporary folder beside ``out`` and moved into
-place only when complete.
+Everything is written to a temporary folder beside ``out``, scanned for
+national identity numbers (:func:`opr_analysis.privacy.scanned_output`) and
+moved into place only when complete; on any error or SIGTERM the temporary
+folder is removed and an earlier ``out`` is left as it was.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ import platform
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +44,8 @@ import nbformat
 
 from ..errors import OprError, UsageError
 from ..formatting import NBSP, fmt_int, fmt_num
-from ..validation import replace_dir
+from ..privacy import scanned_output
+from .kernel import kernel_manager_class, raise_if_stopped, restored_signal_handlers
 from .texts import text_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,18 +151,29 @@ def hide_injected_parameters(nb) -> None:
 
 
 def execute_notebook(template: Path, target: Path, parameters: dict) -> None:
-    """Run ``template`` with papermill into ``target`` (kernel python3, cwd = the template's folder)."""
+    """Run ``template`` with papermill into ``target`` (kernel python3, cwd = the template's folder).
+
+    The kernel talks over IPC sockets in a private folder (:mod:`.kernel`); a
+    SIGTERM/SIGINT during execution stops it and raises
+    :class:`~opr_analysis.errors.Terminated`/``KeyboardInterrupt``.
+    """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     target.parent.mkdir(parents=True, exist_ok=True)
+    km_class = kernel_manager_class()
     try:
-        with _kernel_path():
+        with _kernel_path(), restored_signal_handlers():
             pm.execute_notebook(str(template), str(target), parameters=parameters, kernel_name="python3",
                                 cwd=str(template.parent), progress_bar=False, log_output=False,
-                                report_mode=False)
+                                report_mode=False, kernel_manager_class=km_class)
     except PapermillExecutionError as exc:
+        raise_if_stopped(km_class)
         raise OprError(f"notatboken {template.name} feilet i celle {exc.exec_count}: {exc.ename}: {exc.evalue}") from exc
+    except BaseException:
+        raise_if_stopped(km_class)  # a kernel stopped by SIGTERM shows as a dead kernel: say why
+        raise
+    raise_if_stopped(km_class)
     nb = nbformat.read(target, as_version=4)
     hide_injected_parameters(nb)
     nbformat.write(nb, target)
@@ -335,10 +348,8 @@ def run_report(
     title = f"Årsrapport {year} for OUS smerteregister"
     stem = f"arsrapport-{year}"
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    work.chmod(0o755)
-    try:
+    # Built in a temporary folder beside ``out``, scanned for identity numbers, then swapped in.
+    with scanned_output(out) as work:
         executed = work / "build" / NOTEBOOK.name
         with steps.step("execute", f"Kjørte notatboken {NOTEBOOK.name} med papermill"):
             execute_notebook(NOTEBOOK, executed, parameters)
@@ -380,10 +391,6 @@ def run_report(
         }
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
                                             encoding="utf-8")
-        replace_dir(work, out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     final = [out / p.name for p in files]
     log(f"Rapporten ligger i {out}: {', '.join(p.name for p in final)}, manifest.json og build/ "
         f"({fmt_num(timings['total'])} s i alt)".replace(NBSP, " "))

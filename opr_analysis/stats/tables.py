@@ -7,12 +7,11 @@ the named ones. Quality tables are written as extra ``quality_*.csv`` files.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from ..validation import replace_dir
+from ..atomic import atomic_dir
 from .baseline import baseline_response, baseline_response_patient_level, legacy_baseline_response
 from .completion import completion_time
 from .followup import followup_response
@@ -78,8 +77,7 @@ def write_tables(reg, out_dir, as_of=None, extras: bool = True) -> list[Path]:
         check_contract_columns(name, frame)
     if extras:
         tables.update(extra_tables(reg))
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    for name, frame in tables.items():
-        frame.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8", na_rep="")
-    replace_dir(tmp, out_dir)
+    with atomic_dir(out_dir) as tmp:
+        for name, frame in tables.items():
+            frame.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8", na_rep="")
     return [out_dir / f"{name}.csv" for name in tables]

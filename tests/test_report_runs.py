@@ -1,0 +1,186 @@
+"""``opr report`` as a process: concurrent runs, identical re-runs, SIGTERM halfway, planted identity number.
+
+Each run is a real ``python -m opr_analysis report`` subprocess on a small
+synthetic extract, so the signal handling, the papermill kernel and the
+temporary-folder swap are exercised exactly as a user meets them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from opr_analysis.nin import make_valid_nin
+from opr_analysis.report.pipeline import NOTEBOOK, ROOT, TEXTS
+
+pytestmark = pytest.mark.slow
+
+AS_OF = "2025-03-01"
+
+
+def _env() -> dict:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def _report_cmd(extract: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "opr_analysis", "report", "--extract", str(extract), "--as-of", AS_OF,
+            "--formats", "html", "--out", str(out), *extra]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _notebooks_folder_state() -> dict[str, float]:
+    folder = NOTEBOOK.parent
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime for p in folder.rglob("*")}
+
+
+def data_view(snapshot: dict[str, bytes]) -> dict[str, object]:
+    """What a report run computed, without what legitimately differs between runs.
+
+    The HTML and every CSV (quarantine) compare byte for byte; the executed
+    notebook compares by its cells' sources and outputs (papermill's timing
+    metadata dropped, and the ``text/plain`` fallback of rich outputs, a Python
+    repr with memory addresses and set order, never shown); the manifest without
+    its time stamp and timings.
+    """
+    view: dict[str, object] = {}
+    for name, data in snapshot.items():
+        if name.endswith(".ipynb"):
+            nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+            for cell in nb.cells:
+                for out in cell.get("outputs", []):
+                    data = out.get("data", {})
+                    if len(data) > 1:
+                        data.pop("text/plain", None)
+            view[name] = [(c.cell_type, c.source, c.get("outputs", [])) for c in nb.cells]
+        elif name == "manifest.json":
+            manifest = json.loads(data)
+            for key in ("created", "timings_seconds"):
+                manifest.pop(key)
+            view[name] = manifest
+        else:
+            view[name] = data
+    return view
+
+
+@pytest.fixture(scope="module")
+def extract(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("extract") / "synthetic"
+    subprocess.run([sys.executable, "-m", "opr_analysis", "synth", "--out", str(folder), "--scale", "0.15",
+                    "--years", "2021-2024"], env=_env(), check=True, capture_output=True, cwd=ROOT)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def concurrent(extract, tmp_path_factory):
+    """Two ``opr report`` runs at the same time, into different folders of one parent."""
+    parent = tmp_path_factory.mktemp("concurrent")
+    before = _notebooks_folder_state()
+    procs = [subprocess.Popen(_report_cmd(extract, parent / name), env=_env(), cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for name in ("a", "b")]
+    results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
+    return parent, results, before, _notebooks_folder_state()
+
+
+def test_two_concurrent_runs_both_succeed_with_identical_data(concurrent):
+    parent, results, before, after = concurrent
+    for status, stdout, stderr in results:
+        assert status == 0, stderr
+        assert stderr == ""  # no kernel warnings: one line per step on stdout, nothing else
+        assert len(stdout.strip().splitlines()) == 5
+    assert sorted(p.name for p in parent.iterdir()) == ["a", "b"]  # no temporary folder left
+    a, b = _snapshot(parent / "a"), _snapshot(parent / "b")
+    assert {"arsrapport-2024.html", "manifest.json", f"build/{NOTEBOOK.name}"} <= set(a)
+    view_a, view_b = data_view(a), data_view(b)
+    assert view_a["manifest.json"]["parameters"] == view_b["manifest.json"]["parameters"]
+    assert [n for n in view_a if view_a[n] != view_b.get(n)] == []
+    assert a["arsrapport-2024.html"] == b["arsrapport-2024.html"]
+    assert after == before  # the kernel's working folder notebooks/ is not written to
+
+
+def _kernel_children(pid: int) -> list[psutil.Process]:
+    try:
+        return [c for c in psutil.Process(pid).children(recursive=True) if "ipykernel" in " ".join(c.cmdline())]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+
+
+def _previous_report(folder: Path) -> Path:
+    """An earlier run's output (its content does not matter: it must survive byte for byte)."""
+    (folder / "build").mkdir(parents=True)
+    (folder / "arsrapport-2024.html").write_text("<html><body>Forrige rapport</body></html>\n", encoding="utf-8")
+    (folder / "manifest.json").write_text('{"created": "2025-01-01T00:00:00+01:00"}\n', encoding="utf-8")
+    (folder / "build" / NOTEBOOK.name).write_text("{}\n", encoding="utf-8")
+    return folder
+
+
+def test_sigterm_during_notebook_execution_keeps_previous_output(extract, tmp_path):
+    parent = tmp_path / "site"
+    _previous_report(parent / "out")
+    previous = _snapshot(parent / "out")
+    proc = subprocess.Popen(_report_cmd(extract, parent / "out"), env=_env(), cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for(lambda: list(parent.glob(f".out-*/build/{NOTEBOOK.name}")), 60, "the build folder")
+        kernels = _wait_for(lambda: _kernel_children(proc.pid), 60, "the notebook kernel")
+        connection = [a for a in kernels[0].cmdline() if a.endswith("kernel.json")]
+        kernel_dir = Path(connection[0]).parent  # ... -f <private folder>/kernel.json
+        assert kernel_dir.name.startswith("opr-kernel-")
+        time.sleep(1.0)  # the first cells are running
+        assert proc.poll() is None, "the run ended before it could be stopped"
+        proc.send_signal(signal.SIGTERM)
+        status = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    _, stderr = proc.communicate()
+    assert status == 128 + signal.SIGTERM, stderr
+    assert stderr.strip().splitlines()[-1] == "opr report: avbrutt (SIGTERM); ingen halvferdige filer er lagt igjen"
+    assert "Traceback" not in stderr
+    assert _snapshot(parent / "out") == previous  # byte for byte
+    assert [p.name for p in parent.iterdir()] == ["out"]  # no partial output, no temporary folder
+    psutil.wait_procs(kernels, timeout=10)
+    assert not any(k.is_running() for k in kernels)
+    assert not kernel_dir.exists()
+
+
+def test_identity_number_in_a_report_text_stops_the_run(extract, tmp_path):
+    texts = tmp_path / "texts"
+    shutil.copytree(TEXTS, texts, ignore=shutil.ignore_patterns("extracts"))
+    nin = make_valid_nin("010190")
+    with open(texts / "forord.md", "a", encoding="utf-8") as fh:
+        fh.write(f"\nKontakt pasient {nin} for spørsmål.\n")
+    parent = tmp_path / "site"
+    _previous_report(parent / "out")
+    previous = _snapshot(parent / "out")
+    done = subprocess.run(_report_cmd(extract, parent / "out", "--texts", str(texts)), env=_env(), cwd=ROOT,
+                          text=True, capture_output=True, timeout=300)
+    assert done.returncode == 1
+    assert done.stderr.startswith("opr report: ")
+    assert "inneholder et fødselsnummer; ingenting er levert" in done.stderr
+    assert f"build/{NOTEBOOK.name}" in done.stderr or "arsrapport-2024.html" in done.stderr
+    assert nin not in done.stderr + done.stdout
+    assert _snapshot(parent / "out") == previous
+    assert [p.name for p in parent.iterdir()] == ["out"]
