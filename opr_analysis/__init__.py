@@ -16,6 +16,7 @@ import importlib
 __version__ = "0.1.0"
 
 from . import codebook
+from ._public import STATS_NAMES
 from .errors import ExtractError, IdentifiableDataError, OprError, UsageError
 
 # Public name -> the module (relative to this package) that defines it, or (module, name there);
@@ -44,20 +45,8 @@ _LAZY = {
     **dict.fromkeys(["nonresponse_model", "prognostic_model", "tidy_logit"], "models"),
     **dict.fromkeys(["open_extract", "repo_root", "resolve_extract"], "paths"),
     **dict.fromkeys(["SyntheticRegistry", "synthesize", "write_synthetic"], "synth"),
-    # issue 3 statistics (opr_analysis.stats.__all__)
-    **dict.fromkeys(
-        [
-            "CONTRACT_COLUMNS", "EXCLUSIONS", "STATUSES", "add_share", "aggregate_share", "baseline_links",
-            "baseline_response", "baseline_response_patient_level", "check_contract_columns", "completion_time",
-            "extra_tables", "followup_audit", "followup_candidates", "followup_response", "format_hms",
-            "legacy_baseline_response", "quality_baseline_after_consultation", "quality_closed_in_dips",
-            "quality_closed_in_dips_list", "quality_missing", "quality_multiple_baselines",
-            "quality_multiple_enrolments", "quality_tables", "referrals_assessed", "referrals_by_region",
-            "report_tables", "short_form_reasons", "trend_test", "trend_tests", "wilson_interval", "write_tables",
-            "year_range",
-        ],
-        "stats",
-    ),
+    # issue 3 statistics: the names opr_analysis.stats exports
+    **dict.fromkeys(STATS_NAMES, "stats"),
 }  # fmt: skip
 
 

@@ -1,4 +1,5 @@
 """Statistics of the annual report (issue 3): one function per table, each a tidy DataFrame."""
+# ruff: noqa: F401  (re-exports; __all__ comes from opr_analysis._public so the package can list them lazily)
 
 from .baseline import baseline_links, baseline_response, baseline_response_patient_level, legacy_baseline_response
 from .completion import completion_time, format_hms
@@ -18,13 +19,6 @@ from .short_forms import short_form_reasons
 from .tables import CONTRACT_COLUMNS, check_contract_columns, extra_tables, report_tables, write_tables
 from .trends import trend_test, trend_tests
 
-__all__ = [
-    "CONTRACT_COLUMNS", "EXCLUSIONS", "STATUSES", "add_share", "aggregate_share", "baseline_links",
-    "baseline_response", "baseline_response_patient_level", "check_contract_columns", "completion_time",
-    "extra_tables", "followup_audit", "followup_candidates", "followup_response", "format_hms",
-    "legacy_baseline_response", "quality_baseline_after_consultation", "quality_closed_in_dips",
-    "quality_closed_in_dips_list", "quality_missing", "quality_multiple_baselines",
-    "quality_multiple_enrolments", "quality_tables", "referrals_assessed", "referrals_by_region",
-    "report_tables", "short_form_reasons", "trend_test", "trend_tests", "wilson_interval", "write_tables",
-    "year_range",
-]  # fmt: skip
+from .._public import STATS_NAMES
+
+__all__ = list(STATS_NAMES)
