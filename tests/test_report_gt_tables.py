@@ -135,3 +135,12 @@ def test_quality_table_never_shows_patient_rows():
     html = table.as_raw_html()
     assert title == "Manglende verdier i valgfrie felt"
     assert f"25,0{NB}%" in html and "2022" not in html and f"9,0–53,0{NB}%" in html
+
+
+def test_followup_all_kinds_row_shows_the_overall_share_with_its_interval():
+    cells = g.followup_response_cells(_fu(), 2024, min_cell=0).set_index("kind")
+    alle = cells.loc["alle"]
+    assert alle["owed"] == "233" and alle["responded"] == "76"
+    # 76 answered of 229 sent (189 + 40); Wilson limits from statsmodels
+    assert alle["response_share"].replace("\u00a0", " ") == "33,2 %"
+    assert alle["response_share_ci"].replace("\u00a0", " ") == "27,4–39,5 %"

@@ -29,6 +29,7 @@ from great_tables import GT, loc, style
 
 from .. import codebook
 from ..formatting import MISSING, fmt_int, fmt_num, fmt_pct, format_hms
+from ..stats.followup import followup_totals
 from .suppression import DEFAULT_MIN_CELL, display_counts, display_hidden, suppress_wide, suppression_note
 
 __all__ = [
@@ -302,8 +303,9 @@ FOLLOWUP_COLUMNS = [
 def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Follow-up audit for one year: owed, sent, not sent, sent without being owed, answered, share.
 
-    One row per kind present plus «Alle typer» (column sums; its share is
-    answered / sent over all kinds). Counts about patients: suppressed below
+    One row per kind present plus «Alle typer» (from
+    :func:`~opr_analysis.stats.followup.followup_totals`: sums over kinds, its share
+    answered / sent over all kinds, with its limits). Counts about patients: suppressed below
     ``min_cell`` with secondary suppression over ``owed = sent_owed + not_sent``,
     ``sent = sent_owed + sent_not_owed``, ``sent = responded + unanswered`` and
     over each column's sum. The row key is kept in column ``kind`` (``"alle"``
@@ -315,7 +317,11 @@ def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFA
     f["kind"] = f["kind"].astype(str)
     present = set(f["kind"])
     f = f.set_index("kind").reindex([k for k in labels if k in present])
-    f.loc["alle", counts] = f[counts].sum()
+    totals = followup_totals(frame)
+    total = totals[totals["year"].astype(int) == int(year)].iloc[0] if present else None
+    if total is not None:
+        f.loc["alle", [*counts, "response_share", "response_share_ci_low", "response_share_ci_high"]] = total[
+            [*counts, "response_share", "response_share_ci_low", "response_share_ci_high"]].to_numpy()
     f["unanswered"] = f["sent"] - f["responded"]
     hidden = suppress_wide(
         f,
@@ -330,7 +336,6 @@ def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFA
     share_hidden = hidden["responded"] | hidden["sent"]
     out["response_share"] = display_hidden(f["response_share"].map(fmt_pct), share_hidden)
     out["response_share_ci"] = display_hidden(_ci(f, "response_share"), share_hidden)
-    out.loc["alle", ["response_share", "response_share_ci"]] = MISSING
     return out.reset_index(drop=True)
 
 

@@ -3,7 +3,7 @@
 
 from .baseline import baseline_links, baseline_response, baseline_response_patient_level, legacy_baseline_response
 from .completion import completion_time, format_hms
-from .followup import EXCLUSIONS, STATUSES, followup_audit, followup_candidates, followup_response
+from .followup import EXCLUSIONS, STATUSES, followup_audit, followup_candidates, followup_response, followup_totals
 from .quality import (
     quality_baseline_after_consultation,
     quality_closed_in_dips,

@@ -214,3 +214,19 @@ def followup_response(reg, as_of=None) -> pd.DataFrame:
     out["not_sent"] = out["owed"] - out["sent_owed"]
     out = out[["year", "kind", "owed", "sent", "sent_owed", "not_sent", "sent_not_owed", "responded"]]
     return add_share(out, "response_share", "responded", "sent")
+
+
+def followup_totals(response: pd.DataFrame) -> pd.DataFrame:
+    """:func:`followup_response` summed over kinds: year, owed, sent, sent_owed, not_sent,
+    sent_not_owed, responded, response_share (= responded / sent, + limits).
+
+    Takes the per-kind table so that a caller holding it does not run the audit again.
+
+    >>> t = pd.DataFrame({"year": [2024, 2024], "kind": ["rf_3m", "scs_3m"], "owed": [10, 2], "sent": [9, 2],
+    ...                   "sent_owed": [9, 2], "not_sent": [1, 0], "sent_not_owed": [0, 0], "responded": [3, 1]})
+    >>> followup_totals(t)[["year", "sent", "responded", "response_share"]].to_dict("records")
+    [{'year': 2024, 'sent': 11, 'responded': 4, 'response_share': 0.36363636363636365}]
+    """
+    counts = ["owed", "sent", "sent_owed", "not_sent", "sent_not_owed", "responded"]
+    out = response.groupby("year", as_index=False, sort=True)[counts].sum()
+    return add_share(out, "response_share", "responded", "sent")

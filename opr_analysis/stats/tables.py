@@ -14,7 +14,7 @@ import pandas as pd
 from ..atomic import atomic_dir
 from .baseline import baseline_response, baseline_response_patient_level, legacy_baseline_response
 from .completion import completion_time
-from .followup import followup_response
+from .followup import followup_response, followup_totals
 from .quality import quality_tables
 from .referrals import referrals_assessed, referrals_by_region
 from .short_forms import short_form_reasons
@@ -76,6 +76,7 @@ def write_tables(reg, out_dir, as_of=None, extras: bool = True) -> list[Path]:
     for name, frame in tables.items():
         check_contract_columns(name, frame)
     if extras:
+        tables["followup_response_totals"] = followup_totals(tables["followup_response"])
         tables.update(extra_tables(reg))
     with atomic_dir(out_dir) as tmp:
         for name, frame in tables.items():
