@@ -49,7 +49,7 @@ import pandas as pd
 from statsmodels.stats.weightstats import DescrStatsW
 
 from . import codebook
-from .linking import enrolment_of
+from .linking import day as _day, enrolment_of
 from .scoring import answers_to_wide, score_all
 from .stats.baseline import baseline_links
 from .stats.followup import followup_audit, followup_kinds
@@ -93,9 +93,6 @@ CHANGE_SCORES = (
 
 _DEMOGRAPHICS = ("education", "work_status", "sick_leave", "pain_duration")
 
-
-def _day(s: pd.Series) -> pd.Series:
-    return s.dt.normalize().astype("datetime64[ns]")
 
 
 def _scored_table(reg, table: str, id_column: str) -> pd.DataFrame:

@@ -13,16 +13,13 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import UsageError
-from ..linking import enrolment_of
+from ..linking import day as _day, enrolment_of
 from .spec import Spec
 
 
 def _obj(s: pd.Series) -> pd.Series:
     return s.astype(object).where(s.notna(), None)
 
-
-def _day(s: pd.Series) -> pd.Series:
-    return s.dt.normalize().astype("datetime64[ns]")
 
 
 def link_to_enrolment(events: pd.DataFrame, date_col: str, enrol: pd.DataFrame) -> pd.Series:

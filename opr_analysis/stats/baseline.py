@@ -22,12 +22,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..linking import enrolment_of
+from ..linking import day as _day, enrolment_of
 from .shares import add_share, count_grid, year_range
 
-
-def _day(s: pd.Series) -> pd.Series:
-    return s.dt.normalize().astype("datetime64[ns]")
 
 
 def _memo(reg, name: str, tables: tuple[str, ...], compute) -> pd.DataFrame:
