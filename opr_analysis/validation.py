@@ -66,7 +66,18 @@ class ValidationReport:
     quarantine: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
+    def rows_read(self) -> int:
+        """Rows read over all tables."""
+        return sum(s.rows_read for s in self.summaries.values())
+
+    @property
+    def rows_used(self) -> int:
+        """Rows used over all tables."""
+        return sum(s.rows_used for s in self.summaries.values())
+
+    @property
     def rows_quarantined(self) -> int:
+        """Rows quarantined over all tables."""
         return sum(s.rows_quarantined for s in self.summaries.values())
 
     def counts(self) -> pd.DataFrame:

@@ -237,3 +237,13 @@ def test_many_copies_of_one_id_are_all_quarantined_with_a_short_message(tmp_path
     assert reg.report.problems[0].reason == (
         "samme ID står på flere rader (1, 2, 3, 4, 5, 6, 7, 8, 9, 10 og 5 til); ingen av dem kan brukes"
     )
+
+
+def test_report_totals_add_up_over_tables(tmp_path):
+    ref = [dict(r, referral_id="R01") for r in rows("referrals") * 2]
+    rep = load_extract(make_extract(tmp_path, referrals=ref)).report
+    counts = rep.counts()
+    assert rep.rows_read == int(counts["rows_read"].sum()) > 0
+    assert rep.rows_used == int(counts["rows_used"].sum())
+    assert rep.rows_quarantined == int(counts["rows_quarantined"].sum()) == 10
+    assert rep.rows_read == rep.rows_used + rep.rows_quarantined

@@ -330,7 +330,8 @@ def run_report(
     with steps.step("validate", "Validerte uttrekket") as info:
         reg = load_extract(extract)
         counts = reg.report.counts()
-        read, used, quarantined = (fmt_int(counts[c].sum()) for c in ("rows_read", "rows_used", "rows_quarantined"))
+        rep = reg.report
+        read, used, quarantined = (fmt_int(n) for n in (rep.rows_read, rep.rows_used, rep.rows_quarantined))
         info["message"] = f"Validerte uttrekket {extract}: {read} rader lest, {used} brukt, {quarantined} i karantene"
     as_of = as_of or dt.date.today()
     year = int(year) if year is not None else default_report_year(reg, as_of)
