@@ -242,7 +242,15 @@ def paired_outcomes(reg, as_of=None) -> pd.DataFrame:
     (``age``, ``sex``, ``hscl10_case``, ``pcs_clinical``, ``pain_duration``,
     ``education``, ``work_status``, ``sick_leave`` of the baseline),
     pgic, pgic_improved, nrs_improved_30.
+
+    Computed once per registry and as-of day (the report's outcome tables and
+    both models share it); each call gets its own copy.
     """
+    key = ("paired_outcomes", None if as_of is None else pd.Timestamp(as_of).normalize())
+    return _memo(reg, key, lambda: _paired_outcomes(reg, as_of)).copy()
+
+
+def _paired_outcomes(reg, as_of) -> pd.DataFrame:
     fu = followup_scores(reg, as_of)
     base = baseline_scores(reg)
     pair = _pair(reg, fu, base)

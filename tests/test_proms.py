@@ -158,3 +158,11 @@ def test_baseline_profile_counts_means_and_margins(reg):
     men = t[(t["year"] == "2021") & (t["sex"] == "M") & (t["variable"] == "responses")]
     assert men["n"].item() == 1
     assert set(t["year"]) == {"2021", "alle"} and set(t["sex"]) == {"K", "M", "alle"}
+
+
+def test_paired_outcomes_is_computed_once_and_callers_get_their_own_copy(reg):
+    first = proms.paired_outcomes(reg, AS_OF)
+    first.loc[:, "nrs_avg_change"] = 99.0  # a caller changing its frame must not change the next one
+    again = proms.paired_outcomes(reg, AS_OF)
+    assert not (again["nrs_avg_change"] == 99.0).all()
+    assert ("paired_outcomes", pd.Timestamp(AS_OF)) in reg._memo
