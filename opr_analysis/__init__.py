@@ -15,42 +15,53 @@ import importlib
 
 __version__ = "0.1.0"
 
-from . import codebook
+from .extract import codebook
 from ._public import STATS_NAMES
 from .errors import ExtractError, IdentifiableDataError, OprError, UsageError
 
 # Public name -> the module (relative to this package) that defines it, or (module, name there);
 # imported on first use.
 _LAZY = {
-    **dict.fromkeys(["Registry", "load_extract"], "reader"),
-    **dict.fromkeys(["Problem", "TableSummary", "ValidationReport"], "validation"),
+    **dict.fromkeys(["Registry", "load_extract"], "extract.reader"),
+    **dict.fromkeys(["Problem", "TableSummary", "ValidationReport"], "extract.validation"),
     **dict.fromkeys(
         [
             "answers_to_wide", "eq5d5l_index", "load_eq5d5l_value_set", "score_all", "score_bpi_interference",
             "score_eq5d5l", "score_hscl10", "score_isi", "score_nrs", "score_odi", "score_pcs", "score_pgic",
             "wide_to_answers",
         ],
-        "scoring",
+        "stats.scoring",
     ),
-    "synth_answers": "synth_answers",
-    **dict.fromkeys(["scan_outputs", "scanned_output"], "privacy"),
-    **dict.fromkeys(["atomic_dir", "atomic_file"], "atomic"),
+    "synth_answers": "synth.answers",
+    **dict.fromkeys(["scan_outputs", "scanned_output"], "safety.privacy"),
+    **dict.fromkeys(["atomic_dir", "atomic_file"], "safety.atomic"),
     "deliver_extract": ("extracts", "deliver"),
     "load_extract_spec": ("extracts", "load_spec"),
     **dict.fromkeys(
         ["baseline_profile", "baseline_scores", "change_summary", "followup_scores", "improvement_rates",
          "paired_outcomes"],
-        "proms",
+        "stats.proms",
     ),
-    **dict.fromkeys(["nonresponse_model", "prognostic_model", "tidy_logit"], "models"),
+    **dict.fromkeys(["nonresponse_model", "prognostic_model", "tidy_logit"], "stats.models"),
     **dict.fromkeys(["open_extract", "repo_root", "resolve_extract"], "paths"),
-    **dict.fromkeys(["SyntheticRegistry", "synthesize", "write_synthetic"], "synth"),
+    **dict.fromkeys(["SyntheticRegistry", "synthesize", "write_synthetic"], "synth.registry"),
     # issue 3 statistics: the names opr_analysis.stats exports
     **dict.fromkeys(STATS_NAMES, "stats"),
 }  # fmt: skip
 
+# Modules that lived at the top level before the move into subpackages (issue 17), so that
+# ``from opr_analysis import proms, models`` in notebooks and scripts keeps working.
+_MODULES = {
+    "models": "stats.models", "proms": "stats.proms", "scoring": "stats.scoring", "prom_figures": "report.prom_figures",
+    "reader": "extract.reader", "stats": "stats", "synth": "synth", "report": "report", "extracts": "extracts",
+}  # fmt: skip
+
 
 def __getattr__(name: str):
+    if name in _MODULES:
+        module = importlib.import_module(f".{_MODULES[name]}", __name__)
+        globals()[name] = module
+        return module
     target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -61,7 +72,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    return sorted({*globals(), *_LAZY, *_MODULES})
 
 
 __all__ = [

@@ -55,7 +55,7 @@ def resolve_extract(path: str | os.PathLike) -> Path:
 def open_extract(path: str | os.PathLike = "data/synthetic"):
     """Load the extract at ``path`` (resolved by :func:`resolve_extract`) with
     :func:`~opr_analysis.load_extract`; a clear error if it is not there."""
-    from .reader import load_extract
+    from .extract.reader import load_extract
 
     folder = resolve_extract(path)
     if not folder.is_dir():

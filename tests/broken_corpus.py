@@ -21,9 +21,9 @@ from pathlib import Path
 import pandas as pd
 
 from opr_analysis import codebook, load_extract
-from opr_analysis.nin import make_valid_nin
-from opr_analysis.reader import ANCHOR_TABLE
-from opr_analysis.sources import find_table_file, read_table
+from opr_analysis.safety.nin import make_valid_nin
+from opr_analysis.extract.reader import ANCHOR_TABLE
+from opr_analysis.extract.sources import find_table_file, read_table
 
 
 @dataclass

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from opr_analysis import cli
-from opr_analysis.atomic import atomic_dir, atomic_file, replace_dir
+from opr_analysis.safety.atomic import atomic_dir, atomic_file, replace_dir
 from opr_analysis.commands import codebook as codebook_command
 from opr_analysis.report.pipeline import ROOT
 

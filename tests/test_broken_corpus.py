@@ -10,7 +10,7 @@ from extract_builder import make_extract
 from opr_analysis import load_extract
 from opr_analysis.cli import main
 
-HAS_SYNTH = importlib.util.find_spec("opr_analysis.synth") is not None
+HAS_SYNTH = importlib.util.find_spec("opr_analysis.synth.registry") is not None
 
 
 def _base(kind, tmp_path_factory):
@@ -19,8 +19,8 @@ def _base(kind, tmp_path_factory):
         base = make_extract(root, name="base")
     else:
         if not HAS_SYNTH:
-            pytest.skip("opr_analysis.synth is not merged into this branch yet")
-        from opr_analysis.synth import write_synthetic
+            pytest.skip("opr_analysis.synth.registry is not merged into this branch yet")
+        from opr_analysis.synth.registry import write_synthetic
 
         base = root / "base"
         write_synthetic(base, seed=2024, scale=0.05, years=(2020, 2025), fmt="csv")

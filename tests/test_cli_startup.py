@@ -38,7 +38,7 @@ def test_lazy_names_resolve_to_their_modules():
 
 
 def test_synth_command_defaults_mirror_the_generator():
-    from opr_analysis import synth
+    from opr_analysis.synth import registry as synth
     from opr_analysis.commands import synth as command
 
     assert (command.DEFAULT_SEED, command.FORMATS) == (synth.DEFAULT_SEED, synth.FORMATS)

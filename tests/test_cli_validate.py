@@ -11,7 +11,7 @@ import pytest
 
 from extract_builder import BASE, make_extract, rows, write_table
 from opr_analysis.cli import main
-from opr_analysis.nin import make_valid_nin
+from opr_analysis.safety.nin import make_valid_nin
 
 REPO = Path(__file__).resolve().parents[1]
 

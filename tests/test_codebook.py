@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from opr_analysis import codebook
-from opr_analysis.codebook_doc import codebook_markdown
-from opr_analysis.schemas import schema_for
+from opr_analysis.extract import codebook
+from opr_analysis.extract.codebook_doc import codebook_markdown
+from opr_analysis.extract.schemas import schema_for
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -188,7 +188,7 @@ def test_documentation_notebook_renders_and_is_reproducible(tmp_path, extract, k
 
 
 def _planted(kind: str) -> str:
-    from opr_analysis.nin import make_valid_nin
+    from opr_analysis.safety.nin import make_valid_nin
 
     return make_valid_nin("150385") if kind == "nin" else "PAS-00003"  # an original patient id of the extract
 

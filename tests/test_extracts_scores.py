@@ -1,4 +1,4 @@
-"""Scored PROM variables in research extracts: the same numbers as opr_analysis.scoring, labelled."""
+"""Scored PROM variables in research extracts: the same numbers as opr_analysis.stats.scoring, labelled."""
 
 import pandas as pd
 import pyreadstat
@@ -7,8 +7,8 @@ import pytest
 from extracts_helpers import write_spec
 from opr_analysis import answers_to_wide, load_extract, score_all
 from opr_analysis.extracts import deliver
-from opr_analysis.scoring import ISI_CATEGORIES, SCORE_LABELS
-from opr_analysis.synth import write_synthetic
+from opr_analysis.stats.scoring import ISI_CATEGORIES, SCORE_LABELS
+from opr_analysis.synth.registry import write_synthetic
 
 
 @pytest.fixture(scope="module")

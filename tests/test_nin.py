@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from opr_analysis.nin import find_nins, is_valid_nin, make_valid_nin, mask_nin, nin_cells
+from opr_analysis.safety.nin import find_nins, is_valid_nin, make_valid_nin, mask_nin, nin_cells
 
 
 def test_made_number_is_valid_and_one_digit_off_is_not():

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from opr_analysis.parsing import parse_bool, parse_date, parse_datetime, parse_float, parse_int, parse_text
+from opr_analysis.extract.parsing import parse_bool, parse_date, parse_datetime, parse_float, parse_int, parse_text
 
 
 def S(*values):

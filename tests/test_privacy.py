@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from opr_analysis import IdentifiableDataError, scan_outputs
-from opr_analysis.nin import make_valid_nin
-from opr_analysis.privacy import find_ids
+from opr_analysis.safety.nin import make_valid_nin
+from opr_analysis.safety.privacy import find_ids
 
 NIN = make_valid_nin("290280")
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from opr_analysis import prom_figures
+from opr_analysis.report import prom_figures
 
 
 def test_odds_ratio_figure_leaves_out_intercept_and_keeps_table_order():

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from helpers import make_extract
 
-from opr_analysis import proms
+from opr_analysis.stats import proms
 
 AS_OF = "2023-12-31"
 

@@ -7,7 +7,7 @@ import pytest
 
 from extract_builder import BASE, make_extract, rows, write_table
 from opr_analysis import ExtractError, load_extract
-from opr_analysis.codebook import load as load_codebook
+from opr_analysis.extract.codebook import load as load_codebook
 
 N = {t: len(r) for t, r in BASE.items()}
 

@@ -20,7 +20,7 @@ import nbformat
 import psutil
 import pytest
 
-from opr_analysis.nin import make_valid_nin
+from opr_analysis.safety.nin import make_valid_nin
 from opr_analysis.report.pipeline import NOTEBOOK, ROOT, TEXTS
 
 pytestmark = pytest.mark.slow

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from opr_analysis import codebook
+from opr_analysis.extract import codebook
 from opr_analysis.errors import OprError
-from opr_analysis.scoring import (
+from opr_analysis.stats.scoring import (
     answers_to_wide,
     eq5d5l_index,
     load_eq5d5l_value_set,

@@ -74,9 +74,9 @@ def test_cli_tables_and_followups(reg, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_tables_on_the_default_synthetic_extract(tmp_path):
-    if importlib.util.find_spec("opr_analysis.synth") is None:
-        pytest.skip("opr_analysis.synth is not on this branch yet (opr synth lives on another branch)")
-    from opr_analysis.synth import write_synthetic
+    if importlib.util.find_spec("opr_analysis.synth.registry") is None:
+        pytest.skip("opr_analysis.synth.registry is not on this branch yet (opr synth lives on another branch)")
+    from opr_analysis.synth.registry import write_synthetic
 
     write_synthetic(tmp_path / "synthetic", seed=2024, scale=1.0, years=(2020, 2025), fmt="csv")
     start = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Tests of the synthetic registry generator (opr_analysis.synth)."""
+"""Tests of the synthetic registry generator (opr_analysis.synth.registry)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import re
 import pandas as pd
 import pytest
 
-from opr_analysis import codebook
+from opr_analysis.extract import codebook
 from opr_analysis.commands import synth as synth_cmd
 from opr_analysis.errors import UsageError
-from opr_analysis.reader import load_extract
-from opr_analysis.synth import synthesize, write_synthetic, write_tables
+from opr_analysis.extract.reader import load_extract
+from opr_analysis.synth.registry import synthesize, write_synthetic, write_tables
 
 SMALL = dict(scale=0.2, years=(2020, 2025))
 REQUIRED = ["patients", "referrals", "enrolments", "baseline_responses", "short_forms", "treatments", "followups"]
@@ -339,7 +339,7 @@ def test_cli_rejects_bad_options(tmp_path, argv):
 
 
 def test_registered_generators_run_by_default(monkeypatch):
-    from opr_analysis import synth
+    from opr_analysis.synth import registry as synth
 
     def extra(reg, rng):
         return {"extra_table": pd.DataFrame({"n": [len(reg.tables["patients"])]})}

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from opr_analysis import codebook
-from opr_analysis.scoring import answers_to_wide, score_all
-from opr_analysis.synth_answers import synth_answers
+from opr_analysis.extract import codebook
+from opr_analysis.stats.scoring import answers_to_wide, score_all
+from opr_analysis.synth.answers import synth_answers
 
 
 def registry(n_patients: int, seed: int = 0):

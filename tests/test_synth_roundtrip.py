@@ -9,14 +9,14 @@ from opr_analysis import load_extract
 from opr_analysis.cli import main
 
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("opr_analysis.synth") is None,
-    reason="opr_analysis.synth (write_synthetic) is on another branch; runs once merged",
+    importlib.util.find_spec("opr_analysis.synth.registry") is None,
+    reason="opr_analysis.synth.registry (write_synthetic) is on another branch; runs once merged",
 )
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_synthetic_extract_round_trip(tmp_path, capsys, fmt):
-    from opr_analysis.synth import write_synthetic
+    from opr_analysis.synth.registry import write_synthetic
 
     folder = write_synthetic(tmp_path / "syn", seed=2024, scale=1.0, years=(2020, 2025), fmt=fmt)
     status = main(["validate", str(folder), "--quarantine", str(tmp_path / "q")])

@@ -36,7 +36,7 @@ def load_with_summary(path):
     """Load an extract and print its validation summary (read/used/quarantined) to stderr."""
     import sys
 
-    from ..reader import load_extract
+    from ..extract.reader import load_extract
 
     reg = load_extract(path)
     print(reg.report.summary_text(), file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..atomic import atomic_file
+from ..safety.atomic import atomic_file
 
 
 def register(sub) -> None:
@@ -19,7 +19,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..codebook_doc import codebook_markdown
+    from ..extract.codebook_doc import codebook_markdown
 
     text = codebook_markdown()
     if args.out is None:

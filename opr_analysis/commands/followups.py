@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..atomic import atomic_file
+from ..safety.atomic import atomic_file
 from ._dates import add_as_of, as_of_date, load_with_summary
 
 

@@ -6,7 +6,7 @@ import argparse
 import re
 import time
 
-# Mirrors opr_analysis.synth.DEFAULT_SEED / FORMATS (tests check they agree); not imported from
+# Mirrors opr_analysis.synth.registry.DEFAULT_SEED / FORMATS (tests check they agree); not imported from
 # there so that `opr --help` does not load numpy and pandas.
 DEFAULT_SEED = 2024
 FORMATS = ("csv", "parquet", "xlsx")
@@ -62,7 +62,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..synth import synthesize, write_tables
+    from ..synth.registry import synthesize, write_tables
 
     start = time.perf_counter()
     generators = None if getattr(args, "answers", True) else []

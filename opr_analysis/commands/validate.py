@@ -24,7 +24,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..reader import load_extract
+    from ..extract.reader import load_extract
 
     reg = load_extract(args.extract)
     print(reg.report.summary_text())

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import IdentifiableDataError, UsageError
-from ..privacy import scanned_output
+from ..safety.privacy import scanned_output
 from . import disclosure as dc
 from .docs import codebook_html, docs_context, readme, render_notebook, variable_summary
 from .pseudonyms import project_key, pseudonym, pseudonymise
@@ -233,7 +233,7 @@ def deliver(spec_path, extract, out, log: Path | None = None, key_dir: Path | No
             docs: bool = True) -> Delivery:
     """Make the delivery of ``spec_path`` from ``extract`` in folder ``out`` (replaced if present)."""
     from .. import __version__
-    from ..reader import load_extract
+    from ..extract.reader import load_extract
 
     spec = load_spec(spec_path)
     out = Path(out)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import UsageError
-from ..linking import day as _day, enrolment_of
+from ..stats.linking import day as _day, enrolment_of
 from .spec import Spec
 
 

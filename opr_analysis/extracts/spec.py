@@ -220,7 +220,7 @@ def _codes(value, allowed: tuple[str, ...], where: str, errs: list[str]) -> tupl
 
 
 def _inclusion(raw, errs: list[str]) -> Inclusion:
-    from .. import codebook
+    from ..extract import codebook
 
     if not isinstance(raw, dict):
         errs.append("inclusion: ventet en mapping av kriterier")

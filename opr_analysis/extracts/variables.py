@@ -24,7 +24,7 @@ enrolment. Events before any enrolment of their patient are not delivered.
 
 Plug-in: further variables (the PROM scores) come from *providers*,
 functions returning :class:`Variable` objects; :func:`register_provider` adds
-one, and the scores of ``opr_analysis.scoring`` are registered automatically
+one, and the scores of ``opr_analysis.stats.scoring`` are registered automatically
 when that module is importable.
 
 >>> resolve("sex", "enrolments").name
@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .. import codebook
+from ..extract import codebook
 from ..errors import UsageError
 
 LEVEL_TABLES = {
@@ -215,14 +215,14 @@ def register_provider(provider: Callable[[], Iterable[Variable]]) -> None:
 
 
 def _score_variables() -> list[Variable]:
-    """PROM scores from ``opr_analysis.scoring`` (if present) per questionnaire level.
+    """PROM scores from ``opr_analysis.stats.scoring`` (if present) per questionnaire level.
 
     Each score column of ``score_all`` becomes a variable of the
     baseline_responses level (from baseline_answers) and of the followups level
     (from followup_answers).
     """
     try:
-        from ..scoring import SCORE_LABELS, answers_to_wide, score_all
+        from ..stats.scoring import SCORE_LABELS, answers_to_wide, score_all
     except ImportError:
         return []
     # The score columns are known without scoring anything (a test keeps SCORE_LABELS in step).
@@ -255,13 +255,13 @@ def _score_variables() -> list[Variable]:
 
             kind, codes = _score_kind(col)
             out.append(Variable(col, level, col, labels.get(col, f"Skår: {col}"), kind, compute, codes=codes,
-                                description="Score computed by opr_analysis.scoring.score_all."))
+                                description="Score computed by opr_analysis.stats.scoring.score_all."))
     return out
 
 
 def _score_kind(column: str) -> tuple[str, dict[str, str]]:
     """The delivery kind of a score column: flags are bool, bands are codes, the profile is text."""
-    from .. import scoring
+    from ..stats import scoring
 
     if column in ("hscl10_case", "pcs_clinical", "pgic_improved"):
         return "bool", {}

@@ -33,7 +33,7 @@ from plotnine import (
     scale_y_continuous,
 )
 
-from .. import codebook
+from ..extract import codebook
 from ..formatting import format_hms
 from .theme import PALETTE, label_int, label_pct, theme_opr
 

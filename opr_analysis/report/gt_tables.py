@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import pandas as pd
 from great_tables import GT, loc, style
 
-from .. import codebook
+from ..extract import codebook
 from ..formatting import MISSING, fmt_int, fmt_num, fmt_pct, format_hms
 from ..stats.followup import followup_totals
 from .suppression import DEFAULT_MIN_CELL, display_counts, display_hidden, suppress_wide, suppression_note

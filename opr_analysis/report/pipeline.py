@@ -19,7 +19,7 @@ Steps (each prints one line with its duration):
    version, timings.
 
 Everything is written to a temporary folder beside ``out``, scanned for
-national identity numbers (:func:`opr_analysis.privacy.scanned_output`) and
+national identity numbers (:func:`opr_analysis.safety.privacy.scanned_output`) and
 moved into place only when complete; on any error or SIGTERM the temporary
 folder is removed and an earlier ``out`` is left as it was.
 """
@@ -44,7 +44,7 @@ import nbformat
 
 from ..errors import OprError, UsageError
 from ..formatting import NBSP, fmt_int, fmt_num
-from ..privacy import scanned_output
+from ..safety.privacy import scanned_output
 from .kernel import kernel_manager_class, raise_if_stopped, restored_signal_handlers
 from .texts import text_files
 
@@ -313,7 +313,7 @@ def run_report(
 ) -> ReportRun:
     """Produce the annual report for ``year`` from ``extract`` into ``out`` (see module docstring)."""
     from .. import __version__
-    from ..reader import load_extract
+    from ..extract.reader import load_extract
 
     started = time.perf_counter()
     steps = _Steps(log)

@@ -37,9 +37,9 @@ from __future__ import annotations
 import pandas as pd
 from great_tables import GT
 
-from .. import codebook
+from ..extract import codebook
 from ..formatting import MISSING, fmt_int, fmt_num, fmt_p, fmt_pct
-from ..proms import INDICATORS, PROFILE_CATEGORICAL, PROFILE_CONTINUOUS
+from ..stats.proms import INDICATORS, PROFILE_CATEGORICAL, PROFILE_CONTINUOUS
 from .gt_tables import GROUP, SOURCE_REGISTRY, STUB, _ci, _gt
 from .suppression import DEFAULT_MIN_CELL, display_counts, display_hidden, suppress_wide, suppressed_label, \
     suppression_note
@@ -117,7 +117,7 @@ def _summary(row: pd.Series, var: str) -> str:
 def baseline_profile_cells(profile: pd.DataFrame, year, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Baseline responses submitted in ``year`` by sex: columns K, M, alle (Kvinner, Menn, Alle).
 
-    ``profile``: :func:`~opr_analysis.proms.baseline_profile` with ``by=("year", "sex")``
+    ``profile``: :func:`~opr_analysis.stats.proms.baseline_profile` with ``by=("year", "sex")``
     and margins. Rows: «Antall besvarelser»; each continuous variable as
     ``mean (sd)`` or ``median (q1–q3)`` (:data:`PROFILE_SUMMARY`); each level of
     each categorical variable as ``count (share %)``. Key columns ``variable``
@@ -194,7 +194,7 @@ def baseline_profile_table(profile: pd.DataFrame, year, min_cell: int = DEFAULT_
 def improvement_cells(rates: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Share improved per indicator and follow-up kind: n, improved, share, 95 % CI.
 
-    ``rates``: :func:`~opr_analysis.proms.improvement_rates`. One row per
+    ``rates``: :func:`~opr_analysis.stats.proms.improvement_rates`. One row per
     indicator × kind in the frame's order, grouped by indicator; key columns
     ``indicator`` and ``kind``. Suppression: module docstring.
     """
@@ -232,7 +232,7 @@ def improvement_table(rates: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> 
 def change_summary_cells(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Mean baseline, follow-up and change (95 % CI) for the scores of :data:`CHANGE_TABLE_SCORES`.
 
-    ``summary``: :func:`~opr_analysis.proms.change_summary`. Grouped by score
+    ``summary``: :func:`~opr_analysis.stats.proms.change_summary`. Grouped by score
     (in :data:`CHANGE_TABLE_SCORES` order), a row per kind; key columns
     ``score`` and ``kind``. A row with n between 1 and ``min_cell − 1`` shows
     «<5» and no means.
@@ -273,7 +273,7 @@ def change_summary_table(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL
 # --- Non-response model ----------------------------------------------------------------------
 
 def model_is_reportable(model: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, events_per_term: int = 10) -> bool:
-    """Whether a :func:`~opr_analysis.models.tidy_logit` table may be shown.
+    """Whether a :func:`~opr_analysis.stats.models.tidy_logit` table may be shown.
 
     Both the events (answered) and the non-events (not answered) must number
     at least ``max(events_per_term, min_cell)`` per term other than the
@@ -295,7 +295,7 @@ def model_is_reportable(model: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, e
 def nonresponse_model_cells(model: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Odds ratios of answering a follow-up, 95 % CI and p, one row per term (no intercept).
 
-    ``model``: :func:`~opr_analysis.models.nonresponse_model`. Empty when
+    ``model``: :func:`~opr_analysis.stats.models.nonresponse_model`. Empty when
     :func:`model_is_reportable` is False.
     """
     columns = ["term", STUB, "odds_ratio", "ci", "p"]

@@ -49,7 +49,7 @@ def _kind_phrase(kind: str) -> str:
 
 def improvement_sentence(rates: pd.DataFrame, kind: str = "rf_12m", indicator: str = "nrs_improved_30",
                          min_cell: int = DEFAULT_MIN_CELL) -> str:
-    """One sentence on the share improved at one follow-up, from :func:`~opr_analysis.proms.improvement_rates`.
+    """One sentence on the share improved at one follow-up, from :func:`~opr_analysis.stats.proms.improvement_rates`.
 
     Suppressed like the table: when the improved or not-improved count lies
     between 1 and ``min_cell − 1``, the sentence says there are too few answers.
@@ -85,7 +85,7 @@ def _term_phrase(label: str) -> str:
 def nonresponse_sentence(model: pd.DataFrame, alpha: float = 0.05) -> str:
     """Which baseline characteristics go with answering follow-ups less (or more) often.
 
-    ``model``: :func:`~opr_analysis.models.nonresponse_model` (the caller checks
+    ``model``: :func:`~opr_analysis.stats.models.nonresponse_model` (the caller checks
     that it may be shown). A term is named when its p value is below ``alpha``;
     odds ratio below 1 = answers less often.
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..linking import day as _day, enrolment_of
+from .linking import day as _day, enrolment_of
 from .shares import add_share, count_grid, year_range
 
 

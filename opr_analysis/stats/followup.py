@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import codebook
+from ..extract import codebook
 from .shares import add_share, count_grid, year_range
 
 RF_SCS_START = pd.Timestamp("2021-06-01")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import codebook
+from ..extract import codebook
 from .baseline import _enrolment_rows, baseline_links
 from .shares import add_share, count_grid, year_range
 

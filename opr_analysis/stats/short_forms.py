@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import codebook
+from ..extract import codebook
 from .shares import count_grid, year_range
 
 

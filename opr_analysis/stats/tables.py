@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..atomic import atomic_dir
+from ..safety.atomic import atomic_dir
 from .baseline import baseline_response, baseline_response_patient_level, legacy_baseline_response
 from .completion import completion_time
 from .followup import followup_response, followup_totals

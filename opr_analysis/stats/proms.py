@@ -48,12 +48,12 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.weightstats import DescrStatsW
 
-from . import codebook
+from ..extract import codebook
 from .linking import day as _day, enrolment_of
 from .scoring import answers_to_wide, score_all
-from .stats.baseline import baseline_links
-from .stats.followup import followup_audit, followup_kinds
-from .stats.shares import add_share, aggregate_share
+from .baseline import baseline_links
+from .followup import followup_audit, followup_kinds
+from .shares import add_share, aggregate_share
 
 __all__ = [
     "CHANGE_SCORES",

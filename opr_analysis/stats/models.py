@@ -12,7 +12,7 @@ Assumptions (they hold for both models; say so wherever the results are shown)
   ignore that clustering unless ``cluster=True`` (cluster-robust by patient).
 - **Complete cases.** Rows with any model variable missing are dropped
   (patsy's default). Scores need enough items answered (see
-  :mod:`opr_analysis.scoring`), so about a quarter of baselines lack an
+  :mod:`opr_analysis.stats.scoring`), so about a quarter of baselines lack an
   HSCL-10 score; if missingness depends on the outcome, estimates are biased.
   ``n`` in the output is the number of rows used.
 - **Linearity on the logit scale** for continuous terms (age per 10 years,
@@ -25,7 +25,7 @@ Assumptions (they hold for both models; say so wherever the results are shown)
 
 What the synthetic data can and cannot show
 -------------------------------------------
-The synthetic registry (:mod:`opr_analysis.synth`) plants response that rises
+The synthetic registry (:mod:`opr_analysis.synth.registry`) plants response that rises
 with age and engagement and falls with a latent severity, and an improvement
 that depends on treatment and baseline severity. The models recover the
 *direction* of such planted effects (the tests check that a planted effect is
@@ -43,7 +43,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
 
-from .errors import OprError
+from ..errors import OprError
 from .proms import _pair, _sent_followups, baseline_scores, paired_outcomes
 
 __all__ = [
@@ -156,7 +156,7 @@ def nonresponse_data(reg, as_of=None) -> pd.DataFrame:
     (0/1), age (due year − birth year), age_10, sex, has_baseline, the paired
     baseline's nrs_avg, bpi_interference, hscl10_case, pcs_clinical,
     eq5d_index, odi_percent, pain_duration, long_duration. Pairing as in
-    :mod:`opr_analysis.proms`.
+    :mod:`opr_analysis.stats.proms`.
     """
     sent = _sent_followups(reg, as_of)
     sent = sent[sent["status"] == "sendt"].reset_index(drop=True)
@@ -194,7 +194,7 @@ def nonresponse_model(reg, as_of=None, formula: str = NONRESPONSE_FORMULA, clust
 def prognostic_data(reg, as_of=None, months: int = 12) -> pd.DataFrame:
     """Paired first answers at ``months`` months with baseline covariates and ``nrs_improved_30``.
 
-    Columns: those of :func:`~opr_analysis.proms.paired_outcomes`, with the
+    Columns: those of :func:`~opr_analysis.stats.proms.paired_outcomes`, with the
     baseline values under their plain names (``nrs_avg`` = baseline NRS) and
     age_10, long_duration (pain for more than 2 years, pain_duration 4–5).
     """

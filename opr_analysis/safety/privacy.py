@@ -5,7 +5,7 @@ write into a temporary folder, call :func:`scan_outputs` on it, and only then
 move it into place. The scan looks in every file for
 
 - a national identity number (11 digits, or ``DDMMYY NNNNN``, with valid
-  modulus-11 check digits: see :mod:`opr_analysis.nin`), and
+  modulus-11 check digits: see :mod:`opr_analysis.safety.nin`), and
 - when ``original_ids`` is given (research extracts, whose patient ids are
   replaced by new pseudonyms), any of the extract's original patient ids as a
   whole token (``P0001`` matches in ``P0001,`` but not in ``P00012``).
@@ -45,7 +45,7 @@ from pathlib import Path
 import pandas as pd
 
 from .atomic import atomic_dir
-from .errors import IdentifiableDataError
+from ..errors import IdentifiableDataError
 from .nin import find_nins, nin_number_cells
 
 # A token is a maximal run of letters, digits, "_" and "-"; ids are matched as whole tokens.

@@ -5,7 +5,7 @@ Each function takes the tidy frame of one package function and returns a
 The report's house theme (:func:`~opr_analysis.report.theme.theme_opr`,
 Okabe–Ito colours, Norwegian axis labels with decimal comma) is applied here.
 
->>> from opr_analysis.proms import improvement_rates            # doctest: +SKIP
+>>> from opr_analysis.stats.proms import improvement_rates            # doctest: +SKIP
 >>> improvement_figure(improvement_rates(reg))                   # doctest: +SKIP
 """
 
@@ -35,9 +35,9 @@ from plotnine import (
     theme,
 )
 
-from .formatting import fmt_num
-from .proms import INDICATORS, TREATMENTS
-from .report.theme import PALETTE, label_int, label_pct, theme_opr
+from ..formatting import fmt_num
+from ..stats.proms import INDICATORS, TREATMENTS
+from .theme import PALETTE, label_int, label_pct, theme_opr
 
 __all__ = ["improvement_figure", "odds_ratio_figure", "score_distribution_figure", "short_kind_label"]
 
@@ -77,7 +77,7 @@ def _label_number(breaks) -> list[str]:
 def improvement_figure(rates: pd.DataFrame) -> ggplot:
     """Share improved with 95 % limits per follow-up kind, one panel per indicator.
 
-    ``rates``: :func:`~opr_analysis.proms.improvement_rates` (kinds with n = 0 are left out).
+    ``rates``: :func:`~opr_analysis.stats.proms.improvement_rates` (kinds with n = 0 are left out).
     """
     d = rates[rates["n"] > 0].copy()
     d["indikator"] = pd.Categorical(d["indicator"].map(INDICATORS), categories=list(INDICATORS.values()))
@@ -99,7 +99,7 @@ def improvement_figure(rates: pd.DataFrame) -> ggplot:
 def odds_ratio_figure(table: pd.DataFrame, title: str | None = None) -> ggplot:
     """Forest plot of odds ratios with 95 % limits (log scale), intercept left out.
 
-    ``table``: :func:`~opr_analysis.models.tidy_logit` output.
+    ``table``: :func:`~opr_analysis.stats.models.tidy_logit` output.
     """
     d = table[table["term"] != "Intercept"].copy()
     d["label"] = pd.Categorical(d["label"], categories=list(d["label"])[::-1])
@@ -119,7 +119,7 @@ def odds_ratio_figure(table: pd.DataFrame, title: str | None = None) -> ggplot:
 
 def score_distribution_figure(scores: pd.DataFrame, score: str = "nrs_avg", label: str | None = None,
                               by: str = "sex") -> ggplot:
-    """Histogram of one score (e.g. of :func:`~opr_analysis.proms.baseline_scores`), a panel per ``by``."""
+    """Histogram of one score (e.g. of :func:`~opr_analysis.stats.proms.baseline_scores`), a panel per ``by``."""
     d = scores[[score, by]].dropna()
     d = d.assign(**{by: d[by].astype(str), score: d[score].astype(float)})
     bins = int(min(30, max(5, np.ptp(d[score]) + 1))) if len(d) else 10

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .atomic import atomic_dir
+from ..safety.atomic import atomic_dir
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,8 @@ import numpy as np
 import pandas as pd
 
 from . import codebook, schemas
-from .errors import ExtractError, IdentifiableDataError
-from .nin import find_nins, mask_nin, nin_cells, nin_number_cells
+from ..errors import ExtractError, IdentifiableDataError
+from ..safety.nin import find_nins, mask_nin, nin_cells, nin_number_cells
 from .parsing import EXPECTED, PARSERS
 from .sources import RawTable, SourceFile, find_table_file, read_table
 from .validation import Problem, TableSummary, ValidationReport

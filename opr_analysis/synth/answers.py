@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, ndtr
 
-from . import codebook
-from .scoring import wide_to_answers
+from ..extract import codebook
+from ..stats.scoring import wide_to_answers
 
 __all__ = ["synth_answers", "ITEM_NONRESPONSE"]
 

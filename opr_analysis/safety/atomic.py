@@ -99,7 +99,7 @@ def atomic_dir(target: str | os.PathLike, check: Callable[[Path], None] | None =
     """A temporary folder beside ``target``; checked, then moved into place as a whole.
 
     ``check(tmp)`` runs after the block and may raise to stop the move (see
-    :func:`opr_analysis.privacy.scanned_output`). On any exception the
+    :func:`opr_analysis.safety.privacy.scanned_output`). On any exception the
     temporary folder is removed and ``target`` is left untouched.
     """
     target = Path(target)

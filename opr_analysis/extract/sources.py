@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import ExtractError
+from ..errors import ExtractError
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 

@@ -44,9 +44,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import codebook
-from .errors import UsageError
-from .atomic import atomic_dir
+from ..extract import codebook
+from ..errors import UsageError
+from ..safety.atomic import atomic_dir
 
 FORMATS = ("csv", "parquet", "xlsx")
 DEFAULT_SEED = 2024
@@ -109,17 +109,16 @@ _BOOL_BLANK = 0.003
 
 #: Extra generators called by :func:`synthesize` (after the core tables) unless a
 #: ``generators`` argument is given. Each is ``fn(registry, rng) -> dict[str, DataFrame]``.
-#: The questionnaire answers (``opr_analysis.synth_answers``) are added by
-#: :func:`default_generators` when that module is installed.
+#: The questionnaire answers (``opr_analysis.synth.answers``) are added by
+#: :func:`default_generators`.
 GENERATORS: list[Callable[[SyntheticRegistry, np.random.Generator], dict[str, pd.DataFrame]]] = []
 
 
 def default_generators() -> list[Callable]:
-    """:data:`GENERATORS` plus the questionnaire-answer generator where it exists."""
-    gens = list(GENERATORS)
-    if importlib.util.find_spec(f"{__package__}.synth_answers") is not None:
-        gens.append(importlib.import_module(f"{__package__}.synth_answers").synth_answers)
-    return gens
+    """:data:`GENERATORS` plus the questionnaire-answer generator."""
+    from .answers import synth_answers
+
+    return [*GENERATORS, synth_answers]
 
 
 @dataclass

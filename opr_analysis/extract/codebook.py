@@ -201,7 +201,7 @@ def from_dict(raw: dict, instruments: dict | None = None) -> Codebook:
 @lru_cache(maxsize=1)
 def load() -> Codebook:
     """The package's codebook (parsed once per process)."""
-    pkg = resources.files("opr_analysis")
+    pkg = resources.files("opr_analysis.extract")
     # libyaml's safe loader when present: the pure-Python one costs every command 0.1 s.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     raw = yaml.load(pkg.joinpath("codebook.yaml").read_text(encoding="utf-8"), Loader=loader)
