@@ -7,11 +7,11 @@ EXTRACT ?= data/synthetic
 YEAR   ?=
 OUT    ?= _output
 
-.PHONY: help venv test report data lab bench extract-example audit lock docs clean
+.PHONY: help venv lint test report data lab bench extract-example audit lock docs clean
 
 help:
 	@echo "make report          render the annual report from the synthetic registry into $(OUT)/"
-	@echo "make test            run the test suite"
+	@echo "make test            lint (ruff) and run the test suite"
 	@echo "make data            write the synthetic registry to data/synthetic/"
 	@echo "make lab             open JupyterLab on notebooks/"
 	@echo "make bench           run the performance benchmark (bench/)"
@@ -28,7 +28,12 @@ $(STAMP): pyproject.toml requirements.lock
 
 venv: $(STAMP)
 
-test: $(STAMP)
+# Lint and format check (ruff, configured in pyproject.toml); part of make test.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 data: $(STAMP)

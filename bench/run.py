@@ -161,7 +161,9 @@ def machine_info() -> dict:
             versions[pkg] = None
     mem_kb = read("/proc/meminfo", "MemTotal")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "opr_analysis"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "opr_analysis"], cwd=ROOT, capture_output=True, text=True
+    )
     return {
         "cpu": read("/proc/cpuinfo", "model name") or platform.processor(),
         "cores": os.cpu_count(),
@@ -177,6 +179,7 @@ def machine_info() -> dict:
 
 def derived(results: dict, scales: list[float]) -> dict:
     """Ratios the issue asks for: tables / DuckDB floor per scale; cost growth between scales."""
+
     def median(scale, step, metric="wall_s"):
         s = results.get(f"{scale:g}", {}).get(step, {})
         return s.get(metric, {}).get("median")
@@ -201,8 +204,17 @@ def plot(results: dict, path: Path) -> None:
     """Log-log time and peak memory against scale, one line per step (plotnine)."""
     import pandas as pd
     from plotnine import (
-        aes, facet_wrap, geom_errorbar, geom_line, geom_point, ggplot, labs, scale_x_log10, scale_y_log10,
-        theme, theme_bw,
+        aes,
+        facet_wrap,
+        geom_errorbar,
+        geom_line,
+        geom_point,
+        ggplot,
+        labs,
+        scale_x_log10,
+        scale_y_log10,
+        theme,
+        theme_bw,
     )  # fmt: skip
 
     rows = []

@@ -15,9 +15,9 @@ import importlib
 
 __version__ = "0.1.0"
 
-from .extract import codebook
 from ._public import STATS_NAMES
 from .errors import ExtractError, IdentifiableDataError, OprError, UsageError
+from .extract import codebook
 
 # Public name -> the module (relative to this package) that defines it, or (module, name there);
 # imported on first use.

@@ -11,7 +11,6 @@ extract and on ``write_synthetic(..., scale=0.05)`` output alike.
 
 from __future__ import annotations
 
-import copy
 import csv
 import datetime as dt
 import io
@@ -21,9 +20,9 @@ from pathlib import Path
 import pandas as pd
 
 from opr_analysis import codebook, load_extract
-from opr_analysis.safety.nin import make_valid_nin
 from opr_analysis.extract.reader import ANCHOR_TABLE
 from opr_analysis.extract.sources import find_table_file, read_table
+from opr_analysis.safety.nin import make_valid_nin
 
 
 @dataclass
@@ -81,8 +80,12 @@ class Base:
                     todo.append(name)
         return out
 
-    def expected(self, damaged: dict[str, set[int]] | None = None, shift: dict[str, int] | None = None,
-                 tables: set[str] | None = None) -> dict[str, int]:
+    def expected(
+        self,
+        damaged: dict[str, set[int]] | None = None,
+        shift: dict[str, int] | None = None,
+        tables: set[str] | None = None,
+    ) -> dict[str, int]:
         """Quarantine counts per table after damaging ``damaged`` rows (cascade included)."""
         q = {t: set(r) for t, r in self.quarantined.items()}
         for table, rows in (damaged or {}).items():
@@ -139,7 +142,9 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
     cell_case("whitespace_around_codes", "referrals", r1, "decision", f"  {ref.at[r1, 'decision']} ", "", damaged=False)
     br = b.usable("baseline_responses").index[0]
     cell_case("wrong_type", "baseline_responses", br, "duration_ms", "12 min", "er ikke et heltall")
-    cell_case("negative_duration", "baseline_responses", br, "duration_ms", "-5", "er mindre enn laveste tillatte verdi")
+    cell_case(
+        "negative_duration", "baseline_responses", br, "duration_ms", "-5", "er mindre enn laveste tillatte verdi"
+    )
     sf = b.usable("short_forms").index[0]
     cell_case("broken_reference", "short_forms", sf, "patient_id", "UKJENT-1", "finnes ikke i patients")
 
@@ -153,52 +158,107 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
 
     fu = b.usable("followups")
     if len(fu):
-        cell_case("anchor_missing", "followups", fu.index[0], "anchor_id", "UKJENT-T", "behandlingen finnes ikke i treatments"
-                  if ANCHOR_TABLE[fu.iloc[0]["kind"]][0] == "treatments" else "innskrivingen finnes ikke i enrolments")
+        cell_case(
+            "anchor_missing",
+            "followups",
+            fu.index[0],
+            "anchor_id",
+            "UKJENT-T",
+            "behandlingen finnes ikke i treatments"
+            if ANCHOR_TABLE[fu.iloc[0]["kind"]][0] == "treatments"
+            else "innskrivingen finnes ikke i enrolments",
+        )
     tr = b.usable("treatments")
     rf_fu = fu[fu["kind"].str.startswith("rf_")]
     scs = tr[tr["kind"] == "scs"]
     if len(rf_fu) and len(scs):
-        cell_case("anchor_wrong_kind", "followups", rf_fu.index[0], "anchor_id", scs.iloc[0]["treatment_id"],
-                  "er en SCS-behandling, men oppfølgingstypen er rf_")
+        cell_case(
+            "anchor_wrong_kind",
+            "followups",
+            rf_fu.index[0],
+            "anchor_id",
+            scs.iloc[0]["treatment_id"],
+            "er en SCS-behandling, men oppfølgingstypen er rf_",
+        )
     open_enr = b.usable("enrolments")
     open_enr = open_enr[open_enr["closed_date"] == ""]
     closed_fu = fu[fu["kind"] == "avsluttet_12m"]
     if len(open_enr) and len(closed_fu):
-        cell_case("avsluttet_12m_open_enrolment", "followups", closed_fu.index[0], "anchor_id",
-                  open_enr.iloc[0]["enrolment_id"], "innskrivingen er ikke avsluttet")
+        cell_case(
+            "avsluttet_12m_open_enrolment",
+            "followups",
+            closed_fu.index[0],
+            "anchor_id",
+            open_enr.iloc[0]["enrolment_id"],
+            "innskrivingen er ikke avsluttet",
+        )
 
     # Duplicates (referrals: nothing refers to them, so only the copies go).
     frames = copy_frames()
     frames["referrals"].loc[r2, "referral_id"] = ref.at[r1, "referral_id"]
-    cases.append(Case("duplicate_id", _write(out / "duplicate_id", frames), 0,
-                      f"samme ID står på flere rader", b.expected({"referrals": {r1, r2}})))
+    cases.append(
+        Case(
+            "duplicate_id",
+            _write(out / "duplicate_id", frames),
+            0,
+            "samme ID står på flere rader",
+            b.expected({"referrals": {r1, r2}}),
+        )
+    )
     frames = copy_frames()
     f = frames["referrals"]
     pos = f.index.get_loc(r1)
-    f = pd.concat([f.iloc[: pos + 1], f.iloc[[pos]], f.iloc[pos + 1:]]).reset_index(drop=True)
+    f = pd.concat([f.iloc[: pos + 1], f.iloc[[pos]], f.iloc[pos + 1 :]]).reset_index(drop=True)
     f.index += 1
     frames["referrals"] = f
     shifted = {r if r <= r1 else r + 1 for r in b.quarantined.get("referrals", set())} | {r1, r1 + 1}
     exp = b.expected()
     exp["referrals"] = len(shifted)
-    cases.append(Case("duplicated_whole_row", _write(out / "duplicated_whole_row", frames), 0,
-                      f"kolonne «referral_id», verdi «{ref.at[r1, 'referral_id']}»: samme ID står på flere rader", exp))
+    cases.append(
+        Case(
+            "duplicated_whole_row",
+            _write(out / "duplicated_whole_row", frames),
+            0,
+            f"kolonne «referral_id», verdi «{ref.at[r1, 'referral_id']}»: samme ID står på flere rader",
+            exp,
+        )
+    )
 
     # Table- and file-level defects.
     frames = copy_frames()
     del frames["referrals"]
-    cases.append(Case("missing_required_table", _write(out / "missing_required_table", frames), 1,
-                      "tabellen «referrals» mangler", None))
+    cases.append(
+        Case(
+            "missing_required_table",
+            _write(out / "missing_required_table", frames),
+            1,
+            "tabellen «referrals» mangler",
+            None,
+        )
+    )
     if "legacy_v1" in b.frames:
         frames = copy_frames()
         del frames["legacy_v1"]
-        cases.append(Case("missing_optional_table", _write(out / "missing_optional_table", frames), 0,
-                          "Uttrekket kan brukes", b.expected(tables=set(frames))))
+        cases.append(
+            Case(
+                "missing_optional_table",
+                _write(out / "missing_optional_table", frames),
+                0,
+                "Uttrekket kan brukes",
+                b.expected(tables=set(frames)),
+            )
+        )
     frames = copy_frames()
     frames["referrals"] = frames["referrals"].drop(columns="decision")
-    cases.append(Case("missing_column", _write(out / "missing_column", frames), 1,
-                      "referrals.csv: mangler kolonne «decision»", None))
+    cases.append(
+        Case(
+            "missing_column",
+            _write(out / "missing_column", frames),
+            1,
+            "referrals.csv: mangler kolonne «decision»",
+            None,
+        )
+    )
     folder = _write(out / "two_files", copy_frames())
     b.frames["treatments"].to_excel(folder / "treatments.xlsx", index=False)
     cases.append(Case("two_files", folder, 1, "tabellen «treatments» finnes i flere filer", None))
@@ -219,8 +279,16 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
         if column not in t:
             t[column] = ""
         t.loc[t.index[-1], column] = value
-        cases.append(Case(name, _write(out / name, frames), 1, f"{table}.csv, rad {t.index[-1]}, kolonne «{column}»",
-                          None, notes={"nin": nin}))
+        cases.append(
+            Case(
+                name,
+                _write(out / name, frames),
+                1,
+                f"{table}.csv, rad {t.index[-1]}, kolonne «{column}»",
+                None,
+                notes={"nin": nin},
+            )
+        )
 
     # Text-file defects.
     folder = _write(out / "truncated_file", copy_frames())
@@ -228,29 +296,47 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
     head, last = text.rsplit("\n", 1)
     (folder / "referrals.csv").write_text(head + "\n" + last[: max(1, len(last) // 2)], encoding="utf-8")
     last_row = b.frames["referrals"].index[-1]
-    cases.append(Case("truncated_file", folder, 0, f"referrals.csv, rad {last_row}:", b.expected({"referrals": {last_row}})))
+    cases.append(
+        Case("truncated_file", folder, 0, f"referrals.csv, rad {last_row}:", b.expected({"referrals": {last_row}}))
+    )
 
     frames = copy_frames()
     frames["referrals"] = frames["referrals"].iloc[:0]
     exp = b.expected()
     exp.pop("referrals", None)
-    cases.append(Case("header_only", _write(out / "header_only", frames), 0,
-                      "referrals.csv: filen har bare overskriftsrad", exp))
+    cases.append(
+        Case("header_only", _write(out / "header_only", frames), 0, "referrals.csv: filen har bare overskriftsrad", exp)
+    )
 
     frames = copy_frames()
     odd = "lokal; regional, nasjonal"
     frames["referrals"].loc[r1, "region"] = odd
     folder = _write(out / "separator_inside_quotes", frames)
     (folder / "referrals.csv").write_text(to_csv(frames["referrals"], sep=";", quoting=csv.QUOTE_ALL), encoding="utf-8")
-    cases.append(Case("separator_inside_quotes", folder, 0, f"kolonne «region», verdi «{odd}»: ukjent kode",
-                      b.expected({"referrals": {r1}})))
+    cases.append(
+        Case(
+            "separator_inside_quotes",
+            folder,
+            0,
+            f"kolonne «region», verdi «{odd}»: ukjent kode",
+            b.expected({"referrals": {r1}}),
+        )
+    )
 
     frames = copy_frames()
     frames["enrolments"]["diagnosis"] = "Smerte, Ørland sykehus – Æ/Å"
     folder = _write(out / "windows_1252", frames)
     (folder / "enrolments.csv").write_bytes(to_csv(frames["enrolments"]).encode("cp1252"))
-    cases.append(Case("windows_1252", folder, 0, "ble lest som Windows-1252", b.expected(),
-                      notes={"diagnosis": "Smerte, Ørland sykehus – Æ/Å"}))
+    cases.append(
+        Case(
+            "windows_1252",
+            folder,
+            0,
+            "ble lest som Windows-1252",
+            b.expected(),
+            notes={"diagnosis": "Smerte, Ørland sykehus – Æ/Å"},
+        )
+    )
 
     frames = copy_frames()
     for name, spec in b.cb.tables.items():
@@ -259,6 +345,7 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
                 if col.name == "patient_id" or col.references == "patients.patient_id":
                     f = frames[name]
                     f[col.name] = f[col.name].where(f[col.name] == "", "000" + f[col.name])
-    cases.append(Case("leading_zero_ids", _write(out / "leading_zero_ids", frames), 0, "Uttrekket kan brukes",
-                      b.expected()))
+    cases.append(
+        Case("leading_zero_ids", _write(out / "leading_zero_ids", frames), 0, "Uttrekket kan brukes", b.expected())
+    )
     return cases

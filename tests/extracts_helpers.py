@@ -37,15 +37,45 @@ def write_extract(folder: Path, n: int = 60, seed_shift: int = 0) -> Path:
                 tdate = first + dt.timedelta(days=60)
                 trts.append([tid, pid, "rf" if i % 8 else "scs", tdate])
                 kind = "rf_3m" if i % 8 else "scs_3m"
-                fus.append([f"OPP-{i:05d}-{j}", pid, kind, tid, tdate + dt.timedelta(days=92),
-                            f"{tdate + dt.timedelta(days=100)}T09:00:00" if i % 3 else ""])
+                fus.append(
+                    [
+                        f"OPP-{i:05d}-{j}",
+                        pid,
+                        kind,
+                        tid,
+                        tdate + dt.timedelta(days=92),
+                        f"{tdate + dt.timedelta(days=100)}T09:00:00" if i % 3 else "",
+                    ]
+                )
     tables = {
-        "patients": (pats, ["patient_id", "birth_year", "sex", "interpreter_needed", "cognitive_impairment",
-                            "research_participant", "reserved_date"]),
-        "referrals": (refs + [["HEN-AVVIST-1", "PAS-99999", dt.date(2022, 5, 5), "avvist", "lokal"]],
-                      ["referral_id", "patient_id", "assessed_date", "decision", "region"]),
-        "enrolments": (enrs, ["enrolment_id", "patient_id", "granted_date", "first_consultation_date", "closed_date",
-                              "dips_closed_date", "diagnosis"]),
+        "patients": (
+            pats,
+            [
+                "patient_id",
+                "birth_year",
+                "sex",
+                "interpreter_needed",
+                "cognitive_impairment",
+                "research_participant",
+                "reserved_date",
+            ],
+        ),
+        "referrals": (
+            refs + [["HEN-AVVIST-1", "PAS-99999", dt.date(2022, 5, 5), "avvist", "lokal"]],
+            ["referral_id", "patient_id", "assessed_date", "decision", "region"],
+        ),
+        "enrolments": (
+            enrs,
+            [
+                "enrolment_id",
+                "patient_id",
+                "granted_date",
+                "first_consultation_date",
+                "closed_date",
+                "dips_closed_date",
+                "diagnosis",
+            ],
+        ),
         "baseline_responses": (bls, ["response_id", "patient_id", "submitted_at", "duration_ms"]),
         "short_forms": (sfs, ["short_form_id", "patient_id", "date", "reason"]),
         "treatments": (trts, ["treatment_id", "patient_id", "kind", "date"]),

@@ -48,7 +48,7 @@ def _frame(table: str, rows) -> pd.DataFrame:
     return frame[cols + extra]
 
 
-def make_extract(folder: Path, patients=None, **tables) -> "opr_analysis.Registry":  # noqa: F821
+def make_extract(folder: Path, patients=None, **tables) -> opr_analysis.Registry:  # noqa: F821
     """Write the given tables (lists of dicts or DataFrames) as CSV into ``folder`` and load it.
 
     Left-out columns get defaults (ids numbered R1, E1 …); left-out required

@@ -6,13 +6,12 @@ import subprocess
 import sys
 
 import pytest
+from extract_builder import make_extract
 
 from opr_analysis import cli
-from opr_analysis.safety.atomic import atomic_dir, atomic_file, replace_dir
 from opr_analysis.commands import codebook as codebook_command
 from opr_analysis.report.pipeline import ROOT
-
-from extract_builder import make_extract
+from opr_analysis.safety.atomic import atomic_dir, atomic_file, replace_dir
 
 
 def _tree(folder):
@@ -114,9 +113,22 @@ def test_sigterm_inside_a_command_cleans_up_and_exits_143(tmp_path, monkeypatch,
 def test_opr_tables_twice_gives_identical_bytes(tmp_path):
     extract = make_extract(tmp_path / "ex")
     for name in ("a", "b"):
-        subprocess.run([sys.executable, "-m", "opr_analysis", "tables", str(extract), "--out", str(tmp_path / name),
-                        "--as-of", "2025-03-01"], check=True, capture_output=True,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "opr_analysis",
+                "tables",
+                str(extract),
+                "--out",
+                str(tmp_path / name),
+                "--as-of",
+                "2025-03-01",
+            ],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
     a, b = _tree(tmp_path / "a"), _tree(tmp_path / "b")
     assert len(a) >= 7 and a == b
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "ex"]

@@ -4,9 +4,9 @@ import importlib.util
 
 import pandas as pd
 import pytest
-
 from broken_corpus import build_corpus
 from extract_builder import make_extract
+
 from opr_analysis import load_extract
 from opr_analysis.cli import main
 
@@ -33,12 +33,35 @@ def corpus(request, tmp_path_factory):
 
 
 EXPECTED_CASES = {
-    "unknown_code", "impossible_date", "excel_serial", "future_date", "blank_required", "whitespace_around_codes",
-    "wrong_type", "negative_duration", "broken_reference", "cascade_through_parent", "anchor_missing",
-    "anchor_wrong_kind", "avsluttet_12m_open_enrolment", "duplicate_id", "duplicated_whole_row",
-    "missing_required_table", "missing_optional_table", "missing_column", "two_files", "unreadable_file",
-    "nin_in_patient_id", "nin_in_code_column", "nin_in_free_text", "nin_in_unknown_column", "truncated_file",
-    "header_only", "separator_inside_quotes", "windows_1252", "leading_zero_ids",
+    "unknown_code",
+    "impossible_date",
+    "excel_serial",
+    "future_date",
+    "blank_required",
+    "whitespace_around_codes",
+    "wrong_type",
+    "negative_duration",
+    "broken_reference",
+    "cascade_through_parent",
+    "anchor_missing",
+    "anchor_wrong_kind",
+    "avsluttet_12m_open_enrolment",
+    "duplicate_id",
+    "duplicated_whole_row",
+    "missing_required_table",
+    "missing_optional_table",
+    "missing_column",
+    "two_files",
+    "unreadable_file",
+    "nin_in_patient_id",
+    "nin_in_code_column",
+    "nin_in_free_text",
+    "nin_in_unknown_column",
+    "truncated_file",
+    "header_only",
+    "separator_inside_quotes",
+    "windows_1252",
+    "leading_zero_ids",
 }
 
 

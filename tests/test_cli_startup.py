@@ -38,8 +38,8 @@ def test_lazy_names_resolve_to_their_modules():
 
 
 def test_synth_command_defaults_mirror_the_generator():
-    from opr_analysis.synth import registry as synth
     from opr_analysis.commands import synth as command
+    from opr_analysis.synth import registry as synth
 
     assert (command.DEFAULT_SEED, command.FORMATS) == (synth.DEFAULT_SEED, synth.FORMATS)
 
@@ -48,7 +48,10 @@ def test_synth_no_answers_leaves_out_the_answer_tables(tmp_path):
     from opr_analysis import cli
 
     assert cli.main(["synth", "--out", str(tmp_path / "a"), "--scale", "0.02", "--years", "2023-2023"]) == 0
-    assert cli.main(["synth", "--out", str(tmp_path / "b"), "--scale", "0.02", "--years", "2023-2023", "--no-answers"]) == 0
+    assert (
+        cli.main(["synth", "--out", str(tmp_path / "b"), "--scale", "0.02", "--years", "2023-2023", "--no-answers"])
+        == 0
+    )
     with_answers = {p.name for p in (tmp_path / "a").iterdir()}
     without = {p.name for p in (tmp_path / "b").iterdir()}
     assert with_answers - without == {"baseline_answers.csv", "followup_answers.csv"}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from extract_builder import BASE, make_extract, rows, write_table
+
 from opr_analysis.cli import main
 from opr_analysis.safety.nin import make_valid_nin
 
@@ -38,51 +38,173 @@ FUTURE = (dt.date.today() + dt.timedelta(days=400)).isoformat()
 
 # name, overrides, table, expected quarantined rows, column, value, reason fragment
 ROW_CASES = [
-    ("wrong type int", with_changes("baseline_responses", 0, duration_ms="12 min"),
-     "baseline_responses", [1], "duration_ms", "12 min", "er ikke et heltall"),
-    ("wrong type bool", with_changes("patients", 3, interpreter_needed="kanskje"),
-     "patients", [4], "interpreter_needed", "kanskje", "er ikke ja/nei"),
-    ("wrong type datetime", with_changes("baseline_responses", 1, submitted_at="25.02.2022 kl 8"),
-     "baseline_responses", [2], "submitted_at", "25.02.2022 kl 8", "er ikke et tidspunkt"),
-    ("unknown code", with_changes("referrals", 0, decision="godkjent"),
-     "referrals", [1], "decision", "godkjent", "ukjent kode (gyldige koder: rett, avvist"),
-    ("code in wrong case", with_changes("patients", 3, sex="k"),
-     "patients", [4], "sex", "k", "ukjent kode"),
-    ("blank required cell", with_changes("referrals", 2, assessed_date=""),
-     "referrals", [3], "assessed_date", "", "mangler verdi"),
-    ("impossible ISO date", with_changes("referrals", 3, assessed_date="2023-02-29"),
-     "referrals", [4], "assessed_date", "2023-02-29", "datoen finnes ikke"),
-    ("impossible Norwegian date", with_changes("treatments", 1, date="31.04.2022"),
-     "treatments", [2], "date", "31.04.2022", "datoen finnes ikke"),
-    ("impossible clock time", with_changes("baseline_responses", 2, submitted_at="2023-04-25T24:30:00"),
-     "baseline_responses", [3], "submitted_at", "2023-04-25T24:30:00", "klokkeslettet finnes ikke"),
-    ("negative duration", with_changes("baseline_responses", 1, duration_ms="-5"),
-     "baseline_responses", [2], "duration_ms", "-5", "er mindre enn laveste tillatte verdi (0)"),
-    ("excel serial", with_changes("referrals", 1, assessed_date="44603"),
-     "referrals", [2], "assessed_date", "44603", "ser ut som et Excel-datotall"),
-    ("future date", with_changes("short_forms", 1, date=FUTURE),
-     "short_forms", [2], "date", FUTURE, "etter dagens dato"),
-    ("duplicate id", with_changes("referrals", 1, referral_id="R01"),
-     "referrals", [1, 2], "referral_id", "R01", "samme ID står på flere rader (1, 2)"),
-    ("broken reference", with_changes("short_forms", 0, patient_id="P999"),
-     "short_forms", [1], "patient_id", "P999", "finnes ikke i patients"),
-    ("anchor missing", with_changes("followups", 0, anchor_id="T77"),
-     "followups", [1], "anchor_id", "T77", "behandlingen finnes ikke i treatments"),
-    ("anchor wrong kind", with_changes("followups", 1, anchor_id="T01"),
-     "followups", [2], "anchor_id", "T01", "er en RF-behandling, men oppfølgingstypen er scs_6m"),
-    ("avsluttet_12m on open enrolment", with_changes("followups", 2, anchor_id="E02"),
-     "followups", [3], "anchor_id", "E02", "innskrivingen er ikke avsluttet"),
-    ("avsluttet_12m on a treatment", with_changes("followups", 2, anchor_id="T01"),
-     "followups", [3], "anchor_id", "T01", "innskrivingen finnes ikke i enrolments"),
+    (
+        "wrong type int",
+        with_changes("baseline_responses", 0, duration_ms="12 min"),
+        "baseline_responses",
+        [1],
+        "duration_ms",
+        "12 min",
+        "er ikke et heltall",
+    ),
+    (
+        "wrong type bool",
+        with_changes("patients", 3, interpreter_needed="kanskje"),
+        "patients",
+        [4],
+        "interpreter_needed",
+        "kanskje",
+        "er ikke ja/nei",
+    ),
+    (
+        "wrong type datetime",
+        with_changes("baseline_responses", 1, submitted_at="25.02.2022 kl 8"),
+        "baseline_responses",
+        [2],
+        "submitted_at",
+        "25.02.2022 kl 8",
+        "er ikke et tidspunkt",
+    ),
+    (
+        "unknown code",
+        with_changes("referrals", 0, decision="godkjent"),
+        "referrals",
+        [1],
+        "decision",
+        "godkjent",
+        "ukjent kode (gyldige koder: rett, avvist",
+    ),
+    ("code in wrong case", with_changes("patients", 3, sex="k"), "patients", [4], "sex", "k", "ukjent kode"),
+    (
+        "blank required cell",
+        with_changes("referrals", 2, assessed_date=""),
+        "referrals",
+        [3],
+        "assessed_date",
+        "",
+        "mangler verdi",
+    ),
+    (
+        "impossible ISO date",
+        with_changes("referrals", 3, assessed_date="2023-02-29"),
+        "referrals",
+        [4],
+        "assessed_date",
+        "2023-02-29",
+        "datoen finnes ikke",
+    ),
+    (
+        "impossible Norwegian date",
+        with_changes("treatments", 1, date="31.04.2022"),
+        "treatments",
+        [2],
+        "date",
+        "31.04.2022",
+        "datoen finnes ikke",
+    ),
+    (
+        "impossible clock time",
+        with_changes("baseline_responses", 2, submitted_at="2023-04-25T24:30:00"),
+        "baseline_responses",
+        [3],
+        "submitted_at",
+        "2023-04-25T24:30:00",
+        "klokkeslettet finnes ikke",
+    ),
+    (
+        "negative duration",
+        with_changes("baseline_responses", 1, duration_ms="-5"),
+        "baseline_responses",
+        [2],
+        "duration_ms",
+        "-5",
+        "er mindre enn laveste tillatte verdi (0)",
+    ),
+    (
+        "excel serial",
+        with_changes("referrals", 1, assessed_date="44603"),
+        "referrals",
+        [2],
+        "assessed_date",
+        "44603",
+        "ser ut som et Excel-datotall",
+    ),
+    (
+        "future date",
+        with_changes("short_forms", 1, date=FUTURE),
+        "short_forms",
+        [2],
+        "date",
+        FUTURE,
+        "etter dagens dato",
+    ),
+    (
+        "duplicate id",
+        with_changes("referrals", 1, referral_id="R01"),
+        "referrals",
+        [1, 2],
+        "referral_id",
+        "R01",
+        "samme ID står på flere rader (1, 2)",
+    ),
+    (
+        "broken reference",
+        with_changes("short_forms", 0, patient_id="P999"),
+        "short_forms",
+        [1],
+        "patient_id",
+        "P999",
+        "finnes ikke i patients",
+    ),
+    (
+        "anchor missing",
+        with_changes("followups", 0, anchor_id="T77"),
+        "followups",
+        [1],
+        "anchor_id",
+        "T77",
+        "behandlingen finnes ikke i treatments",
+    ),
+    (
+        "anchor wrong kind",
+        with_changes("followups", 1, anchor_id="T01"),
+        "followups",
+        [2],
+        "anchor_id",
+        "T01",
+        "er en RF-behandling, men oppfølgingstypen er scs_6m",
+    ),
+    (
+        "avsluttet_12m on open enrolment",
+        with_changes("followups", 2, anchor_id="E02"),
+        "followups",
+        [3],
+        "anchor_id",
+        "E02",
+        "innskrivingen er ikke avsluttet",
+    ),
+    (
+        "avsluttet_12m on a treatment",
+        with_changes("followups", 2, anchor_id="T01"),
+        "followups",
+        [3],
+        "anchor_id",
+        "T01",
+        "innskrivingen finnes ikke i enrolments",
+    ),
 ]
 
 # P004 has a short form, which goes with it.
-ALSO = {"wrong type bool": {"short_forms"}, "code in wrong case": {"short_forms"},
-        "impossible Norwegian date": {"followups"}}  # F02 is anchored on T02
+ALSO = {
+    "wrong type bool": {"short_forms"},
+    "code in wrong case": {"short_forms"},
+    "impossible Norwegian date": {"followups"},
+}  # F02 is anchored on T02
 
 
-@pytest.mark.parametrize("name, overrides, table, qrows, column, value, reason", ROW_CASES,
-                         ids=[c[0] for c in ROW_CASES])
+@pytest.mark.parametrize(
+    "name, overrides, table, qrows, column, value, reason", ROW_CASES, ids=[c[0] for c in ROW_CASES]
+)
 def test_row_level_problem_is_quarantined(tmp_path, capsys, name, overrides, table, qrows, column, value, reason):
     status, out, q = validate(make_extract(tmp_path, **overrides), tmp_path, capsys)
     assert status == 0
@@ -105,14 +227,24 @@ def test_cascade_through_quarantined_parent(tmp_path, capsys):
         make_extract(tmp_path, **with_changes("patients", 1, birth_year="nitten")), tmp_path, capsys
     )
     assert status == 0
-    expected = {"patients": [2], "enrolments": [2], "baseline_responses": [2], "short_forms": [1],
-                "treatments": [2], "followups": [2]}
+    expected = {
+        "patients": [2],
+        "enrolments": [2],
+        "baseline_responses": [2],
+        "short_forms": [1],
+        "treatments": [2],
+        "followups": [2],
+    }
     assert sorted(p.stem for p in q.iterdir()) == sorted(expected)
     for table, qrows in expected.items():
         assert quarantine(q, table)["row"].astype(int).tolist() == qrows, table
-    assert "kolonne «birth_year», verdi «nitten»: er ikke et heltall" in quarantine(q, "patients")["quarantine_reason"][0]
-    assert ("kolonne «patient_id», verdi «P002»: viser til en rad i patients som er satt i karantene"
-            in quarantine(q, "treatments")["quarantine_reason"][0])
+    assert (
+        "kolonne «birth_year», verdi «nitten»: er ikke et heltall" in quarantine(q, "patients")["quarantine_reason"][0]
+    )
+    assert (
+        "kolonne «patient_id», verdi «P002»: viser til en rad i patients som er satt i karantene"
+        in quarantine(q, "treatments")["quarantine_reason"][0]
+    )
     fu = quarantine(q, "followups")["quarantine_reason"][0]
     assert "kolonne «anchor_id», verdi «T02»: viser til en behandling i karantene" in fu
     assert "referrals" not in {p.stem for p in q.iterdir()}  # referrals need not match patients
@@ -158,10 +290,17 @@ def _empty_file(folder):
 
 
 FATAL_CASES = [
-    ("missing required table", lambda f: (f / "referrals.csv").unlink(),
-     "tabellen «referrals» mangler (ventet referrals.csv, .parquet eller .xlsx)"),
+    (
+        "missing required table",
+        lambda f: (f / "referrals.csv").unlink(),
+        "tabellen «referrals» mangler (ventet referrals.csv, .parquet eller .xlsx)",
+    ),
     ("missing column", _missing_column, "referrals.csv: mangler kolonne «decision»"),
-    ("two files for one table", _two_files, "tabellen «treatments» finnes i flere filer (treatments.csv og treatments.xlsx)"),
+    (
+        "two files for one table",
+        _two_files,
+        "tabellen «treatments» finnes i flere filer (treatments.csv og treatments.xlsx)",
+    ),
     ("unreadable file", _unreadable, "treatments.parquet: filen kan ikke leses som en tabell"),
     ("empty file", _empty_file, "short_forms.csv: filen er tom"),
 ]
@@ -223,8 +362,9 @@ def test_ten_digit_number_is_not_a_nin(tmp_path, capsys):
     """The check digits keep ordinary long numbers from stopping the run."""
     nin = make_valid_nin("240577")
     broken = nin[:10] + str((int(nin[10]) + 1) % 10)
-    status, out, q = validate(make_extract(tmp_path, **with_changes("baseline_responses", 0, duration_ms=broken)),
-                              tmp_path, capsys)
+    status, out, q = validate(
+        make_extract(tmp_path, **with_changes("baseline_responses", 0, duration_ms=broken)), tmp_path, capsys
+    )
     assert status == 0 and "Ingen rader i karantene" in out
 
 
@@ -246,14 +386,24 @@ def test_subprocess_exit_status_and_output(tmp_path):
     folder = make_extract(tmp_path, **with_changes("referrals", 0, decision="godkjent"))
     q = tmp_path / "q"
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    ok = subprocess.run([sys.executable, "-m", "opr_analysis", "validate", str(folder), "--quarantine", str(q)],
-                        capture_output=True, text=True, env=env, cwd=tmp_path)
+    ok = subprocess.run(
+        [sys.executable, "-m", "opr_analysis", "validate", str(folder), "--quarantine", str(q)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert ok.returncode == 0, ok.stderr
     assert "referrals.csv, rad 1: kolonne «decision», verdi «godkjent»" in ok.stdout
     assert quarantine(q, "referrals")["row"].tolist() == ["1"]
     (folder / "patients.csv").unlink()
-    bad = subprocess.run([sys.executable, "-m", "opr_analysis", "validate", str(folder)],
-                         capture_output=True, text=True, env=env, cwd=tmp_path)
+    bad = subprocess.run(
+        [sys.executable, "-m", "opr_analysis", "validate", str(folder)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert bad.returncode == 1
     assert "tabellen «patients» mangler" in bad.stderr and "Traceback" not in bad.stderr
 
@@ -263,8 +413,13 @@ def test_broken_pipe_is_quiet(tmp_path):
     many = [dict(r, referral_id=f"R{i}", decision="x") for i, r in enumerate(rows("referrals") * 40)]
     folder = make_extract(tmp_path, referrals=many)
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.Popen([sys.executable, "-m", "opr_analysis", "validate", str(folder)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "opr_analysis", "validate", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=tmp_path,
+    )
     proc.stdout.readline()
     proc.stdout.close()
     err = proc.stderr.read().decode()

@@ -12,11 +12,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # The data contract's required tables and columns, in order (binding names).
 CONTRACT = {
-    "patients": ["patient_id", "birth_year", "sex", "interpreter_needed", "cognitive_impairment",
-                 "research_participant", "reserved_date"],
+    "patients": [
+        "patient_id",
+        "birth_year",
+        "sex",
+        "interpreter_needed",
+        "cognitive_impairment",
+        "research_participant",
+        "reserved_date",
+    ],
     "referrals": ["referral_id", "patient_id", "assessed_date", "decision", "region"],
-    "enrolments": ["enrolment_id", "patient_id", "granted_date", "first_consultation_date", "closed_date",
-                   "dips_closed_date"],
+    "enrolments": [
+        "enrolment_id",
+        "patient_id",
+        "granted_date",
+        "first_consultation_date",
+        "closed_date",
+        "dips_closed_date",
+    ],
     "baseline_responses": ["response_id", "patient_id", "submitted_at", "duration_ms"],
     "short_forms": ["short_form_id", "patient_id", "date", "reason"],
     "treatments": ["treatment_id", "patient_id", "kind", "date"],
@@ -33,9 +46,22 @@ def test_contract_tables_and_columns_present_in_order():
 
 def test_contract_codes():
     cb = codebook.load()
-    assert list(cb.column("referrals", "decision").codes) == ["rett", "avvist", "videresendt", "apen_retur", "foresporsel"]
+    assert list(cb.column("referrals", "decision").codes) == [
+        "rett",
+        "avvist",
+        "videresendt",
+        "apen_retur",
+        "foresporsel",
+    ]
     assert list(cb.column("followups", "kind").codes) == [
-        "rf_3m", "rf_6m", "rf_12m", "scs_3m", "scs_6m", "scs_12m", "avsluttet_12m"]
+        "rf_3m",
+        "rf_6m",
+        "rf_12m",
+        "scs_3m",
+        "scs_6m",
+        "scs_12m",
+        "avsluttet_12m",
+    ]
     assert list(cb.column("patients", "sex").codes) == ["K", "M"]
     assert cb.column("short_forms", "reason").optional
 
@@ -52,8 +78,17 @@ def test_every_label_is_present():
 
 
 def test_bad_codebook_is_rejected():
-    raw = {"version": 1, "contract": "x", "tables": {"a": {"label": "A", "description": "d", "columns": {
-        "x": {"type": "date", "label": "x", "description": "d", "references": "nowhere.id"}}}}}
+    raw = {
+        "version": 1,
+        "contract": "x",
+        "tables": {
+            "a": {
+                "label": "A",
+                "description": "d",
+                "columns": {"x": {"type": "date", "label": "x", "description": "d", "references": "nowhere.id"}},
+            }
+        },
+    }
     with pytest.raises(ValueError, match="references unknown"):
         codebook.from_dict(raw)
     raw["tables"]["a"]["columns"]["x"] = {"type": "timestamp", "label": "x", "description": "d"}

@@ -11,12 +11,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pyreadstat
 import pytest
+from extracts_helpers import BASE_SPEC, write_extract, write_spec
 
 from opr_analysis.cli import main
 from opr_analysis.errors import UsageError
 from opr_analysis.extracts import DisclosureError, deliver
-
-from extracts_helpers import BASE_SPEC, write_extract, write_spec
 
 ALL = ["csv", "parquet", "sav", "dta", "xlsx"]
 
@@ -117,8 +116,10 @@ def test_no_original_id_or_birth_year_in_any_file(tmp_path, extract, keys):
 
 
 def test_selection_of_nobody_names_the_criterion(tmp_path, extract, keys):
-    spec = write_spec(tmp_path / "s.yaml", inclusion={"sex": ["M"], "treatment_kinds": ["scs"],
-                                                      "enrolment_years": [2021, 2021], "age": {"min": 95}})
+    spec = write_spec(
+        tmp_path / "s.yaml",
+        inclusion={"sex": ["M"], "treatment_kinds": ["scs"], "enrolment_years": [2021, 2021], "age": {"min": 95}},
+    )
     with pytest.raises(UsageError) as exc:
         deliver(spec, extract, tmp_path / "a", key_dir=keys, docs=False)
     assert "ingen igjen etter «alder ved innskriving 95–»" in str(exc.value)
@@ -126,8 +127,13 @@ def test_selection_of_nobody_names_the_criterion(tmp_path, extract, keys):
 
 
 def test_inclusion_criteria_select_the_right_enrolments(tmp_path, extract, keys):
-    spec = write_spec(tmp_path / "s.yaml", formats=["csv"], inclusion={"treatment_kinds": ["scs"]},
-                      variables={"enrolments": ["treated_scs", "patients.sex"]}, disclosure={"k": 2})
+    spec = write_spec(
+        tmp_path / "s.yaml",
+        formats=["csv"],
+        inclusion={"treatment_kinds": ["scs"]},
+        variables={"enrolments": ["treated_scs", "patients.sex"]},
+        disclosure={"k": 2},
+    )
     d = deliver(spec, extract, tmp_path / "a", key_dir=keys, docs=False)
     e = pd.read_csv(d.folder / "enrolments.csv")
     # patients 8, 16, ..., 56 get SCS (i % 8 == 0): 7 patients; 56 has two enrolments, one treated each
@@ -136,8 +142,9 @@ def test_inclusion_criteria_select_the_right_enrolments(tmp_path, extract, keys)
 
 def test_k_anonymity_refuses_a_unique_combination_then_passes_generalised(tmp_path, extract, keys):
     variables = {"enrolments": ["age_at_enrolment", "patients.sex", "region"]}
-    refuse = write_spec(tmp_path / "r.yaml", formats=["csv"], variables=variables,
-                        disclosure={"k": 3, "on_violation": "refuse"})
+    refuse = write_spec(
+        tmp_path / "r.yaml", formats=["csv"], variables=variables, disclosure={"k": 3, "on_violation": "refuse"}
+    )
     with pytest.raises(DisclosureError) as exc:
         deliver(refuse, extract, tmp_path / "a", key_dir=keys, docs=False)
     msg = str(exc.value)
@@ -145,8 +152,9 @@ def test_k_anonymity_refuses_a_unique_combination_then_passes_generalised(tmp_pa
     assert re.search(r"\s1$", msg, re.M)  # a unique combination is listed with its count
     assert not (tmp_path / "a").exists()
 
-    gen = write_spec(tmp_path / "g.yaml", formats=["csv"], variables=variables,
-                     disclosure={"k": 3, "on_violation": "generalise"})
+    gen = write_spec(
+        tmp_path / "g.yaml", formats=["csv"], variables=variables, disclosure={"k": 3, "on_violation": "generalise"}
+    )
     d = deliver(gen, extract, tmp_path / "a", key_dir=keys, docs=False)
     e = pd.read_csv(d.folder / "enrolments.csv")
     assert "age_at_enrolment" not in e.columns and "age_band" in e.columns
@@ -170,8 +178,19 @@ def test_spss_and_stata_read_back_with_labels(tmp_path, extract, keys):
 
 def test_cli_reports_usage_errors_without_traceback(tmp_path, extract, keys, capsys):
     spec = write_spec(tmp_path / "s.yaml", variables={"enrolments": ["no_such_variable"]})
-    status = main(["extract", str(spec), "--extract", str(extract), "--out", str(tmp_path / "a"),
-                   "--key-dir", str(keys), "--no-docs"])
+    status = main(
+        [
+            "extract",
+            str(spec),
+            "--extract",
+            str(extract),
+            "--out",
+            str(tmp_path / "a"),
+            "--key-dir",
+            str(keys),
+            "--no-docs",
+        ]
+    )
     assert status == 2
     assert "ukjent variabel «no_such_variable»" in capsys.readouterr().err
 
@@ -198,14 +217,17 @@ def test_identifiable_data_planted_in_the_spec_stops_the_delivery(tmp_path, extr
     """The reader never sees the spec; the output scan does, so the run stops and keeps the earlier delivery."""
     good = write_spec(tmp_path / "good.yaml", formats=["csv"])
     out = tmp_path / "leveranse"
-    assert main(["extract", str(good), "--extract", str(extract), "--out", str(out), "--key-dir", str(keys),
-                 "--no-docs"]) == 0
+    assert (
+        main(["extract", str(good), "--extract", str(extract), "--out", str(out), "--key-dir", str(keys), "--no-docs"])
+        == 0
+    )
     previous = {p.name: p.read_bytes() for p in out.iterdir()}
     planted = _planted(kind)
     bad = write_spec(tmp_path / "bad.yaml", formats=["csv"], **{field: f"{BASE_SPEC[field]} {planted}"})
     capsys.readouterr()
-    status = main(["extract", str(bad), "--extract", str(extract), "--out", str(out), "--key-dir", str(keys),
-                   "--no-docs"])
+    status = main(
+        ["extract", str(bad), "--extract", str(extract), "--out", str(out), "--key-dir", str(keys), "--no-docs"]
+    )
     err = capsys.readouterr().err
     assert status == 1
     expected = "et fødselsnummer" if kind == "nin" else "en pasient-ID fra det opprinnelige uttrekket"
@@ -213,5 +235,10 @@ def test_identifiable_data_planted_in_the_spec_stops_the_delivery(tmp_path, extr
     assert any(name in err for name in ("README.md", "codebook.html", "spec.yaml", "manifest.json"))
     assert planted not in err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == previous
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml", "delivery-log.csv", "good.yaml", "keys",
-                                                          "leveranse"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bad.yaml",
+        "delivery-log.csv",
+        "good.yaml",
+        "keys",
+        "leveranse",
+    ]

@@ -7,14 +7,21 @@ from opr_analysis.extracts.variables import Settings
 
 
 def test_k_violations_count_distinct_patients_not_rows():
-    f = pd.DataFrame({"pid": ["a", "a", "a", "b", "c", "d"], "sex": ["K", "K", "K", "K", "M", "M"],
-                      "region": ["lokal"] * 4 + [None, None]})
+    f = pd.DataFrame(
+        {
+            "pid": ["a", "a", "a", "b", "c", "d"],
+            "sex": ["K", "K", "K", "K", "M", "M"],
+            "region": ["lokal"] * 4 + [None, None],
+        }
+    )
     bad = k_violations(f, ["sex", "region"], k=2)
     # K/lokal has 4 rows but only 2 patients -> passes; M/blank has 2 patients -> passes at k=2
     assert bad.empty
     bad = k_violations(f, ["sex", "region"], k=3)
-    assert bad.to_dict("records") == [{"sex": "K", "region": "lokal", "patients": 2},
-                                      {"sex": "M", "region": "(blank)", "patients": 2}]
+    assert bad.to_dict("records") == [
+        {"sex": "K", "region": "lokal", "patients": 2},
+        {"sex": "M", "region": "(blank)", "patients": 2},
+    ]
 
 
 def test_ladder_steps_only_touch_declared_roles():

@@ -3,8 +3,8 @@
 import pandas as pd
 import pyreadstat
 import pytest
-
 from extracts_helpers import write_spec
+
 from opr_analysis import answers_to_wide, load_extract, score_all
 from opr_analysis.extracts import deliver
 from opr_analysis.stats.scoring import ISI_CATEGORIES, SCORE_LABELS

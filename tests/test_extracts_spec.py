@@ -43,8 +43,11 @@ def test_every_problem_is_listed_at_once():
 
 @pytest.mark.parametrize(
     ("name", "why"),
-    [("patients.birth_year", "fødselsår utleveres ikke"), ("enrolments.enrolment_id", "identifikator"),
-     ("patients.patient_id", "identifikator")],
+    [
+        ("patients.birth_year", "fødselsår utleveres ikke"),
+        ("enrolments.enrolment_id", "identifikator"),
+        ("patients.patient_id", "identifikator"),
+    ],
 )
 def test_ids_and_birth_year_are_never_deliverable(name, why):
     with pytest.raises(UsageError, match=why):
@@ -65,8 +68,11 @@ def test_bad_inclusion_codes_and_unknown_keys():
 
 def test_load_spec_reads_yaml_and_keeps_bytes(tmp_path):
     p = tmp_path / "s.yaml"
-    p.write_text("project: p-1\ntitle: T\nresearch_question: Q?\nrecipient: {name: A}\n"
-                 "variables: {enrolments: [age_band]}\ndates: relative\n", encoding="utf-8")
+    p.write_text(
+        "project: p-1\ntitle: T\nresearch_question: Q?\nrecipient: {name: A}\n"
+        "variables: {enrolments: [age_band]}\ndates: relative\n",
+        encoding="utf-8",
+    )
     s = load_spec(p)
     assert s.dates == "relative" and s.source_bytes == p.read_bytes()
     p.write_text("project: [unclosed", encoding="utf-8")

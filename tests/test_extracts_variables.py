@@ -2,14 +2,19 @@
 
 import pandas as pd
 import pytest
+from extracts_helpers import write_extract
 
 from opr_analysis import load_extract
 from opr_analysis.extracts.select import base_frames
 from opr_analysis.extracts.variables import (
-    Settings, Variable, age_bands, coarsen, register_provider, registry, resolve,
+    Settings,
+    Variable,
+    age_bands,
+    coarsen,
+    register_provider,
+    registry,
+    resolve,
 )
-
-from extracts_helpers import write_extract
 
 
 def test_age_bands_top_coded_and_widths():
@@ -18,12 +23,15 @@ def test_age_bands_top_coded_and_widths():
     assert age_bands(ages, 20).astype(str).tolist() == ["0–19", "0–19", "0–19", "60–79", "80+", "80+"]
 
 
-@pytest.mark.parametrize(("level", "expected"), [
-    ("full", [pd.Timestamp("2022-02-28"), pd.Timestamp("2021-12-31")]),
-    ("month", ["2022-02", "2021-12"]),
-    ("year", [2022, 2021]),
-    ("relative", [58, -1]),
-])
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [
+        ("full", [pd.Timestamp("2022-02-28"), pd.Timestamp("2021-12-31")]),
+        ("month", ["2022-02", "2021-12"]),
+        ("year", [2022, 2021]),
+        ("relative", [58, -1]),
+    ],
+)
 def test_date_levels(level, expected):
     values = pd.Series(pd.to_datetime(["2022-02-28 23:59", "2021-12-31 08:00"]))
     granted = pd.Series(pd.to_datetime(["2022-01-01", "2022-01-01"]))
@@ -48,8 +56,14 @@ def test_provider_hook_adds_variables(monkeypatch):
     from opr_analysis.extracts import variables
 
     monkeypatch.setattr(variables, "_PROVIDERS", list(variables._PROVIDERS))
-    var = Variable("demo_score", "baseline_responses", "demo_score", "Demo", "float",
-                   lambda ctx: pd.Series(1.0, index=ctx.frame.index))
+    var = Variable(
+        "demo_score",
+        "baseline_responses",
+        "demo_score",
+        "Demo",
+        "float",
+        lambda ctx: pd.Series(1.0, index=ctx.frame.index),
+    )
     register_provider(lambda: [var])
     assert ("baseline_responses", "demo_score") in registry()
     assert resolve("demo_score", "baseline_responses") is var

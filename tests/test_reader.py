@@ -4,8 +4,8 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-
 from extract_builder import BASE, make_extract, rows, write_table
+
 from opr_analysis import ExtractError, load_extract
 from opr_analysis.extract.codebook import load as load_codebook
 
@@ -25,7 +25,9 @@ def assert_base_content(reg):
     assert p["reserved_date"].iloc[2] == pd.Timestamp("2024-03-01")
     b = reg.baseline_responses
     assert b["submitted_at"].tolist() == [
-        pd.Timestamp("2022-01-25 10:15:00"), pd.Timestamp("2022-02-25 08:00:30"), pd.Timestamp("2023-04-25 12:00:00")
+        pd.Timestamp("2022-01-25 10:15:00"),
+        pd.Timestamp("2022-02-25 08:00:30"),
+        pd.Timestamp("2023-04-25 12:00:00"),
     ]
     assert b["duration_ms"].tolist() == [1200000, 900000, 0]
     assert reg.referrals["region"].isna().tolist() == [False, False, False, True, False]
@@ -77,8 +79,11 @@ def test_xlsx_with_real_dates_and_numbers(tmp_path):
         {
             "response_id": ["B01", "B02", "B03"],
             "patient_id": ["P001", "P002", "P003"],
-            "submitted_at": [dt.datetime(2022, 1, 25, 10, 15), dt.datetime(2022, 2, 25, 8, 0, 30),
-                             dt.datetime(2023, 4, 25, 12, 0)],
+            "submitted_at": [
+                dt.datetime(2022, 1, 25, 10, 15),
+                dt.datetime(2022, 2, 25, 8, 0, 30),
+                dt.datetime(2023, 4, 25, 12, 0),
+            ],
             "duration_ms": [1200000, 900000, 0],
         }
     )
@@ -131,8 +136,10 @@ def test_optional_table_absent_is_an_empty_frame(tmp_path):
 
 def test_optional_extension_column_absent_and_present(tmp_path):
     enr = rows("enrolments")
-    assert "diagnosis" not in load_extract(make_extract(tmp_path, name="a")).enrolments.columns or \
-        load_extract(make_extract(tmp_path, name="a")).enrolments["diagnosis"].isna().all()
+    assert (
+        "diagnosis" not in load_extract(make_extract(tmp_path, name="a")).enrolments.columns
+        or load_extract(make_extract(tmp_path, name="a")).enrolments["diagnosis"].isna().all()
+    )
     for r in enr:
         r["diagnosis"] = "M54.5"
     reg = load_extract(make_extract(tmp_path, name="b", enrolments=enr))
@@ -217,7 +224,11 @@ def test_followup_anchor_check_vectorised_messages(tmp_path):
     assert got == {
         (4, "anchor_id", "T02"): "er en SCS-behandling, men oppfølgingstypen er rf_3m",
         (5, "anchor_id", "T99"): "behandlingen finnes ikke i treatments",
-        (6, "anchor_id", "E02"): "innskrivingen er ikke avsluttet (closed_date er blank), så avsluttet_12m kan ikke gjelde den",
+        (
+            6,
+            "anchor_id",
+            "E02",
+        ): "innskrivingen er ikke avsluttet (closed_date er blank), så avsluttet_12m kan ikke gjelde den",
         (7, "anchor_id", "T01"): "innskrivingen finnes ikke i enrolments",
     }
     assert reg.followups["followup_id"].tolist() == ["F01", "F02", "F03", "F08"]

@@ -5,11 +5,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
+from extract_builder import BASE, make_extract, rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extract_builder import BASE, make_extract, rows
 from opr_analysis import ExtractError, load_extract
 
 TABLES = list(BASE)
@@ -41,8 +40,27 @@ def load_or_extract_error(folder: Path):
         return None
 
 
-cell_text = st.text(max_size=40) | st.sampled_from(["", " ", "ja", "1", "2023-02-29", "45000", '"', ";", ",", "\n",
-                                                     "\r\n", "\x00", "-1", "P001", "T01", "E01", "  rett  "])
+cell_text = st.text(max_size=40) | st.sampled_from(
+    [
+        "",
+        " ",
+        "ja",
+        "1",
+        "2023-02-29",
+        "45000",
+        '"',
+        ";",
+        ",",
+        "\n",
+        "\r\n",
+        "\x00",
+        "-1",
+        "P001",
+        "T01",
+        "E01",
+        "  rett  ",
+    ]
+)
 
 
 @SETTINGS

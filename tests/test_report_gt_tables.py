@@ -8,11 +8,16 @@ NB = "\u00a0"
 
 
 def _t10():
-    return pd.DataFrame({
-        "year": [2021, 2022, 2023], "assessed": [2299, 2339, 2080], "rejected": [691, 797, 951],
-        "rejected_share": [691 / 2299, 797 / 2339, 951 / 2080],
-        "rejected_share_ci_low": [0.282, 0.322, 0.436], "rejected_share_ci_high": [0.320, 0.360, 0.479],
-    })
+    return pd.DataFrame(
+        {
+            "year": [2021, 2022, 2023],
+            "assessed": [2299, 2339, 2080],
+            "rejected": [691, 797, 951],
+            "rejected_share": [691 / 2299, 797 / 2339, 951 / 2080],
+            "rejected_share_ci_low": [0.282, 0.322, 0.436],
+            "rejected_share_ci_high": [0.320, 0.360, 0.479],
+        }
+    )
 
 
 def test_years_window():
@@ -42,14 +47,24 @@ def test_table_10_html_has_id_source_and_formatting():
 
 def _t11():
     rows = []
-    data = {"rett": {"lokal": 618, "nasjonal": 122, "regional": 834, "annet_blank": 34},
-            "avvist": {"lokal": 319, "nasjonal": 61, "regional": 310, "annet_blank": 1}}
+    data = {
+        "rett": {"lokal": 618, "nasjonal": 122, "regional": 834, "annet_blank": 34},
+        "avvist": {"lokal": 319, "nasjonal": 61, "regional": 310, "annet_blank": 1},
+    }
     for decision, by_region in data.items():
         known = sum(v for k, v in by_region.items() if k != "annet_blank")
         for region, n in by_region.items():
-            rows.append({"year": 2021, "decision": decision, "region": region, "n": n,
-                         "share": pd.NA if region == "annet_blank" else n / known,
-                         "share_ci_low": pd.NA, "share_ci_high": pd.NA})
+            rows.append(
+                {
+                    "year": 2021,
+                    "decision": decision,
+                    "region": region,
+                    "n": n,
+                    "share": pd.NA if region == "annet_blank" else n / known,
+                    "share_ci_low": pd.NA,
+                    "share_ci_high": pd.NA,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -69,17 +84,31 @@ def test_table_11_other_and_blank_apart_and_totals():
 
 
 def test_table_14_hms_per_period():
-    t14 = pd.DataFrame({"period": ["2023", "alle"], "n": [925, 2578], "min_ms": [446387, 446387],
-                        "q1_ms": [1364144, 1364144], "median_ms": [1889351, 1889351], "q3_ms": [2733331, 2733331],
-                        "max_ms": [16085636, 16085636]})
+    t14 = pd.DataFrame(
+        {
+            "period": ["2023", "alle"],
+            "n": [925, 2578],
+            "min_ms": [446387, 446387],
+            "q1_ms": [1364144, 1364144],
+            "median_ms": [1889351, 1889351],
+            "q3_ms": [2733331, 2733331],
+            "max_ms": [16085636, 16085636],
+        }
+    )
     cells = g.completion_time_cells(t14, [2022, 2023])  # 2022 absent: left out
     assert cells["label"].tolist() == ["2023", "Alle år"]
-    assert cells.loc[1, ["n", "min_ms", "median_ms", "max_ms"]].tolist() == [f"2{NB}578", "00:07:26", "00:31:29", "04:28:05"]
+    assert cells.loc[1, ["n", "min_ms", "median_ms", "max_ms"]].tolist() == [
+        f"2{NB}578",
+        "00:07:26",
+        "00:31:29",
+        "04:28:05",
+    ]
 
 
 def test_table_15_reason_order_other_last_and_total():
-    t15 = pd.DataFrame({"year": [2021] * 3 + [2022] * 3, "reason": ["glemt", "annet", "ingen_enhet"] * 2,
-                        "n": [2, 0, 11, 0, 5, 7]})
+    t15 = pd.DataFrame(
+        {"year": [2021] * 3 + [2022] * 3, "reason": ["glemt", "annet", "ingen_enhet"] * 2, "n": [2, 0, 11, 0, 5, 7]}
+    )
     cells = g.short_form_reasons_cells(t15, [2021, 2022]).set_index("label")
     assert cells.index[-2:].tolist() == ["Annet/tomme celler", "Totalt"]
     assert cells.index[0] == "Pasienten har ikke PC/mobil/nettbrett tilgjengelig"
@@ -88,12 +117,21 @@ def test_table_15_reason_order_other_last_and_total():
 
 
 def _fu():
-    return pd.DataFrame({
-        "year": [2024, 2024, 2023], "kind": ["rf_3m", "scs_3m", "rf_3m"],
-        "owed": [192, 41, 10], "sent": [189, 40, 10], "sent_owed": [182, 38, 10], "not_sent": [10, 3, 0],
-        "sent_not_owed": [7, 2, 0], "responded": [65, 11, 3], "response_share": [65 / 189, 11 / 40, 0.3],
-        "response_share_ci_low": [0.28, 0.161, 0.1], "response_share_ci_high": [0.414, 0.428, 0.6],
-    })
+    return pd.DataFrame(
+        {
+            "year": [2024, 2024, 2023],
+            "kind": ["rf_3m", "scs_3m", "rf_3m"],
+            "owed": [192, 41, 10],
+            "sent": [189, 40, 10],
+            "sent_owed": [182, 38, 10],
+            "not_sent": [10, 3, 0],
+            "sent_not_owed": [7, 2, 0],
+            "responded": [65, 11, 3],
+            "response_share": [65 / 189, 11 / 40, 0.3],
+            "response_share_ci_low": [0.28, 0.161, 0.1],
+            "response_share_ci_high": [0.414, 0.428, 0.6],
+        }
+    )
 
 
 def test_followup_cells_suppress_small_counts_and_their_partners():
@@ -117,9 +155,16 @@ def test_followup_without_suppression_shows_everything():
 
 
 def test_patient_level_suppression_hides_share_with_numerator():
-    t = pd.DataFrame({"year": [2023, 2024], "enrolments": [100, 50], "enrolments_with_baseline": [97, 30],
-                      "response_share": [0.97, 0.6], "response_share_ci_low": [0.92, 0.46],
-                      "response_share_ci_high": [0.99, 0.73]})
+    t = pd.DataFrame(
+        {
+            "year": [2023, 2024],
+            "enrolments": [100, 50],
+            "enrolments_with_baseline": [97, 30],
+            "response_share": [0.97, 0.6],
+            "response_share_ci_low": [0.92, 0.46],
+            "response_share_ci_high": [0.99, 0.73],
+        }
+    )
     cells = g.baseline_patient_level_cells(t, [2023, 2024]).set_index("label")
     assert cells.loc["Innskrivinger med minst ett baselinesvar"].tolist() == ["×", "30"]
     assert cells.loc["Andel med baselinesvar"].tolist() == ["–", f"60,0{NB}%"]
@@ -128,9 +173,15 @@ def test_patient_level_suppression_hides_share_with_numerator():
 def test_quality_table_never_shows_patient_rows():
     rows = pd.DataFrame({"enrolment_id": ["E1"], "patient_id": ["P1"]})
     assert g.quality_table("quality_closed_in_dips_list", rows) is None
-    agg = pd.DataFrame({"year": [2022, 2023], "enrolments": pd.array([10, 12], dtype="Int64"),
-                        "missing_share": [0.1, 0.25], "missing_share_ci_low": [0.02, 0.09],
-                        "missing_share_ci_high": [0.4, 0.53]})
+    agg = pd.DataFrame(
+        {
+            "year": [2022, 2023],
+            "enrolments": pd.array([10, 12], dtype="Int64"),
+            "missing_share": [0.1, 0.25],
+            "missing_share_ci_low": [0.02, 0.09],
+            "missing_share_ci_high": [0.4, 0.53],
+        }
+    )
     title, table = g.quality_table("quality_missing", agg, [2023])
     html = table.as_raw_html()
     assert title == "Manglende verdier i valgfrie felt"

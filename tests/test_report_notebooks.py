@@ -18,8 +18,7 @@ import yaml
 from bs4 import BeautifulSoup
 
 import opr_analysis
-from opr_analysis import cli
-from opr_analysis import models, proms
+from opr_analysis import cli, models, proms
 from opr_analysis.report import gt_tables as g
 from opr_analysis.report import pipeline
 from opr_analysis.report import prom_tables as pt
@@ -178,8 +177,9 @@ def test_manifest_and_audit_trail(report_run, small_extract):
 def test_quarto_renders_html_docx_pdf(small_extract, tmp_path):
     if pipeline.find_quarto() is None:
         pytest.skip("quarto is not on PATH (nor in QUARTO_PATH); the nbconvert fallback is tested instead")
-    run = pipeline.run_report(small_extract, as_of=AS_OF, formats=["html", "docx", "pdf"], out=tmp_path / "o",
-                              log=lambda s: None)
+    run = pipeline.run_report(
+        small_extract, as_of=AS_OF, formats=["html", "docx", "pdf"], out=tmp_path / "o", log=lambda s: None
+    )
     assert run.renderer == "quarto"
     assert sorted(p.suffix for p in run.files) == [".docx", ".html", ".pdf"]
     assert all(p.stat().st_size > 10_000 for p in run.files)
@@ -206,9 +206,16 @@ def test_prom_chapter_shows_the_packages_numbers(report_run, small_extract):
     base = proms.baseline_scores(reg)
     responses = int((base["year"] == YEAR).sum())
     assert responses >= 5 and _html_rows(soup, "prom_baseline_profile")[0] == [
-        "Antall besvarelser", *[f"{n:,}".replace(",", "\u00a0") for n in (
-            int(((base["year"] == YEAR) & (base["sex"] == "K")).sum()),
-            int(((base["year"] == YEAR) & (base["sex"] == "M")).sum()), responses)]]
+        "Antall besvarelser",
+        *[
+            f"{n:,}".replace(",", "\u00a0")
+            for n in (
+                int(((base["year"] == YEAR) & (base["sex"] == "K")).sum()),
+                int(((base["year"] == YEAR) & (base["sex"] == "M")).sum()),
+                responses,
+            )
+        ],
+    ]
     po = proms.paired_outcomes(reg, as_of=AS_OF)
     rf12 = po[po["first_answer"] & (po["kind"] == "rf_12m")]["nrs_improved_30"].dropna()
     row = next(r for r in _html_rows(soup, "prom_improvement") if r[0] == "RF, 12 måneder")  # NRS group first

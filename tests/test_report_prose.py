@@ -32,16 +32,26 @@ NB = "\u00a0"
 
 
 def _rates(n, improved):
-    return pd.DataFrame({"kind": ["rf_12m", "rf_12m"], "indicator": ["nrs_improved_30", "pgic_improved"],
-                         "n": [n, 40], "improved": [improved, 10], "share": [improved / n if n else None, 0.25],
-                         "share_ci_low": [0.1, 0.14], "share_ci_high": [0.9, 0.40]})
+    return pd.DataFrame(
+        {
+            "kind": ["rf_12m", "rf_12m"],
+            "indicator": ["nrs_improved_30", "pgic_improved"],
+            "n": [n, 40],
+            "improved": [improved, 10],
+            "share": [improved / n if n else None, 0.25],
+            "share_ci_low": [0.1, 0.14],
+            "share_ci_high": [0.9, 0.40],
+        }
+    )
 
 
 def test_improvement_sentence_gives_counts_share_and_interval():
     text = improvement_sentence(_rates(50, 20))
-    assert text == (f"Av 50 pasienter som svarte 12 måneder etter radiofrekvensbehandling og hadde smerte ved baseline, "
-                    f"hadde 20 (40,0{NB}%; 95{NB}% KI 10,0–90,0{NB}%) minst 30{NB}% lavere gjennomsnittlig smerte "
-                    "enn før behandlingen.")
+    assert text == (
+        f"Av 50 pasienter som svarte 12 måneder etter radiofrekvensbehandling og hadde smerte ved baseline, "
+        f"hadde 20 (40,0{NB}%; 95{NB}% KI 10,0–90,0{NB}%) minst 30{NB}% lavere gjennomsnittlig smerte "
+        "enn før behandlingen."
+    )
     pgic = improvement_sentence(_rates(50, 20), indicator="pgic_improved")
     assert pgic.startswith("Av 40 pasienter som svarte 12 måneder etter radiofrekvensbehandling, svarte 10 (25,0")
 
@@ -57,17 +67,29 @@ def test_improvement_sentence_is_suppressed_like_the_table():
 
 def _model(ors, ps):
     terms = ["Intercept", "age_10", "nrs_avg", "C(sex)[T.M]"]
-    return pd.DataFrame({"term": terms, "label": ["Konstantledd", "Alder (per 10 år)",
-                                                  "Gjennomsnittlig smerte ved baseline (per NRS-poeng)",
-                                                  "Mann (mot kvinne)"],
-                         "odds_ratio": [0.2, *ors], "ci_low": [0.1, *[o * 0.9 for o in ors]],
-                         "ci_high": [0.3, *[o * 1.1 for o in ors]], "p_value": [0.0, *ps]})
+    return pd.DataFrame(
+        {
+            "term": terms,
+            "label": [
+                "Konstantledd",
+                "Alder (per 10 år)",
+                "Gjennomsnittlig smerte ved baseline (per NRS-poeng)",
+                "Mann (mot kvinne)",
+            ],
+            "odds_ratio": [0.2, *ors],
+            "ci_low": [0.1, *[o * 0.9 for o in ors]],
+            "ci_high": [0.3, *[o * 1.1 for o in ors]],
+            "p_value": [0.0, *ps],
+        }
+    )
 
 
 def test_nonresponse_sentence_names_groups_that_answer_less_and_more():
     text = nonresponse_sentence(_model([1.5, 0.8, 0.7], [0.001, 0.02, 0.3]))
-    assert text.startswith("Sjeldnere svar på oppfølgingen hang sammen med gjennomsnittlig smerte ved baseline, "
-                           "per NRS-poeng (oddsratio 0,80;")
+    assert text.startswith(
+        "Sjeldnere svar på oppfølgingen hang sammen med gjennomsnittlig smerte ved baseline, "
+        "per NRS-poeng (oddsratio 0,80;"
+    )
     assert "Oftere svar hang sammen med alder, per 10 år (oddsratio 1,50;" in text
     assert "mann" not in text  # p = 0,3: not named
     assert text.endswith("sier derfor mindre om de gruppene som svarer sjeldnere.")

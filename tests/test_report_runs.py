@@ -20,8 +20,8 @@ import nbformat
 import psutil
 import pytest
 
-from opr_analysis.safety.nin import make_valid_nin
 from opr_analysis.report.pipeline import NOTEBOOK, ROOT, TEXTS
+from opr_analysis.safety.nin import make_valid_nin
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +33,21 @@ def _env() -> dict:
 
 
 def _report_cmd(extract: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "opr_analysis", "report", "--extract", str(extract), "--as-of", AS_OF,
-            "--formats", "html", "--out", str(out), *extra]
+    return [
+        sys.executable,
+        "-m",
+        "opr_analysis",
+        "report",
+        "--extract",
+        str(extract),
+        "--as-of",
+        AS_OF,
+        "--formats",
+        "html",
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -78,8 +91,24 @@ def data_view(snapshot: dict[str, bytes]) -> dict[str, object]:
 @pytest.fixture(scope="module")
 def extract(tmp_path_factory):
     folder = tmp_path_factory.mktemp("extract") / "synthetic"
-    subprocess.run([sys.executable, "-m", "opr_analysis", "synth", "--out", str(folder), "--scale", "0.15",
-                    "--years", "2021-2024"], env=_env(), check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "opr_analysis",
+            "synth",
+            "--out",
+            str(folder),
+            "--scale",
+            "0.15",
+            "--years",
+            "2021-2024",
+        ],
+        env=_env(),
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
     return folder
 
 
@@ -88,8 +117,17 @@ def concurrent(extract, tmp_path_factory):
     """Two ``opr report`` runs at the same time, into different folders of one parent."""
     parent = tmp_path_factory.mktemp("concurrent")
     before = _notebooks_folder_state()
-    procs = [subprocess.Popen(_report_cmd(extract, parent / name), env=_env(), cwd=ROOT, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for name in ("a", "b")]
+    procs = [
+        subprocess.Popen(
+            _report_cmd(extract, parent / name),
+            env=_env(),
+            cwd=ROOT,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for name in ("a", "b")
+    ]
     results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
     return parent, results, before, _notebooks_folder_state()
 
@@ -140,8 +178,14 @@ def test_sigterm_during_notebook_execution_keeps_previous_output(extract, tmp_pa
     parent = tmp_path / "site"
     _previous_report(parent / "out")
     previous = _snapshot(parent / "out")
-    proc = subprocess.Popen(_report_cmd(extract, parent / "out"), env=_env(), cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        _report_cmd(extract, parent / "out"),
+        env=_env(),
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         _wait_for(lambda: list(parent.glob(f".out-*/build/{NOTEBOOK.name}")), 60, "the build folder")
         kernels = _wait_for(lambda: _kernel_children(proc.pid), 60, "the notebook kernel")
@@ -175,8 +219,14 @@ def test_identity_number_in_a_report_text_stops_the_run(extract, tmp_path):
     parent = tmp_path / "site"
     _previous_report(parent / "out")
     previous = _snapshot(parent / "out")
-    done = subprocess.run(_report_cmd(extract, parent / "out", "--texts", str(texts)), env=_env(), cwd=ROOT,
-                          text=True, capture_output=True, timeout=300)
+    done = subprocess.run(
+        _report_cmd(extract, parent / "out", "--texts", str(texts)),
+        env=_env(),
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        timeout=300,
+    )
     assert done.returncode == 1
     assert done.stderr.startswith("opr report: ")
     assert "inneholder et fødselsnummer; ingenting er levert" in done.stderr

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from opr_analysis.extract import codebook
 from opr_analysis.errors import OprError
+from opr_analysis.extract import codebook
 from opr_analysis.stats.scoring import (
     answers_to_wide,
     eq5d5l_index,
@@ -27,10 +27,27 @@ from opr_analysis.stats.scoring import (
 
 NAN = float("nan")
 BPI = ["bpi_general_activity", "bpi_mood", "bpi_walking", "bpi_work", "bpi_relations", "bpi_sleep", "bpi_enjoyment"]
-ISI = ["isi_onset", "isi_maintenance", "isi_early_waking", "isi_satisfaction", "isi_interference",
-       "isi_noticeable", "isi_distress"]
-ODI = ["odi_pain", "odi_personal_care", "odi_lifting", "odi_walking", "odi_sitting", "odi_standing",
-       "odi_sleeping", "odi_sex_life", "odi_social_life", "odi_travelling"]
+ISI = [
+    "isi_onset",
+    "isi_maintenance",
+    "isi_early_waking",
+    "isi_satisfaction",
+    "isi_interference",
+    "isi_noticeable",
+    "isi_distress",
+]
+ODI = [
+    "odi_pain",
+    "odi_personal_care",
+    "odi_lifting",
+    "odi_walking",
+    "odi_sitting",
+    "odi_standing",
+    "odi_sleeping",
+    "odi_sex_life",
+    "odi_social_life",
+    "odi_travelling",
+]
 PCS = [f"pcs_{i:02d}" for i in range(1, 14)]
 HSCL = [f"hscl_{i:02d}" for i in range(1, 11)]
 EQ = ["eq5d_mo", "eq5d_sc", "eq5d_ua", "eq5d_pd", "eq5d_ad"]
@@ -54,8 +71,7 @@ def test_instrument_items_and_ranges():
     assert list(cb.instruments["odi"].items) == ODI
     assert list(cb.instruments["pcs"].items) == PCS
     assert list(cb.instruments["hscl10"].items) == HSCL
-    assert [(cb.items[c].min, cb.items[c].max) for c in EQ + ["eq5d_vas", "pgic"]] == [(1, 5)] * 5 + [
-        (0, 100), (1, 7)]
+    assert [(cb.items[c].min, cb.items[c].max) for c in EQ + ["eq5d_vas", "pgic"]] == [(1, 5)] * 5 + [(0, 100), (1, 7)]
     assert cb.instruments["pgic"].questionnaires == ("followup",)
     assert cb.instruments["demographics"].questionnaires == ("baseline",)
     assert cb.items["pgic"].codes[1] == "Svært mye bedre" and cb.items["pgic"].codes[7] == "Svært mye verre"
@@ -65,11 +81,14 @@ def test_instrument_items_and_ranges():
 
 
 def test_bpi_four_of_seven_is_scored_three_is_not():
-    wide = frame(BPI, [
-        [6, 4, 5, 7, NAN, NAN, NAN],  # 4 answered: mean 22/4
-        [6, 4, 5, NAN, NAN, NAN, NAN],  # 3 answered: not valid
-        [1, 2, 3, 4, 5, 6, 7],  # complete: 28/7
-    ])
+    wide = frame(
+        BPI,
+        [
+            [6, 4, 5, 7, NAN, NAN, NAN],  # 4 answered: mean 22/4
+            [6, 4, 5, NAN, NAN, NAN, NAN],  # 3 answered: not valid
+            [1, 2, 3, 4, 5, 6, 7],  # complete: 28/7
+        ],
+    )
     got = score_bpi_interference(wide)["bpi_interference"].tolist()
     assert got[0] == 5.5 and math.isnan(got[1]) and got[2] == 4.0
 
@@ -78,11 +97,14 @@ def test_bpi_four_of_seven_is_scored_three_is_not():
 
 
 def test_odi_complete_one_missing_and_two_missing():
-    wide = frame(ODI, [
-        [2, 2, 2, 2, 1, 1, 1, 1, 2, 2],  # 16/50 -> 32 %
-        [2, 2, 2, 2, 1, 1, 1, NAN, 3, 2],  # 16/45 -> 35.56 % (Fairbank & Pynsent's example)
-        [2, 2, 2, 2, 1, 1, 1, NAN, NAN, 2],  # two missed: no index
-    ])
+    wide = frame(
+        ODI,
+        [
+            [2, 2, 2, 2, 1, 1, 1, 1, 2, 2],  # 16/50 -> 32 %
+            [2, 2, 2, 2, 1, 1, 1, NAN, 3, 2],  # 16/45 -> 35.56 % (Fairbank & Pynsent's example)
+            [2, 2, 2, 2, 1, 1, 1, NAN, NAN, 2],  # two missed: no index
+        ],
+    )
     got = score_odi(wide)
     assert got["odi_percent"].iloc[0] == 32.0
     assert got["odi_percent"].iloc[1] == pytest.approx(16 / 45 * 100)
@@ -92,9 +114,18 @@ def test_odi_complete_one_missing_and_two_missing():
 
 @pytest.mark.parametrize(
     "total, band",
-    [(10, "minimal"), (11, "moderat"), (20, "moderat"), (21, "alvorlig"), (30, "alvorlig"),
-     (31, "invalidiserende"), (40, "invalidiserende"), (41, "sengeliggende"), (50, "sengeliggende"),
-     (0, "minimal")],
+    [
+        (10, "minimal"),
+        (11, "moderat"),
+        (20, "moderat"),
+        (21, "alvorlig"),
+        (30, "alvorlig"),
+        (31, "invalidiserende"),
+        (40, "invalidiserende"),
+        (41, "sengeliggende"),
+        (50, "sengeliggende"),
+        (0, "minimal"),
+    ],
 )
 def test_odi_band_boundaries(total, band):
     # total/50*100 = 2*total: 10 -> 20 % (minimal), 11 -> 22 % (moderat), 20 -> 40 %, 21 -> 42 %, ...
@@ -116,8 +147,16 @@ def test_odi_missed_section_exactly_on_band_edge():
 
 @pytest.mark.parametrize(
     "total, band",
-    [(0, "ingen"), (7, "ingen"), (8, "subklinisk"), (14, "subklinisk"), (15, "moderat"),
-     (21, "moderat"), (22, "alvorlig"), (28, "alvorlig")],
+    [
+        (0, "ingen"),
+        (7, "ingen"),
+        (8, "subklinisk"),
+        (14, "subklinisk"),
+        (15, "moderat"),
+        (21, "moderat"),
+        (22, "alvorlig"),
+        (28, "alvorlig"),
+    ],
 )
 def test_isi_band_boundaries(total, band):
     items = [min(4, max(0, total - 4 * i)) for i in range(7)]
@@ -183,9 +222,18 @@ def test_hscl_caseness_is_inclusive_at_exactly_185():
 
 # States and values copied from MathsinHealth/eq5dsuite-value-sets EQ-5D-5L/NO.csv
 NO_STATES = {
-    "11111": 1.0, "11112": 0.928256, "12345": 0.13692, "24355": -0.110553, "43144": 0.106998,
-    "35555": -0.312985, "52413": 0.475339, "55555": -0.453, "21111": 0.96884, "11223": 0.763736,
-    "33333": 0.539399, "45512": 0.384381,
+    "11111": 1.0,
+    "11112": 0.928256,
+    "12345": 0.13692,
+    "24355": -0.110553,
+    "43144": 0.106998,
+    "35555": -0.312985,
+    "52413": 0.475339,
+    "55555": -0.453,
+    "21111": 0.96884,
+    "11223": 0.763736,
+    "33333": 0.539399,
+    "45512": 0.384381,
 }
 
 
@@ -221,7 +269,9 @@ def test_eq5d_index_with_toy_tables():
 
 
 def test_packaged_value_set_names_its_source():
-    text = (pytest.importorskip("importlib.resources").files("opr_analysis") / "data/eq5d5l_value_set_no.csv").read_text()
+    text = (
+        pytest.importorskip("importlib.resources").files("opr_analysis") / "data/eq5d5l_value_set_no.csv"
+    ).read_text()
     assert "doi:10.1007/s11136-024-03837-3" in text and "MathsinHealth/eq5dsuite-value-sets" in text
     assert len(load_eq5d5l_value_set()) == 25
 
@@ -254,11 +304,13 @@ def test_score_all_keeps_index_and_columns():
 
 
 def test_answers_round_trip():
-    long = pd.DataFrame({
-        "followup_id": ["f2", "f1", "f1", "f2", "f3"],
-        "item": ["pgic", "nrs_avg", "pgic", "nrs_worst", "isi_onset"],
-        "value": [2.0, 6.0, 4.0, 9.0, 0.0],
-    })
+    long = pd.DataFrame(
+        {
+            "followup_id": ["f2", "f1", "f1", "f2", "f3"],
+            "item": ["pgic", "nrs_avg", "pgic", "nrs_worst", "isi_onset"],
+            "value": [2.0, 6.0, 4.0, 9.0, 0.0],
+        }
+    )
     wide = answers_to_wide(long, "followup_id")
     assert list(wide.index) == ["f2", "f1", "f3"]
     assert list(wide.columns) == ["nrs_avg", "nrs_worst", "isi_onset", "pgic"]  # codebook order
@@ -279,10 +331,12 @@ def test_answers_to_wide_rejects_duplicate_answers():
 def test_answers_to_wide_scales():
     rng = np.random.default_rng(1)
     n, items = 20_000, list(codebook.load().items)
-    long = pd.DataFrame({
-        "response_id": np.repeat(np.arange(n), len(items)),
-        "item": np.tile(items, n),
-        "value": rng.integers(0, 2, n * len(items)).astype(float),
-    })
+    long = pd.DataFrame(
+        {
+            "response_id": np.repeat(np.arange(n), len(items)),
+            "item": np.tile(items, n),
+            "value": rng.integers(0, 2, n * len(items)).astype(float),
+        }
+    )
     wide = answers_to_wide(long, "response_id")
     assert wide.shape == (n, len(items)) and wide.to_numpy().sum() == long["value"].sum()

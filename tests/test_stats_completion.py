@@ -28,7 +28,14 @@ def test_quartiles_linear_interpolation(tmp_path):
     reg = make_extract(tmp_path, baseline_responses=rows)
     t = completion_time(reg).set_index("period")
     assert list(t.index) == ["2021", "2022", "2023", "alle"]
-    assert t.loc["2021", ["n", "min_ms", "q1_ms", "median_ms", "q3_ms", "max_ms"]].tolist() == [4, 1000, 1750, 2500, 3250, 4000]
+    assert t.loc["2021", ["n", "min_ms", "q1_ms", "median_ms", "q3_ms", "max_ms"]].tolist() == [
+        4,
+        1000,
+        1750,
+        2500,
+        3250,
+        4000,
+    ]
     assert t.loc["2023", ["q1_ms", "median_ms", "q3_ms"]].tolist() == [20_000, 30_000, 40_000]
     assert t.at["2022", "n"] == 0 and pd.isna(t.at["2022", "median_ms"]) and pd.isna(t.at["2022", "median_hms"])
     # all years: 9 values 1000 ... 100000, type-7 quartiles at positions 2 and 6 (0-based)

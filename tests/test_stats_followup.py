@@ -195,13 +195,27 @@ def test_followup_totals_sum_kinds_per_year_and_leave_0_of_0_blank():
 
     from opr_analysis import followup_totals
 
-    per_kind = pd.DataFrame({
-        "year": [2023, 2023, 2024], "kind": ["rf_3m", "avsluttet_12m", "rf_3m"],
-        "owed": [10, 5, 0], "sent": [9, 6, 0], "sent_owed": [9, 5, 0], "not_sent": [1, 0, 0],
-        "sent_not_owed": [0, 1, 0], "responded": [3, 2, 0],
-    })
+    per_kind = pd.DataFrame(
+        {
+            "year": [2023, 2023, 2024],
+            "kind": ["rf_3m", "avsluttet_12m", "rf_3m"],
+            "owed": [10, 5, 0],
+            "sent": [9, 6, 0],
+            "sent_owed": [9, 5, 0],
+            "not_sent": [1, 0, 0],
+            "sent_not_owed": [0, 1, 0],
+            "responded": [3, 2, 0],
+        }
+    )
     out = followup_totals(per_kind).set_index("year")
-    assert out.loc[2023, ["owed", "sent", "sent_owed", "not_sent", "sent_not_owed", "responded"]].tolist() == [15, 15, 14, 1, 1, 5]
+    assert out.loc[2023, ["owed", "sent", "sent_owed", "not_sent", "sent_not_owed", "responded"]].tolist() == [
+        15,
+        15,
+        14,
+        1,
+        1,
+        5,
+    ]
     assert out.loc[2023, "response_share"] == 5 / 15
     assert 0 < out.loc[2023, "response_share_ci_low"] < 5 / 15 < out.loc[2023, "response_share_ci_high"] < 1
     assert pd.isna(out.loc[2024, "response_share"]) and pd.isna(out.loc[2024, "response_share_ci_low"])

@@ -74,7 +74,9 @@ def test_multiple_baselines_and_after_consultation(reg):
     t = quality_multiple_baselines(reg).set_index("year")
     assert t.loc[2021, ["enrolments", "enrolments_multiple_baselines"]].tolist() == [3, 1]  # E1 twice
     a = quality_baseline_after_consultation(reg).set_index("year")
-    assert a.loc[2021, ["baseline_responses", "without_enrolment", "with_enrolment", "after_consultation"]].tolist() == [4, 1, 3, 1]
+    assert a.loc[
+        2021, ["baseline_responses", "without_enrolment", "with_enrolment", "after_consultation"]
+    ].tolist() == [4, 1, 3, 1]
     assert a.at[2021, "after_consultation_share"] == pytest.approx(1 / 3)
     assert a.at[2021, "without_enrolment_share"] == 0.25
 

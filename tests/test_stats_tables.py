@@ -80,7 +80,9 @@ def test_tables_on_the_default_synthetic_extract(tmp_path):
 
     write_synthetic(tmp_path / "synthetic", seed=2024, scale=1.0, years=(2020, 2025), fmt="csv")
     start = time.perf_counter()
-    assert cli.main(["tables", str(tmp_path / "synthetic"), "--out", str(tmp_path / "out"), "--as-of", "2025-12-31"]) == 0
+    assert (
+        cli.main(["tables", str(tmp_path / "synthetic"), "--out", str(tmp_path / "out"), "--as-of", "2025-12-31"]) == 0
+    )
     assert time.perf_counter() - start < 30
     _check_contract(tmp_path / "out")
     region = pd.read_csv(tmp_path / "out" / "referrals_by_region.csv")

@@ -36,8 +36,12 @@ def test_undefined_cases_are_blank():
 
 
 def test_trend_tests_of_a_registry(tmp_path):
-    refs = [dict(assessed_date="2021-01-01", decision="avvist")] * 2 + [dict(assessed_date="2021-01-01", decision="rett")] * 8
-    refs += [dict(assessed_date="2023-01-01", decision="avvist")] * 6 + [dict(assessed_date="2023-01-01", decision="rett")] * 4
+    refs = [dict(assessed_date="2021-01-01", decision="avvist")] * 2 + [
+        dict(assessed_date="2021-01-01", decision="rett")
+    ] * 8
+    refs += [dict(assessed_date="2023-01-01", decision="avvist")] * 6 + [
+        dict(assessed_date="2023-01-01", decision="rett")
+    ] * 4
     reg = make_extract(tmp_path, referrals=refs)
     t = trend_tests(reg).set_index("indicator")
     assert t.at["rejected_share", "years"] == 3 - 1  # 2022 has no referrals

@@ -9,9 +9,9 @@ import re
 import pandas as pd
 import pytest
 
-from opr_analysis.extract import codebook
 from opr_analysis.commands import synth as synth_cmd
 from opr_analysis.errors import UsageError
+from opr_analysis.extract import codebook
 from opr_analysis.extract.reader import load_extract
 from opr_analysis.synth.registry import synthesize, write_synthetic, write_tables
 
@@ -137,7 +137,10 @@ def test_references_are_valid(small):
     assert closed.reindex(fu.loc[~rf_scs, "anchor_id"]).notna().all()
     # follow-ups go to the anchor's own patient
     owner = pd.concat(
-        [t["treatments"].set_index("treatment_id")["patient_id"], t["enrolments"].set_index("enrolment_id")["patient_id"]]
+        [
+            t["treatments"].set_index("treatment_id")["patient_id"],
+            t["enrolments"].set_index("enrolment_id")["patient_id"],
+        ]
     )
     assert (owner.reindex(fu["anchor_id"]).to_numpy() == fu["patient_id"].to_numpy()).all()
     # referrals of rejected patients need not exist in patients, and some do not
@@ -146,8 +149,15 @@ def test_references_are_valid(small):
 
 def test_ids_have_letter_prefixes_and_no_cell_has_eleven_digits(tmp_path):
     out = write_synthetic(tmp_path / "x", seed=5, scale=0.3, years=(2020, 2025))
-    prefixes = {"patients": "P", "referrals": "R", "enrolments": "E", "baseline_responses": "B",
-                "short_forms": "S", "treatments": "T", "followups": "F"}
+    prefixes = {
+        "patients": "P",
+        "referrals": "R",
+        "enrolments": "E",
+        "baseline_responses": "B",
+        "short_forms": "S",
+        "treatments": "T",
+        "followups": "F",
+    }
     eleven = re.compile(r"\d{11}")
     for path in out.iterdir():
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -284,7 +294,11 @@ def test_extra_generators_add_tables_with_their_own_stream():
     def answers(reg, rng):
         seen["severity"] = reg.latent["severity"].to_numpy()
         ids = reg.tables["baseline_responses"]["response_id"]
-        return {"baseline_answers": pd.DataFrame({"response_id": ids, "item": "nrs_avg", "value": rng.integers(0, 11, len(ids)).astype(float)})}
+        return {
+            "baseline_answers": pd.DataFrame(
+                {"response_id": ids, "item": "nrs_avg", "value": rng.integers(0, 11, len(ids)).astype(float)}
+            )
+        }
 
     plain = synthesize(seed=4, scale=0.1, years=(2022, 2022), generators=[])
     extended = synthesize(seed=4, scale=0.1, years=(2022, 2022), generators=[answers])
@@ -352,6 +366,8 @@ def test_registered_generators_run_by_default(monkeypatch):
 def test_csv_quotes_only_when_a_cell_needs_it(tmp_path):
     df = pd.DataFrame({"response_id": ["B0000001", "B0000002"], "note": ["a, b", 'sa "hei"']})
     write_tables({"notes": df}, tmp_path / "x")
-    assert (tmp_path / "x" / "notes.csv").read_text() == 'response_id,note\n"B0000001","a, b"\n"B0000002","sa ""hei"""\n'
+    assert (
+        tmp_path / "x" / "notes.csv"
+    ).read_text() == 'response_id,note\n"B0000001","a, b"\n"B0000002","sa ""hei"""\n'
     back = pd.read_csv(tmp_path / "x" / "notes.csv", dtype=str)
     pd.testing.assert_frame_equal(back, df, check_dtype=False)

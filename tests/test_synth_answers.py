@@ -20,10 +20,17 @@ def registry(n_patients: int, seed: int = 0):
     responded = np.where(rng.random(n_patients) < 0.6, "2023-05-01T10:00:00", "")
     return SimpleNamespace(
         tables={
-            "baseline_responses": pd.DataFrame({"response_id": [f"R{i}" for i in range(n_patients)],
-                                                "patient_id": pids}),
-            "followups": pd.DataFrame({"followup_id": [f"F{i}" for i in range(n_patients)], "patient_id": pids,
-                                       "kind": kinds, "responded_at": responded}),
+            "baseline_responses": pd.DataFrame(
+                {"response_id": [f"R{i}" for i in range(n_patients)], "patient_id": pids}
+            ),
+            "followups": pd.DataFrame(
+                {
+                    "followup_id": [f"F{i}" for i in range(n_patients)],
+                    "patient_id": pids,
+                    "kind": kinds,
+                    "responded_at": responded,
+                }
+            ),
         },
         latent=pd.DataFrame({"patient_id": pids, "severity": rng.standard_normal(n_patients)}),
     )
@@ -65,7 +72,9 @@ def test_plausible_correlations_and_improvement():
     assert corr.loc["nrs_avg", "eq5d_vas"] < -0.2
     fu = score_all(answers_to_wide(out["followup_answers"], "followup_id"))
     pair = (
-        reg.tables["followups"].set_index("followup_id")[["patient_id"]].join(fu[["nrs_avg", "pgic"]], how="inner")
+        reg.tables["followups"]
+        .set_index("followup_id")[["patient_id"]]
+        .join(fu[["nrs_avg", "pgic"]], how="inner")
         .join(reg.tables["baseline_responses"].set_index("patient_id")[["response_id"]], on="patient_id")
         .join(base[["nrs_avg"]].rename(columns={"nrs_avg": "nrs_base"}), on="response_id")
     ).dropna()

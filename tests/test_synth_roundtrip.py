@@ -25,9 +25,7 @@ def test_synthetic_extract_round_trip(tmp_path, capsys, fmt):
     reg = load_extract(folder)
     for path in sorted(folder.iterdir()):
         table = path.stem
-        written = (
-            pd.read_csv(path, dtype=str, keep_default_na=False) if fmt == "csv" else pd.read_parquet(path)
-        )
+        written = pd.read_csv(path, dtype=str, keep_default_na=False) if fmt == "csv" else pd.read_parquet(path)
         s = reg.report.summaries[table]
         assert (s.rows_read, s.rows_used, s.rows_quarantined) == (len(written), len(written), 0), table
         id_col = reg.tables[table].columns[0]

@@ -18,10 +18,15 @@ def register(sub) -> None:
     )
     p.add_argument("spec", type=Path, help="the delivery spec (YAML; see reports/extracts/examples/)")
     p.add_argument("--extract", type=Path, required=True, metavar="DIR", help="folder holding the registry extract")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR",
-                   help="the delivery folder (created or replaced as a whole)")
-    p.add_argument("--log", type=Path, metavar="FILE",
-                   help="delivery log to append to (default: delivery-log.csv beside the delivery folder)")
+    p.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="the delivery folder (created or replaced as a whole)"
+    )
+    p.add_argument(
+        "--log",
+        type=Path,
+        metavar="FILE",
+        help="delivery log to append to (default: delivery-log.csv beside the delivery folder)",
+    )
     p.add_argument("--key-dir", type=Path, metavar="DIR", help="key store folder (default: $OPR_KEY_DIR or keys/)")
     p.add_argument("--no-docs", action="store_true", help="skip executing and rendering the documentation notebook")
     p.set_defaults(func=run)

@@ -19,28 +19,70 @@ def register(sub) -> None:
         "parameters, input hashes, row counts, versions and timings. OUT is replaced only when the run "
         "is complete; a bad extract stops the run with nothing written.",
     )
-    p.add_argument("--extract", type=Path, default=Path("data/synthetic"), metavar="DIR",
-                   help="folder holding the extract's table files (default: data/synthetic)")
-    p.add_argument("--year", type=int, default=None,
-                   help="report year (default: the last complete calendar year before --as-of, or the last "
-                   "year with referrals if that is earlier)")
-    p.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD",
-                   help="date of the run for follow-ups owed (default: today)")
-    p.add_argument("--formats", type=_formats, default=None, metavar="LIST",
-                   help="comma-separated output formats among html,docx,pdf (default: all three with Quarto, "
-                   "html without)")
-    p.add_argument("--out", type=Path, default=Path("_output"), metavar="DIR",
-                   help="output folder, replaced as a whole when the run is complete (default: _output)")
-    p.add_argument("--min-cell", type=int, default=5, metavar="N",
-                   help="hide patient counts below N in tables of patients' characteristics and outcomes "
-                   "(default: 5; 1 shows everything)")
-    p.add_argument("--years-shown", type=int, default=3, metavar="N",
-                   help="years shown side by side in tables 10-12 and 15 (default: 3)")
-    p.add_argument("--texts", type=Path, default=None, metavar="DIR",
-                   help="folder of the editable report texts (default: reports/ of this checkout)")
-    p.add_argument("--no-proms", dest="include_proms", action="store_false",
-                   help="leave out the chapter on patient-reported outcomes (PROM); it is also skipped, with one "
-                   "sentence, when the extract has no questionnaire answers")
+    p.add_argument(
+        "--extract",
+        type=Path,
+        default=Path("data/synthetic"),
+        metavar="DIR",
+        help="folder holding the extract's table files (default: data/synthetic)",
+    )
+    p.add_argument(
+        "--year",
+        type=int,
+        default=None,
+        help="report year (default: the last complete calendar year before --as-of, or the last "
+        "year with referrals if that is earlier)",
+    )
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="date of the run for follow-ups owed (default: today)",
+    )
+    p.add_argument(
+        "--formats",
+        type=_formats,
+        default=None,
+        metavar="LIST",
+        help="comma-separated output formats among html,docx,pdf (default: all three with Quarto, html without)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("_output"),
+        metavar="DIR",
+        help="output folder, replaced as a whole when the run is complete (default: _output)",
+    )
+    p.add_argument(
+        "--min-cell",
+        type=int,
+        default=5,
+        metavar="N",
+        help="hide patient counts below N in tables of patients' characteristics and outcomes "
+        "(default: 5; 1 shows everything)",
+    )
+    p.add_argument(
+        "--years-shown",
+        type=int,
+        default=3,
+        metavar="N",
+        help="years shown side by side in tables 10-12 and 15 (default: 3)",
+    )
+    p.add_argument(
+        "--texts",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of the editable report texts (default: reports/ of this checkout)",
+    )
+    p.add_argument(
+        "--no-proms",
+        dest="include_proms",
+        action="store_false",
+        help="leave out the chapter on patient-reported outcomes (PROM); it is also skipped, with one "
+        "sentence, when the extract has no questionnaire answers",
+    )
     p.set_defaults(func=run)
 
 
@@ -60,7 +102,15 @@ def run(args) -> int:
 
     if args.min_cell < 1:
         raise UsageError("--min-cell må være 1 eller større")
-    run_report(args.extract, year=args.year, as_of=args.as_of, formats=args.formats, out=args.out,
-               min_cell=args.min_cell, years_shown=args.years_shown, texts_dir=args.texts,
-               include_proms=args.include_proms)
+    run_report(
+        args.extract,
+        year=args.year,
+        as_of=args.as_of,
+        formats=args.formats,
+        out=args.out,
+        min_cell=args.min_cell,
+        years_shown=args.years_shown,
+        texts_dir=args.texts,
+        include_proms=args.include_proms,
+    )
     return 0

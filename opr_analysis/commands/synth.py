@@ -49,12 +49,17 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     p.add_argument("--scale", type=_scale, default=1.0, help="volume multiplier (default 1; 100 = national size)")
     p.add_argument(
-        "--years", type=_years, default=(2020, 2025), metavar="FIRST-LAST",
+        "--years",
+        type=_years,
+        default=(2020, 2025),
+        metavar="FIRST-LAST",
         help="referral years, inclusive (default 2020-2025); the extract ends 31 December of LAST",
     )
     p.add_argument("--format", dest="fmt", choices=FORMATS, default="csv", help="file format (default csv)")
     p.add_argument(
-        "--no-answers", dest="answers", action="store_false",
+        "--no-answers",
+        dest="answers",
+        action="store_false",
         help="leave out the optional questionnaire-answer tables (baseline_answers, followup_answers); "
         "they dominate time and size at large scales and the report tables do not use them",
     )

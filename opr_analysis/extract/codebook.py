@@ -193,9 +193,7 @@ def from_dict(raw: dict, instruments: dict | None = None) -> Codebook:
                 raise ValueError(f"codebook: item {code!r} is in both {seen[code]} and {i.name}")
             seen[code] = i.name
     extra = {k: v for k, v in raw.items() if k not in ("version", "contract", "tables")}
-    return Codebook(
-        version=raw["version"], contract=raw["contract"], tables=tables, instruments=ins, extra=extra
-    )
+    return Codebook(version=raw["version"], contract=raw["contract"], tables=tables, instruments=ins, extra=extra)
 
 
 @lru_cache(maxsize=1)

@@ -99,7 +99,9 @@ def _fast_then_general(s: pd.Series, fast, general) -> pd.Series:
 
 def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Dates as ``YYYY-MM-DD`` or ``DD.MM.YYYY`` to ``datetime64[ns]``."""
-    values = _fast_then_general(s, _FAST_DATE, lambda rest: _assemble(_components(rest, [_ISO_DATE, _NO_DATE]), rest.index))
+    values = _fast_then_general(
+        s, _FAST_DATE, lambda rest: _assemble(_components(rest, [_ISO_DATE, _NO_DATE]), rest.index)
+    )
     return values, (s != "") & values.isna()
 
 

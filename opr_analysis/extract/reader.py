@@ -42,9 +42,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import codebook, schemas
 from ..errors import ExtractError, IdentifiableDataError
 from ..safety.nin import find_nins, mask_nin, nin_cells, nin_number_cells
+from . import codebook, schemas
 from .parsing import EXPECTED, PARSERS
 from .sources import RawTable, SourceFile, find_table_file, read_table
 from .validation import Problem, TableSummary, ValidationReport
@@ -249,9 +249,13 @@ FUTURE_REASON = "datoen ligger etter dagens dato; et uttrekk kan ikke ha hendels
 
 def _type_reason(col: codebook.Column, values: pd.Series) -> list[str]:
     if col.type in ("date", "datetime"):
-        shaped = values.str.fullmatch(
-            r"([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4})([T ][0-9]{1,2}[:.][0-9]{2}([:.][0-9]{2})?.*)?"
-        ).fillna(False).astype(bool)
+        shaped = (
+            values.str.fullmatch(
+                r"([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4})([T ][0-9]{1,2}[:.][0-9]{2}([:.][0-9]{2})?.*)?"
+            )
+            .fillna(False)
+            .astype(bool)
+        )
         # Excel stores a date as days since 1899-12-30 (2020 is about 43 800-46 000).
         serial = values.str.fullmatch(r"[0-9]{5}([.,][0-9]+)?").fillna(False).astype(bool)
         return np.select(
@@ -266,8 +270,9 @@ def _type_reason(col: codebook.Column, values: pd.Series) -> list[str]:
     return [f"er ikke {EXPECTED[col.type]}"] * len(values)
 
 
-def _schema_problems(column: str, check: str, rows, cells: pd.DataFrame, spec: codebook.Table,
-                     frame: pd.DataFrame) -> pd.DataFrame:
+def _schema_problems(
+    column: str, check: str, rows, cells: pd.DataFrame, spec: codebook.Table, frame: pd.DataFrame
+) -> pd.DataFrame:
     """Problems for every row failing one pandera check of one column (vectorised)."""
     col = spec.columns[column]
     values = cells.loc[rows, column].to_numpy(dtype=object) if column in cells.columns else [""] * len(rows)
@@ -295,7 +300,7 @@ def _schema_problems(column: str, check: str, rows, cells: pd.DataFrame, spec: c
 
 
 def _duplicate_reasons(values: pd.Series, shown: int = 10) -> list[str]:
-    """"Same id on rows 1, 2": every row holding the value, the first ``shown`` of them listed."""
+    """ "Same id on rows 1, 2": every row holding the value, the first ``shown`` of them listed."""
     groups = pd.Series(values.index, index=values.to_numpy()).groupby(level=0, sort=False).agg(list)
     text = {
         v: ", ".join(map(str, rows[:shown])) + (f" og {len(rows) - shown} til" if len(rows) > shown else "")
@@ -371,8 +376,12 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
     in_all_e = anchor.isin(enrolments["enrolment_id"].dropna())
     wrong = (to_treatment & anchor_kind.notna() & (anchor_kind != wanted)).to_numpy(dtype=bool)
     wrong_kind = np.full(len(fu), "", dtype=object)
-    wrong_kind[wrong] = ("er en " + anchor_kind[wrong].astype(str).str.upper() + "-behandling, men oppfølgingstypen er "
-                         + kind[wrong].astype(str)).to_numpy(dtype=object)
+    wrong_kind[wrong] = (
+        "er en "
+        + anchor_kind[wrong].astype(str).str.upper()
+        + "-behandling, men oppfølgingstypen er "
+        + kind[wrong].astype(str)
+    ).to_numpy(dtype=object)
     reason = np.select(
         [
             to_treatment & anchor_kind.isna() & in_all_t,
@@ -438,12 +447,16 @@ def _quarantine_frame(raw: RawTable, problems: pd.DataFrame, qrows) -> pd.DataFr
     cols = list(raw.cells.columns)
     if not len(qrows):
         return pd.DataFrame(columns=[*cols, "row", "quarantine_reason"])
-    reasons = problems.assign(
-        text=[
-            Problem("", "", r, c, str(v), why).quarantine_reason
-            for r, c, v, why in problems[["row", "column", "value", "reason"]].itertuples(index=False)
-        ]
-    ).groupby("row", sort=True)["text"].agg("; ".join)
+    reasons = (
+        problems.assign(
+            text=[
+                Problem("", "", r, c, str(v), why).quarantine_reason
+                for r, c, v, why in problems[["row", "column", "value", "reason"]].itertuples(index=False)
+            ]
+        )
+        .groupby("row", sort=True)["text"]
+        .agg("; ".join)
+    )
     kept = raw.cells.loc[raw.cells.index.isin(qrows)]
     ragged = pd.DataFrame(
         [dict(zip(cols, cells)) for cells in raw.ragged.values()], index=list(raw.ragged), columns=cols

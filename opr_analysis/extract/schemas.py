@@ -15,7 +15,7 @@ Examples
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -75,7 +75,7 @@ def _item_range_check(items: dict) -> pa.Check:
     return pa.Check(answer_within_item_range, name="item_range")
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema_for(table: str) -> pa.DataFrameSchema:
     """The pandera schema of one codebook table."""
     cb = codebook.load()

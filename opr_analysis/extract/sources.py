@@ -91,8 +91,9 @@ def _decode(data: bytes, source: SourceFile) -> str:
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise ExtractError(f"{source.path.name}: filen ser ut som UTF-16, men kan ikke leses som det; "
-                               "lagre den som UTF-8") from exc
+            raise ExtractError(
+                f"{source.path.name}: filen ser ut som UTF-16, men kan ikke leses som det; lagre den som UTF-8"
+            ) from exc
         source.encoding = "utf-16"
         source.notes.append("filen var UTF-16 og ble lest som det; lagre den helst som UTF-8")
         return text

@@ -39,9 +39,11 @@ from .variables import KEY_COLUMNS, Context, Settings, Variable, coarsen, resolv
 from .writers import ColumnMeta, write
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "research_extract.ipynb"
-ID_KIND = {"treatments": ("treatment", "_treatment_id", "treatment_no"),
-           "followups": ("followup", "_followup_id", "followup_no"),
-           "baseline_responses": ("response", "_response_id", "response_no")}
+ID_KIND = {
+    "treatments": ("treatment", "_treatment_id", "treatment_no"),
+    "followups": ("followup", "_followup_id", "followup_no"),
+    "baseline_responses": ("response", "_response_id", "response_no"),
+}
 KEY_META = {
     "pid": ColumnMeta("pid", "Pseudonym for pasienten (prosjektspesifikk)", "string"),
     "enrolment_seq": ColumnMeta("enrolment_seq", "Innskrivingens nummer for pasienten (1 = første)", "int"),
@@ -65,8 +67,9 @@ class Delivery:
     log: Path
 
 
-def _build_level(level: str, frame: pd.DataFrame, names: tuple[str, ...], settings: Settings, reg,
-                 cache: dict) -> tuple[pd.DataFrame, list[ColumnMeta], dict[str, str]]:
+def _build_level(
+    level: str, frame: pd.DataFrame, names: tuple[str, ...], settings: Settings, reg, cache: dict
+) -> tuple[pd.DataFrame, list[ColumnMeta], dict[str, str]]:
     """The delivered frame of one level (keys first), its column metadata and variable -> column."""
     ctx = Context(frame=frame, reg=reg, settings=settings, cache=cache)
     out = {k: frame[f"__{k}"] for k in KEY_COLUMNS[level]}
@@ -141,8 +144,12 @@ def build(spec: Spec, reg, key: bytes) -> dict:
     keyed = _keys(frames, keep, key)
     years = keyed["enrolments"]["_granted"].dt.year
     min_age = spec.inclusion.age[0] if spec.inclusion.age else None
-    settings = Settings(dates=spec.dates, age_band_width=spec.disclosure.age_band_width,
-                        age_floor=int(min_age or 0), period_label=f"{years.min()}–{years.max()}")
+    settings = Settings(
+        dates=spec.dates,
+        age_band_width=spec.disclosure.age_band_width,
+        age_floor=int(min_age or 0),
+        period_label=f"{years.min()}–{years.max()}",
+    )
     names = spec.variables["enrolments"]
     roles = {resolve(n, "enrolments").role for n in (spec.disclosure.quasi_identifiers or names)}
     cache: dict = {}
@@ -185,8 +192,14 @@ def build(spec: Spec, reg, key: bytes) -> dict:
     }
     counts = {"patients": int(data["pid"].nunique()), "enrolments": int(len(data))}
     counts.update({level: int(len(d)) for level, (d, _) in files.items()})
-    return {"files": files, "flow": flow, "disclosure": disclosure, "counts": counts, "settings": settings,
-            "frames": frames}
+    return {
+        "files": files,
+        "flow": flow,
+        "disclosure": disclosure,
+        "counts": counts,
+        "settings": settings,
+        "frames": frames,
+    }
 
 
 def _sha256(path: Path) -> str:
@@ -202,8 +215,13 @@ def git_commit() -> str | None:
     root = Path(__file__).resolve().parents[2]
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     except (OSError, subprocess.CalledProcessError):
         return None
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
@@ -225,12 +243,14 @@ def _check_no_ids(files: dict, ids: set[str]) -> None:
             if data[col].dtype == object or str(data[col].dtype) == "string":
                 hit = data[col].dropna().astype(str).isin(ids)
                 if hit.any():
-                    raise IdentifiableDataError(f"intern feil: kolonnen {level}.{col} inneholder original-id-er; "
-                                                "ingenting er levert")
+                    raise IdentifiableDataError(
+                        f"intern feil: kolonnen {level}.{col} inneholder original-id-er; ingenting er levert"
+                    )
 
 
-def deliver(spec_path, extract, out, log: Path | None = None, key_dir: Path | None = None,
-            docs: bool = True) -> Delivery:
+def deliver(
+    spec_path, extract, out, log: Path | None = None, key_dir: Path | None = None, docs: bool = True
+) -> Delivery:
     """Make the delivery of ``spec_path`` from ``extract`` in folder ``out`` (replaced if present)."""
     from .. import __version__
     from ..extract.reader import load_extract
@@ -257,17 +277,31 @@ def deliver(spec_path, extract, out, log: Path | None = None, key_dir: Path | No
         summary.to_csv(tmp / "codebook.csv", index=False, lineterminator="\n", encoding="utf-8")
         (tmp / "codebook.html").write_text(codebook_html(summary, spec.title), encoding="utf-8")
         (tmp / "spec.yaml").write_bytes(spec.source_bytes)
-        names = sorted([p.name for p in written] + ["codebook.csv", "codebook.html", "spec.yaml"]
-                       + (["documentation.html"] if docs else []))
-        text = readme(spec, names + ["README.md", "manifest.json"], built["counts"], built["flow"],
-                      built["disclosure"], __version__)
+        names = sorted(
+            [p.name for p in written]
+            + ["codebook.csv", "codebook.html", "spec.yaml"]
+            + (["documentation.html"] if docs else [])
+        )
+        text = readme(
+            spec,
+            names + ["README.md", "manifest.json"],
+            built["counts"],
+            built["flow"],
+            built["disclosure"],
+            __version__,
+        )
         (tmp / "README.md").write_text(text, encoding="utf-8")
         not_reproducible = []
         if docs:
-            render_notebook(NOTEBOOK, {"delivery_dir": str(tmp.resolve()),
-                                       "context_json": docs_context(built["counts"], built["flow"],
-                                                                    built["disclosure"])},
-                            tmp / "documentation.html", title=f"Dokumentasjon av utleveringen: {spec.title}")
+            render_notebook(
+                NOTEBOOK,
+                {
+                    "delivery_dir": str(tmp.resolve()),
+                    "context_json": docs_context(built["counts"], built["flow"], built["disclosure"]),
+                },
+                tmp / "documentation.html",
+                title=f"Dokumentasjon av utleveringen: {spec.title}",
+            )
             if os.environ.get("QUARTO_PATH") or shutil.which("quarto"):
                 not_reproducible.append("documentation.html")
         manifest = {
@@ -290,8 +324,15 @@ def deliver(spec_path, extract, out, log: Path | None = None, key_dir: Path | No
     manifest_sha = hashlib.sha256(body.encode("utf-8")).hexdigest()
     log_path = Path(log) if log else out.parent / "delivery-log.csv"
     append_log(log_path, spec, built["counts"], manifest_sha, out)
-    return Delivery(out, manifest["files"], built["counts"]["patients"], built["counts"]["enrolments"],
-                    manifest_sha, built["disclosure"]["generalised"], log_path)
+    return Delivery(
+        out,
+        manifest["files"],
+        built["counts"]["patients"],
+        built["counts"]["enrolments"],
+        manifest_sha,
+        built["disclosure"]["generalised"],
+        log_path,
+    )
 
 
 LOG_FIELDS = ("delivered_at", "project", "variables", "patients", "enrolments", "manifest_sha256", "folder")
@@ -305,15 +346,17 @@ def append_log(path: Path, spec: Spec, counts: dict, manifest_sha: str, folder: 
         w = csv.writer(fh, lineterminator="\n")
         if new:
             w.writerow(LOG_FIELDS)
-        w.writerow([
-            dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-            spec.project,
-            ";".join(f"{lvl}:{v}" for lvl in LEVELS for v in spec.variables.get(lvl, ())),
-            counts["patients"],
-            counts["enrolments"],
-            manifest_sha,
-            str(folder),
-        ])
+        w.writerow(
+            [
+                dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                spec.project,
+                ";".join(f"{lvl}:{v}" for lvl in LEVELS for v in spec.variables.get(lvl, ())),
+                counts["patients"],
+                counts["enrolments"],
+                manifest_sha,
+                str(folder),
+            ]
+        )
 
 
 __all__ = ["Delivery", "deliver", "build", "append_log", "git_commit"]

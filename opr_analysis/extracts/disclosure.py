@@ -89,7 +89,8 @@ def refusal(violations: pd.DataFrame, qis: list[str], k: int, tried: list[str]) 
         f"utleveringen stoppes: {len(violations)} kombinasjon(er) av {', '.join(qis)} gjelder færre enn "
         f"k = {k} pasienter{after}. Generaliser (disclosure.on_violation: generalise), velg grovere "
         f"variabler eller færre kvasi-identifikatorer. Kombinasjoner (antall pasienter):\n"
-        + "\n".join("  " + line for line in shown.splitlines()) + more
+        + "\n".join("  " + line for line in shown.splitlines())
+        + more
     )
 
 

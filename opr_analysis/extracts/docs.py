@@ -19,8 +19,14 @@ import pandas as pd
 from .disclosure import hidden_counts
 from .writers import ColumnMeta
 
-KIND_TEXT = {"code": "kode", "bool": "ja/nei (1/0)", "int": "heltall", "float": "tall", "date": "dato",
-             "string": "tekst"}
+KIND_TEXT = {
+    "code": "kode",
+    "bool": "ja/nei (1/0)",
+    "int": "heltall",
+    "float": "tall",
+    "date": "dato",
+    "string": "tekst",
+}
 
 
 def _num(x: float) -> str:
@@ -66,17 +72,20 @@ def variable_summary(files: dict[str, tuple[pd.DataFrame, list[ColumnMeta]]], mi
     for file, (frame, meta) in files.items():
         for m in meta:
             s = frame[m.name]
-            rows.append({
-                "file": file,
-                "variable": m.name,
-                "label": m.label,
-                "type": KIND_TEXT[m.kind],
-                "codes": "; ".join(f"{c} = {lab}" for c, lab in m.codes.items())
-                if m.kind == "code" else ("1 = Ja; 0 = Nei" if m.kind == "bool" else ""),
-                "n": int(s.notna().sum()),
-                "missing_share": round(float(s.isna().mean()), 4) if len(s) else np.nan,
-                "distribution": distribution(s, m, min_cell),
-            })
+            rows.append(
+                {
+                    "file": file,
+                    "variable": m.name,
+                    "label": m.label,
+                    "type": KIND_TEXT[m.kind],
+                    "codes": "; ".join(f"{c} = {lab}" for c, lab in m.codes.items())
+                    if m.kind == "code"
+                    else ("1 = Ja; 0 = Nei" if m.kind == "bool" else ""),
+                    "n": int(s.notna().sum()),
+                    "missing_share": round(float(s.isna().mean()), 4) if len(s) else np.nan,
+                    "distribution": distribution(s, m, min_cell),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -84,29 +93,46 @@ def codebook_html(summary: pd.DataFrame, title: str) -> str:
     """The codebook as a standalone HTML page (great-tables)."""
     from great_tables import GT
 
-    shown = summary.assign(missing_share=summary["missing_share"].map(
-        lambda x: "" if pd.isna(x) else f"{x * 100:.1f} %".replace(".", ",")))
+    shown = summary.assign(
+        missing_share=summary["missing_share"].map(lambda x: "" if pd.isna(x) else f"{x * 100:.1f} %".replace(".", ","))
+    )
     gt = (
         GT(shown, id="kodebok")
         .tab_header(title="Kodebok", subtitle=title)
-        .cols_label(file="Fil", variable="Variabel", label="Etikett", type="Type", codes="Koder", n="N",
-                    missing_share="Mangler", distribution="Fordeling")
+        .cols_label(
+            file="Fil",
+            variable="Variabel",
+            label="Etikett",
+            type="Type",
+            codes="Koder",
+            n="N",
+            missing_share="Mangler",
+            distribution="Fordeling",
+        )
     )
     body = gt.as_raw_html()
-    return ("<!DOCTYPE html>\n<html lang=\"nb\"><head><meta charset=\"utf-8\"><title>Kodebok – "
-            f"{title}</title></head><body>\n{body}\n</body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="nb"><head><meta charset="utf-8"><title>Kodebok – '
+        f"{title}</title></head><body>\n{body}\n</body></html>\n"
+    )
 
 
 def readme(spec, files: list[str], counts: dict, flow: list, disclosure: dict, version: str) -> str:
     """The recipient's README (Norwegian, Markdown)."""
-    approvals = "\n".join(f"- {a.get('kind', 'Godkjenning')}: {a['reference']}" for a in spec.approvals) or "- (ingen oppgitt)"
+    approvals = (
+        "\n".join(f"- {a.get('kind', 'Godkjenning')}: {a['reference']}" for a in spec.approvals) or "- (ingen oppgitt)"
+    )
     rec = spec.recipient
     recipient = ", ".join(str(rec[k]) for k in ("name", "institution", "email") if rec.get(k))
     period = " – ".join(str(d) if d else "…" for d in spec.period) if any(spec.period) else "hele uttrekket"
     flow_lines = "\n".join(f"| {label} | {n} |" for label, n in flow)
     steps = disclosure.get("generalised_text") or ["ingen"]
-    date_text = {"full": "fulle datoer (ÅÅÅÅ-MM-DD)", "month": "måned (ÅÅÅÅ-MM)", "year": "år",
-                 "relative": "dager etter rett til helsehjelp for innskrivingen raden hører til"}[disclosure["dates"]]
+    date_text = {
+        "full": "fulle datoer (ÅÅÅÅ-MM-DD)",
+        "month": "måned (ÅÅÅÅ-MM)",
+        "year": "år",
+        "relative": "dager etter rett til helsehjelp for innskrivingen raden hører til",
+    }[disclosure["dates"]]
     file_lines = "\n".join(f"- `{f}`" for f in files)
     return f"""# Datautlevering fra OUS smerteregister (OPR)
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import UsageError
-from ..stats.linking import day as _day, enrolment_of
+from ..stats.linking import day as _day
+from ..stats.linking import enrolment_of
 from .spec import Spec
 
 
 def _obj(s: pd.Series) -> pd.Series:
     return s.astype(object).where(s.notna(), None)
-
 
 
 def link_to_enrolment(events: pd.DataFrame, date_col: str, enrol: pd.DataFrame) -> pd.Series:
@@ -29,9 +29,15 @@ def link_to_enrolment(events: pd.DataFrame, date_col: str, enrol: pd.DataFrame) 
     ``_patient_id``, ``_enrolment_id``, ``_granted``. NA where none.
     """
     linked = enrolment_of(
-        pd.DataFrame({"enrolment_id": enrol["_enrolment_id"], "patient_id": enrol["_patient_id"],
-                      "granted_date": enrol["_granted"]}),
-        events["_patient_id"], events[date_col],
+        pd.DataFrame(
+            {
+                "enrolment_id": enrol["_enrolment_id"],
+                "patient_id": enrol["_patient_id"],
+                "granted_date": enrol["_granted"],
+            }
+        ),
+        events["_patient_id"],
+        events[date_col],
     )
     return linked.astype(object).where(linked.notna(), pd.NA)
 
@@ -65,7 +71,9 @@ def base_frames(reg) -> dict[str, pd.DataFrame]:
     by_treatment = dict(zip(trt["_treatment_id"], trt["_enrolment_id"], strict=True))
     kind = fu["followups.kind"].astype(object).to_numpy()
     fu["_anchor_id"] = anchor
-    fu["_enrolment_id"] = [a if k == "avsluttet_12m" else by_treatment.get(a) for a, k in zip(anchor, kind, strict=True)]
+    fu["_enrolment_id"] = [
+        a if k == "avsluttet_12m" else by_treatment.get(a) for a, k in zip(anchor, kind, strict=True)
+    ]
 
     s = reg.short_forms
     sf = pd.DataFrame({"_patient_id": _obj(s["patient_id"]).to_numpy(), "_date": _day(s["date"])})
@@ -102,15 +110,23 @@ def _events(t: pd.DataFrame, table: str, id_col: str, date_col: str, enr: pd.Dat
 def _regions(reg, enr: pd.DataFrame) -> pd.Series:
     """Region of the latest ``rett`` referral assessed 0–365 days before granted_date (NA if none)."""
     r = reg.referrals
-    ref = pd.DataFrame({"_patient_id": _obj(r["patient_id"]), "_assessed": _day(r["assessed_date"]),
-                        "_region": _obj(r["region"])})
+    ref = pd.DataFrame(
+        {"_patient_id": _obj(r["patient_id"]), "_assessed": _day(r["assessed_date"]), "_region": _obj(r["region"])}
+    )
     ref = ref[(r["decision"].astype(object) == "rett").to_numpy()].dropna(subset=["_assessed"])
     ref = ref.assign(_patient_id=ref["_patient_id"].astype(object))
-    left = pd.DataFrame({"_patient_id": enr["_patient_id"].astype(object), "_granted": enr["_granted"],
-                         "_pos": range(len(enr))})
-    linked = pd.merge_asof(left.sort_values("_granted"), ref.sort_values("_assessed"), left_on="_granted",
-                           right_on="_assessed", by="_patient_id", direction="backward",
-                           tolerance=pd.Timedelta(days=365))
+    left = pd.DataFrame(
+        {"_patient_id": enr["_patient_id"].astype(object), "_granted": enr["_granted"], "_pos": range(len(enr))}
+    )
+    linked = pd.merge_asof(
+        left.sort_values("_granted"),
+        ref.sort_values("_assessed"),
+        left_on="_granted",
+        right_on="_assessed",
+        by="_patient_id",
+        direction="backward",
+        tolerance=pd.Timedelta(days=365),
+    )
     out = pd.Series(pd.NA, index=range(len(enr)), dtype=object)
     out[linked["_pos"].to_numpy()] = linked["_region"].to_numpy()
     codes = list(reg.referrals["region"].cat.categories)

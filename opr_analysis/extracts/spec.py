@@ -43,12 +43,28 @@ DEFAULT_LADDER = ("age_band_10", "age_band_20", "dates_year", "year_to_period", 
 PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
 
 TOP_KEYS = {
-    "project", "title", "research_question", "approvals", "recipient", "agreement", "period",
-    "inclusion", "variables", "dates", "formats", "disclosure",
+    "project",
+    "title",
+    "research_question",
+    "approvals",
+    "recipient",
+    "agreement",
+    "period",
+    "inclusion",
+    "variables",
+    "dates",
+    "formats",
+    "disclosure",
 }
 INCLUSION_KEYS = {
-    "enrolment_years", "age", "sex", "treatment_kinds", "has_baseline", "followup_kinds",
-    "followup_responded", "first_enrolment_only",
+    "enrolment_years",
+    "age",
+    "sex",
+    "treatment_kinds",
+    "has_baseline",
+    "followup_kinds",
+    "followup_responded",
+    "first_enrolment_only",
 }
 DISCLOSURE_KEYS = {"k", "quasi_identifiers", "on_violation", "generalise", "min_cell", "age_band_width"}
 
@@ -272,8 +288,9 @@ def _variables(raw, errs: list[str]) -> dict[str, tuple[str, ...]]:
     from .variables import resolve
 
     if not isinstance(raw, dict) or not raw.get("enrolments"):
-        errs.append("variables: ventet minst «enrolments: [...]» (én rad per innskriving), og ev. "
-                    + ", ".join(LEVELS[1:]))
+        errs.append(
+            "variables: ventet minst «enrolments: [...]» (én rad per innskriving), og ev. " + ", ".join(LEVELS[1:])
+        )
         return {}
     out = {}
     for level, names in raw.items():

@@ -42,8 +42,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ..extract import codebook
 from ..errors import UsageError
+from ..extract import codebook
 
 LEVEL_TABLES = {
     "enrolments": ("patients", "enrolments"),
@@ -157,50 +157,158 @@ def _col(name: str) -> Callable[[Context], pd.Series]:
 _REGION_CODES = codebook.load().column("referrals", "region").codes
 
 _DERIVED: list[Variable] = [
-    Variable("age_at_enrolment", "enrolments", "age_at_enrolment",
-             "Alder ved innskriving (år, ut fra fødselsår)", "int", _col("_age"), role="age",
-             description="Enrolment year minus birth year."),
-    Variable("age_band", "enrolments", "age_band", "Aldersgruppe ved innskriving", "code", _age_band,
-             role="age", description="Age at enrolment in bands of disclosure.age_band_width years; 80+ top band."),
-    Variable("enrolment_year", "enrolments", "enrolment_year", "Innskrivingsår (rett til helsehjelp)", "int", _year,
-             role="year", description="Year of granted_date (or the whole period after generalisation)."),
-    Variable("region", "enrolments", "region", "Helseregion (fra siste henvisning med rett før innskriving)",
-             "code", _region, codes=dict(_REGION_CODES), role="region",
-             description="Region of the patient's latest referral with decision rett assessed on or before "
-             "granted_date (at most 365 days before); blank when none."),
-    Variable("has_baseline", "enrolments", "has_baseline", "Har baselinebesvarelse før førstekonsultasjon", "bool",
-             _col("_has_baseline"),
-             description="A baseline linked to the enrolment was submitted on or before the first consultation "
-             "(any linked baseline when there is no first consultation yet)."),
-    Variable("days_to_first_consultation", "enrolments", "days_to_first_consultation",
-             "Dager fra rett til helsehjelp til førstekonsultasjon", "int",
-             lambda c: _days(c.frame["_first"], c.frame["_granted"])),
-    Variable("days_to_closed", "enrolments", "days_to_closed", "Dager fra rett til helsehjelp til avslutning",
-             "int", lambda c: _days(c.frame["_closed"], c.frame["_granted"])),
-    Variable("closed_in_registry", "enrolments", "closed_in_registry", "Avsluttet i registeret", "bool",
-             lambda c: c.frame["_closed"].notna().astype("boolean")),
-    Variable("treated_rf", "enrolments", "treated_rf", "Fikk radiofrekvensbehandling (RF)", "bool",
-             lambda c: (c.frame["_n_rf"] > 0).astype("boolean")),
-    Variable("treated_scs", "enrolments", "treated_scs", "Fikk ryggmargsstimulator (SCS)", "bool",
-             lambda c: (c.frame["_n_scs"] > 0).astype("boolean")),
-    Variable("n_followups_sent", "enrolments", "n_followups_sent", "Antall oppfølgingsskjema sendt", "int",
-             _col("_n_fu_sent")),
-    Variable("n_followups_responded", "enrolments", "n_followups_responded", "Antall oppfølgingsskjema besvart",
-             "int", _col("_n_fu_resp")),
-    Variable("short_form_given", "enrolments", "short_form_given", "Fikk kortversjon av baseline", "bool",
-             lambda c: (c.frame["_n_short"] > 0).astype("boolean")),
-    Variable("responded", "followups", "responded", "Besvart", "bool",
-             lambda c: c.frame["followups.responded_at"].notna().astype("boolean")),
-    Variable("treatment_no", "followups", "treatment_no",
-             "Behandlingsnummer (treatment_no i behandlingsfilen) som skjemaet følger opp", "int",
-             _col("_treatment_no")),
-    Variable("before_first_consultation", "baseline_responses", "before_first_consultation",
-             "Besvart før (eller på dagen for) førstekonsultasjon", "bool", _col("_before_fc")),
+    Variable(
+        "age_at_enrolment",
+        "enrolments",
+        "age_at_enrolment",
+        "Alder ved innskriving (år, ut fra fødselsår)",
+        "int",
+        _col("_age"),
+        role="age",
+        description="Enrolment year minus birth year.",
+    ),
+    Variable(
+        "age_band",
+        "enrolments",
+        "age_band",
+        "Aldersgruppe ved innskriving",
+        "code",
+        _age_band,
+        role="age",
+        description="Age at enrolment in bands of disclosure.age_band_width years; 80+ top band.",
+    ),
+    Variable(
+        "enrolment_year",
+        "enrolments",
+        "enrolment_year",
+        "Innskrivingsår (rett til helsehjelp)",
+        "int",
+        _year,
+        role="year",
+        description="Year of granted_date (or the whole period after generalisation).",
+    ),
+    Variable(
+        "region",
+        "enrolments",
+        "region",
+        "Helseregion (fra siste henvisning med rett før innskriving)",
+        "code",
+        _region,
+        codes=dict(_REGION_CODES),
+        role="region",
+        description="Region of the patient's latest referral with decision rett assessed on or before "
+        "granted_date (at most 365 days before); blank when none.",
+    ),
+    Variable(
+        "has_baseline",
+        "enrolments",
+        "has_baseline",
+        "Har baselinebesvarelse før førstekonsultasjon",
+        "bool",
+        _col("_has_baseline"),
+        description="A baseline linked to the enrolment was submitted on or before the first consultation "
+        "(any linked baseline when there is no first consultation yet).",
+    ),
+    Variable(
+        "days_to_first_consultation",
+        "enrolments",
+        "days_to_first_consultation",
+        "Dager fra rett til helsehjelp til førstekonsultasjon",
+        "int",
+        lambda c: _days(c.frame["_first"], c.frame["_granted"]),
+    ),
+    Variable(
+        "days_to_closed",
+        "enrolments",
+        "days_to_closed",
+        "Dager fra rett til helsehjelp til avslutning",
+        "int",
+        lambda c: _days(c.frame["_closed"], c.frame["_granted"]),
+    ),
+    Variable(
+        "closed_in_registry",
+        "enrolments",
+        "closed_in_registry",
+        "Avsluttet i registeret",
+        "bool",
+        lambda c: c.frame["_closed"].notna().astype("boolean"),
+    ),
+    Variable(
+        "treated_rf",
+        "enrolments",
+        "treated_rf",
+        "Fikk radiofrekvensbehandling (RF)",
+        "bool",
+        lambda c: (c.frame["_n_rf"] > 0).astype("boolean"),
+    ),
+    Variable(
+        "treated_scs",
+        "enrolments",
+        "treated_scs",
+        "Fikk ryggmargsstimulator (SCS)",
+        "bool",
+        lambda c: (c.frame["_n_scs"] > 0).astype("boolean"),
+    ),
+    Variable(
+        "n_followups_sent",
+        "enrolments",
+        "n_followups_sent",
+        "Antall oppfølgingsskjema sendt",
+        "int",
+        _col("_n_fu_sent"),
+    ),
+    Variable(
+        "n_followups_responded",
+        "enrolments",
+        "n_followups_responded",
+        "Antall oppfølgingsskjema besvart",
+        "int",
+        _col("_n_fu_resp"),
+    ),
+    Variable(
+        "short_form_given",
+        "enrolments",
+        "short_form_given",
+        "Fikk kortversjon av baseline",
+        "bool",
+        lambda c: (c.frame["_n_short"] > 0).astype("boolean"),
+    ),
+    Variable(
+        "responded",
+        "followups",
+        "responded",
+        "Besvart",
+        "bool",
+        lambda c: c.frame["followups.responded_at"].notna().astype("boolean"),
+    ),
+    Variable(
+        "treatment_no",
+        "followups",
+        "treatment_no",
+        "Behandlingsnummer (treatment_no i behandlingsfilen) som skjemaet følger opp",
+        "int",
+        _col("_treatment_no"),
+    ),
+    Variable(
+        "before_first_consultation",
+        "baseline_responses",
+        "before_first_consultation",
+        "Besvart før (eller på dagen for) førstekonsultasjon",
+        "bool",
+        _col("_before_fc"),
+    ),
 ]
 for _lvl in ("treatments", "followups", "baseline_responses"):
-    _DERIVED.append(Variable("days_since_enrolment", _lvl, "days_since_enrolment",
-                             "Dager fra rett til helsehjelp til hendelsen", "int",
-                             lambda c: _days(c.frame["_date"], c.frame["_granted"])))
+    _DERIVED.append(
+        Variable(
+            "days_since_enrolment",
+            _lvl,
+            "days_since_enrolment",
+            "Dager fra rett til helsehjelp til hendelsen",
+            "int",
+            lambda c: _days(c.frame["_date"], c.frame["_granted"]),
+        )
+    )
 
 _PROVIDERS: list[Callable[[], Iterable[Variable]]] = []
 
@@ -234,18 +342,26 @@ def _score_variables() -> list[Variable]:
             key = ("scores", level)
             if key not in ctx.cache:
                 answers = ctx.reg.tables[table]
-                long = pd.DataFrame({id_col: answers[id_col].astype(object), "item": answers["item"].astype(object),
-                                     "value": answers["value"].astype(float)})
+                long = pd.DataFrame(
+                    {
+                        id_col: answers[id_col].astype(object),
+                        "item": answers["item"].astype(object),
+                        "value": answers["value"].astype(float),
+                    }
+                )
                 ctx.cache[key] = score_all(answers_to_wide(long, id_col)) if len(long) else None
             return ctx.cache[key]
 
         return compute
 
     out = []
-    for level, table, id_col in (("baseline_responses", "baseline_answers", "response_id"),
-                                 ("followups", "followup_answers", "followup_id")):
+    for level, table, id_col in (
+        ("baseline_responses", "baseline_answers", "response_id"),
+        ("followups", "followup_answers", "followup_id"),
+    ):
         frame_scores = scores(level, table, id_col)
         for col in columns:
+
             def compute(ctx: Context, col=col, frame_scores=frame_scores, id_col=id_col) -> pd.Series:
                 s = frame_scores(ctx)
                 ids = ctx.frame[f"_{id_col}"].astype(object)
@@ -254,8 +370,18 @@ def _score_variables() -> list[Variable]:
                 return pd.Series(s[col].reindex(ids).to_numpy(), index=ctx.frame.index)
 
             kind, codes = _score_kind(col)
-            out.append(Variable(col, level, col, labels.get(col, f"Skår: {col}"), kind, compute, codes=codes,
-                                description="Score computed by opr_analysis.stats.scoring.score_all."))
+            out.append(
+                Variable(
+                    col,
+                    level,
+                    col,
+                    labels.get(col, f"Skår: {col}"),
+                    kind,
+                    compute,
+                    codes=codes,
+                    description="Score computed by opr_analysis.stats.scoring.score_all.",
+                )
+            )
     return out
 
 
@@ -288,8 +414,16 @@ def registry() -> dict[tuple[str, str], Variable]:
 
 # --------------------------------------------------------------------------- codebook variables
 
-_KIND = {"string": "string", "text": "string", "int": "int", "float": "float", "bool": "bool",
-         "date": "date", "datetime": "date", "code": "code"}
+_KIND = {
+    "string": "string",
+    "text": "string",
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "date": "date",
+    "datetime": "date",
+    "code": "code",
+}
 
 
 def _codebook_variable(table: str, column: str, level: str) -> Variable:
@@ -298,11 +432,22 @@ def _codebook_variable(table: str, column: str, level: str) -> Variable:
     if name in NEVER:
         raise UsageError(f"«{name}»: {NEVER[name]}")
     if col.type in ("id", "item") or col.type not in _KIND:
-        raise UsageError(f"«{name}» er en identifikator og utleveres aldri; filene har pseudonyme nøkler "
-                         f"({', '.join(KEY_COLUMNS[level])})")
+        raise UsageError(
+            f"«{name}» er en identifikator og utleveres aldri; filene har pseudonyme nøkler "
+            f"({', '.join(KEY_COLUMNS[level])})"
+        )
     role = {"patients.sex": "sex", "enrolments.granted_date": "year"}.get(name)
-    return Variable(name, level, column, col.label, _KIND[col.type], _col(name), codes=dict(col.codes), role=role,
-                    description=col.description)
+    return Variable(
+        name,
+        level,
+        column,
+        col.label,
+        _KIND[col.type],
+        _col(name),
+        codes=dict(col.codes),
+        role=role,
+        description=col.description,
+    )
 
 
 def resolve(name: str, level: str) -> Variable:
@@ -339,15 +484,21 @@ def with_settings(var: Variable, settings: Settings) -> Variable:
     """The variable as delivered under ``settings`` (dates coarsened, labels adjusted)."""
     if var.kind != "date":
         if var.role == "year" and settings.year_as_period:
-            return replace(var, kind="code", codes={settings.period_label: settings.period_label},
-                           label=f"{var.label} (periode)")
+            return replace(
+                var, kind="code", codes={settings.period_label: settings.period_label}, label=f"{var.label} (periode)"
+            )
         return var
     level = settings.dates
     if level == "year" and var.role == "year" and settings.year_as_period:
-        return replace(var, kind="code", codes={settings.period_label: settings.period_label},
-                       label=f"{var.label} (periode)")
-    suffix = {"full": "", "month": " (måned, ÅÅÅÅ-MM)", "year": " (år)",
-              "relative": " (dager etter rett til helsehjelp)"}[level]
+        return replace(
+            var, kind="code", codes={settings.period_label: settings.period_label}, label=f"{var.label} (periode)"
+        )
+    suffix = {
+        "full": "",
+        "month": " (måned, ÅÅÅÅ-MM)",
+        "year": " (år)",
+        "relative": " (dager etter rett til helsehjelp)",
+    }[level]
     kind = {"full": "date", "month": "string", "year": "int", "relative": "int"}[level]
     return replace(var, kind=kind, label=var.label + suffix)
 

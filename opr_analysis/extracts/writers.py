@@ -92,8 +92,9 @@ def write_parquet(frame: pd.DataFrame, meta: list[ColumnMeta], path: Path, title
             cols[m.name] = pa.array([None if pd.isna(v) else str(v) for v in s], type=pa.string())
     fields = [pa.field(m.name, cols[m.name].type, metadata={"label": m.label}) for m in meta]
     labels = {m.name: {"label": m.label, "codes": m.codes} for m in meta}
-    schema = pa.schema(fields, metadata={"opr_labels": json.dumps(labels, ensure_ascii=False, sort_keys=True),
-                                         "title": title})
+    schema = pa.schema(
+        fields, metadata={"opr_labels": json.dumps(labels, ensure_ascii=False, sort_keys=True), "title": title}
+    )
     pq.write_table(pa.table(cols, schema=schema), path)
 
 
@@ -132,8 +133,7 @@ def write_sav(frame: pd.DataFrame, meta: list[ColumnMeta], path: Path, title: st
     import pyreadstat
 
     data, labels, value_labels = _stat_frame(frame, meta)
-    pyreadstat.write_sav(data, path, file_label=title[:64], column_labels=labels,
-                         variable_value_labels=value_labels)
+    pyreadstat.write_sav(data, path, file_label=title[:64], column_labels=labels, variable_value_labels=value_labels)
     head = path.read_bytes()[:112]
     if not head.startswith(b"$FL2"):
         raise RuntimeError("uventet SPSS-hode; kan ikke gjøre filen reproduserbar")
@@ -145,9 +145,13 @@ def write_dta(frame: pd.DataFrame, meta: list[ColumnMeta], path: Path, title: st
     import pyreadstat
 
     data, labels, value_labels = _stat_frame(frame, meta)
-    pyreadstat.write_dta(data, path, file_label=title[:80], column_labels={k: v[:80] for k, v in labels.items()},
-                         variable_value_labels={k: {int(c): lab for c, lab in v.items()}
-                                                for k, v in value_labels.items()})
+    pyreadstat.write_dta(
+        data,
+        path,
+        file_label=title[:80],
+        column_labels={k: v[:80] for k, v in labels.items()},
+        variable_value_labels={k: {int(c): lab for c, lab in v.items()} for k, v in value_labels.items()},
+    )
     raw = path.read_bytes()
     i = raw.find(b"<timestamp>")
     if i < 0 or i > 1000:
@@ -185,8 +189,11 @@ def normalise_zip(data: bytes, path: Path) -> None:
         for info in src.infolist():
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                body = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + stamp.encode()
-                              + rb"\g<3>", body)
+                body = re.sub(
+                    rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
+                    rb"\g<1>" + stamp.encode() + rb"\g<3>",
+                    body,
+                )
             out = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
             out.compress_type = zipfile.ZIP_DEFLATED
             out.external_attr = 0o644 << 16

@@ -75,8 +75,17 @@ def completion_time_figure(responses: pd.DataFrame, completion: pd.DataFrame, pe
         ggplot(minutes, aes("minutes"))
         + geom_histogram(bins=40, fill=PALETTE[0], color="white", size=0.2)
         + geom_vline(aes(xintercept="minutes"), data=marks, linetype="dashed", color=PALETTE[5])
-        + annotate("text", x=marks["minutes"], y=float("inf"), label=marks["label"], va="top", ha="left",
-                   size=7, nudge_x=0.01, color=PALETTE[5])
+        + annotate(
+            "text",
+            x=marks["minutes"],
+            y=float("inf"),
+            label=marks["label"],
+            va="top",
+            ha="left",
+            size=7,
+            nudge_x=0.01,
+            color=PALETTE[5],
+        )
         + scale_x_log10(breaks=breaks, labels=label_int())
         + scale_y_continuous(labels=label_int())
         + labs(x="Minutter (logaritmisk skala)", y="Antall besvarelser")
@@ -141,8 +150,9 @@ def share_figure(
     if colour:
         labels = colour_labels or {}
         codes = [c for c in labels if c in set(data[colour].astype(str))] or sorted(set(data[colour].astype(str)))
-        data[colour] = pd.Categorical(data[colour].astype(str).map(lambda c: labels.get(c, c)),
-                                      categories=[labels.get(c, c) for c in codes])
+        data[colour] = pd.Categorical(
+            data[colour].astype(str).map(lambda c: labels.get(c, c)), categories=[labels.get(c, c) for c in codes]
+        )
         mapping = aes("year", share, color=colour)
     plot = (
         ggplot(data, mapping)
@@ -163,4 +173,3 @@ def share_figure(
 def followup_kind_labels() -> dict[str, str]:
     """Norwegian labels of the follow-up kinds, from the codebook."""
     return dict(codebook.load().column("followups", "kind").codes)
-

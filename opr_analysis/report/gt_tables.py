@@ -90,8 +90,15 @@ def _ci(frame: pd.DataFrame, share: str) -> pd.Series:
     )
 
 
-def _gt(cells: pd.DataFrame, source: str, *, spanners: dict[str, list[str]] | None = None,
-        labels: dict[str, str] | None = None, stubhead: str = "", id: str | None = None) -> GT:
+def _gt(
+    cells: pd.DataFrame,
+    source: str,
+    *,
+    spanners: dict[str, list[str]] | None = None,
+    labels: dict[str, str] | None = None,
+    stubhead: str = "",
+    id: str | None = None,
+) -> GT:
     """Common look: stub on the left, values right-aligned, source note below.
 
     ``id`` becomes the HTML id of the table (``opr-<id>``), so that tests and
@@ -113,6 +120,7 @@ def _gt(cells: pd.DataFrame, source: str, *, spanners: dict[str, list[str]] | No
 
 # --- Table 10 --------------------------------------------------------------------------------
 
+
 def referrals_assessed_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
     """Table 10: referrals assessed and rejected (N and %) per year."""
     f = _by_year(frame).reindex(years)
@@ -125,7 +133,9 @@ def referrals_assessed_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.Da
         ],
         "Andel avvist, 95 % KI": list(ci),
     }
-    return pd.DataFrame([{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()])
+    return pd.DataFrame(
+        [{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()]
+    )
 
 
 def referrals_assessed_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
@@ -133,6 +143,7 @@ def referrals_assessed_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
 
 
 # --- Table 11 --------------------------------------------------------------------------------
+
 
 def referrals_by_region_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
     """Table 11: referrals per health region, N and share, «annet og blanke» apart.
@@ -146,12 +157,13 @@ def referrals_by_region_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.D
     for decision, group_label in DECISIONS:
         d = f[f["decision"].astype(str) == decision]
         n = d.pivot_table(index="region", columns="year", values="n", aggfunc="sum", observed=True)
-        share = d.pivot_table(index="region", columns="year", values="share", aggfunc="sum", observed=True,
-                              dropna=False)
+        share = d.pivot_table(
+            index="region", columns="year", values="share", aggfunc="sum", observed=True, dropna=False
+        )
         n = n.reindex(columns=years)
         known = [code for code, _ in REGIONS]
 
-        def line(label, counts, shares=None):
+        def line(label, counts, shares=None, group_label=group_label):
             row = {GROUP: group_label, STUB: label}
             for y in years:
                 c = counts.get(y)
@@ -160,8 +172,13 @@ def referrals_by_region_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.D
             return row
 
         for code, label in REGIONS:
-            out.append(line(label, n.loc[code] if code in n.index else {},
-                            share.reindex(columns=years).loc[code] if code in share.index else {}))
+            out.append(
+                line(
+                    label,
+                    n.loc[code] if code in n.index else {},
+                    share.reindex(columns=years).loc[code] if code in share.index else {},
+                )
+            )
         in_regions = n.reindex(known).sum(min_count=1)
         out.append(line("Sum lokal, nasjonal og regional", in_regions))
         other = n.loc["annet_blank"] if "annet_blank" in n.index else {}
@@ -180,6 +197,7 @@ def referrals_by_region_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
 
 # --- Table 12 and the patient-level rate -------------------------------------------------------
 
+
 def baseline_response_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
     """Table 12: enrolments, baseline forms received and their ratio per year."""
     f = _by_year(frame).reindex(years)
@@ -189,17 +207,22 @@ def baseline_response_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.Dat
         "Andel besvarte baselineskjemaer": [fmt_pct(v) for v in f["response_share"]],
         "95 % KI": list(_ci(f, "response_share")),
     }
-    return pd.DataFrame([{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()])
+    return pd.DataFrame(
+        [{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()]
+    )
 
 
 def baseline_response_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
-    note = (SOURCE_REGISTRY + " Noen pasienter gis behandlingsrett to ganger i løpet av et år, og noen svarer "
-            "på mer enn ett baselineskjema; andelen kan derfor overstige 100 %.")
+    note = (
+        SOURCE_REGISTRY + " Noen pasienter gis behandlingsrett to ganger i løpet av et år, og noen svarer "
+        "på mer enn ett baselineskjema; andelen kan derfor overstige 100 %."
+    )
     return _gt(baseline_response_cells(frame, years), note, id="baseline_response")
 
 
-def baseline_patient_level_cells(frame: pd.DataFrame, years: Sequence[int],
-                                 min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+def baseline_patient_level_cells(
+    frame: pd.DataFrame, years: Sequence[int], min_cell: int = DEFAULT_MIN_CELL
+) -> pd.DataFrame:
     """Enrolments with at least one baseline answer (patient level), suppressed below ``min_cell``."""
     f = _by_year(frame).reindex(years)
     f["without"] = f["enrolments"] - f["enrolments_with_baseline"]
@@ -208,11 +231,14 @@ def baseline_patient_level_cells(frame: pd.DataFrame, years: Sequence[int],
     rows = {
         "Innskrivinger": display_counts(f["enrolments"], hidden["enrolments"], min_cell),
         "Innskrivinger med minst ett baselinesvar": display_counts(
-            f["enrolments_with_baseline"], hidden["enrolments_with_baseline"], min_cell),
+            f["enrolments_with_baseline"], hidden["enrolments_with_baseline"], min_cell
+        ),
         "Andel med baselinesvar": display_hidden(f["response_share"].map(fmt_pct), share_hidden),
         "95 % KI": display_hidden(_ci(f, "response_share"), share_hidden),
     }
-    return pd.DataFrame([{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()])
+    return pd.DataFrame(
+        [{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()]
+    )
 
 
 def baseline_patient_level_table(frame: pd.DataFrame, years: Sequence[int], min_cell: int = DEFAULT_MIN_CELL) -> GT:
@@ -221,6 +247,7 @@ def baseline_patient_level_table(frame: pd.DataFrame, years: Sequence[int], min_
 
 
 # --- Table 13 --------------------------------------------------------------------------------
+
 
 def legacy_baseline_response_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """Table 13: OPRv1 baseline answers, DIPS new patients and their ratio, every legacy year."""
@@ -231,19 +258,28 @@ def legacy_baseline_response_cells(frame: pd.DataFrame) -> pd.DataFrame:
         "Nye pasienter (DIPS)": [fmt_int(v) for v in f["new_patients"]],
         "Andel av nye pasienter som svarte": [fmt_pct(v, 0) for v in f["response_share"]],
     }
-    return pd.DataFrame([{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()])
+    return pd.DataFrame(
+        [{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()]
+    )
 
 
 def legacy_baseline_response_table(frame: pd.DataFrame) -> GT:
-    note = ("Kilde: OPRv1 (Infopad), antall baselinemålinger, og DIPS, rapport over nye pasienter. "
-            "Tall for 2020 er påvirket av koronapandemien.")
+    note = (
+        "Kilde: OPRv1 (Infopad), antall baselinemålinger, og DIPS, rapport over nye pasienter. "
+        "Tall for 2020 er påvirket av koronapandemien."
+    )
     return _gt(legacy_baseline_response_cells(frame), note, id="legacy_baseline_response")
 
 
 # --- Table 14 --------------------------------------------------------------------------------
 
-COMPLETION_COLUMNS = [("min_ms", "Minimum"), ("q1_ms", "1. kvartil"), ("median_ms", "Median"),
-                      ("q3_ms", "3. kvartil"), ("max_ms", "Maksimum")]
+COMPLETION_COLUMNS = [
+    ("min_ms", "Minimum"),
+    ("q1_ms", "1. kvartil"),
+    ("median_ms", "Median"),
+    ("q3_ms", "3. kvartil"),
+    ("max_ms", "Maksimum"),
+]
 
 
 def completion_time_cells(frame: pd.DataFrame, years: Sequence[int] | None = None) -> pd.DataFrame:
@@ -265,12 +301,15 @@ def completion_time_cells(frame: pd.DataFrame, years: Sequence[int] | None = Non
 
 def completion_time_table(frame: pd.DataFrame, years: Sequence[int] | None = None) -> GT:
     labels = {"n": "Antall", **dict(COMPLETION_COLUMNS)}
-    note = (SOURCE_REGISTRY + " Tid fra skjemaet ble åpnet til det ble sendt inn, i timer:minutter:sekunder "
-            "(avkortet til hele sekunder); millisekundene står i completion_time.csv.")
+    note = (
+        SOURCE_REGISTRY + " Tid fra skjemaet ble åpnet til det ble sendt inn, i timer:minutter:sekunder "
+        "(avkortet til hele sekunder); millisekundene står i completion_time.csv."
+    )
     return _gt(completion_time_cells(frame, years), note, labels=labels, stubhead="År", id="completion_time")
 
 
 # --- Table 15 --------------------------------------------------------------------------------
+
 
 def short_form_reasons_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
     """Table 15: reasons for the short form per year; «annet/tomme celler» last, then the total."""
@@ -278,8 +317,9 @@ def short_form_reasons_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.Da
     f = frame.assign(year=frame["year"].astype(int), reason=frame["reason"].astype(str))
     n = f.pivot_table(index="reason", columns="year", values="n", aggfunc="sum", observed=True).reindex(columns=years)
     order = [c for c in codes if c != "annet"] + ["annet"]
-    rows = [{STUB: codes[c], **{str(y): fmt_int(n.loc[c, y]) if c in n.index else MISSING for y in years}}
-            for c in order]
+    rows = [
+        {STUB: codes[c], **{str(y): fmt_int(n.loc[c, y]) if c in n.index else MISSING for y in years}} for c in order
+    ]
     rows.append({STUB: "Totalt", **{str(y): fmt_int(n[y].sum(min_count=1)) for y in years}})
     return pd.DataFrame(rows)
 
@@ -321,12 +361,16 @@ def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFA
     total = totals[totals["year"].astype(int) == int(year)].iloc[0] if present else None
     if total is not None:
         f.loc["alle", [*counts, "response_share", "response_share_ci_low", "response_share_ci_high"]] = total[
-            [*counts, "response_share", "response_share_ci_low", "response_share_ci_high"]].to_numpy()
+            [*counts, "response_share", "response_share_ci_low", "response_share_ci_high"]
+        ].to_numpy()
     f["unanswered"] = f["sent"] - f["responded"]
     hidden = suppress_wide(
         f,
-        [("owed", ["sent_owed", "not_sent"]), ("sent", ["sent_owed", "sent_not_owed"]),
-         ("sent", ["responded", "unanswered"])],
+        [
+            ("owed", ["sent_owed", "not_sent"]),
+            ("sent", ["sent_owed", "sent_not_owed"]),
+            ("sent", ["responded", "unanswered"]),
+        ],
         min_cell,
         total_row="alle",
     )
@@ -341,10 +385,12 @@ def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFA
 
 def followup_response_table(frame: pd.DataFrame, year: int, min_cell: int = DEFAULT_MIN_CELL) -> GT:
     labels = {**dict(FOLLOWUP_COLUMNS), "response_share": "Svarandel", "response_share_ci": "95 % KI"}
-    note = (f"Kilde: OUS smerteregister. Skyldig: oppfølging med forfallsdato i {year} til pasient som oppfyller "
-            "kriteriene (18 år eller eldre, ikke kognitiv svikt, ikke behov for tolk, ikke i forskningsprosjekt, "
-            "ikke reservert). Sendt: sendt for en skyldig oppfølging. Svarandel = besvart / alle sendte."
-            + (" " + suppression_note(min_cell) if min_cell > 1 else ""))
+    note = (
+        f"Kilde: OUS smerteregister. Skyldig: oppfølging med forfallsdato i {year} til pasient som oppfyller "
+        "kriteriene (18 år eller eldre, ikke kognitiv svikt, ikke behov for tolk, ikke i forskningsprosjekt, "
+        "ikke reservert). Sendt: sendt for en skyldig oppfølging. Svarandel = besvart / alle sendte."
+        + (" " + suppression_note(min_cell) if min_cell > 1 else "")
+    )
     cells = followup_response_cells(frame, year, min_cell).drop(columns="kind")
     return _gt(cells, note, labels=labels, stubhead="Oppfølging", id="followup_response")
 
@@ -352,21 +398,33 @@ def followup_response_table(frame: pd.DataFrame, year: int, min_cell: int = DEFA
 # --- Anything else (data quality) ------------------------------------------------------------
 
 COLUMN_LABELS = {
-    "year": "År", "table": "Tabell", "column": "Kolonne", "rows": "Rader", "missing": "Mangler",
-    "enrolments": "Innskrivinger", "patients": "Pasienter", "baseline_responses": "Baselinesvar",
-    "rows_read": "Lest", "rows_used": "Brukt", "rows_quarantined": "Karantene",
-    "closed_in_dips": "Avsluttet i DIPS", "open_in_registry": "Åpne i registeret",
-    "open_in_registry_share": "Andel åpne", "missing_share": "Andel som mangler",
-    "patients_multiple": "Med flere innskrivinger", "multiple_share": "Andel",
+    "year": "År",
+    "table": "Tabell",
+    "column": "Kolonne",
+    "rows": "Rader",
+    "missing": "Mangler",
+    "enrolments": "Innskrivinger",
+    "patients": "Pasienter",
+    "baseline_responses": "Baselinesvar",
+    "rows_read": "Lest",
+    "rows_used": "Brukt",
+    "rows_quarantined": "Karantene",
+    "closed_in_dips": "Avsluttet i DIPS",
+    "open_in_registry": "Åpne i registeret",
+    "open_in_registry_share": "Andel åpne",
+    "missing_share": "Andel som mangler",
+    "patients_multiple": "Med flere innskrivinger",
+    "multiple_share": "Andel",
     "enrolments_multiple_baselines": "Med flere baselineskjemaer",
-    "without_enrolment": "Uten innskriving", "with_enrolment": "Med innskriving",
-    "after_consultation": "Etter første konsultasjon", "after_consultation_share": "Andel etter konsultasjon",
+    "without_enrolment": "Uten innskriving",
+    "with_enrolment": "Med innskriving",
+    "after_consultation": "Etter første konsultasjon",
+    "after_consultation_share": "Andel etter konsultasjon",
     "without_enrolment_share": "Andel uten innskriving",
 }
 
 
-def generic_table(frame: pd.DataFrame, source: str, labels: dict[str, str] | None = None,
-                  id: str | None = None) -> GT:
+def generic_table(frame: pd.DataFrame, source: str, labels: dict[str, str] | None = None, id: str | None = None) -> GT:
     """A tidy frame shown as is, Norwegian formatted by column type (validation and data-quality tables).
 
     Integer columns get thousands separators, ``X_share`` columns percentages
@@ -429,5 +487,6 @@ def quality_table(name: str, frame: pd.DataFrame, years: Sequence[int] | None = 
             table=[cb.tables[t].label for t in frame["table"]],
         )
     title = QUALITY_TITLES.get(name, name.removeprefix("quality_").replace("_", " ").capitalize())
-    return title, generic_table(frame.reset_index(drop=True), "Kilde: OUS smerteregister, kontroll av datakvalitet.",
-                                id=name)
+    return title, generic_table(
+        frame.reset_index(drop=True), "Kilde: OUS smerteregister, kontroll av datakvalitet.", id=name
+    )

@@ -101,10 +101,19 @@ def _sha256(path: Path) -> str:
 
 def _git_commit() -> dict:
     try:
-        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
-                                check=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"], capture_output=True, text=True,
-                               check=True, timeout=10).stdout.strip() != ""
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+        dirty = (
+            subprocess.run(
+                ["git", "-C", str(ROOT), "status", "--porcelain"],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=10,
+            ).stdout.strip()
+            != ""
+        )
         return {"git_commit": commit, "git_dirty": dirty}
     except (OSError, subprocess.SubprocessError):
         return {"git_commit": None, "git_dirty": None}
@@ -164,12 +173,22 @@ def execute_notebook(template: Path, target: Path, parameters: dict) -> None:
     km_class = kernel_manager_class()
     try:
         with _kernel_path(), restored_signal_handlers():
-            pm.execute_notebook(str(template), str(target), parameters=parameters, kernel_name="python3",
-                                cwd=str(template.parent), progress_bar=False, log_output=False,
-                                report_mode=False, kernel_manager_class=km_class)
+            pm.execute_notebook(
+                str(template),
+                str(target),
+                parameters=parameters,
+                kernel_name="python3",
+                cwd=str(template.parent),
+                progress_bar=False,
+                log_output=False,
+                report_mode=False,
+                kernel_manager_class=km_class,
+            )
     except PapermillExecutionError as exc:
         raise_if_stopped(km_class)
-        raise OprError(f"notatboken {template.name} feilet i celle {exc.exec_count}: {exc.ename}: {exc.evalue}") from exc
+        raise OprError(
+            f"notatboken {template.name} feilet i celle {exc.exec_count}: {exc.ename}: {exc.evalue}"
+        ) from exc
     except BaseException:
         raise_if_stopped(km_class)  # a kernel stopped by SIGTERM shows as a dead kernel: say why
         raise
@@ -180,6 +199,7 @@ def execute_notebook(template: Path, target: Path, parameters: dict) -> None:
 
 
 # --- rendering -------------------------------------------------------------------------------
+
 
 def quarto_version(quarto: str) -> str:
     return subprocess.run([quarto, "--version"], capture_output=True, text=True, check=True, timeout=60).stdout.strip()
@@ -283,12 +303,21 @@ def render_nbconvert(executed: Path, target: Path, title: str) -> Path:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
     quarto_compat(nb, title)
-    remover = TagRemovePreprocessor(remove_cell_tags=REMOVE_TAGS, remove_input_tags={"remove-input"},
-                                    remove_all_outputs_tags={"remove-output"}, enabled=True)
+    remover = TagRemovePreprocessor(
+        remove_cell_tags=REMOVE_TAGS,
+        remove_input_tags={"remove-input"},
+        remove_all_outputs_tags={"remove-output"},
+        enabled=True,
+    )
     nb, resources = remover.preprocess(nb, {})
     nb.metadata["title"] = title
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, embed_images=True)
+    exporter = HTMLExporter(
+        template_name="lab",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     # Self-contained: the report has no widgets or mathematics, so the template's CDN scripts go.
     body = re.sub(r"<html[^>]*>", '<html lang="nb">', _CDN_SCRIPT.sub("", body), count=1)
@@ -297,6 +326,7 @@ def render_nbconvert(executed: Path, target: Path, title: str) -> Path:
 
 
 # --- the run ---------------------------------------------------------------------------------
+
 
 def run_report(
     extract: str | os.PathLike = "data/synthetic",
@@ -363,8 +393,10 @@ def run_report(
 
             renderer = {"name": "nbconvert", "version": nbconvert.__version__}
             skipped = [f for f in formats if f != "html"]
-            log("Quarto finnes ikke (verken på PATH eller i QUARTO_PATH): lager én selvstendig HTML-fil med "
-                "nbconvert" + (f"; {', '.join(skipped)} lages ikke" if skipped else ""))
+            log(
+                "Quarto finnes ikke (verken på PATH eller i QUARTO_PATH): lager én selvstendig HTML-fil med "
+                "nbconvert" + (f"; {', '.join(skipped)} lages ikke" if skipped else "")
+            )
             with steps.step("render", f"Laget HTML med nbconvert {nbconvert.__version__}"):
                 files = [render_nbconvert(executed, work / f"{stem}.html", title)]
         if reg.report.rows_quarantined:
@@ -381,7 +413,8 @@ def run_report(
             },
             "inputs_sha256": {
                 str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p): _sha256(p)
-                for p in [NOTEBOOK, QUARTO_CONFIG, *text_files(texts_dir)] if p.is_file()
+                for p in [NOTEBOOK, QUARTO_CONFIG, *text_files(texts_dir)]
+                if p.is_file()
             },
             "package": {"name": "opr-analysis", "version": __version__, **_git_commit()},
             "python": platform.python_version(),
@@ -390,9 +423,12 @@ def run_report(
             "executed_notebook": f"build/{NOTEBOOK.name}",
             "timings_seconds": timings,
         }
-        (work / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
-                                            encoding="utf-8")
+        (work / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+        )
     final = [out / p.name for p in files]
-    log(f"Rapporten ligger i {out}: {', '.join(p.name for p in final)}, manifest.json og build/ "
-        f"({fmt_num(timings['total'])} s i alt)".replace(NBSP, " "))
+    log(
+        f"Rapporten ligger i {out}: {', '.join(p.name for p in final)}, manifest.json og build/ "
+        f"({fmt_num(timings['total'])} s i alt)".replace(NBSP, " ")
+    )
     return ReportRun(out=out, files=final, manifest=manifest, renderer=renderer["name"], timings=timings)

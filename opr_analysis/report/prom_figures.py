@@ -117,8 +117,9 @@ def odds_ratio_figure(table: pd.DataFrame, title: str | None = None) -> ggplot:
     )
 
 
-def score_distribution_figure(scores: pd.DataFrame, score: str = "nrs_avg", label: str | None = None,
-                              by: str = "sex") -> ggplot:
+def score_distribution_figure(
+    scores: pd.DataFrame, score: str = "nrs_avg", label: str | None = None, by: str = "sex"
+) -> ggplot:
     """Histogram of one score (e.g. of :func:`~opr_analysis.stats.proms.baseline_scores`), a panel per ``by``."""
     d = scores[[score, by]].dropna()
     d = d.assign(**{by: d[by].astype(str), score: d[score].astype(float)})

@@ -41,8 +41,14 @@ from ..extract import codebook
 from ..formatting import MISSING, fmt_int, fmt_num, fmt_p, fmt_pct
 from ..stats.proms import INDICATORS, PROFILE_CATEGORICAL, PROFILE_CONTINUOUS
 from .gt_tables import GROUP, SOURCE_REGISTRY, STUB, _ci, _gt
-from .suppression import DEFAULT_MIN_CELL, display_counts, display_hidden, suppress_wide, suppressed_label, \
-    suppression_note
+from .suppression import (
+    DEFAULT_MIN_CELL,
+    display_counts,
+    display_hidden,
+    suppress_wide,
+    suppressed_label,
+    suppression_note,
+)
 
 __all__ = [
     "PROFILE_SUMMARY",
@@ -99,6 +105,7 @@ def _kind_labels() -> dict[str, str]:
 
 # --- Baseline profile («Table 1») ------------------------------------------------------------
 
+
 def _range(low, high, decimals: int) -> str:
     """``"1,2–3,4"``, or ``"−0,5 til 0,3"`` when a limit is negative (a dash beside a minus misleads)."""
     if pd.isna(low) or pd.isna(high):
@@ -138,8 +145,9 @@ def baseline_profile_cells(profile: pd.DataFrame, year, min_cell: int = DEFAULT_
     hidden = suppress_wide(wide, [("alle", [c for c in [*cols, *extra] if c != "alle"])], min_cell)
     shown = display_counts(resp.reindex(cols), hidden.iloc[0].reindex(cols), min_cell)
     tiny = {c: bool(0 < resp[c] < min_cell) for c in cols}
-    rows.append({"variable": RESPONSES, "level": "", GROUP: "Besvarelser", STUB: "Antall besvarelser",
-                 **shown.to_dict()})
+    rows.append(
+        {"variable": RESPONSES, "level": "", GROUP: "Besvarelser", STUB: "Antall besvarelser", **shown.to_dict()}
+    )
 
     for var, label in PROFILE_CONTINUOUS.items():
         v = p[p["variable"] == var].set_index("sex")
@@ -160,11 +168,11 @@ def baseline_profile_cells(profile: pd.DataFrame, year, min_cell: int = DEFAULT_
         count = v.pivot_table(index="level", columns="sex", values="count", aggfunc="sum", observed=True)
         count = count.reindex(index=levels, columns=[*cols, *extra]).fillna(0).astype(int)
         n = v.drop_duplicates("sex").set_index("sex")["n"].reindex([*cols, *extra]).fillna(0).astype(int)
-        share = v.pivot_table(index="level", columns="sex", values="share", aggfunc="first", observed=True,
-                              dropna=False).reindex(index=levels, columns=cols)
+        share = v.pivot_table(
+            index="level", columns="sex", values="share", aggfunc="first", observed=True, dropna=False
+        ).reindex(index=levels, columns=cols)
         frame = pd.concat([count, n.to_frame(_N).T])
-        mask = suppress_wide(frame, [("alle", [c for c in [*cols, *extra] if c != "alle"])], min_cell,
-                             total_row=_N)
+        mask = suppress_wide(frame, [("alle", [c for c in [*cols, *extra] if c != "alle"])], min_cell, total_row=_N)
         level_labels = v.drop_duplicates("level").set_index(v.drop_duplicates("level")["level"].astype(str))
         for lev in levels:
             row = {"variable": var, "level": lev, GROUP: label, STUB: str(level_labels.loc[lev, "level_label"])}
@@ -182,14 +190,18 @@ def baseline_profile_cells(profile: pd.DataFrame, year, min_cell: int = DEFAULT_
 
 def baseline_profile_table(profile: pd.DataFrame, year, min_cell: int = DEFAULT_MIN_CELL) -> GT:
     cells = baseline_profile_cells(profile, year, min_cell).drop(columns=["variable", "level"])
-    note = (f"{SOURCE_REGISTRY} Baselineskjemaer sendt inn i {year}; en pasient som svarte flere ganger, telles "
-            "hver gang. Gjennomsnitt, median og andeler er regnet av dem som svarte på spørsmålet. "
-            "Kvartiler: 1. og 3. kvartil. " + suppression_note(min_cell)
-            + f" En kolonne med færre enn {min_cell} besvarelser viser bare antallet.")
+    note = (
+        f"{SOURCE_REGISTRY} Baselineskjemaer sendt inn i {year}; en pasient som svarte flere ganger, telles "
+        "hver gang. Gjennomsnitt, median og andeler er regnet av dem som svarte på spørsmålet. "
+        "Kvartiler: 1. og 3. kvartil. "
+        + suppression_note(min_cell)
+        + f" En kolonne med færre enn {min_cell} besvarelser viser bare antallet."
+    )
     return _gt(cells, note, labels=SEX_COLUMNS, id="prom_baseline_profile")
 
 
 # --- Improvement at follow-up ----------------------------------------------------------------
+
 
 def improvement_cells(rates: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Share improved per indicator and follow-up kind: n, improved, share, 95 % CI.
@@ -220,14 +232,17 @@ def improvement_cells(rates: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> 
 def improvement_table(rates: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> GT:
     cells = improvement_cells(rates, min_cell).drop(columns=["indicator", "kind"])
     labels = {"n": "Svar", "improved": "Bedret", "share": "Andel bedret", "share_ci": "95 % KI"}
-    note = (f"{SOURCE_REGISTRY} Første svar på hver oppfølging. NRS: minst 30 % lavere gjennomsnittlig smerte enn "
-            "ved baseline i samme behandlingsforløp (bare svar med baseline over 0). PGIC: «mye bedre» eller "
-            "«svært mye bedre», alle svar. " + suppression_note(min_cell) + " Andelen skjules når antallet bedret "
-            "eller ikke bedret er skjult.")
+    note = (
+        f"{SOURCE_REGISTRY} Første svar på hver oppfølging. NRS: minst 30 % lavere gjennomsnittlig smerte enn "
+        "ved baseline i samme behandlingsforløp (bare svar med baseline over 0). PGIC: «mye bedre» eller "
+        "«svært mye bedre», alle svar. " + suppression_note(min_cell) + " Andelen skjules når antallet bedret "
+        "eller ikke bedret er skjult."
+    )
     return _gt(cells, note, labels=labels, stubhead="Oppfølging", id="prom_improvement")
 
 
 # --- Change scores ---------------------------------------------------------------------------
+
 
 def change_summary_cells(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Mean baseline, follow-up and change (95 % CI) for the scores of :data:`CHANGE_TABLE_SCORES`.
@@ -243,34 +258,42 @@ def change_summary_cells(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL
         for _, r in summary[summary["score"].astype(str) == score].iterrows():
             n = int(r["n"])
             small = 0 < n < min_cell
-            row = {"score": score, "kind": str(r["kind"]), GROUP: label,
-                   STUB: labels.get(str(r["kind"]), str(r["kind"])),
-                   "n": suppressed_label(min_cell) if small else fmt_int(n)}
+            row = {
+                "score": score,
+                "kind": str(r["kind"]),
+                GROUP: label,
+                STUB: labels.get(str(r["kind"]), str(r["kind"])),
+                "n": suppressed_label(min_cell) if small else fmt_int(n),
+            }
             if small or n == 0:
                 row.update(baseline=MISSING, followup=MISSING, change=MISSING, change_ci=MISSING)
             else:
                 row.update(
-                    baseline=fmt_num(r["baseline_mean"], dec), followup=fmt_num(r["followup_mean"], dec),
+                    baseline=fmt_num(r["baseline_mean"], dec),
+                    followup=fmt_num(r["followup_mean"], dec),
                     change=fmt_num(r["change_mean"], dec),
                     change_ci=_range(r["change_ci_low"], r["change_ci_high"], dec),
                 )
             rows.append(row)
-    return pd.DataFrame(rows, columns=["score", "kind", GROUP, STUB, "n", "baseline", "followup", "change",
-                                       "change_ci"])
+    return pd.DataFrame(
+        rows, columns=["score", "kind", GROUP, STUB, "n", "baseline", "followup", "change", "change_ci"]
+    )
 
 
 def change_summary_table(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> GT:
     cells = change_summary_cells(summary, min_cell).drop(columns=["score", "kind"])
-    labels = {"n": "Par", "baseline": "Baseline", "followup": "Oppfølging", "change": "Endring",
-              "change_ci": "95 % KI"}
-    note = (f"{SOURCE_REGISTRY} Gjennomsnitt for pasienter med svar både ved baseline og ved oppfølging (første "
-            "svar). Endring = oppfølging − baseline, med 95 % konfidensintervall (t-fordeling). Lavere NRS, BPI og "
-            "ODI er bedre; høyere EQ-5D-indeks er bedre. "
-            f"Rader med færre enn {min_cell} par viser bare «{suppressed_label(min_cell)}».")
+    labels = {"n": "Par", "baseline": "Baseline", "followup": "Oppfølging", "change": "Endring", "change_ci": "95 % KI"}
+    note = (
+        f"{SOURCE_REGISTRY} Gjennomsnitt for pasienter med svar både ved baseline og ved oppfølging (første "
+        "svar). Endring = oppfølging − baseline, med 95 % konfidensintervall (t-fordeling). Lavere NRS, BPI og "
+        "ODI er bedre; høyere EQ-5D-indeks er bedre. "
+        f"Rader med færre enn {min_cell} par viser bare «{suppressed_label(min_cell)}»."
+    )
     return _gt(cells, note, labels=labels, stubhead="Oppfølging", id="prom_change")
 
 
 # --- Non-response model ----------------------------------------------------------------------
+
 
 def model_is_reportable(model: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, events_per_term: int = 10) -> bool:
     """Whether a :func:`~opr_analysis.stats.models.tidy_logit` table may be shown.
@@ -321,10 +344,13 @@ def nonresponse_model_table(model: pd.DataFrame, min_cell: int = DEFAULT_MIN_CEL
         return None
     n, events = int(model["n"].iloc[0]), int(model["events"].iloc[0])
     labels = {"odds_ratio": "Oddsratio", "ci": "95 % KI", "p": "p"}
-    note = (f"{SOURCE_REGISTRY} Logistisk regresjon av om en oppfølging som ble sendt, ble besvart; "
-            f"{fmt_int(n)} oppfølginger med baselinesvar i samme forløp, {fmt_int(events)} besvart og "
-            f"{fmt_int(n - events)} ikke besvart. Oddsratio under 1: gruppen svarer sjeldnere. Standardfeil "
-            "justert for at samme pasient kan ha flere oppfølginger. Bare oppfølginger med alle variablene "
-            "utfylt er med.")
-    return _gt(cells.drop(columns="term"), note, labels=labels, stubhead="Kjennetegn ved baseline",
-               id="prom_nonresponse")
+    note = (
+        f"{SOURCE_REGISTRY} Logistisk regresjon av om en oppfølging som ble sendt, ble besvart; "
+        f"{fmt_int(n)} oppfølginger med baselinesvar i samme forløp, {fmt_int(events)} besvart og "
+        f"{fmt_int(n - events)} ikke besvart. Oddsratio under 1: gruppen svarer sjeldnere. Standardfeil "
+        "justert for at samme pasient kan ha flere oppfølginger. Bare oppfølginger med alle variablene "
+        "utfylt er med."
+    )
+    return _gt(
+        cells.drop(columns="term"), note, labels=labels, stubhead="Kjennetegn ved baseline", id="prom_nonresponse"
+    )

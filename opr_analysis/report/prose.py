@@ -42,13 +42,17 @@ def trend_sentence(frame: pd.DataFrame, successes: str, trials: str, share: str,
 def _kind_phrase(kind: str) -> str:
     """«12 måneder etter radiofrekvensbehandling» for ``rf_12m``."""
     treatment, _, months = str(kind).partition("_")
-    what = {"rf": "radiofrekvensbehandling", "scs": "innsetting av ryggmargsstimulator",
-            "avsluttet": "avsluttet behandling"}.get(treatment, treatment)
+    what = {
+        "rf": "radiofrekvensbehandling",
+        "scs": "innsetting av ryggmargsstimulator",
+        "avsluttet": "avsluttet behandling",
+    }.get(treatment, treatment)
     return f"{months.removesuffix('m')} måneder etter {what}"
 
 
-def improvement_sentence(rates: pd.DataFrame, kind: str = "rf_12m", indicator: str = "nrs_improved_30",
-                         min_cell: int = DEFAULT_MIN_CELL) -> str:
+def improvement_sentence(
+    rates: pd.DataFrame, kind: str = "rf_12m", indicator: str = "nrs_improved_30", min_cell: int = DEFAULT_MIN_CELL
+) -> str:
     """One sentence on the share improved at one follow-up, from :func:`~opr_analysis.stats.proms.improvement_rates`.
 
     Suppressed like the table: when the improved or not-improved count lies
@@ -60,8 +64,11 @@ def improvement_sentence(rates: pd.DataFrame, kind: str = "rf_12m", indicator: s
     'Av 132 pasienter som svarte 12 måneder etter radiofrekvensbehandling og hadde smerte ved baseline, hadde 82 (62,1 %; 95 % KI 53,6–69,9 %) minst 30 % lavere gjennomsnittlig smerte enn før behandlingen.'
     """
     clause, verb, outcome = {
-        "nrs_improved_30": (" og hadde smerte ved baseline,", "hadde",
-                            "minst 30\u00a0% lavere gjennomsnittlig smerte enn før behandlingen"),
+        "nrs_improved_30": (
+            " og hadde smerte ved baseline,",
+            "hadde",
+            "minst 30\u00a0% lavere gjennomsnittlig smerte enn før behandlingen",
+        ),
         "pgic_improved": (",", "svarte", "at de var «mye» eller «svært mye» bedre"),
     }[indicator]
     row = rates[(rates["kind"].astype(str) == kind) & (rates["indicator"].astype(str) == indicator)]
@@ -72,7 +79,9 @@ def improvement_sentence(rates: pd.DataFrame, kind: str = "rf_12m", indicator: s
         return f"Det er for få svar {when} til å vise andelen som ble bedre."
     r = row.iloc[0]
     share = f"{fmt_pct(r['share'])}; 95\u00a0% KI {fmt_num(100 * r['share_ci_low'])}–{fmt_pct(r['share_ci_high'])}"
-    return f"Av {fmt_int(r['n'])} pasienter som svarte {when}{clause} {verb} {fmt_int(r['improved'])} ({share}) {outcome}."
+    return (
+        f"Av {fmt_int(r['n'])} pasienter som svarte {when}{clause} {verb} {fmt_int(r['improved'])} ({share}) {outcome}."
+    )
 
 
 def _term_phrase(label: str) -> str:
@@ -109,8 +118,10 @@ def nonresponse_sentence(model: pd.DataFrame, alpha: float = 0.05) -> str:
 
     less, more = sig[sig["odds_ratio"] < 1], sig[sig["odds_ratio"] > 1]
     if less.empty and more.empty:
-        return ("Ingen av kjennetegnene i modellen hadde en sikker sammenheng med om pasientene svarte på "
-                "oppfølgingen (p ≥ 0,05 for alle).")
+        return (
+            "Ingen av kjennetegnene i modellen hadde en sikker sammenheng med om pasientene svarte på "
+            "oppfølgingen (p ≥ 0,05 for alle)."
+        )
     out = []
     if not less.empty:
         out.append(f"Sjeldnere svar på oppfølgingen hang sammen med {listing(less)}.")

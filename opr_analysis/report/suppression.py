@@ -138,11 +138,7 @@ def suppress_wide(
         return pd.DataFrame(False, index=frame.index, columns=columns)
     long = frame[columns].stack(future_stack=True)
     hidden = _primary(long, min_cell)
-    groups = [
-        [(row, total), *[(row, part) for part in parts]]
-        for row in frame.index
-        for total, parts in pairs
-    ]
+    groups = [[(row, total), *[(row, part) for part in parts]] for row in frame.index for total, parts in pairs]
     if total_row is not None:
         rows = [r for r in frame.index if r != total_row]
         groups += [[(total_row, col), *[(r, col) for r in rows]] for col in columns]
@@ -174,8 +170,10 @@ def display_hidden(text: pd.Series, hidden: pd.Series) -> pd.Series:
 
 def suppression_note(min_cell: int = DEFAULT_MIN_CELL) -> str:
     """The source-note sentence that explains «<5» and «×»."""
-    return (f"Antall under {min_cell} vises som «{suppressed_label(min_cell)}»; «{SECONDARY}» er et større tall som er "
-            "skjult for at en sum ikke skal avsløre et lite tall.")
+    return (
+        f"Antall under {min_cell} vises som «{suppressed_label(min_cell)}»; «{SECONDARY}» er et større tall som er "
+        "skjult for at en sum ikke skal avsløre et lite tall."
+    )
 
 
 def small_share(frame: pd.DataFrame, numerator: str, denominator: str, min_cell: int = DEFAULT_MIN_CELL) -> pd.Series:

@@ -44,8 +44,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .atomic import atomic_dir
 from ..errors import IdentifiableDataError
+from .atomic import atomic_dir
 from .nin import find_nins, nin_number_cells
 
 # A token is a maximal run of letters, digits, "_" and "-"; ids are matched as whole tokens.
@@ -87,8 +87,9 @@ def zipped_xml_text(path: Path) -> str:
     removing the tags joins them again, so a number split over runs is found.
     """
     with zipfile.ZipFile(path) as zf:
-        parts = [zf.read(n).decode("utf-8", errors="replace") for n in sorted(zf.namelist())
-                 if n.endswith((".xml", ".rels"))]
+        parts = [
+            zf.read(n).decode("utf-8", errors="replace") for n in sorted(zf.namelist()) if n.endswith((".xml", ".rels"))
+        ]
     return "\n".join(_TAG.sub("", part) for part in parts)
 
 

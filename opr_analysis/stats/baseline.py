@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .linking import day as _day, enrolment_of
+from .linking import day as _day
+from .linking import enrolment_of
 from .shares import add_share, count_grid, year_range
-
 
 
 def _memo(reg, name: str, tables: tuple[str, ...], compute) -> pd.DataFrame:
@@ -135,7 +135,9 @@ def baseline_response_patient_level(reg) -> pd.DataFrame:
     """
     seed = baseline_response(reg)
     rows = _enrolment_rows(reg)
-    counts = count_grid(rows, {"year": list(seed["year"])}, {"enrolments": "enrolments", "enrolments_with_baseline": "with_baseline"})
+    counts = count_grid(
+        rows, {"year": list(seed["year"])}, {"enrolments": "enrolments", "enrolments_with_baseline": "with_baseline"}
+    )
     out = add_share(counts, "response_share", "enrolments_with_baseline", "enrolments")
     out["baseline_responses"] = seed["baseline_responses"].to_numpy()
     out["seed_response_share"] = seed["response_share"].to_numpy()

@@ -89,9 +89,17 @@ def followup_candidates(reg, as_of=None) -> pd.DataFrame:
     for proc in ("rf", "scs"):
         sel = t[t["kind"] == proc]
         for suffix, months in MONTHS.items():
-            parts.append(_candidates(sel["treatment_id"], sel["patient_id"], sel["date"], f"{proc}_{suffix}", months, RF_SCS_START))
+            parts.append(
+                _candidates(
+                    sel["treatment_id"], sel["patient_id"], sel["date"], f"{proc}_{suffix}", months, RF_SCS_START
+                )
+            )
     closed = e[e["closed_date"].notna()]
-    parts.append(_candidates(closed["enrolment_id"], closed["patient_id"], closed["closed_date"], "avsluttet_12m", 12, CLOSED_START))
+    parts.append(
+        _candidates(
+            closed["enrolment_id"], closed["patient_id"], closed["closed_date"], "avsluttet_12m", 12, CLOSED_START
+        )
+    )
     cand = pd.concat(parts, ignore_index=True)
     patients = reg.patients.drop_duplicates("patient_id")
     pat = patients.set_index(patients["patient_id"].astype(object)).reindex(cand["patient_id"])
@@ -112,7 +120,9 @@ def followup_candidates(reg, as_of=None) -> pd.DataFrame:
     cand["exclusion"] = _first_flag(flags)
     cand["owed"] = ~flags.any(axis=1)
     cand["year"] = cand["due_date"].dt.year.astype("Int64")
-    return cand[["patient_id", "kind", "anchor_id", "anchor_date", "due_date", "year", "owed", "exclusion", "exclusions"]]
+    return cand[
+        ["patient_id", "kind", "anchor_id", "anchor_date", "due_date", "year", "owed", "exclusion", "exclusions"]
+    ]
 
 
 def _joined_flags(flags: pd.DataFrame) -> pd.Series:

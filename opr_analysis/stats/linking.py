@@ -36,14 +36,19 @@ def enrolment_of(enrolments: pd.DataFrame, patient_ids: pd.Series, dates: pd.Ser
     index = pd.Series(patient_ids).index
     out = pd.Series(pd.NA, index=range(len(index)), dtype="string")
     left = pd.DataFrame(
-        {"patient_id": pd.Series(patient_ids).astype(object).to_numpy(), "day": day(dates).to_numpy(),
-         "pos": np.arange(len(index))}
+        {
+            "patient_id": pd.Series(patient_ids).astype(object).to_numpy(),
+            "day": day(dates).to_numpy(),
+            "pos": np.arange(len(index)),
+        }
     )
     left = left[left["day"].notna() & left["patient_id"].notna()].sort_values("day", kind="stable")
     right = pd.DataFrame(
-        {"patient_id": enrolments["patient_id"].astype(object).to_numpy(),
-         "granted": day(enrolments["granted_date"]).to_numpy(),
-         "enrolment_id": enrolments["enrolment_id"].astype(object).to_numpy()}
+        {
+            "patient_id": enrolments["patient_id"].astype(object).to_numpy(),
+            "granted": day(enrolments["granted_date"]).to_numpy(),
+            "enrolment_id": enrolments["enrolment_id"].astype(object).to_numpy(),
+        }
     )
     right = right[right["granted"].notna()].sort_values(["granted", "enrolment_id"], kind="stable")
     if len(left) and len(right):

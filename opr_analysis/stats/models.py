@@ -205,8 +205,9 @@ def prognostic_data(reg, as_of=None, months: int = 12) -> pd.DataFrame:
     return _covariates(po.reset_index(drop=True))
 
 
-def prognostic_model(reg, as_of=None, formula: str = PROGNOSTIC_FORMULA, months: int = 12,
-                     cluster: bool = True) -> pd.DataFrame:
+def prognostic_model(
+    reg, as_of=None, formula: str = PROGNOSTIC_FORMULA, months: int = 12, cluster: bool = True
+) -> pd.DataFrame:
     """Who improves: logistic regression of ≥ 30 % NRS reduction at ``months`` months on baseline factors.
 
     Data: :func:`prognostic_data` (paired first answers to 12-month follow-ups

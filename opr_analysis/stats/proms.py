@@ -49,10 +49,11 @@ import pandas as pd
 from statsmodels.stats.weightstats import DescrStatsW
 
 from ..extract import codebook
-from .linking import day as _day, enrolment_of
-from .scoring import answers_to_wide, score_all
 from .baseline import baseline_links
 from .followup import followup_audit, followup_kinds
+from .linking import day as _day
+from .linking import enrolment_of
+from .scoring import answers_to_wide, score_all
 from .shares import add_share, aggregate_share
 
 __all__ = [
@@ -92,7 +93,6 @@ CHANGE_SCORES = (
 )
 
 _DEMOGRAPHICS = ("education", "work_status", "sick_leave", "pain_duration")
-
 
 
 def _scored_table(reg, table: str, id_column: str) -> pd.DataFrame:
@@ -163,8 +163,9 @@ def _sent_followups(reg, as_of=None) -> pd.DataFrame:
     sent["treatment"] = sent["kind"].astype(str).str.split("_").str[0].astype("string")
     sent["months"] = sent["kind"].astype(str).str.extract(r"_(\d+)m$")[0].astype("Int64")
     pat = _patients(reg).reindex(sent["patient_id"].astype(object))
-    sent["age"] = pd.array(sent["due_date"].dt.year.to_numpy() - pat["birth_year"].astype("Float64").to_numpy(),
-                           dtype="Float64")
+    sent["age"] = pd.array(
+        sent["due_date"].dt.year.to_numpy() - pat["birth_year"].astype("Float64").to_numpy(), dtype="Float64"
+    )
     sent["sex"] = pat["sex"].astype("string").to_numpy()
     sent["episode_id"] = _episodes(reg, sent)
     return sent.reset_index(drop=True)
@@ -173,8 +174,10 @@ def _sent_followups(reg, as_of=None) -> pd.DataFrame:
 def _episodes(reg, sent: pd.DataFrame) -> pd.Series:
     """The enrolment a follow-up belongs to (module docstring)."""
     rows = pd.DataFrame(
-        {"patient_id": pd.Series(sent["patient_id"].to_numpy(), dtype=object),
-         "anchor_date": _day(sent["anchor_date"]).to_numpy()}
+        {
+            "patient_id": pd.Series(sent["patient_id"].to_numpy(), dtype=object),
+            "anchor_date": _day(sent["anchor_date"]).to_numpy(),
+        }
     )
     procedure = sent["kind"].astype(str).str.startswith(("rf_", "scs_")).to_numpy()
     episode = pd.Series(sent["anchor_id"].astype(object).to_numpy(), index=rows.index, dtype=object)
@@ -186,20 +189,34 @@ def _episodes(reg, sent: pd.DataFrame) -> pd.Series:
 def _pair(reg, sent: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
     """Attach the paired baseline's response_id and date to each sent follow-up."""
     b = base.loc[base["enrolment_id"].notna(), ["response_id", "enrolment_id", "submitted_date"]]
-    b = b.rename(columns={"enrolment_id": "episode_id", "response_id": "baseline_response_id",
-                          "submitted_date": "baseline_date"})
+    b = b.rename(
+        columns={"enrolment_id": "episode_id", "response_id": "baseline_response_id", "submitted_date": "baseline_date"}
+    )
     b["episode_id"] = pd.Series(b["episode_id"].to_numpy(), index=b.index, dtype=object)
     b = b.sort_values(["baseline_date", "baseline_response_id"])
     left = pd.DataFrame(
-        {"pos": np.arange(len(sent)), "episode_id": pd.Series(sent["episode_id"].to_numpy(), dtype=object),
-         "anchor_day": _day(sent["anchor_date"]).to_numpy()}
+        {
+            "pos": np.arange(len(sent)),
+            "episode_id": pd.Series(sent["episode_id"].to_numpy(), dtype=object),
+            "anchor_day": _day(sent["anchor_date"]).to_numpy(),
+        }
     )
     ok = left["episode_id"].notna() & left["anchor_day"].notna()
-    out = pd.DataFrame({"baseline_response_id": pd.array([pd.NA] * len(sent), dtype="string"),
-                        "baseline_date": pd.Series(pd.NaT, index=range(len(sent)), dtype="datetime64[ns]")})
+    out = pd.DataFrame(
+        {
+            "baseline_response_id": pd.array([pd.NA] * len(sent), dtype="string"),
+            "baseline_date": pd.Series(pd.NaT, index=range(len(sent)), dtype="datetime64[ns]"),
+        }
+    )
     if ok.any() and len(b):
-        m = pd.merge_asof(left[ok].sort_values("anchor_day"), b, left_on="anchor_day", right_on="baseline_date",
-                          by="episode_id", direction="backward")
+        m = pd.merge_asof(
+            left[ok].sort_values("anchor_day"),
+            b,
+            left_on="anchor_day",
+            right_on="baseline_date",
+            by="episode_id",
+            direction="backward",
+        )
         out.loc[m["pos"].to_numpy(), "baseline_response_id"] = m["baseline_response_id"].astype("string").to_numpy()
         out.loc[m["pos"].to_numpy(), "baseline_date"] = m["baseline_date"].to_numpy()
     return out
@@ -219,8 +236,25 @@ def followup_scores(reg, as_of=None) -> pd.DataFrame:
     answered = sent[sent["responded"]].sort_values(["responded_at", "followup_id"], kind="stable")
     answered["first_answer"] = ~answered.duplicated(["anchor_id", "kind"])
     answered = answered.sort_values(["due_date", "followup_id"], kind="stable").reset_index(drop=True)
-    cols = ["followup_id", "patient_id", "kind", "treatment", "months", "anchor_id", "anchor_date", "episode_id",
-            "due_date", "year", "sent_date", "responded_at", "owed", "status", "age", "sex", "first_answer"]
+    cols = [
+        "followup_id",
+        "patient_id",
+        "kind",
+        "treatment",
+        "months",
+        "anchor_id",
+        "anchor_date",
+        "episode_id",
+        "due_date",
+        "year",
+        "sent_date",
+        "responded_at",
+        "owed",
+        "status",
+        "age",
+        "sex",
+        "first_answer",
+    ]
     scores = _scores(reg, "followup_answers", "followup_id", answered["followup_id"])
     return pd.concat([answered[cols], scores], axis=1)
 
@@ -255,8 +289,22 @@ def _paired_outcomes(reg, as_of) -> pd.DataFrame:
     base = baseline_scores(reg)
     pair = _pair(reg, fu, base)
     b = base.set_index(base["response_id"].astype(object)).reindex(pair["baseline_response_id"].astype(object))
-    keys = ["followup_id", "patient_id", "kind", "treatment", "months", "anchor_id", "anchor_date", "episode_id",
-            "due_date", "year", "responded_at", "first_answer", "age", "sex"]
+    keys = [
+        "followup_id",
+        "patient_id",
+        "kind",
+        "treatment",
+        "months",
+        "anchor_id",
+        "anchor_date",
+        "episode_id",
+        "due_date",
+        "year",
+        "responded_at",
+        "first_answer",
+        "age",
+        "sex",
+    ]
     out = fu[keys].copy()
     out["paired"] = pair["baseline_response_id"].notna().to_numpy()
     out["baseline_response_id"] = pair["baseline_response_id"].to_numpy()
@@ -453,8 +501,9 @@ def baseline_profile(reg, by: Sequence[str] = ("year", "sex"), margins: bool = T
     """
     base = baseline_scores(reg)
     by = list(by)
-    keys = pd.DataFrame({k: base[k].astype(object).map(lambda v: "ukjent" if pd.isna(v) else str(v)) for k in by},
-                        index=base.index)
+    keys = pd.DataFrame(
+        {k: base[k].astype(object).map(lambda v: "ukjent" if pd.isna(v) else str(v)) for k in by}, index=base.index
+    )
     combos = [tuple(by)]
     if margins:
         combos = [tuple(c) for r in range(len(by), -1, -1) for c in itertools.combinations(by, r)]

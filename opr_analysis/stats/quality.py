@@ -54,7 +54,9 @@ def quality_closed_in_dips(reg) -> pd.DataFrame:
             "open_in_registry": (e["dips_closed_date"].notna() & e["closed_date"].isna()).astype("int64"),
         }
     )
-    out = count_grid(rows, {"year": year_range(rows["year"])}, {c: c for c in ("enrolments", "closed_in_dips", "open_in_registry")})
+    out = count_grid(
+        rows, {"year": year_range(rows["year"])}, {c: c for c in ("enrolments", "closed_in_dips", "open_in_registry")}
+    )
     return add_share(out, "open_in_registry_share", "open_in_registry", "closed_in_dips")
 
 
@@ -95,10 +97,14 @@ def quality_multiple_enrolments(reg) -> pd.DataFrame:
         .reset_index()
     )
     rows = per.assign(patients=1, patients_multiple=(per["k"] > 1).astype("int64"))
-    out = count_grid(rows, {"year": year_range(rows["year"])}, {"patients": "patients", "patients_multiple": "patients_multiple", "enrolments": "k"})
-    out = add_share(out[["year", "patients", "patients_multiple"]], "multiple_share", "patients_multiple", "patients").assign(
-        enrolments=out["enrolments"]
+    out = count_grid(
+        rows,
+        {"year": year_range(rows["year"])},
+        {"patients": "patients", "patients_multiple": "patients_multiple", "enrolments": "k"},
     )
+    out = add_share(
+        out[["year", "patients", "patients_multiple"]], "multiple_share", "patients_multiple", "patients"
+    ).assign(enrolments=out["enrolments"])
     return out
 
 
@@ -110,7 +116,11 @@ def quality_multiple_baselines(reg) -> pd.DataFrame:
     """
     rows = _enrolment_rows(reg)
     rows = rows.assign(multiple=(rows["baselines"] > 1).astype("int64"))
-    out = count_grid(rows, {"year": year_range(rows["year"])}, {"enrolments": "enrolments", "enrolments_multiple_baselines": "multiple"})
+    out = count_grid(
+        rows,
+        {"year": year_range(rows["year"])},
+        {"enrolments": "enrolments", "enrolments_multiple_baselines": "multiple"},
+    )
     return add_share(out, "multiple_share", "enrolments_multiple_baselines", "enrolments")
 
 

@@ -47,8 +47,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..extract import codebook
 from ..errors import OprError
+from ..extract import codebook
 
 __all__ = [
     "ISI_CATEGORIES",

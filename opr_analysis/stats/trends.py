@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+
 # The GLM module itself rather than statsmodels.api: the api also loads the formula stack,
 # which costs every `opr tables` run half a second of start-up.
 from statsmodels.genmod import families
@@ -87,7 +88,9 @@ def trend_tests(reg) -> pd.DataFrame:
         [
             trend_test(referrals_assessed(reg), "rejected", "assessed", "rejected_share"),
             trend_test(
-                baseline_response_patient_level(reg), "enrolments_with_baseline", "enrolments",
+                baseline_response_patient_level(reg),
+                "enrolments_with_baseline",
+                "enrolments",
                 "baseline_response_share_patient_level",
             ),
         ],

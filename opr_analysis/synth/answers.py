@@ -104,9 +104,19 @@ def _demographics(s: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarr
         "sick_leave": (rng.random(n) < expit(-0.8 + 0.6 * s)).astype(float),
         "pain_duration": _to_range(0.35 * s + 0.9 * rng.standard_normal(n) + 0.5, 1, 5),
     }
-    base = {"loc_head": 0.2, "loc_neck": 0.35, "loc_shoulder": 0.3, "loc_arm": 0.2, "loc_chest": 0.08,
-            "loc_abdomen": 0.15, "loc_upper_back": 0.25, "loc_lower_back": 0.55, "loc_hip": 0.25,
-            "loc_leg": 0.4, "loc_widespread": 0.15}
+    base = {
+        "loc_head": 0.2,
+        "loc_neck": 0.35,
+        "loc_shoulder": 0.3,
+        "loc_arm": 0.2,
+        "loc_chest": 0.08,
+        "loc_abdomen": 0.15,
+        "loc_upper_back": 0.25,
+        "loc_lower_back": 0.55,
+        "loc_hip": 0.25,
+        "loc_leg": 0.4,
+        "loc_widespread": 0.15,
+    }
     for code, p in base.items():
         logit = np.log(p / (1 - p)) + (0.8 if code == "loc_widespread" else 0.25) * s
         out[code] = (rng.random(n) < expit(logit)).astype(float)

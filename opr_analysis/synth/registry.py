@@ -30,8 +30,6 @@ True
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import io
 import os
 import re
@@ -44,8 +42,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..extract import codebook
 from ..errors import UsageError
+from ..extract import codebook
 from ..safety.atomic import atomic_dir
 
 FORMATS = ("csv", "parquet", "xlsx")
@@ -508,8 +506,10 @@ def _followups(rng, patients, latent, enrolments, treatments, end_day):
     lat_pos = pd.Index(latent["patient_id"]).get_indexer(patients["patient_id"])[pos]
     pid = due["patient_id"].to_numpy()
     birth = patients["birth_year"].to_numpy(dtype=np.int64)[pos]
-    flags = [patients[c].fillna(False).to_numpy(dtype=bool)[pos] for c in
-             ("interpreter_needed", "cognitive_impairment", "research_participant")]
+    flags = [
+        patients[c].fillna(False).to_numpy(dtype=bool)[pos]
+        for c in ("interpreter_needed", "cognitive_impairment", "research_participant")
+    ]
     reserved = patients["reserved_date"].to_numpy().astype("datetime64[D]")[pos]
     due_day = due["due"].to_numpy()
     due_year = _year(due_day)
