@@ -17,7 +17,7 @@ help:
 	@echo "make bench           run the performance benchmark (bench/)"
 	@echo "make extract-example deliver the example research extract"
 	@echo "make audit           check the locked dependencies for known vulnerabilities"
-	@echo "make docs            regenerate docs/codebook.md from the codebook"
+	@echo "make docs            regenerate docs/codebook.md and docs/tables.md"
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,7 @@ audit: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/opr codebook --out docs/codebook.md
+	$(BIN)/python -c "from opr_analysis.stats.table_registry import tables_markdown; print(tables_markdown(), end='')" > docs/tables.md
 
 clean:
 	rm -rf $(VENV) $(OUT) _build

@@ -15,7 +15,6 @@ import importlib
 
 __version__ = "0.1.0"
 
-from ._public import STATS_NAMES
 from .errors import ExtractError, IdentifiableDataError, OprError, UsageError
 from .extract import codebook
 
@@ -45,8 +44,6 @@ _LAZY = {
     **dict.fromkeys(["nonresponse_model", "prognostic_model", "tidy_logit"], "stats.models"),
     **dict.fromkeys(["open_extract", "repo_root", "resolve_extract"], "paths"),
     **dict.fromkeys(["SyntheticRegistry", "synthesize", "write_synthetic"], "synth.registry"),
-    # issue 3 statistics: the names opr_analysis.stats exports
-    **dict.fromkeys(STATS_NAMES, "stats"),
 }  # fmt: skip
 
 # Modules that lived at the top level before the move into subpackages (issue 17), so that
@@ -63,16 +60,26 @@ def __getattr__(name: str):
         globals()[name] = module
         return module
     target = _LAZY.get(name)
+    if target is None and name in _stats_names():
+        target = "stats"
     if target is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     module, attr = target if isinstance(target, tuple) else (target, name)
     value = getattr(importlib.import_module(f".{module}", __name__), attr)
-    globals()[name] = value
+    if module != "stats":  # statistics can be registered at run time (table registry): look them up each time
+        globals()[name] = value
     return value
 
 
+def _stats_names() -> dict:
+    """The statistics' public names, from the table registry (light: no pandas)."""
+    from .stats.table_registry import public_names
+
+    return public_names()
+
+
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY, *_MODULES})
+    return sorted({*globals(), *_LAZY, *_MODULES, *_stats_names()})
 
 
 __all__ = [
@@ -83,4 +90,5 @@ __all__ = [
     "OprError",
     "UsageError",
     *_LAZY,
+    *_stats_names(),
 ]

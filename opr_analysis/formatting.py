@@ -1,11 +1,16 @@
-"""Norwegian number formatting for the report: ``1 574``, ``39,3 %``, ``00:31:29``.
+"""Norwegian number formatting for the report: ``1 574``, ``39,3 %``, ``00:31:29``, ``27,9–32,1 %``.
 
-One convention, used in tables, figures and prose alike: the decimal mark is a
-comma, thousands are grouped with U+00A0 NO-BREAK SPACE (:data:`NBSP`), and a
-percent sign follows the number after a NO-BREAK SPACE too, so that a number
-never breaks across lines. Missing values (None, NaN, pandas NA) format as
-:data:`MISSING` (an en dash). Machine-readable CSV output never uses these
-functions: it keeps ``.`` and fractions 0–1.
+One convention, used in tables, figures and prose alike, taken from the
+Norwegian Bokmål locale (``nb_NO``) through babel: the decimal mark is a comma,
+thousands are grouped with U+00A0 NO-BREAK SPACE (:data:`NBSP`), negative
+numbers get the typographic minus, and a percent sign follows the number after
+a NO-BREAK SPACE, so that a number never breaks across lines. Rounding is half
+to even on the float's exact binary value (as Python's own formatting).
+Missing values (None, NaN, pandas NA) format as :data:`MISSING` (an en dash).
+Confidence intervals are written ``low–high`` with the unit once at the end
+(:func:`fmt_interval`, :func:`fmt_pct_interval`) and labelled :data:`CI_LABEL`.
+Machine-readable CSV output never uses these functions: it keeps ``.`` and
+fractions 0–1.
 
 Examples
 --------
@@ -22,16 +27,21 @@ True
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import pandas as pd
+from babel.numbers import format_decimal, get_minus_sign_symbol
 
+LOCALE = "nb_NO"
 NBSP = "\u00a0"
 MISSING = "–"
+MINUS = get_minus_sign_symbol(LOCALE)  # U+2212
+CI_LABEL = f"95{NBSP}% KI"
 
-__all__ = ["NBSP", "MISSING", "fmt_int", "fmt_num", "fmt_pct", "format_hms", "is_missing"]
-
-
-MINUS = "\u2212"
+__all__ = [
+    "CI_LABEL", "LOCALE", "MISSING", "NBSP", "fmt_int", "fmt_interval", "fmt_num", "fmt_p", "fmt_pct",
+    "fmt_pct_interval", "fmt_trend", "format_hms", "is_missing",
+]  # fmt: skip
 
 
 def is_missing(value) -> bool:
@@ -54,10 +64,12 @@ def fmt_num(value, decimals: int = 1) -> str:
     """
     if is_missing(value):
         return MISSING
-    text = f"{float(value):,.{decimals}f}"
-    if text.startswith("-") and float(text.replace(",", "")) == 0:
-        text = text[1:]
-    return text.replace(",", NBSP).replace(".", ",").replace("-", MINUS)
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    # Decimal(float) is the exact binary value, so rounding matches Python's f"{x:.1f}".
+    text = format_decimal(Decimal(float(value)), format=pattern, locale=LOCALE).replace("-", MINUS)
+    if text.startswith(MINUS) and not any(ch in "123456789" for ch in text):
+        text = text[1:]  # no "−0,0"
+    return text
 
 
 def fmt_int(value) -> str:
@@ -70,7 +82,7 @@ def fmt_int(value) -> str:
     """
     if is_missing(value):
         return MISSING
-    return f"{int(value):,}".replace(",", NBSP)
+    return format_decimal(int(value), format="#,##0", locale=LOCALE).replace("-", MINUS)
 
 
 def fmt_pct(fraction, decimals: int = 1) -> str:
@@ -84,6 +96,36 @@ def fmt_pct(fraction, decimals: int = 1) -> str:
     if is_missing(fraction):
         return MISSING
     return f"{fmt_num(100 * float(fraction), decimals)}{NBSP}%"
+
+
+def fmt_interval(low, high, decimals: int = 1) -> str:
+    """An interval ``low–high`` (en dash, no spaces), or ``low til high`` when a limit is negative
+    (an en dash beside a minus sign misleads); :data:`MISSING` when a limit is missing.
+
+    >>> fmt_interval(1.391, 1.672, 2)
+    '1,39–1,67'
+    >>> fmt_interval(-0.5, 0.25, 2)
+    '−0,50 til 0,25'
+    >>> fmt_interval(None, 2)
+    '–'
+    """
+    if is_missing(low) or is_missing(high):
+        return MISSING
+    sep = " til " if min(float(low), float(high)) < 0 else "–"
+    return f"{fmt_num(low, decimals)}{sep}{fmt_num(high, decimals)}"
+
+
+def fmt_pct_interval(low, high, decimals: int = 1) -> str:
+    """Limits of a share (fractions 0–1) as ``27,9–32,1 %``: the percent sign once, after the upper limit.
+
+    >>> fmt_pct_interval(0.279, 0.321).replace(NBSP, " ")
+    '27,9–32,1 %'
+    >>> fmt_pct_interval(0.2, float("nan"))
+    '–'
+    """
+    if is_missing(low) or is_missing(high):
+        return MISSING
+    return f"{fmt_num(100 * float(low), decimals)}–{fmt_pct(high, decimals)}"
 
 
 def format_hms(ms, missing: str | None = MISSING) -> str | None:
@@ -122,7 +164,5 @@ def fmt_trend(row) -> str:
     ...            "p_value": 1e-9}).replace(NBSP, " ")
     'oddsratio per år 1,15; 95 % KI 1,13–1,18; p < 0,001'
     """
-    return (
-        f"oddsratio per år {fmt_num(row['odds_ratio_per_year'], 2)}; 95{NBSP}% KI "
-        f"{fmt_num(row['odds_ratio_ci_low'], 2)}–{fmt_num(row['odds_ratio_ci_high'], 2)}; {fmt_p(row['p_value'])}"
-    )
+    ci = fmt_interval(row["odds_ratio_ci_low"], row["odds_ratio_ci_high"], 2)
+    return f"oddsratio per år {fmt_num(row['odds_ratio_per_year'], 2)}; {CI_LABEL} {ci}; {fmt_p(row['p_value'])}"

@@ -25,7 +25,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..stats import write_tables
+    from ..stats.export import write_tables
 
     as_of = as_of_date(args.as_of)
     reg = load_with_summary(args.extract)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import UsageError
+from ..stats.derived import age_at
 from ..stats.linking import day as _day
 from ..stats.linking import enrolment_of
 from .spec import Spec
@@ -54,7 +55,7 @@ def base_frames(reg) -> dict[str, pd.DataFrame]:
     enr["_first"] = _day(enr["enrolments.first_consultation_date"])
     enr["_closed"] = _day(enr["enrolments.closed_date"])
     enr = enr.merge(pat, on="_patient_id", how="left", validate="many_to_one")
-    enr["_age"] = (enr["_granted"].dt.year - enr["patients.birth_year"].astype("Float64")).astype("Int64")
+    enr["_age"] = age_at(enr["_granted"], enr["patients.birth_year"]).astype("Int64")
     enr = enr.sort_values(["_patient_id", "_granted", "_enrolment_id"], kind="stable").reset_index(drop=True)
     enr["_seq"] = enr.groupby("_patient_id").cumcount() + 1
     enr["_region"] = _regions(reg, enr)

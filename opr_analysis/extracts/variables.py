@@ -44,6 +44,7 @@ import pandas as pd
 
 from ..errors import UsageError
 from ..extract import codebook
+from ..stats.derived import days_between
 
 LEVEL_TABLES = {
     "enrolments": ("patients", "enrolments"),
@@ -107,10 +108,6 @@ class Variable:
 
 
 # --------------------------------------------------------------------------- derived variables
-
-
-def _days(a: pd.Series, b: pd.Series) -> pd.Series:
-    return ((a - b).dt.days).astype("Int64")
 
 
 def age_bands(age: pd.Series, width: int, floor: int = 0) -> pd.Series:
@@ -215,7 +212,7 @@ _DERIVED: list[Variable] = [
         "days_to_first_consultation",
         "Dager fra rett til helsehjelp til førstekonsultasjon",
         "int",
-        lambda c: _days(c.frame["_first"], c.frame["_granted"]),
+        lambda c: days_between(c.frame["_first"], c.frame["_granted"]),
     ),
     Variable(
         "days_to_closed",
@@ -223,7 +220,7 @@ _DERIVED: list[Variable] = [
         "days_to_closed",
         "Dager fra rett til helsehjelp til avslutning",
         "int",
-        lambda c: _days(c.frame["_closed"], c.frame["_granted"]),
+        lambda c: days_between(c.frame["_closed"], c.frame["_granted"]),
     ),
     Variable(
         "closed_in_registry",
@@ -306,7 +303,7 @@ for _lvl in ("treatments", "followups", "baseline_responses"):
             "days_since_enrolment",
             "Dager fra rett til helsehjelp til hendelsen",
             "int",
-            lambda c: _days(c.frame["_date"], c.frame["_granted"]),
+            lambda c: days_between(c.frame["_date"], c.frame["_granted"]),
         )
     )
 
@@ -521,4 +518,4 @@ def coarsen(values: pd.Series, granted: pd.Series, settings: Settings, role: str
         if role == "year" and settings.year_as_period:
             return pd.Series(pd.Categorical([settings.period_label] * len(day)), index=day.index)
         return day.dt.year.astype("Int64")
-    return _days(day, granted.dt.normalize())
+    return days_between(day, granted.dt.normalize())

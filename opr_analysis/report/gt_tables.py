@@ -28,7 +28,7 @@ import pandas as pd
 from great_tables import GT, loc, style
 
 from ..extract import codebook
-from ..formatting import MISSING, fmt_int, fmt_num, fmt_pct, format_hms
+from ..formatting import MISSING, fmt_int, fmt_num, fmt_pct, fmt_pct_interval, format_hms
 from ..stats.followup import followup_totals
 from .suppression import DEFAULT_MIN_CELL, display_counts, display_hidden, suppress_wide, suppression_note
 
@@ -77,20 +77,15 @@ def _by_year(frame: pd.DataFrame) -> pd.DataFrame:
     return out.set_index("year")
 
 
-def _ci(frame: pd.DataFrame, share: str) -> pd.Series:
-    """``"27,9–32,1 %"`` from ``<share>_ci_low`` / ``<share>_ci_high``."""
+def ci_cells(frame: pd.DataFrame, share: str) -> pd.Series:
+    """``"27,9–32,1 %"`` per row from ``<share>_ci_low`` / ``<share>_ci_high`` (:func:`fmt_pct_interval`)."""
     low, high = frame[f"{share}_ci_low"], frame[f"{share}_ci_high"]
     return pd.Series(
-        [
-            MISSING if pd.isna(lo) or pd.isna(hi) else f"{fmt_num(100 * lo)}–{fmt_pct(hi)}"
-            for lo, hi in zip(low, high, strict=True)
-        ],
-        index=frame.index,
-        dtype=object,
+        [fmt_pct_interval(lo, hi) for lo, hi in zip(low, high, strict=True)], index=frame.index, dtype=object
     )
 
 
-def _gt(
+def house_table(
     cells: pd.DataFrame,
     source: str,
     *,
@@ -124,7 +119,7 @@ def _gt(
 def referrals_assessed_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
     """Table 10: referrals assessed and rejected (N and %) per year."""
     f = _by_year(frame).reindex(years)
-    ci = _ci(f, "rejected_share")
+    ci = ci_cells(f, "rejected_share")
     rows = {
         "Henvisninger vurdert (uten «åpen retur» og forespørsler)": [fmt_int(v) for v in f["assessed"]],
         "Henvisninger avvist, N (%)": [
@@ -139,7 +134,7 @@ def referrals_assessed_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.Da
 
 
 def referrals_assessed_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
-    return _gt(referrals_assessed_cells(frame, years), SOURCE_DIPS, id="referrals_assessed")
+    return house_table(referrals_assessed_cells(frame, years), SOURCE_DIPS, id="referrals_assessed")
 
 
 # --- Table 11 --------------------------------------------------------------------------------
@@ -192,7 +187,7 @@ def referrals_by_region_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
     spanners = {str(y): [f"{y}_n", f"{y}_share"] for y in years}
     labels = {c: ("N" if c.endswith("_n") else "%") for c in cells.columns if c not in (STUB, GROUP)}
     note = SOURCE_DIPS + " Andelene er regnet av lokal, nasjonal og regional; «annet» og blanke celler er utelatt."
-    return _gt(cells, note, spanners=spanners, labels=labels, id="referrals_by_region")
+    return house_table(cells, note, spanners=spanners, labels=labels, id="referrals_by_region")
 
 
 # --- Table 12 and the patient-level rate -------------------------------------------------------
@@ -205,7 +200,7 @@ def baseline_response_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.Dat
         "Innskrivinger gitt rett til helsehjelp": [fmt_int(v) for v in f["enrolments"]],
         "Mottatte baselineskjemaer": [fmt_int(v) for v in f["baseline_responses"]],
         "Andel besvarte baselineskjemaer": [fmt_pct(v) for v in f["response_share"]],
-        "95 % KI": list(_ci(f, "response_share")),
+        "95 % KI": list(ci_cells(f, "response_share")),
     }
     return pd.DataFrame(
         [{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()]
@@ -217,7 +212,7 @@ def baseline_response_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
         SOURCE_REGISTRY + " Noen pasienter gis behandlingsrett to ganger i løpet av et år, og noen svarer "
         "på mer enn ett baselineskjema; andelen kan derfor overstige 100 %."
     )
-    return _gt(baseline_response_cells(frame, years), note, id="baseline_response")
+    return house_table(baseline_response_cells(frame, years), note, id="baseline_response")
 
 
 def baseline_patient_level_cells(
@@ -234,7 +229,7 @@ def baseline_patient_level_cells(
             f["enrolments_with_baseline"], hidden["enrolments_with_baseline"], min_cell
         ),
         "Andel med baselinesvar": display_hidden(f["response_share"].map(fmt_pct), share_hidden),
-        "95 % KI": display_hidden(_ci(f, "response_share"), share_hidden),
+        "95 % KI": display_hidden(ci_cells(f, "response_share"), share_hidden),
     }
     return pd.DataFrame(
         [{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()]
@@ -243,7 +238,7 @@ def baseline_patient_level_cells(
 
 def baseline_patient_level_table(frame: pd.DataFrame, years: Sequence[int], min_cell: int = DEFAULT_MIN_CELL) -> GT:
     note = SOURCE_REGISTRY + " Hver innskriving telles én gang. " + suppression_note(min_cell)
-    return _gt(baseline_patient_level_cells(frame, years, min_cell), note, id="baseline_response_patient_level")
+    return house_table(baseline_patient_level_cells(frame, years, min_cell), note, id="baseline_response_patient_level")
 
 
 # --- Table 13 --------------------------------------------------------------------------------
@@ -268,7 +263,7 @@ def legacy_baseline_response_table(frame: pd.DataFrame) -> GT:
         "Kilde: OPRv1 (Infopad), antall baselinemålinger, og DIPS, rapport over nye pasienter. "
         "Tall for 2020 er påvirket av koronapandemien."
     )
-    return _gt(legacy_baseline_response_cells(frame), note, id="legacy_baseline_response")
+    return house_table(legacy_baseline_response_cells(frame), note, id="legacy_baseline_response")
 
 
 # --- Table 14 --------------------------------------------------------------------------------
@@ -305,7 +300,7 @@ def completion_time_table(frame: pd.DataFrame, years: Sequence[int] | None = Non
         SOURCE_REGISTRY + " Tid fra skjemaet ble åpnet til det ble sendt inn, i timer:minutter:sekunder "
         "(avkortet til hele sekunder); millisekundene står i completion_time.csv."
     )
-    return _gt(completion_time_cells(frame, years), note, labels=labels, stubhead="År", id="completion_time")
+    return house_table(completion_time_cells(frame, years), note, labels=labels, stubhead="År", id="completion_time")
 
 
 # --- Table 15 --------------------------------------------------------------------------------
@@ -326,7 +321,7 @@ def short_form_reasons_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.Da
 
 def short_form_reasons_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
     note = "Kilde: OUS smerteregister, kortversjoner registrert av kontorpersonalet. Blanke årsaker telles som «annet»."
-    return _gt(short_form_reasons_cells(frame, years), note, id="short_form_reasons")
+    return house_table(short_form_reasons_cells(frame, years), note, id="short_form_reasons")
 
 
 # --- Follow-up audit -------------------------------------------------------------------------
@@ -379,7 +374,7 @@ def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFA
         out[col] = display_counts(f[col], hidden[col], min_cell)
     share_hidden = hidden["responded"] | hidden["sent"]
     out["response_share"] = display_hidden(f["response_share"].map(fmt_pct), share_hidden)
-    out["response_share_ci"] = display_hidden(_ci(f, "response_share"), share_hidden)
+    out["response_share_ci"] = display_hidden(ci_cells(f, "response_share"), share_hidden)
     return out.reset_index(drop=True)
 
 
@@ -392,7 +387,7 @@ def followup_response_table(frame: pd.DataFrame, year: int, min_cell: int = DEFA
         + (" " + suppression_note(min_cell) if min_cell > 1 else "")
     )
     cells = followup_response_cells(frame, year, min_cell).drop(columns="kind")
-    return _gt(cells, note, labels=labels, stubhead="Oppfølging", id="followup_response")
+    return house_table(cells, note, labels=labels, stubhead="Oppfølging", id="followup_response")
 
 
 # --- Anything else (data quality) ------------------------------------------------------------
@@ -446,7 +441,7 @@ def generic_table(frame: pd.DataFrame, source: str, labels: dict[str, str] | Non
             cells[col] = s.map(fmt_pct)
             names.setdefault(col, "Andel")
             if f"{col}_ci_low" in frame.columns:
-                cells[f"{col}_ci"] = _ci(frame, col)
+                cells[f"{col}_ci"] = ci_cells(frame, col)
                 names.setdefault(f"{col}_ci", "95 % KI")
         elif pd.api.types.is_integer_dtype(s):
             cells[col] = s.map(fmt_int)

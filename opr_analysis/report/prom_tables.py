@@ -38,9 +38,9 @@ import pandas as pd
 from great_tables import GT
 
 from ..extract import codebook
-from ..formatting import MISSING, fmt_int, fmt_num, fmt_p, fmt_pct
+from ..formatting import MISSING, fmt_int, fmt_interval, fmt_num, fmt_p, fmt_pct
 from ..stats.proms import INDICATORS, PROFILE_CATEGORICAL, PROFILE_CONTINUOUS
-from .gt_tables import GROUP, SOURCE_REGISTRY, STUB, _ci, _gt
+from .gt_tables import GROUP, SOURCE_REGISTRY, STUB, ci_cells, house_table
 from .suppression import (
     DEFAULT_MIN_CELL,
     display_counts,
@@ -106,18 +106,10 @@ def _kind_labels() -> dict[str, str]:
 # --- Baseline profile («Table 1») ------------------------------------------------------------
 
 
-def _range(low, high, decimals: int) -> str:
-    """``"1,2–3,4"``, or ``"−0,5 til 0,3"`` when a limit is negative (a dash beside a minus misleads)."""
-    if pd.isna(low) or pd.isna(high):
-        return MISSING
-    sep = " til " if min(low, high) < 0 else "–"
-    return f"{fmt_num(low, decimals)}{sep}{fmt_num(high, decimals)}"
-
-
 def _summary(row: pd.Series, var: str) -> str:
     stat, dec = PROFILE_SUMMARY.get(var, ("mean", 1))
     if stat == "median":
-        return f"{fmt_num(row['median'], dec)} ({_range(row['q1'], row['q3'], dec)})"
+        return f"{fmt_num(row['median'], dec)} ({fmt_interval(row['q1'], row['q3'], dec)})"
     return f"{fmt_num(row['mean'], dec)} ({fmt_num(row['sd'], dec)})"
 
 
@@ -197,7 +189,7 @@ def baseline_profile_table(profile: pd.DataFrame, year, min_cell: int = DEFAULT_
         + suppression_note(min_cell)
         + f" En kolonne med færre enn {min_cell} besvarelser viser bare antallet."
     )
-    return _gt(cells, note, labels=SEX_COLUMNS, id="prom_baseline_profile")
+    return house_table(cells, note, labels=SEX_COLUMNS, id="prom_baseline_profile")
 
 
 # --- Improvement at follow-up ----------------------------------------------------------------
@@ -224,7 +216,7 @@ def improvement_cells(rates: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> 
             "n": display_counts(f["n"], hidden["n"], min_cell),
             "improved": display_counts(f["improved"], hidden["improved"], min_cell),
             "share": display_hidden(f["share"].map(fmt_pct), share_hidden),
-            "share_ci": display_hidden(_ci(f, "share"), share_hidden),
+            "share_ci": display_hidden(ci_cells(f, "share"), share_hidden),
         }
     )
 
@@ -238,7 +230,7 @@ def improvement_table(rates: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> 
         "«svært mye bedre», alle svar. " + suppression_note(min_cell) + " Andelen skjules når antallet bedret "
         "eller ikke bedret er skjult."
     )
-    return _gt(cells, note, labels=labels, stubhead="Oppfølging", id="prom_improvement")
+    return house_table(cells, note, labels=labels, stubhead="Oppfølging", id="prom_improvement")
 
 
 # --- Change scores ---------------------------------------------------------------------------
@@ -272,7 +264,7 @@ def change_summary_cells(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL
                     baseline=fmt_num(r["baseline_mean"], dec),
                     followup=fmt_num(r["followup_mean"], dec),
                     change=fmt_num(r["change_mean"], dec),
-                    change_ci=_range(r["change_ci_low"], r["change_ci_high"], dec),
+                    change_ci=fmt_interval(r["change_ci_low"], r["change_ci_high"], dec),
                 )
             rows.append(row)
     return pd.DataFrame(
@@ -289,7 +281,7 @@ def change_summary_table(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL
         "ODI er bedre; høyere EQ-5D-indeks er bedre. "
         f"Rader med færre enn {min_cell} par viser bare «{suppressed_label(min_cell)}»."
     )
-    return _gt(cells, note, labels=labels, stubhead="Oppfølging", id="prom_change")
+    return house_table(cells, note, labels=labels, stubhead="Oppfølging", id="prom_change")
 
 
 # --- Non-response model ----------------------------------------------------------------------
@@ -330,7 +322,7 @@ def nonresponse_model_cells(model: pd.DataFrame, min_cell: int = DEFAULT_MIN_CEL
             "term": m["term"].astype(str),
             STUB: m["label"].astype(str),
             "odds_ratio": m["odds_ratio"].map(lambda v: fmt_num(v, 2)),
-            "ci": [f"{fmt_num(lo, 2)}–{fmt_num(hi, 2)}" for lo, hi in zip(m["ci_low"], m["ci_high"], strict=True)],
+            "ci": [fmt_interval(lo, hi, 2) for lo, hi in zip(m["ci_low"], m["ci_high"], strict=True)],
             "p": m["p_value"].map(lambda v: fmt_p(v).removeprefix("p = ").removeprefix("p ")),
         },
         columns=columns,
@@ -351,6 +343,6 @@ def nonresponse_model_table(model: pd.DataFrame, min_cell: int = DEFAULT_MIN_CEL
         "justert for at samme pasient kan ha flere oppfølginger. Bare oppfølginger med alle variablene "
         "utfylt er med."
     )
-    return _gt(
+    return house_table(
         cells.drop(columns="term"), note, labels=labels, stubhead="Kjennetegn ved baseline", id="prom_nonresponse"
     )

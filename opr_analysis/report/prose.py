@@ -14,7 +14,7 @@ import re
 
 import pandas as pd
 
-from ..formatting import fmt_int, fmt_num, fmt_p, fmt_pct, fmt_trend
+from ..formatting import CI_LABEL, fmt_int, fmt_interval, fmt_num, fmt_p, fmt_pct, fmt_pct_interval, fmt_trend
 from ..stats.trends import trend_test
 from .suppression import DEFAULT_MIN_CELL, small_share
 
@@ -78,7 +78,7 @@ def improvement_sentence(
     if bool(small_share(row, "improved", "n", min_cell).iloc[0]):
         return f"Det er for få svar {when} til å vise andelen som ble bedre."
     r = row.iloc[0]
-    share = f"{fmt_pct(r['share'])}; 95\u00a0% KI {fmt_num(100 * r['share_ci_low'])}–{fmt_pct(r['share_ci_high'])}"
+    share = f"{fmt_pct(r['share'])}; {CI_LABEL} {fmt_pct_interval(r['share_ci_low'], r['share_ci_high'])}"
     return (
         f"Av {fmt_int(r['n'])} pasienter som svarte {when}{clause} {verb} {fmt_int(r['improved'])} ({share}) {outcome}."
     )
@@ -110,8 +110,8 @@ def nonresponse_sentence(model: pd.DataFrame, alpha: float = 0.05) -> str:
 
     def listing(rows: pd.DataFrame) -> str:
         parts = [
-            f"{_term_phrase(r['label'])} (oddsratio {fmt_num(r['odds_ratio'], 2)}; 95\u00a0% KI "
-            f"{fmt_num(r['ci_low'], 2)}–{fmt_num(r['ci_high'], 2)}; {fmt_p(r['p_value'])})"
+            f"{_term_phrase(r['label'])} (oddsratio {fmt_num(r['odds_ratio'], 2)}; {CI_LABEL} "
+            f"{fmt_interval(r['ci_low'], r['ci_high'], 2)}; {fmt_p(r['p_value'])})"
             for _, r in rows.iterrows()
         ]
         return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " og " + parts[-1]

@@ -1,23 +1,35 @@
-"""Statistics of the annual report (issue 3): one function per table, each a tidy DataFrame."""
-# ruff: noqa: F401  (re-exports; __all__ comes from opr_analysis._public so the package can list them lazily)
+"""Statistics: one function per published table, each a tidy DataFrame, plus their building blocks.
 
-from .._public import STATS_NAMES
-from .baseline import baseline_links, baseline_response, baseline_response_patient_level, legacy_baseline_response
-from .completion import completion_time, format_hms
-from .followup import EXCLUSIONS, STATUSES, followup_audit, followup_candidates, followup_response, followup_totals
-from .quality import (
-    quality_baseline_after_consultation,
-    quality_closed_in_dips,
-    quality_closed_in_dips_list,
-    quality_missing,
-    quality_multiple_baselines,
-    quality_multiple_enrolments,
-    quality_tables,
-)
-from .referrals import referrals_assessed, referrals_by_region
-from .shares import add_share, aggregate_share, wilson_interval, year_range
-from .short_forms import short_form_reasons
-from .tables import CONTRACT_COLUMNS, check_contract_columns, extra_tables, report_tables, write_tables
-from .trends import trend_test, trend_tests
+Registry statistics (:mod:`.referrals`, :mod:`.baseline`, :mod:`.completion`,
+:mod:`.short_forms`, :mod:`.followup`, :mod:`.quality`, :mod:`.trends`) and
+questionnaire statistics (:mod:`.linking`, :mod:`.scoring`, :mod:`.proms`,
+:mod:`.models`). The published tables are listed once, in
+:mod:`.table_registry`; the public names here are derived from it and imported
+on first use.
 
-__all__ = list(STATS_NAMES)
+>>> from opr_analysis import stats
+>>> "referrals_assessed" in stats.__all__
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .table_registry import Table, public_names
+
+
+def __getattr__(name: str):
+    target = public_names().get(name)
+    if target is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if isinstance(target, Table):
+        return target.resolve()
+    return getattr(importlib.import_module(f".{target}", __name__), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *public_names()})
+
+
+__all__ = sorted(public_names())

@@ -1,6 +1,6 @@
 """Completion time of the baseline questionnaire (seed table 14).
 
-Quartiles use linear interpolation (pandas' default, R's type 7). H:M:S is
+Quartiles by :func:`.shares.quartile_summary` (linear interpolation, R's type 7). H:M:S is
 truncated to whole seconds, never rounded.
 """
 
@@ -9,19 +9,14 @@ from __future__ import annotations
 import pandas as pd
 
 from ..formatting import format_hms
-from .shares import year_range
+from .shares import quartile_summary, year_range
 
 STAT_COLUMNS = ("min_ms", "q1_ms", "median_ms", "q3_ms", "max_ms")
 
 
 def _summary(period: str, ms: pd.Series) -> dict:
-    ms = ms.dropna().astype("float64")
-    if ms.empty:
-        values = dict.fromkeys(STAT_COLUMNS, float("nan"))
-    else:
-        q = ms.quantile([0.25, 0.5, 0.75])  # linear interpolation
-        values = dict(zip(STAT_COLUMNS, [ms.min(), q[0.25], q[0.5], q[0.75], ms.max()]))
-    return {"period": period, "n": int(len(ms)), **values}
+    q = quartile_summary(ms)
+    return {"period": period, "n": q["n"], **{f"{k}_ms": q[k] for k in ("min", "q1", "median", "q3", "max")}}
 
 
 def completion_time(reg) -> pd.DataFrame:

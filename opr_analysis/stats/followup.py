@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..extract import codebook
+from .derived import age_at
 from .shares import add_share, count_grid, year_range
 
 RF_SCS_START = pd.Timestamp("2021-06-01")
@@ -106,7 +107,7 @@ def followup_candidates(reg, as_of=None) -> pd.DataFrame:
     due = cand["due_date"]
     flags = {
         "for_oppstart": cand["anchor_date"] < cand["start"],
-        "under_18": (due.dt.year.to_numpy() - pat["birth_year"].astype("Float64").to_numpy()) < 18,
+        "under_18": age_at(due, pat["birth_year"]).to_numpy() < 18,
         "kognitiv_svikt": pat["cognitive_impairment"].to_numpy(),
         "tolk": pat["interpreter_needed"].to_numpy(),
         "forskning": pat["research_participant"].to_numpy(),

@@ -50,11 +50,12 @@ from statsmodels.stats.weightstats import DescrStatsW
 
 from ..extract import codebook
 from .baseline import baseline_links
+from .derived import age_at
 from .followup import followup_audit, followup_kinds
 from .linking import day as _day
 from .linking import enrolment_of
 from .scoring import answers_to_wide, score_all
-from .shares import add_share, aggregate_share
+from .shares import add_share, aggregate_share, quartile_summary
 
 __all__ = [
     "CHANGE_SCORES",
@@ -147,7 +148,7 @@ def baseline_scores(reg) -> pd.DataFrame:
             "submitted_date": links["submitted_date"],
             "year": links["submitted_at"].dt.year.astype("Int64"),
             "enrolment_id": links["enrolment_id"].astype("string"),
-            "age": (links["submitted_at"].dt.year.to_numpy() - pat["birth_year"].astype("Float64").to_numpy()),
+            "age": age_at(links["submitted_at"], pat["birth_year"]).to_numpy(),
             "sex": pat["sex"].astype("string").to_numpy(),
         }
     )
@@ -163,9 +164,7 @@ def _sent_followups(reg, as_of=None) -> pd.DataFrame:
     sent["treatment"] = sent["kind"].astype(str).str.split("_").str[0].astype("string")
     sent["months"] = sent["kind"].astype(str).str.extract(r"_(\d+)m$")[0].astype("Int64")
     pat = _patients(reg).reindex(sent["patient_id"].astype(object))
-    sent["age"] = pd.array(
-        sent["due_date"].dt.year.to_numpy() - pat["birth_year"].astype("Float64").to_numpy(), dtype="Float64"
-    )
+    sent["age"] = age_at(sent["due_date"], pat["birth_year"]).array
     sent["sex"] = pat["sex"].astype("string").to_numpy()
     sent["episode_id"] = _episodes(reg, sent)
     return sent.reset_index(drop=True)
@@ -458,12 +457,12 @@ def _profile_group(frame: pd.DataFrame) -> list[dict]:
     rows = [{"variable": "responses", "label": "Antall besvarelser", "n": len(frame)}]
     for var, label in PROFILE_CONTINUOUS.items():
         x = pd.to_numeric(frame[var], errors="coerce").astype(float).dropna()
+        q = quartile_summary(x)
         rows.append(
             {
                 "variable": var, "label": label, "n": len(x), "missing": len(frame) - len(x),
                 "mean": x.mean() if len(x) else np.nan, "sd": x.std() if len(x) > 1 else np.nan,
-                "median": x.median() if len(x) else np.nan,
-                "q1": x.quantile(0.25) if len(x) else np.nan, "q3": x.quantile(0.75) if len(x) else np.nan,
+                "median": q["median"], "q1": q["q1"], "q3": q["q3"],
             }
         )  # fmt: skip
     for var, label in PROFILE_CATEGORICAL.items():

@@ -59,6 +59,23 @@ def add_share(frame: pd.DataFrame, name: str, numerator: str, denominator: str, 
     return out
 
 
+def quartile_summary(values) -> dict[str, float]:
+    """n, min, q1, median, q3 and max of the non-missing ``values``: the house rule for quartiles.
+
+    Quartiles by linear interpolation (pandas' default, R's type 7), as in seed table 14.
+    Empty input gives n = 0 and NaN for the rest.
+
+    >>> quartile_summary([1, 2, 3, 4, None])
+    {'n': 4, 'min': 1.0, 'q1': 1.75, 'median': 2.5, 'q3': 3.25, 'max': 4.0}
+    """
+    x = pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").astype("float64").dropna()
+    if x.empty:
+        return {"n": 0, **dict.fromkeys(("min", "q1", "median", "q3", "max"), float("nan"))}
+    q = x.quantile([0.25, 0.5, 0.75])  # linear interpolation
+    values = (x.min(), q[0.25], q[0.5], q[0.75], x.max())
+    return {"n": int(len(x)), **dict(zip(("min", "q1", "median", "q3", "max"), map(float, values), strict=True))}
+
+
 def year_range(*years: pd.Series) -> list[int]:
     """Every year from the first to the last year present in the given series."""
     present = pd.concat([pd.Series(y, dtype="Float64") for y in years]).dropna()
