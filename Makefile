@@ -47,7 +47,8 @@ EXAMPLE_PROJECT = $(basename $(notdir $(EXAMPLE_SPEC)))
 
 extract-example: data
 	$(BIN)/opr extract $(EXAMPLE_SPEC) --extract $(EXTRACT) --out $(OUT)/extracts/$(EXAMPLE_PROJECT)
-# Benchmark at scales 1, 10 and 100 (about 15-25 minutes on 2 cores); writes bench/results.json
+# Benchmark of both CSV dialects (iso, norsk) at scales 1, 10 and 100 (about 30-50 minutes on 2 cores);
+# BENCH_ARGS="--steps validate,tables,duckdb_floor" for the steps the targets are about. Writes bench/results.json
 # and bench/scaling.png. BENCH_ARGS=--quick for scales 1 and 10 with one run each.
 BENCH_ARGS ?= --scales 1,10,100 --repeats 3
 bench: $(STAMP)

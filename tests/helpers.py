@@ -1,16 +1,33 @@
-"""Tiny hand-made extracts for tests: write CSVs for every required table, then load them
-through the real reader.
+"""Test helpers, one module: extracts built by hand and read through the real reader.
 
->>> reg = make_extract(tmp_path, referrals=[dict(assessed_date="2021-03-01", decision="rett")])  # doctest: +SKIP
+Three builders, from the smallest:
+
+- :func:`make_extract` writes only the rows a test names (defaults fill the
+  other columns) and returns the loaded :class:`~opr_analysis.Registry`: for
+  statistics with exact expected numbers.
+  ``reg = make_extract(tmp_path, referrals=[dict(assessed_date="2021-03-01", decision="rett")])``
+- :func:`write_base_extract` writes a small valid extract (:data:`BASE`, text
+  cells) in any format, separator and encoding the contract allows, with
+  per-table overrides, and returns its folder: for the reader and the CLI.
+- :func:`write_research_extract` writes a fixed synthetic extract of ``n``
+  patients with ids a byte scan can find, and :func:`write_spec` a research
+  spec: for research deliveries.
 """
 
 from __future__ import annotations
 
+import copy
+import csv
+import datetime as dt
+import io
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from opr_analysis import codebook, load_extract
+
+# --- make_extract: tiny registries for statistics ------------------------------------------
 
 # Values used for a required column a test leaves out.
 DEFAULTS = {
@@ -72,3 +89,330 @@ def make_extract(folder: Path, patients=None, **tables) -> opr_analysis.Registry
     for name, frame in frames.items():
         frame.to_csv(folder / f"{name}.csv", index=False)
     return load_extract(folder)
+
+
+# --- write_base_extract: a valid extract in any format, for the reader and the CLI ----------
+
+# Four patients, every required table with a few valid rows, and the optional legacy_v1.
+BASE: dict[str, list[dict[str, str]]] = {
+    "patients": [
+        {
+            "patient_id": "P001",
+            "birth_year": "1960",
+            "sex": "K",
+            "interpreter_needed": "nei",
+            "cognitive_impairment": "nei",
+            "research_participant": "nei",
+            "reserved_date": "",
+        },
+        {
+            "patient_id": "P002",
+            "birth_year": "1975",
+            "sex": "M",
+            "interpreter_needed": "false",
+            "cognitive_impairment": "0",
+            "research_participant": "FALSE",
+            "reserved_date": "",
+        },
+        {
+            "patient_id": "P003",
+            "birth_year": "1990",
+            "sex": "K",
+            "interpreter_needed": "Ja",
+            "cognitive_impairment": "nei",
+            "research_participant": "nei",
+            "reserved_date": "2024-03-01",
+        },
+        {
+            "patient_id": "P004",
+            "birth_year": "2001",
+            "sex": "M",
+            "interpreter_needed": "",
+            "cognitive_impairment": "",
+            "research_participant": "",
+            "reserved_date": "",
+        },
+    ],
+    "referrals": [
+        {
+            "referral_id": "R01",
+            "patient_id": "P001",
+            "assessed_date": "2022-01-10",
+            "decision": "rett",
+            "region": "lokal",
+        },
+        {
+            "referral_id": "R02",
+            "patient_id": "P002",
+            "assessed_date": "2022-02-11",
+            "decision": "rett",
+            "region": "regional",
+        },
+        {
+            "referral_id": "R03",
+            "patient_id": "X999",
+            "assessed_date": "2022-03-12",
+            "decision": "avvist",
+            "region": "nasjonal",
+        },
+        {"referral_id": "R04", "patient_id": "P003", "assessed_date": "2023-04-13", "decision": "rett", "region": ""},
+        {
+            "referral_id": "R05",
+            "patient_id": "P004",
+            "assessed_date": "2023-05-14",
+            "decision": "videresendt",
+            "region": "annet",
+        },
+    ],
+    "enrolments": [
+        {
+            "enrolment_id": "E01",
+            "patient_id": "P001",
+            "granted_date": "2022-01-20",
+            "first_consultation_date": "2022-02-01",
+            "closed_date": "2022-06-30",
+            "dips_closed_date": "2022-06-30",
+        },
+        {
+            "enrolment_id": "E02",
+            "patient_id": "P002",
+            "granted_date": "2022-02-20",
+            "first_consultation_date": "2022-03-01",
+            "closed_date": "",
+            "dips_closed_date": "",
+        },
+        {
+            "enrolment_id": "E03",
+            "patient_id": "P003",
+            "granted_date": "2023-04-20",
+            "first_consultation_date": "",
+            "closed_date": "",
+            "dips_closed_date": "",
+        },
+    ],
+    "baseline_responses": [
+        {"response_id": "B01", "patient_id": "P001", "submitted_at": "2022-01-25T10:15:00", "duration_ms": "1200000"},
+        {"response_id": "B02", "patient_id": "P002", "submitted_at": "2022-02-25 08:00:30", "duration_ms": "900000"},
+        {"response_id": "B03", "patient_id": "P003", "submitted_at": "2023-04-25T12:00:00+02:00", "duration_ms": "0"},
+    ],
+    "short_forms": [
+        {"short_form_id": "S01", "patient_id": "P002", "date": "2022-03-01", "reason": "glemt"},
+        {"short_form_id": "S02", "patient_id": "P004", "date": "2023-06-01", "reason": ""},
+    ],
+    "treatments": [
+        {"treatment_id": "T01", "patient_id": "P001", "kind": "rf", "date": "2022-03-15"},
+        {"treatment_id": "T02", "patient_id": "P002", "kind": "scs", "date": "2022-04-15"},
+    ],
+    "followups": [
+        {
+            "followup_id": "F01",
+            "patient_id": "P001",
+            "kind": "rf_3m",
+            "anchor_id": "T01",
+            "sent_date": "2022-06-15",
+            "responded_at": "2022-06-20T09:00:00",
+        },
+        {
+            "followup_id": "F02",
+            "patient_id": "P002",
+            "kind": "scs_6m",
+            "anchor_id": "T02",
+            "sent_date": "2022-10-15",
+            "responded_at": "",
+        },
+        {
+            "followup_id": "F03",
+            "patient_id": "P001",
+            "kind": "avsluttet_12m",
+            "anchor_id": "E01",
+            "sent_date": "2023-06-30",
+            "responded_at": "",
+        },
+    ],
+    "legacy_v1": [
+        {"year": "2019", "baseline_responses": "410", "new_patients": "980"},
+        {"year": "2020", "baseline_responses": "380", "new_patients": ""},
+    ],
+}
+
+
+def rows(table: str) -> list[dict[str, str]]:
+    """A fresh copy of the base rows of ``table`` (safe to modify)."""
+    return copy.deepcopy(BASE[table])
+
+
+def csv_bytes(
+    records: list[dict[str, str]], sep: str = ",", encoding: str = "utf-8", header: list[str] | None = None
+) -> bytes:
+    """Rows as CSV bytes (``encoding="utf-8-sig"`` writes a BOM)."""
+    header = header or list(records[0])
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, delimiter=sep, lineterminator="\r\n")  # quotes any \r or \n in a cell
+    writer.writerow(header)
+    for r in records:
+        writer.writerow([r.get(c, "") for c in header])
+    return buf.getvalue().encode(encoding)
+
+
+def write_table(
+    folder: Path,
+    table: str,
+    records,
+    fmt: str = "csv",
+    sep: str = ",",
+    encoding: str = "utf-8",
+    header: list[str] | None = None,
+) -> Path:
+    """Write one table's rows (list of dicts or DataFrame) as ``<table>.<fmt>``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if isinstance(records, pd.DataFrame):
+        frame = records
+    else:
+        frame = pd.DataFrame(records, columns=header or (list(records[0]) if records else None), dtype="string")
+    path = folder / f"{table}.{fmt}"
+    if fmt == "csv":
+        if isinstance(records, pd.DataFrame):
+            path.write_text(frame.to_csv(index=False, sep=sep), encoding=encoding)
+        else:
+            hdr = header or (list(records[0]) if records else [])
+            path.write_bytes(
+                csv_bytes(records, sep, encoding, hdr) if records else (sep.join(hdr) + "\n").encode(encoding)
+            )
+    elif fmt == "parquet":
+        frame.to_parquet(path, index=False)
+    elif fmt == "xlsx":
+        frame.to_excel(path, index=False, sheet_name="data")
+    else:
+        raise ValueError(fmt)
+    return path
+
+
+def write_base_extract(
+    tmp_path: Path,
+    fmt: str = "csv",
+    sep: str = ",",
+    encoding: str = "utf-8",
+    drop: tuple[str, ...] = (),
+    name: str = "extract",
+    **overrides,
+) -> Path:
+    """Write the base extract (with ``overrides`` per table) and return its folder."""
+    folder = Path(tmp_path) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    for table in BASE:
+        if table in drop:
+            continue
+        records = overrides.get(table, rows(table))
+        write_table(
+            folder,
+            table,
+            records,
+            fmt=fmt,
+            sep=sep,
+            encoding=encoding,
+            header=list(BASE[table][0]) if not isinstance(records, pd.DataFrame) and not records else None,
+        )
+    return folder
+
+
+# --- write_research_extract / write_spec: research deliveries -------------------------------
+
+REGIONS = ("lokal", "regional", "nasjonal")
+
+
+def write_research_extract(folder: Path, n: int = 60, seed_shift: int = 0) -> Path:
+    """``n`` patients, one enrolment each (every 7th patient two), with referrals, baselines,
+    treatments and follow-ups. Ids look like ``PAS-00001`` so that a byte scan finds them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pats, refs, enrs, bls, sfs, trts, fus = [], [], [], [], [], [], []
+    for i in range(1, n + 1):
+        pid = f"PAS-{i:05d}"
+        birth = 1950 + (i * 7 + seed_shift) % 40
+        pats.append([pid, birth, "K" if i % 3 else "M", "false", "false", "false", ""])
+        n_enr = 2 if i % 7 == 0 else 1
+        for j in range(n_enr):
+            granted = dt.date(2021 + (i + j) % 3, 1 + (i * 5) % 12, 1 + i % 27)
+            eid = f"INN-{i:05d}-{j}"
+            refs.append([f"HEN-{i:05d}-{j}", pid, granted - dt.timedelta(days=10), "rett", REGIONS[i % 3]])
+            first = granted + dt.timedelta(days=30 + i % 20)
+            closed = first + dt.timedelta(days=200) if i % 2 else None
+            enrs.append([eid, pid, granted, first, closed or "", "", "M54.5" if i % 4 else "G89.4"])
+            if i % 5:
+                bls.append([f"SVAR-{i:05d}-{j}", pid, f"{first - dt.timedelta(days=3)}T10:15:00", 1_000_000 + i])
+            else:
+                sfs.append([f"KORT-{i:05d}-{j}", pid, first, "glemt"])
+            if i % 4 == 0:
+                tid = f"BEH-{i:05d}-{j}"
+                tdate = first + dt.timedelta(days=60)
+                trts.append([tid, pid, "rf" if i % 8 else "scs", tdate])
+                kind = "rf_3m" if i % 8 else "scs_3m"
+                fus.append(
+                    [
+                        f"OPP-{i:05d}-{j}",
+                        pid,
+                        kind,
+                        tid,
+                        tdate + dt.timedelta(days=92),
+                        f"{tdate + dt.timedelta(days=100)}T09:00:00" if i % 3 else "",
+                    ]
+                )
+    tables = {
+        "patients": (
+            pats,
+            [
+                "patient_id",
+                "birth_year",
+                "sex",
+                "interpreter_needed",
+                "cognitive_impairment",
+                "research_participant",
+                "reserved_date",
+            ],
+        ),
+        "referrals": (
+            refs + [["HEN-AVVIST-1", "PAS-99999", dt.date(2022, 5, 5), "avvist", "lokal"]],
+            ["referral_id", "patient_id", "assessed_date", "decision", "region"],
+        ),
+        "enrolments": (
+            enrs,
+            [
+                "enrolment_id",
+                "patient_id",
+                "granted_date",
+                "first_consultation_date",
+                "closed_date",
+                "dips_closed_date",
+                "diagnosis",
+            ],
+        ),
+        "baseline_responses": (bls, ["response_id", "patient_id", "submitted_at", "duration_ms"]),
+        "short_forms": (sfs, ["short_form_id", "patient_id", "date", "reason"]),
+        "treatments": (trts, ["treatment_id", "patient_id", "kind", "date"]),
+        "followups": (fus, ["followup_id", "patient_id", "kind", "anchor_id", "sent_date", "responded_at"]),
+    }
+    for name, (rows, cols) in tables.items():
+        pd.DataFrame(rows, columns=cols).to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+BASE_SPEC = {
+    "project": "test-prosjekt",
+    "title": "Testprosjekt",
+    "research_question": "Svarer pasientene på baseline?",
+    "recipient": {"name": "Test Forsker", "institution": "UiO"},
+    "variables": {
+        "enrolments": ["age_band", "patients.sex", "enrolment_year", "has_baseline", "enrolments.diagnosis"],
+        "treatments": ["treatments.kind", "treatments.date"],
+        "followups": ["followups.kind", "responded", "treatment_no"],
+        "baseline_responses": ["baseline_responses.submitted_at", "before_first_consultation"],
+    },
+    "dates": "month",
+    "formats": ["csv", "parquet", "sav", "dta", "xlsx"],
+    "disclosure": {"k": 2, "on_violation": "generalise"},
+}
+
+
+def write_spec(path: Path, **changes) -> Path:
+    spec = {**BASE_SPEC, **changes}
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from extract_builder import make_extract
+from helpers import write_base_extract
 
 from opr_analysis import cli
 from opr_analysis.commands import codebook as codebook_command
@@ -111,7 +111,7 @@ def test_sigterm_inside_a_command_cleans_up_and_exits_143(tmp_path, monkeypatch,
 
 
 def test_opr_tables_twice_gives_identical_bytes(tmp_path):
-    extract = make_extract(tmp_path / "ex")
+    extract = write_base_extract(tmp_path / "ex")
     for name in ("a", "b"):
         subprocess.run(
             [
@@ -135,7 +135,7 @@ def test_opr_tables_twice_gives_identical_bytes(tmp_path):
 
 
 def test_opr_followups_and_codebook_write_through_a_temporary_file(tmp_path):
-    extract = make_extract(tmp_path / "ex")
+    extract = write_base_extract(tmp_path / "ex")
     out = tmp_path / "res"
     assert cli.main(["followups", str(extract), "--as-of", "2025-03-01", "--out", str(out / "f.csv")]) == 0
     assert cli.main(["codebook", "--out", str(out / "codebook.md")]) == 0

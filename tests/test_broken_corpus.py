@@ -5,7 +5,7 @@ import importlib.util
 import pandas as pd
 import pytest
 from broken_corpus import build_corpus
-from extract_builder import make_extract
+from helpers import write_base_extract
 
 from opr_analysis import load_extract
 from opr_analysis.cli import main
@@ -16,7 +16,7 @@ HAS_SYNTH = importlib.util.find_spec("opr_analysis.synth.registry") is not None
 def _base(kind, tmp_path_factory):
     root = tmp_path_factory.mktemp(f"corpus-{kind}")
     if kind == "hand":
-        base = make_extract(root, name="base")
+        base = write_base_extract(root, name="base")
     else:
         if not HAS_SYNTH:
             pytest.skip("opr_analysis.synth.registry is not merged into this branch yet")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from extract_builder import BASE, make_extract, rows, write_table
+from helpers import BASE, rows, write_base_extract, write_table
 
 from opr_analysis.cli import main
 from opr_analysis.safety.nin import make_valid_nin
@@ -206,7 +206,7 @@ ALSO = {
     "name, overrides, table, qrows, column, value, reason", ROW_CASES, ids=[c[0] for c in ROW_CASES]
 )
 def test_row_level_problem_is_quarantined(tmp_path, capsys, name, overrides, table, qrows, column, value, reason):
-    status, out, q = validate(make_extract(tmp_path, **overrides), tmp_path, capsys)
+    status, out, q = validate(write_base_extract(tmp_path, **overrides), tmp_path, capsys)
     assert status == 0
     n = len(BASE[table])
     assert f"{n:>9} {n - len(qrows):>9} {len(qrows):>10}" in out  # read, used, quarantined
@@ -224,7 +224,7 @@ def test_row_level_problem_is_quarantined(tmp_path, capsys, name, overrides, tab
 def test_cascade_through_quarantined_parent(tmp_path, capsys):
     """P002 unusable: everything that refers to it, and the follow-up anchored on its treatment, goes too."""
     status, out, q = validate(
-        make_extract(tmp_path, **with_changes("patients", 1, birth_year="nitten")), tmp_path, capsys
+        write_base_extract(tmp_path, **with_changes("patients", 1, birth_year="nitten")), tmp_path, capsys
     )
     assert status == 0
     expected = {
@@ -262,12 +262,14 @@ def test_stale_quarantine_files_are_replaced(tmp_path, capsys):
     q = tmp_path / "karantene"
     q.mkdir()
     (q / "old.csv").write_text("x\n")
-    status, out, q = validate(make_extract(tmp_path, **with_changes("referrals", 0, decision="x")), tmp_path, capsys)
+    status, out, q = validate(
+        write_base_extract(tmp_path, **with_changes("referrals", 0, decision="x")), tmp_path, capsys
+    )
     assert status == 0 and sorted(p.name for p in q.iterdir()) == ["referrals.csv"]
 
 
 def test_missing_optional_table_is_fine(tmp_path, capsys):
-    status, out, q = validate(make_extract(tmp_path, drop=("legacy_v1",)), tmp_path, capsys)
+    status, out, q = validate(write_base_extract(tmp_path, drop=("legacy_v1",)), tmp_path, capsys)
     assert status == 0
     assert "legacy_v1" in out and "(finnes ikke, valgfri)" in out
 
@@ -308,7 +310,7 @@ FATAL_CASES = [
 
 @pytest.mark.parametrize("name, damage, message", FATAL_CASES, ids=[c[0] for c in FATAL_CASES])
 def test_unusable_extract_exits_1(tmp_path, capsys, name, damage, message):
-    folder = make_extract(tmp_path)
+    folder = write_base_extract(tmp_path)
     damage(folder)
     status, out, q = validate(folder, tmp_path, capsys)
     assert status == 1
@@ -336,7 +338,7 @@ def test_national_identity_number_anywhere_stops_and_writes_nothing(tmp_path, ca
     for r in records:
         r.setdefault(column, "")
     records[index][column] = template.format(nin=nin, d=nin[:6], rest=nin[6:])
-    status, out, q = validate(make_extract(tmp_path, **{table: records}), tmp_path, capsys)
+    status, out, q = validate(write_base_extract(tmp_path, **{table: records}), tmp_path, capsys)
     assert status == 1
     assert "fødselsnummer" in out and "ingenting er skrevet" in out
     assert f"{table}.csv, rad {index + 1}, kolonne «{column}»" in out
@@ -347,7 +349,7 @@ def test_national_identity_number_anywhere_stops_and_writes_nothing(tmp_path, ca
 @pytest.mark.parametrize("born", ["240577", "010203"])  # the second loses its leading zero as a number
 def test_nin_in_xlsx_number_cell(tmp_path, capsys, born):
     nin = make_valid_nin(born)
-    folder = make_extract(tmp_path)
+    folder = write_base_extract(tmp_path)
     (folder / "patients.csv").unlink()
     frame = pd.DataFrame(rows("patients"))
     frame["birth_year"] = frame["birth_year"].astype("int64")
@@ -363,7 +365,7 @@ def test_ten_digit_number_is_not_a_nin(tmp_path, capsys):
     nin = make_valid_nin("240577")
     broken = nin[:10] + str((int(nin[10]) + 1) % 10)
     status, out, q = validate(
-        make_extract(tmp_path, **with_changes("baseline_responses", 0, duration_ms=broken)), tmp_path, capsys
+        write_base_extract(tmp_path, **with_changes("baseline_responses", 0, duration_ms=broken)), tmp_path, capsys
     )
     assert status == 0 and "Ingen rader i karantene" in out
 
@@ -383,7 +385,7 @@ def test_missing_folder_exits_1(tmp_path, capsys):
 
 
 def test_subprocess_exit_status_and_output(tmp_path):
-    folder = make_extract(tmp_path, **with_changes("referrals", 0, decision="godkjent"))
+    folder = write_base_extract(tmp_path, **with_changes("referrals", 0, decision="godkjent"))
     q = tmp_path / "q"
     env = dict(os.environ, PYTHONPATH=str(REPO))
     ok = subprocess.run(
@@ -411,7 +413,7 @@ def test_subprocess_exit_status_and_output(tmp_path):
 def test_broken_pipe_is_quiet(tmp_path):
     """`opr validate X | head -1` prints no error about the closed pipe."""
     many = [dict(r, referral_id=f"R{i}", decision="x") for i, r in enumerate(rows("referrals") * 40)]
-    folder = make_extract(tmp_path, referrals=many)
+    folder = write_base_extract(tmp_path, referrals=many)
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.Popen(
         [sys.executable, "-m", "opr_analysis", "validate", str(folder)],
@@ -430,5 +432,5 @@ def test_broken_pipe_is_quiet(tmp_path):
 def test_nin_as_a_column_name_stops(tmp_path, capsys):
     nin = make_valid_nin("240577")
     records = [dict(r, **{nin: ""}) for r in rows("treatments")]
-    status, out, q = validate(make_extract(tmp_path, treatments=records), tmp_path, capsys)
+    status, out, q = validate(write_base_extract(tmp_path, treatments=records), tmp_path, capsys)
     assert status == 1 and "treatments.csv, overskriftsraden" in out and nin not in out and not q.exists()

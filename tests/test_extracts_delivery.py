@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pyreadstat
 import pytest
-from extracts_helpers import BASE_SPEC, write_extract, write_spec
+from helpers import BASE_SPEC, write_research_extract, write_spec
 
 from opr_analysis.cli import main
 from opr_analysis.errors import UsageError
@@ -22,7 +22,7 @@ ALL = ["csv", "parquet", "sav", "dta", "xlsx"]
 
 @pytest.fixture(scope="module")
 def extract(tmp_path_factory):
-    return write_extract(tmp_path_factory.mktemp("extract") / "ex")
+    return write_research_extract(tmp_path_factory.mktemp("extract") / "ex")
 
 
 @pytest.fixture

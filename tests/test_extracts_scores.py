@@ -3,7 +3,7 @@
 import pandas as pd
 import pyreadstat
 import pytest
-from extracts_helpers import write_spec
+from helpers import write_spec
 
 from opr_analysis import answers_to_wide, load_extract, score_all
 from opr_analysis.extracts import deliver

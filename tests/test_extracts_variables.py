@@ -2,7 +2,7 @@
 
 import pandas as pd
 import pytest
-from extracts_helpers import write_extract
+from helpers import write_research_extract
 
 from opr_analysis import load_extract
 from opr_analysis.extracts.select import base_frames
@@ -39,7 +39,7 @@ def test_date_levels(level, expected):
 
 
 def test_events_link_to_latest_enrolment_on_or_before(tmp_path):
-    reg = load_extract(write_extract(tmp_path / "ex", n=14))
+    reg = load_extract(write_research_extract(tmp_path / "ex", n=14))
     f = base_frames(reg)
     enr = f["enrolments"].set_index("_enrolment_id")
     # patient 7 and 14 have two enrolments; each baseline lies after its own enrolment's grant

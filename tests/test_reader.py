@@ -4,7 +4,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from extract_builder import BASE, make_extract, rows, write_table
+from helpers import BASE, rows, write_base_extract, write_table
 
 from opr_analysis import ExtractError, load_extract
 from opr_analysis.extract.codebook import load as load_codebook
@@ -50,20 +50,20 @@ def test_dtypes_follow_the_api(extract):
 
 @pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
 def test_parquet_and_xlsx(tmp_path, fmt):
-    assert_base_content(load_extract(make_extract(tmp_path, fmt=fmt)))
+    assert_base_content(load_extract(write_base_extract(tmp_path, fmt=fmt)))
 
 
 @pytest.mark.parametrize("sep", [",", ";"])
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])
 def test_csv_separator_and_bom(tmp_path, sep, encoding):
-    reg = load_extract(make_extract(tmp_path, sep=sep, encoding=encoding))
+    reg = load_extract(write_base_extract(tmp_path, sep=sep, encoding=encoding))
     assert_base_content(reg)
     assert reg.sources["patients"].separator == sep
     assert reg.sources["patients"].encoding == encoding
 
 
 def test_xlsx_uses_first_sheet(tmp_path):
-    folder = make_extract(tmp_path)
+    folder = write_base_extract(tmp_path)
     (folder / "referrals.csv").unlink()
     with pd.ExcelWriter(folder / "referrals.xlsx") as xl:
         pd.DataFrame(rows("referrals")).to_excel(xl, index=False, sheet_name="uttrekk")
@@ -73,7 +73,7 @@ def test_xlsx_uses_first_sheet(tmp_path):
 
 def test_xlsx_with_real_dates_and_numbers(tmp_path):
     """Excel cells typed as dates/numbers read like their text forms."""
-    folder = make_extract(tmp_path)
+    folder = write_base_extract(tmp_path)
     (folder / "baseline_responses.csv").unlink()
     frame = pd.DataFrame(
         {
@@ -92,7 +92,7 @@ def test_xlsx_with_real_dates_and_numbers(tmp_path):
 
 
 def test_parquet_with_typed_and_zoned_columns(tmp_path):
-    folder = make_extract(tmp_path)
+    folder = write_base_extract(tmp_path)
     (folder / "baseline_responses.csv").unlink()
     pd.DataFrame(
         {
@@ -112,13 +112,13 @@ def test_whitespace_and_case_variants(tmp_path):
     pat[0].update(patient_id="  P001 ", interpreter_needed=" NEI ", sex=" K")
     ref = rows("referrals")
     ref[0].update(decision=" rett ", assessed_date=" 10.01.2022 ", patient_id="P001 ")
-    reg = load_extract(make_extract(tmp_path, patients=pat, referrals=ref))
+    reg = load_extract(write_base_extract(tmp_path, patients=pat, referrals=ref))
     assert_base_content(reg)
     assert reg.referrals["assessed_date"].iloc[0] == pd.Timestamp("2022-01-10")
 
 
 def test_mixed_formats_in_one_extract(tmp_path):
-    folder = make_extract(tmp_path, sep=";")
+    folder = write_base_extract(tmp_path, sep=";")
     (folder / "treatments.csv").unlink()
     write_table(folder, "treatments", rows("treatments"), fmt="parquet")
     (folder / "followups.csv").unlink()
@@ -127,7 +127,7 @@ def test_mixed_formats_in_one_extract(tmp_path):
 
 
 def test_optional_table_absent_is_an_empty_frame(tmp_path):
-    reg = load_extract(make_extract(tmp_path, drop=("legacy_v1",)))
+    reg = load_extract(write_base_extract(tmp_path, drop=("legacy_v1",)))
     assert len(reg.legacy_v1) == 0
     assert list(reg.legacy_v1.columns) == ["year", "baseline_responses", "new_patients"]
     assert reg.report.summaries["legacy_v1"].file is None
@@ -137,18 +137,18 @@ def test_optional_table_absent_is_an_empty_frame(tmp_path):
 def test_optional_extension_column_absent_and_present(tmp_path):
     enr = rows("enrolments")
     assert (
-        "diagnosis" not in load_extract(make_extract(tmp_path, name="a")).enrolments.columns
-        or load_extract(make_extract(tmp_path, name="a")).enrolments["diagnosis"].isna().all()
+        "diagnosis" not in load_extract(write_base_extract(tmp_path, name="a")).enrolments.columns
+        or load_extract(write_base_extract(tmp_path, name="a")).enrolments["diagnosis"].isna().all()
     )
     for r in enr:
         r["diagnosis"] = "M54.5"
-    reg = load_extract(make_extract(tmp_path, name="b", enrolments=enr))
+    reg = load_extract(write_base_extract(tmp_path, name="b", enrolments=enr))
     assert reg.enrolments["diagnosis"].tolist() == ["M54.5"] * 3
 
 
 def test_unknown_column_is_noted_not_used(tmp_path):
     ref = [dict(r, kommentar="ok") for r in rows("referrals")]
-    reg = load_extract(make_extract(tmp_path, referrals=ref))
+    reg = load_extract(write_base_extract(tmp_path, referrals=ref))
     assert "kommentar" not in reg.referrals.columns
     assert "ukjente kolonner ble ikke brukt: kommentar" in reg.report.summary_text()
 
@@ -157,7 +157,7 @@ def test_counts_reconcile_and_quarantine_keeps_original_cells(tmp_path):
     ref = rows("referrals")
     ref[1]["decision"] = "Rett"  # codes match exactly
     ref[3]["assessed_date"] = "2023-02-29"
-    reg = load_extract(make_extract(tmp_path, referrals=ref))
+    reg = load_extract(write_base_extract(tmp_path, referrals=ref))
     s = reg.report.summaries["referrals"]
     assert (s.rows_read, s.rows_used, s.rows_quarantined) == (5, 3, 2)
     q = reg.report.quarantine["referrals"]
@@ -184,14 +184,14 @@ def test_missing_folder(tmp_path):
 
 
 def test_header_only_table_is_empty_with_a_note(tmp_path):
-    reg = load_extract(make_extract(tmp_path, short_forms=[]))
+    reg = load_extract(write_base_extract(tmp_path, short_forms=[]))
     assert len(reg.short_forms) == 0
     assert "short_forms.csv: filen har bare overskriftsrad" in reg.report.summary_text()
 
 
 def test_cp1252_file_is_decoded_with_a_note(tmp_path):
     enr = [dict(r, diagnosis="Smerte i rygg, Ørland/Æsøy/Å") for r in rows("enrolments")]
-    folder = make_extract(tmp_path, enrolments=enr)
+    folder = write_base_extract(tmp_path, enrolments=enr)
     write_table(folder, "enrolments", enr, encoding="cp1252")
     reg = load_extract(folder)
     assert reg.enrolments["diagnosis"].tolist() == ["Smerte i rygg, Ørland/Æsøy/Å"] * 3
@@ -199,7 +199,7 @@ def test_cp1252_file_is_decoded_with_a_note(tmp_path):
 
 
 def test_utf16_file_is_not_mojibake(tmp_path):
-    folder = make_extract(tmp_path)
+    folder = write_base_extract(tmp_path)
     write_table(folder, "treatments", rows("treatments"), encoding="utf-16")
     try:
         reg = load_extract(folder)
@@ -219,7 +219,7 @@ def test_followup_anchor_check_vectorised_messages(tmp_path):
         dict(fu[2], followup_id="F07", anchor_id="T01"),
         dict(fu[1], followup_id="F08", kind="scs_12m"),
     ]
-    reg = load_extract(make_extract(tmp_path, followups=fu))
+    reg = load_extract(write_base_extract(tmp_path, followups=fu))
     got = {(p.row, p.column, p.value): p.reason for p in reg.report.problems}
     assert got == {
         (4, "anchor_id", "T02"): "er en SCS-behandling, men oppfølgingstypen er rf_3m",
@@ -235,7 +235,7 @@ def test_followup_anchor_check_vectorised_messages(tmp_path):
 
 
 def test_undecodable_file_names_the_encodings(tmp_path):
-    folder = make_extract(tmp_path)
+    folder = write_base_extract(tmp_path)
     (folder / "treatments.csv").write_bytes(b"treatment_id,patient_id,kind,date\nT01,P001,rf\x81,2022-03-15\n")
     with pytest.raises(ExtractError, match="verken UTF-8 eller Windows-1252"):
         load_extract(folder)
@@ -243,7 +243,7 @@ def test_undecodable_file_names_the_encodings(tmp_path):
 
 def test_many_copies_of_one_id_are_all_quarantined_with_a_short_message(tmp_path):
     ref = [dict(r, referral_id="R01") for r in rows("referrals") * 3]
-    reg = load_extract(make_extract(tmp_path, referrals=ref))
+    reg = load_extract(write_base_extract(tmp_path, referrals=ref))
     assert reg.report.summaries["referrals"].rows_quarantined == 15
     assert reg.report.problems[0].reason == (
         "samme ID står på flere rader (1, 2, 3, 4, 5, 6, 7, 8, 9, 10 og 5 til); ingen av dem kan brukes"
@@ -252,7 +252,7 @@ def test_many_copies_of_one_id_are_all_quarantined_with_a_short_message(tmp_path
 
 def test_report_totals_add_up_over_tables(tmp_path):
     ref = [dict(r, referral_id="R01") for r in rows("referrals") * 2]
-    rep = load_extract(make_extract(tmp_path, referrals=ref)).report
+    rep = load_extract(write_base_extract(tmp_path, referrals=ref)).report
     counts = rep.counts()
     assert rep.rows_read == int(counts["rows_read"].sum()) > 0
     assert rep.rows_used == int(counts["rows_used"].sum())

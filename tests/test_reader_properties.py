@@ -5,7 +5,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from extract_builder import BASE, make_extract, rows
+from helpers import BASE, rows, write_base_extract
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -81,7 +81,7 @@ def test_any_cell_text_gives_a_registry_or_an_extract_error(table, column_pick, 
         r.setdefault("fritekst", "")
     records[row_pick % len(records)][column] = text
     with tempfile.TemporaryDirectory() as tmp:
-        folder = make_extract(Path(tmp), fmt=fmt, sep=sep, **{table: records})
+        folder = write_base_extract(Path(tmp), fmt=fmt, sep=sep, **{table: records})
         before = hashes(folder)
         reg = load_or_extract_error(folder)
         assert hashes(folder) == before
@@ -104,7 +104,7 @@ extract_strategy = st.fixed_dictionaries({t: st.lists(_row_strategy(t), max_size
 @pytest.mark.slow
 def test_rows_read_equal_used_plus_quarantined(tables, fmt):
     with tempfile.TemporaryDirectory() as tmp:
-        folder = make_extract(Path(tmp), fmt=fmt, **tables)
+        folder = write_base_extract(Path(tmp), fmt=fmt, **tables)
         before = hashes(folder)
         reg = load_or_extract_error(folder)
         assert hashes(folder) == before
@@ -122,7 +122,7 @@ def test_any_header_text_gives_a_registry_or_an_extract_error(table, column_pick
     old = list(records[0])[column_pick % len(records[0])]
     renamed = [{(text if k == old else k): v for k, v in r.items()} for r in records]
     with tempfile.TemporaryDirectory() as tmp:
-        folder = make_extract(Path(tmp), **{table: renamed})
+        folder = write_base_extract(Path(tmp), **{table: renamed})
         before = hashes(folder)
         reg = load_or_extract_error(folder)
         assert hashes(folder) == before
