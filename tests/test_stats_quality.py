@@ -8,6 +8,7 @@ from opr_analysis import (
     quality_baseline_after_consultation,
     quality_closed_in_dips,
     quality_closed_in_dips_list,
+    quality_consultation_before_grant,
     quality_missing,
     quality_multiple_baselines,
     quality_multiple_enrolments,
@@ -83,3 +84,22 @@ def test_multiple_baselines_and_after_consultation(reg):
 
 def test_quality_tables_names(reg):
     assert all(name.startswith("quality_") for name in quality_tables(reg))
+
+
+def test_consultation_before_grant(tmp_path):
+    reg = make_extract(
+        tmp_path,
+        enrolments=[
+            dict(patient_id="P1", granted_date="2021-03-10", first_consultation_date="2021-03-09"),  # a day early
+            dict(patient_id="P2", granted_date="2021-03-10", first_consultation_date="2021-03-10"),  # same day: fine
+            dict(patient_id="P3", granted_date="2021-05-01"),  # no consultation yet: not counted
+            dict(patient_id="P4", granted_date="2023-01-02", first_consultation_date="2022-12-30"),
+        ],
+    )  # fmt: skip
+    out = quality_consultation_before_grant(reg).set_index("year")
+    cols = ["enrolments", "with_consultation", "consultation_before_grant"]
+    assert out.loc[2021, cols].tolist() == [3, 2, 1]
+    assert out.loc[2022, cols].tolist() == [0, 0, 0]
+    assert out.loc[2023, cols].tolist() == [1, 1, 1]
+    assert out.loc[2021, "consultation_before_grant_share"] == 0.5
+    assert pd.isna(out.loc[2022, "consultation_before_grant_share"])  # 0/0 is NA

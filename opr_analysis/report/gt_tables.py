@@ -416,6 +416,9 @@ COLUMN_LABELS = {
     "after_consultation": "Etter første konsultasjon",
     "after_consultation_share": "Andel etter konsultasjon",
     "without_enrolment_share": "Andel uten innskriving",
+    "with_consultation": "Med førstekonsultasjon",
+    "consultation_before_grant": "Konsultasjon før rett",
+    "consultation_before_grant_share": "Andel før rett",
 }
 
 
@@ -462,6 +465,7 @@ QUALITY_TITLES = {
     "quality_multiple_enrolments": "Pasienter med mer enn én innskriving samme år",
     "quality_multiple_baselines": "Innskrivinger med mer enn ett baselineskjema",
     "quality_baseline_after_consultation": "Baselineskjemaer sendt inn etter første konsultasjon",
+    "quality_consultation_before_grant": "Førstekonsultasjon datert før rett til helsehjelp",
 }
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..extract import codebook
 from .baseline import _enrolment_rows, baseline_links
+from .derived import days_between
 from .shares import add_share, count_grid, year_range
 
 # The date that gives each table's year (tables without one are not checked per year).
@@ -124,6 +125,30 @@ def quality_multiple_baselines(reg) -> pd.DataFrame:
     return add_share(out, "multiple_share", "enrolments_multiple_baselines", "enrolments")
 
 
+def quality_consultation_before_grant(reg) -> pd.DataFrame:
+    """year (granted), enrolments, with_consultation, consultation_before_grant,
+    consultation_before_grant_share (over enrolments with a first consultation, + limits).
+
+    consultation_before_grant: ``first_consultation_date`` falls on an earlier
+    day than ``granted_date``, which the registry's flow does not allow (the
+    right to health care is granted before the first consultation); such an
+    enrolment gives a negative waiting time (:func:`.derived.days_between`).
+    """
+    e = reg.enrolments
+    waiting = days_between(e["first_consultation_date"].dt.normalize(), e["granted_date"].dt.normalize())
+    rows = pd.DataFrame(
+        {
+            "year": _years(e["granted_date"]),
+            "enrolments": 1,
+            "with_consultation": waiting.notna().astype("int64"),
+            "consultation_before_grant": (waiting < 0).fillna(False).astype("int64"),
+        }
+    )
+    names = ["enrolments", "with_consultation", "consultation_before_grant"]
+    out = count_grid(rows, {"year": year_range(rows["year"])}, {c: c for c in names})
+    return add_share(out, "consultation_before_grant_share", "consultation_before_grant", "with_consultation")
+
+
 def quality_baseline_after_consultation(reg) -> pd.DataFrame:
     """year (submitted), baseline_responses, without_enrolment, with_enrolment,
     after_consultation, after_consultation_share (over with_enrolment, + limits),
@@ -158,4 +183,5 @@ def quality_tables(reg) -> dict[str, pd.DataFrame]:
         "quality_multiple_enrolments": quality_multiple_enrolments(reg),
         "quality_multiple_baselines": quality_multiple_baselines(reg),
         "quality_baseline_after_consultation": quality_baseline_after_consultation(reg),
+        "quality_consultation_before_grant": quality_consultation_before_grant(reg),
     }

@@ -134,6 +134,10 @@ TABLES: list[Table] = [
         "quality_baseline_after_consultation", "quality.quality_baseline_after_consultation",
         "Baselineskjemaer uten innskriving de hører til",
     ),
+    Table(
+        "quality_consultation_before_grant", "quality.quality_consultation_before_grant",
+        "Førstekonsultasjon datert før rett til helsehjelp",
+    ),
 ]  # fmt: skip
 
 #: Public names of :mod:`opr_analysis.stats` that are not table functions: building blocks that
