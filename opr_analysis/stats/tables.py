@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..safety.atomic import atomic_dir
+from ..safety.owned import owned_dir, protected_folders
 from .baseline import baseline_response, baseline_response_patient_level, legacy_baseline_response
 from .completion import completion_time
 from .followup import followup_response, followup_totals
@@ -68,17 +68,17 @@ def write_tables(reg, out_dir, as_of=None, extras: bool = True) -> list[Path]:
     """Write the contract tables (and, with ``extras``, the extra tables) as CSV into ``out_dir``.
 
     The folder is written to a temporary folder and moved into place as a
-    whole. CSV: UTF-8, ``,``, ``.`` decimal mark, blank for undefined values.
+    whole, and only if ``opr tables`` wrote it (:mod:`opr_analysis.safety.owned`).
+    CSV: UTF-8, ``,``, ``.`` decimal mark, blank for undefined values.
     """
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
     tables = report_tables(reg, as_of=as_of)
     for name, frame in tables.items():
         check_contract_columns(name, frame)
     if extras:
         tables["followup_response_totals"] = followup_totals(tables["followup_response"])
         tables.update(extra_tables(reg))
-    with atomic_dir(out_dir) as tmp:
+    with owned_dir(out_dir, "tables", protect=protected_folders([getattr(reg, "path", None)])) as tmp:
         for name, frame in tables.items():
             frame.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8", na_rep="")
     return [out_dir / f"{name}.csv" for name in tables]
