@@ -14,7 +14,7 @@ def register(sub) -> None:
         "dokumentasjon og manifest.json med SHA-256 for hver fil. Samme spesifikasjon, nøkkel og uttrekk "
         "gir byte-identiske filer. Prosjektets nøkkel hentes fra OPR_EXTRACT_KEY_<PROSJEKT>, "
         "OPR_EXTRACT_KEY eller nøkkellageret (OPR_KEY_DIR eller keys/ i prosjektmappen; lages ved første "
-        "bruk, modus 0600). Hver leveranse føres i leveranseloggen (delivery-log.csv i nøkkellageret). "
+        "bruk, modus 0600). Hver leveranse føres i leveranseloggen (delivery-log.csv ved siden av nøkkellageret). "
         "Avslutningskode 0: levert; 1: uttrekket kan ikke brukes eller leveransen er avvist "
         "(k-anonymitet); 2: feil i spesifikasjonen eller i argumentene.",
     )
@@ -33,7 +33,7 @@ def register(sub) -> None:
         "--log",
         type=Path,
         metavar="FIL",
-        help="leveranseloggen det legges til en linje i (standard: delivery-log.csv i nøkkellageret)",
+        help="leveranseloggen det legges til en linje i (standard: delivery-log.csv ved siden av nøkkellageret)",
     )
     p.add_argument("--key-dir", type=Path, metavar="MAPPE", help="nøkkellageret (standard: $OPR_KEY_DIR eller keys/)")
     p.add_argument("--no-docs", action="store_true", help="ikke kjør og lag dokumentasjonsnotatboken")

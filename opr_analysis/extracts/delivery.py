@@ -342,10 +342,11 @@ LOG_NAME = "delivery-log.csv"
 
 
 def default_log(key_dir: Path | None = None) -> Path:
-    """The delivery log: ``delivery-log.csv`` in the key store folder (git-ignored, never replaced)."""
+    """The delivery log: ``delivery-log.csv`` next to the key store (for the default ``keys/``, at the
+    repository root, git-ignored). No run ever replaces that folder: it lies above the key store."""
     from .pseudonyms import default_key_dir
 
-    return Path(key_dir or default_key_dir()) / LOG_NAME
+    return Path(key_dir or default_key_dir()).resolve().parent / LOG_NAME
 
 
 def check_log(path: Path, out: Path) -> None:
@@ -360,7 +361,7 @@ def check_log(path: Path, out: Path) -> None:
         if (folder / MARKER).is_file():
             raise UsageError(
                 f"leveranseloggen «{path}» ligger i «{folder}», som opr erstatter ved neste kjøring; "
-                "legg den utenfor (standard: i nøkkellageret)"
+                "legg den utenfor (standard: ved siden av nøkkellageret)"
             )
     if p.is_dir():
         raise UsageError(f"leveranseloggen «{path}» er en mappe; oppgi en fil")
@@ -381,7 +382,7 @@ def append_log(path: Path, spec: Spec, counts: dict, manifest_sha: str, folder: 
     """
     from ..safety.owned import output_lock
 
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with output_lock(path), open(path, "a", encoding="utf-8", newline="") as fh:
         new = fh.tell() == 0
         w = csv.writer(fh, lineterminator="\n")

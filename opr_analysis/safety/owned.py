@@ -65,6 +65,7 @@ __all__ = [
     "owned_dir",
     "owned_file",
     "protected_folders",
+    "write_marker",
 ]
 
 MARKER = ".opr-output"
@@ -104,13 +105,14 @@ def protected_folders(extracts: Iterable[os.PathLike | str | None] = (), key_dir
 
 def _check_protected(target: Path, protect: list[tuple[str, Path]]) -> None:
     t = target.resolve()
-    for label, folder in protect:
-        f = folder.expanduser().resolve()
-        if t == f or t in f.parents:
-            where = "er" if t == f else "ligger over"
-            raise UsageError(
-                f"«{target}» {where} {label} ({f}); opr skriver aldri over den, velg en egen mappe for resultatet"
-            )
+    folders = [(label, folder.expanduser().resolve()) for label, folder in protect]
+    hits = [(0, label, f) for label, f in folders if t == f] + [(1, label, f) for label, f in folders if t in f.parents]
+    if hits:
+        above, label, f = hits[0]  # "is" before "lies above"
+        where = "ligger over" if above else "er"
+        raise UsageError(
+            f"«{target}» {where} {label} ({f}); opr skriver aldri over den, velg en egen mappe for resultatet"
+        )
 
 
 # --- ownership -------------------------------------------------------------------------------
@@ -268,7 +270,8 @@ def clean_leftovers(target) -> list[Path]:
 # --- the writers -----------------------------------------------------------------------------
 
 
-def _write_marker(folder: Path, command: str) -> None:
+def write_marker(folder: Path, command: str) -> None:
+    """Mark ``folder`` as written by ``opr <command>``, listing its entries (deterministic content)."""
     entries = sorted(p.name for p in folder.iterdir() if p.name != MARKER)
     body = {"written_by": "opr", "command": command, "entries": entries}
     (folder / MARKER).write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -297,7 +300,7 @@ def owned_dir(
         clean_leftovers(target)
 
         def finish(tmp: Path) -> None:
-            _write_marker(tmp, command)
+            write_marker(tmp, command)
             if check is not None:
                 check(tmp)
 
