@@ -41,6 +41,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from ..safety.limits import check_yaml_file
+
+    check_yaml_file(args.spec)  # a hostile spec is refused before the heavy imports and any work
     from ..extracts import deliver
 
     d = deliver(args.spec, args.extract, args.out, log=args.log, key_dir=args.key_dir, docs=not args.no_docs)

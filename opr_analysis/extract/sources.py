@@ -321,6 +321,10 @@ def _check_cell_lengths(raw: RawTable) -> None:
         if len(lengths) and lengths.max() > MAX_CELL_CHARS:
             row = lengths.idxmax()
             raise ExtractError(
-                f"{raw.source.path.name}, rad {row}, kolonne «{col}»: cellen har {int(lengths.max()):,} tegn, "
-                f"mer enn grensen på {MAX_CELL_CHARS:,}; kort den ned".replace(",", " ")
+                f"{raw.source.path.name}, rad {row}, kolonne «{col}»: cellen har {_n(lengths.max())} tegn, "
+                f"mer enn grensen på {_n(MAX_CELL_CHARS)}; kort den ned"
             )
+
+
+def _n(number) -> str:
+    return f"{int(number):,}".replace(",", " ")

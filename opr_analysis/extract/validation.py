@@ -13,6 +13,13 @@ import pandas as pd
 
 from ..safety.owned import owned_dir, protected_folders
 
+SHOWN_CHARS = 200  # a longer value (a megabyte cell) is shortened in messages; the quarantine row keeps it whole
+
+
+def _shown(value: str) -> str:
+    value = str(value)
+    return value if len(value) <= SHOWN_CHARS else f"{value[:60]}… ({len(value):,} tegn)".replace(",", " ")
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -29,7 +36,7 @@ class Problem:
     def quarantine_reason(self) -> str:
         """Column, value and what is wrong, as written to the quarantine file."""
         if self.column:
-            return f"kolonne «{self.column}», verdi «{self.value}»: {self.reason}"
+            return f"kolonne «{self.column}», verdi «{_shown(self.value)}»: {self.reason}"
         return self.reason
 
     def __str__(self) -> str:

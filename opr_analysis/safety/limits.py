@@ -32,7 +32,15 @@ import yaml
 
 from ..errors import ExtractError, UsageError
 
-__all__ = ["MAX_YAML_BYTES", "MAX_XLSX_UNCOMPRESSED", "MAX_XLSX_RATIO", "MAX_CELL_CHARS", "load_yaml", "check_xlsx"]
+__all__ = [
+    "MAX_YAML_BYTES",
+    "MAX_XLSX_UNCOMPRESSED",
+    "MAX_XLSX_RATIO",
+    "MAX_CELL_CHARS",
+    "load_yaml",
+    "check_yaml_file",
+    "check_xlsx",
+]
 
 MAX_YAML_BYTES = 256 * 1024
 MAX_XLSX_UNCOMPRESSED = 1024**3  # 1 GiB in all: far above a full Excel sheet of extract rows
@@ -60,7 +68,7 @@ def load_yaml(data: bytes, name: str):
     """Parse a small YAML document from a user (see module docstring); :class:`UsageError` if refused."""
     if len(data) > MAX_YAML_BYTES:
         raise UsageError(
-            f"{name}: filen er {len(data):,} byte, mer enn grensen på {MAX_YAML_BYTES:,}".replace(",", " ")
+            f"{name}: filen er større enn grensen på {_n(MAX_YAML_BYTES)} byte (en spesifikasjon er noen få kB)"
         )
     try:
         return yaml.load(data.decode("utf-8"), Loader=_NoAnchorLoader)  # noqa: S506 (a SafeLoader subclass)
@@ -74,23 +82,38 @@ def load_yaml(data: bytes, name: str):
         raise UsageError(f"{name}: ikke gyldig YAML (UTF-8): {exc}") from None
 
 
+def check_yaml_file(path) -> None:
+    """Refuse a hostile YAML file (see :func:`load_yaml`) before any heavy import or other work.
+
+    A missing file is left for the caller to report.
+    """
+    from pathlib import Path
+
+    p = Path(path)
+    if p.is_file():
+        with open(p, "rb") as fh:  # never more than the limit into memory
+            load_yaml(fh.read(MAX_YAML_BYTES + 1), p.name)
+
+
 def check_xlsx(data: bytes, name: str) -> None:
     """Raise :class:`ExtractError` for an XLSX whose declared content is too large or too compressed."""
     try:
         infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise ExtractError(f"{name}: filen kan ikke leses som en Excel-fil (ikke en gyldig zip-fil: {exc})") from None
+        raise ExtractError(f"{name}: filen kan ikke leses som en tabell (ikke en gyldig Excel-fil: {exc})") from None
     total = sum(i.file_size for i in infos)
     if total > MAX_XLSX_UNCOMPRESSED:
         raise ExtractError(
-            f"{name}: Excel-filen pakkes ut til {total / 1024**2:,.0f} MiB, mer enn grensen på "
-            f"{MAX_XLSX_UNCOMPRESSED / 1024**2:,.0f} MiB; den leses ikke (lever tabellen som CSV eller Parquet)".replace(
-                ",", " "
-            )
+            f"{name}: Excel-filen pakkes ut til {_n(total / 1024**2)} MiB, mer enn grensen på "
+            f"{_n(MAX_XLSX_UNCOMPRESSED / 1024**2)} MiB; den leses ikke (lever tabellen som CSV eller Parquet)"
         )
     for i in infos:
         if i.file_size > _RATIO_FROM and i.file_size > MAX_XLSX_RATIO * max(i.compress_size, 1):
             raise ExtractError(
-                f"{name}: delen «{i.filename}» pakkes ut {i.file_size / max(i.compress_size, 1):,.0f} ganger "
-                f"(grensen er {MAX_XLSX_RATIO}); filen ligner en zip-bombe og leses ikke".replace(",", " ")
+                f"{name}: delen «{i.filename}» pakkes ut {_n(i.file_size / max(i.compress_size, 1))} ganger "
+                f"(grensen er {MAX_XLSX_RATIO}); filen ligner en zip-bombe og leses ikke"
             )
+
+
+def _n(number) -> str:
+    return f"{round(number):,}".replace(",", " ")
