@@ -339,3 +339,12 @@ def test_marker_lists_the_entries_and_is_deterministic(tmp_path):
     assert (folder / MARKER).read_text(encoding="utf-8") == (
         '{\n "written_by": "opr",\n "command": "report",\n "entries": [\n  "a",\n  "b.csv"\n ]\n}\n'
     )
+
+
+def test_the_protected_key_store_is_the_one_deliveries_use(monkeypatch, tmp_path):
+    from opr_analysis.extracts.pseudonyms import default_key_dir
+    from opr_analysis.safety.owned import default_key_store
+
+    assert default_key_store() == default_key_dir()
+    monkeypatch.setenv("OPR_KEY_DIR", str(tmp_path / "nøkler"))
+    assert default_key_store() == default_key_dir() == tmp_path / "nøkler"

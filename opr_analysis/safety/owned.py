@@ -87,12 +87,9 @@ def protected_folders(extracts: Iterable[os.PathLike | str | None] = (), key_dir
     for k in key_dirs:
         if k is not None:
             out.append(("nøkkellageret", Path(k)))
-    try:
-        from ..extracts.pseudonyms import default_key_dir
-
-        out.append(("nøkkellageret", default_key_dir()))
-    except UsageError:  # no key store configured: nothing to protect
-        pass
+    store = default_key_store()
+    if store is not None:
+        out.append(("nøkkellageret", store))
     out.append(("arbeidsmappen", Path.cwd()))
     out.append(("hjemmemappen", Path.home()))
     from ..paths import _is_root, repo_root
@@ -101,6 +98,19 @@ def protected_folders(extracts: Iterable[os.PathLike | str | None] = (), key_dir
         if _is_root(root):
             out.append(("prosjektmappen (repository)", root))
     return out
+
+
+def default_key_store() -> Path | None:
+    """``$OPR_KEY_DIR``, else ``keys/`` of the source checkout, else None.
+
+    Mirrors :func:`opr_analysis.extracts.pseudonyms.default_key_dir` (a test checks that they
+    agree); not imported from there because the extracts package loads pandas, and every
+    command checks its target before such work.
+    """
+    if os.environ.get("OPR_KEY_DIR"):
+        return Path(os.environ["OPR_KEY_DIR"])
+    root = Path(__file__).resolve().parents[2]
+    return root / "keys" if (root / "pyproject.toml").is_file() else None
 
 
 def _check_protected(target: Path, protect: list[tuple[str, Path]]) -> None:
