@@ -5,7 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 EXTRACT ?= data/synthetic
 YEAR   ?=
-OUT    ?= _output
+# make report and make extract-example write to separate folders (neither inside the other), so
+# neither run can replace the other's output; the delivery log lives next to the key store
+# (delivery-log.csv beside keys/, git-ignored).
+OUT    ?= _output/report
+DELIVERIES ?= _output/extracts
 
 .PHONY: help venv lint test report data lab bench extract-example audit lock docs clean
 
@@ -15,7 +19,7 @@ help:
 	@echo "make data            write the synthetic registry to data/synthetic/"
 	@echo "make lab             open JupyterLab on notebooks/"
 	@echo "make bench           run the performance benchmark (bench/)"
-	@echo "make extract-example deliver the example research extract"
+	@echo "make extract-example deliver the example research extract into $(DELIVERIES)/"
 	@echo "make audit           check the locked dependencies for known vulnerabilities"
 	@echo "make docs            regenerate docs/codebook.md and docs/tables.md"
 
@@ -46,9 +50,9 @@ EXAMPLE_SPEC ?= reports/extracts/examples/sovn-og-smerte.yaml
 EXAMPLE_PROJECT = $(basename $(notdir $(EXAMPLE_SPEC)))
 
 extract-example: data
-	$(BIN)/opr extract $(EXAMPLE_SPEC) --extract $(EXTRACT) --out $(OUT)/extracts/$(EXAMPLE_PROJECT)
-# Benchmark of both CSV dialects (iso, norsk) at scales 1, 10 and 100 (about 30-50 minutes on 2 cores);
-# BENCH_ARGS="--steps validate,tables,duckdb_floor" for the steps the targets are about. Writes bench/results.json
+	$(BIN)/opr extract $(EXAMPLE_SPEC) --extract $(EXTRACT) --out $(DELIVERIES)/$(EXAMPLE_PROJECT)
+
+# Benchmark at scales 1, 10 and 100 (about 15-25 minutes on 2 cores); writes bench/results.json
 # and bench/scaling.png. BENCH_ARGS=--quick for scales 1 and 10 with one run each.
 BENCH_ARGS ?= --scales 1,10,100 --repeats 3
 bench: $(STAMP)

@@ -34,6 +34,7 @@ _LAZY = {
     "synth_answers": "synth.answers",
     **dict.fromkeys(["scan_outputs", "scanned_output"], "safety.privacy"),
     **dict.fromkeys(["atomic_dir", "atomic_file"], "safety.atomic"),
+    **dict.fromkeys(["owned_dir", "owned_file", "check_dir_target", "check_file_target"], "safety.owned"),
     "deliver_extract": ("extracts", "deliver"),
     "load_extract_spec": ("extracts", "load_spec"),
     **dict.fromkeys(

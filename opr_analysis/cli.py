@@ -33,16 +33,71 @@ COMMANDS = [
 ]
 
 
+# argparse's own texts (usage, headings, errors) in Bokmål: argparse looks ``_``/``ngettext``
+# up as module globals when it needs a text, so they are swapped while opr builds and parses.
+BOKMAL = {
+    "usage: ": "bruk: ",
+    "positional arguments": "posisjonelle argumenter",
+    "options": "valg",
+    "show this help message and exit": "vis denne hjelpeteksten og avslutt",
+    "argument %(argument_name)s: %(message)s": "argumentet %(argument_name)s: %(message)s",
+    "unrecognized arguments: %s": "ukjente argumenter: %s",
+    "the following arguments are required: %s": "disse argumentene mangler: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "ugyldig valg: %(value)r (velg blant %(choices)s)",
+    "invalid %(type)s value: %(value)r": "ugyldig verdi for %(type)s: %(value)r",
+    "expected one argument": "ventet én verdi",
+    "expected at most one argument": "ventet høyst én verdi",
+    "expected at least one argument": "ventet minst én verdi",
+    "expected %s argument": "ventet %s verdi",
+    "expected %s arguments": "ventet %s verdier",
+    "ambiguous option: %(option)s could match %(matches)s": "tvetydig valg: %(option)s kan bety %(matches)s",
+    "not allowed with argument %s": "ikke tillatt sammen med argumentet %s",
+    "ignored explicit argument %r": "ignorerte argumentet %r",
+    "one of the arguments %s is required": "ett av argumentene %s må oppgis",
+    "unexpected option string: %s": "uventet valg: %s",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "ukjent kommando %(parser_name)r (velg blant %(choices)s)",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: feil: %(message)s\n",
+}
+
+
+def _bokmal(text):
+    return BOKMAL.get(text, text)
+
+
+def _bokmal_n(singular, plural, n):
+    return _bokmal(singular if n == 1 else plural)
+
+
+@contextlib.contextmanager
+def _argparse_in_bokmal() -> Iterator[None]:
+    saved = argparse._, argparse.ngettext
+    argparse._, argparse.ngettext = _bokmal, _bokmal_n
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one Norwegian line (exit status 2), like opr's own."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: feil: {message} (se «{self.prog} --help»)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="opr",
-        description="OUS smerteregister (OPR): validate extracts, compute the annual report's "
-        "tables, render the report and deliver research extracts.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
-        importlib.import_module(f"opr_analysis.commands.{name}").register(sub)
+    with _argparse_in_bokmal():
+        parser = _Parser(
+            prog="opr",
+            description="OUS smerteregister (OPR): kontroller uttrekk, beregn årsrapportens tabeller, "
+            "lag rapporten og lever forskningsuttrekk.",
+        )
+        parser.add_argument(
+            "--version", action="version", version=f"%(prog)s {_version()}", help="vis versjonen og avslutt"
+        )
+        sub = parser.add_subparsers(dest="command", metavar="KOMMANDO", required=True, title="kommandoer")
+        for name in COMMANDS:
+            importlib.import_module(f"opr_analysis.commands.{name}").register(sub)
     return parser
 
 
@@ -54,7 +109,8 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    with _argparse_in_bokmal():
+        args = parser.parse_args(argv)
     try:
         with _terminate_by_exception():
             status = int(args.func(args) or 0)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -347,5 +348,102 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
                     f[col.name] = f[col.name].where(f[col.name] == "", "000" + f[col.name])
     cases.append(
         Case("leading_zero_ids", _write(out / "leading_zero_ids", frames), 0, "Uttrekket kan brukes", b.expected())
+    )
+    cases += hostile_cases(b, out, copy_frames)
+    return cases
+
+
+def _quote_at(line: str, column: int, close: bool = False) -> str:
+    """``line`` with a double quote opened before field ``column`` (and closed after it)."""
+    fields = line.split(",")
+    fields[column] = f'"{fields[column]}' + ('"' if close else "")
+    return ",".join(fields)
+
+
+def hostile_cases(b: Base, out: Path, copy_frames) -> list[Case]:
+    """Issue 11: stray and unterminated quotes, megabyte cells, an XLSX zip bomb."""
+    from opr_analysis.safety.limits import MAX_CELL_CHARS
+
+    cases = []
+    ref = b.frames["referrals"]
+    decision = list(ref.columns).index("decision")
+    n = len(ref)
+
+    # A stray quote opens a field on data row 2 (line 3) that a properly quoted field on line 5
+    # closes: every row keeps its width, so before issue 11 three rows silently became one.
+    folder = _write(out / "stray_quote", copy_frames())
+    lines = (folder / "referrals.csv").read_text(encoding="utf-8").split("\n")
+    lines[2] = _quote_at(lines[2], decision)
+    lines[4] = _quote_at(lines[4], decision, close=True)
+    (folder / "referrals.csv").write_text("\n".join(lines), encoding="utf-8")
+    cases.append(
+        Case(
+            "stray_quote",
+            folder,
+            1,
+            "referrals.csv, rad 2: et felt i anførselstegn går over linjene 3–5, og kolonne «decision» "
+            "tillater ikke linjeskift",
+            None,
+        )
+    )
+    # A quote opened on the third-last data row and never closed: it would swallow the rest of the file.
+    folder = _write(out / "unterminated_quote", copy_frames())
+    lines = (folder / "referrals.csv").read_text(encoding="utf-8").split("\n")
+    lines[n - 2] = _quote_at(lines[n - 2], decision)
+    (folder / "referrals.csv").write_text("\n".join(lines), encoding="utf-8")
+    cases.append(
+        Case(
+            "unterminated_quote",
+            folder,
+            1,
+            f"referrals.csv, rad {n - 2}: et felt i anførselstegn går over linjene {n - 1}–{n + 1} "
+            "(til slutten av filen: anførselstegnet avsluttes aldri)",
+            None,
+        )
+    )
+    # A 2 MB free-text cell (larger than pyarrow's block) is read; one above the limit is named.
+    e1 = b.usable("enrolments").index[0]
+    frames = copy_frames()
+    long_text = "Langvarig smerte. " * (2_000_000 // 18)
+    if "diagnosis" not in frames["enrolments"]:
+        frames["enrolments"]["diagnosis"] = ""
+    frames["enrolments"]["diagnosis"] = frames["enrolments"]["diagnosis"].astype(object)
+    frames["enrolments"].loc[e1, "diagnosis"] = long_text
+    cases.append(
+        Case(
+            "long_cell",
+            _write(out / "long_cell", frames),
+            0,
+            "Uttrekket kan brukes",
+            b.expected(),
+            notes={"diagnosis": long_text.strip()},
+        )
+    )
+    frames = copy_frames()
+    frames["enrolments"]["notat"] = ""
+    frames["enrolments"].loc[e1, "notat"] = "x" * (MAX_CELL_CHARS + 1)
+    cases.append(
+        Case(
+            "cell_too_long",
+            _write(out / "cell_too_long", frames),
+            1,
+            f"enrolments.csv, rad {e1}, kolonne «notat»: cellen har",
+            None,
+        )
+    )
+    # A small zip bomb: 64 MiB of one byte in a 64 KiB "Excel sheet".
+    folder = _write(out / "zip_bomb", copy_frames())
+    (folder / "treatments.csv").unlink()
+    with zipfile.ZipFile(folder / "treatments.xlsx", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (64 * 1024**2))
+    cases.append(
+        Case(
+            "zip_bomb",
+            folder,
+            1,
+            "treatments.xlsx: delen «xl/worksheets/sheet1.xml» pakkes ut",
+            None,
+        )
     )
     return cases

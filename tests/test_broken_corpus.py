@@ -62,6 +62,11 @@ EXPECTED_CASES = {
     "separator_inside_quotes",
     "windows_1252",
     "leading_zero_ids",
+    "stray_quote",
+    "unterminated_quote",
+    "long_cell",
+    "cell_too_long",
+    "zip_bomb",
 }
 
 
@@ -78,7 +83,7 @@ def test_each_broken_extract(corpus, tmp_path, capsys):
         out = "".join(capsys.readouterr())
         got = None
         if q.exists():
-            got = {p.stem: len(pd.read_csv(p, dtype=str, keep_default_na=False)) for p in q.iterdir()}
+            got = {p.stem: len(pd.read_csv(p, dtype=str, keep_default_na=False)) for p in q.glob("*.csv")}
         problems = []
         if status != case.status:
             problems.append(f"status {status} != {case.status}")
@@ -107,3 +112,10 @@ def test_leading_zero_ids_survive(corpus):
     assert reg.patients["patient_id"].str.startswith("000").all()
     assert reg.enrolments["patient_id"].str.startswith("000").all()
     assert str(reg.patients["patient_id"].dtype) == "string"
+
+
+def test_a_megabyte_cell_is_read_whole(corpus):
+    case = next(c for c in corpus if c.name == "long_cell")
+    reg = load_extract(case.folder)
+    assert case.notes["diagnosis"] in set(reg.enrolments["diagnosis"].dropna())
+    assert reg.report.rows_read == load_extract(case.folder.parent / "leading_zero_ids").report.rows_read

@@ -12,6 +12,7 @@ from helpers import BASE, rows, write_base_extract, write_table
 
 from opr_analysis.cli import main
 from opr_analysis.safety.nin import make_valid_nin
+from opr_analysis.safety.owned import MARKER
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -22,6 +23,11 @@ def validate(folder, tmp_path, capsys):
     status = main(["validate", str(folder), "--quarantine", str(q)])
     out, err = capsys.readouterr()
     return status, out + err, q
+
+
+def files(q: Path) -> list[Path]:
+    """The quarantine folder's files, without opr's ownership marker."""
+    return [p for p in q.iterdir() if p.name != MARKER]
 
 
 def quarantine(q: Path, table: str) -> pd.DataFrame:
@@ -217,7 +223,7 @@ def test_row_level_problem_is_quarantined(tmp_path, capsys, name, overrides, tab
         assert reason in r.quarantine_reason
     assert f"{table}.csv, rad {qrows[0]}: kolonne «{column}», verdi «{value}»" in out
     also = ALSO.get(name, set())  # tables quarantined by the cascade through this row
-    assert sorted(p.name for p in q.iterdir()) == sorted({f"{table}.csv", *(f"{t}.csv" for t in also)})
+    assert sorted(p.name for p in files(q)) == sorted({f"{table}.csv", *(f"{t}.csv" for t in also)})
     assert "Traceback" not in out
 
 
@@ -235,7 +241,7 @@ def test_cascade_through_quarantined_parent(tmp_path, capsys):
         "treatments": [2],
         "followups": [2],
     }
-    assert sorted(p.stem for p in q.iterdir()) == sorted(expected)
+    assert sorted(p.stem for p in files(q)) == sorted(expected)
     for table, qrows in expected.items():
         assert quarantine(q, table)["row"].astype(int).tolist() == qrows, table
     assert (
@@ -255,17 +261,33 @@ def test_clean_extract(extract, tmp_path, capsys):
     status, out, q = validate(extract, tmp_path, capsys)
     assert status == 0
     assert "Ingen rader i karantene" in out
-    assert q.is_dir() and list(q.iterdir()) == []
+    assert q.is_dir() and files(q) == [] and (q / MARKER).is_file()
 
 
 def test_stale_quarantine_files_are_replaced(tmp_path, capsys):
-    q = tmp_path / "karantene"
-    q.mkdir()
-    (q / "old.csv").write_text("x\n")
+    status, out, q = validate(
+        write_base_extract(tmp_path, **with_changes("patients", 1, birth_year="x")), tmp_path, capsys
+    )
+    assert status == 0 and len(files(q)) > 1
     status, out, q = validate(
         write_base_extract(tmp_path, **with_changes("referrals", 0, decision="x")), tmp_path, capsys
     )
-    assert status == 0 and sorted(p.name for p in q.iterdir()) == ["referrals.csv"]
+    assert status == 0 and sorted(p.name for p in files(q)) == ["referrals.csv"]
+
+
+def test_a_quarantine_folder_opr_did_not_write_is_refused(tmp_path, capsys):
+    q = tmp_path / "karantene"
+    q.mkdir()
+    (q / "mine.csv").write_text("x\n")
+    status, out, _ = validate(
+        write_base_extract(tmp_path, **with_changes("referrals", 0, decision="x")), tmp_path, capsys
+    )
+    assert status == 2
+    assert out == (
+        f"opr validate: mappen «{q}» finnes og er ikke skrevet av opr (inneholder mine.csv); "
+        "opr erstatter bare mapper den har skrevet selv, velg en ny eller tom mappe\n"
+    )
+    assert [p.name for p in q.iterdir()] == ["mine.csv"]
 
 
 def test_missing_optional_table_is_fine(tmp_path, capsys):

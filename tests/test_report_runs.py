@@ -22,6 +22,7 @@ import pytest
 
 from opr_analysis.report.pipeline import NOTEBOOK, ROOT, TEXTS
 from opr_analysis.safety.nin import make_valid_nin
+from opr_analysis.safety.owned import write_marker
 
 pytestmark = pytest.mark.slow
 
@@ -171,6 +172,7 @@ def _previous_report(folder: Path) -> Path:
     (folder / "arsrapport-2024.html").write_text("<html><body>Forrige rapport</body></html>\n", encoding="utf-8")
     (folder / "manifest.json").write_text('{"created": "2025-01-01T00:00:00+01:00"}\n', encoding="utf-8")
     (folder / "build" / NOTEBOOK.name).write_text("{}\n", encoding="utf-8")
+    write_marker(folder, "report")  # as opr report marks its output
     return folder
 
 
@@ -187,7 +189,7 @@ def test_sigterm_during_notebook_execution_keeps_previous_output(extract, tmp_pa
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_for(lambda: list(parent.glob(f".out-*/build/{NOTEBOOK.name}")), 60, "the build folder")
+        _wait_for(lambda: list(parent.glob(f".out.opr-tmp-*/build/{NOTEBOOK.name}")), 60, "the build folder")
         kernels = _wait_for(lambda: _kernel_children(proc.pid), 60, "the notebook kernel")
         connection = [a for a in kernels[0].cmdline() if a.endswith("kernel.json")]
         kernel_dir = Path(connection[0]).parent  # ... -f <private folder>/kernel.json

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from helpers import make_extract
 
-from opr_analysis import CONTRACT_COLUMNS, cli, report_tables, write_tables
+from opr_analysis import CONTRACT_COLUMNS, UsageError, cli, report_tables, write_tables
 
 CONTRACT_FILES = {
     "referrals_assessed.csv", "referrals_by_region.csv", "baseline_response.csv",
@@ -39,10 +39,13 @@ def _check_contract(folder):
 def test_write_tables_contract_columns_and_blanks(reg, tmp_path):
     out = tmp_path / "out"
     (out).mkdir()
-    (out / "stale.csv").write_text("x\n")  # a file from an earlier run must not survive
+    (out / "notes.csv").write_text("x\n")  # a folder opr did not write is never replaced
+    with pytest.raises(UsageError):
+        write_tables(reg, out, as_of="2023-12-31")
+    assert (out / "notes.csv").read_text() == "x\n"
+    out = tmp_path / "fresh"
     write_tables(reg, out, as_of="2023-12-31")
     _check_contract(out)
-    assert not (out / "stale.csv").exists()
     text = (out / "referrals_assessed.csv").read_text().splitlines()
     assert text[2] == "2022,0,0,,,"  # 0/0 is blank
     region = pd.read_csv(out / "referrals_by_region.csv")

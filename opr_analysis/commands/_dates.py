@@ -1,12 +1,39 @@
-"""Parsing the ``--as-of`` option shared by commands."""
+"""Checking the options shared by commands: ``--as-of`` and output targets.
+
+Every value is checked before any work starts; a bad one raises
+:class:`~opr_analysis.errors.UsageError` (exit status 2, one Norwegian line).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ..errors import UsageError
+
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
+
+
+def parse_date(text: str, option: str = "--as-of") -> dt.date:
+    """``YYYY-MM-DD`` or ``DD.MM.YYYY`` (both everywhere) as a date; anything else, the empty
+    text included, is a :class:`UsageError`.
+
+    >>> parse_date("31.12.2024"), parse_date(" 2024-12-31 ")
+    (datetime.date(2024, 12, 31), datetime.date(2024, 12, 31))
+    >>> parse_date("")
+    Traceback (most recent call last):
+    ...
+    opr_analysis.errors.UsageError: --as-of «» er ikke en dato (skriv ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ)
+    """
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(str(text).strip(), fmt).date()
+        except ValueError:
+            continue
+    raise UsageError(f"{option} «{text}» er ikke en dato (skriv ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ)")
 
 
 def as_of_date(text: str | None):
-    """``YYYY-MM-DD`` or ``DD.MM.YYYY`` as a date; None gives today.
+    """``--as-of`` as a pandas Timestamp (see :func:`parse_date`); None gives today.
 
     >>> as_of_date("31.12.2023")
     Timestamp('2023-12-31 00:00:00')
@@ -15,20 +42,16 @@ def as_of_date(text: str | None):
 
     if text is None:
         return pd.Timestamp.today().normalize()
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return pd.Timestamp(pd.to_datetime(text.strip(), format=fmt))
-        except (ValueError, TypeError):
-            continue
-    raise UsageError(f"--as-of «{text}» er ikke en dato (skriv ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ)")
+    return pd.Timestamp(parse_date(text))
 
 
 def add_as_of(parser) -> None:
     """The ``--as-of DATE`` option of the commands that apply the follow-up rule."""
     parser.add_argument(
         "--as-of",
-        metavar="DATE",
-        help="follow-ups due after this date are not yet owed (YYYY-MM-DD or DD.MM.YYYY; default: today)",
+        metavar="DATO",
+        help="oppfølginger med frist etter denne datoen er ennå ikke skyldige "
+        "(ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ; standard: i dag)",
     )
 
 

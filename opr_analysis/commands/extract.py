@@ -8,31 +8,42 @@ from pathlib import Path
 def register(sub) -> None:
     p = sub.add_parser(
         "extract",
-        help="deliver a research extract from a reviewed spec file",
-        description="Deliver the research extract that SPEC (YAML) describes: pseudonymised data files "
-        "(CSV, Parquet, SPSS, Stata, Excel) with labels, codebook, README, a copy of the spec, rendered "
-        "documentation and manifest.json with SHA-256 of every file. The same spec, key and extract give "
-        "byte-identical files. The project's key comes from OPR_EXTRACT_KEY_<PROJECT>, OPR_EXTRACT_KEY or "
-        "the key store (OPR_KEY_DIR or keys/ at the repository root; created on first use, mode 0600). "
-        "Exit status 0: delivered; 1: extract unusable or delivery refused (k-anonymity); 2: bad spec.",
+        help="lever et forskningsuttrekk fra en godkjent spesifikasjonsfil",
+        description="Lever forskningsuttrekket SPEC (YAML) beskriver: pseudonymiserte datafiler "
+        "(CSV, Parquet, SPSS, Stata, Excel) med etiketter, kodebok, README, en kopi av spesifikasjonen, "
+        "dokumentasjon og manifest.json med SHA-256 for hver fil. Samme spesifikasjon, nøkkel og uttrekk "
+        "gir byte-identiske filer. Prosjektets nøkkel hentes fra OPR_EXTRACT_KEY_<PROSJEKT>, "
+        "OPR_EXTRACT_KEY eller nøkkellageret (OPR_KEY_DIR eller keys/ i prosjektmappen; lages ved første "
+        "bruk, modus 0600). Hver leveranse føres i leveranseloggen (delivery-log.csv ved siden av nøkkellageret). "
+        "Avslutningskode 0: levert; 1: uttrekket kan ikke brukes eller leveransen er avvist "
+        "(k-anonymitet); 2: feil i spesifikasjonen eller i argumentene.",
     )
-    p.add_argument("spec", type=Path, help="the delivery spec (YAML; see reports/extracts/examples/)")
-    p.add_argument("--extract", type=Path, required=True, metavar="DIR", help="folder holding the registry extract")
     p.add_argument(
-        "--out", type=Path, required=True, metavar="DIR", help="the delivery folder (created or replaced as a whole)"
+        "spec", type=Path, metavar="SPEC", help="leveransespesifikasjonen (YAML; se reports/extracts/examples/)"
+    )
+    p.add_argument("--extract", type=Path, required=True, metavar="MAPPE", help="mappen med registeruttrekket")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="MAPPE",
+        help="leveransemappen (lages, eller erstattes som helhet hvis opr extract har skrevet den)",
     )
     p.add_argument(
         "--log",
         type=Path,
-        metavar="FILE",
-        help="delivery log to append to (default: delivery-log.csv beside the delivery folder)",
+        metavar="FIL",
+        help="leveranseloggen det legges til en linje i (standard: delivery-log.csv ved siden av nøkkellageret)",
     )
-    p.add_argument("--key-dir", type=Path, metavar="DIR", help="key store folder (default: $OPR_KEY_DIR or keys/)")
-    p.add_argument("--no-docs", action="store_true", help="skip executing and rendering the documentation notebook")
+    p.add_argument("--key-dir", type=Path, metavar="MAPPE", help="nøkkellageret (standard: $OPR_KEY_DIR eller keys/)")
+    p.add_argument("--no-docs", action="store_true", help="ikke kjør og lag dokumentasjonsnotatboken")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from ..safety.limits import check_yaml_file
+
+    check_yaml_file(args.spec)  # a hostile spec is refused before the heavy imports and any work
     from ..extracts import deliver
 
     d = deliver(args.spec, args.extract, args.out, log=args.log, key_dir=args.key_dir, docs=not args.no_docs)

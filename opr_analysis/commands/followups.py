@@ -4,36 +4,45 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..safety.atomic import atomic_file
 from ._dates import add_as_of, as_of_date, load_with_summary
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "followups",
-        help="write the row-level follow-up audit (owed, excluded, sent) as CSV",
-        description="Apply the follow-up rule of the data contract (RF/SCS 3, 6, 12 months from "
-        "2021-06-01; 12 months after closure from 2021-12-01; exclusions: under 18, cognitive "
-        "impairment, interpreter, research participant, reserved, before the start, not yet due) "
-        "and write one row per follow-up: patient_id, kind, anchor_id, due_date, whether it is owed, "
-        "the exclusions that apply, and what was sent (followup_id, sent_date, response). "
-        "status: sendt, ikke_sendt, sendt_ikke_skyldig, unntatt. Follow-ups whose anchor is "
-        "missing are quarantined by the reader (see the summary) and not listed.",
+        help="skriv oppfølgingsrevisjonen rad for rad (skyldig, unntatt, sendt) som CSV",
+        description="Bruk oppfølgingsregelen i datakontrakten (RF/SCS 3, 6 og 12 måneder fra "
+        "2021-06-01; 12 måneder etter avslutning fra 2021-12-01; unntak: under 18 år, kognitiv svikt, "
+        "tolk, deltar i forskning, reservert, før start, ennå ikke forfalt) og skriv én rad per "
+        "oppfølging: patient_id, kind, anchor_id, due_date, om den er skyldig, unntakene som gjelder, "
+        "og hva som ble sendt (followup_id, sent_date, response). status: sendt, ikke_sendt, "
+        "sendt_ikke_skyldig, unntatt. Oppfølginger uten anker settes i karantene av leseren (se "
+        "oppsummeringen) og listes ikke. Filen erstattes bare hvis opr followups har skrevet den.",
     )
-    p.add_argument("extract", type=Path, help="folder holding the extract's table files")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
+    p.add_argument("extract", type=Path, metavar="UTTREKK", help="mappen med uttrekkets tabellfiler")
+    p.add_argument("--out", type=Path, required=True, metavar="FIL.csv", help="CSV-filen som skrives")
     add_as_of(p)
     p.set_defaults(func=run)
 
 
+def signature() -> str:
+    """The first line of the file (its CSV header): what marks it as written by opr followups."""
+    from ..stats.followup import AUDIT_COLUMNS
+
+    return ",".join(AUDIT_COLUMNS)
+
+
 def run(args) -> int:
+    from ..safety.owned import check_file_target, owned_file, protected_folders
     from ..stats import followup_audit
 
     as_of = as_of_date(args.as_of)
+    out = Path(args.out)
+    protect = protected_folders([args.extract])
+    check_file_target(out, signature(), protect)
     reg = load_with_summary(args.extract)
     audit = followup_audit(reg, as_of=as_of)
-    out = Path(args.out)
-    with atomic_file(out) as tmp:
+    with owned_file(out, signature(), protect) as tmp:
         audit.to_csv(tmp, index=False, encoding="utf-8", na_rep="")
     counts = audit["status"].value_counts()
     parts = ", ".join(f"{k}: {int(v)}" for k, v in counts.items())

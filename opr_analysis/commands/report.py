@@ -3,94 +3,96 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
-
-from ..errors import UsageError
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "report",
-        help="render the annual report from an extract (HTML, DOCX, PDF)",
-        description="Validate the extract, execute the report notebook with papermill (kept in OUT/build/ "
-        "as the audit trail) and render it with Quarto (HTML, DOCX, PDF via Typst). Without Quarto the "
-        "executed notebook becomes one self-contained HTML file (nbconvert). OUT/manifest.json records "
-        "parameters, input hashes, row counts, versions and timings. OUT is replaced only when the run "
-        "is complete; a bad extract stops the run with nothing written.",
+        help="lag årsrapporten fra et uttrekk (HTML, DOCX, PDF)",
+        description="Kontroller uttrekket, kjør rapportnotatboken med papermill (lagres i UT/build/ som "
+        "revisjonsspor) og lag rapporten med Quarto (HTML, DOCX, PDF via Typst). Uten Quarto blir den "
+        "kjørte notatboken én selvstendig HTML-fil (nbconvert). UT/manifest.json viser parametrene, "
+        "sjekksummer for alle inndata, radtall, versjoner og tidsbruk. UT erstattes først når kjøringen "
+        "er ferdig, og bare hvis opr report har skrevet den; et uttrekk med feil stopper kjøringen uten "
+        "at noe skrives. Alle argumenter kontrolleres før arbeidet starter.",
     )
     p.add_argument(
         "--extract",
         type=Path,
         default=Path("data/synthetic"),
-        metavar="DIR",
-        help="folder holding the extract's table files (default: data/synthetic)",
+        metavar="MAPPE",
+        help="mappen med uttrekkets tabellfiler (standard: data/synthetic)",
     )
     p.add_argument(
         "--year",
-        type=int,
+        type=_int("--year"),
         default=None,
-        help="report year (default: the last complete calendar year before --as-of, or the last "
-        "year with referrals if that is earlier)",
+        metavar="ÅR",
+        help="rapportåret, etter uttrekkets første år (standard: siste hele kalenderår før --as-of, "
+        "eller siste år med henvisninger hvis det er tidligere)",
     )
     p.add_argument(
         "--as-of",
-        type=_date,
         default=None,
-        metavar="YYYY-MM-DD",
-        help="date of the run for follow-ups owed (default: today)",
+        metavar="DATO",
+        help="datoen kjøringen gjelder for skyldige oppfølginger (ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ; standard: i dag)",
     )
     p.add_argument(
         "--formats",
         type=_formats,
         default=None,
-        metavar="LIST",
-        help="comma-separated output formats among html,docx,pdf (default: all three with Quarto, html without)",
+        metavar="LISTE",
+        help="kommaseparerte formater blant html,docx,pdf (standard: alle tre med Quarto, html uten)",
     )
     p.add_argument(
         "--out",
         type=Path,
-        default=Path("_output"),
-        metavar="DIR",
-        help="output folder, replaced as a whole when the run is complete (default: _output)",
+        default=Path("_output/report"),
+        metavar="MAPPE",
+        help="mappen rapporten skrives til; erstattes som helhet når kjøringen er ferdig, og bare hvis "
+        "opr report har skrevet den (standard: _output/report)",
     )
     p.add_argument(
         "--min-cell",
-        type=int,
+        type=_int("--min-cell"),
         default=5,
         metavar="N",
-        help="hide patient counts below N in tables of patients' characteristics and outcomes "
-        "(default: 5; 1 shows everything)",
+        help="skjul pasienttall under N i tabeller over pasientenes kjennetegn og utfall (standard: 5; 1 viser alt)",
     )
     p.add_argument(
         "--years-shown",
-        type=int,
+        type=_int("--years-shown"),
         default=3,
         metavar="N",
-        help="years shown side by side in tables 10-12 and 15 (default: 3)",
+        help="år som vises side om side i tabell 10–12 og 15 (standard: 3)",
     )
     p.add_argument(
         "--texts",
         type=Path,
         default=None,
-        metavar="DIR",
-        help="folder of the editable report texts (default: reports/ of this checkout)",
+        metavar="MAPPE",
+        help="mappen med rapportens redigerbare tekster (standard: reports/ i denne kopien)",
     )
     p.add_argument(
         "--no-proms",
         dest="include_proms",
         action="store_false",
-        help="leave out the chapter on patient-reported outcomes (PROM); it is also skipped, with one "
-        "sentence, when the extract has no questionnaire answers",
+        help="utelat kapitlet om pasientrapporterte utfall (PROM); det hoppes også over, med én setning, "
+        "når uttrekket ikke har skjemasvar",
     )
     p.set_defaults(func=run)
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"«{text}» er ikke en dato på formen ÅÅÅÅ-MM-DD") from exc
+def _int(option: str):
+    def parse(text: str) -> int:
+        try:
+            return int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"«{text}» er ikke et heltall") from None
+
+    parse.__name__ = option
+    return parse
 
 
 def _formats(text: str) -> list[str]:
@@ -99,13 +101,13 @@ def _formats(text: str) -> list[str]:
 
 def run(args) -> int:
     from ..report.pipeline import run_report
+    from ._dates import parse_date
 
-    if args.min_cell < 1:
-        raise UsageError("--min-cell må være 1 eller større")
+    as_of = parse_date(args.as_of) if args.as_of is not None else None
     run_report(
         args.extract,
         year=args.year,
-        as_of=args.as_of,
+        as_of=as_of,
         formats=args.formats,
         out=args.out,
         min_cell=args.min_cell,

@@ -34,41 +34,55 @@ def _scale(value: str) -> float:
     return scale
 
 
+def _seed(value: str) -> int:
+    try:
+        seed = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"ugyldig frø {value!r}; skriv et heltall, for eksempel 2024") from None
+    if seed < 0:
+        raise argparse.ArgumentTypeError("frøet må være 0 eller større")
+    return seed
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "synth",
         help=HELP,
-        description="Write a complete synthetic registry extract in the data contract's format: "
-        "all required tables, the optional legacy_v1 table and the diagnosis extension column. "
-        "Volumes resemble the department (about 2 200 assessed referrals a year at --scale 1; "
-        "--scale 100 is national size). The same seed, scale, years and format give the same "
-        "bytes. The folder is written in full and then moved into place; an existing folder is "
-        "replaced only if it holds nothing but table files.",
+        description="Skriv et komplett syntetisk registeruttrekk i datakontraktens format: "
+        "alle påkrevde tabeller, den valgfrie tabellen legacy_v1 og utvidelseskolonnen diagnosis. "
+        "Volumet ligner avdelingens (om lag 2 200 vurderte henvisninger i året med --scale 1; "
+        "--scale 100 er nasjonal størrelse). Samme frø, skala, år og format gir de samme bytene. "
+        "Mappen skrives ferdig og flyttes så på plass; en mappe som finnes, erstattes bare hvis "
+        "opr synth har skrevet den.",
     )
-    p.add_argument("--out", required=True, metavar="DIR", help="folder to write (e.g. data/synthetic)")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
-    p.add_argument("--scale", type=_scale, default=1.0, help="volume multiplier (default 1; 100 = national size)")
+    p.add_argument("--out", required=True, metavar="MAPPE", help="mappen som skrives (f.eks. data/synthetic)")
+    p.add_argument(
+        "--seed", type=_seed, default=DEFAULT_SEED, help=f"frø for tilfeldige tall (standard {DEFAULT_SEED})"
+    )
+    p.add_argument("--scale", type=_scale, default=1.0, help="volumfaktor (standard 1; 100 = nasjonal størrelse)")
     p.add_argument(
         "--years",
         type=_years,
         default=(2020, 2025),
-        metavar="FIRST-LAST",
-        help="referral years, inclusive (default 2020-2025); the extract ends 31 December of LAST",
+        metavar="FØRSTE-SISTE",
+        help="henvisningsår, begge med (standard 2020-2025); uttrekket slutter 31. desember i SISTE",
     )
-    p.add_argument("--format", dest="fmt", choices=FORMATS, default="csv", help="file format (default csv)")
+    p.add_argument("--format", dest="fmt", choices=FORMATS, default="csv", help="filformat (standard csv)")
     p.add_argument(
         "--no-answers",
         dest="answers",
         action="store_false",
-        help="leave out the optional questionnaire-answer tables (baseline_answers, followup_answers); "
-        "they dominate time and size at large scales and the report tables do not use them",
+        help="utelat de valgfrie tabellene med skjemasvar (baseline_answers, followup_answers); "
+        "de tar mest tid og plass ved stor skala, og rapporttabellene bruker dem ikke",
     )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..safety.owned import check_dir_target
     from ..synth.registry import synthesize, write_tables
 
+    check_dir_target(args.out, "synth")
     start = time.perf_counter()
     generators = None if getattr(args, "answers", True) else []
     reg = synthesize(seed=args.seed, scale=args.scale, years=tuple(args.years), generators=generators)

@@ -8,17 +8,19 @@ from pathlib import Path
 def register(sub) -> None:
     p = sub.add_parser(
         "validate",
-        help="check an extract and write its quarantined rows",
-        description="Read and check every table of a registry extract against the codebook. "
-        "Exit status 0: usable (rows may be quarantined); 1: not usable (a required table or "
-        "column missing, an unreadable file, a national identity number); 2: wrong usage.",
+        help="kontroller et uttrekk og skriv radene som er satt i karantene",
+        description="Les og kontroller hver tabell i et registeruttrekk mot kodeboken. "
+        "Avslutningskode 0: kan brukes (rader kan være satt i karantene); 1: kan ikke brukes "
+        "(en påkrevd tabell eller kolonne mangler, en fil kan ikke leses, et fødselsnummer); "
+        "2: feil bruk.",
     )
-    p.add_argument("extract", type=Path, help="folder holding the extract's table files")
+    p.add_argument("extract", type=Path, metavar="UTTREKK", help="mappen med uttrekkets tabellfiler")
     p.add_argument(
         "--quarantine",
         type=Path,
-        metavar="DIR",
-        help="folder for <table>.csv files of quarantined rows (with row and quarantine_reason)",
+        metavar="MAPPE",
+        help="mappe for <tabell>.csv med radene i karantene (med row og quarantine_reason); "
+        "erstattes som helhet, og bare hvis opr validate har skrevet den",
     )
     p.set_defaults(func=run)
 
@@ -26,10 +28,14 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..extract.reader import load_extract
 
+    if args.quarantine is not None:
+        from ..safety.owned import check_dir_target, protected_folders
+
+        check_dir_target(args.quarantine, "validate", protected_folders([args.extract]))
     reg = load_extract(args.extract)
     print(reg.report.summary_text())
     if args.quarantine is not None:
-        written = reg.report.write_quarantine(args.quarantine)
+        written = reg.report.write_quarantine(args.quarantine, extract=args.extract)
         if written:
             print(f"Karantenefiler: {', '.join(str(p) for p in written)}")
     n = reg.report.rows_quarantined

@@ -4,6 +4,15 @@ Each table is read into a DataFrame of stripped strings (``""`` for blank),
 whatever its format, so that one set of parsers and checks applies to CSV,
 Parquet and XLSX alike. Rows that do not have as many fields as the header
 are kept aside with their row number so that they can be quarantined.
+
+Hostile input (limits in :mod:`opr_analysis.safety.limits`): an XLSX is
+checked for zip-bomb sizes before it is opened; a quoted CSV field that spans
+lines in a column whose codebook type does not allow line breaks (anything
+but ``string``/``text``; unknown columns may hold them) stops the read with
+the physical line numbers, since a stray or unterminated quote would
+otherwise merge the following lines into one row; a cell longer than
+``MAX_CELL_CHARS`` stops it naming file, row and column. Longer cells than
+pyarrow's block are read by the csv module.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ExtractError
+from ..safety.limits import MAX_CELL_CHARS, check_xlsx
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 
@@ -73,6 +83,7 @@ def read_table(path: Path, table: str) -> RawTable:
         elif path.suffix == ".parquet":
             raw = _frame_to_raw(pd.read_parquet(io.BytesIO(data)), source)
         else:
+            check_xlsx(data, path.name)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # openpyxl's style warnings mean nothing here
                 frame = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=object, engine="openpyxl")
@@ -82,6 +93,8 @@ def read_table(path: Path, table: str) -> RawTable:
     except Exception as exc:  # any parser failure means the file cannot be read as a table
         raise ExtractError(f"{path.name}: filen kan ikke leses som en tabell ({type(exc).__name__}: {exc})") from exc
     _check_header(raw)
+    if len(data) > MAX_CELL_CHARS:  # only a file this large can hold a cell this long
+        _check_cell_lengths(raw)
     return raw
 
 
@@ -134,6 +147,8 @@ def _read_csv(data: bytes, source: SourceFile) -> RawTable:
     frame, ragged = _read_csv_fast(text, sep)
     if frame is None:
         frame, ragged = _read_csv_exact(text, sep)
+    if '"' in text:  # without quotes no field can span lines
+        _check_spanning_records(text, sep, len(frame) + len(ragged), source)
     return _raw(frame, source, ragged)
 
 
@@ -151,15 +166,18 @@ def _read_csv_fast(text: str, sep: str):
         invalid.append(row)
         return "skip"
 
-    table = pacsv.read_csv(
-        io.BytesIO(text.encode("utf-8")),
-        parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, invalid_row_handler=on_invalid),
-        convert_options=pacsv.ConvertOptions(
-            column_types={c: pa.string() for c in header},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:  # e.g. a row longer than pyarrow's block (a megabyte cell): read exactly
+        return None, {}
     if invalid:
         return None, {}
     return table.to_pandas(), {}
@@ -167,6 +185,7 @@ def _read_csv_fast(text: str, sep: str):
 
 def _read_csv_exact(text: str, sep: str):
     """The csv module, record by record: exact row numbers for ragged rows."""
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))  # cell length is checked afterwards
     records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep) if r]
     header, rows = records[0], records[1:]
     width = len(header)
@@ -232,3 +251,80 @@ def _check_header(raw: RawTable) -> None:
     dupes = sorted({c for c in cols if cols.count(c) > 1})
     if dupes:
         raise ExtractError(f"{raw.source.path.name}: kolonnen «{dupes[0]}» står flere ganger i overskriften")
+
+
+# --- hostile input (see the module docstring) -------------------------------------------------
+
+
+def _line_break_columns(table: str) -> set[str] | None:
+    """Columns of ``table`` whose codebook type forbids line breaks (None: unknown table)."""
+    from . import codebook
+
+    spec = codebook.load().tables.get(table)
+    if spec is None:
+        return None
+    return {c.name for c in spec.columns.values() if c.type not in ("string", "text")}
+
+
+def _check_spanning_records(text: str, sep: str, records: int, source: SourceFile) -> None:
+    """Stop when a quoted field spans lines where the codebook allows no line break.
+
+    Cheap unless some record spans lines (physical lines != records + header);
+    then the csv module walks the file once with its line counter.
+    """
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if lines == records + 1:
+        return
+    forbidden = _line_break_columns(source.table)
+    if forbidden is None:
+        return
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    header = [str(c).strip().lstrip("\ufeff").lower() for c in next(reader, [])]
+    end, row = reader.line_num, 0
+    for record in reader:
+        start, end = end + 1, reader.line_num
+        if not record:
+            continue
+        row += 1
+        if end == start:
+            continue
+        if len(record) == len(header):
+            bad = [c for c, v in zip(header, record, strict=True) if c in forbidden and ("\n" in v or "\r" in v)]
+            if not bad:
+                continue
+            why = f"kolonne «{bad[0]}» tillater ikke linjeskift"
+        else:
+            why = "raden får feil antall felt"
+        tail = " (til slutten av filen: anførselstegnet avsluttes aldri)" if _unterminated(text, sep, start) else ""
+        raise ExtractError(
+            f"{source.path.name}, rad {row}: et felt i anførselstegn går over linjene {start}–{end}{tail}, og "
+            f"{why}; linjene ville blitt slått sammen til én rad. Et anførselstegn uten partner? Rett filen og kjør igjen"
+        )
+
+
+def _unterminated(text: str, sep: str, start: int) -> bool:
+    """Whether the quoted field opened on physical line ``start`` is never closed."""
+    rest = "\n".join(text.split("\n")[start - 1 :])
+    try:
+        for _ in csv.reader(io.StringIO(rest, newline=""), delimiter=sep, strict=True):
+            break  # the first record parsed: its quotes are closed
+    except csv.Error as exc:
+        return "end of data" in str(exc)  # not "',' expected": that quote was closed, wrongly
+    return False
+
+
+def _check_cell_lengths(raw: RawTable) -> None:
+    """Stop at the first cell longer than ``MAX_CELL_CHARS``, naming file, row and column."""
+    for col in raw.cells.columns:
+        lengths = raw.cells[col].str.len()
+        if len(lengths) and lengths.max() > MAX_CELL_CHARS:
+            row = lengths.idxmax()
+            raise ExtractError(
+                f"{raw.source.path.name}, rad {row}, kolonne «{col}»: cellen har {_n(lengths.max())} tegn, "
+                f"mer enn grensen på {_n(MAX_CELL_CHARS)}; kort den ned"
+            )
+
+
+def _n(number) -> str:
+    return f"{int(number):,}".replace(",", " ")

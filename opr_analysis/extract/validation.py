@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..safety.atomic import atomic_dir
+from ..safety.owned import owned_dir, protected_folders
+
+SHOWN_CHARS = 200  # a longer value (a megabyte cell) is shortened in messages; the quarantine row keeps it whole
+
+
+def _shown(value: str) -> str:
+    value = str(value)
+    return value if len(value) <= SHOWN_CHARS else f"{value[:60]}… ({len(value):,} tegn)".replace(",", " ")
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,7 @@ class Problem:
     def quarantine_reason(self) -> str:
         """Column, value and what is wrong, as written to the quarantine file."""
         if self.column:
-            return f"kolonne «{self.column}», verdi «{self.value}»: {self.reason}"
+            return f"kolonne «{self.column}», verdi «{_shown(self.value)}»: {self.reason}"
         return self.reason
 
     def __str__(self) -> str:
@@ -106,15 +113,17 @@ class ValidationReport:
                 lines.append(f"  … og {len(self.problems) - max_problems} til (se karantenefilene)")
         return "\n".join(lines)
 
-    def write_quarantine(self, folder: Path) -> list[Path]:
+    def write_quarantine(self, folder: Path, extract: Path | None = None) -> list[Path]:
         """Write ``<table>.csv`` for each table with quarantined rows, atomically.
 
         The folder is replaced as a whole, so no quarantine file from an
-        earlier run is left behind to be mistaken for this run's.
+        earlier run is left behind to be mistaken for this run's; and only if
+        ``opr validate`` wrote it (:mod:`opr_analysis.safety.owned`), never the
+        ``extract`` folder or one above it.
         """
         folder = Path(folder)
         written = []
-        with atomic_dir(folder) as tmp:
+        with owned_dir(folder, "validate", protect=protected_folders([extract])) as tmp:
             for table, frame in self.quarantine.items():
                 if len(frame):
                     frame.to_csv(tmp / f"{table}.csv", index=False, encoding="utf-8")

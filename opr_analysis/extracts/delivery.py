@@ -29,7 +29,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import IdentifiableDataError, UsageError
-from ..safety.privacy import scanned_output
+from ..safety.owned import check_dir_target, owned_dir, protected_folders
+from ..safety.privacy import scan_outputs
 from . import disclosure as dc
 from .docs import codebook_html, docs_context, readme, render_notebook, variable_summary
 from .pseudonyms import project_key, pseudonym, pseudonymise
@@ -255,10 +256,12 @@ def deliver(
     from .. import __version__
     from ..extract.reader import load_extract
 
-    spec = load_spec(spec_path)
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"«{out}» finnes og er ikke en mappe")
+    protect = protected_folders([extract], [key_dir])
+    check_dir_target(out, "extract", protect)
+    log_path = Path(log) if log else default_log(key_dir)
+    check_log(log_path, out)
+    spec = load_spec(spec_path)
     reg = load_extract(extract)
     key, key_source = project_key(spec.project, key_dir)
     built = build(spec, reg, key)
@@ -268,7 +271,7 @@ def deliver(
 
     # Written to a temporary folder beside ``out``; every file (manifest included) is scanned for
     # identity numbers and the extract's original ids before the folder is moved into place.
-    with scanned_output(out, original_ids=ids) as tmp:
+    with owned_dir(out, "extract", check=lambda tmp: scan_outputs(tmp, ids), protect=protect) as tmp:
         written: list[Path] = []
         for level, (data, meta) in files.items():
             for fmt in spec.formats:
@@ -322,7 +325,6 @@ def deliver(
         body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
         (tmp / "manifest.json").write_text(body, encoding="utf-8")
     manifest_sha = hashlib.sha256(body.encode("utf-8")).hexdigest()
-    log_path = Path(log) if log else out.parent / "delivery-log.csv"
     append_log(log_path, spec, built["counts"], manifest_sha, out)
     return Delivery(
         out,
@@ -336,13 +338,53 @@ def deliver(
 
 
 LOG_FIELDS = ("delivered_at", "project", "variables", "patients", "enrolments", "manifest_sha256", "folder")
+LOG_NAME = "delivery-log.csv"
+
+
+def default_log(key_dir: Path | None = None) -> Path:
+    """The delivery log: ``delivery-log.csv`` next to the key store (for the default ``keys/``, at the
+    repository root, git-ignored). No run ever replaces that folder: it lies above the key store."""
+    from .pseudonyms import default_key_dir
+
+    return Path(key_dir or default_key_dir()).resolve().parent / LOG_NAME
+
+
+def check_log(path: Path, out: Path) -> None:
+    """Refuse a log inside a folder some run replaces (the delivery, or any folder opr owns) and
+    a file that is not a delivery log (it would be appended to)."""
+    from ..safety.owned import MARKER
+
+    p, o = Path(path).resolve(), Path(out).resolve()
+    if p == o or o in p.parents:
+        raise UsageError(f"leveranseloggen «{path}» kan ikke ligge i leveransemappen «{out}», som erstattes hver gang")
+    for folder in p.parents:
+        if (folder / MARKER).is_file():
+            raise UsageError(
+                f"leveranseloggen «{path}» ligger i «{folder}», som opr erstatter ved neste kjøring; "
+                "legg den utenfor (standard: ved siden av nøkkellageret)"
+            )
+    if p.is_dir():
+        raise UsageError(f"leveranseloggen «{path}» er en mappe; oppgi en fil")
+    if p.is_file() and p.stat().st_size:
+        with open(p, encoding="utf-8", errors="replace") as fh:
+            first = fh.readline().rstrip("\r\n")
+        if first != ",".join(LOG_FIELDS):
+            raise UsageError(
+                f"«{path}» er ikke en leveranselogg fra opr (første linje er en annen); opr legger ikke til i den"
+            )
 
 
 def append_log(path: Path, spec: Spec, counts: dict, manifest_sha: str, folder: Path) -> None:
-    """Append one line (CSV) to the delivery log, writing the header for a new log."""
+    """Append one line (CSV) to the delivery log, writing the header for a new log.
+
+    Append-only: existing lines are never rewritten; concurrent deliveries take
+    the log's lock (:func:`opr_analysis.safety.owned.output_lock`) so lines never interleave.
+    """
+    from ..safety.owned import output_lock
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    new = not path.exists() or path.stat().st_size == 0
-    with open(path, "a", encoding="utf-8", newline="") as fh:
+    with output_lock(path), open(path, "a", encoding="utf-8", newline="") as fh:
+        new = fh.tell() == 0
         w = csv.writer(fh, lineterminator="\n")
         if new:
             w.writerow(LOG_FIELDS)

@@ -31,8 +31,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from ..errors import UsageError
 
 DATE_LEVELS = ("full", "month", "year", "relative")
@@ -121,14 +119,14 @@ class Spec:
 
 def load_spec(path: str | Path) -> Spec:
     """Read and validate a spec file; :class:`UsageError` lists every problem."""
+    from ..safety.limits import MAX_YAML_BYTES, load_yaml
+
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"fant ikke spesifikasjonsfilen «{p}»")
-    data = p.read_bytes()
-    try:
-        raw = yaml.safe_load(data.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise UsageError(f"{p.name}: ikke gyldig YAML (UTF-8): {exc}") from None
+    with open(p, "rb") as fh:  # never more than the limit into memory
+        data = fh.read(MAX_YAML_BYTES + 1)
+    raw = load_yaml(data, p.name)  # size limit, no anchors/aliases (safety.limits)
     return parse_spec(raw, source_bytes=data, name=p.name)
 
 

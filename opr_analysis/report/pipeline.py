@@ -19,9 +19,13 @@ Steps (each prints one line with its duration):
    version, timings.
 
 Everything is written to a temporary folder beside ``out``, scanned for
-national identity numbers (:func:`opr_analysis.safety.privacy.scanned_output`) and
+national identity numbers (:func:`opr_analysis.safety.privacy.scan_outputs`) and
 moved into place only when complete; on any error or SIGTERM the temporary
-folder is removed and an earlier ``out`` is left as it was.
+folder is removed and an earlier ``out`` is left as it was. ``out`` is
+replaced only if ``opr report`` wrote it, and never when it is or lies above
+the extract, the key store, the working folder, home or the repository
+(:mod:`opr_analysis.safety.owned`); that, the year and the other parameters
+are checked before the extract is read.
 """
 
 from __future__ import annotations
@@ -44,7 +48,8 @@ import nbformat
 
 from ..errors import OprError, UsageError
 from ..formatting import NBSP, fmt_int, fmt_num
-from ..safety.privacy import scanned_output
+from ..safety.owned import check_dir_target, owned_dir, protected_folders
+from ..safety.privacy import scan_outputs
 from .kernel import kernel_manager_class, raise_if_stopped, restored_signal_handlers
 from .texts import text_files
 
@@ -328,13 +333,59 @@ def render_nbconvert(executed: Path, target: Path, title: str) -> Path:
 # --- the run ---------------------------------------------------------------------------------
 
 
+def check_report_parameters(*, min_cell: int, years_shown: int, texts_dir: Path) -> None:
+    """Raise :class:`UsageError` for a parameter no report can be made with (before any work)."""
+    if min_cell < 1:
+        raise UsageError(f"--min-cell må være 1 eller større (fikk {min_cell})")
+    if years_shown < 1:
+        raise UsageError(f"--years-shown må være 1 eller større (fikk {years_shown})")
+    if not Path(texts_dir).is_dir():
+        raise UsageError(f"fant ikke tekstmappen «{texts_dir}» (--texts)")
+
+
+def report_years(reg) -> tuple[int, int] | None:
+    """First and last year with assessed referrals in the extract (None if it has none)."""
+    years = reg.referrals["assessed_date"].dropna().dt.year
+    return (int(years.min()), int(years.max())) if len(years) else None
+
+
+def check_report_year(reg, year: int, as_of: dt.date) -> None:
+    """The report year must lie after the extract's first year (the report compares with the
+    years before it) and no later than its last year and the date of the run.
+
+    >>> import pandas as pd
+    >>> class R: referrals = pd.DataFrame({"assessed_date": pd.to_datetime(["2021-05-01", "2023-01-02"])})
+    >>> check_report_year(R(), 2023, dt.date(2025, 1, 1))
+    >>> check_report_year(R(), 2021, dt.date(2025, 1, 1))
+    Traceback (most recent call last):
+    ...
+    opr_analysis.errors.UsageError: --year 2021 er det første året i uttrekket; rapporten sammenligner med årene før, velg et år fra 2022 til 2023
+    """
+    if year > as_of.year:
+        raise UsageError(f"rapportåret {year} ligger etter datoen for kjøringen ({as_of.isoformat()})")
+    span = report_years(reg)
+    if span is None:
+        raise UsageError(
+            "uttrekket har ingen vurderte henvisninger (assessed_date); det er ingen år å lage rapport for"
+        )
+    first, last = span
+    if first <= year <= last and year > first:
+        return
+    choose = f"velg et år fra {first + 1} til {last}" if last > first else "uttrekket dekker bare ett år"
+    if year == first:
+        raise UsageError(
+            f"--year {year} er det første året i uttrekket; rapporten sammenligner med årene før, {choose}"
+        )
+    raise UsageError(f"--year {year} ligger utenfor årene uttrekket dekker ({first}–{last}); {choose}")
+
+
 def run_report(
     extract: str | os.PathLike = "data/synthetic",
     *,
     year: int | None = None,
     as_of: dt.date | None = None,
     formats: Sequence[str] | None = None,
-    out: str | os.PathLike = "_output",
+    out: str | os.PathLike = "_output/report",
     min_cell: int = 5,
     years_shown: int = 3,
     texts_dir: str | os.PathLike | None = None,
@@ -356,6 +407,9 @@ def run_report(
         raise UsageError(f"ukjent format {', '.join(unknown)}; velg blant {', '.join(FORMATS)}")
     if not NOTEBOOK.is_file():
         raise OprError(f"fant ikke rapportnotatboken {NOTEBOOK}")
+    check_report_parameters(min_cell=min_cell, years_shown=years_shown, texts_dir=texts_dir)
+    protect = protected_folders([extract])
+    check_dir_target(out, "report", protect)
 
     with steps.step("validate", "Validerte uttrekket") as info:
         reg = load_extract(extract)
@@ -365,8 +419,7 @@ def run_report(
         info["message"] = f"Validerte uttrekket {extract}: {read} rader lest, {used} brukt, {quarantined} i karantene"
     as_of = as_of or dt.date.today()
     year = int(year) if year is not None else default_report_year(reg, as_of)
-    if year > as_of.year:
-        raise UsageError(f"rapportåret {year} ligger etter datoen for kjøringen ({as_of.isoformat()})")
+    check_report_year(reg, year, as_of)
     parameters = {
         "extract": str(Path(extract).resolve()),
         "report_year": year,
@@ -380,7 +433,7 @@ def run_report(
     stem = f"arsrapport-{year}"
 
     # Built in a temporary folder beside ``out``, scanned for identity numbers, then swapped in.
-    with scanned_output(out) as work:
+    with owned_dir(out, "report", check=scan_outputs, protect=protect) as work:
         executed = work / "build" / NOTEBOOK.name
         with steps.step("execute", f"Kjørte notatboken {NOTEBOOK.name} med papermill"):
             execute_notebook(NOTEBOOK, executed, parameters)

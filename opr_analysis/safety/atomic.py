@@ -12,8 +12,12 @@ Every command that writes goes through one of two context managers:
   moved into place with :func:`os.replace`.
 
 A reader therefore sees either the previous output or the complete new one.
-A run killed with SIGKILL (which no program can catch) may leave a hidden
-``.<name>-…`` temporary beside the target, never a partial target.
+Temporaries are named ``.<name>.opr-tmp-…`` and the folder being replaced
+sits at ``.<name>.opr-old-…`` for the instant of the swap; removing them runs
+with termination signals held, so an ended or SIGTERM'd run leaves neither.
+A run killed with SIGKILL (which no program can catch) may leave one behind,
+never a partial target; :func:`opr_analysis.safety.owned.clean_leftovers`
+(called by the next run on that target) removes it.
 
 >>> import tempfile, pathlib
 >>> base = pathlib.Path(tempfile.mkdtemp())
@@ -45,7 +49,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_dir", "atomic_file", "replace_dir"]
+__all__ = ["atomic_dir", "atomic_file", "replace_dir", "signals_deferred", "TMP_INFIX", "OLD_INFIX"]
+
+TMP_INFIX = ".opr-tmp-"
+OLD_INFIX = ".opr-old-"
 
 _DEFERRED = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
 
@@ -57,7 +64,7 @@ def _umask_mode(mode: int) -> int:
 
 
 @contextmanager
-def _signals_deferred() -> Iterator[None]:
+def signals_deferred() -> Iterator[None]:
     """Hold SIGTERM/SIGINT/SIGHUP until the block is done (a no-op off the main thread)."""
     try:
         old = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
@@ -78,10 +85,10 @@ def replace_dir(tmp: Path, target: Path) -> None:
     fails the old folder is put back.
     """
     tmp, target = Path(tmp), Path(target)
-    with _signals_deferred():
+    with signals_deferred():
         old = None
         if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}{OLD_INFIX}", dir=target.parent))
             os.rename(target, old / target.name)
         try:
             os.rename(tmp, target)
@@ -90,8 +97,8 @@ def replace_dir(tmp: Path, target: Path) -> None:
                 os.rename(old / target.name, target)
                 old.rmdir()
             raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        if old is not None:  # still with signals held: a SIGTERM must not leave half of it
+            shutil.rmtree(old, ignore_errors=True)
 
 
 @contextmanager
@@ -104,7 +111,7 @@ def atomic_dir(target: str | os.PathLike, check: Callable[[Path], None] | None =
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}{TMP_INFIX}", dir=target.parent))
     try:
         tmp.chmod(_umask_mode(0o777))  # mkdtemp makes 0700; the output gets the usual mode
         yield tmp
@@ -112,7 +119,8 @@ def atomic_dir(target: str | os.PathLike, check: Callable[[Path], None] | None =
             check(tmp)
         replace_dir(tmp, target)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with signals_deferred():
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
@@ -121,7 +129,7 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     """A temporary file path in ``path``'s folder, moved to ``path`` when the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}{TMP_INFIX}", dir=path.parent)
     os.close(fd)
     tmp = Path(name)
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..safety.atomic import atomic_dir
+from ..safety.owned import owned_dir, protected_folders
 from .table_registry import TABLES
 
 # The contract's column lists, in order (from the table registry).
@@ -63,16 +63,16 @@ def check_contract_columns(name: str, frame: pd.DataFrame) -> None:
 def write_tables(reg, out_dir, as_of=None, extras: bool = True) -> list[Path]:
     """Write the contract tables (and, with ``extras``, every other registered table) as CSV into ``out_dir``.
 
-    The folder is written to a temporary folder and moved into place as a whole.
+    The folder is written to a temporary folder and moved into place as a whole,
+    and only if ``opr tables`` wrote it (:mod:`opr_analysis.safety.owned`).
     """
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
     names = None if extras else [t.name for t in TABLES if t.contract]
     tables = compute_tables(reg, as_of, names)
     for name, frame in tables.items():
         if name in CONTRACT_COLUMNS:
             check_contract_columns(name, frame)
-    with atomic_dir(out_dir) as tmp:
+    with owned_dir(out_dir, "tables", protect=protected_folders([getattr(reg, "path", None)])) as tmp:
         for name, frame in tables.items():
             frame.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8", na_rep="")
     return [out_dir / f"{name}.csv" for name in tables]

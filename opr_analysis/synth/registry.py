@@ -44,7 +44,7 @@ import pandas as pd
 
 from ..errors import UsageError
 from ..extract import codebook
-from ..safety.atomic import atomic_dir
+from ..safety.owned import owned_dir
 
 FORMATS = ("csv", "parquet", "xlsx")
 DEFAULT_SEED = 2024
@@ -764,30 +764,17 @@ def _write_xlsx(df: pd.DataFrame, path: Path, name: str) -> None:
             dst.writestr(zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME), data, zipfile.ZIP_DEFLATED)
 
 
-def _replaceable(out: Path) -> bool:
-    """An existing folder may be replaced only if it holds nothing but table files."""
-    names = set(codebook.load().tables)
-    for p in out.iterdir():
-        stem, _, ext = p.name.partition(".")
-        if not (p.is_file() and ext in FORMATS and stem in names):
-            return False
-    return True
-
-
 def write_tables(tables: dict[str, pd.DataFrame], out: str | os.PathLike, fmt: str = "csv") -> Path:
     """Write ``tables`` as an extract folder (one file per table, codebook column order).
 
     The files go to a temporary folder beside ``out`` that is renamed into
     place, so a reader never sees half an extract. An existing ``out`` is
-    replaced only if it holds nothing but table files.
+    replaced only if ``opr synth`` wrote it (:mod:`opr_analysis.safety.owned`).
     """
     if fmt not in FORMATS:
         raise UsageError(f"ukjent format {fmt!r}; velg ett av {', '.join(FORMATS)}")
     out = Path(out)
-    if out.exists() and not (out.is_dir() and _replaceable(out)):
-        raise UsageError(f"{out} finnes og inneholder andre filer enn registertabeller; velg en ny mappe")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_dir(out) as tmp:
+    with owned_dir(out, "synth") as tmp:
         for name, df in tables.items():
             df = df[_column_order(name, df)]
             path = tmp / f"{name}.{fmt}"
@@ -815,7 +802,7 @@ def write_synthetic(
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp()) / "extract"
     >>> out = write_synthetic(d, scale=0.05, years=(2023, 2023), generators=[])
-    >>> sorted(p.name for p in out.iterdir())[:2]
+    >>> sorted(p.name for p in out.iterdir() if p.suffix == ".csv")[:2]
     ['baseline_responses.csv', 'enrolments.csv']
     """
     if fmt not in FORMATS:
