@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..safety.atomic import atomic_file
+from ..safety.privacy import scanned_file
 from ._dates import add_as_of, as_of_date, load_with_summary
 
 
@@ -33,7 +33,7 @@ def run(args) -> int:
     reg = load_with_summary(args.extract)
     audit = followup_audit(reg, as_of=as_of)
     out = Path(args.out)
-    with atomic_file(out) as tmp:
+    with scanned_file(out) as tmp:  # scanned for identity numbers before it is moved into place
         audit.to_csv(tmp, index=False, encoding="utf-8", na_rep="")
     counts = audit["status"].value_counts()
     parts = ", ".join(f"{k}: {int(v)}" for k, v in counts.items())

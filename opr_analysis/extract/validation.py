@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..safety.atomic import atomic_dir
+from ..safety.privacy import scanned_output
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ class ValidationReport:
         """
         folder = Path(folder)
         written = []
-        with atomic_dir(folder) as tmp:
+        with scanned_output(folder) as tmp:  # scanned for identity numbers before it is moved into place
             for table, frame in self.quarantine.items():
                 if len(frame):
                     frame.to_csv(tmp / f"{table}.csv", index=False, encoding="utf-8")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..safety.atomic import atomic_dir
+from ..safety.privacy import scanned_output
 from .baseline import baseline_response, baseline_response_patient_level, legacy_baseline_response
 from .completion import completion_time
 from .followup import followup_response, followup_totals
@@ -78,7 +78,7 @@ def write_tables(reg, out_dir, as_of=None, extras: bool = True) -> list[Path]:
     if extras:
         tables["followup_response_totals"] = followup_totals(tables["followup_response"])
         tables.update(extra_tables(reg))
-    with atomic_dir(out_dir) as tmp:
+    with scanned_output(out_dir) as tmp:  # scanned for identity numbers before it is moved into place
         for name, frame in tables.items():
             frame.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8", na_rep="")
     return [out_dir / f"{name}.csv" for name in tables]
