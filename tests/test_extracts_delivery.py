@@ -242,3 +242,32 @@ def test_identifiable_data_planted_in_the_spec_stops_the_delivery(tmp_path, extr
         "keys",
         "leveranse",
     ]
+
+
+def test_two_projects_under_one_master_key_share_no_pseudonym(tmp_path, extract, keys, monkeypatch):
+    """Issue 12.3: the generic environment key (or a key file copied between projects) links nothing."""
+    monkeypatch.setenv("OPR_EXTRACT_KEY", "felles-hovednokkel-" + "z" * 40)
+    s1 = write_spec(tmp_path / "s1.yaml", formats=["csv"])
+    s2 = write_spec(tmp_path / "s2.yaml", formats=["csv"], project="annet-prosjekt")
+    a = pd.read_csv(deliver(s1, extract, tmp_path / "a", key_dir=keys, docs=False).folder / "enrolments.csv")
+    b = pd.read_csv(deliver(s2, extract, tmp_path / "b", key_dir=keys, docs=False).folder / "enrolments.csv")
+    assert a["pid"].nunique() == b["pid"].nunique() == 60
+    assert len(set(a["pid"]) & set(b["pid"])) == 0
+    keys.mkdir()
+    key = "0123456789abcdef" * 4
+    for project in ("test-prosjekt", "annet-prosjekt"):
+        (keys / f"{project}.key").write_text(key + "\n")
+        (keys / f"{project}.key").chmod(0o600)
+    monkeypatch.delenv("OPR_EXTRACT_KEY")
+    c = pd.read_csv(deliver(s1, extract, tmp_path / "c", key_dir=keys, docs=False).folder / "enrolments.csv")
+    d = pd.read_csv(deliver(s2, extract, tmp_path / "d", key_dir=keys, docs=False).folder / "enrolments.csv")
+    assert len(set(c["pid"]) & set(d["pid"])) == 0
+
+
+def test_new_key_prints_one_line_where_and_what_losing_it_means(tmp_path, extract, keys, capsys):
+    spec = write_spec(tmp_path / "s.yaml", formats=["csv"])
+    deliver(spec, extract, tmp_path / "a", key_dir=keys, docs=False)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(keys / "test-prosjekt.key") in err[0] and "nytt pseudonym" in err[0]
+    deliver(spec, extract, tmp_path / "b", key_dir=keys, docs=False)
+    assert capsys.readouterr().err == ""
