@@ -271,3 +271,19 @@ def test_new_key_prints_one_line_where_and_what_losing_it_means(tmp_path, extrac
     assert len(err) == 1 and str(keys / "test-prosjekt.key") in err[0] and "nytt pseudonym" in err[0]
     deliver(spec, extract, tmp_path / "b", key_dir=keys, docs=False)
     assert capsys.readouterr().err == ""
+
+
+def test_spec_free_text_is_escaped_in_html(tmp_path, extract, keys):
+    """Issue 12.5: a spec title is text, never markup, in codebook.html and the rendered documentation title."""
+    import nbformat
+
+    from opr_analysis.report.pipeline import quarto_compat
+
+    evil = "</title><script>alert(1)</script>"
+    spec = write_spec(tmp_path / "s.yaml", formats=["csv"], title=evil)
+    d = deliver(spec, extract, tmp_path / "a", key_dir=keys, docs=False)
+    page = (d.folder / "codebook.html").read_text(encoding="utf-8")
+    assert "<script>" not in page and "&lt;/title&gt;&lt;script&gt;" in page
+    nb = nbformat.v4.new_notebook()
+    quarto_compat(nb, evil)
+    assert "<script>" not in nb.cells[0].source

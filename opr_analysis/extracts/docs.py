@@ -8,6 +8,7 @@ variables show quartiles only (never min/max, which point at single patients).
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 import tempfile
@@ -90,7 +91,7 @@ def variable_summary(files: dict[str, tuple[pd.DataFrame, list[ColumnMeta]]], mi
 
 
 def codebook_html(summary: pd.DataFrame, title: str) -> str:
-    """The codebook as a standalone HTML page (great-tables)."""
+    """The codebook as a standalone HTML page (great-tables escapes cells and headers; the title is escaped here)."""
     from great_tables import GT
 
     shown = summary.assign(
@@ -113,7 +114,7 @@ def codebook_html(summary: pd.DataFrame, title: str) -> str:
     body = gt.as_raw_html()
     return (
         '<!DOCTYPE html>\n<html lang="nb"><head><meta charset="utf-8"><title>Kodebok – '
-        f"{title}</title></head><body>\n{body}\n</body></html>\n"
+        f"{html.escape(title)}</title></head><body>\n{body}\n</body></html>\n"
     )
 
 
