@@ -11,9 +11,11 @@ offending combinations (counts only, never ids) or, with
 it is refused.
 
 Small cells: counts in the delivery's aggregate tables (the codebook's
-distributions) follow the annual report's rule (``opr_analysis.report.
-suppression.suppress`` when present): a count 1..min_cell-1 is hidden, and a
-lone hidden cell among a variable's codes takes the next smallest with it.
+distributions, whose total n is published beside them) follow the annual
+report's rule (:func:`opr_analysis.report.suppression.suppress`): a count
+1..min_cell-1 is hidden, every hidden count shows the same «×», and more
+counts are hidden until a linear-programming audit finds that no hidden count
+can be narrowed to a range under ``min_cell`` from the shown counts and n.
 
 >>> import pandas as pd
 >>> f = pd.DataFrame({"pid": list("abcdef"), "sex": list("KKKKKM")})
@@ -94,24 +96,24 @@ def refusal(violations: pd.DataFrame, qis: list[str], k: int, tried: list[str]) 
     )
 
 
-def hidden_counts(counts: pd.Series, min_cell: int) -> pd.Series:
-    """Which counts of one variable's distribution to hide (the report's small-cell rule).
+def hidden_counts(counts: pd.Series, min_cell: int) -> pd.Series | None:
+    """Which counts of one variable's distribution to hide (the report's small-cell rule; the total is published).
+
+    None when no choice of hidden counts protects them (the total is too small): then the
+    distribution must not be shown at all.
 
     >>> hidden_counts(pd.Series([2, 0, 7, 30]), 5).tolist()
     [True, False, True, False]
+    >>> hidden_counts(pd.Series([2, 0, 6]), 5) is None   # 2 + 6 = 8: each lies in 1..7
+    False
+    >>> hidden_counts(pd.Series([1, 3]), 5) is None
+    True
     """
-    try:
-        from ..report.suppression import suppress
-    except ImportError:
-        suppress = None
+    from ..report.suppression import recorded_tables, recoverable_cells, suppress
+
     frame = pd.DataFrame({"n": counts.to_numpy()})
-    if suppress is not None:
-        return pd.Series(suppress(frame, "n", groups=[[]], min_cell=min_cell).to_numpy(), index=counts.index)
-    # Fallback until the report's module is merged: the same rule for one group.
-    n = frame["n"]
-    hidden = (n > 0) & (n < min_cell)
-    if min_cell > 1 and hidden.sum() == 1:
-        others = n[~hidden & (n > 0)]
-        if len(others):
-            hidden[others.idxmin()] = True
+    with recorded_tables() as recorded:
+        hidden = suppress(frame, "n", groups=[[]], min_cell=min_cell)
+    if any(recoverable_cells(t) for t in recorded):
+        return None
     return pd.Series(hidden.to_numpy(), index=counts.index)

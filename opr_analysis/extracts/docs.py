@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..report.suppression import SUPPRESSED
 from .disclosure import hidden_counts
 from .writers import ColumnMeta
 
@@ -39,7 +40,7 @@ def distribution(s: pd.Series, m: ColumnMeta, min_cell: int) -> str:
 
     >>> m = ColumnMeta("sex", "Kjønn", "code", {"K": "Kvinne", "M": "Mann"})
     >>> distribution(pd.Series(["K"] * 9 + ["M"] * 2), m, 5)
-    'K: (skjult); M: <5'
+    'K: ×; M: ×'
     >>> distribution(pd.Series(["K"] * 9 + ["M"] * 6), m, 5)
     'K: 9; M: 6'
     """
@@ -49,11 +50,11 @@ def distribution(s: pd.Series, m: ColumnMeta, min_cell: int) -> str:
         as_text = values.astype("boolean").astype(int).astype(str) if m.kind == "bool" else values.astype(str)
         counts = as_text.value_counts().reindex(codes, fill_value=0)
         hidden = hidden_counts(counts, min_cell)
+        if hidden is None:  # too few values for any hidden count to stay hidden
+            return f"skjult (for få verdier til at små antall kan skjules; minst {min_cell} per skjult antall)"
 
         def show(n: int, h: bool) -> str:
-            if not h:
-                return str(int(n))
-            return f"<{min_cell}" if n < min_cell else "(skjult)"  # secondary: hidden so the total cannot reveal it
+            return SUPPRESSED if h else str(int(n))  # one symbol for every hidden count, small or not
 
         return "; ".join(f"{c}: {show(n, h)}" for (c, n), h in zip(counts.items(), hidden, strict=True))
     if len(values) < min_cell:
