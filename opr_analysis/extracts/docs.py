@@ -86,6 +86,8 @@ def variable_summary(files: dict[str, tuple[pd.DataFrame, list[ColumnMeta]]], mi
                     "n": int(s.notna().sum()),
                     "missing_share": round(float(s.isna().mean()), 4) if len(s) else np.nan,
                     "distribution": distribution(s, m, min_cell),
+                    "disclosure_class": m.disclosure or "other",
+                    "not_identifying_because": m.why,
                 }
             )
     return pd.DataFrame(rows)
@@ -110,6 +112,8 @@ def codebook_html(summary: pd.DataFrame, title: str) -> str:
             n="N",
             missing_share="Mangler",
             distribution="Fordeling",
+            disclosure_class="Personvernklasse",
+            not_identifying_because="Hvorfor ikke identifiserende",
         )
     )
     body = gt.as_raw_html()
@@ -175,9 +179,16 @@ Filer i utleveringen:
 
 ## Personvern
 
-Alle kombinasjoner av {", ".join(disclosure["quasi_identifiers"]) or "(ingen)"} gjelder minst
-k = {disclosure["k"]} pasienter. Generalisering som ble brukt: {", ".join(steps)}.
-Antall under {disclosure["min_cell"]} i kodeboken er vist som «<{disclosure["min_cell"]}».
+Hver variabel er klassifisert i kodeboken (`disclosure_class`): direkte identifikator (utleveres
+aldri), kvasi-identifikator, sensitiv eller annet. Kvasi-identifikatorer er alle datoer, alder, kjønn,
+region, kommune, innskrivingsår og alle avledede grupper; spesifikasjonen kan legge til, aldri fjerne.
+Kvasi-identifikatorene i denne utleveringen: {", ".join(disclosure["quasi_identifiers"]) or "(ingen)"}.
+Når alle filene kobles på `pid`, har hver pasients samlede opplysninger om disse (med den presisjonen
+de er utlevert med) minst k = {disclosure["k"]} pasienter felles. Generalisering som ble brukt:
+{", ".join(steps)}.
+{_judgements(disclosure)}
+Skjulte antall i kodeboken vises som «×» (under {disclosure["min_cell"]}, eller skjult for at et lite
+antall ikke skal kunne regnes ut av summen).
 Dataene er pseudonyme personopplysninger og skal behandles etter utleveringsavtalen.
 
 ## Vilkår
@@ -218,6 +229,15 @@ def render_notebook(notebook: Path, params: dict, out_html: Path, title: str) ->
         else:
             render_nbconvert(executed, out_html, title)
     return out_html
+
+
+def _judgements(disclosure: dict) -> str:
+    """The README's list of variable types judged not identifying, with the reasons."""
+    why = disclosure.get("not_identifying") or {}
+    if not why:
+        return ""
+    lines = "\n".join(f"- `{name}`: {reason}" for name, reason in why.items())
+    return f"\nVariabler som er vurdert som ikke identifiserende, og hvorfor:\n\n{lines}\n"
 
 
 def docs_context(counts: dict, flow: list, disclosure: dict) -> str:
