@@ -196,3 +196,44 @@ def test_parquet_schema_metadata_is_scanned(tmp_path):
 
 def test_csv_neighbours_do_not_hide_a_number():
     assert find_nins(f"1,{NIN[1:]},5\n2,{NIN[:6]}.{NIN[6:]},7") == [NIN, NIN]
+
+
+@pytest.mark.parametrize("where", ["comment", "second sheet", "properties"])
+def test_xlsx_input_with_a_number_outside_the_first_sheet_stops(tmp_path, capsys, where):
+    from openpyxl import load_workbook
+    from openpyxl.comments import Comment
+
+    folder = make_extract(tmp_path)
+    frame = pd.read_csv(folder / "treatments.csv", dtype=str, keep_default_na=False)
+    (folder / "treatments.csv").unlink()
+    frame.to_excel(folder / "treatments.xlsx", index=False)
+    wb = load_workbook(folder / "treatments.xlsx")
+    if where == "comment":
+        wb.active["A2"].comment = Comment(f"fnr {NIN}", "x")
+    elif where == "second sheet":
+        wb.create_sheet("notater").append([f"{NIN[:6]} {NIN[6:]}"])
+    else:
+        wb.properties.subject = NIN
+    wb.save(folder / "treatments.xlsx")
+    status, out, q = _validate(folder, tmp_path, capsys)
+    assert status == 1 and "treatments.xlsx, utenfor tabellen" in out and NIN not in out and not q.exists()
+
+
+def test_every_printed_line_is_masked(tmp_path, capsys):
+    status, out, _ = _validate(tmp_path / f"uttrekk-{NIN}", tmp_path, capsys)
+    assert status == 1 and "fant ikke uttrekksmappen" in out and NIN not in out and "01*********" in out
+
+
+def test_parquet_input_metadata_is_checked(tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = make_extract(tmp_path)
+    frame = pd.read_csv(folder / "treatments.csv", dtype=str, keep_default_na=False)
+    (folder / "treatments.csv").unlink()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(
+        table.replace_schema_metadata({**table.schema.metadata, "kilde": NIN}), folder / "treatments.parquet"
+    )
+    status, out, q = _validate(folder, tmp_path, capsys)
+    assert status == 1 and "treatments.parquet, utenfor tabellen" in out and NIN not in out

@@ -171,6 +171,11 @@ def _stop_on_identity_numbers(raws: dict[str, RawTable]) -> None:
         for row, cells in raw.ragged.items():
             if nin_cells(pd.Series(cells, dtype="string")).any():
                 hits.append(f"{raw.source.path.name}, rad {row}")
+        if raw.source.format in ("xlsx", "parquet") and _container_has_nin(raw.source.path):
+            hits.append(
+                f"{raw.source.path.name}, utenfor tabellen (andre ark, arknavn, kommentarer, topp-/bunntekst, "
+                "dokumentegenskaper eller metadata)"
+            )
     if hits:
         shown = "\n  ".join(mask_nin(h) for h in hits[:20])
         raise IdentifiableDataError(
@@ -178,6 +183,15 @@ def _stop_on_identity_numbers(raws: dict[str, RawTable]) -> None:
             "også med skilletegn eller uten ledende null) og kan ikke brukes; "
             "ingenting er skrevet. Fjern dem i kildesystemet og lag uttrekket på nytt:\n  " + shown
         )
+
+
+def _container_has_nin(path: Path) -> bool:
+    """An identity number anywhere in a workbook's parts or a Parquet file's metadata (not only the cells read)."""
+    from ..safety.privacy import parquet_metadata_text, zipped_xml_text
+
+    # The cells were checked already; here only what the table reader does not see.
+    text = zipped_xml_text(path) if path.suffix.lower() == ".xlsx" else parquet_metadata_text(path)
+    return has_nin(text)
 
 
 def _no_problems() -> pd.DataFrame:

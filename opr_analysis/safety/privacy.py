@@ -90,13 +90,20 @@ def zipped_xml_text(path: Path, suffix: str | None = None) -> str:
     return "\n".join([*(_TAG.sub(join, part) for part in parts), *attributes])
 
 
+def parquet_metadata_text(path: Path) -> str:
+    """A Parquet file's schema and field metadata (key = value lines), decoded as text."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    meta = [schema.metadata, *(f.metadata for f in schema)]
+    return "\n".join(
+        f"{k.decode('utf-8', 'replace')}={v.decode('utf-8', 'replace')}" for m in meta for k, v in (m or {}).items()
+    )
+
+
 def _read_tabular(path: Path, suffix: str) -> list:
     if suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        schema = pq.read_schema(path)
-        meta = [f"{k!r}={v!r}" for m in [schema.metadata, *(f.metadata for f in schema)] for k, v in (m or {}).items()]
-        return [pd.read_parquet(path), pd.DataFrame({"metadata": meta})]
+        return [pd.read_parquet(path), pd.DataFrame({"metadata": [parquet_metadata_text(path)]})]
     import pyreadstat
 
     reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
