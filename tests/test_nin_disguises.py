@@ -237,3 +237,10 @@ def test_parquet_input_metadata_is_checked(tmp_path, capsys):
     )
     status, out, q = _validate(folder, tmp_path, capsys)
     assert status == 1 and "treatments.parquet, utenfor tabellen" in out and NIN not in out
+
+
+def test_a_file_name_in_the_extract_folder_stops(tmp_path, capsys):
+    folder = make_extract(tmp_path)
+    (folder / f"notat {NIN[:6]}-{NIN[6:]}.txt").write_text("x")
+    status, out, q = _validate(folder, tmp_path, capsys)
+    assert status == 1 and "filnavnet «notat 01*********.txt»" in out and NIN[6:] not in out and not q.exists()

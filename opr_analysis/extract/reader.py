@@ -110,7 +110,7 @@ def load_extract(path: str | os.PathLike) -> Registry:
         raise ExtractError(f"fant ikke uttrekksmappen «{folder}»")
     cb = codebook.load()
     raws, fatal = _read_all(folder, cb)
-    _stop_on_identity_numbers(raws)
+    _stop_on_identity_numbers(raws, folder)
     if fatal:
         raise ExtractError("uttrekket kan ikke brukes:\n  " + "\n  ".join(fatal))
 
@@ -157,8 +157,9 @@ def _read_all(folder: Path, cb: codebook.Codebook) -> tuple[dict[str, RawTable],
     return raws, fatal
 
 
-def _stop_on_identity_numbers(raws: dict[str, RawTable]) -> None:
-    hits = []
+def _stop_on_identity_numbers(raws: dict[str, RawTable], folder: Path) -> None:
+    # Every file name in the extract's folder (a table file's name is fixed, but others lie beside it).
+    hits = [f"filnavnet «{p.name}»" for p in sorted(folder.iterdir()) if has_nin(p.name)]
     for raw in raws.values():
         if any(has_nin(str(c)) for c in raw.cells.columns):
             hits.append(f"{raw.source.path.name}, overskriftsraden")
