@@ -153,12 +153,24 @@ def test_k_anonymity_refuses_a_unique_combination_then_passes_generalised(tmp_pa
     assert not (tmp_path / "a").exists()
 
     # Generalising age cannot help here: patients with two enrolments in different age bands stay unique on
-    # the patient-level record (issue 12.2), so the ladder runs out and the delivery is refused.
+    # the patient-level record (issue 12.2). Without the last step the ladder runs out and the delivery is
+    # refused; with it (the default ladder) those patients are left out, and the flow says so.
+    ladder = ["age_band_10", "age_band_20", "drop_region"]
     gen = write_spec(
-        tmp_path / "g.yaml", formats=["csv"], variables=variables, disclosure={"k": 3, "on_violation": "generalise"}
+        tmp_path / "g.yaml",
+        formats=["csv"],
+        variables=variables,
+        disclosure={"k": 3, "on_violation": "generalise", "generalise": ladder},
     )
     with pytest.raises(DisclosureError, match="etter generalisering"):
         deliver(gen, extract, tmp_path / "a", key_dir=keys, docs=False)
+    gen = write_spec(
+        tmp_path / "g.yaml", formats=["csv"], variables=variables, disclosure={"k": 3, "on_violation": "generalise"}
+    )
+    d = deliver(gen, extract, tmp_path / "a", key_dir=keys, docs=False)
+    assert d.generalised[-1] == "drop_rare_patients" and d.patients < 60
+    assert _joined_records(d.folder, {"enrolments": ["age_band", "sex"]}).value_counts().min() >= 3
+    assert "færre enn k = 3 deler, utelatt" in (d.folder / "README.md").read_text(encoding="utf-8")
     variables = {"enrolments": ["region", "patients.sex", "enrolment_year"]}
     gen = write_spec(
         tmp_path / "g.yaml", formats=["csv"], variables=variables, disclosure={"k": 3, "on_violation": "generalise"}

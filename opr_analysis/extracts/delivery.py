@@ -187,13 +187,15 @@ def build(spec: Spec, reg, key: bytes) -> dict:
     tried: list[str] = []
     violations_before = None
     ladder = list(spec.disclosure.generalise)
+    dropped: set = set()
     while True:
         files, qis = {}, {}
         for level in LEVELS:
             names = spec.variables.get(level, ())
             if level != "enrolments" and not names:
                 continue
-            d, m, columns = _build_level(level, keyed[level], names, settings, reg, cache)
+            rows = keyed[level][~keyed[level]["__pid"].isin(dropped)] if dropped else keyed[level]
+            d, m, columns = _build_level(level, rows, names, settings, reg, cache)
             files[level] = (d, m)
             qis[level] = _qi_columns(spec, level, names, columns, settings)
         bad = dc.joined_k_violations({lv: (files[lv][0], qis[lv]) for lv in files}, spec.disclosure.k)
@@ -207,7 +209,16 @@ def build(spec: Spec, reg, key: bytes) -> dict:
         nxt = None
         while ladder and nxt is None:
             step = ladder.pop(0)
-            nxt = dc.generalise(settings, step, roles)
+            if step == "drop_rare_patients":
+                nxt = settings  # local suppression: leave out the patients still unique, once
+                rare = dc.rare_patients({lv: (files[lv][0], qis[lv]) for lv in files}, spec.disclosure.k)
+                dropped |= rare
+                left = int((~keyed["enrolments"]["__pid"].isin(dropped)).sum())
+                flow.append(
+                    (f"pasienter med en samlet post som færre enn k = {spec.disclosure.k} deler, utelatt", left)
+                )
+            else:
+                nxt = dc.generalise(settings, step, roles)
         if nxt is None:
             raise dc.refusal(bad, shown_qis, spec.disclosure.k, tried)
         tried.append(step)

@@ -9,7 +9,9 @@ record must be shared by at least ``k`` patients (default 5). A violating delive
 offending combinations (counts only, never ids) or, with
 ``on_violation: generalise``, generalised one ladder step at a time
 (``age_band_10``, ``age_band_20``, ``dates_month``, ``dates_year``,
-``year_to_period``, ``dates_relative``, ``drop_region``) until it passes; if the ladder runs out,
+``year_to_period``, ``dates_relative``, ``drop_region``, ``drop_rare_patients``: the
+patients whose joined record is still shared by fewer than ``k`` are left out, and the
+selection flow says how many enrolments that removed) until it passes; if the ladder runs out,
 it is refused.
 
 Small cells: counts in the delivery's aggregate tables (the codebook's
@@ -72,6 +74,24 @@ def joined_k_violations(files: dict[str, tuple[pd.DataFrame, list[str]]], k: int
     >>> joined_k_violations({"enrolments": (e, ["sex"]), "treatments": (t, ["year"])}, k=2)["patients"].tolist()
     [1, 1]
     """
+    record, sizes, n = _records(files, id_col)
+    if record is None:
+        return pd.DataFrame(columns=["patients"])
+    weak = n < k
+    out = pd.DataFrame({f"{name}: kombinasjoner": sizes[name][weak] for name in sizes})
+    out["patients"] = n[weak].astype(int)
+    return out.sort_values(["patients", *out.columns[:-1]], kind="stable").reset_index(drop=True)
+
+
+def rare_patients(files: dict[str, tuple[pd.DataFrame, list[str]]], k: int, id_col: str = "pid") -> set:
+    """Pseudonyms of the patients whose joined record (see :func:`joined_k_violations`) fewer than ``k`` share."""
+    record, _, n = _records(files, id_col)
+    return set() if record is None else set(n.index[n < k])
+
+
+def _records(files, id_col):
+    """Each patient's joined record (one column per file), per file the number of combinations, and how many
+    patients share the record."""
     pids = pd.Index(sorted({p for data, _ in files.values() for p in data[id_col].dropna().unique()}), name=id_col)
     parts, sizes = {}, {}
     for name, (data, qis) in files.items():
@@ -85,13 +105,10 @@ def joined_k_violations(files: dict[str, tuple[pd.DataFrame, list[str]]], k: int
         parts[name] = grouped.agg("\x1e".join).reindex(pids, fill_value="")
         sizes[name] = grouped.size().reindex(pids, fill_value=0)
     if not parts:
-        return pd.DataFrame(columns=["patients"])
+        return None, {}, None
     record = pd.DataFrame(parts)
     n = record.groupby(list(record.columns), sort=False)[record.columns[0]].transform("size")
-    weak = n < k
-    out = pd.DataFrame({f"{name}: kombinasjoner": sizes[name][weak] for name in parts})
-    out["patients"] = n[weak].astype(int)
-    return out.sort_values(["patients", *out.columns[:-1]], kind="stable").reset_index(drop=True)
+    return record, sizes, n
 
 
 def generalise(settings: Settings, step: str, qi_roles: set[str]) -> Settings | None:
@@ -121,6 +138,7 @@ STEP_TEXT = {
     "dates_year": "datoer på årsnivå",
     "year_to_period": "innskrivingsår slått sammen til hele perioden",
     "dates_relative": "datoer som dager etter rett til helsehjelp",
+    "drop_rare_patients": "pasienter med en samlet post som færre enn k deler, utelatt",
     "drop_region": "helseregion fjernet",
 }
 

@@ -46,8 +46,17 @@ GENERALISATION_STEPS = (
     "year_to_period",
     "dates_relative",
     "drop_region",
+    "drop_rare_patients",
 )
-DEFAULT_LADDER = ("age_band_10", "age_band_20", "dates_year", "year_to_period", "dates_relative", "drop_region")
+DEFAULT_LADDER = (
+    "age_band_10",
+    "age_band_20",
+    "dates_year",
+    "year_to_period",
+    "dates_relative",
+    "drop_region",
+    "drop_rare_patients",
+)
 PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
 
 TOP_KEYS = {
