@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..safety.privacy import scanned_file
 from ._dates import add_as_of, as_of_date, load_with_summary
 
 
@@ -27,6 +26,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from ..safety.privacy import scanned_file
     from ..stats import followup_audit
 
     as_of = as_of_date(args.as_of)

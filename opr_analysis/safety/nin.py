@@ -41,10 +41,13 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from stdnum.exceptions import ValidationError
 from stdnum.no import fodselsnummer
+
+if TYPE_CHECKING:  # pandas is imported on use, so that printing a message stays light
+    import pandas as pd
 
 # Removed before matching: zero-width space/non-joiner/joiner, word joiner, BOM, soft hyphen, Mongolian separator.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
@@ -144,6 +147,8 @@ def has_nin(text: str) -> bool:
 
 def nin_cells(s: pd.Series) -> pd.Series:
     """Boolean mask of the cells of a Series that hold an identity number (any form)."""
+    import pandas as pd
+
     s = s.astype("string")
     candidates = s.str.contains(PREFILTER, regex=True, na=False).fillna(False).astype(bool)
     mask = pd.Series(False, index=s.index)
