@@ -7,6 +7,10 @@ their message and exit status, never with a traceback. SIGTERM and SIGHUP
 raise :class:`~opr_analysis.errors.Terminated` inside the command, so its
 clean-up runs (temporary output removed, earlier output left as it was); the
 command then ends with status 128 + the signal number.
+
+Everything a command prints (to stdout or stderr, messages and tables alike)
+passes through :func:`~opr_analysis.safety.nin.mask_nin`: a national identity
+number in a header, a file name or a value is shown masked, never echoed.
 """
 
 from __future__ import annotations
@@ -107,10 +111,41 @@ def _version() -> str:
     return __version__
 
 
+class _MaskingStream:
+    """A text stream that masks identity numbers in everything written through it."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from .safety.nin import mask_nin
+
+        self._stream.write(mask_nin(text))
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _masked_output() -> Iterator[None]:
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _MaskingStream(sys.stdout), _MaskingStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     with _argparse_in_bokmal():
         args = parser.parse_args(argv)
+    with _masked_output():
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         with _terminate_by_exception():
             status = int(args.func(args) or 0)

@@ -152,14 +152,36 @@ def test_k_anonymity_refuses_a_unique_combination_then_passes_generalised(tmp_pa
     assert re.search(r"\s1$", msg, re.M)  # a unique combination is listed with its count
     assert not (tmp_path / "a").exists()
 
+    # Generalising age cannot help here: patients with two enrolments in different age bands stay unique on
+    # the patient-level record (issue 12.2). Without the last step the ladder runs out and the delivery is
+    # refused; with it (the default ladder) those patients are left out, and the flow says so.
+    ladder = ["age_band_10", "age_band_20", "drop_region"]
+    gen = write_spec(
+        tmp_path / "g.yaml",
+        formats=["csv"],
+        variables=variables,
+        disclosure={"k": 3, "on_violation": "generalise", "generalise": ladder},
+    )
+    with pytest.raises(DisclosureError, match="etter generalisering"):
+        deliver(gen, extract, tmp_path / "a", key_dir=keys, docs=False)
+    gen = write_spec(
+        tmp_path / "g.yaml", formats=["csv"], variables=variables, disclosure={"k": 3, "on_violation": "generalise"}
+    )
+    d = deliver(gen, extract, tmp_path / "a", key_dir=keys, docs=False)
+    assert d.generalised[-1] == "drop_rare_patients" and d.patients < 60
+    assert _joined_records(d.folder, {"enrolments": ["age_band", "sex"]}).value_counts().min() >= 3
+    assert "færre enn k = 3 deler, utelatt" in (d.folder / "README.md").read_text(encoding="utf-8")
+    variables = {"enrolments": ["region", "patients.sex", "enrolment_year"]}
     gen = write_spec(
         tmp_path / "g.yaml", formats=["csv"], variables=variables, disclosure={"k": 3, "on_violation": "generalise"}
     )
     d = deliver(gen, extract, tmp_path / "a", key_dir=keys, docs=False)
     e = pd.read_csv(d.folder / "enrolments.csv")
-    assert "age_at_enrolment" not in e.columns and "age_band" in e.columns
-    assert d.generalised and d.generalised[0] == "age_band_10"
-    assert e.groupby([c for c in ("age_band", "sex", "region") if c in e], dropna=False)["pid"].nunique().min() >= 3
+    assert "year_to_period" in d.generalised
+    records = e.groupby("pid").apply(
+        lambda g: tuple(sorted(set(map(str, zip(g["region"], g["sex"], g["enrolment_year"])))))
+    )
+    assert records.value_counts().min() >= 3
 
 
 def test_spss_and_stata_read_back_with_labels(tmp_path, extract, keys):
@@ -172,8 +194,10 @@ def test_spss_and_stata_read_back_with_labels(tmp_path, extract, keys):
         vl = meta.variable_value_labels
         assert vl["sex"] == {1: "Kvinne", 2: "Mann"} and vl["has_baseline"] == {0: "Nei", 1: "Ja"}
         assert len(df) == d.enrolments and set(df["sex"].dropna()) <= {1.0, 2.0}
-        t, _ = reader(str(d.folder / f"treatments.{ext}"))
-        assert str(t["date"].iloc[0])[:2] == "20"
+        t, tmeta = reader(str(d.folder / f"treatments.{ext}"))
+        # Full treatment dates made patients unique on the joined record: delivered as days after enrolment.
+        assert "dates_relative" in d.generalised and (t["date"].dropna() >= 0).all()
+        assert "dager etter rett til helsehjelp" in dict(zip(tmeta.column_names, tmeta.column_labels))["date"]
 
 
 def test_cli_reports_usage_errors_without_traceback(tmp_path, extract, keys, capsys):
@@ -242,3 +266,123 @@ def test_identifiable_data_planted_in_the_spec_stops_the_delivery(tmp_path, extr
         "keys",
         "leveranse",
     ]
+
+
+def test_two_projects_under_one_master_key_share_no_pseudonym(tmp_path, extract, keys, monkeypatch):
+    """Issue 12.3: the generic environment key (or a key file copied between projects) links nothing."""
+    monkeypatch.setenv("OPR_EXTRACT_KEY", "felles-hovednokkel-" + "z" * 40)
+    s1 = write_spec(tmp_path / "s1.yaml", formats=["csv"])
+    s2 = write_spec(tmp_path / "s2.yaml", formats=["csv"], project="annet-prosjekt")
+    a = pd.read_csv(deliver(s1, extract, tmp_path / "a", key_dir=keys, docs=False).folder / "enrolments.csv")
+    b = pd.read_csv(deliver(s2, extract, tmp_path / "b", key_dir=keys, docs=False).folder / "enrolments.csv")
+    assert a["pid"].nunique() == b["pid"].nunique() == 60
+    assert len(set(a["pid"]) & set(b["pid"])) == 0
+    keys.mkdir()
+    key = "0123456789abcdef" * 4
+    for project in ("test-prosjekt", "annet-prosjekt"):
+        (keys / f"{project}.key").write_text(key + "\n")
+        (keys / f"{project}.key").chmod(0o600)
+    monkeypatch.delenv("OPR_EXTRACT_KEY")
+    c = pd.read_csv(deliver(s1, extract, tmp_path / "c", key_dir=keys, docs=False).folder / "enrolments.csv")
+    d = pd.read_csv(deliver(s2, extract, tmp_path / "d", key_dir=keys, docs=False).folder / "enrolments.csv")
+    assert len(set(c["pid"]) & set(d["pid"])) == 0
+
+
+def test_new_key_prints_one_line_where_and_what_losing_it_means(tmp_path, extract, keys, capsys):
+    spec = write_spec(tmp_path / "s.yaml", formats=["csv"])
+    deliver(spec, extract, tmp_path / "a", key_dir=keys, docs=False)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(keys / "test-prosjekt.key") in err[0] and "nytt pseudonym" in err[0]
+    deliver(spec, extract, tmp_path / "b", key_dir=keys, docs=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_spec_free_text_is_escaped_in_html(tmp_path, extract, keys):
+    """Issue 12.5: a spec title is text, never markup, in codebook.html and the rendered documentation title."""
+    import nbformat
+
+    from opr_analysis.report.pipeline import quarto_compat
+
+    evil = "</title><script>alert(1)</script>"
+    spec = write_spec(tmp_path / "s.yaml", formats=["csv"], title=evil)
+    d = deliver(spec, extract, tmp_path / "a", key_dir=keys, docs=False)
+    page = (d.folder / "codebook.html").read_text(encoding="utf-8")
+    assert "<script>" not in page and "&lt;/title&gt;&lt;script&gt;" in page
+    nb = nbformat.v4.new_notebook()
+    quarto_compat(nb, evil)
+    assert "<script>" not in nb.cells[0].source
+
+
+def _joined_records(folder, files_qis):
+    """The patient-level record a recipient assembles from the delivered CSVs (independent of the package)."""
+    per_file = []
+    for name, cols in files_qis.items():
+        f = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+        per_file.append(f.groupby("pid").apply(lambda g, c=cols: tuple(sorted(set(map(tuple, g[c].to_numpy()))))))
+    return pd.concat(per_file, axis=1).fillna("").astype(str).agg("|".join, axis=1)
+
+
+def test_spec_cannot_remove_the_codebooks_quasi_identifiers(tmp_path, extract, keys):
+    """Issue 12.2: `quasi_identifiers: []` used to switch k-anonymity off."""
+    variables = {"enrolments": ["age_at_enrolment", "patients.sex", "region"]}
+    for qis in ([], ["has_baseline"]):
+        spec = write_spec(
+            tmp_path / "s.yaml",
+            formats=["csv"],
+            variables={**variables, "enrolments": [*variables["enrolments"], "has_baseline"]},
+            disclosure={"k": 3, "on_violation": "refuse", "quasi_identifiers": qis},
+        )
+        with pytest.raises(DisclosureError) as exc:
+            deliver(spec, extract, tmp_path / "a", key_dir=keys, docs=False)
+        assert "enrolments.age_at_enrolment" in str(exc.value) and "enrolments.sex" in str(exc.value)
+        assert not (tmp_path / "a").exists()
+
+
+def test_k_is_checked_on_the_record_joined_over_every_file(tmp_path, extract, keys):
+    """Sex in one file, treatment kind and exact date in another: unique once joined on pid."""
+    spec = write_spec(
+        tmp_path / "s.yaml",
+        formats=["csv"],
+        dates="full",
+        variables={"enrolments": ["patients.sex"], "treatments": ["treatments.kind", "treatments.date"]},
+        disclosure={"k": 3, "on_violation": "refuse"},
+    )
+    with pytest.raises(DisclosureError) as exc:
+        deliver(spec, extract, tmp_path / "a", key_dir=keys, docs=False)
+    assert "treatments.date" in str(exc.value) and "PAS-" not in str(exc.value)
+    gen = write_spec(
+        tmp_path / "g.yaml",
+        formats=["csv"],
+        dates="full",
+        variables={"enrolments": ["patients.sex"], "treatments": ["treatments.kind", "treatments.date"]},
+        disclosure={"k": 3, "on_violation": "generalise"},
+    )
+    d = deliver(gen, extract, tmp_path / "a", key_dir=keys, docs=False)
+    records = _joined_records(d.folder, {"enrolments": ["sex"]})
+    assert records.value_counts().min() >= 3
+    readme = (d.folder / "README.md").read_text(encoding="utf-8")
+    assert "treatments.date" in readme and "ikke identifiserende" in readme  # the judgement and its reason
+    codebook = pd.read_csv(d.folder / "codebook.csv", keep_default_na=False)
+    row = codebook[(codebook["file"] == "treatments") & (codebook["variable"] == "date")].iloc[0]
+    assert row["disclosure_class"] == "other" and "innskriving" in row["not_identifying_because"]
+    assert codebook.loc[codebook["variable"] == "sex", "disclosure_class"].eq("quasi_identifier").all()
+
+
+def test_every_date_age_sex_region_and_band_is_a_quasi_identifier():
+    from opr_analysis.extracts.variables import classify, resolve
+
+    for name, level in [
+        ("enrolments.first_consultation_date", "enrolments"),
+        ("enrolments.closed_date", "enrolments"),
+        ("enrolments.granted_date", "enrolments"),
+        ("treatments.date", "treatments"),
+        ("baseline_responses.submitted_at", "baseline_responses"),
+        ("age_at_enrolment", "enrolments"),
+        ("age_band", "enrolments"),
+        ("patients.sex", "enrolments"),
+        ("region", "enrolments"),
+        ("enrolment_year", "enrolments"),
+    ]:
+        assert classify(resolve(name, level)) == "quasi_identifier", name
+    assert classify(resolve("enrolments.diagnosis", "enrolments")) == "sensitive"
+    assert classify(resolve("has_baseline", "enrolments")) == "other"

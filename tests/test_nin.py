@@ -21,10 +21,10 @@ def test_found_in_free_text_with_or_without_space():
     assert find_nins(f"x{nin}9") == []  # part of a longer number
 
 
-def test_unicode_digits_are_not_numbers():
+def test_full_width_digits_are_numbers_too():
     nin = make_valid_nin("010190")
     wide = "".join(chr(ord("０") + int(d)) for d in nin)
-    assert find_nins(wide) == []
+    assert find_nins(wide) == [nin]
 
 
 def test_nin_cells_marks_only_valid_numbers():

@@ -108,7 +108,7 @@ def test_profile_category_count_4_is_hidden_with_secondary_suppression_and_5_is_
     small = _profile({"K": 23, "M": 22, "alle": 45}, education={"K": [4, 19], "M": [10, 12], "alle": [14, 31]})
     # K: 4 hidden; its column sum (n = 23) would reveal it, so 19 goes too; across the row
     # (K + M = alle) each hidden K count takes the smallest other count, M's.
-    assert _cells(small, "education") == [["<5", "×", f"14 (31,1{NB}%)"], ["×", "×", f"31 (68,9{NB}%)"]]
+    assert _cells(small, "education") == [["×", "×", f"14 (31,1{NB}%)"], ["×", "×", f"31 (68,9{NB}%)"]]
     ok = _profile({"K": 24, "M": 22, "alle": 46}, education={"K": [5, 19], "M": [10, 12], "alle": [15, 31]})
     assert _cells(ok, "education")[0] == [f"5 (20,8{NB}%)", f"10 (45,5{NB}%)", f"15 (32,6{NB}%)"]
 
@@ -124,7 +124,7 @@ def test_profile_small_column_shows_only_its_count():
         age={"K": (4, 50.0, 3.0), "M": (30, 48.0, 14.0), "alle": (34, 48.2, 13.5)},
         education={"K": [1, 3], "M": [10, 20], "alle": [11, 23]},
     )
-    assert _cells(p, "responses") == [["<5", "×", "34"]]  # M would reveal K by subtraction from Alle
+    assert _cells(p, "responses") == [["×", "×", "34"]]  # M would reveal K by subtraction from Alle
     assert _cells(p, "age") == [["–", "48,0 (14,0)", "48,2 (13,5)"]]
     assert [row[0] for row in _cells(p, "education")] == ["–", "–"]
     assert _cells(p, "education")[0][1:] == ["×", f"11 (32,4{NB}%)"]
@@ -156,11 +156,11 @@ def _rates(n, improved):
 @pytest.mark.parametrize(
     ("n", "improved", "expected"),
     [
-        (20, 4, ["20", "<5", "–", "–"]),  # improved small: hidden with its share
+        (20, 4, ["20", "×", "–", "–"]),  # improved small: hidden with its share
         (20, 5, ["20", "5", f"25,0{NB}%", f"5,0–60,0{NB}%"]),
         (20, 16, ["20", "×", "–", "–"]),  # 4 not improved: the share would reveal them
         (20, 15, ["20", "15", f"75,0{NB}%", f"5,0–60,0{NB}%"]),
-        (3, 0, ["<5", "0", "–", "–"]),  # 3 not improved: n hidden too
+        (3, 0, ["×", "0", "–", "–"]),  # 3 not improved: n hidden too
     ],
 )
 def test_improvement_cells_suppress_improved_and_not_improved(n, improved, expected):
@@ -193,7 +193,7 @@ def test_change_summary_cells_hide_rows_below_min_cell():
     )
     c = pt.change_summary_cells(s)
     assert c["score"].tolist() == ["nrs_avg", "nrs_avg", "eq5d_index"]  # nrs_worst is not in the table
-    assert c.iloc[0, 4:].tolist() == ["<5", "–", "–", "–", "–"]
+    assert c.iloc[0, 4:].tolist() == ["×", "–", "–", "–", "–"]
     assert c.iloc[1, 4:].tolist() == ["5", "6,0", "4,5", "−1,5", "−2,5 til −0,5"]
     assert c.iloc[2, 2:].tolist() == ["EQ-5D-5L indeks", "RF, 12 måneder", "30", "0,41", "0,55", "0,14", "0,05–0,23"]
 
@@ -232,5 +232,5 @@ def test_nonresponse_model_cells_and_guard():
 def test_tables_render_with_source_notes():
     p = _profile({"K": 30, "M": 25, "alle": 55}, education={"K": [10, 20], "M": [5, 20], "alle": [15, 40]})
     html = pt.baseline_profile_table(p, 2024).as_raw_html()
-    assert "Kvinner" in html and "Alle" in html and "opr-prom_baseline_profile" in html and "«&lt;5»" in html
+    assert "Kvinner" in html and "Alle" in html and "opr-prom_baseline_profile" in html and "«×»" in html
     assert "opr-prom_improvement" in pt.improvement_table(_rates(20, 5)).as_raw_html()

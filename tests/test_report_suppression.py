@@ -1,7 +1,7 @@
 import pandas as pd
 
 from opr_analysis.report.suppression import (
-    SECONDARY,
+    SUPPRESSED,
     display_counts,
     small_share,
     suppress,
@@ -19,8 +19,12 @@ def test_secondary_hides_next_smallest_nonzero_in_group():
     assert suppress(t, "n", groups=[["year"]]).tolist() == [True, False, True, False, False, False]
 
 
-def test_two_hidden_cells_need_no_more():
+def test_two_hidden_cells_that_still_pin_each_other_take_a_third():
+    # 2 + 3 = 55 − 50: each lies in 1..4, narrower than 5, so the 50 goes too.
     t = pd.DataFrame({"n": [2, 3, 50]})
+    assert suppress(t, "n", groups=[[]]).tolist() == [True, True, True]
+    # 2 + 30 = 82 − 50: the 2 can be anything from 1 to 31.
+    t = pd.DataFrame({"n": [2, 30, 50]})
     assert suppress(t, "n", groups=[[]]).tolist() == [True, True, False]
 
 
@@ -50,10 +54,10 @@ def test_wide_total_row_protects_columns():
     assert m["n"].tolist() == [True, True, False, False]
 
 
-def test_display_marks_small_and_secondary_differently():
+def test_display_uses_one_symbol_for_every_hidden_count():
     out = display_counts(pd.Series([3, 38, 1200]), pd.Series([True, True, False]), min_cell=5)
-    assert out.tolist() == ["<5", SECONDARY, "1\u00a0200"]
-    assert display_counts(pd.Series([7]), pd.Series([True]), min_cell=10).tolist() == ["<10"]
+    assert out.tolist() == [SUPPRESSED, SUPPRESSED, "1\u00a0200"]
+    assert display_counts(pd.Series([7]), pd.Series([True]), min_cell=10).tolist() == [SUPPRESSED]
 
 
 def test_small_share_looks_at_both_sides():

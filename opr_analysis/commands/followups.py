@@ -34,6 +34,7 @@ def signature() -> str:
 
 def run(args) -> int:
     from ..safety.owned import check_file_target, owned_file, protected_folders
+    from ..safety.privacy import scan_file
     from ..stats import followup_audit
 
     as_of = as_of_date(args.as_of)
@@ -42,7 +43,8 @@ def run(args) -> int:
     check_file_target(out, signature(), protect)
     reg = load_with_summary(args.extract)
     audit = followup_audit(reg, as_of=as_of)
-    with owned_file(out, signature(), protect) as tmp:
+    # scanned for identity numbers before it is moved into place
+    with owned_file(out, signature(), protect, check=lambda tmp: scan_file(tmp, out.name, None)) as tmp:
         audit.to_csv(tmp, index=False, encoding="utf-8", na_rep="")
     counts = audit["status"].value_counts()
     parts = ", ".join(f"{k}: {int(v)}" for k, v in counts.items())

@@ -21,8 +21,10 @@ Decisions beyond the contract's words:
   message naming the encodings. Text is never silently mis-decoded.
 - A whole row written twice is a duplicate id: both copies are quarantined.
 - A file with only its header row is an empty table, with a note in the summary.
-- In Parquet/XLSX number cells, a 10-digit number that is a valid national
-  identity number once its lost leading zero is restored also stops the run.
+- A national identity number in any form :mod:`opr_analysis.safety.nin`
+  knows stops the run: with separators, full-width digits or zero-width
+  characters, or with its leading zero lost (``1017012343``, ``1017012343.0``,
+  ``1.017012343E+09``) in any column of any format. Messages show it masked.
 
 Examples
 --------
@@ -43,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ExtractError, IdentifiableDataError
-from ..safety.nin import find_nins, mask_nin, nin_cells, nin_number_cells
+from ..safety.nin import has_nin, mask_nin, nin_cells
 from . import codebook, schemas
 from .parsing import EXPECTED, PARSERS
 from .sources import RawTable, SourceFile, find_table_file, read_table
@@ -108,7 +110,7 @@ def load_extract(path: str | os.PathLike) -> Registry:
         raise ExtractError(f"fant ikke uttrekksmappen «{folder}»")
     cb = codebook.load()
     raws, fatal = _read_all(folder, cb)
-    _stop_on_identity_numbers(raws)
+    _stop_on_identity_numbers(raws, folder)
     if fatal:
         raise ExtractError("uttrekket kan ikke brukes:\n  " + "\n  ".join(fatal))
 
@@ -155,31 +157,42 @@ def _read_all(folder: Path, cb: codebook.Codebook) -> tuple[dict[str, RawTable],
     return raws, fatal
 
 
-def _stop_on_identity_numbers(raws: dict[str, RawTable]) -> None:
-    hits = []
+def _stop_on_identity_numbers(raws: dict[str, RawTable], folder: Path) -> None:
+    # Every file name in the extract's folder (a table file's name is fixed, but others lie beside it).
+    hits = [f"filnavnet «{p.name}»" for p in sorted(folder.iterdir()) if has_nin(p.name)]
     for raw in raws.values():
-        if any(find_nins(str(c)) for c in raw.cells.columns):
+        if any(has_nin(str(c)) for c in raw.cells.columns):
             hits.append(f"{raw.source.path.name}, overskriftsraden")
-        binary = raw.source.format in ("parquet", "xlsx")  # numbers there may have lost a leading 0
         for col in raw.cells.columns:
             mask = nin_cells(raw.cells[col])
-            if binary:
-                mask |= nin_number_cells(raw.cells[col])
             for row in raw.cells.index[mask][:5]:
-                cell = raw.cells.at[row, col]
-                value = mask_nin(cell)
-                if value == cell:  # a number that lost its leading zero
-                    value = cell[:2] + "*" * (len(cell) - 2)
-                hits.append(f"{raw.source.path.name}, rad {row}, kolonne «{col}» («{value}»)")
+                hits.append(
+                    f"{raw.source.path.name}, rad {row}, kolonne «{col}» («{mask_nin(raw.cells.at[row, col])}»)"
+                )
         for row, cells in raw.ragged.items():
             if nin_cells(pd.Series(cells, dtype="string")).any():
                 hits.append(f"{raw.source.path.name}, rad {row}")
+        if raw.source.format in ("xlsx", "parquet") and _container_has_nin(raw.source.path):
+            hits.append(
+                f"{raw.source.path.name}, utenfor tabellen (andre ark, arknavn, kommentarer, topp-/bunntekst, "
+                "dokumentegenskaper eller metadata)"
+            )
     if hits:
-        shown = "\n  ".join(hits[:20])
+        shown = "\n  ".join(mask_nin(h) for h in hits[:20])
         raise IdentifiableDataError(
-            "uttrekket inneholder fødselsnummer (11 sifre med gyldige kontrollsifre) og kan ikke brukes; "
+            "uttrekket inneholder fødselsnummer (11 sifre med gyldige kontrollsifre og fødselsdato, "
+            "også med skilletegn eller uten ledende null) og kan ikke brukes; "
             "ingenting er skrevet. Fjern dem i kildesystemet og lag uttrekket på nytt:\n  " + shown
         )
+
+
+def _container_has_nin(path: Path) -> bool:
+    """An identity number anywhere in a workbook's parts or a Parquet file's metadata (not only the cells read)."""
+    from ..safety.privacy import parquet_metadata_text, zipped_xml_text
+
+    # The cells were checked already; here only what the table reader does not see.
+    text = zipped_xml_text(path) if path.suffix.lower() == ".xlsx" else parquet_metadata_text(path)
+    return has_nin(text)
 
 
 def _no_problems() -> pd.DataFrame:

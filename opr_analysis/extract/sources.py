@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..errors import ExtractError
 from ..safety.limits import MAX_CELL_CHARS, check_xlsx
+from ..safety.nin import mask_nin
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 
@@ -250,7 +251,8 @@ def _check_header(raw: RawTable) -> None:
     cols = list(raw.cells.columns)
     dupes = sorted({c for c in cols if cols.count(c) > 1})
     if dupes:
-        raise ExtractError(f"{raw.source.path.name}: kolonnen «{dupes[0]}» står flere ganger i overskriften")
+        # The header is echoed masked: a column name may be an identity number.
+        raise ExtractError(f"{raw.source.path.name}: kolonnen «{mask_nin(dupes[0])}» står flere ganger i overskriften")
 
 
 # --- hostile input (see the module docstring) -------------------------------------------------

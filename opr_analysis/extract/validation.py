@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..safety.owned import owned_dir, protected_folders
+from ..safety.privacy import scan_outputs
 
 SHOWN_CHARS = 200  # a longer value (a megabyte cell) is shortened in messages; the quarantine row keeps it whole
 
@@ -123,7 +124,8 @@ class ValidationReport:
         """
         folder = Path(folder)
         written = []
-        with owned_dir(folder, "validate", protect=protected_folders([extract])) as tmp:
+        # scanned for identity numbers before it is moved into place
+        with owned_dir(folder, "validate", check=scan_outputs, protect=protected_folders([extract])) as tmp:
             for table, frame in self.quarantine.items():
                 if len(frame):
                     frame.to_csv(tmp / f"{table}.csv", index=False, encoding="utf-8")

@@ -36,7 +36,17 @@ from .docs import codebook_html, docs_context, readme, render_notebook, variable
 from .pseudonyms import project_key, pseudonym, pseudonymise
 from .select import base_frames, select_enrolments
 from .spec import LEVELS, Spec, load_spec
-from .variables import KEY_COLUMNS, Context, Settings, Variable, coarsen, resolve, with_settings
+from .variables import (
+    KEY_COLUMNS,
+    Context,
+    Settings,
+    Variable,
+    classify,
+    coarsen,
+    not_identifying_reason,
+    resolve,
+    with_settings,
+)
 from .writers import ColumnMeta, write
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "research_extract.ipynb"
@@ -46,13 +56,12 @@ ID_KIND = {
     "baseline_responses": ("response", "_response_id", "response_no"),
 }
 KEY_META = {
-    "pid": ColumnMeta("pid", "Pseudonym for pasienten (prosjektspesifikk)", "string"),
+    "pid": ColumnMeta("pid", "Pseudonym for pasienten (prosjektspesifikk)", "string", disclosure="pseudonym"),
     "enrolment_seq": ColumnMeta("enrolment_seq", "Innskrivingens nummer for pasienten (1 = første)", "int"),
     "treatment_no": ColumnMeta("treatment_no", "Behandlingens løpenummer for pasienten", "int"),
     "followup_no": ColumnMeta("followup_no", "Oppfølgingsskjemaets løpenummer for pasienten", "int"),
     "response_no": ColumnMeta("response_no", "Baselinebesvarelsens løpenummer for pasienten", "int"),
 }
-QI_ROLES = ("age", "sex", "region", "year")
 
 
 @dataclass
@@ -92,7 +101,16 @@ def _build_level(
         if delivered.kind == "code" and not codes:
             codes = {str(c): str(c) for c in values.cat.categories}
         out[var.column] = pd.Series(values.to_numpy(), index=frame.index)
-        meta.append(ColumnMeta(var.column, delivered.label, delivered.kind, dict(codes)))
+        meta.append(
+            ColumnMeta(
+                var.column,
+                delivered.label,
+                delivered.kind,
+                dict(codes),
+                disclosure=classify(var, settings),
+                why=not_identifying_reason(var, settings),
+            )
+        )
         columns[name] = var.column
     data = pd.DataFrame(out, index=frame.index)
     data = data.sort_values(list(KEY_COLUMNS[level]), kind="stable").reset_index(drop=True)
@@ -123,19 +141,33 @@ def _keys(frames: dict[str, pd.DataFrame], keep: pd.Series, key: bytes) -> dict[
     return out
 
 
-def _qi_columns(spec: Spec, names: tuple[str, ...], columns: dict[str, str], settings: Settings) -> list[str]:
-    declared = spec.disclosure.quasi_identifiers
-    if declared is None:
-        declared = tuple(n for n in names if resolve(n, "enrolments").role in QI_ROLES)
+def _qi_columns(
+    spec: Spec, level: str, names: tuple[str, ...], columns: dict[str, str], settings: Settings
+) -> list[str]:
+    """The delivered columns of one file that are quasi-identifiers: the codebook's, plus any the spec adds."""
+    added = set(spec.disclosure.quasi_identifiers or ())
     out = []
-    for n in declared:
-        if n == "age_at_enrolment" and settings.age_as_band:
-            n_col = "age_band"
-        else:
-            n_col = columns.get(n)
-        if n_col and n_col not in out:
-            out.append(n_col)
+    for n in names:
+        col = columns.get(n)
+        if not col or col in out:
+            continue
+        var = resolve(col if col == "age_band" else n, level)
+        if classify(var, settings) == "quasi_identifier" or n in added or col in added:
+            out.append(col)
     return out
+
+
+def _qi_roles(spec: Spec, settings: Settings) -> set[str]:
+    """What the generalisation ladder can act on: roles of delivered quasi-identifiers, "date" for dates."""
+    roles = set()
+    for level in LEVELS:
+        for n in spec.variables.get(level, ()):
+            var = resolve(n, level)
+            if var.role:
+                roles.add(var.role)
+            if var.kind == "date":
+                roles.add("date")
+    return roles
 
 
 def build(spec: Spec, reg, key: bytes) -> dict:
@@ -151,35 +183,49 @@ def build(spec: Spec, reg, key: bytes) -> dict:
         age_floor=int(min_age or 0),
         period_label=f"{years.min()}–{years.max()}",
     )
-    names = spec.variables["enrolments"]
-    roles = {resolve(n, "enrolments").role for n in (spec.disclosure.quasi_identifiers or names)}
+    roles = _qi_roles(spec, settings)
     cache: dict = {}
     tried: list[str] = []
     violations_before = None
     ladder = list(spec.disclosure.generalise)
+    dropped: set = set()
     while True:
-        data, meta, columns = _build_level("enrolments", keyed["enrolments"], names, settings, reg, cache)
-        qis = _qi_columns(spec, names, columns, settings)
-        bad = dc.k_violations(data, qis, spec.disclosure.k)
+        files, qis = {}, {}
+        for level in LEVELS:
+            names = spec.variables.get(level, ())
+            if level != "enrolments" and not names:
+                continue
+            rows = keyed[level][~keyed[level]["__pid"].isin(dropped)] if dropped else keyed[level]
+            d, m, columns = _build_level(level, rows, names, settings, reg, cache)
+            files[level] = (d, m)
+            qis[level] = _qi_columns(spec, level, names, columns, settings)
+        bad = dc.joined_k_violations({lv: (files[lv][0], qis[lv]) for lv in files}, spec.disclosure.k)
+        shown_qis = [f"{lv}.{c}" for lv in files for c in qis[lv]]
         if violations_before is None:
             violations_before = len(bad)
         if bad.empty:
             break
         if spec.disclosure.on_violation == "refuse":
-            raise dc.refusal(bad, qis, spec.disclosure.k, [])
+            raise dc.refusal(bad, shown_qis, spec.disclosure.k, [])
         nxt = None
         while ladder and nxt is None:
             step = ladder.pop(0)
-            nxt = dc.generalise(settings, step, roles)
+            if step == "drop_rare_patients":
+                nxt = settings  # local suppression: leave out the patients still unique, once
+                rare = dc.rare_patients({lv: (files[lv][0], qis[lv]) for lv in files}, spec.disclosure.k)
+                dropped |= rare
+                left = int((~keyed["enrolments"]["__pid"].isin(dropped)).sum())
+                flow.append(
+                    (f"pasienter med en samlet post som færre enn k = {spec.disclosure.k} deler, utelatt", left)
+                )
+            else:
+                nxt = dc.generalise(settings, step, roles)
         if nxt is None:
-            raise dc.refusal(bad, qis, spec.disclosure.k, tried)
+            raise dc.refusal(bad, shown_qis, spec.disclosure.k, tried)
         tried.append(step)
         settings = nxt
-    files = {"enrolments": (data, meta)}
-    for level in LEVELS[1:]:
-        if spec.variables.get(level):
-            d, m, _ = _build_level(level, keyed[level], spec.variables[level], settings, reg, cache)
-            files[level] = (d, m)
+    data = files["enrolments"][0]
+    qis = shown_qis
     disclosure = {
         "k": spec.disclosure.k,
         "min_cell": spec.disclosure.min_cell,
@@ -190,6 +236,7 @@ def build(spec: Spec, reg, key: bytes) -> dict:
         "generalised_text": [dc.STEP_TEXT[s] for s in tried],
         "dates": settings.dates,
         "age_band_width": settings.age_band_width,
+        "not_identifying": {f"{lv}.{m.name}": m.why for lv, (_, meta) in files.items() for m in meta if m.why},
     }
     counts = {"patients": int(data["pid"].nunique()), "enrolments": int(len(data))}
     counts.update({level: int(len(d)) for level, (d, _) in files.items()})

@@ -8,6 +8,7 @@ variables show quartiles only (never min/max, which point at single patients).
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 import tempfile
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..report.suppression import SUPPRESSED
 from .disclosure import hidden_counts
 from .writers import ColumnMeta
 
@@ -38,7 +40,7 @@ def distribution(s: pd.Series, m: ColumnMeta, min_cell: int) -> str:
 
     >>> m = ColumnMeta("sex", "Kjønn", "code", {"K": "Kvinne", "M": "Mann"})
     >>> distribution(pd.Series(["K"] * 9 + ["M"] * 2), m, 5)
-    'K: (skjult); M: <5'
+    'K: ×; M: ×'
     >>> distribution(pd.Series(["K"] * 9 + ["M"] * 6), m, 5)
     'K: 9; M: 6'
     """
@@ -48,11 +50,11 @@ def distribution(s: pd.Series, m: ColumnMeta, min_cell: int) -> str:
         as_text = values.astype("boolean").astype(int).astype(str) if m.kind == "bool" else values.astype(str)
         counts = as_text.value_counts().reindex(codes, fill_value=0)
         hidden = hidden_counts(counts, min_cell)
+        if hidden is None:  # too few values for any hidden count to stay hidden
+            return f"skjult (for få verdier til at små antall kan skjules; minst {min_cell} per skjult antall)"
 
         def show(n: int, h: bool) -> str:
-            if not h:
-                return str(int(n))
-            return f"<{min_cell}" if n < min_cell else "(skjult)"  # secondary: hidden so the total cannot reveal it
+            return SUPPRESSED if h else str(int(n))  # one symbol for every hidden count, small or not
 
         return "; ".join(f"{c}: {show(n, h)}" for (c, n), h in zip(counts.items(), hidden, strict=True))
     if len(values) < min_cell:
@@ -84,13 +86,15 @@ def variable_summary(files: dict[str, tuple[pd.DataFrame, list[ColumnMeta]]], mi
                     "n": int(s.notna().sum()),
                     "missing_share": round(float(s.isna().mean()), 4) if len(s) else np.nan,
                     "distribution": distribution(s, m, min_cell),
+                    "disclosure_class": m.disclosure or "other",
+                    "not_identifying_because": m.why,
                 }
             )
     return pd.DataFrame(rows)
 
 
 def codebook_html(summary: pd.DataFrame, title: str) -> str:
-    """The codebook as a standalone HTML page (great-tables)."""
+    """The codebook as a standalone HTML page (great-tables escapes cells and headers; the title is escaped here)."""
     from great_tables import GT
 
     shown = summary.assign(
@@ -108,12 +112,14 @@ def codebook_html(summary: pd.DataFrame, title: str) -> str:
             n="N",
             missing_share="Mangler",
             distribution="Fordeling",
+            disclosure_class="Personvernklasse",
+            not_identifying_because="Hvorfor ikke identifiserende",
         )
     )
     body = gt.as_raw_html()
     return (
         '<!DOCTYPE html>\n<html lang="nb"><head><meta charset="utf-8"><title>Kodebok – '
-        f"{title}</title></head><body>\n{body}\n</body></html>\n"
+        f"{html.escape(title)}</title></head><body>\n{body}\n</body></html>\n"
     )
 
 
@@ -173,9 +179,16 @@ Filer i utleveringen:
 
 ## Personvern
 
-Alle kombinasjoner av {", ".join(disclosure["quasi_identifiers"]) or "(ingen)"} gjelder minst
-k = {disclosure["k"]} pasienter. Generalisering som ble brukt: {", ".join(steps)}.
-Antall under {disclosure["min_cell"]} i kodeboken er vist som «<{disclosure["min_cell"]}».
+Hver variabel er klassifisert i kodeboken (`disclosure_class`): direkte identifikator (utleveres
+aldri), kvasi-identifikator, sensitiv eller annet. Kvasi-identifikatorer er alle datoer, alder, kjønn,
+region, kommune, innskrivingsår og alle avledede grupper; spesifikasjonen kan legge til, aldri fjerne.
+Kvasi-identifikatorene i denne utleveringen: {", ".join(disclosure["quasi_identifiers"]) or "(ingen)"}.
+Når alle filene kobles på `pid`, har hver pasients samlede opplysninger om disse (med den presisjonen
+de er utlevert med) minst k = {disclosure["k"]} pasienter felles. Generalisering som ble brukt:
+{", ".join(steps)}.
+{_judgements(disclosure)}
+Skjulte antall i kodeboken vises som «×» (under {disclosure["min_cell"]}, eller skjult for at et lite
+antall ikke skal kunne regnes ut av summen).
 Dataene er pseudonyme personopplysninger og skal behandles etter utleveringsavtalen.
 
 ## Vilkår
@@ -216,6 +229,15 @@ def render_notebook(notebook: Path, params: dict, out_html: Path, title: str) ->
         else:
             render_nbconvert(executed, out_html, title)
     return out_html
+
+
+def _judgements(disclosure: dict) -> str:
+    """The README's list of variable types judged not identifying, with the reasons."""
+    why = disclosure.get("not_identifying") or {}
+    if not why:
+        return ""
+    lines = "\n".join(f"- `{name}`: {reason}" for name, reason in why.items())
+    return f"\nVariabler som er vurdert som ikke identifiserende, og hvorfor:\n\n{lines}\n"
 
 
 def docs_context(counts: dict, flow: list, disclosure: dict) -> str:

@@ -1,15 +1,19 @@
 """Keyed pseudonyms: HMAC-SHA256 with a secret key per project.
 
-The key comes from, in order: the environment variable
+The master key comes from, in order: the environment variable
 ``OPR_EXTRACT_KEY_<PROJECT>`` (project id upper-cased, ``-`` -> ``_``), the
 generic ``OPR_EXTRACT_KEY``, or the key store: ``$OPR_KEY_DIR/<project>.key``
 (default ``keys/`` at the repository root, git-ignored), created with 32
-random bytes and mode 0600 on the project's first delivery. The key itself is
-never printed, logged or written anywhere else; a run only states where it came
-from.
+random bytes and mode 0600 on the project's first delivery (one line on
+stderr says where it is and that losing it changes every pseudonym of the
+project). The key itself is never printed, logged or written anywhere else; a
+run only states where it came from.
 
-Same project + key + extract gives the same pseudonyms; two projects have
-independent keys, so their pseudonyms cannot be linked.
+Whatever the source, the key used is the project's own: HMAC-SHA256 of the
+project id under the master key (:func:`derive_project_key`), so two projects
+under one master key (the generic ``OPR_EXTRACT_KEY``, or a key file copied
+between projects) share no pseudonym. Same project + master key + extract
+gives the same pseudonyms.
 
 >>> pseudonym(b"k" * 32, "patient", "P-1")
 'vcg6rrui4yhgtnf5'
@@ -26,6 +30,7 @@ import os
 import re
 import secrets
 import stat
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -58,7 +63,7 @@ def project_key(project: str, key_dir: Path | None = None) -> tuple[bytes, str]:
         if value:
             if len(value) < MIN_ENV_KEY:
                 raise UsageError(f"nøkkelen i {var} er for kort (minst {MIN_ENV_KEY} tegn)")
-            return value.encode("utf-8"), f"miljøvariabel {var}"
+            return derive_project_key(value.encode("utf-8"), project), f"miljøvariabel {var}"
     folder = Path(key_dir) if key_dir else default_key_dir()
     path = folder / f"{project}.key"
     if not path.exists():
@@ -70,13 +75,31 @@ def project_key(project: str, key_dir: Path | None = None) -> tuple[bytes, str]:
         else:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32) + "\n")
+            print(
+                f"Ny nøkkel for prosjektet «{project}» er lagret i {path}; går den tapt, "
+                "får hver pasient i prosjektet et nytt pseudonym.",
+                file=sys.stderr,
+            )
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise OprError(f"nøkkelfilen {path} kan leses av andre (modus {mode:o}); kjør chmod 600 på den")
     key = path.read_text(encoding="ascii").strip()
     if len(key) < MIN_ENV_KEY:
         raise OprError(f"nøkkelfilen {path} er tom eller for kort")
-    return key.encode("ascii"), f"nøkkellager ({path.name})"
+    return derive_project_key(key.encode("ascii"), project), f"nøkkellager ({path.name})"
+
+
+def derive_project_key(master: bytes, project: str) -> bytes:
+    """The project's pseudonym key: HMAC-SHA256 of the project id under ``master``.
+
+    A one-block HKDF-Expand (RFC 5869) with the project as its ``info``: keys of
+    different projects are independent even when the master key is shared.
+
+    >>> derive_project_key(b"m" * 32, "a") != derive_project_key(b"m" * 32, "b")
+    True
+    """
+    info = b"opr-analysis pseudonym key\x00" + project.encode("utf-8") + b"\x01"
+    return hmac.new(master, info, hashlib.sha256).digest()
 
 
 def pseudonym(key: bytes, kind: str, value: str) -> str:

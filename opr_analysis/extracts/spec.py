@@ -36,8 +36,25 @@ from ..errors import UsageError
 DATE_LEVELS = ("full", "month", "year", "relative")
 FORMATS = ("csv", "parquet", "sav", "dta", "xlsx")
 LEVELS = ("enrolments", "treatments", "followups", "baseline_responses")
-GENERALISATION_STEPS = ("age_band_10", "age_band_20", "dates_month", "dates_year", "year_to_period", "drop_region")
-DEFAULT_LADDER = ("age_band_10", "age_band_20", "dates_year", "year_to_period", "drop_region")
+GENERALISATION_STEPS = (
+    "age_band_10",
+    "age_band_20",
+    "dates_month",
+    "dates_year",
+    "year_to_period",
+    "dates_relative",
+    "drop_region",
+    "drop_rare_patients",
+)
+DEFAULT_LADDER = (
+    "age_band_10",
+    "age_band_20",
+    "dates_year",
+    "year_to_period",
+    "dates_relative",
+    "drop_region",
+    "drop_rare_patients",
+)
 PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
 
 TOP_KEYS = {

@@ -27,10 +27,20 @@ functions returning :class:`Variable` objects; :func:`register_provider` adds
 one, and the scores of ``opr_analysis.stats.scoring`` are registered automatically
 when that module is importable.
 
+Disclosure classes: every variable is classified once (:func:`classify`) as a
+direct identifier (never delivered), a quasi-identifier, sensitive or other.
+Quasi-identifiers: every date (any level, any precision except days relative
+to the patient's own enrolment), age, sex, region, municipality, enrolment
+year and every derived band. A spec may add quasi-identifiers, never remove
+these. Judgements that a variable type is *not* identifying are stated in
+:data:`NOT_IDENTIFYING` and printed in the delivery's codebook and README.
+
 >>> resolve("sex", "enrolments").name
 'patients.sex'
 >>> resolve("age_band", "enrolments").kind
 'code'
+>>> classify(resolve("enrolments.closed_date", "enrolments"))
+'quasi_identifier'
 """
 
 from __future__ import annotations
@@ -59,6 +69,19 @@ KEY_COLUMNS = {
     "baseline_responses": ("pid", "enrolment_seq", "response_no"),
 }
 NEVER = {"patients.birth_year": "fødselsår utleveres ikke; bruk age_at_enrolment eller age_band"}
+DISCLOSURE_CLASSES = ("direct_identifier", "quasi_identifier", "sensitive", "other")
+QI_ROLES = ("age", "sex", "region", "year", "date")
+# Codebook columns that describe where a person lives or who they are, whatever their type.
+QI_COLUMNS = {"sex", "region", "municipality", "kommune", "birth_year", "postal_code", "postnummer", "country"}
+# Variable types judged not identifying, with the reason (printed in the delivery's codebook and README).
+NOT_IDENTIFYING = {
+    "days": "teller dager fra pasientens egen innskriving (rett til helsehjelp); uten innskrivingsdatoen, som "
+    "utleveres høyst som år, plasserer den ingen hendelse i kalenderen",
+    "count": "antall hendelser (skjema, behandlinger) per innskriving; små og vanlige tall som ikke skiller "
+    "pasienter fra hverandre utenom de kvasi-identifiserende variablene",
+    "flag": "ja/nei om forløpet (behandling, svar, avslutning); beskriver forløpet, ikke personen",
+    "code": "kode for hendelsen (type behandling eller oppfølging); beskriver forløpet, ikke personen",
+}
 AGE_TOP = 80  # ages from here are one band ("80+") at every width
 BOOL_CODES = {"1": "Ja", "0": "Nei"}
 
@@ -105,6 +128,39 @@ class Variable:
     codes: dict[str, str] = field(default_factory=dict)
     role: str | None = None
     description: str = ""
+    disclosure: str | None = None  # one of DISCLOSURE_CLASSES; None: decided by :func:`classify`
+
+
+def classify(var: Variable, settings: Settings | None = None) -> str:
+    """The variable's disclosure class (see the module docstring), as delivered under ``settings``."""
+    if var.disclosure:
+        return var.disclosure
+    column = var.name.split(".")[-1]
+    if var.role in QI_ROLES or column in QI_COLUMNS or column.endswith("_band"):
+        return "quasi_identifier"
+    if var.kind == "date":
+        relative = settings is not None and settings.dates == "relative"
+        return "other" if relative else "quasi_identifier"
+    if var.kind == "string":  # free text may describe the person
+        return "sensitive"
+    if var.name.startswith("patients."):  # the person's own flags (interpreter, cognitive impairment, ...)
+        return "sensitive"
+    if var.description.startswith("Score computed"):
+        return "sensitive"  # health information
+    return "other"
+
+
+def not_identifying_reason(var: Variable, settings: Settings | None = None) -> str:
+    """Why a variable classified "other" is judged not identifying ("" for the other classes)."""
+    if classify(var, settings) != "other":
+        return ""
+    if var.kind == "date" or var.name.startswith("days_"):
+        return NOT_IDENTIFYING["days"]
+    if var.kind == "bool":
+        return NOT_IDENTIFYING["flag"]
+    if var.kind == "code":
+        return NOT_IDENTIFYING["code"]
+    return NOT_IDENTIFYING["count"]
 
 
 # --------------------------------------------------------------------------- derived variables

@@ -42,6 +42,8 @@ class ColumnMeta:
     label: str
     kind: str
     codes: dict[str, str] = field(default_factory=dict)
+    disclosure: str = ""  # direct_identifier | quasi_identifier | sensitive | other | pseudonym key
+    why: str = ""  # for "other": why the variable type is judged not identifying
 
 
 def write(frame: pd.DataFrame, meta: list[ColumnMeta], stem: Path, fmt: str, title: str = "") -> Path:

@@ -221,8 +221,13 @@ def baseline_patient_level_cells(
     """Enrolments with at least one baseline answer (patient level), suppressed below ``min_cell``."""
     f = _by_year(frame).reindex(years)
     f["without"] = f["enrolments"] - f["enrolments_with_baseline"]
-    hidden = suppress_wide(f, [("enrolments", ["enrolments_with_baseline", "without"])], min_cell)
-    share_hidden = hidden["enrolments_with_baseline"]
+    hidden = suppress_wide(
+        f,
+        [("enrolments", ["enrolments_with_baseline", "without"])],
+        min_cell,
+        displayed=["enrolments", "enrolments_with_baseline"],
+    )
+    share_hidden = hidden["enrolments_with_baseline"] | hidden["enrolments"]
     rows = {
         "Innskrivinger": display_counts(f["enrolments"], hidden["enrolments"], min_cell),
         "Innskrivinger med minst ett baselinesvar": display_counts(
@@ -368,6 +373,8 @@ def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFA
         ],
         min_cell,
         total_row="alle",
+        # "sent" is not a column, but the share answered / sent shows it.
+        displayed=[*(c for c, _ in FOLLOWUP_COLUMNS), "sent"],
     )
     out = pd.DataFrame({"kind": f.index, STUB: [labels.get(k, "Alle typer") for k in f.index]}, index=f.index)
     for col, _ in FOLLOWUP_COLUMNS:

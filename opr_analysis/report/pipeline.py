@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import html
 import json
 import os
 import platform
@@ -290,7 +291,7 @@ def quarto_compat(nb, title: str) -> dict[str, str]:
             data = out.get("data", {})
             if "text/markdown" in data:
                 data["text/markdown"] = refs(data["text/markdown"])
-    title_cell = nbformat.v4.new_markdown_cell(f"# {title}")
+    title_cell = nbformat.v4.new_markdown_cell(f"# {html.escape(title)}")  # Markdown passes raw HTML through
     title_cell.id = "opr-title"  # a fixed id: a random one would change the page on every run
     nb.cells = [title_cell, *kept]
     return numbers

@@ -14,13 +14,14 @@ Suppression rules
   hidden count can be recovered neither down a column nor across a row. A
   hidden count hides its share; a hidden n hides every share of the variable
   in that column. A column with fewer than ``min_cell`` responses shows only
-  «<5» for the responses and «–» elsewhere. A mean/median is hidden where
+  «×» for the responses and «–» elsewhere. A mean/median is hidden where
   fewer than ``min_cell`` answered the variable.
-- **Improvement** (:func:`improvement_cells`): n = improved + not improved;
-  any of the three between 1 and ``min_cell − 1`` is hidden (with secondary
-  suppression in that sum), and the share and interval with it.
+- **Improvement** (:func:`improvement_cells`): n = improved + not improved
+  (not improved is never displayed, but protected when small); hidden counts
+  and the audit as in :mod:`.suppression`; the share and interval are hidden
+  with a hidden n or improved.
 - **Change scores** (:func:`change_summary_cells`): rows with n below
-  ``min_cell`` show «<5» and no means.
+  ``min_cell`` show «×» and no means.
 - **Model** (:func:`nonresponse_model_cells`): not a count table; shown only
   when :func:`model_is_reportable` (enough answered *and* unanswered
   follow-ups per term).
@@ -29,7 +30,7 @@ Suppression rules
 >>> r = pd.DataFrame({"treatment": ["rf"], "kind": ["rf_12m"], "indicator": ["nrs_improved_30"], "n": [20],
 ...                   "improved": [4], "share": [0.2], "share_ci_low": [0.08], "share_ci_high": [0.42]})
 >>> improvement_cells(r).loc[0, ["n", "improved", "share"]].tolist()
-['20', '<5', '–']
+['20', '×', '–']
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def baseline_profile_cells(profile: pd.DataFrame, year, min_cell: int = DEFAULT_
 
     resp = p[p["variable"] == RESPONSES].set_index("sex")["n"].reindex([*cols, *extra]).fillna(0).astype(int)
     wide = resp.to_frame().T
-    hidden = suppress_wide(wide, [("alle", [c for c in [*cols, *extra] if c != "alle"])], min_cell)
+    hidden = suppress_wide(wide, [("alle", [c for c in [*cols, *extra] if c != "alle"])], min_cell, displayed=cols)
     shown = display_counts(resp.reindex(cols), hidden.iloc[0].reindex(cols), min_cell)
     tiny = {c: bool(0 < resp[c] < min_cell) for c in cols}
     rows.append(
@@ -164,7 +165,9 @@ def baseline_profile_cells(profile: pd.DataFrame, year, min_cell: int = DEFAULT_
             index="level", columns="sex", values="share", aggfunc="first", observed=True, dropna=False
         ).reindex(index=levels, columns=cols)
         frame = pd.concat([count, n.to_frame(_N).T])
-        mask = suppress_wide(frame, [("alle", [c for c in [*cols, *extra] if c != "alle"])], min_cell, total_row=_N)
+        mask = suppress_wide(
+            frame, [("alle", [c for c in [*cols, *extra] if c != "alle"])], min_cell, total_row=_N, displayed=cols
+        )
         level_labels = v.drop_duplicates("level").set_index(v.drop_duplicates("level")["level"].astype(str))
         for lev in levels:
             row = {"variable": var, "level": lev, GROUP: label, STUB: str(level_labels.loc[lev, "level_label"])}
@@ -204,7 +207,7 @@ def improvement_cells(rates: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> 
     """
     f = rates.reset_index(drop=True).copy()
     f["not_improved"] = f["n"] - f["improved"]
-    hidden = suppress_wide(f, [("n", ["improved", "not_improved"])], min_cell)
+    hidden = suppress_wide(f, [("n", ["improved", "not_improved"])], min_cell, displayed=["n", "improved"])
     share_hidden = hidden["improved"] | hidden["not_improved"] | hidden["n"]
     labels = _kind_labels()
     return pd.DataFrame(
@@ -242,7 +245,7 @@ def change_summary_cells(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL
     ``summary``: :func:`~opr_analysis.stats.proms.change_summary`. Grouped by score
     (in :data:`CHANGE_TABLE_SCORES` order), a row per kind; key columns
     ``score`` and ``kind``. A row with n between 1 and ``min_cell − 1`` shows
-    «<5» and no means.
+    «×» and no means.
     """
     labels = _kind_labels()
     rows = []

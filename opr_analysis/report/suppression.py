@@ -1,25 +1,38 @@
-"""Small-number suppression for tables about patients' characteristics or outcomes.
+"""Small-number suppression that cannot be undone, for tables about patients.
 
-Rule (documented in the report's method section):
+Rule (documented in the report's method section and the delivery README):
 
-* **Primary**: a count ``n`` with ``0 < n < min_cell`` is hidden and shown as
-  ``<5`` (for the default ``min_cell`` 5). Zeros are shown: an empty cell
-  reveals nobody.
-* **Secondary**: published counts are tied together by sums (parts add up to
-  a shown total). In every such group a single hidden cell could be recovered
-  by subtraction, so whenever a group holds exactly one hidden cell, the
-  smallest other non-zero cell of the group is hidden too. Groups may overlap
-  (rows and columns of a two-way table, or several sums in one row); the rule
-  is repeated until no group has exactly one hidden cell. A cell hidden this
-  way is not small, so it shows «×» rather than «<5».
-* A share whose numerator is hidden is hidden too (shown as «–»).
+* **Primary**: a count ``n`` with ``0 < n < min_cell`` is hidden. Zeros are
+  shown: an empty cell reveals nobody.
+* **One symbol**: every hidden count shows :data:`SUPPRESSED` («×»), whatever
+  its size, so the symbol itself says nothing about the value (two symbols,
+  «<5» and «×», told a reader 1–4 versus 5 or more, and that was enough to
+  solve some tables). A share whose numerator or denominator is hidden is
+  hidden too («–»).
+* **Secondary, among displayed cells**: counts are tied together by sums
+  (parts add up to a total; a column of rows to a total row; a
+  distribution to its published total). A table may also hold parts that are
+  never displayed (``not_improved = n − improved``); they are unknowns to a
+  reader, but a small one must be protected too. Whenever a group of cells
+  would let a reader pin a hidden (or undisplayed small) count down, the
+  smallest non-zero count *that is displayed* in that group is hidden too.
+* **Audit**: after that, :func:`intervals` computes, for every hidden cell and
+  every undisplayed small cell, the range of values it can take given every
+  shown cell and every sum (linear programming, ``scipy.optimize.linprog``;
+  a hidden displayed cell is at least 1 because zeros are shown, an
+  undisplayed one at least 0). A range narrower than ``min_cell`` (upper −
+  lower < ``min_cell``) makes the next-smallest displayed cell of one of its
+  groups hidden, and the audit runs again, until every range is wide enough
+  or nothing displayed is left to hide.
 
 Administrative counts (referrals, forms, reasons) are not suppressed.
 
-Two front ends share one rule: :func:`suppress` for a long frame (one count per
-row, groups given by key columns) and :func:`suppress_wide` for a wide frame
-(several counts per row, with per-row partitions such as
-``owed = sent_owed + not_sent``; there the total is a member of its group).
+Two front ends share the rule: :func:`suppress` for a long frame (one count per
+row, groups given by key columns, each group's sum published) and
+:func:`suppress_wide` for a wide frame (several counts per row, with per-row
+partitions such as ``owed = sent_owed + not_sent``; there the total is a member
+of its group). Inside :func:`recorded_tables` every table passed through either
+is recorded with its sums, so a test can audit every table a report builds.
 
 Examples
 --------
@@ -31,19 +44,29 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+import contextlib
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ..formatting import MISSING, fmt_int
 
 DEFAULT_MIN_CELL = 5
-SECONDARY = "×"  # a count of min_cell or more, hidden so that a sum cannot reveal a small one
+SUPPRESSED = "×"  # every hidden count, small or not
+SECONDARY = SUPPRESSED  # the name earlier code used for the second symbol; there is only one now
 
 __all__ = [
     "DEFAULT_MIN_CELL",
+    "SUPPRESSED",
     "SECONDARY",
+    "SuppressedTable",
+    "intervals",
+    "recoverable_cells",
+    "recorded_tables",
     "suppression_note",
+    "suppression_method_text",
     "small_share",
     "suppress",
     "suppress_wide",
@@ -54,8 +77,38 @@ __all__ = [
 
 
 def suppressed_label(min_cell: int = DEFAULT_MIN_CELL) -> str:
-    """What a hidden count shows: ``<5`` for ``min_cell=5``."""
-    return f"<{min_cell}"
+    """What a hidden count shows: always :data:`SUPPRESSED` (``min_cell`` kept for callers)."""
+    return SUPPRESSED
+
+
+@dataclass
+class SuppressedTable:
+    """A table as a reader sees it: every count, which are displayed and hidden, and the sums tying them.
+
+    ``groups``: each a list of ``(cell, coefficient)`` and a constant: ``sum(coef * value) == constant``
+    is public knowledge (a shown total is a member with coefficient −1 and constant 0; a
+    distribution whose total is published elsewhere has constant = that total).
+    """
+
+    values: pd.Series
+    displayed: pd.Series
+    hidden: pd.Series
+    groups: list[tuple[list[tuple[Hashable, float]], float]]
+    min_cell: int
+
+
+_RECORDS: list[SuppressedTable] | None = None
+
+
+@contextlib.contextmanager
+def recorded_tables() -> Iterator[list[SuppressedTable]]:
+    """Collect every table suppressed inside the block (for audits in tests)."""
+    global _RECORDS
+    saved, _RECORDS = _RECORDS, []
+    try:
+        yield _RECORDS
+    finally:
+        _RECORDS = saved
 
 
 def _primary(values: pd.Series, min_cell: int) -> pd.Series:
@@ -63,22 +116,165 @@ def _primary(values: pd.Series, min_cell: int) -> pd.Series:
     return ((counts > 0) & (counts < min_cell)).fillna(False).astype(bool)
 
 
-def _secondary(values: pd.Series, hidden: pd.Series, groups: list[list[Hashable]]) -> pd.Series:
-    """Hide more cells until no group of cells holds exactly one hidden cell."""
-    counts = pd.to_numeric(values, errors="coerce").astype("Float64")
-    hidden = hidden.copy()
+def _numbers(values: pd.Series) -> pd.Series:
+    return pd.to_numeric(values, errors="coerce").astype(float).fillna(0.0)
+
+
+def _arrays(table: SuppressedTable):
+    """The table as plain arrays (pandas lookups in the audit's loops are far too slow)."""
+    labels = list(table.values.index)
+    pos = {c: i for i, c in enumerate(labels)}
+    values = _numbers(table.values).to_numpy(dtype=float)
+    displayed = table.displayed.reindex(table.values.index).to_numpy(dtype=bool)
+    groups = [([(pos[c], float(k)) for c, k in members], float(constant)) for members, constant in table.groups]
+    return labels, pos, values, displayed, groups
+
+
+def _ranges(values, displayed, hidden, groups, cells) -> list[tuple[float, float]]:
+    """(low, high) of each cell position in ``cells``, by linear programming over the unknown cells."""
+    from scipy.optimize import linprog
+
+    unknown = hidden | ~displayed
+    order = np.flatnonzero(unknown)
+    var = {int(c): i for i, c in enumerate(order)}
+    rows, rhs = [], []
+    for members, constant in groups:
+        row = np.zeros(len(order))
+        b = constant
+        for cell, coef in members:
+            if cell in var:
+                row[var[cell]] += coef
+            else:
+                b -= coef * values[cell]
+        if row.any():
+            rows.append(row)
+            rhs.append(b)
+    # Zeros are shown, so a hidden displayed count is at least 1; an undisplayed one may be 0.
+    bounds = [(1.0 if displayed[c] and values[c] > 0 else 0.0, None) for c in order]
+    a_eq, b_eq = (np.array(rows), np.array(rhs)) if rows else (None, None)
+    out = []
+    for cell in cells:
+        i = var[cell]
+        if a_eq is None or not a_eq[:, i].any():
+            out.append((bounds[i][0], np.inf))
+            continue
+        found = []
+        for sign in (1.0, -1.0):
+            c = np.zeros(len(order))
+            c[i] = sign
+            res = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+            if res.status == 3:  # unbounded
+                found.append(np.inf)
+            elif res.status == 0:
+                found.append(sign * res.fun)
+            else:  # cannot happen for a consistent table; count the cell as known
+                found.append(values[cell])
+        out.append((found[0], found[1]))
+    return out
+
+
+def _checked_positions(values, displayed, hidden, min_cell) -> list[int]:
+    """Cells whose range must be wide: hidden ones, and undisplayed small ones."""
+    small = (values > 0) & (values < min_cell)
+    return [int(i) for i in np.flatnonzero(hidden | (small & ~displayed))]
+
+
+def intervals(table: SuppressedTable, cells: Sequence[Hashable] | None = None) -> pd.DataFrame:
+    """The range (``low``, ``high``) each of ``cells`` can take given what the table shows.
+
+    Unknowns are the hidden cells and the undisplayed cells; every other cell is
+    known exactly. Default ``cells``: the hidden cells and the undisplayed small
+    ones (those :func:`recoverable_cells` checks). ``high`` is ``inf`` when
+    nothing bounds the cell from above.
+    """
+    labels, pos, values, displayed, groups = _arrays(table)
+    hidden = table.hidden.reindex(table.values.index).to_numpy(dtype=bool)
+    if cells is None:
+        idx = _checked_positions(values, displayed, hidden, table.min_cell)
+    else:
+        idx = [pos[c] for c in cells]
+    found = _ranges(values, displayed, hidden, groups, idx)
+    index = pd.Index([labels[i] for i in idx], dtype=object, tupleize_cols=False)
+    return pd.DataFrame(found, columns=["low", "high"], index=index, dtype=float)
+
+
+def recoverable_cells(table: SuppressedTable) -> list[Hashable]:
+    """Cells a reader can pin to a range narrower than ``min_cell`` (empty when the table is safe)."""
+    if table.min_cell <= 1:
+        return []
+    iv = intervals(table)
+    return [c for c, lo, hi in zip(iv.index, iv["low"], iv["high"], strict=True) if hi - lo < table.min_cell - 1e-9]
+
+
+def _lone_unknowns(values, displayed, hidden, groups, min_cell) -> None:
+    """The cheap first pass (no linear programming): while a sum has exactly one unknown and it must
+    be protected, hide the smallest displayed count of that sum. Changes ``hidden`` in place."""
+    small = (values > 0) & (values < min_cell)
     changed = True
     while changed:
         changed = False
-        for cells in groups:
-            if int(hidden.loc[cells].sum()) != 1:
+        for members, _ in groups:
+            cells = [m for m, _ in members]
+            unknown = [m for m in cells if hidden[m] or not displayed[m]]
+            if len(unknown) != 1 or not (hidden[unknown[0]] or small[unknown[0]]):
                 continue
-            sub = counts.loc[cells]
-            candidates = sub[~hidden.loc[cells] & (sub > 0).fillna(False)]
-            if candidates.empty:
-                continue
-            hidden.loc[candidates.astype(float).idxmin()] = True
-            changed = True
+            options = [m for m in cells if displayed[m] and not hidden[m] and values[m] > 0]
+            if options:
+                hidden[min(options, key=lambda m: (values[m], m))] = True
+                changed = True
+
+
+def _protect(table: SuppressedTable) -> pd.Series:
+    """Hide displayed cells until :func:`recoverable_cells` is empty (or nothing displayed is left)."""
+    labels, _, values, displayed, groups = _arrays(table)
+    hidden = table.hidden.reindex(table.values.index).to_numpy(dtype=bool).copy()
+    member_of: dict[int, list[int]] = {}
+    for g, (members, _) in enumerate(groups):
+        for cell, _coef in members:
+            member_of.setdefault(cell, []).append(g)
+    _lone_unknowns(values, displayed, hidden, groups, table.min_cell)
+    # Hiding a cell only widens every range (one more unknown), so a cell found wide stays wide.
+    wide: set[int] = set()
+    while True:
+        todo = [c for c in _checked_positions(values, displayed, hidden, table.min_cell) if c not in wide]
+        weak = []
+        for cell, (low, high) in zip(todo, _ranges(values, displayed, hidden, groups, todo), strict=True):
+            if high - low >= table.min_cell - 1e-9:
+                wide.add(cell)
+            else:
+                weak.append(cell)
+        if not weak:
+            break
+        # Open the sum that pins a weak cell down most tightly (fewest other unknowns), by hiding its
+        # smallest displayed count; ties go to the smaller count.
+        unknown = hidden | ~displayed
+        best = None
+        for cell in weak:
+            for g in member_of.get(cell, []):
+                members = [m for m, _ in groups[g][0]]
+                options = [m for m in members if displayed[m] and not hidden[m] and values[m] > 0]
+                if not options:
+                    continue
+                pick = min(options, key=lambda m: (values[m], m))
+                key = (sum(bool(unknown[m]) for m in members if m != cell), values[pick], pick)
+                if best is None or key < best[0]:
+                    best = (key, pick)
+        if best is None:  # nothing displayed left near any weak cell: hide the smallest shown count anywhere
+            options = np.flatnonzero(displayed & ~hidden & (values > 0))
+            if not len(options):
+                break
+            chosen = int(options[np.argmin(values[options])])
+        else:
+            chosen = best[1]
+        hidden[chosen] = True
+    table.hidden = pd.Series(hidden, index=table.values.index)
+    return table.hidden
+
+
+def _run(table: SuppressedTable) -> pd.Series:
+    hidden = _protect(table)
+    if _RECORDS is not None:
+        _RECORDS.append(table)
     return hidden
 
 
@@ -87,11 +283,13 @@ def suppress(
     value: str,
     groups: Sequence[Sequence[str]] = (),
     min_cell: int = DEFAULT_MIN_CELL,
+    displayed: pd.Series | None = None,
 ) -> pd.Series:
     """Boolean mask (aligned to ``frame``) of the counts in column ``value`` to hide.
 
     ``groups`` lists groupings (each a list of key columns) whose cells add up
     to a published total; ``[]`` as a grouping means "all rows form one group".
+    ``displayed`` (default: every row) marks the counts the table shows.
     With ``min_cell <= 1`` nothing is hidden.
 
     >>> t = pd.DataFrame({"g": ["x", "x", "x", "y", "y"], "n": [2, 0, 7, 9, 12]})
@@ -100,15 +298,19 @@ def suppress(
     """
     if min_cell <= 1:
         return pd.Series(False, index=frame.index)
-    hidden = _primary(frame[value], min_cell)
+    values = frame[value]
+    shown = pd.Series(True, index=frame.index) if displayed is None else displayed.reindex(frame.index).astype(bool)
+    numbers = _numbers(values)
     cell_groups = []
     for by in groups:
         if by:
             keys = list(by) if len(by) > 1 else by[0]
-            cell_groups += [list(ix) for ix in frame.groupby(keys, observed=True, dropna=False).groups.values()]
+            index_sets = [list(ix) for ix in frame.groupby(keys, observed=True, dropna=False).groups.values()]
         else:
-            cell_groups.append(list(frame.index))
-    return _secondary(frame[value], hidden, cell_groups)
+            index_sets = [list(frame.index)]
+        cell_groups += [([(i, 1.0) for i in ix], float(numbers[ix].sum())) for ix in index_sets]
+    table = SuppressedTable(values, shown, _primary(values, min_cell) & shown, cell_groups, min_cell)
+    return _run(table).reindex(frame.index).astype(bool)
 
 
 def suppress_wide(
@@ -117,15 +319,18 @@ def suppress_wide(
     min_cell: int = DEFAULT_MIN_CELL,
     extra_columns: Sequence[str] = (),
     total_row: Hashable | None = None,
+    displayed: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Boolean frame (same index; one column per count column) of counts to hide.
 
     ``partitions`` pairs a total column with the columns that add up to it in
     each row, e.g. ``[("owed", ["sent_owed", "not_sent"])]`` (a dict works when
-    every total has one partition); the total belongs to the group. A part that is not shown (such as "sent but not answered") may be
-    given as a column too; it takes part in the rule and is simply not displayed.
-    ``total_row`` names a row that holds the column sums of the other rows; each
-    column is then a group too.
+    every total has one partition); the total belongs to the group.
+    ``displayed`` names the columns the table shows (default: every column
+    except ``extra_columns``); a part that is not shown (such as "sent but not
+    answered") takes part in the sums, is never chosen to be hidden, and is
+    protected when small. ``total_row`` names a row that holds the column sums
+    of the other rows; each column is then a group too.
 
     >>> t = pd.DataFrame({"sent": [20, 40], "responded": [17, 2], "no_answer": [3, 38]})
     >>> m = suppress_wide(t, {"sent": ["responded", "no_answer"]})
@@ -136,28 +341,33 @@ def suppress_wide(
     columns = list(dict.fromkeys([*(t for t, _ in pairs), *(c for _, p in pairs for c in p), *extra_columns]))
     if min_cell <= 1:
         return pd.DataFrame(False, index=frame.index, columns=columns)
+    shown_cols = [c for c in columns if c not in extra_columns] if displayed is None else list(displayed)
     long = frame[columns].stack(future_stack=True)
-    hidden = _primary(long, min_cell)
-    groups = [[(row, total), *[(row, part) for part in parts]] for row in frame.index for total, parts in pairs]
+    shown = pd.Series([col in shown_cols for _, col in long.index], index=long.index)
+    groups = [
+        ([((row, total), -1.0), *[((row, part), 1.0) for part in parts]], 0.0)
+        for row in frame.index
+        for total, parts in pairs
+        if parts  # a total without parts is no sum
+    ]
     if total_row is not None:
         rows = [r for r in frame.index if r != total_row]
-        groups += [[(total_row, col), *[(r, col) for r in rows]] for col in columns]
-    hidden = _secondary(long, hidden, groups)
-    return hidden.unstack()[columns].astype(bool)
+        groups += [([((total_row, col), -1.0), *[((r, col), 1.0) for r in rows]], 0.0) for col in columns]
+    table = SuppressedTable(long, shown, _primary(long, min_cell) & shown, groups, min_cell)
+    hidden = _run(table)
+    return hidden.unstack()[columns].reindex(frame.index).astype(bool)
 
 
 def display_counts(counts: pd.Series, hidden: pd.Series | None = None, min_cell: int = DEFAULT_MIN_CELL) -> pd.Series:
-    """Counts as Norwegian text: a count below ``min_cell`` shows ``<min_cell``; a larger
-    count hidden by secondary suppression shows :data:`SECONDARY` («×»).
+    """Counts as Norwegian text; every hidden count shows :data:`SUPPRESSED` («×»), whatever its size.
 
     >>> display_counts(pd.Series([3, 38, 1200]), pd.Series([True, True, False])).str.replace("\\u00a0", " ").tolist()
-    ['<5', '×', '1 200']
+    ['×', '×', '1 200']
     """
     if hidden is None:
         hidden = pd.Series(False, index=counts.index)
-    label = suppressed_label(min_cell)
     return pd.Series(
-        [(label if v < min_cell else SECONDARY) if h else fmt_int(v) for v, h in zip(counts, hidden, strict=True)],
+        [SUPPRESSED if h else fmt_int(v) for v, h in zip(counts, hidden, strict=True)],
         index=counts.index,
         dtype=object,
     )
@@ -169,10 +379,23 @@ def display_hidden(text: pd.Series, hidden: pd.Series) -> pd.Series:
 
 
 def suppression_note(min_cell: int = DEFAULT_MIN_CELL) -> str:
-    """The source-note sentence that explains «<5» and «×»."""
+    """The source-note sentence that explains «×»."""
     return (
-        f"Antall under {min_cell} vises som «{suppressed_label(min_cell)}»; «{SECONDARY}» er et større tall som er "
-        "skjult for at en sum ikke skal avsløre et lite tall."
+        f"«{SUPPRESSED}»: antallet er skjult, fordi det er under {min_cell} eller fordi det ellers kunne regnes "
+        "ut hvor mange et skjult antall er."
+    )
+
+
+def suppression_method_text(min_cell: int = DEFAULT_MIN_CELL) -> str:
+    """The method section's paragraph on small numbers (Markdown, Bokmål)."""
+    return (
+        f"**Små tall.** I tabeller som beskriver pasienters kjennetegn eller utfall skjules antall mellom 1 og "
+        f"{min_cell - 1}, og alle skjulte antall vises med samme tegn, «{SUPPRESSED}». Der summer og viste tall "
+        "ellers ville avsløre et skjult antall, skjules også de minste viste tallene i samme sum (sekundær "
+        "prikking). Hver tabell kontrolleres med lineær programmering: for hvert skjult antall regnes det ut "
+        f"hvilke verdier det kan ha ut fra alt som vises, og spennet må være minst {min_cell}; ellers skjules "
+        "flere tall. En andel skjules når telleren eller nevneren er skjult. Administrative tall – henvisninger, "
+        "skjemaer og årsaker – vises uten prikking."
     )
 
 

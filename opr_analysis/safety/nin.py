@@ -1,90 +1,182 @@
-"""Detection of Norwegian national identity numbers (fødselsnummer, D-nummer).
+"""Detection of Norwegian national identity numbers, however they are written.
 
-An extract must never hold one: the registry's ids are pseudonymous. Any run of
-eleven digits (optionally written ``DDMMYY NNNNN``) whose two modulus-11 check
-digits are valid counts as one; the check digits keep ordinary long numbers
-from raising false alarms.
+One detector guards the input (a hit stops the run), every message the
+program prints (hits are masked) and every file it writes (a hit stops the
+write). The rules:
+
+- **What counts.** Eleven digits that ``stdnum.no.fodselsnummer`` accepts
+  (check digits, a possible birth date, not in the future): fødselsnummer,
+  D-number (day + 40) and H-number (month + 40); and synthetic test numbers
+  (month + 80, Skatteetaten/Tenor), checked with the same library's check
+  digits and birth-date rules after the 80 is taken off. FH-numbers (first
+  digit 8 or 9, no birth date) are not detected: without a date part almost
+  one in a hundred ordinary eleven-digit numbers would pass.
+- **Disguises undone first.** Unicode NFKC (full-width digits become ASCII,
+  no-break spaces become spaces), zero-width characters and soft hyphens
+  removed; any run of spaces, tabs, dots or hyphens/dashes between the six
+  and the five digits (``010170.12343``, ``010170 - 12343``).
+- **Lost leading zero.** A number born on day 01-09 saved as a number (Excel,
+  Parquet, a CSV written from a spreadsheet) has ten digits: a standalone
+  ten-digit number, also as ``1017012343.0`` or ``1.017012343E+09``, counts
+  when the number with its zero restored does.
+- **Not people's numbers.** A run of digits inside a machine token (a
+  hexadecimal digest, a UUID, a base32/base64 key: 16 or more letters and
+  digits with at least three switches between letters and digits) is never a
+  hit, and neither is a run inside a longer number or a decimal fraction
+  (``0.01017012343``). This keeps SHA-256 digests in manifests from alarming.
 
 Examples
 --------
 >>> is_valid_nin("12345678901")
 False
 >>> nin = make_valid_nin("010190")  # built in code, never stored as a literal
->>> is_valid_nin(nin), len(nin)
-(True, 11)
+>>> find_nins(f"fnr {nin[:6]}\\u00a0{nin[6:]}") == [nin], find_nins(nin[1:] + ".0") == [nin]
+(True, True)
+>>> mask_nin(f"kolonne {nin}")
+'kolonne 01*********'
 """
 
 from __future__ import annotations
 
+import datetime
 import re
+import unicodedata
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from stdnum.exceptions import ValidationError
+from stdnum.no import fodselsnummer
 
-_W1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
-_W2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
-# Eleven digits, or six and five separated by one space, not inside a longer number.
-NIN_PATTERN = r"(?<![0-9])([0-9]{6}) ?([0-9]{5})(?![0-9])"
-_NIN_RE = re.compile(NIN_PATTERN)
-_PREFILTER = r"[0-9]{6} ?[0-9]{5}"
+if TYPE_CHECKING:  # pandas is imported on use, so that printing a message stays light
+    import pandas as pd
 
-
-def _check_digit(digits: str, weights: tuple[int, ...]) -> int | None:
-    rest = sum(int(d) * w for d, w in zip(digits, weights)) % 11
-    k = 0 if rest == 0 else 11 - rest
-    return None if k == 10 else k
+# Removed before matching: zero-width space/non-joiner/joiner, word joiner, BOM, soft hyphen, Mongolian separator.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
+# Between the six and the five digits (after NFKC): spaces, tabs, dots, hyphens and dashes, any run.
+_SEP = "[ \\t.\\-\u2010-\u2015\u2212]*"
+# A dot after a digit starts a decimal fraction; a comma may be a CSV separator, so it does not.
+_ELEVEN = re.compile(rf"(?<![0-9])(?<![0-9]\.)([0-9]{{6}}){_SEP}([0-9]{{5}})(?![0-9])")
+# Ten digits (a lost leading zero), possibly written as a float; not part of a decimal fraction.
+_TEN = re.compile(r"(?<![0-9])(?<![0-9]\.)([1-9][0-9]{9})(?:\.0+)?(?![0-9]|\.[0-9])")
+# 1.017012343E+09: the same ten-digit number in scientific notation.
+_SCIENTIFIC = re.compile(r"(?<![0-9])(?<![0-9]\.)([1-9])[.,]([0-9]{1,9})0*[eE]\+?0*9(?![0-9])")
+# Machine tokens: candidates (16+ letters and digits, or a UUID); see _is_machine_token.
+_LONG_TOKEN = re.compile(r"[0-9A-Za-z]{16,}")
+_UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+_SWITCH = re.compile(r"(?<=[0-9])(?=[A-Za-z])|(?<=[A-Za-z])(?=[0-9])")
+# A cheap, lookaround-free test (runs natively on Arrow strings) that every hit passes.
+PREFILTER = r"[0-9]{10}|[0-9]{6}[ \t.-]+[0-9]{5}|[0-9][.,][0-9]{1,9}[eE]|[^\x00-\x7f]"
 
 
 def is_valid_nin(value: str) -> bool:
-    """True when ``value`` is 11 digits with valid modulus-11 check digits."""
+    """True when ``value`` is 11 digits forming a possible fødselsnummer, D-, H- or synthetic test number."""
     if len(value) != 11 or not value.isdigit():
         return False
-    return _check_digit(value[:9], _W1) == int(value[9]) and _check_digit(value[:10], _W2) == int(value[10])
+    if fodselsnummer.is_valid(value):
+        return True
+    month = int(value[2:4])
+    if month <= 80:
+        return False
+    # Synthetic test numbers: check digits over the number as written, birth date with the 80 taken off.
+    if value[9] != fodselsnummer.calc_check_digit1(value) or value[10] != fodselsnummer.calc_check_digit2(value):
+        return False
+    try:
+        born = fodselsnummer.get_birth_date(f"{value[:2]}{month - 80:02d}{value[4:]}")
+    except ValidationError:
+        return False
+    return born <= datetime.date.today()
 
 
 def make_valid_nin(birth_date_ddmmyy: str, start: int = 100) -> str:
-    """A number with valid check digits for a birth date (for tests that plant one).
+    """A valid number for a birth date (for tests that plant one); individual numbers from ``start`` up.
 
-    Individual numbers from ``start`` upwards are tried until both check digits exist.
+    Add 40 to the day for a D-number, 40 or 80 to the month for an H- or synthetic test number.
     """
     for individual in range(start, 1000):
         base = f"{birth_date_ddmmyy}{individual:03d}"
-        k1 = _check_digit(base, _W1)
-        k2 = None if k1 is None else _check_digit(base + str(k1), _W2)
-        if k1 is not None and k2 is not None:
-            return f"{base}{k1}{k2}"
+        k1 = fodselsnummer.calc_check_digit1(base)
+        k2 = fodselsnummer.calc_check_digit2(base + k1)
+        if len(k1) == 1 and len(k2) == 1 and is_valid_nin(base + k1 + k2):
+            return base + k1 + k2
     raise ValueError(f"no valid number for {birth_date_ddmmyy} from {start}")
 
 
+def normalise(text: str) -> str:
+    """NFKC with invisible characters removed: what a reader of ``text`` sees."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+
+
+def _is_machine_token(token: str) -> bool:
+    return len(_SWITCH.findall(token)) >= 3
+
+
+def _without_machine_tokens(text: str) -> str:
+    """``text`` with UUIDs and machine tokens blanked out (same length, so positions still hold)."""
+    text = _UUID.sub(lambda m: "#" * len(m.group()), text)
+    return _LONG_TOKEN.sub(lambda m: "#" * len(m.group()) if _is_machine_token(m.group()) else m.group(), text)
+
+
+def _hits(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, number) of every hit in normalised ``text``."""
+    clean = _without_machine_tokens(text)
+    found = []
+    for m in _ELEVEN.finditer(clean):
+        number = m.group(1) + m.group(2)
+        if is_valid_nin(number):
+            found.append((m.start(), m.end(), number))
+    for m in _TEN.finditer(clean):
+        if is_valid_nin("0" + m.group(1)):
+            found.append((m.start(), m.end(), "0" + m.group(1)))
+    for m in _SCIENTIFIC.finditer(clean):
+        number = "0" + m.group(1) + m.group(2).ljust(9, "0")
+        if is_valid_nin(number):
+            found.append((m.start(), m.end(), number))
+    return sorted(found)
+
+
 def find_nins(text: str) -> list[str]:
-    """Every valid national identity number inside a piece of text."""
-    return [a + b for a, b in _NIN_RE.findall(text) if is_valid_nin(a + b)]
+    """Every identity number inside a piece of text (as 11 digits), disguises undone."""
+    return [number for _, _, number in _hits(normalise(text))]
+
+
+def has_nin(text: str) -> bool:
+    """True when ``text`` holds an identity number in any of the forms this module knows."""
+    return bool(find_nins(text))
 
 
 def nin_cells(s: pd.Series) -> pd.Series:
-    """Boolean mask of the cells of a string Series that hold a valid number."""
+    """Boolean mask of the cells of a Series that hold an identity number (any form)."""
+    import pandas as pd
+
     s = s.astype("string")
-    # A lookaround-free prefilter runs natively on Arrow strings; the exact pattern runs on hits only.
-    candidates = s.str.contains(_PREFILTER, regex=True, na=False).fillna(False).astype(bool)
+    candidates = s.str.contains(PREFILTER, regex=True, na=False).fillna(False).astype(bool)
     mask = pd.Series(False, index=s.index)
     if candidates.any():
-        mask[candidates] = s[candidates].map(lambda v: bool(find_nins(v)))
+        mask[candidates] = s[candidates].map(has_nin).astype(bool)
     return mask
 
 
 def nin_number_cells(s: pd.Series) -> pd.Series:
-    """Cells holding a number that is a valid identity number once its lost leading zero is restored.
-
-    Excel and Parquet store a number born on days 01-09 as a 10-digit number
-    (the leading zero is gone); use this on cells that came from numeric cells.
-    """
-    s = s.astype("string")
-    ten = s.str.fullmatch(r"[1-9][0-9]{9}").fillna(False).astype(bool)
-    mask = pd.Series(False, index=s.index)
-    if ten.any():
-        mask[ten] = s[ten].map(lambda v: is_valid_nin("0" + v))
-    return mask
+    """Kept for callers of the earlier API: :func:`nin_cells` now finds lost leading zeros too."""
+    return nin_cells(s)
 
 
 def mask_nin(value: str) -> str:
-    """Hide all but the first two digits, so a message never repeats the number."""
-    return _NIN_RE.sub(lambda m: (m.group(1) + m.group(2))[:2] + "*" * 9, value)
+    """``value`` with every identity number replaced by its first two digits and ``*``.
+
+    A value without one is returned unchanged; one with a hit is returned
+    normalised (NFKC, invisible characters removed) with the hits masked, so a
+    message stays readable but never repeats a number.
+    """
+    text = normalise(str(value))
+    hits = _hits(text)
+    if not hits:
+        return str(value)
+    out, pos = [], 0
+    for start, end, number in hits:
+        if start < pos:  # overlapping forms of one number
+            continue
+        out += [text[pos:start], number[:2] + "*" * 9]
+        pos = end
+    return "".join(out) + text[pos:]

@@ -319,9 +319,15 @@ def owned_dir(
 
 
 @contextmanager
-def owned_file(target, signature: str, protect: list[tuple[str, Path]] | None = None) -> Iterator[Path]:
+def owned_file(
+    target,
+    signature: str,
+    protect: list[tuple[str, Path]] | None = None,
+    check: Callable[[Path], None] | None = None,
+) -> Iterator[Path]:
     """A temporary file that replaces ``target``, if ``target`` is absent, empty or starts
-    with ``signature`` (see :func:`check_file_target`); locked like :func:`owned_dir`."""
+    with ``signature`` (see :func:`check_file_target`); locked like :func:`owned_dir`.
+    ``check(tmp)`` (e.g. the privacy scan) runs before the file is moved into place."""
     target = Path(target)
     protect = protected_folders() if protect is None else protect
     check_file_target(target, signature, protect)
@@ -330,3 +336,5 @@ def owned_file(target, signature: str, protect: list[tuple[str, Path]] | None = 
         clean_leftovers(target)
         with atomic_file(target) as tmp:
             yield tmp
+            if check is not None:
+                check(tmp)

@@ -4,16 +4,19 @@ Commands that write files derived from an extract (``opr report``, ``opr extract
 write into a temporary folder, call :func:`scan_outputs` on it, and only then
 move it into place. The scan looks in every file for
 
-- a national identity number (11 digits, or ``DDMMYY NNNNN``, with valid
-  modulus-11 check digits: see :mod:`opr_analysis.safety.nin`), and
+- a national identity number in any of the forms :mod:`opr_analysis.safety.nin`
+  knows (separators, full-width digits, zero-width characters, a lost leading
+  zero, float and E-notation renderings; never a digit run inside a digest), and
 - when ``original_ids`` is given (research extracts, whose patient ids are
   replaced by new pseudonyms), any of the extract's original patient ids as a
   whole token (``P0001`` matches in ``P0001,`` but not in ``P00012``).
 
-Tabular binaries (``.parquet``, ``.xlsx``, ``.sav``, ``.dta``) are read with
-pandas/pyreadstat and scanned as text (cells, column names and labels);
-Office documents (``.docx``, ``.odt``, ``.pptx``) as the text of their XML
-parts; every other file (CSV, HTML, notebooks, Markdown, ...) as text. PDF
+Tabular binaries (``.parquet``, ``.sav``, ``.dta``) are read with
+pandas/pyreadstat/pyarrow and scanned as text (cells, column names, labels,
+Parquet schema and field metadata); workbooks (``.xlsx``) and Office documents
+(``.docx``, ``.odt``, ``.pptx``) as the text of every XML part (so every sheet,
+sheet names, comments, headers/footers and document properties); XML/HTML
+character references are decoded as well; every other file (CSV, HTML, notebooks, Markdown, ...) as text. PDF
 pages are compressed and cannot be scanned cheaply: a report's PDF is rendered
 from the executed notebook in the same output folder, which is scanned. A hit
 raises :class:`~opr_analysis.errors.IdentifiableDataError` naming the file,
@@ -34,6 +37,7 @@ opr_analysis.errors.IdentifiableDataError: table.csv inneholder en pasient-ID fr
 
 from __future__ import annotations
 
+import html
 import io
 import os
 import re
@@ -45,8 +49,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import IdentifiableDataError
-from .atomic import atomic_dir
-from .nin import find_nins, nin_number_cells
+from .atomic import atomic_dir, atomic_file
+from .nin import has_nin
 
 # A token is a maximal run of letters, digits, "_" and "-"; ids are matched as whole tokens.
 _TOKEN = re.compile(r"[\w-]+")
@@ -55,64 +59,51 @@ TABULAR = (".parquet", ".sav", ".dta")
 # Office documents are zip files of XML: scanned as the text of their XML parts.
 ZIPPED_XML = (".docx", ".odt", ".pptx")
 _TAG = re.compile(r"<[^>]+>")
+_ATTRIBUTE = re.compile(r'=\s*"([^"]*)"')
 
 
-def file_text(path: Path) -> str:
-    """What a file holds, as text to scan (tabular binaries read as tables).
-
-    A number in a tabular file that is an identity number once its lost
-    leading zero is restored is written out with the zero, so it is found.
-    """
-    suffix = path.suffix.lower()
+def file_text(path: Path, suffix: str | None = None) -> str:
+    """What a file holds, as text to scan (tabular binaries read as tables); ``suffix`` overrides the path's."""
+    suffix = (suffix or path.suffix).lower()
     if suffix in TABULAR:
-        parts = []
-        for frame in _read_tabular(path):
-            parts.append(frame_text(frame))
-            for col in frame.columns:
-                cells = frame[col].astype("string").str.replace(r"\.0$", "", regex=True)
-                hits = nin_number_cells(cells)
-                parts.extend("0" + cells[hits].astype(str))
-        return "\n".join(parts)
-    if suffix in ZIPPED_XML:
-        return zipped_xml_text(path)
-    if suffix == ".xlsx":
-        return xlsx_text(path)
+        return "\n".join(frame_text(frame) for frame in _read_tabular(path, suffix))
+    if suffix in ZIPPED_XML or suffix == ".xlsx":
+        return zipped_xml_text(path, suffix)
     return path.read_bytes().decode("utf-8", errors="replace")
 
 
-def zipped_xml_text(path: Path) -> str:
-    """The text of every XML part of a zipped document, tags removed.
+def zipped_xml_text(path: Path, suffix: str | None = None) -> str:
+    """The text of every XML part of a zipped document or workbook, tags removed.
 
     Word splits a paragraph into runs (``<w:t>123</w:t><w:t>45</w:t>``);
     removing the tags joins them again, so a number split over runs is found.
+    A workbook's parts are its sheets (cells, headers/footers), shared strings,
+    sheet names, comments and document properties; there each tag becomes a
+    line break, so that neighbouring cells never run together into one number.
     """
     with zipfile.ZipFile(path) as zf:
-        parts = [
-            zf.read(n).decode("utf-8", errors="replace") for n in sorted(zf.namelist()) if n.endswith((".xml", ".rels"))
-        ]
-    return "\n".join(_TAG.sub("", part) for part in parts)
+        names = [n for n in sorted(zf.namelist()) if n.endswith((".xml", ".rels", ".vml"))]
+        parts = [zf.read(n).decode("utf-8", errors="replace") for n in names]
+    join = "\n" if (suffix or path.suffix).lower() == ".xlsx" else ""
+    # Attribute values too: a sheet's name is one (<sheet name="..."/>).
+    attributes = [value for part in parts for value in _ATTRIBUTE.findall(part)]
+    return "\n".join([*(_TAG.sub(join, part) for part in parts), *attributes])
 
 
-_XLSX_NUMBER = re.compile(r"<v>([0-9]{10})(?:\.0)?</v>")
+def parquet_metadata_text(path: Path) -> str:
+    """A Parquet file's schema and field metadata (key = value lines), decoded as text."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    meta = [schema.metadata, *(f.metadata for f in schema)]
+    return "\n".join(
+        f"{k.decode('utf-8', 'replace')}={v.decode('utf-8', 'replace')}" for m in meta for k, v in (m or {}).items()
+    )
 
 
-def xlsx_text(path: Path) -> str:
-    """The cells of a workbook as text, read from its XML (far faster than a spreadsheet reader).
-
-    Tags become spaces so that neighbouring cells never run together into one
-    number; a 10-digit number cell that is an identity number once its lost
-    leading zero is restored is added with the zero, as for other tables.
-    """
-    with zipfile.ZipFile(path) as zf:
-        parts = [zf.read(n).decode("utf-8", errors="replace") for n in sorted(zf.namelist()) if n.endswith(".xml")]
-    restored = [f"0{m}" for part in parts for m in _XLSX_NUMBER.findall(part) if find_nins(f"0{m}")]
-    return "\n".join([*(_TAG.sub(" ", part) for part in parts), *restored])
-
-
-def _read_tabular(path: Path) -> list:
-    suffix = path.suffix.lower()
+def _read_tabular(path: Path, suffix: str) -> list:
     if suffix == ".parquet":
-        return [pd.read_parquet(path)]
+        return [pd.read_parquet(path), pd.DataFrame({"metadata": [parquet_metadata_text(path)]})]
     import pyreadstat
 
     reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
@@ -158,23 +149,37 @@ def find_ids(text: str, ids: Iterable[str]) -> bool:
 def scan_outputs(folder: str | os.PathLike, original_ids: Iterable[str] | None = None) -> None:
     """Raise :class:`IdentifiableDataError` if any file under ``folder`` holds identifiable data."""
     folder = Path(folder)
-    ids = None if original_ids is None else {str(i) for i in original_ids if i is not None and str(i) != ""}
-    has_ids = IdMatcher(ids) if ids else None
+    has_ids = _matcher(original_ids)
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        name = path.relative_to(folder).as_posix()
-        try:
-            text = file_text(path)
-        except Exception as exc:  # a file we cannot read cannot be shown to be clean
-            raise IdentifiableDataError(
-                f"{name} kunne ikke kontrolleres for personidentifiserende opplysninger "
-                f"({type(exc).__name__}); ingenting er levert"
-            ) from exc
-        if find_nins(text):
-            raise IdentifiableDataError(f"{name} inneholder et fødselsnummer; ingenting er levert")
-        if has_ids is not None and has_ids(text):
-            raise IdentifiableDataError(
-                f"{name} inneholder en pasient-ID fra det opprinnelige uttrekket; ingenting er levert"
-            )
+        scan_file(path, path.relative_to(folder).as_posix(), has_ids)
+
+
+def _matcher(original_ids) -> IdMatcher | None:
+    if original_ids is None or isinstance(original_ids, IdMatcher):
+        return original_ids
+    ids = {str(i) for i in original_ids if i is not None and str(i) != ""}
+    return IdMatcher(ids) if ids else None
+
+
+def scan_file(path: Path, name: str, original_ids: Iterable[str] | IdMatcher | None = None) -> None:
+    """Raise :class:`IdentifiableDataError` (naming ``name``, never the value) if ``path`` holds identifiable data.
+
+    ``name`` is what the user will see, and its suffix says how to read the file.
+    """
+    has_ids = _matcher(original_ids)
+    try:
+        text = file_text(Path(path), Path(name).suffix)
+    except Exception as exc:  # a file we cannot read cannot be shown to be clean
+        raise IdentifiableDataError(
+            f"{name} kunne ikke kontrolleres for personidentifiserende opplysninger "
+            f"({type(exc).__name__}); ingenting er levert"
+        ) from exc
+    if has_nin(text) or ("&" in text and has_nin(html.unescape(text))):
+        raise IdentifiableDataError(f"{name} inneholder et fødselsnummer; ingenting er levert")
+    if has_ids is not None and has_ids(text):
+        raise IdentifiableDataError(
+            f"{name} inneholder en pasient-ID fra det opprinnelige uttrekket; ingenting er levert"
+        )
 
 
 @contextmanager
@@ -194,3 +199,15 @@ def scanned_output(target: str | os.PathLike, original_ids: Iterable[str] | None
     ids = None if original_ids is None else list(original_ids)
     with atomic_dir(target, check=lambda tmp: scan_outputs(tmp, ids)) as tmp:
         yield tmp
+
+
+@contextmanager
+def scanned_file(target: str | os.PathLike, original_ids: Iterable[str] | None = None) -> Iterator[Path]:
+    """A temporary file to write into; scanned like :func:`scan_outputs`, then moved to ``target``.
+
+    On identifiable data the temporary file is removed and ``target`` is left as it was.
+    """
+    target = Path(target)
+    with atomic_file(target) as tmp:
+        yield tmp
+        scan_file(tmp, target.name, original_ids)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..safety.owned import owned_dir, protected_folders
+from ..safety.privacy import scan_outputs
 from .table_registry import TABLES
 
 # The contract's column lists, in order (from the table registry).
@@ -72,7 +73,9 @@ def write_tables(reg, out_dir, as_of=None, extras: bool = True) -> list[Path]:
     for name, frame in tables.items():
         if name in CONTRACT_COLUMNS:
             check_contract_columns(name, frame)
-    with owned_dir(out_dir, "tables", protect=protected_folders([getattr(reg, "path", None)])) as tmp:
+    protect = protected_folders([getattr(reg, "path", None)])
+    # scanned for identity numbers before it is moved into place
+    with owned_dir(out_dir, "tables", check=scan_outputs, protect=protect) as tmp:
         for name, frame in tables.items():
             frame.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8", na_rep="")
     return [out_dir / f"{name}.csv" for name in tables]

@@ -1,0 +1,246 @@
+"""Issue 12.1: identity numbers written the way people (and spreadsheets) write them are found,
+stop the input, never reach an output or a message; digests and tokens do not alarm."""
+
+import hashlib
+import uuid
+
+import pandas as pd
+import pytest
+from helpers import write_base_extract, rows
+
+from opr_analysis import IdentifiableDataError, scan_outputs
+from opr_analysis.cli import main
+from opr_analysis.extract.validation import ValidationReport
+from opr_analysis.safety.nin import find_nins, is_valid_nin, make_valid_nin, mask_nin
+from opr_analysis.safety.privacy import scanned_file
+
+NIN = make_valid_nin("010170")  # born on the 1st: loses its leading zero as a number
+WIDE = str.maketrans("0123456789", "０１２３４５６７８９")
+
+DISGUISES = {
+    "dot": lambda n: f"{n[:6]}.{n[6:]}",
+    "hyphen": lambda n: f"{n[:6]}-{n[6:]}",
+    "no-break space": lambda n: f"{n[:6]}\u00a0{n[6:]}",
+    "two spaces": lambda n: f"{n[:6]}  {n[6:]}",
+    "tab": lambda n: f"{n[:6]}\t{n[6:]}",
+    "spaced hyphen": lambda n: f"{n[:6]} - {n[6:]}",
+    "full-width digits": lambda n: n.translate(WIDE),
+    "zero-width space": lambda n: f"{n[:4]}\u200b{n[4:]}",
+    "lost leading zero": lambda n: n[1:],
+    "lost zero as float": lambda n: f"{n[1:]}.0",
+    "lost zero in E-notation": lambda n: f"{n[1]}.{n[2:]}E+09",
+}
+
+
+@pytest.mark.parametrize("disguise", DISGUISES, ids=list(DISGUISES))
+def test_each_disguise_is_found_and_masked(disguise):
+    text = f"pasient {DISGUISES[disguise](NIN)} ringte"
+    assert find_nins(text) == [NIN]
+    masked = mask_nin(text)
+    assert find_nins(masked) == [] and NIN[6:] not in masked and masked.startswith("pasient 01*")
+
+
+def test_d_h_and_synthetic_numbers():
+    d_number = make_valid_nin("410170")  # day + 40
+    h_number = make_valid_nin("014170")  # month + 40
+    synthetic = make_valid_nin("018170")  # month + 80 (Skatteetaten's test numbers)
+    assert [find_nins(f"x {n} y") for n in (d_number, h_number, synthetic)] == [[d_number], [h_number], [synthetic]]
+
+
+def _with_check_digits(date_part: str, individual_from: int) -> str:
+    """Eleven digits with valid check digits (whatever the date part says), by stdnum's arithmetic."""
+    from stdnum.no import fodselsnummer as f
+
+    for individual in range(individual_from, 1000):
+        base = f"{date_part}{individual:03d}"
+        k1 = f.calc_check_digit1(base)
+        k2 = f.calc_check_digit2(base + k1)
+        if len(k1) == 1 and len(k2) == 1:
+            return base + k1 + k2
+    raise AssertionError(date_part)
+
+
+def test_birth_date_must_be_possible():
+    # Valid check digits, but day 32, month 13 or a birth in 2030: ordinary numbers, not identity numbers.
+    for date_part, individual in (("320170", 100), ("011370", 100), ("010130", 900)):
+        number = _with_check_digits(date_part, individual)
+        assert not is_valid_nin(number) and find_nins(f"nr {number}") == []
+    assert is_valid_nin(_with_check_digits("010170", 100))
+
+
+def _digest_holding(number: str) -> str:
+    """A 64-character hex string with ``number`` inside between hex letters (as a SHA-256 digest may be)."""
+    head = hashlib.sha256(b"x").hexdigest()
+    return ("ab" + head[:20] + "c" + number + "d" + head[20:])[:64]
+
+
+def test_digests_uuids_and_tokens_do_not_alarm():
+    digest = _digest_holding(NIN)
+    assert NIN in digest and find_nins(digest) == []
+    token = uuid.UUID(int=0).hex[:1] + "-".join([]) + f"{uuid.uuid4()}"
+    assert find_nins(token) == []
+    assert find_nins(f"sha256: {digest}\n") == []
+    assert find_nins("p=0." + NIN) == []  # a decimal fraction
+    # A person writing an id next to letters is still found.
+    assert find_nins(f"fnr{NIN}") == [NIN]
+
+
+def test_manifest_of_digests_scans_clean(tmp_path):
+    (tmp_path / "manifest.json").write_text(
+        '{"files": {' + ", ".join(f'"f{i}.csv": "{_digest_holding(NIN)}"' for i in range(3)) + "}}"
+    )
+    scan_outputs(tmp_path)
+
+
+# --- the input ----------------------------------------------------------------------------------
+
+
+def _validate(folder, tmp_path, capsys):
+    q = tmp_path / "q"
+    status = main(["validate", str(folder), "--quarantine", str(q)])
+    out = capsys.readouterr()
+    return status, out.out + out.err, q
+
+
+@pytest.mark.parametrize("disguise", DISGUISES, ids=list(DISGUISES))
+def test_each_disguise_stops_the_input(tmp_path, capsys, disguise):
+    records = rows("enrolments")
+    records[0]["diagnosis"] = f"ringt {DISGUISES[disguise](NIN)}"
+    status, out, q = _validate(write_base_extract(tmp_path, enrolments=records), tmp_path, capsys)
+    assert status == 1 and "fødselsnummer" in out and "enrolments.csv, rad 1, kolonne «diagnosis»" in out
+    assert find_nins(out) == [] and NIN[1:] not in out and not q.exists()
+
+
+def test_lost_zero_in_a_csv_number_column_stops_the_input(tmp_path, capsys):
+    records = rows("baseline_responses")
+    records[0]["duration_ms"] = NIN[1:]
+    status, out, q = _validate(write_base_extract(tmp_path, baseline_responses=records), tmp_path, capsys)
+    assert status == 1 and "kolonne «duration_ms»" in out and NIN[1:] not in out and not q.exists()
+
+
+def test_duplicate_header_message_does_not_echo_the_number(tmp_path, capsys):
+    folder = write_base_extract(tmp_path)
+    path = folder / "treatments.csv"
+    lines = path.read_text().splitlines()
+    lines[0] += f",{NIN},{NIN}"
+    path.write_text("\n".join([lines[0], *(line + ",," for line in lines[1:])]) + "\n")
+    status, out, _ = _validate(folder, tmp_path, capsys)
+    assert status == 1 and "står flere ganger" in out and NIN not in out and NIN[6:] not in out
+
+
+# --- the outputs --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("disguise", DISGUISES, ids=list(DISGUISES))
+def test_each_disguise_in_an_output_stops_the_write(tmp_path, disguise):
+    (tmp_path / "a.csv").write_text(f"id,note\n1,{DISGUISES[disguise](NIN)}\n", encoding="utf-8")
+    with pytest.raises(IdentifiableDataError, match="a.csv inneholder et fødselsnummer"):
+        scan_outputs(tmp_path)
+
+
+def test_quarantine_files_are_scanned(tmp_path):
+    report = ValidationReport()
+    report.quarantine["enrolments"] = pd.DataFrame({"diagnosis": [f"{NIN[:6]}.{NIN[6:]}"], "row": [1]})
+    with pytest.raises(IdentifiableDataError):
+        report.write_quarantine(tmp_path / "karantene")
+    assert not (tmp_path / "karantene").exists()
+
+
+def test_single_file_outputs_are_scanned(tmp_path):
+    target = tmp_path / "oppfolging.csv"
+    with pytest.raises(IdentifiableDataError, match="oppfolging.csv"):
+        with scanned_file(target) as tmp:
+            tmp.write_text(f"patient_id\n{NIN[1:]}\n")
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def _workbook(path, where):
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["n", "k"])
+    ws.append([3, "ok"])
+    if where == "comment":
+        ws["A2"].comment = Comment(f"fnr {NIN}", "x")
+    elif where == "header":
+        ws.oddHeader.center.text = f"pasient {NIN}"
+    elif where == "footer":
+        ws.oddFooter.left.text = f"pasient {NIN[:6]}-{NIN[6:]}"
+    elif where == "properties":
+        wb.properties.title = f"liste {NIN}"
+    elif where == "sheet name":
+        ws.title = NIN[:6] + " " + NIN[6:]
+    elif where == "second sheet":
+        wb.create_sheet("skjult").append([int(NIN)])
+    wb.save(path)
+
+
+@pytest.mark.parametrize("where", ["comment", "header", "footer", "properties", "sheet name", "second sheet"])
+def test_xlsx_every_part_is_scanned(tmp_path, where):
+    _workbook(tmp_path / "t.xlsx", where)
+    with pytest.raises(IdentifiableDataError, match="t.xlsx"):
+        scan_outputs(tmp_path)
+
+
+def test_parquet_schema_metadata_is_scanned(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"n": [1, 2]}).replace_schema_metadata({"kilde": f"fnr {NIN}"})
+    pq.write_table(table, tmp_path / "t.parquet")
+    with pytest.raises(IdentifiableDataError, match="t.parquet"):
+        scan_outputs(tmp_path)
+
+
+def test_csv_neighbours_do_not_hide_a_number():
+    assert find_nins(f"1,{NIN[1:]},5\n2,{NIN[:6]}.{NIN[6:]},7") == [NIN, NIN]
+
+
+@pytest.mark.parametrize("where", ["comment", "second sheet", "properties"])
+def test_xlsx_input_with_a_number_outside_the_first_sheet_stops(tmp_path, capsys, where):
+    from openpyxl import load_workbook
+    from openpyxl.comments import Comment
+
+    folder = write_base_extract(tmp_path)
+    frame = pd.read_csv(folder / "treatments.csv", dtype=str, keep_default_na=False)
+    (folder / "treatments.csv").unlink()
+    frame.to_excel(folder / "treatments.xlsx", index=False)
+    wb = load_workbook(folder / "treatments.xlsx")
+    if where == "comment":
+        wb.active["A2"].comment = Comment(f"fnr {NIN}", "x")
+    elif where == "second sheet":
+        wb.create_sheet("notater").append([f"{NIN[:6]} {NIN[6:]}"])
+    else:
+        wb.properties.subject = NIN
+    wb.save(folder / "treatments.xlsx")
+    status, out, q = _validate(folder, tmp_path, capsys)
+    assert status == 1 and "treatments.xlsx, utenfor tabellen" in out and NIN not in out and not q.exists()
+
+
+def test_every_printed_line_is_masked(tmp_path, capsys):
+    status, out, _ = _validate(tmp_path / f"uttrekk-{NIN}", tmp_path, capsys)
+    assert status == 1 and "fant ikke uttrekksmappen" in out and NIN not in out and "01*********" in out
+
+
+def test_parquet_input_metadata_is_checked(tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = write_base_extract(tmp_path)
+    frame = pd.read_csv(folder / "treatments.csv", dtype=str, keep_default_na=False)
+    (folder / "treatments.csv").unlink()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(
+        table.replace_schema_metadata({**table.schema.metadata, "kilde": NIN}), folder / "treatments.parquet"
+    )
+    status, out, q = _validate(folder, tmp_path, capsys)
+    assert status == 1 and "treatments.parquet, utenfor tabellen" in out and NIN not in out
+
+
+def test_a_file_name_in_the_extract_folder_stops(tmp_path, capsys):
+    folder = write_base_extract(tmp_path)
+    (folder / f"notat {NIN[:6]}-{NIN[6:]}.txt").write_text("x")
+    status, out, q = _validate(folder, tmp_path, capsys)
+    assert status == 1 and "filnavnet «notat 01*********.txt»" in out and NIN[6:] not in out and not q.exists()

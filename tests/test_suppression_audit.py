@@ -1,0 +1,131 @@
+"""Issue 12.4: suppression nobody can undo. An attacker who knows every shown cell and every sum
+tries to recover hidden counts: by brute force on small tables, and by linear programming on
+every suppressed table the annual report builds from the synthetic registry."""
+
+import datetime as dt
+import itertools
+
+import pandas as pd
+import pytest
+
+from opr_analysis.report.suppression import (
+    SUPPRESSED,
+    display_counts,
+    intervals,
+    recorded_tables,
+    recoverable_cells,
+    suppress,
+    suppress_wide,
+)
+
+
+def _improvement(n, improved, min_cell=5):
+    f = pd.DataFrame({"n": [n], "improved": [improved]})
+    f["not_improved"] = f["n"] - f["improved"]
+    return suppress_wide(f, [("n", ["improved", "not_improved"])], min_cell, displayed=["n", "improved"])
+
+
+def test_issue_example_improved_5_of_6_cannot_be_recovered():
+    # Before: «6 | × | – | –» with × meaning ≥ 5 gave improved = 5, not improved = 1 exactly.
+    hidden = _improvement(6, 5)
+    shown = display_counts(pd.Series([6, 5]), hidden.loc[0, ["n", "improved"]].reset_index(drop=True))
+    assert shown.tolist() == ["6", SUPPRESSED]
+    # The attacker: improved + not_improved = 6, improved ≥ 1 (zeros are shown), not_improved ≥ 0.
+    possible = [i for i in range(1, 7) if 6 - i >= 0]
+    assert max(possible) - min(possible) >= 5
+    assert 1 in possible and 5 in possible  # the truth is among several
+
+
+def test_issue_example_column_of_56_cannot_be_recovered():
+    # Before: 56 = «<5», «×», 50 gave 1 and 5.
+    t = pd.DataFrame({"n": [1, 5, 50]})
+    hidden = suppress(t, "n", groups=[[]])
+    assert hidden.all()
+
+
+def _brute_force_ranges(values, hidden, total, lower=1):
+    """Every integer vector for the hidden cells consistent with the shown cells and the published total."""
+    known = sum(v for v, h in zip(values, hidden, strict=True) if not h)
+    k = sum(hidden)
+    rest = total - known
+    ranges = [set() for _ in range(k)]
+    for combo in itertools.product(range(lower, rest + 1), repeat=k):
+        if sum(combo) == rest:
+            for i, v in enumerate(combo):
+                ranges[i].add(v)
+    return [(min(r), max(r)) for r in ranges]
+
+
+@pytest.mark.parametrize("min_cell", [5, 10])
+@pytest.mark.parametrize(
+    "values",
+    [[1, 5, 50], [2, 3, 50], [4, 0, 9, 30], [3, 3, 3, 40], [7, 1, 12], [0, 2, 0, 6], [9, 11, 1, 1], [6, 6, 6]],
+)
+def test_brute_force_attacker_recovers_no_hidden_count_of_a_distribution(values, min_cell):
+    t = pd.DataFrame({"n": values})
+    hidden = suppress(t, "n", groups=[[]], min_cell=min_cell).tolist()
+    assert all(h for v, h in zip(values, hidden, strict=True) if 0 < v < min_cell)  # every small count hidden
+    protectable = sum(values) - sum(v > 0 for v in values) >= min_cell
+    if protectable and any(hidden):
+        for low, high in _brute_force_ranges(values, hidden, sum(values)):
+            assert high - low >= min_cell
+    if not protectable:  # the published total is too small: a delivery's codebook shows no distribution
+        from opr_analysis.extracts.disclosure import hidden_counts
+
+        assert hidden_counts(pd.Series(values), min_cell) is None
+
+
+@pytest.mark.parametrize("n, improved", [(n, i) for n in range(0, 16) for i in range(0, n + 1)])
+def test_brute_force_attacker_on_every_small_improvement_row(n, improved):
+    hidden = _improvement(n, improved).iloc[0]
+    n_shown, i_shown = not hidden["n"], not hidden["improved"]
+    # What the reader sees: n and improved unless hidden; hidden displayed counts are ≥ 1.
+    candidates = [
+        (nn, ii)
+        for nn in ([n] if n_shown else range(1, 40))
+        for ii in ([improved] if i_shown else range(1, nn + 1))
+        if ii <= nn
+    ]
+    for pos, truth in ((0, n), (1, improved), (None, n - improved)):
+        if truth == 0 or truth >= 5:
+            continue  # only small counts (1..4) must not be pinned down
+        seen = {c[pos] if pos is not None else c[0] - c[1] for c in candidates}
+        assert max(seen) - min(seen) >= 5, (n, improved, pos)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    from opr_analysis.extract.reader import load_extract
+    from opr_analysis.synth.registry import synthesize, write_tables
+
+    folder = write_tables(synthesize().tables, tmp_path_factory.mktemp("synth") / "synthetic")
+    return load_extract(folder)
+
+
+@pytest.mark.parametrize("min_cell", [5, 10])
+def test_no_table_of_the_synthetic_report_has_a_recoverable_cell(synthetic, min_cell):
+    import opr_analysis
+    from opr_analysis import proms
+    from opr_analysis.report import gt_tables, prom_tables
+    from opr_analysis.report.pipeline import default_report_year
+
+    reg = synthetic
+    as_of = dt.date(2026, 1, 31)
+    year = default_report_year(reg, as_of)
+    years = gt_tables.years_window(year, 3)
+    tables = opr_analysis.report_tables(reg, as_of=as_of)
+    profile = proms.baseline_profile(reg, by=("year", "sex"))
+    with recorded_tables() as recorded:
+        gt_tables.baseline_patient_level_cells(opr_analysis.baseline_response_patient_level(reg), years, min_cell)
+        for y in years:  # the report shows this table unsuppressed (administrative); audited anyway
+            gt_tables.followup_response_cells(tables["followup_response"], y, min_cell)
+            prom_tables.baseline_profile_cells(profile, y, min_cell)
+        prom_tables.improvement_cells(proms.improvement_rates(reg, as_of=as_of), min_cell)
+    assert len(recorded) > 10
+    assert sum(int(t.hidden.sum()) for t in recorded) > 0  # the audit had something to check
+    for table in recorded:
+        assert recoverable_cells(table) == []
+        small = [c for c in table.values.index if 0 < float(table.values[c]) < min_cell and table.displayed[c]]
+        assert table.hidden[small].all()
+        iv = intervals(table)
+        assert ((iv["high"] - iv["low"]) >= min_cell).all()
