@@ -30,6 +30,7 @@ COMMANDS = [
     "synth",
     "report",
     "extract",
+    "experiment",
 ]
 
 

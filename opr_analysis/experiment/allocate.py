@@ -77,6 +77,17 @@ def add_strata(rows: pd.DataFrame, reg, spec: ExperimentSpec) -> pd.DataFrame:
     return rows
 
 
+def blocks(spec: ExperimentSpec, stratum: str):
+    """The blocks of ``stratum``'s sequence, endlessly: each a random permutation of the arms in
+    the spec's ratio, of a size drawn from ``block_sizes``; drawn from (seed, experiment id, stratum) alone."""
+    rng = np.random.default_rng([spec.seed, zlib.crc32(f"{spec.id}|{stratum}".encode())])
+    unit = [arm for arm in ARMS for _ in range(spec.ratio[arm])]
+    while True:
+        size = int(rng.choice(spec.block_sizes))
+        block = unit * (size // len(unit))
+        yield [block[i] for i in rng.permutation(len(block))]
+
+
 def arm_sequence(spec: ExperimentSpec, stratum: str, length: int) -> list[str]:
     """The first ``length`` arms of ``stratum``'s sequence (a prefix: longer calls extend shorter ones).
 
@@ -86,13 +97,11 @@ def arm_sequence(spec: ExperimentSpec, stratum: str, length: int) -> list[str]:
     >>> arm_sequence(s, "rf|50-64", 6) == arm_sequence(s, "rf|50-64", 12)[:6]
     True
     """
-    rng = np.random.default_rng([spec.seed, zlib.crc32(f"{spec.id}|{stratum}".encode())])
-    unit = [arm for arm in ARMS for _ in range(spec.ratio[arm])]
     seq: list[str] = []
-    while len(seq) < length:
-        size = int(rng.choice(spec.block_sizes))
-        block = unit * (size // len(unit))
-        seq.extend(block[i] for i in rng.permutation(len(block)))
+    for block in blocks(spec, stratum):
+        if len(seq) >= length:
+            break
+        seq.extend(block)
     return seq[:length]
 
 
