@@ -34,6 +34,7 @@ from .allocate import add_strata
 from .plan import owed_units
 from .spec import ARMS, ExperimentSpec
 
+FACTOR_LABELS = {"kind": "oppfølgingstype", "treatment": "behandling", "age_band": "aldersgruppe", "sex": "kjønn"}
 FLOW_STEPS = {
     "allocated": "Randomisert (pasienter)",
     "patients_owed": "Pasienter med skyldig oppfølging i vinduet",
@@ -290,7 +291,7 @@ def result_markdown(res: ExperimentResult) -> str:
     ]
     if res.model:
         m = res.model
-        adj = ", ".join(res.model["factors"]) or "ingen faktorer"
+        adj = ", ".join(FACTOR_LABELS[f] for f in res.model["factors"]) or "ingen faktorer"
         lines.append(
             f"Justert for stratifiseringen ({adj}): oddsratio {fmt_num(m['odds_ratio'], 2)} "
             f"({fmt_num(m['ci_low'], 2)} til {fmt_num(m['ci_high'], 2)}), {fmt_int(m['n'])} oppfølginger fra "
