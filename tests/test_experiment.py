@@ -276,3 +276,6 @@ def test_flow_itt_and_per_protocol_on_a_hand_made_experiment(tmp_path):
     t = res.secondary["time_to_answer"].set_index("arm")
     assert t.at["full", "median"] == 25.0 and t.at["kort", "median"] == 5.0
     assert "ingen sikker forskjell" in res.conclusion
+    # a follow-up counts once its outcome can be known: due at least answered_within_days before as_of
+    early = analyse(reg, spec(), "2025-02-02").flow.set_index("step")  # P0003 due 2025-01-04: not yet
+    assert (early.at["owed", "full"], early.at["owed", "kort"]) == (2, 1)

@@ -2,9 +2,11 @@
 
 Rules:
 
-- Units: every follow-up of the chosen kinds, due in the window and owed by
-  the as-of date, of a patient allocated in the experiment (one patient may
-  give several). The arm is the allocated one (intention to treat, ITT).
+- Units: every follow-up of the chosen kinds, due in the window and owed, of
+  a patient allocated in the experiment (one patient may give several), once
+  ``answered_within_days`` days have passed since its due date by the as-of
+  date (so that its outcome can be known). The arm is the allocated one
+  (intention to treat, ITT).
 - Primary outcome ``answered``: the owed follow-up was sent (``sent_owed``)
   and answered on or before ``answered_within_days`` calendar days after the
   sent date. A follow-up never sent counts as not answered (ITT).
@@ -68,7 +70,8 @@ def experiment_units(reg, spec: ExperimentSpec, as_of) -> pd.DataFrame:
     alloc = allocations_of(reg, spec)
     units = owed_units(followup_audit(reg, as_of), spec)
     first, last = (pd.Timestamp(d) for d in spec.window)
-    units = units[units["due_date"].between(first, last)].copy()
+    followed = units["due_date"] <= pd.Timestamp(as_of) - pd.Timedelta(days=spec.answered_within_days)
+    units = units[units["due_date"].between(first, last) & followed].copy()
     units["patient_id"] = units["patient_id"].astype(str)
     units = units.merge(alloc[["patient_id", "arm"]], on="patient_id", how="inner")
     fu = reg.followups
@@ -167,7 +170,7 @@ def adjusted_model(units: pd.DataFrame, spec: ExperimentSpec, outcome: str = "an
     groups = pd.factorize(data["patient_id"])[0]
     try:
         fit = smf.glm(formula, data=data, family=Binomial()).fit(cov_type="cluster", cov_kwds={"groups": groups})
-    except (np.linalg.LinAlgError, ValueError):
+    except (np.linalg.LinAlgError, ValueError, ZeroDivisionError):  # too few follow-ups to fit
         return None
     low, high = fit.conf_int(alpha=spec.alpha).loc["kort"]
     return {
@@ -276,7 +279,17 @@ def result_markdown(res: ExperimentResult) -> str:
     """The analysis as a short Norwegian report (Markdown), for ``opr experiment analyse`` and the chapter."""
     spec, c = res.spec, res.itt_comparison
     level = fmt_num(100 * (1 - spec.alpha), 0)
-    lines = [f"**Spørsmål:** {spec.question}", "", "| Steg | Fullt skjema | Kort skjema |", "|---|---:|---:|"]
+    cutoff = pd.Timestamp(res.as_of) - pd.Timedelta(days=spec.answered_within_days)
+    lines = [
+        f"**Spørsmål:** {spec.question}",
+        "",
+        f"Med er skyldige oppfølginger med forfall {spec.window[0]:%d.%m.%Y}–{spec.window[1]:%d.%m.%Y} og "
+        f"senest {cutoff:%d.%m.%Y} ({spec.answered_within_days} dager før kjøringsdatoen "
+        f"{pd.Timestamp(res.as_of):%d.%m.%Y}), så utfallet deres er kjent.",
+        "",
+        "| Steg | Fullt skjema | Kort skjema |",
+        "|---|---:|---:|",
+    ]
     lines += [f"| {r.label} | {fmt_int(r.full)} | {fmt_int(r.kort)} |" for r in res.flow.itertuples()]
     lines += ["", f"| Svar innen {spec.answered_within_days} dager | Fullt skjema | Kort skjema |", "|---|---:|---:|"]
     lines.append(_share_row("Alle randomiserte (ITT)", res.itt))
