@@ -84,3 +84,18 @@ def test_same_seed_same_experiment():
     b = synthesize(seed=5, scale=0.3, generators=experiment_generators(SPEC, 0.1, answers=False))
     for name in ("allocations", "followups"):
         pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
+
+
+def test_opr_synth_experiment_option(tmp_path):
+    from opr_analysis.cli import main
+
+    spec = "reports/experiments/examples/kort-skjema-2025.yaml"
+    out = tmp_path / "x"
+    assert (
+        main(["synth", "--experiment", spec, "--effect", "0", "--scale", "0.2", "--no-answers", "--out", str(out)]) == 0
+    )
+    reg = load_extract(out)
+    expected = synthesize(scale=0.2, generators=experiment_generators(SPEC, 0.0, answers=False))
+    assert reg.allocations["patient_id"].astype(str).tolist() == expected.tables["allocations"]["patient_id"].tolist()
+    assert set(reg.followups["variant"].dropna().astype(str)) == {"full", "kort"}
+    assert reg.report.rows_quarantined == 0
