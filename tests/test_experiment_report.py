@@ -84,3 +84,15 @@ def test_response_experiment_notebook_runs_and_shows_the_package_result(tmp_path
     res = analyse(load_extract(extract), spec, "2025-12-31")
     expected = int(res.flow.set_index("step").loc["allocated", ["full", "kort"]].sum())
     assert int(key.outputs[0]["data"]["text/plain"]) == expected > 50
+
+
+def test_v1_extract_counts_and_quality_do_not_mention_the_experiment_parts(tmp_path):
+    from opr_analysis.stats.quality import quality_missing
+
+    plain = make_extract(tmp_path / "a", patients=[{"patient_id": "P1"}], followups=[{"patient_id": "P1"}])
+    assert "allocations" not in plain.report.counts()["table"].tolist()
+    assert "variant" not in set(quality_missing(plain)["column"])
+    alloc = [{"experiment_id": "e1", "patient_id": "P1", "arm": "kort", "allocated_date": "2024-12-01"}]
+    with_alloc = make_extract(tmp_path / "b", patients=[{"patient_id": "P1"}], allocations=alloc)
+    counts = with_alloc.report.counts().set_index("table")
+    assert counts.loc["allocations", ["rows_read", "rows_used", "rows_quarantined"]].tolist() == [1, 1, 0]
