@@ -3,6 +3,8 @@ reports none when none is planted."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -13,7 +15,8 @@ from opr_analysis.extract import codebook
 from opr_analysis.synth.experiment import experiment_generators
 from opr_analysis.synth.registry import synthesize, write_tables
 
-SPEC = load_spec("reports/experiments/examples/kort-skjema-2025.yaml")
+EXAMPLE = Path(__file__).resolve().parents[1] / "reports" / "experiments" / "examples" / "kort-skjema-2025.yaml"
+SPEC = load_spec(EXAMPLE)
 AS_OF = "2025-12-31"
 
 
@@ -89,7 +92,7 @@ def test_same_seed_same_experiment():
 def test_opr_synth_experiment_option(tmp_path):
     from opr_analysis.cli import main
 
-    spec = "reports/experiments/examples/kort-skjema-2025.yaml"
+    spec = str(EXAMPLE)
     out = tmp_path / "x"
     assert (
         main(["synth", "--experiment", spec, "--effect", "0", "--scale", "0.2", "--no-answers", "--out", str(out)]) == 0
