@@ -11,7 +11,7 @@ YEAR   ?=
 OUT    ?= _output/report
 DELIVERIES ?= _output/extracts
 
-.PHONY: help venv lint test report data lab bench extract-example audit lock docs clean
+.PHONY: help venv lint test report data lab bench extract-example experiment-example audit lock docs clean
 
 help:
 	@echo "make report          render the annual report from the synthetic registry into $(OUT)/"
@@ -20,6 +20,7 @@ help:
 	@echo "make lab             open JupyterLab on notebooks/"
 	@echo "make bench           run the performance benchmark (bench/)"
 	@echo "make extract-example deliver the example research extract into $(DELIVERIES)/"
+	@echo "make experiment-example plan, allocate and analyse the example response-rate experiment into $(EXPERIMENT_OUT)/"
 	@echo "make audit           check the locked dependencies for known vulnerabilities"
 	@echo "make docs            regenerate docs/codebook.md and docs/tables.md"
 
@@ -51,6 +52,19 @@ EXAMPLE_PROJECT = $(basename $(notdir $(EXAMPLE_SPEC)))
 
 extract-example: data
 	$(BIN)/opr extract $(EXAMPLE_SPEC) --extract $(EXTRACT) --out $(DELIVERIES)/$(EXAMPLE_PROJECT)
+
+# Response-rate experiment (issue 18): a synthetic registry with the example experiment (planted
+# effect) in its own folder, then plan, allocate and analyse it into $(EXPERIMENT_OUT)/ only.
+EXPERIMENT_SPEC ?= reports/experiments/examples/kort-skjema-2025.yaml
+EXPERIMENT_DATA ?= data/synthetic-experiment
+EXPERIMENT_OUT  ?= _output/experiment
+EXPERIMENT_AS_OF ?= 2025-12-31
+
+experiment-example: $(STAMP)
+	@test -f $(EXPERIMENT_DATA)/allocations.csv || $(BIN)/opr synth --experiment $(EXPERIMENT_SPEC) --out $(EXPERIMENT_DATA)
+	$(BIN)/opr experiment plan $(EXPERIMENT_SPEC) --extract $(EXPERIMENT_DATA) --as-of $(EXPERIMENT_AS_OF) --out $(EXPERIMENT_OUT)/plan
+	$(BIN)/opr experiment allocate $(EXPERIMENT_SPEC) --extract $(EXPERIMENT_DATA) --as-of $(EXPERIMENT_AS_OF) --out $(EXPERIMENT_OUT)/allocation
+	$(BIN)/opr experiment analyse $(EXPERIMENT_SPEC) --extract $(EXPERIMENT_DATA) --as-of $(EXPERIMENT_AS_OF) --out $(EXPERIMENT_OUT)/analysis
 
 # Benchmark at scales 1, 10 and 100 (about 15-25 minutes on 2 cores); writes bench/results.json
 # and bench/scaling.png. BENCH_ARGS=--quick for scales 1 and 10 with one run each.

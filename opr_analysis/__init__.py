@@ -45,6 +45,10 @@ _LAZY = {
     **dict.fromkeys(["nonresponse_model", "prognostic_model", "tidy_logit"], "stats.models"),
     **dict.fromkeys(["open_extract", "repo_root", "resolve_extract"], "paths"),
     **dict.fromkeys(["SyntheticRegistry", "synthesize", "write_synthetic"], "synth.registry"),
+    # response-rate experiments (issue 18)
+    "analyse_experiment": ("experiment", "analyse"),
+    "load_experiment_spec": ("experiment", "load_spec"),
+    **dict.fromkeys(["allocate", "make_plan", "plan_markdown", "result_markdown", "sample_size"], "experiment"),
 }  # fmt: skip
 
 # Modules that lived at the top level before the move into subpackages (issue 17), so that
@@ -52,6 +56,7 @@ _LAZY = {
 _MODULES = {
     "models": "stats.models", "proms": "stats.proms", "scoring": "stats.scoring", "prom_figures": "report.prom_figures",
     "reader": "extract.reader", "stats": "stats", "synth": "synth", "report": "report", "extracts": "extracts",
+    "experiment": "experiment",
 }  # fmt: skip
 
 

@@ -34,6 +34,7 @@ COMMANDS = [
     "synth",
     "report",
     "extract",
+    "experiment",
 ]
 
 

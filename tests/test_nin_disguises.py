@@ -6,7 +6,7 @@ import uuid
 
 import pandas as pd
 import pytest
-from helpers import write_base_extract, rows
+from helpers import rows, write_base_extract
 
 from opr_analysis import IdentifiableDataError, scan_outputs
 from opr_analysis.cli import main

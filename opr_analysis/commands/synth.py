@@ -75,6 +75,20 @@ def register(subparsers) -> None:
         help="utelat de valgfrie tabellene med skjemasvar (baseline_answers, followup_answers); "
         "de tar mest tid og plass ved stor skala, og rapporttabellene bruker dem ikke",
     )
+    # Response-rate experiments (issue 18)
+    p.add_argument(
+        "--experiment",
+        metavar="SPEC",
+        help="also write a synthetic response-rate experiment: the allocations table and the variant "
+        "column of followups, with a planted effect (see --effect)",
+    )
+    p.add_argument(
+        "--effect",
+        type=float,
+        default=0.10,
+        help="with --experiment: the planted intention-to-treat difference in response, kort minus full "
+        "(default 0.10; 0 plants none)",
+    )
     p.set_defaults(func=run)
 
 
@@ -85,6 +99,12 @@ def run(args: argparse.Namespace) -> int:
     check_dir_target(args.out, "synth")
     start = time.perf_counter()
     generators = None if getattr(args, "answers", True) else []
+    if getattr(args, "experiment", None):  # response-rate experiments (issue 18)
+        from ..experiment import load_spec
+        from ..synth.experiment import experiment_generators
+
+        spec = load_spec(args.experiment)
+        generators = experiment_generators(spec, args.effect, answers=generators is None)
     reg = synthesize(seed=args.seed, scale=args.scale, years=tuple(args.years), generators=generators)
     out = write_tables(reg.tables, args.out, args.fmt)
     rows = ", ".join(f"{name} {len(df)}" for name, df in reg.tables.items())

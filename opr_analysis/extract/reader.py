@@ -127,6 +127,9 @@ def load_extract(path: str | os.PathLike) -> Registry:
         problems = pd.concat([problems, _reference_problems(frame, raw, spec, parsed, bad, raws)])
         if name == "followups":
             problems = pd.concat([problems, _anchor_problems(frame, raw, parsed, bad)])
+        # Response-rate experiments (contract v1.1, issue 18)
+        if name == "allocations":
+            problems = pd.concat([problems, _allocation_problems(frame, raw)])
         parsed[name], bad[name] = frame, problems
     return _assemble(folder, cb, raws, parsed, bad, report)
 
@@ -417,6 +420,24 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
     hit = reason != ""
     rows = fu.index[hit]
     return _problems(rows, "anchor_id", raw.cells.loc[rows, "anchor_id"].to_numpy(), reason[hit])
+
+
+# --- Response-rate experiments (contract v1.1, issue 18) ---------------------------------------
+
+
+def _allocation_problems(frame, raw) -> pd.DataFrame:
+    """A patient has at most one row per experiment: every row of a repeated pair is quarantined."""
+    pair = frame[["experiment_id", "patient_id"]].astype(object)
+    dup = pair.notna().all(axis=1) & pair.duplicated(keep=False)
+    if not dup.any():
+        return _no_problems()
+    rows = frame.index[dup]
+    return _problems(
+        rows,
+        "patient_id",
+        raw.cells.loc[rows, "patient_id"].to_numpy(),
+        "pasienten står mer enn én gang i samme eksperiment; ingen av radene kan brukes",
+    )
 
 
 def _empty_frame(spec: codebook.Table) -> pd.DataFrame:

@@ -22,6 +22,11 @@ def _shown(value: str) -> str:
     return value if len(value) <= SHOWN_CHARS else f"{value[:60]}… ({len(value):,} tegn)".replace(",", " ")
 
 
+# Optional tables of contract v1.1 that the per-table counts (and so the report) leave out when the
+# extract does not have them, so that a v1 extract's report is unchanged (issue 18: allocations).
+QUIET_WHEN_ABSENT = {"allocations"}
+
+
 @dataclass(frozen=True)
 class Problem:
     """One unusable cell or row."""
@@ -89,8 +94,10 @@ class ValidationReport:
         return sum(s.rows_quarantined for s in self.summaries.values())
 
     def counts(self) -> pd.DataFrame:
-        """One row per table: file, rows read, used and quarantined."""
-        return pd.DataFrame([s.as_dict() for s in self.summaries.values()])
+        """One row per table: file, rows read, used and quarantined (an absent table of
+        :data:`QUIET_WHEN_ABSENT` has no row)."""
+        shown = [s for s in self.summaries.values() if not (s.file is None and s.table in QUIET_WHEN_ABSENT)]
+        return pd.DataFrame([s.as_dict() for s in shown])
 
     def summary_text(self, max_problems: int = 20) -> str:
         """The per-table summary a registry clerk reads after a run."""

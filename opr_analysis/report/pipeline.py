@@ -40,6 +40,7 @@ import platform
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -165,8 +166,8 @@ def hide_injected_parameters(nb) -> None:
                 cell.source = "#| include: false\n" + cell.source
 
 
-def execute_notebook(template: Path, target: Path, parameters: dict) -> None:
-    """Run ``template`` with papermill into ``target`` (kernel python3, cwd = the template's folder).
+def execute_notebook(template: Path, target: Path, parameters: dict, cwd: Path | None = None) -> None:
+    """Run ``template`` with papermill into ``target`` (kernel python3, cwd = ``cwd`` or the template's folder).
 
     The kernel talks over IPC sockets in a private folder (:mod:`.kernel`); a
     SIGTERM/SIGINT during execution stops it and raises
@@ -184,7 +185,7 @@ def execute_notebook(template: Path, target: Path, parameters: dict) -> None:
                 str(target),
                 parameters=parameters,
                 kernel_name="python3",
-                cwd=str(template.parent),
+                cwd=str(cwd or template.parent),
                 progress_bar=False,
                 log_output=False,
                 report_mode=False,
@@ -437,7 +438,13 @@ def run_report(
     with owned_dir(out, "report", check=scan_outputs, protect=protect) as work:
         executed = work / "build" / NOTEBOOK.name
         with steps.step("execute", f"Kjørte notatboken {NOTEBOOK.name} med papermill"):
-            execute_notebook(NOTEBOOK, executed, parameters)
+            # Response-rate experiments (issue 18): the chapter is added only when the extract has
+            # allocations; otherwise the template is NOTEBOOK itself and the report is unchanged.
+            from ..experiment.chapter import report_template
+
+            with tempfile.TemporaryDirectory(prefix="opr-report-") as scratch:
+                template = report_template(NOTEBOOK, reg, Path(scratch))
+                execute_notebook(template, executed, parameters, cwd=NOTEBOOK.parent)
         if quarto:
             renderer = {"name": "quarto", "version": quarto_version(quarto), "path": quarto}
             with steps.step("render", f"Laget {', '.join(formats)} med Quarto {renderer['version']}"):

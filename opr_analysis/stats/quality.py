@@ -61,6 +61,11 @@ def quality_closed_in_dips(reg) -> pd.DataFrame:
     return add_share(out, "open_in_registry_share", "open_in_registry", "closed_in_dips")
 
 
+# Response-rate experiments (contract v1.1, issue 18): a blank variant means the full
+# questionnaire was sent, so it is a value, not a missing one.
+NOT_MISSING = {("followups", "variant")}
+
+
 def quality_missing(reg) -> pd.DataFrame:
     """table, column, year, rows, missing, missing_share (+ limits): every optional column
     of every table with a year, every year of that table.
@@ -73,7 +78,7 @@ def quality_missing(reg) -> pd.DataFrame:
     parts = []
     for table, year_col in YEAR_COLUMNS.items():
         frame = reg.tables[table]
-        optional = [c for c, col in cb.tables[table].columns.items() if col.optional]
+        optional = [c for c, col in cb.tables[table].columns.items() if col.optional and (table, c) not in NOT_MISSING]
         if not optional:
             continue
         years = _years(frame[year_col])

@@ -1,0 +1,183 @@
+"""``opr experiment plan|allocate|analyse SPEC --extract DIR``: a response-rate experiment.
+
+Every output folder is written whole (temporary folder, scanned for identity
+numbers, then moved into place) and holds ``experiment.json``; an existing
+folder is replaced only when that file shows it is this experiment's output of
+the same step. The allocation step refuses a spec whose bytes differ from the
+one the list was started with (the design is fixed once patients are allocated).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ._dates import as_of_date, load_with_summary
+
+MARKER = "experiment.json"
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "experiment",
+        help="plan, allocate and analyse a response-rate experiment (short vs full follow-up questionnaire)",
+        description="A randomised experiment within the registry (data contract v1.1): SPEC is a reviewed YAML "
+        "file (see reports/experiments/examples/). 'plan' gives the sample size and the months of follow-up "
+        "flow needed; 'allocate' writes the concealed, reproducible allocation list; 'analyse' gives the "
+        "CONSORT flow, intention-to-treat and per-protocol results and a plain-language conclusion.",
+    )
+    steps = p.add_subparsers(dest="step", metavar="STEP", required=True)
+    for name, text in (
+        ("plan", "sample size and months needed; printed, and written to --out if given"),
+        ("allocate", "extend the allocation list in --out (permuted blocks within strata)"),
+        ("analyse", "analyse the experiment; printed, and written to --out if given"),
+    ):
+        s = steps.add_parser(name, help=text, description=text)
+        s.add_argument("spec", type=Path, help="the experiment spec (YAML)")
+        s.add_argument("--extract", type=Path, required=True, metavar="DIR", help="folder holding the extract")
+        s.add_argument(
+            "--out", type=Path, required=name == "allocate", metavar="DIR", help="output folder (replaced as a whole)"
+        )
+        s.add_argument(
+            "--as-of",
+            metavar="DATE",
+            help="the run date (YYYY-MM-DD or DD.MM.YYYY; default today): "
+            + {
+                "plan": "the recent years are the complete years before it",
+                "allocate": "written as the allocation date of new rows",
+                "analyse": "follow-ups due after it are not yet owed",
+            }[name],
+        )
+        s.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..experiment import load_spec
+
+    spec = load_spec(args.spec)
+    as_of = as_of_date(args.as_of)
+    reg = load_with_summary(args.extract)
+    return {"plan": _plan, "allocate": _allocate, "analyse": _analyse}[args.step](args, spec, reg, as_of)
+
+
+def _marker(spec, step: str, **extra) -> str:
+    info = {"experiment_id": spec.id, "step": step, "spec_sha256": spec.sha256, **extra}
+    return json.dumps(info, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def check_owned(out: Path, spec, step: str) -> dict | None:
+    """The earlier run's marker, if ``out`` is ours; :class:`UsageError` if it is someone else's."""
+    from ..errors import UsageError
+
+    if not out.exists():
+        return None
+    if not out.is_dir():
+        raise UsageError(f"{out} finnes og er ikke en mappe; velg en annen --out")
+    if not any(out.iterdir()):
+        return None
+    try:
+        info = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        info = None
+    if not isinstance(info, dict) or info.get("experiment_id") != spec.id or info.get("step") != step:
+        raise UsageError(
+            f"{out} inneholder filer som ikke er skrevet av «opr experiment {step}» for {spec.id}; "
+            "ingenting er endret. Velg en ny mappe"
+        )
+    return info
+
+
+def _write(out: Path, files: dict[str, bytes], extract=None, step: str = "") -> None:
+    """Replace ``out`` as a whole, under the same owned-folder, lock and privacy-scan rules as every output."""
+    from ..safety.owned import owned_dir, protected_folders
+    from ..safety.privacy import scan_outputs
+
+    command = f"experiment {step}".strip()
+    with owned_dir(out, command, check=scan_outputs, protect=protected_folders([extract])) as tmp:
+        for name, data in files.items():
+            (tmp / name).write_bytes(data)
+
+
+def _plan(args, spec, reg, as_of) -> int:
+    from ..experiment.plan import make_plan, plan_markdown
+
+    plan = make_plan(spec, reg, as_of)
+    text = plan_markdown(plan, spec)
+    print(text, end="")
+    if args.out:
+        check_owned(args.out, spec, "plan")
+        _write(
+            args.out,
+            {
+                "plan.md": text.encode("utf-8"),
+                "plan.json": (json.dumps(plan.as_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+                MARKER: _marker(spec, "plan", as_of=plan.as_of).encode("utf-8"),
+            },
+            extract=args.extract,
+            step="plan",
+        )
+        print(f"Skrev planen til {args.out}.")
+    return 0
+
+
+def _allocate(args, spec, reg, as_of) -> int:
+    from ..errors import UsageError
+    from ..experiment.allocate import allocate, list_bytes, read_list
+
+    info = check_owned(args.out, spec, "allocate")
+    if info and info.get("spec_sha256") != spec.sha256:
+        raise UsageError(
+            f"{spec.id}: spesifikasjonen er endret siden listen i {args.out} ble startet; en randomisering kan ikke "
+            "endres underveis. Bruk den opprinnelige filen (eller start et nytt eksperiment med ny id)"
+        )
+    earlier = read_list(args.out / "allocations.csv") if info else None
+    rows = allocate(spec, reg, earlier, as_of)
+    known = set() if earlier is None else set(earlier["patient_id"])
+    table = reg.allocations
+    known |= set(table.loc[table["experiment_id"].astype(str) == spec.id, "patient_id"].astype(str))
+    new = int((~rows["patient_id"].isin(known)).sum())
+    _write(
+        args.out,
+        {
+            "allocations.csv": list_bytes(rows),
+            MARKER: _marker(spec, "allocate", rows=len(rows)).encode("utf-8"),
+        },
+        extract=args.extract,
+        step="allocate",
+    )
+    counts = rows["arm"].value_counts()
+    print(
+        f"Randomiseringslisten {args.out / 'allocations.csv'}: {len(rows)} pasienter ({new} nye), "
+        f"full {int(counts.get('full', 0))}, kort {int(counts.get('kort', 0))}."
+    )
+    return 0
+
+
+def _analyse(args, spec, reg, as_of) -> int:
+    from ..errors import UsageError
+    from ..experiment.analyse import analyse, result_markdown
+
+    if reg.allocations.empty or not (reg.allocations["experiment_id"].astype(str) == spec.id).any():
+        raise UsageError(f"uttrekket har ingen randomiseringer (allocations) for eksperimentet {spec.id}")
+    res = analyse(reg, spec, as_of)
+    text = f"# Resultater for eksperimentet {spec.id}\n\n" + result_markdown(res)
+    print(text, end="")
+    if args.out:
+        check_owned(args.out, spec, "analyse")
+        shares = res.itt.assign(population="itt")
+        pp = res.per_protocol.assign(population="per_protokoll")
+        import pandas as pd
+
+        _write(
+            args.out,
+            {
+                "analysis.md": text.encode("utf-8"),
+                "flow.csv": res.flow.to_csv(index=False, lineterminator="\n").encode("utf-8"),
+                "shares.csv": pd.concat([shares, pp]).to_csv(index=False, lineterminator="\n").encode("utf-8"),
+                MARKER: _marker(spec, "analyse", as_of=res.as_of).encode("utf-8"),
+            },
+            extract=args.extract,
+            step="analyse",
+        )
+        print(f"Skrev analysen til {args.out}.")
+    return 0
