@@ -20,6 +20,25 @@ def test_years_after_the_report_year_are_left_out():
     assert "endret seg ikke sikkert" in text and "til 2023" in text
 
 
+def test_overdispersed_rise_is_not_called_a_rise_and_poor_fit_is_stated():
+    # Rising on average, but the years jump around: binomially p < 0.05, quasi-binomially the interval covers 1.
+    f = pd.DataFrame({"year": [2021, 2022, 2023, 2024], "k": [300, 600, 350, 650], "n": [1000] * 4})
+    text = trend_sentence(f, "k", "n", "x", "Andelen", 2024)
+    assert "økte" not in text and "endret seg ikke sikkert" in text
+    assert "passer dårlig" in text and "justert for overspredning" in text
+
+
+def test_configured_series_leaves_out_the_partial_first_year_and_says_why():
+    f = pd.DataFrame({"year": [2020, 2021, 2022, 2023], "k": [11, 600, 610, 590], "n": [100, 1000, 1000, 1000]})
+    text = trend_sentence(
+        f, "k", "n", "response_share", "Andelen", 2023, series="baseline_response_share_patient_level"
+    )
+    assert "fra 2021 til 2023" in text and "2020 er ikke med i testen" in text and "desember 2020" in text
+    assert "økte" not in text
+    # with 2020 the test would span the partial year (and find the fit poor)
+    assert "fra 2020 til 2023" in trend_sentence(f, "k", "n", "response_share", "Andelen", 2023)
+
+
 def test_single_year_gives_no_sentence():
     assert trend_sentence(_frame([300, 400, 500, 600]), "k", "n", "x", "Andelen", 2021) == ""
 

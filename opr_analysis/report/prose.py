@@ -15,28 +15,55 @@ import re
 import pandas as pd
 
 from ..formatting import fmt_int, fmt_num, fmt_p, fmt_pct, fmt_trend
-from ..stats.trends import trend_test
+from ..stats.trends import POOR_FIT_DISPERSION, series_test, trend_test
 from .suppression import DEFAULT_MIN_CELL, small_share
 
 
-def trend_sentence(frame: pd.DataFrame, successes: str, trials: str, share: str, subject: str, last_year: int) -> str:
+def trend_sentence(
+    frame: pd.DataFrame,
+    successes: str,
+    trials: str,
+    share: str,
+    subject: str,
+    last_year: int,
+    series: str | None = None,
+) -> str:
     """One sentence on the trend of ``successes / trials`` over the years up to ``last_year``.
 
     The test is :func:`~opr_analysis.stats.trends.trend_test` (logistic regression
-    on year); a trend is called a rise or fall only when p < 0,05. Empty when the
-    test cannot be made (fewer than two years, or no variation).
+    on year, standard errors scaled for overdispersion); with ``series`` the
+    series' configured first year applies (:data:`~opr_analysis.stats.trends.SERIES`)
+    and left-out years are named with the reason. A trend is called a rise or
+    fall only when the 95 % interval of the odds ratio excludes 1. A dispersion
+    above :data:`~opr_analysis.stats.trends.POOR_FIT_DISPERSION` is stated as
+    poor fit. Empty when the test cannot be made (fewer than two years, or no variation).
     """
-    test = trend_test(frame[frame["year"].astype(int) <= int(last_year)], successes, trials, share).iloc[0]
+    f = frame[frame["year"].astype(int) <= int(last_year)]
+    test = (series_test(f, successes, trials, series) if series else trend_test(f, successes, trials, share)).iloc[0]
     if pd.isna(test["p_value"]):
         return ""
-    if test["p_value"] < 0.05:
-        word = "økte" if test["odds_ratio_per_year"] > 1 else "falt"
+    low, high = test["odds_ratio_ci_low"], test["odds_ratio_ci_high"]
+    if low > 1:
+        word = "økte"
+    elif high < 1:
+        word = "falt"
     else:
         word = "endret seg ikke sikkert"
-    return (
-        f"{subject} {word} fra {int(test['first_year'])} til {int(test['last_year'])} "
-        f"({fmt_trend(test)}; logistisk regresjon på år)."
-    )
+    method = "logistisk regresjon på år"
+    dispersion = test["dispersion"]
+    if pd.notna(dispersion) and dispersion > 1:
+        method += ", standardfeil justert for overspredning"
+    out = f"{subject} {word} fra {int(test['first_year'])} til {int(test['last_year'])} ({fmt_trend(test)}; {method})."
+    if pd.notna(dispersion) and dispersion > POOR_FIT_DISPERSION:
+        out += (
+            f" Årstallene varierer langt mer enn en jevn trend tilsier (spredningsmål χ²/df = "
+            f"{fmt_num(dispersion, 1)}), så modellen passer dårlig og trenden er usikker."
+        )
+    earlier = sorted(int(y) for y in frame.loc[frame["year"].astype(int) < int(test["first_year"]), "year"].unique())
+    if series and earlier and test["start_reason"]:
+        years = ", ".join(str(y) for y in earlier)
+        out += f" {years} er ikke med i testen: {test['start_reason']}."
+    return out
 
 
 def _kind_phrase(kind: str) -> str:
