@@ -403,7 +403,31 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
     )
     hit = reason != ""
     rows = fu.index[hit]
-    return _problems(rows, "anchor_id", raw.cells.loc[rows, "anchor_id"].to_numpy(), reason[hit])
+    found = _problems(rows, "anchor_id", raw.cells.loc[rows, "anchor_id"].to_numpy(), reason[hit])
+    return pd.concat([found, _anchor_patient_problems(frame, fu, to_treatment, t_ok, e_ok, raw, hit)])
+
+
+def _anchor_patient_problems(frame, fu, to_treatment, t_ok, e_ok, raw, already) -> pd.DataFrame:
+    """A follow-up sent to someone else's anchor: its patient_id is not the anchor's patient (contract v1.1)."""
+    t_pat = pd.Series(t_ok["patient_id"].astype(object).to_numpy(), index=t_ok["treatment_id"].astype(object))
+    e_pat = pd.Series(e_ok["patient_id"].astype(object).to_numpy(), index=e_ok["enrolment_id"].astype(object))
+    t_pat, e_pat = t_pat[~t_pat.index.duplicated()], e_pat[~e_pat.index.duplicated()]
+    anchor = fu["anchor_id"].astype(object)
+    owner = anchor.map(t_pat).where(to_treatment, anchor.map(e_pat)).astype(object)
+    own = frame.loc[fu.index, "patient_id"].astype(object)
+    wrong = (owner.notna() & own.notna() & (owner != own)).to_numpy(dtype=bool) & ~already
+    rows = fu.index[wrong]
+    what = np.where(to_treatment[wrong].to_numpy(dtype=bool), "behandlingen", "innskrivingen")
+    reason = (
+        "er ikke pasienten som "
+        + pd.Series(what, dtype=object)
+        + " "
+        + anchor[wrong].astype(str).to_numpy()
+        + " tilhører ("
+        + owner[wrong].astype(str).to_numpy()
+        + "): oppfølgingen viser til en annen pasients forløp"
+    )
+    return _problems(rows, "patient_id", raw.cells.loc[rows, "patient_id"].to_numpy(), reason.to_numpy())
 
 
 def _empty_frame(spec: codebook.Table) -> pd.DataFrame:

@@ -66,6 +66,39 @@ def trend_sentence(
     return out
 
 
+def followup_sentence(cells: pd.DataFrame, year: int, as_of) -> str:
+    """The follow-up audit of ``year`` in words, from the «Alle typer» row of
+    :func:`~opr_analysis.report.gt_tables.followup_response_cells` (so every number is in the table).
+
+    >>> c = pd.DataFrame({"kind": ["alle"], "owed": ["233"], "sent_owed": ["220"], "not_sent": ["13"],
+    ...     "awaiting": ["12"], "settled": ["208"], "responded_owed": ["72"], "response_share": ["34,6 %"],
+    ...     "response_share_ci": ["28,5–41,3 %"], "sent_not_owed": ["9"], "responded_not_owed": ["4"]})
+    >>> print(followup_sentence(c, 2024, pd.Timestamp("2025-03-01")).replace("\\u00a0", " "))
+    For 2024 var 233 oppfølgingsskjemaer skyldige per 01.03.2025; 220 av dem ble sendt og 13 ble ikke sendt. 12 var sendt mindre enn 30 dager før skjæringsdatoen uten svar ennå og regnes ikke som ubesvarte. Av de 208 andre ble 72 besvart (34,6 %; 95 % KI 28,5–41,3 %). 9 skjemaer ble sendt uten å være skyldige (sendt på nytt, til unntatte pasienter eller før forfall); 4 av dem ble besvart, og de er ikke med i svarandelen.
+    """
+    from ..stats.followup import AWAITING_DAYS
+
+    r = cells.set_index("kind").loc["alle"]
+    out = (
+        f"For {year} var {r['owed']} oppfølgingsskjemaer skyldige per {pd.Timestamp(as_of):%d.%m.%Y}; "
+        f"{r['sent_owed']} av dem ble sendt og {r['not_sent']} ble ikke sendt. "
+    )
+    if r["awaiting"] not in ("0", "–"):
+        out += (
+            f"{r['awaiting']} var sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen uten svar ennå og "
+            f"regnes ikke som ubesvarte. Av de {r['settled']} andre ble "
+        )
+    else:
+        out += "Av dem ble "
+    out += f"{r['responded_owed']} besvart ({r['response_share']}; 95\u00a0% KI {r['response_share_ci']})."
+    if r["sent_not_owed"] not in ("0", "–"):
+        out += (
+            f" {r['sent_not_owed']} skjemaer ble sendt uten å være skyldige (sendt på nytt, til unntatte pasienter "
+            f"eller før forfall); {r['responded_not_owed']} av dem ble besvart, og de er ikke med i svarandelen."
+        )
+    return out
+
+
 def _kind_phrase(kind: str) -> str:
     """«12 måneder etter radiofrekvensbehandling» for ``rf_12m``."""
     treatment, _, months = str(kind).partition("_")

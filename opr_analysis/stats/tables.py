@@ -30,6 +30,7 @@ CONTRACT_COLUMNS: dict[str, list[str]] = {
     "short_form_reasons": ["year", "reason", "n"],
     "followup_response": [
         "year", "kind", "owed", "sent", "sent_owed", "not_sent", "sent_not_owed", "responded", "response_share",
+        "responded_owed", "response_share_owed",
     ],
 }  # fmt: skip
 
