@@ -166,3 +166,35 @@ def test_paired_outcomes_is_computed_once_and_callers_get_their_own_copy(reg):
     again = proms.paired_outcomes(reg, AS_OF)
     assert not (again["nrs_avg_change"] == 99.0).all()
     assert ("paired_outcomes", pd.Timestamp(AS_OF)) in reg._memo
+
+
+def test_pairing_has_a_maximum_interval(tmp_path):
+    """Baseline exactly PAIRING_MAX_DAYS before the procedure pairs; one day older does not."""
+    assert proms.PAIRING_MAX_DAYS == 365
+    reg = make_extract(
+        tmp_path,
+        patients=[{"patient_id": "P1"}, {"patient_id": "P2"}],
+        enrolments=[
+            {"enrolment_id": "E1", "patient_id": "P1", "granted_date": "2021-01-01"},
+            {"enrolment_id": "E2", "patient_id": "P2", "granted_date": "2021-01-01"},
+        ],
+        baseline_responses=[
+            {"response_id": "B1", "patient_id": "P1", "submitted_at": "2021-07-01T10:00:00"},
+            {"response_id": "B2", "patient_id": "P2", "submitted_at": "2021-06-30T10:00:00"},
+        ],
+        baseline_answers=_answers("response_id", {"B1": {"nrs_avg": 8}, "B2": {"nrs_avg": 8}}),
+        treatments=[
+            {"treatment_id": "T1", "patient_id": "P1", "kind": "rf", "date": "2022-07-01"},
+            {"treatment_id": "T2", "patient_id": "P2", "kind": "rf", "date": "2022-07-01"},
+        ],
+        followups=[
+            {"followup_id": "F1", "patient_id": "P1", "kind": "rf_3m", "anchor_id": "T1",
+             "sent_date": "2022-10-01", "responded_at": "2022-10-02T12:00:00"},
+            {"followup_id": "F2", "patient_id": "P2", "kind": "rf_3m", "anchor_id": "T2",
+             "sent_date": "2022-10-01", "responded_at": "2022-10-02T12:00:00"},
+        ],
+        followup_answers=_answers("followup_id", {"F1": {"nrs_avg": 4}, "F2": {"nrs_avg": 4}}),
+    )  # fmt: skip
+    p = proms.paired_outcomes(reg, as_of=AS_OF).set_index("followup_id")
+    assert p.loc["F1", "paired"] and p.loc["F1", "days_from_baseline"] == 365
+    assert not p.loc["F2", "paired"] and pd.isna(p.loc["F2", "days_from_baseline"])

@@ -16,7 +16,10 @@ patient's most recent enrolment granted on or before the procedure date
 :func:`~opr_analysis.baseline_links` defines (the patient's most recent
 enrolment granted on or before the submission date). The follow-up is paired
 with the **latest baseline of its episode submitted on or before the anchor
-date** (calendar dates). A follow-up with no such baseline is unpaired: its
+date** (calendar dates) and **at most** :data:`PAIRING_MAX_DAYS` **(365) days
+before it** (a local rule: an older baseline no longer describes the state
+before this treatment). ``days_from_baseline`` (anchor date − baseline date)
+is in the paired data. A follow-up with no such baseline is unpaired: its
 baseline columns are NA and ``paired`` is False. A baseline from an earlier
 episode is never used — the state before *this* treatment is what a change
 score needs.
@@ -93,6 +96,9 @@ CHANGE_SCORES = (
 )
 
 _DEMOGRAPHICS = ("education", "work_status", "sick_leave", "pain_duration")
+
+#: Local pairing rule: the paired baseline lies at most this many days before the anchor date.
+PAIRING_MAX_DAYS = 365
 
 
 def _scored_table(reg, table: str, id_column: str) -> pd.DataFrame:
@@ -216,6 +222,7 @@ def _pair(reg, sent: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
             right_on="baseline_date",
             by="episode_id",
             direction="backward",
+            tolerance=pd.Timedelta(days=PAIRING_MAX_DAYS),
         )
         out.loc[m["pos"].to_numpy(), "baseline_response_id"] = m["baseline_response_id"].astype("string").to_numpy()
         out.loc[m["pos"].to_numpy(), "baseline_date"] = m["baseline_date"].to_numpy()
