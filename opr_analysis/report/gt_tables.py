@@ -199,13 +199,15 @@ def referrals_by_region_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
 
 
 def baseline_response_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
-    """Table 12: enrolments, baseline forms received and their ratio per year."""
+    """Table 12: enrolments, baseline forms received and their ratio per year.
+
+    The ratio is not a proportion (forms are not a subset of enrolments), so it has no interval.
+    """
     f = _by_year(frame).reindex(years)
     rows = {
         "Innskrivinger gitt rett til helsehjelp": [fmt_int(v) for v in f["enrolments"]],
         "Mottatte baselineskjemaer": [fmt_int(v) for v in f["baseline_responses"]],
-        "Andel besvarte baselineskjemaer": [fmt_pct(v) for v in f["response_share"]],
-        "95 % KI": list(_ci(f, "response_share")),
+        "Baselineskjemaer per innskriving": [fmt_pct(v) for v in f["response_share"]],
     }
     return pd.DataFrame(
         [{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()]
@@ -215,7 +217,9 @@ def baseline_response_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.Dat
 def baseline_response_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
     note = (
         SOURCE_REGISTRY + " Noen pasienter gis behandlingsrett to ganger i løpet av et år, og noen svarer "
-        "på mer enn ett baselineskjema; andelen kan derfor overstige 100 %."
+        "på mer enn ett baselineskjema; forholdstallet kan derfor overstige 100 %. Det er ikke en andel "
+        "(skjemaene er ikke en delmengde av innskrivingene) og vises uten konfidensintervall; andelen "
+        "innskrivinger med baselinesvar, med intervall, står i tabellen som følger."
     )
     return _gt(baseline_response_cells(frame, years), note, id="baseline_response")
 
