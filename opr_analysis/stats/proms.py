@@ -28,6 +28,17 @@ Where one (anchor, kind) was answered more than once (a questionnaire sent
 twice), only the first answer (by ``responded_at``) has ``first_answer``
 True; the outcome tables count only those.
 
+Window
+------
+The outcome tables and the models take a ``window``: a (first, last) pair of
+due years, tied to the report year (:func:`outcome_window`: the years the
+report shows, by default the three years up to and including the report
+year). Only follow-ups due in the window, on or before the as-of date, enter.
+Sends and answers after the as-of date are not seen at all (the follow-up
+audit censors them), so re-running a report for a past year with the same
+as-of date gives the same numbers. ``window=None`` keeps every due year
+(up to the as-of date).
+
 Indicators
 ----------
 - ``nrs_improved_30``: average pain (``nrs_avg``) fell by at least 30 % from
@@ -67,6 +78,9 @@ __all__ = [
     "followup_scores",
     "paired_outcomes",
     "improvement_rates",
+    "outcome_window",
+    "in_window",
+    "PAIRING_MAX_DAYS",
     "change_summary",
     "baseline_profile",
 ]
@@ -333,12 +347,32 @@ def _paired_outcomes(reg, as_of) -> pd.DataFrame:
     return out
 
 
+def outcome_window(report_year: int, years: int = 3) -> tuple[int, int]:
+    """The due years of the outcome tables and models: ``years`` years up to and including ``report_year``.
+
+    >>> outcome_window(2025)
+    (2023, 2025)
+    """
+    return int(report_year) - int(years) + 1, int(report_year)
+
+
+def in_window(frame: pd.DataFrame, window: tuple[int, int] | None, as_of=None) -> pd.DataFrame:
+    """Rows of ``frame`` (with ``year`` = due year and ``due_date``) due in ``window`` and on or before ``as_of``."""
+    keep = pd.Series(True, index=frame.index)
+    if window is not None:
+        year = frame["year"].astype("Int64")
+        keep &= (year >= int(window[0])) & (year <= int(window[1]))
+    if as_of is not None and "due_date" in frame:
+        keep &= frame["due_date"] <= pd.Timestamp(as_of).normalize()
+    return frame[keep.fillna(False).astype(bool)]
+
+
 def _kind_grid() -> tuple[list[str], dict[str, str]]:
     kinds = followup_kinds()
     return kinds, {k: k.split("_")[0] for k in kinds}
 
 
-def improvement_rates(reg, as_of=None, by: Sequence[str] = ()) -> pd.DataFrame:
+def improvement_rates(reg, as_of=None, by: Sequence[str] = (), window: tuple[int, int] | None = None) -> pd.DataFrame:
     """Share clinically importantly improved, per follow-up kind and indicator, with 95 % Wilson limits.
 
     Columns: [``by`` keys,] treatment, kind, indicator (:data:`INDICATORS`),
@@ -346,9 +380,9 @@ def improvement_rates(reg, as_of=None, by: Sequence[str] = ()) -> pd.DataFrame:
     share_ci_low, share_ci_high. Every kind × indicator has a row (0/0: NA).
     Only the first answer per (anchor, kind) counts. ``by`` adds grouping
     columns of :func:`paired_outcomes` (say ``("year",)``; their observed
-    values form the grid).
+    values form the grid). ``window``: due years (module docstring).
     """
-    po = paired_outcomes(reg, as_of)
+    po = in_window(paired_outcomes(reg, as_of), window, as_of)
     po = po[po["first_answer"]]
     kinds, treatment = _kind_grid()
     parts = []
@@ -367,15 +401,17 @@ def improvement_rates(reg, as_of=None, by: Sequence[str] = ()) -> pd.DataFrame:
     return out[[*by, "treatment", "kind", "indicator", "n", "improved", "share", "share_ci_low", "share_ci_high"]]
 
 
-def change_summary(reg, as_of=None, scores: Sequence[str] = CHANGE_SCORES) -> pd.DataFrame:
+def change_summary(
+    reg, as_of=None, scores: Sequence[str] = CHANGE_SCORES, window: tuple[int, int] | None = None
+) -> pd.DataFrame:
     """Mean baseline, follow-up and change per follow-up kind and score, with a 95 % t interval.
 
     Columns: treatment, kind, score, n (paired first answers with both values),
     baseline_mean, followup_mean, change_mean, change_ci_low, change_ci_high
     (statsmodels ``DescrStatsW.tconfint_mean``; NA with fewer than 2). Every
-    kind × score has a row.
+    kind × score has a row. ``window``: due years (module docstring).
     """
-    po = paired_outcomes(reg, as_of)
+    po = in_window(paired_outcomes(reg, as_of), window, as_of)
     po = po[po["first_answer"] & po["paired"]]
     kinds, treatment = _kind_grid()
     rows = []
