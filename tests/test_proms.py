@@ -198,3 +198,10 @@ def test_pairing_has_a_maximum_interval(tmp_path):
     p = proms.paired_outcomes(reg, as_of=AS_OF).set_index("followup_id")
     assert p.loc["F1", "paired"] and p.loc["F1", "days_from_baseline"] == 365
     assert not p.loc["F2", "paired"] and pd.isna(p.loc["F2", "days_from_baseline"])
+
+
+def test_unscored_counts_count_answered_baselines_without_the_score(reg):
+    # every baseline here answered items, none of them HSCL-10; 2021 has all five
+    assert proms.unscored_counts(reg) == {"answered": 5, "unscored": 5}
+    assert proms.unscored_counts(reg, "nrs_avg", year=2021) == {"answered": 5, "unscored": 0}
+    assert proms.unscored_counts(reg, year=2020) == {"answered": 0, "unscored": 0}

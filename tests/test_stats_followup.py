@@ -273,3 +273,10 @@ def test_sends_answers_and_due_dates_are_censored_at_as_of(tmp_path):
     # a day later the answer to A counts; C is still awaiting
     later = followup_response(reg, as_of="2023-07-01").set_index(["year", "kind"]).loc[(2023, "rf_3m")]
     assert later[["responded_owed", "awaiting", "settled", "response_share_settled"]].tolist() == [1, 1, 1, 1.0]
+
+
+def test_follow_up_on_someone_elses_anchor_is_counted_for_the_quality_chapter(tmp_path):
+    from opr_analysis.stats.followup import foreign_anchor_count
+
+    reg = _sent_reg(tmp_path)
+    assert foreign_anchor_count(reg) == 1  # F7; F5 and F6 are other broken references

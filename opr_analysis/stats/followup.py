@@ -303,3 +303,15 @@ def followup_totals(response: pd.DataFrame) -> pd.DataFrame:
     counts = ["owed", "sent_owed", "sent_not_owed", "responded", "responded_owed", "awaiting"]
     out = response.groupby("year", as_index=False, sort=True)[counts].sum()
     return response_columns(out, ["year"])
+
+
+#: Words in the reader's quarantine reason for a follow-up sent to someone else's anchor.
+FOREIGN_ANCHOR_REASON = "annen pasients forløp"
+
+
+def foreign_anchor_count(reg) -> int:
+    """Follow-ups quarantined because their patient_id is not their anchor's patient (counted nowhere else)."""
+    q = getattr(getattr(reg, "report", None), "quarantine", {}).get("followups")
+    if q is None or q.empty or "quarantine_reason" not in q:
+        return 0
+    return int(q["quarantine_reason"].astype(str).str.contains(FOREIGN_ANCHOR_REASON, regex=False).sum())

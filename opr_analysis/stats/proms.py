@@ -79,6 +79,7 @@ __all__ = [
     "paired_outcomes",
     "improvement_rates",
     "outcome_window",
+    "unscored_counts",
     "in_window",
     "PAIRING_MAX_DAYS",
     "change_summary",
@@ -365,6 +366,18 @@ def in_window(frame: pd.DataFrame, window: tuple[int, int] | None, as_of=None) -
     if as_of is not None and "due_date" in frame:
         keep &= frame["due_date"] <= pd.Timestamp(as_of).normalize()
     return frame[keep.fillna(False).astype(bool)]
+
+
+def unscored_counts(reg, score: str = "hscl10_mean", year: int | None = None) -> dict[str, int]:
+    """Baseline responses with item answers (``answered``) and among them those without ``score`` (``unscored``).
+
+    ``year``: submission year (None: all). Reported with the local HSCL-10 rule (8 of 10 items).
+    """
+    b = baseline_scores(reg)
+    if year is not None:
+        b = b[b["year"] == int(year)]
+    answered = b[b["n_items"] > 0]
+    return {"answered": int(len(answered)), "unscored": int(answered[score].isna().sum())}
 
 
 def _kind_grid() -> tuple[list[str], dict[str, str]]:
