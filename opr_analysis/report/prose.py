@@ -57,7 +57,8 @@ def trend_sentence(
     if pd.notna(dispersion) and dispersion > POOR_FIT_DISPERSION:
         out += (
             f" Årstallene varierer langt mer enn en jevn trend tilsier (spredningsmål χ²/df = "
-            f"{fmt_num(dispersion, 1)}), så modellen passer dårlig og trenden er usikker."
+            f"{fmt_num(dispersion, 1)}): modellen passer dårlig, og intervallet og p-verdien er gjort bredere "
+            "for å ta høyde for det."
         )
     earlier = sorted(int(y) for y in frame.loc[frame["year"].astype(int) < int(test["first_year"]), "year"].unique())
     if series and earlier and test["start_reason"]:
@@ -214,7 +215,7 @@ def method_rules(as_of, window: tuple[int, int], hscl: dict[str, int] | None = N
         "baseline_response_share_patient_level": "andelen innskrivinger med baselinesvar",
     }
     starts = "; ".join(
-        f"{first.get(name, name)}: fra {start if start else 'første år i data'} ({reason})"
+        f"{first.get(name, name)}: fra {start if start else 'første år i dataene'} ({reason})"
         for name, (start, reason) in SERIES.items()
     )
     window_text = f"{window[0]}–{window[1]}" if window[0] != window[1] else f"{window[0]}"

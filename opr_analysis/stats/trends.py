@@ -57,7 +57,7 @@ METHOD_QUASI = "logistisk regresjon på år (kvasibinomisk: standardfeil skalert
 #: Per series: (first year, reason), the configuration of the series' first full year.
 #: ``None``: the first year in the data.
 SERIES: dict[str, tuple[int | None, str]] = {
-    "rejected_share": (None, "henvisningsloggen i DIPS dekker hele kalenderår; serien starter ved første år i data"),
+    "rejected_share": (None, "henvisningsloggen i DIPS dekker hele kalenderår"),
     "baseline_response_share_patient_level": (
         2021,
         "spørreskjematjenesten (Nettskjema) startet i desember 2020, så 2020 er et delår",
