@@ -240,3 +240,25 @@ def test_default_model_on_a_registry_reports_its_guards(reg):
             level = term.split("[T.")[1].rstrip("]")
             sel = used[used["treatment"] == level]
             assert sel["responded"].sum() >= 10 and (1 - sel["responded"]).sum() >= 10, term
+
+
+def test_guard_merges_small_years_with_their_neighbours():
+    rows = {2021: (3, 4), 2022: (8, 9), 2023: (30, 30), 2024: (30, 30), 2025: (4, 30)}
+    d = pd.DataFrame(
+        [(y, 1) for y, (e, _) in rows.items() for _ in range(e)]
+        + [(y, 0) for y, (_, n) in rows.items() for _ in range(n)],
+        columns=["year", "y"],
+    )
+    terms, data, notes = models.guard_terms(d, "y", ["C(year)"])
+    assert terms == ["C(year)"]
+    # 2021 + 2022 reach 11 events and 13 non-events; 2025 (4 events) joins 2024
+    assert sorted(data["year"].unique()) == ["2021–2022", "2023", "2024–2025"]
+    assert notes == [
+        "Forfallsår: årene 2021–2022, 2024–2025 er slått sammen fordi hvert år for seg hadde færre enn 10 svar "
+        "med eller uten utfallet."
+    ]
+    d["patient_id"] = range(len(d))
+    t = models.tidy_logit("y ~ C(year)", data).set_index("term")
+    assert t.at["C(year)[T.2024–2025]", "label"] == "Forfallsår 2024–2025 (mot 2021–2022)"
+    few = d[d["year"].isin([2021, 2022])]  # one group only: no comparison of years
+    assert models.guard_terms(few, "y", ["C(year)"])[0] == []

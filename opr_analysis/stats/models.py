@@ -28,9 +28,11 @@ Guards per level (default models)
 An odds ratio of a category is shown only where every level of its term has
 at least ``max(min_cell, MIN_LEVEL_EVENTS)`` (default max(5, 10) = 10) events
 and as many non-events among the complete cases (stability, and no small
-cell is disclosed). Otherwise (:func:`guard_terms`): non-reference levels
-that fall short are merged into one level «øvrige» when the term has three or
-more levels and the merged level passes; else the term is left out. Each
+cell is disclosed). Otherwise (:func:`guard_terms`): due years are merged
+with their neighbours (consecutive years until each group passes, e.g.
+«2021–2022»); other non-reference levels that fall short are merged into one
+level «øvrige» when at least two fall short and the merged level passes;
+else the term is left out. Each
 merge or omission is a Norwegian sentence in ``model.attrs["guard_notes"]``
 that the report prints. Pooled models enter the due year as a category
 (reference: the first year of the window), so a change in response between
@@ -193,10 +195,10 @@ def tidy_logit(formula: str, data: pd.DataFrame, cluster: str | None = None) -> 
         }
     )
     out.insert(1, "label", out["term"].map(_label))
-    first_year = frame.loc[model.data.row_labels, "year"].min() if "year" in frame else None
-    if first_year is not None:  # the reference year of C(year) in the labels
-        is_year = out["term"].str.startswith("C(year)[T.")
-        out.loc[is_year, "label"] = out.loc[is_year, "label"] + f" (mot {int(first_year)})"
+    is_year = out["term"].str.startswith("C(year)[T.")
+    if is_year.any():  # the reference year (or merged years) of C(year) in the labels
+        first_year = str(frame.loc[model.data.row_labels, "year"].astype(str).min())
+        out.loc[is_year, "label"] = out.loc[is_year, "label"] + f" (mot {first_year})"
     out["n"] = int(fit.nobs)
     out["events"] = int(model.endog.sum())
     return out[MODEL_COLUMNS]
@@ -240,6 +242,23 @@ def guard_terms(
             short = counts[(counts["sum"] < need) | (counts["count"] - counts["sum"] < need)].index.tolist()
             if not short:
                 continue
+            if col == "year":
+                merged_years = _merge_years(counts, need)
+                if merged_years is not None:
+                    data[col] = data[col].map(merged_years).where(data[col].notna(), None).astype(object)
+                    joined = sorted({v for k, v in merged_years.items() if str(k) != v})
+                    notes.append(
+                        f"{name}: årene {', '.join(joined)} er slått sammen fordi hvert år for seg hadde færre enn "
+                        f"{need} svar med eller uten utfallet."
+                    )
+                    changed = True
+                    break
+                kept.remove(term)
+                notes.append(
+                    f"{name} er utelatt fra modellen: for få svar med eller uten utfallet til å sammenligne år."
+                )
+                changed = True
+                break
             others = [lv for lv in short if lv != ref]
             merged = counts.loc[others].sum() if others else None
             if ref not in short and len(others) >= 2 and min(merged["sum"], merged["count"] - merged["sum"]) >= need:
@@ -263,6 +282,30 @@ def guard_terms(
     cols = _term_columns(kept)
     complete = data.dropna(subset=[outcome, *cols])
     return kept, complete, notes
+
+
+def _merge_years(counts: pd.DataFrame, need: int) -> dict | None:
+    """Consecutive years merged until each group has ``need`` events and non-events: {year: "2021–2022"}.
+
+    None when fewer than two groups result (the year term is then left out).
+    """
+    groups, current, events, non_events = [], [], 0.0, 0.0
+    for year in sorted(counts.index):
+        current.append(year)
+        events += counts.at[year, "sum"]
+        non_events += counts.at[year, "count"] - counts.at[year, "sum"]
+        if events >= need and non_events >= need:
+            groups.append(current)
+            current, events, non_events = [], 0.0, 0.0
+    if current and groups:  # a short tail joins the last group
+        groups[-1] = groups[-1] + current
+    if len(groups) < 2:
+        return None
+
+    def name(g):
+        return str(int(g[0])) if len(g) == 1 else f"{int(g[0])}–{int(g[-1])}"
+
+    return {year: name(g) for g in groups for year in g}
 
 
 def guard_notes(model: pd.DataFrame) -> list[str]:
