@@ -205,3 +205,17 @@ def test_unscored_counts_count_answered_baselines_without_the_score(reg):
     assert proms.unscored_counts(reg) == {"answered": 5, "unscored": 5}
     assert proms.unscored_counts(reg, "nrs_avg", year=2021) == {"answered": 5, "unscored": 0}
     assert proms.unscored_counts(reg, year=2020) == {"answered": 0, "unscored": 0}
+
+
+def test_window_keeps_follow_ups_due_in_its_years_and_by_the_as_of_date(reg):
+    # due dates: rf_3m of T1, T2, T3 in 2021 (F1, F5/F7, F6), rf_6m of T1 2021-12-01 (F2), avsluttet_12m 2022-12-15 (F4)
+    assert proms.outcome_window(2022, 1) == (2022, 2022)
+    r = proms.improvement_rates(reg, as_of=AS_OF, window=(2022, 2022)).set_index(["indicator", "kind"])
+    assert r.at[("pgic_improved", "avsluttet_12m"), "n"] == 1 and r["n"].sum() == 2  # F4: PGIC and NRS
+    r21 = proms.improvement_rates(reg, as_of=AS_OF, window=(2021, 2021)).set_index(["indicator", "kind"])
+    assert r21.at[("pgic_improved", "avsluttet_12m"), "n"] == 0 and r21.at[("pgic_improved", "rf_3m"), "n"] == 2
+    # an as-of date before F4's due date leaves it out even inside the window
+    early = proms.improvement_rates(reg, as_of="2022-12-14", window=(2022, 2022))
+    assert early["n"].sum() == 0
+    c = proms.change_summary(reg, as_of=AS_OF, window=(2022, 2022)).set_index(["score", "kind"])
+    assert c.at[("nrs_avg", "avsluttet_12m"), "n"] == 1 and c.loc["nrs_avg", "n"].sum() == 1
