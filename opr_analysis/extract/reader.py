@@ -4,7 +4,9 @@ The run is the contract's: table-level problems (a missing table or column,
 an unreadable file, a national identity number anywhere) stop it with
 :class:`~opr_analysis.errors.ExtractError`; row-level problems (wrong type,
 unknown code, impossible date, negative duration, duplicate id, broken
-reference) send the row to quarantine with a reason, and the counts reconcile:
+reference — for a follow-up also an anchor of the wrong kind, or an anchor that
+belongs to another patient than the follow-up's ``patient_id``, contract v1.1)
+send the row to quarantine with a reason, and the counts reconcile:
 rows read = rows used + rows quarantined, per table.
 
 Decisions beyond the contract's words:
