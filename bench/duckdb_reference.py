@@ -153,10 +153,17 @@ SQL = {
                         OR coalesce(p.reserved_date <= c.due_date, false)
                         OR c.due_date > $as_of) AS owed
             FROM cand c LEFT JOIN patients p USING (patient_id)),
+        -- censored at the as-of day: later sends do not exist yet, later answers are no answer
+        sent AS (
+            SELECT anchor_id, kind, followup_id,
+                   responded_at IS NOT NULL AND CAST(responded_at AS DATE) <= $as_of AS answered,
+                   row_number() OVER (PARTITION BY anchor_id, kind ORDER BY sent_date, followup_id) = 1 AS first
+            FROM followups WHERE sent_date <= $as_of),
         per_candidate AS (
             SELECT j.year, j.kind, j.owed, count(f.followup_id) AS n_sent,
-                   count(f.followup_id) FILTER (WHERE f.responded_at IS NOT NULL) AS n_responded
-            FROM judged j LEFT JOIN followups f USING (anchor_id, kind)
+                   count(f.followup_id) FILTER (WHERE f.answered) AS n_responded,
+                   count(f.followup_id) FILTER (WHERE f.answered AND f.first AND j.owed) AS n_responded_owed
+            FROM judged j LEFT JOIN sent f USING (anchor_id, kind)
             GROUP BY j.anchor_id, j.kind, j.year, j.owed),
         yrs AS (SELECT unnest(generate_series(min(year), max(year))) AS year FROM per_candidate
                 WHERE owed OR n_sent > 0),
@@ -166,15 +173,19 @@ SQL = {
             SELECT year, kind, count(*) FILTER (WHERE owed) AS owed,
                    count(*) FILTER (WHERE owed AND n_sent > 0) AS sent_owed,
                    CAST(sum(n_sent) - count(*) FILTER (WHERE owed AND n_sent > 0) AS BIGINT) AS sent_not_owed,
-                   CAST(sum(n_responded) AS BIGINT) AS responded
+                   CAST(sum(n_responded) AS BIGINT) AS responded,
+                   CAST(sum(n_responded_owed) AS BIGINT) AS responded_owed
             FROM per_candidate GROUP BY year, kind),
         g AS (SELECT yrs.year, k.kind, k.ord, coalesce(c.owed, 0) AS owed, coalesce(c.sent_owed, 0) AS sent_owed,
-                     coalesce(c.sent_not_owed, 0) AS sent_not_owed, coalesce(c.responded, 0) AS responded
+                     coalesce(c.sent_not_owed, 0) AS sent_not_owed, coalesce(c.responded, 0) AS responded,
+                     coalesce(c.responded_owed, 0) AS responded_owed
               FROM yrs CROSS JOIN kinds k LEFT JOIN counts c ON c.year = yrs.year AND c.kind = k.kind)
         SELECT year, kind, owed, sent_owed + sent_not_owed AS sent, sent_owed, owed - sent_owed AS not_sent,
                sent_not_owed, responded,
                CASE WHEN sent_owed + sent_not_owed > 0 THEN responded::DOUBLE / (sent_owed + sent_not_owed) END
-                 AS response_share
+                 AS response_share,
+               responded_owed,
+               CASE WHEN sent_owed > 0 THEN responded_owed::DOUBLE / sent_owed END AS response_share_owed
         FROM g ORDER BY year, ord""",
 }
 

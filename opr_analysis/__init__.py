@@ -39,10 +39,12 @@ _LAZY = {
     "load_extract_spec": ("extracts", "load_spec"),
     **dict.fromkeys(
         ["baseline_profile", "baseline_scores", "change_summary", "followup_scores", "improvement_rates",
-         "paired_outcomes"],
+         "paired_outcomes", "outcome_window", "unscored_counts"],
         "stats.proms",
     ),
-    **dict.fromkeys(["nonresponse_model", "prognostic_model", "tidy_logit"], "stats.models"),
+    **dict.fromkeys(["nonresponse_model", "prognostic_model", "tidy_logit", "guard_terms", "guard_notes"], "stats.models"),
+    "series_test": "stats.trends",
+    "foreign_anchor_count": "stats.followup",
     **dict.fromkeys(["open_extract", "repo_root", "resolve_extract"], "paths"),
     **dict.fromkeys(["SyntheticRegistry", "synthesize", "write_synthetic"], "synth.registry"),
     # response-rate experiments (issue 18)

@@ -15,7 +15,17 @@ from opr_analysis import CONTRACT_COLUMNS, load_extract, report_tables, write_sy
 pytest.importorskip("duckdb")
 
 AS_OF = "2024-06-30"  # inside the data, so some follow-ups are not yet due
-SHARES = {"rejected_share", "share", "response_share", "min_ms", "q1_ms", "median_ms", "q3_ms", "max_ms"}
+SHARES = {
+    "rejected_share",
+    "share",
+    "response_share",
+    "response_share_owed",
+    "min_ms",
+    "q1_ms",
+    "median_ms",
+    "q3_ms",
+    "max_ms",
+}
 
 
 def _reference_module():

@@ -166,3 +166,56 @@ def test_paired_outcomes_is_computed_once_and_callers_get_their_own_copy(reg):
     again = proms.paired_outcomes(reg, AS_OF)
     assert not (again["nrs_avg_change"] == 99.0).all()
     assert ("paired_outcomes", pd.Timestamp(AS_OF)) in reg._memo
+
+
+def test_pairing_has_a_maximum_interval(tmp_path):
+    """Baseline exactly PAIRING_MAX_DAYS before the procedure pairs; one day older does not."""
+    assert proms.PAIRING_MAX_DAYS == 365
+    reg = make_extract(
+        tmp_path,
+        patients=[{"patient_id": "P1"}, {"patient_id": "P2"}],
+        enrolments=[
+            {"enrolment_id": "E1", "patient_id": "P1", "granted_date": "2021-01-01"},
+            {"enrolment_id": "E2", "patient_id": "P2", "granted_date": "2021-01-01"},
+        ],
+        baseline_responses=[
+            {"response_id": "B1", "patient_id": "P1", "submitted_at": "2021-07-01T10:00:00"},
+            {"response_id": "B2", "patient_id": "P2", "submitted_at": "2021-06-30T10:00:00"},
+        ],
+        baseline_answers=_answers("response_id", {"B1": {"nrs_avg": 8}, "B2": {"nrs_avg": 8}}),
+        treatments=[
+            {"treatment_id": "T1", "patient_id": "P1", "kind": "rf", "date": "2022-07-01"},
+            {"treatment_id": "T2", "patient_id": "P2", "kind": "rf", "date": "2022-07-01"},
+        ],
+        followups=[
+            {"followup_id": "F1", "patient_id": "P1", "kind": "rf_3m", "anchor_id": "T1",
+             "sent_date": "2022-10-01", "responded_at": "2022-10-02T12:00:00"},
+            {"followup_id": "F2", "patient_id": "P2", "kind": "rf_3m", "anchor_id": "T2",
+             "sent_date": "2022-10-01", "responded_at": "2022-10-02T12:00:00"},
+        ],
+        followup_answers=_answers("followup_id", {"F1": {"nrs_avg": 4}, "F2": {"nrs_avg": 4}}),
+    )  # fmt: skip
+    p = proms.paired_outcomes(reg, as_of=AS_OF).set_index("followup_id")
+    assert p.loc["F1", "paired"] and p.loc["F1", "days_from_baseline"] == 365
+    assert not p.loc["F2", "paired"] and pd.isna(p.loc["F2", "days_from_baseline"])
+
+
+def test_unscored_counts_count_answered_baselines_without_the_score(reg):
+    # every baseline here answered items, none of them HSCL-10; 2021 has all five
+    assert proms.unscored_counts(reg) == {"answered": 5, "unscored": 5}
+    assert proms.unscored_counts(reg, "nrs_avg", year=2021) == {"answered": 5, "unscored": 0}
+    assert proms.unscored_counts(reg, year=2020) == {"answered": 0, "unscored": 0}
+
+
+def test_window_keeps_follow_ups_due_in_its_years_and_by_the_as_of_date(reg):
+    # due dates: rf_3m of T1, T2, T3 in 2021 (F1, F5/F7, F6), rf_6m of T1 2021-12-01 (F2), avsluttet_12m 2022-12-15 (F4)
+    assert proms.outcome_window(2022, 1) == (2022, 2022)
+    r = proms.improvement_rates(reg, as_of=AS_OF, window=(2022, 2022)).set_index(["indicator", "kind"])
+    assert r.at[("pgic_improved", "avsluttet_12m"), "n"] == 1 and r["n"].sum() == 2  # F4: PGIC and NRS
+    r21 = proms.improvement_rates(reg, as_of=AS_OF, window=(2021, 2021)).set_index(["indicator", "kind"])
+    assert r21.at[("pgic_improved", "avsluttet_12m"), "n"] == 0 and r21.at[("pgic_improved", "rf_3m"), "n"] == 2
+    # an as-of date before F4's due date leaves it out even inside the window
+    early = proms.improvement_rates(reg, as_of="2022-12-14", window=(2022, 2022))
+    assert early["n"].sum() == 0
+    c = proms.change_summary(reg, as_of=AS_OF, window=(2022, 2022)).set_index(["score", "kind"])
+    assert c.at[("nrs_avg", "avsluttet_12m"), "n"] == 1 and c.loc["nrs_avg", "n"].sum() == 1

@@ -1,7 +1,9 @@
 """Report tables from stand-in tidy frames with the API.md columns (no statistics here)."""
 
 import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
 
+from opr_analysis.formatting import fmt_num, fmt_pct
 from opr_analysis.report import gt_tables as g
 
 NB = "\u00a0"
@@ -130,18 +132,26 @@ def _fu():
             "response_share": [65 / 189, 11 / 40, 0.3],
             "response_share_ci_low": [0.28, 0.161, 0.1],
             "response_share_ci_high": [0.414, 0.428, 0.6],
+            "responded_owed": [62, 10, 3],
+            "awaiting": [12, 0, 0],
         }
     )
 
 
 def test_followup_cells_suppress_small_counts_and_their_partners():
-    cells = g.followup_response_cells(_fu(), 2024, min_cell=5).set_index("kind")
+    from opr_analysis.report.suppression import recorded_tables, recoverable_cells
+
+    with recorded_tables() as recorded:
+        cells = g.followup_response_cells(_fu(), 2024, min_cell=5).set_index("kind")
+    assert recorded and all(recoverable_cells(t) == [] for t in recorded)  # no hidden count can be recomputed
     assert cells.index.tolist() == ["rf_3m", "scs_3m", "alle"]
     scs = cells.loc["scs_3m"]
-    assert (scs["not_sent"], scs["sent_not_owed"]) == ("×", "×")  # one symbol for every hidden count
+    # one symbol for every hidden count
+    assert (scs["not_sent"], scs["sent_not_owed"], scs["responded_not_owed"]) == ("×", "×", "×")
     assert scs["sent_owed"] == "×"  # owed 41 = 38 + 3 would reveal the 3
-    assert scs["owed"] == "41" and scs["responded"] == "11"
-    assert scs["response_share"] == f"27,5{NB}%"
+    assert scs["owed"] == "41" and scs["awaiting"] == "0"
+    # settled = sent_owed − awaiting would reveal the hidden sent_owed, and answered + unanswered the settled
+    assert scs["settled"] == "×" and scs["response_share"] == "–"
     # the total row's not_sent (13) would reveal scs's 3 given rf's 10: rf's 10 is hidden too
     assert cells.loc["rf_3m", "not_sent"] == "×"
     assert cells.loc["alle", "owed"] == "233"
@@ -152,6 +162,16 @@ def test_followup_without_suppression_shows_everything():
     cells = g.followup_response_cells(_fu(), 2024, min_cell=1).set_index("kind")
     assert cells.loc["scs_3m", "not_sent"] == "3"
     assert cells.loc["alle", "not_sent"] == "13"
+
+
+def test_followup_share_divides_by_the_denominator_in_its_own_row():
+    cells = g.followup_response_cells(_fu(), 2024, min_cell=0).set_index("kind")
+    rf = cells.loc["rf_3m"]
+    # 182 sent as owed, 12 still awaiting an answer: 170 settled, 62 answered
+    assert (rf["sent_owed"], rf["awaiting"], rf["settled"], rf["responded_owed"]) == ("182", "12", "170", "62")
+    assert rf["response_share"] == fmt_pct(62 / 170)
+    # answers to the 7 unowed sends are apart and not in the share
+    assert (rf["sent_not_owed"], rf["responded_not_owed"]) == ("7", "3")
 
 
 def test_patient_level_suppression_hides_share_with_numerator():
@@ -191,7 +211,8 @@ def test_quality_table_never_shows_patient_rows():
 def test_followup_all_kinds_row_shows_the_overall_share_with_its_interval():
     cells = g.followup_response_cells(_fu(), 2024, min_cell=0).set_index("kind")
     alle = cells.loc["alle"]
-    assert alle["owed"] == "233" and alle["responded"] == "76"
-    # 76 answered of 229 sent (189 + 40); Wilson limits from statsmodels
-    assert alle["response_share"].replace("\u00a0", " ") == "33,2 %"
-    assert alle["response_share_ci"].replace("\u00a0", " ") == "27,4–39,5 %"
+    assert alle["owed"] == "233" and alle["responded_owed"] == "72" and alle["settled"] == "208"
+    # 72 answered of 208 settled (182 + 38 − 12); Wilson limits from statsmodels
+    low, high = proportion_confint(72, 208, method="wilson")
+    assert alle["response_share"] == fmt_pct(72 / 208)
+    assert alle["response_share_ci"] == f"{fmt_num(100 * low)}–{fmt_pct(high)}"

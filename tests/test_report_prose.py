@@ -20,6 +20,25 @@ def test_years_after_the_report_year_are_left_out():
     assert "endret seg ikke sikkert" in text and "til 2023" in text
 
 
+def test_overdispersed_rise_is_not_called_a_rise_and_poor_fit_is_stated():
+    # Rising on average, but the years jump around: binomially p < 0.05, quasi-binomially the interval covers 1.
+    f = pd.DataFrame({"year": [2021, 2022, 2023, 2024], "k": [300, 600, 350, 650], "n": [1000] * 4})
+    text = trend_sentence(f, "k", "n", "x", "Andelen", 2024)
+    assert "økte" not in text and "endret seg ikke sikkert" in text
+    assert "passer dårlig" in text and "justert for overspredning" in text
+
+
+def test_configured_series_leaves_out_the_partial_first_year_and_says_why():
+    f = pd.DataFrame({"year": [2020, 2021, 2022, 2023], "k": [11, 600, 610, 590], "n": [100, 1000, 1000, 1000]})
+    text = trend_sentence(
+        f, "k", "n", "response_share", "Andelen", 2023, series="baseline_response_share_patient_level"
+    )
+    assert "fra 2021 til 2023" in text and "2020 er ikke med i testen" in text and "desember 2020" in text
+    assert "økte" not in text
+    # with 2020 the test would span the partial year (and find the fit poor)
+    assert "fra 2020 til 2023" in trend_sentence(f, "k", "n", "response_share", "Andelen", 2023)
+
+
 def test_single_year_gives_no_sentence():
     assert trend_sentence(_frame([300, 400, 500, 600]), "k", "n", "x", "Andelen", 2021) == ""
 
@@ -48,12 +67,13 @@ def _rates(n, improved):
 def test_improvement_sentence_gives_counts_share_and_interval():
     text = improvement_sentence(_rates(50, 20))
     assert text == (
-        f"Av 50 pasienter som svarte 12 måneder etter radiofrekvensbehandling og hadde smerte ved baseline, "
-        f"hadde 20 (40,0{NB}%; 95{NB}% KI 10,0–90,0{NB}%) minst 30{NB}% lavere gjennomsnittlig smerte "
+        f"Av 50 svar 12 måneder etter radiofrekvensbehandling fra pasienter med smerte ved baseline, "
+        f"viste 20 (40,0{NB}%; 95{NB}% KI 10,0–90,0{NB}%) minst 30{NB}% lavere gjennomsnittlig smerte "
         "enn før behandlingen."
     )
     pgic = improvement_sentence(_rates(50, 20), indicator="pgic_improved")
-    assert pgic.startswith("Av 40 pasienter som svarte 12 måneder etter radiofrekvensbehandling, svarte 10 (25,0")
+    assert pgic.startswith("Av 40 svar 12 måneder etter radiofrekvensbehandling, oppga 10 (25,0")
+    assert "pasienter som svarte" not in text + pgic  # n counts answers, not patients
 
 
 def test_improvement_sentence_is_suppressed_like_the_table():
@@ -99,3 +119,17 @@ def test_nonresponse_sentence_when_nothing_is_significant_or_only_more():
     assert nonresponse_sentence(_model([1.5, 0.8, 0.7], [0.05, 0.2, 0.3])).startswith("Ingen av kjennetegnene")
     only_more = nonresponse_sentence(_model([1.5, 0.8, 0.7], [0.01, 0.2, 0.3]))
     assert only_more.startswith("Oftere svar på oppfølgingen hang sammen med alder") and "sjeldnere" not in only_more
+
+
+def test_method_rules_state_every_rule_with_the_package_constants():
+    from opr_analysis.report.prose import method_rules
+    from opr_analysis.stats.followup import AWAITING_DAYS
+    from opr_analysis.stats.proms import PAIRING_MAX_DAYS
+
+    text = method_rules(pd.Timestamp("2026-01-15"), (2023, 2025), {"answered": 40, "unscored": 3}, 2025)
+    assert "15.01.2026" in text and "forfallsår 2023–2025" in text
+    assert f"{AWAITING_DAYS} dager" in text and f"høyst {PAIRING_MAX_DAYS}" in text
+    assert "minst 8 av 10" in text and "3 av 40 baselinesvar" in text
+    assert "√(χ²/df)" in text and "fra 2021 (" in text and "uten intervall" in text
+    assert "karantene" in text and "forfallsår som forklaringsvariabel" in text
+    assert text.count("\n- ") == 8

@@ -201,14 +201,16 @@ def test_pcs_clinical_cutoff_at_30():
 def test_hscl_caseness_boundary_and_missing_rule():
     low = [2] * 8 + [1, 1]  # mean 1.8
     high = [2] * 9 + [1]  # mean 1.9
-    missing = [4] * 9 + [NAN]
-    got = score_hscl10(frame(HSCL, [low, high, missing]))
+    missing = [4] * 7 + [NAN] * 3  # 7 of 10: below the local rule
+    eight = [2] * 7 + [1] + [NAN] * 2  # 8 of 10: mean of the 8 answered, 15 / 8
+    got = score_hscl10(frame(HSCL, [low, high, missing, eight]))
     assert got["hscl10_mean"].iloc[0] == pytest.approx(1.8) and got["hscl10_mean"].iloc[1] == pytest.approx(1.9)
     assert got["hscl10_case"].tolist()[:2] == [False, True]
     assert math.isnan(got["hscl10_mean"].iloc[2]) and pd.isna(got["hscl10_case"].iloc[2])
-    # relaxed local rule: 9 of 10 allowed -> mean of answered items
-    relaxed = score_hscl10(frame(HSCL, [missing]), min_items=9)
-    assert relaxed["hscl10_mean"].iloc[0] == 4.0
+    assert got["hscl10_mean"].iloc[3] == pytest.approx(15 / 8) and got["hscl10_case"].iloc[3]
+    # a stricter run can still ask for all 10
+    strict = score_hscl10(frame(HSCL, [eight]), min_items=10)
+    assert math.isnan(strict["hscl10_mean"].iloc[0])
 
 
 def test_hscl_caseness_is_inclusive_at_exactly_185():
@@ -220,7 +222,8 @@ def test_hscl_caseness_is_inclusive_at_exactly_185():
 
 # ------------------------------------------------------------------ EQ-5D-5L
 
-# States and values copied from MathsinHealth/eq5dsuite-value-sets EQ-5D-5L/NO.csv
+# States and values copied from MathsinHealth/eq5dsuite-value-sets EQ-5D-5L/NO.csv at commit 2f1a31cf
+# (the corrected file; commit 3604fbbe has the state digits reversed)
 NO_STATES = {
     "11111": 1.0,
     "11112": 0.928256,
@@ -241,6 +244,15 @@ def test_norwegian_value_set_reproduces_source_table():
     wide = frame(EQ, [[int(d) for d in s] for s in NO_STATES])
     got = eq5d5l_index(wide)
     assert got.round(6).tolist() == pytest.approx(list(NO_STATES.values()), abs=1e-9)
+
+
+def test_value_set_is_not_the_digit_reversed_version():
+    # Mobility level 2 alone (21111) and anxiety/depression level 2 alone (11112) have different values.
+    # The earlier upstream NO.csv (commit 3604fbbe) has them swapped: 11112 -> 0.96884, 21111 -> 0.928256.
+    got = eq5d5l_index(frame(EQ, [[2, 1, 1, 1, 1], [1, 1, 1, 1, 2]]))
+    assert got.round(6).tolist() == [0.96884, 0.928256]
+    reversed_digits = eq5d5l_index(frame(EQ, [[1, 1, 1, 1, 2], [2, 1, 1, 1, 1]]))
+    assert reversed_digits.round(6).tolist() != got.round(6).tolist()
 
 
 def test_eq5d_profile_lss_vas_and_missing_dimension():

@@ -144,26 +144,33 @@ def _sent_reg(tmp_path):
             dict(followup_id="F5", patient_id="P1", kind="rf_6m", anchor_id="T99", sent_date="2022-04-01",
                  responded_at="2022-04-02T10:00:00"),
             dict(followup_id="F6", patient_id="P2", kind="rf_6m", anchor_id="T2", sent_date="2022-04-01"),
+            # sent to P2 for P1's treatment: someone else's anchor, a broken reference
+            dict(followup_id="F7", patient_id="P2", kind="rf_12m", anchor_id="T1", sent_date="2022-10-01",
+                 responded_at="2022-10-02T10:00:00"),
         ],
     )  # fmt: skip
 
 
 def test_sent_matching_and_counts(tmp_path):
     reg = _sent_reg(tmp_path)
-    assert reg.report.summaries["followups"].rows_quarantined == 2
-    assert set(reg.report.quarantine["followups"]["followup_id"]) == {"F5", "F6"}
+    assert reg.report.summaries["followups"].rows_quarantined == 3
+    q = reg.report.quarantine["followups"].set_index("followup_id")
+    assert set(q.index) == {"F5", "F6", "F7"}
+    assert "P1" in q.at["F7", "quarantine_reason"] and "patient_id" in q.at["F7", "quarantine_reason"]
     audit = followup_audit(reg, as_of="2023-06-30").set_index("followup_id", drop=False)
     assert audit.at["F1", "status"] == "sendt" and audit.at["F1", "sent_owed"]
     assert audit.at["F2", "status"] == "sendt_ikke_skyldig" and audit.at["F2", "sent_not_owed"]
     assert audit.at["F3", "status"] == "sendt_ikke_skyldig" and audit.at["F3", "exclusion"] == "kognitiv_svikt"
     assert audit.at["F4", "status"] == "sendt" and audit.at["F4", "year"] == 2023
-    assert "F5" not in audit.index and "F6" not in audit.index
+    assert not {"F5", "F6", "F7"} & set(audit.index)
     t = followup_response(reg, as_of="2023-06-30").set_index(["year", "kind"])
     assert t.index.get_level_values("year").unique().tolist() == [2022, 2023]
     assert len(t) == 2 * 7
     rf3 = t.loc[(2022, "rf_3m")]
     assert rf3[["owed", "sent", "sent_owed", "not_sent", "sent_not_owed", "responded"]].tolist() == [1, 2, 1, 0, 1, 1]
     assert rf3["response_share"] == pytest.approx(0.5)
+    # the answer went to the duplicate send (not owed): the owed follow-up is unanswered
+    assert rf3[["responded_owed", "responded_not_owed", "response_share_owed"]].tolist() == [0, 1, 0.0]
     rf6 = t.loc[(2022, "rf_6m")]  # owed (T1 due 2022-04-01), not sent; F5 counted nowhere
     assert rf6[["owed", "sent", "sent_owed", "not_sent", "sent_not_owed", "responded"]].tolist() == [1, 0, 0, 1, 0, 0]
     assert pd.isna(rf6["response_share"])
@@ -171,6 +178,9 @@ def test_sent_matching_and_counts(tmp_path):
     assert scs3[["owed", "sent", "sent_not_owed", "responded"]].tolist() == [0, 1, 1, 1]
     av = t.loc[(2023, "avsluttet_12m")]
     assert av[["owed", "sent", "sent_owed", "responded", "response_share"]].tolist() == [1, 1, 1, 1, 1.0]
+    assert av[["responded_owed", "response_share_owed", "settled", "response_share_settled"]].tolist() == [1, 1, 1, 1]
+    rf12 = t.loc[(2022, "rf_12m")]  # T1's 12-month follow-up owed, F7 (someone else's) counted nowhere
+    assert rf12[["owed", "sent", "responded"]].tolist() == [1, 0, 0]
     # totals reconcile: every usable sent row counted once
     assert t["sent"].sum() == 4 and t["responded"].sum() == 3
 
@@ -205,6 +215,8 @@ def test_followup_totals_sum_kinds_per_year_and_leave_0_of_0_blank():
             "not_sent": [1, 0, 0],
             "sent_not_owed": [0, 1, 0],
             "responded": [3, 2, 0],
+            "responded_owed": [3, 1, 0],
+            "awaiting": [2, 0, 0],
         }
     )
     out = followup_totals(per_kind).set_index("year")
@@ -217,5 +229,54 @@ def test_followup_totals_sum_kinds_per_year_and_leave_0_of_0_blank():
         5,
     ]
     assert out.loc[2023, "response_share"] == 5 / 15
+    assert out.loc[2023, ["responded_owed", "responded_not_owed", "settled"]].tolist() == [4, 1, 12]
+    assert out.loc[2023, "response_share_owed"] == 4 / 14 and out.loc[2023, "response_share_settled"] == 4 / 12
     assert 0 < out.loc[2023, "response_share_ci_low"] < 5 / 15 < out.loc[2023, "response_share_ci_high"] < 1
     assert pd.isna(out.loc[2024, "response_share"]) and pd.isna(out.loc[2024, "response_share_ci_low"])
+
+
+def test_sends_answers_and_due_dates_are_censored_at_as_of(tmp_path):
+    from opr_analysis.stats.followup import AWAITING_DAYS
+
+    reg = make_extract(
+        tmp_path,
+        patients=[dict(patient_id="P1")],
+        treatments=[
+            dict(treatment_id="T1", patient_id="P1", kind="rf", date="2023-01-15"),
+            dict(treatment_id="T2", patient_id="P1", kind="rf", date="2023-03-10"),
+        ],
+        followups=[
+            # rf_3m of T1 due 2023-04-15: sent, answered the day after the as-of date
+            dict(followup_id="A", patient_id="P1", kind="rf_3m", anchor_id="T1", sent_date="2023-04-15",
+                 responded_at="2023-07-01T09:00:00"),
+            # rf_6m of T1 due 2023-07-15 > as-of: sent early, answered before the as-of date (not owed yet)
+            dict(followup_id="B", patient_id="P1", kind="rf_6m", anchor_id="T1", sent_date="2023-06-01",
+                 responded_at="2023-06-02T09:00:00"),
+            # rf_3m of T2 due 2023-06-10, sent 2023-06-10: within the answering period on 2023-06-30
+            dict(followup_id="C", patient_id="P1", kind="rf_3m", anchor_id="T2", sent_date="2023-06-10"),
+            # sent after the as-of date: not in the audit
+            dict(followup_id="D", patient_id="P1", kind="rf_12m", anchor_id="T1", sent_date="2023-07-02"),
+        ],
+    )  # fmt: skip
+    assert AWAITING_DAYS >= 20
+    audit = followup_audit(reg, as_of="2023-06-30").set_index("followup_id", drop=False)
+    assert "D" not in audit.index
+    assert not audit.at["A", "responded"] and pd.isna(audit.at["A", "responded_at"]) and not audit.at["A", "awaiting"]
+    assert audit.at["B", "status"] == "sendt_ikke_skyldig" and audit.at["B", "exclusion"] == "ikke_forfalt"
+    assert audit.at["C", "awaiting"] and not audit.at["C", "responded"]
+    t = followup_response(reg, as_of="2023-06-30").set_index(["year", "kind"])
+    rf3 = t.loc[(2023, "rf_3m")]
+    assert rf3[["owed", "sent_owed", "responded_owed", "awaiting", "settled"]].tolist() == [2, 2, 0, 1, 1]
+    assert rf3["response_share_owed"] == 0 and rf3["response_share_settled"] == 0  # 0 of 1 settled
+    rf6 = t.loc[(2023, "rf_6m")]
+    assert rf6[["owed", "sent", "sent_not_owed", "responded", "responded_owed"]].tolist() == [0, 1, 1, 1, 0]
+    # a day later the answer to A counts; C is still awaiting
+    later = followup_response(reg, as_of="2023-07-01").set_index(["year", "kind"]).loc[(2023, "rf_3m")]
+    assert later[["responded_owed", "awaiting", "settled", "response_share_settled"]].tolist() == [1, 1, 1, 1.0]
+
+
+def test_follow_up_on_someone_elses_anchor_is_counted_for_the_quality_chapter(tmp_path):
+    from opr_analysis.stats.followup import foreign_anchor_count
+
+    reg = _sent_reg(tmp_path)
+    assert foreign_anchor_count(reg) == 1  # F7; F5 and F6 are other broken references

@@ -4,7 +4,9 @@ The run is the contract's: table-level problems (a missing table or column,
 an unreadable file, a national identity number anywhere) stop it with
 :class:`~opr_analysis.errors.ExtractError`; row-level problems (wrong type,
 unknown code, impossible date, negative duration, duplicate id, broken
-reference) send the row to quarantine with a reason, and the counts reconcile:
+reference — for a follow-up also an anchor of the wrong kind, or an anchor that
+belongs to another patient than the follow-up's ``patient_id``, contract v1.1)
+send the row to quarantine with a reason, and the counts reconcile:
 rows read = rows used + rows quarantined, per table.
 
 Decisions beyond the contract's words:
@@ -419,7 +421,31 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
     )
     hit = reason != ""
     rows = fu.index[hit]
-    return _problems(rows, "anchor_id", raw.cells.loc[rows, "anchor_id"].to_numpy(), reason[hit])
+    found = _problems(rows, "anchor_id", raw.cells.loc[rows, "anchor_id"].to_numpy(), reason[hit])
+    return pd.concat([found, _anchor_patient_problems(frame, fu, to_treatment, t_ok, e_ok, raw, hit)])
+
+
+def _anchor_patient_problems(frame, fu, to_treatment, t_ok, e_ok, raw, already) -> pd.DataFrame:
+    """A follow-up sent to someone else's anchor: its patient_id is not the anchor's patient (contract v1.1)."""
+    t_pat = pd.Series(t_ok["patient_id"].astype(object).to_numpy(), index=t_ok["treatment_id"].astype(object))
+    e_pat = pd.Series(e_ok["patient_id"].astype(object).to_numpy(), index=e_ok["enrolment_id"].astype(object))
+    t_pat, e_pat = t_pat[~t_pat.index.duplicated()], e_pat[~e_pat.index.duplicated()]
+    anchor = fu["anchor_id"].astype(object)
+    owner = anchor.map(t_pat).where(to_treatment, anchor.map(e_pat)).astype(object)
+    own = frame.loc[fu.index, "patient_id"].astype(object)
+    wrong = (owner.notna() & own.notna() & (owner != own)).to_numpy(dtype=bool) & ~already
+    rows = fu.index[wrong]
+    what = np.where(to_treatment[wrong].to_numpy(dtype=bool), "behandlingen", "innskrivingen")
+    reason = (
+        "er ikke pasienten som "
+        + pd.Series(what, dtype=object)
+        + " "
+        + anchor[wrong].astype(str).to_numpy()
+        + " tilhører ("
+        + owner[wrong].astype(str).to_numpy()
+        + "): oppfølgingen viser til en annen pasients forløp"
+    )
+    return _problems(rows, "patient_id", raw.cells.loc[rows, "patient_id"].to_numpy(), reason.to_numpy())
 
 
 # --- Response-rate experiments (contract v1.1, issue 18) ---------------------------------------

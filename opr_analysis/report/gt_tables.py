@@ -29,7 +29,7 @@ from great_tables import GT, loc, style
 
 from ..extract import codebook
 from ..formatting import MISSING, fmt_int, fmt_num, fmt_pct, fmt_pct_interval, format_hms
-from ..stats.followup import followup_totals
+from ..stats.followup import AWAITING_DAYS, followup_totals, response_columns
 from .suppression import DEFAULT_MIN_CELL, display_counts, display_hidden, suppress_wide, suppression_note
 
 __all__ = [
@@ -194,13 +194,15 @@ def referrals_by_region_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
 
 
 def baseline_response_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
-    """Table 12: enrolments, baseline forms received and their ratio per year."""
+    """Table 12: enrolments, baseline forms received and their ratio per year.
+
+    The ratio is not a proportion (forms are not a subset of enrolments), so it has no interval.
+    """
     f = _by_year(frame).reindex(years)
     rows = {
         "Innskrivinger gitt rett til helsehjelp": [fmt_int(v) for v in f["enrolments"]],
         "Mottatte baselineskjemaer": [fmt_int(v) for v in f["baseline_responses"]],
-        "Andel besvarte baselineskjemaer": [fmt_pct(v) for v in f["response_share"]],
-        "95 % KI": list(ci_cells(f, "response_share")),
+        "Baselineskjemaer per innskriving": [fmt_pct(v) for v in f["response_share"]],
     }
     return pd.DataFrame(
         [{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()]
@@ -210,7 +212,9 @@ def baseline_response_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.Dat
 def baseline_response_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
     note = (
         SOURCE_REGISTRY + " Noen pasienter gis behandlingsrett to ganger i løpet av et år, og noen svarer "
-        "på mer enn ett baselineskjema; andelen kan derfor overstige 100 %."
+        "på mer enn ett baselineskjema; forholdstallet kan derfor overstige 100 %. Det er ikke en andel "
+        "(skjemaene er ikke en delmengde av innskrivingene) og vises uten konfidensintervall; andelen "
+        "innskrivinger med baselinesvar, med intervall, står i tabellen som følger."
     )
     return house_table(baseline_response_cells(frame, years), note, id="baseline_response")
 
@@ -335,62 +339,79 @@ FOLLOWUP_COLUMNS = [
     ("owed", "Skyldig"),
     ("sent_owed", "Sendt"),
     ("not_sent", "Ikke sendt"),
-    ("sent_not_owed", "Sendt uten å være skyldig"),
-    ("responded", "Besvart"),
+    ("awaiting", "Venter på svar"),
+    ("settled", "Grunnlag for svarandel"),
+    ("responded_owed", "Besvart"),
 ]
+#: Shown apart, after the share: sends that were not owed and the answers to them.
+FOLLOWUP_APART = [("sent_not_owed", "Sendt uten å være skyldig"), ("responded_not_owed", "Besvart av disse")]
+_FOLLOWUP_COUNTS = ["owed", "sent_owed", "sent_not_owed", "responded", "responded_owed", "awaiting"]
 
 
 def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
-    """Follow-up audit for one year: owed, sent, not sent, sent without being owed, answered, share.
+    """Follow-up audit for one year, each share beside the denominator it divides by.
 
-    One row per kind present plus «Alle typer» (from
-    :func:`~opr_analysis.stats.followup.followup_totals`: sums over kinds, its share
-    answered / sent over all kinds, with its limits). Counts about patients: suppressed below
-    ``min_cell`` with secondary suppression over ``owed = sent_owed + not_sent``,
-    ``sent = sent_owed + sent_not_owed``, ``sent = responded + unanswered`` and
-    over each column's sum. The row key is kept in column ``kind`` (``"alle"``
-    for the sum).
+    Columns: owed, sent (as owed), not sent, awaiting an answer (sent within
+    :data:`~opr_analysis.stats.followup.AWAITING_DAYS` days of the as-of date), settled
+    (= sent − awaiting, the share's denominator), answered (among the sent-as-owed),
+    the share answered / settled with its limits; then apart: sent without being
+    owed and the answers to those (never in the share). One row per kind present plus
+    «Alle typer» (:func:`~opr_analysis.stats.followup.followup_totals`). Counts about
+    patients: suppressed below ``min_cell`` with secondary suppression over
+    ``owed = sent_owed + not_sent``, ``sent_owed = awaiting + settled``,
+    ``settled = answered + unanswered``, ``sent_not_owed = answered + unanswered``
+    and over each column's sum. The row key is kept in column ``kind`` (``"alle"``).
     """
     labels = codebook.load().column("followups", "kind").codes
-    counts = [c for c, _ in FOLLOWUP_COLUMNS] + ["sent"]
     f = frame[frame["year"].astype(int) == int(year)].copy()
     f["kind"] = f["kind"].astype(str)
     present = set(f["kind"])
+    f = response_columns(f[["year", "kind", *_FOLLOWUP_COUNTS]].copy(), ["year", "kind"])
     f = f.set_index("kind").reindex([k for k in labels if k in present])
-    totals = followup_totals(frame)
-    total = totals[totals["year"].astype(int) == int(year)].iloc[0] if present else None
-    if total is not None:
-        f.loc["alle", [*counts, "response_share", "response_share_ci_low", "response_share_ci_high"]] = total[
-            [*counts, "response_share", "response_share_ci_low", "response_share_ci_high"]
-        ].to_numpy()
-    f["unanswered"] = f["sent"] - f["responded"]
+    if present:
+        total = followup_totals(frame[frame["year"].astype(int) == int(year)]).iloc[0]
+        f.loc["alle", list(total.index.drop("year"))] = total.drop("year").to_numpy()
+    f["unanswered"] = f["settled"] - f["responded_owed"]
+    f["unanswered_not_owed"] = f["sent_not_owed"] - f["responded_not_owed"]
     hidden = suppress_wide(
         f,
         [
             ("owed", ["sent_owed", "not_sent"]),
-            ("sent", ["sent_owed", "sent_not_owed"]),
-            ("sent", ["responded", "unanswered"]),
+            ("sent_owed", ["awaiting", "settled"]),
+            ("settled", ["responded_owed", "unanswered"]),
+            ("sent_not_owed", ["responded_not_owed", "unanswered_not_owed"]),
         ],
         min_cell,
         total_row="alle",
         # "sent" is not a column, but the share answered / sent shows it.
-        displayed=[*(c for c, _ in FOLLOWUP_COLUMNS), "sent"],
+        displayed=[*(c for c, _ in FOLLOWUP_COLUMNS + FOLLOWUP_APART), "sent"],
     )
     out = pd.DataFrame({"kind": f.index, STUB: [labels.get(k, "Alle typer") for k in f.index]}, index=f.index)
     for col, _ in FOLLOWUP_COLUMNS:
         out[col] = display_counts(f[col], hidden[col], min_cell)
-    share_hidden = hidden["responded"] | hidden["sent"]
-    out["response_share"] = display_hidden(f["response_share"].map(fmt_pct), share_hidden)
-    out["response_share_ci"] = display_hidden(ci_cells(f, "response_share"), share_hidden)
+    share_hidden = hidden["responded_owed"] | hidden["settled"]
+    out["response_share"] = display_hidden(f["response_share_settled"].map(fmt_pct), share_hidden)
+    out["response_share_ci"] = display_hidden(ci_cells(f, "response_share_settled"), share_hidden)
+    for col, _ in FOLLOWUP_APART:
+        out[col] = display_counts(f[col], hidden[col], min_cell)
     return out.reset_index(drop=True)
 
 
 def followup_response_table(frame: pd.DataFrame, year: int, min_cell: int = DEFAULT_MIN_CELL) -> GT:
-    labels = {**dict(FOLLOWUP_COLUMNS), "response_share": "Svarandel", "response_share_ci": "95 % KI"}
+    labels = {
+        **dict(FOLLOWUP_COLUMNS),
+        "response_share": "Svarandel",
+        "response_share_ci": "95 % KI",
+        **dict(FOLLOWUP_APART),
+    }
     note = (
         f"Kilde: OUS smerteregister. Skyldig: oppfølging med forfallsdato i {year} til pasient som oppfyller "
         "kriteriene (18 år eller eldre, ikke kognitiv svikt, ikke behov for tolk, ikke i forskningsprosjekt, "
-        "ikke reservert). Sendt: sendt for en skyldig oppfølging. Svarandel = besvart / alle sendte."
+        "ikke reservert), regnet per skjæringsdatoen. Sendt: første utsending for en skyldig oppfølging. "
+        f"Venter på svar: sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen og ikke besvart; regnes "
+        "ikke som ubesvart. Svarandel = besvart / grunnlag for svarandel (sendt − venter på svar); "
+        "svar etter skjæringsdatoen er ikke med. Skjemaer sendt uten å være skyldige (sendt på nytt, "
+        "til unntatte pasienter eller før forfall) og svarene på dem står til høyre og er ikke med i svarandelen."
         + (" " + suppression_note(min_cell) if min_cell > 1 else "")
     )
     cells = followup_response_cells(frame, year, min_cell).drop(columns="kind")

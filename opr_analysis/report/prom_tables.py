@@ -224,11 +224,28 @@ def improvement_cells(rates: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> 
     )
 
 
-def improvement_table(rates: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> GT:
+def window_note(window: tuple[int, int] | None) -> str:
+    """«Oppfølginger med forfallsår 2023–2025 …»: the outcome window as a table note sentence.
+
+    >>> window_note((2023, 2025))
+    'Oppfølginger med forfallsår 2023–2025, med svar til og med skjæringsdatoen; hvert svar telles, og én pasient kan ha svar etter flere behandlinger.'
+    """
+    years = "alle år" if window is None else f"forfallsår {window[0]}–{window[1]}"
+    if window is not None and window[0] == window[1]:
+        years = f"forfallsår {window[0]}"
+    return (
+        f"Oppfølginger med {years}, med svar til og med skjæringsdatoen; hvert svar telles, og én pasient kan "
+        "ha svar etter flere behandlinger."
+    )
+
+
+def improvement_table(
+    rates: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, window: tuple[int, int] | None = None
+) -> GT:
     cells = improvement_cells(rates, min_cell).drop(columns=["indicator", "kind"])
     labels = {"n": "Svar", "improved": "Bedret", "share": "Andel bedret", "share_ci": "95 % KI"}
     note = (
-        f"{SOURCE_REGISTRY} Første svar på hver oppfølging. NRS: minst 30 % lavere gjennomsnittlig smerte enn "
+        f"{SOURCE_REGISTRY} {window_note(window)} Første svar på hver oppfølging. NRS: minst 30 % lavere gjennomsnittlig smerte enn "
         "ved baseline i samme behandlingsforløp (bare svar med baseline over 0). PGIC: «mye bedre» eller "
         "«svært mye bedre», alle svar. " + suppression_note(min_cell) + " Andelen skjules når antallet bedret "
         "eller ikke bedret er skjult."
@@ -275,12 +292,14 @@ def change_summary_cells(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL
     )
 
 
-def change_summary_table(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> GT:
+def change_summary_table(
+    summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, window: tuple[int, int] | None = None
+) -> GT:
     cells = change_summary_cells(summary, min_cell).drop(columns=["score", "kind"])
     labels = {"n": "Par", "baseline": "Baseline", "followup": "Oppfølging", "change": "Endring", "change_ci": "95 % KI"}
     note = (
-        f"{SOURCE_REGISTRY} Gjennomsnitt for pasienter med svar både ved baseline og ved oppfølging (første "
-        "svar). Endring = oppfølging − baseline, med 95 % konfidensintervall (t-fordeling). Lavere NRS, BPI og "
+        f"{SOURCE_REGISTRY} {window_note(window)} Gjennomsnitt over svar med både baseline og oppfølging (første "
+        "svar på hver oppfølging, baseline høyst 365 dager før behandlingen). Endring = oppfølging − baseline, med 95 % konfidensintervall (t-fordeling). Lavere NRS, BPI og "
         "ODI er bedre; høyere EQ-5D-indeks er bedre. "
         f"Rader med færre enn {min_cell} par viser bare «{suppressed_label(min_cell)}»."
     )
@@ -344,7 +363,9 @@ def nonresponse_model_table(model: pd.DataFrame, min_cell: int = DEFAULT_MIN_CEL
         f"{fmt_int(n)} oppfølginger med baselinesvar i samme forløp, {fmt_int(events)} besvart og "
         f"{fmt_int(n - events)} ikke besvart. Oddsratio under 1: gruppen svarer sjeldnere. Standardfeil "
         "justert for at samme pasient kan ha flere oppfølginger. Bare oppfølginger med alle variablene "
-        "utfylt er med."
+        "utfylt er med. En kategori vises bare når hver gruppe har minst "
+        f"{max(min_cell, 10)} besvarte og {max(min_cell, 10)} ubesvarte; ellers er grupper slått sammen eller "
+        "variabelen utelatt (se teksten)." + ("".join(" " + n for n in model.attrs.get("guard_notes", [])))
     )
     return house_table(
         cells.drop(columns="term"), note, labels=labels, stubhead="Kjennetegn ved baseline", id="prom_nonresponse"

@@ -15,28 +15,89 @@ import re
 import pandas as pd
 
 from ..formatting import CI_LABEL, fmt_int, fmt_interval, fmt_num, fmt_p, fmt_pct, fmt_pct_interval, fmt_trend
-from ..stats.trends import trend_test
+from ..stats.trends import POOR_FIT_DISPERSION, series_test, trend_test
 from .suppression import DEFAULT_MIN_CELL, small_share
 
 
-def trend_sentence(frame: pd.DataFrame, successes: str, trials: str, share: str, subject: str, last_year: int) -> str:
+def trend_sentence(
+    frame: pd.DataFrame,
+    successes: str,
+    trials: str,
+    share: str,
+    subject: str,
+    last_year: int,
+    series: str | None = None,
+) -> str:
     """One sentence on the trend of ``successes / trials`` over the years up to ``last_year``.
 
     The test is :func:`~opr_analysis.stats.trends.trend_test` (logistic regression
-    on year); a trend is called a rise or fall only when p < 0,05. Empty when the
-    test cannot be made (fewer than two years, or no variation).
+    on year, standard errors scaled for overdispersion); with ``series`` the
+    series' configured first year applies (:data:`~opr_analysis.stats.trends.SERIES`)
+    and left-out years are named with the reason. A trend is called a rise or
+    fall only when the 95 % interval of the odds ratio excludes 1. A dispersion
+    above :data:`~opr_analysis.stats.trends.POOR_FIT_DISPERSION` is stated as
+    poor fit. Empty when the test cannot be made (fewer than two years, or no variation).
     """
-    test = trend_test(frame[frame["year"].astype(int) <= int(last_year)], successes, trials, share).iloc[0]
+    f = frame[frame["year"].astype(int) <= int(last_year)]
+    test = (series_test(f, successes, trials, series) if series else trend_test(f, successes, trials, share)).iloc[0]
     if pd.isna(test["p_value"]):
         return ""
-    if test["p_value"] < 0.05:
-        word = "økte" if test["odds_ratio_per_year"] > 1 else "falt"
+    low, high = test["odds_ratio_ci_low"], test["odds_ratio_ci_high"]
+    if low > 1:
+        word = "økte"
+    elif high < 1:
+        word = "falt"
     else:
         word = "endret seg ikke sikkert"
-    return (
-        f"{subject} {word} fra {int(test['first_year'])} til {int(test['last_year'])} "
-        f"({fmt_trend(test)}; logistisk regresjon på år)."
+    method = "logistisk regresjon på år"
+    dispersion = test["dispersion"]
+    if pd.notna(dispersion) and dispersion > 1:
+        method += ", standardfeil justert for overspredning"
+    out = f"{subject} {word} fra {int(test['first_year'])} til {int(test['last_year'])} ({fmt_trend(test)}; {method})."
+    if pd.notna(dispersion) and dispersion > POOR_FIT_DISPERSION:
+        out += (
+            f" Årstallene varierer langt mer enn en jevn trend tilsier (spredningsmål χ²/df = "
+            f"{fmt_num(dispersion, 1)}): modellen passer dårlig, og intervallet og p-verdien er gjort bredere "
+            "for å ta høyde for det."
+        )
+    earlier = sorted(int(y) for y in frame.loc[frame["year"].astype(int) < int(test["first_year"]), "year"].unique())
+    if series and earlier and test["start_reason"]:
+        years = ", ".join(str(y) for y in earlier)
+        out += f" {years} er ikke med i testen: {test['start_reason']}."
+    return out
+
+
+def followup_sentence(cells: pd.DataFrame, year: int, as_of) -> str:
+    """The follow-up audit of ``year`` in words, from the «Alle typer» row of
+    :func:`~opr_analysis.report.gt_tables.followup_response_cells` (so every number is in the table).
+
+    >>> c = pd.DataFrame({"kind": ["alle"], "owed": ["233"], "sent_owed": ["220"], "not_sent": ["13"],
+    ...     "awaiting": ["12"], "settled": ["208"], "responded_owed": ["72"], "response_share": ["34,6 %"],
+    ...     "response_share_ci": ["28,5–41,3 %"], "sent_not_owed": ["9"], "responded_not_owed": ["4"]})
+    >>> print(followup_sentence(c, 2024, pd.Timestamp("2025-03-01")).replace("\\u00a0", " "))
+    For 2024 var 233 oppfølgingsskjemaer skyldige per 01.03.2025; 220 av dem ble sendt og 13 ble ikke sendt. 12 var sendt mindre enn 30 dager før skjæringsdatoen uten svar ennå og regnes ikke som ubesvarte. Av de 208 andre ble 72 besvart (34,6 %; 95 % KI 28,5–41,3 %). 9 skjemaer ble sendt uten å være skyldige (sendt på nytt, til unntatte pasienter eller før forfall); 4 av dem ble besvart, og de er ikke med i svarandelen.
+    """
+    from ..stats.followup import AWAITING_DAYS
+
+    r = cells.set_index("kind").loc["alle"]
+    out = (
+        f"For {year} var {r['owed']} oppfølgingsskjemaer skyldige per {pd.Timestamp(as_of):%d.%m.%Y}; "
+        f"{r['sent_owed']} av dem ble sendt og {r['not_sent']} ble ikke sendt. "
     )
+    if r["awaiting"] not in ("0", "–"):
+        out += (
+            f"{r['awaiting']} var sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen uten svar ennå og "
+            f"regnes ikke som ubesvarte. Av de {r['settled']} andre ble "
+        )
+    else:
+        out += "Av dem ble "
+    out += f"{r['responded_owed']} besvart ({r['response_share']}; 95\u00a0% KI {r['response_share_ci']})."
+    if r["sent_not_owed"] not in ("0", "–"):
+        out += (
+            f" {r['sent_not_owed']} skjemaer ble sendt uten å være skyldige (sendt på nytt, til unntatte pasienter "
+            f"eller før forfall); {r['responded_not_owed']} av dem ble besvart, og de er ikke med i svarandelen."
+        )
+    return out
 
 
 def _kind_phrase(kind: str) -> str:
@@ -61,15 +122,17 @@ def improvement_sentence(
     >>> r = pd.DataFrame({"kind": ["rf_12m"], "indicator": ["nrs_improved_30"], "n": [132], "improved": [82],
     ...                   "share": [0.621], "share_ci_low": [0.536], "share_ci_high": [0.699]})
     >>> improvement_sentence(r).replace("\\u00a0", " ")
-    'Av 132 pasienter som svarte 12 måneder etter radiofrekvensbehandling og hadde smerte ved baseline, hadde 82 (62,1 %; 95 % KI 53,6–69,9 %) minst 30 % lavere gjennomsnittlig smerte enn før behandlingen.'
+    'Av 132 svar 12 måneder etter radiofrekvensbehandling fra pasienter med smerte ved baseline, viste 82 (62,1 %; 95 % KI 53,6–69,9 %) minst 30 % lavere gjennomsnittlig smerte enn før behandlingen.'
     """
+    # n counts answers (first answer per treatment and follow-up), not patients: one patient can
+    # answer after two treatments, so the sentence says «svar».
     clause, verb, outcome = {
         "nrs_improved_30": (
-            " og hadde smerte ved baseline,",
-            "hadde",
+            " fra pasienter med smerte ved baseline,",
+            "viste",
             "minst 30\u00a0% lavere gjennomsnittlig smerte enn før behandlingen",
         ),
-        "pgic_improved": (",", "svarte", "at de var «mye» eller «svært mye» bedre"),
+        "pgic_improved": (",", "oppga", "at pasienten var «mye» eller «svært mye» bedre"),
     }[indicator]
     row = rates[(rates["kind"].astype(str) == kind) & (rates["indicator"].astype(str) == indicator)]
     when = _kind_phrase(kind)
@@ -79,9 +142,7 @@ def improvement_sentence(
         return f"Det er for få svar {when} til å vise andelen som ble bedre."
     r = row.iloc[0]
     share = f"{fmt_pct(r['share'])}; {CI_LABEL} {fmt_pct_interval(r['share_ci_low'], r['share_ci_high'])}"
-    return (
-        f"Av {fmt_int(r['n'])} pasienter som svarte {when}{clause} {verb} {fmt_int(r['improved'])} ({share}) {outcome}."
-    )
+    return f"Av {fmt_int(r['n'])} svar {when}{clause} {verb} {fmt_int(r['improved'])} ({share}) {outcome}."
 
 
 def _term_phrase(label: str) -> str:
@@ -130,3 +191,86 @@ def nonresponse_sentence(model: pd.DataFrame, alpha: float = 0.05) -> str:
     if not less.empty:
         out.append("Resultatene ved oppfølging sier derfor mindre om de gruppene som svarer sjeldnere.")
     return " ".join(out)
+
+
+def method_rules(as_of, window: tuple[int, int], hscl: dict[str, int] | None = None, year: int | None = None) -> str:
+    """The report's method section: every counting and statistical rule the numbers follow, as Markdown bullets.
+
+    Built from the package's constants, so the text cannot drift from the code. ``hscl``:
+    :func:`~opr_analysis.stats.proms.unscored_counts` for the report year.
+
+    >>> text = method_rules(pd.Timestamp("2026-02-01"), (2023, 2025), {"answered": 200, "unscored": 12}, 2025)
+    >>> "01.02.2026" in text and "2023–2025" in text and "12 av 200" in text
+    True
+    """
+    from ..stats.followup import AWAITING_DAYS
+    from ..stats.models import MIN_LEVEL_EVENTS
+    from ..stats.proms import PAIRING_MAX_DAYS
+    from ..stats.scoring import HSCL10_MIN_ITEMS
+    from ..stats.trends import POOR_FIT_DISPERSION, SERIES
+
+    as_of = pd.Timestamp(as_of)
+    first = {
+        "rejected_share": "andelen avviste henvisninger",
+        "baseline_response_share_patient_level": "andelen innskrivinger med baselinesvar",
+    }
+    starts = "; ".join(
+        f"{first.get(name, name)}: fra {start if start else 'første år i dataene'} ({reason})"
+        for name, (start, reason) in SERIES.items()
+    )
+    window_text = f"{window[0]}–{window[1]}" if window[0] != window[1] else f"{window[0]}"
+    hscl_text = ""
+    if hscl is not None and hscl.get("answered"):
+        hscl_text = (
+            f" I {year} fikk {fmt_int(hscl['unscored'])} av {fmt_int(hscl['answered'])} baselinesvar ingen "
+            "HSCL-10-skår etter denne regelen."
+        )
+    rules = [
+        f"**Skjæringsdato.** Alt er regnet slik registeret så ut ved utgangen av {as_of:%d.%m.%Y}: skjemaer "
+        "sendt eller besvart senere er ikke med, og oppfølginger med forfallsdato senere er ikke skyldige ennå.",
+        "**Svarandel på oppfølging.** Besvart delt på sendt som skyldig (første utsending per skyldig "
+        f"oppfølging), uten skjemaer som ble sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen og ennå "
+        "ikke er besvart; de regnes ikke som ubesvarte. Nevneren står i tabellen. Skjemaer sendt uten å være "
+        "skyldige og svarene på dem vises for seg og er ikke med i andelen.",
+        "**Konfidensintervaller** (Wilson, 95 %) vises bare for andeler der telleren er en del av nevneren. "
+        "Forholdstall som baselineskjemaer per innskriving kan overstige 100 % og vises uten intervall.",
+        "**Trendtester.** Logistisk regresjon på år. Når årene varierer mer enn modellen tillater "
+        "(Pearsons χ²/df over 1), er standardfeilen ganget med √(χ²/df) (kvasibinomisk modell), og "
+        f"intervall og p-verdi bygger på den. Over {fmt_num(POOR_FIT_DISPERSION, 0)} sier teksten at modellen "
+        "passer dårlig. En økning eller nedgang nevnes bare når intervallet for oddsratioen ikke omfatter 1. "
+        f"Hver serie starter i første hele år av datakilden: {starts}.",
+        f"**Utfall og modeller** gjelder oppfølginger med forfallsår {window_text}. Oppfølgingen pares med "
+        f"siste baselinesvar i samme behandlingsforløp, sendt inn før behandlingen og høyst {PAIRING_MAX_DAYS} "
+        "dager før (lokal regel). Bare første svar på hver oppfølging telles; tallene er svar, ikke pasienter.",
+        f"**HSCL-10** skåres når minst {HSCL10_MIN_ITEMS} av 10 spørsmål er besvart (gjennomsnitt av de besvarte; "
+        "lokal regel, siden ingen publisert regel finnes)." + hscl_text,
+        "**Regresjonsmodeller.** Logistisk regresjon med standardfeil justert for at samme pasient kan ha "
+        "flere oppfølginger, og med forfallsår som forklaringsvariabel. En kategori vises bare når hver gruppe "
+        f"har minst {MIN_LEVEL_EVENTS} med og {MIN_LEVEL_EVENTS} uten utfallet (og minst prikkegrensen); ellers "
+        "slås små grupper sammen eller variabelen utelates, og teksten sier hva som er gjort.",
+        "**Oppfølging på feil pasient.** Et oppfølgingsskjema registrert på en annen pasient enn den "
+        "behandlingen eller innskrivingen det følger opp tilhører, settes i karantene og telles ikke "
+        "(se kapitlet om datakvalitet).",
+        "**EQ-5D-5L-indeksen** bruker det norske verdisettet (Quality of Life Research 2024) fra "
+        "eq5dsuite-value-sets, den rettede versjonen av filen.",
+    ]
+    return "\n".join(f"- {r}" for r in rules)
+
+
+def foreign_anchor_sentence(count: int) -> str:
+    """The data-quality chapter's line on follow-ups registered on the wrong patient.
+
+    >>> foreign_anchor_sentence(3)
+    '3 oppfølgingsskjemaer var registrert på en annen pasient enn den behandlingen eller innskrivingen de følger opp, tilhører. De er satt i karantene og er ikke med i noen tall.'
+    >>> foreign_anchor_sentence(0)[:5]
+    'Ingen'
+    """
+    if count == 0:
+        return (
+            "Ingen oppfølgingsskjemaer var registrert på en annen pasient enn den behandlingen eller "
+            "innskrivingen de følger opp, tilhører."
+        )
+    return (
+        f"{fmt_int(count)} oppfølgingsskjema{'er' if count != 1 else ''} var registrert på en annen pasient enn den "
+        "behandlingen eller innskrivingen de følger opp, tilhører. De er satt i karantene og er ikke med i noen tall."
+    )

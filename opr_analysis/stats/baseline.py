@@ -106,11 +106,14 @@ def _response_years(reg) -> pd.Series:
 
 
 def baseline_response(reg) -> pd.DataFrame:
-    """Seed table 12: year, enrolments, baseline_responses, response_share (+ limits).
+    """Seed table 12: year, enrolments, baseline_responses, response_share.
 
     Forms submitted in a year (``submitted_at``) over enrolments granted that
-    year (``granted_date``); years run over both. The share can exceed 1 (a
-    patient answering twice); then it has no confidence limits.
+    year (``granted_date``); years run over both. This is a ratio, not a
+    proportion: the forms are not a subset of the enrolments (a patient may
+    answer twice, a form may belong to last year's enrolment), and it can
+    exceed 1. So it has no confidence limits in any year; the proportion with
+    limits is :func:`baseline_response_patient_level`.
     """
     e_years = reg.enrolments["granted_date"].dt.year.astype("int64")
     r_years = _response_years(reg)
@@ -123,7 +126,7 @@ def baseline_response(reg) -> pd.DataFrame:
         ignore_index=True,
     )
     out = count_grid(rows, {"year": years}, {"enrolments": "enrolments", "baseline_responses": "baseline_responses"})
-    return add_share(out, "response_share", "baseline_responses", "enrolments")
+    return add_share(out, "response_share", "baseline_responses", "enrolments", ci=False)
 
 
 def baseline_response_patient_level(reg) -> pd.DataFrame:
@@ -146,7 +149,10 @@ def baseline_response_patient_level(reg) -> pd.DataFrame:
 
 
 def legacy_baseline_response(reg) -> pd.DataFrame:
-    """Seed table 13 (OPRv1): year, baseline_responses, new_patients, response_share (+ limits).
+    """Seed table 13 (OPRv1): year, baseline_responses, new_patients, response_share.
+
+    Infopad answers over DIPS new patients: counts from two systems, not a
+    subset of one another, so the ratio has no confidence limits.
 
     A year inside the range that the table does not hold has blank counts
     (aggregates that were not delivered are unknown, not zero).
@@ -160,7 +166,7 @@ def legacy_baseline_response(reg) -> pd.DataFrame:
         .reindex(pd.Index(years, name="year", dtype="int64"))
         .reset_index()
     )
-    return add_share(out, "response_share", "baseline_responses", "new_patients")
+    return add_share(out, "response_share", "baseline_responses", "new_patients", ci=False)
 
 
 baseline_links.__doc__ = _baseline_links.__doc__

@@ -29,7 +29,26 @@ sent row, and every row sent for a candidate that is not owed, is
 kind) is a broken reference: :func:`~opr_analysis.load_extract` quarantines it
 (the validation summary counts it), so it is counted nowhere here; given
 directly, such a row appears in the audit with status ``ukjent_anker`` and no
-year, and :func:`followup_response` leaves it out.
+year, and :func:`followup_response` leaves it out. A row whose ``patient_id`` is
+not its anchor's patient is a broken reference too (quarantined by the reader).
+
+Censoring at the as-of date
+---------------------------
+Everything is seen as it stood at the end of the as-of day: a row sent after
+it is not in the audit, an answer after it counts as no answer, and a due date
+after it is not yet owed (``ikke_forfalt``). A follow-up sent as owed fewer than
+:data:`AWAITING_DAYS` days before the as-of date and not answered is
+``awaiting`` (still within the answering period): it is not counted as
+unanswered, so the response share over settled sends leaves it out.
+
+Response shares
+---------------
+``response_share`` = responded / sent (all sent rows, the contract's
+definition). ``responded_owed`` counts answers among ``sent_owed`` rows (one
+per owed follow-up) and ``response_share_owed`` = responded_owed / sent_owed;
+answers to rows sent without being owed are ``responded_not_owed``, reported
+apart. ``response_share_settled`` = responded_owed / (sent_owed − awaiting) is
+the share the report shows, with the denominator ``settled`` beside it.
 """
 
 from __future__ import annotations
@@ -44,6 +63,9 @@ from .shares import add_share, count_grid, year_range
 RF_SCS_START = pd.Timestamp("2021-06-01")
 CLOSED_START = pd.Timestamp("2021-12-01")
 MONTHS = {"3m": 3, "6m": 6, "12m": 12}
+
+#: A follow-up sent fewer than this many days before the as-of date, not yet answered, is still awaiting an answer.
+AWAITING_DAYS = 30
 
 EXCLUSIONS = {
     "for_oppstart": "før oppstart av oppfølging (prosedyre før 1.6.2021 / avsluttet før 1.12.2021)",
@@ -66,6 +88,7 @@ STATUSES = {
 AUDIT_COLUMNS = [
     "patient_id", "kind", "anchor_id", "anchor_date", "due_date", "year", "owed", "exclusion", "exclusions",
     "followup_id", "sent_date", "sent", "sent_owed", "sent_not_owed", "responded_at", "responded", "status",
+    "awaiting",
 ]  # fmt: skip
 
 
@@ -163,8 +186,10 @@ def followup_audit(reg, as_of=None) -> pd.DataFrame:
     sent twice gives two rows). Columns: ``AUDIT_COLUMNS``; ``status`` is one of
     ``STATUSES``. This is what ``opr followups`` writes.
     """
+    as_of = _as_of(as_of)
     cand = followup_candidates(reg, as_of)
     f = reg.followups
+    f = f[f["sent_date"].astype("datetime64[ns]") <= as_of]  # not yet sent on the as-of day
     sent = pd.DataFrame(
         {
             "followup_id": f["followup_id"].astype(object),
@@ -184,7 +209,11 @@ def followup_audit(reg, as_of=None) -> pd.DataFrame:
     first = ~rows.duplicated(["anchor_id", "kind"])
     rows["sent_owed"] = rows["sent"] & rows["owed"] & first
     rows["sent_not_owed"] = rows["sent"] & ~rows["sent_owed"]
-    rows["responded"] = rows["sent"] & rows["responded_at"].notna()
+    answered_by = _answered_by_as_of(rows["responded_at"], as_of)
+    rows["responded_at"] = rows["responded_at"].where(answered_by)
+    rows["responded"] = rows["sent"] & answered_by
+    recent = rows["sent_date"] > as_of - pd.Timedelta(days=AWAITING_DAYS)
+    rows["awaiting"] = (rows["sent_owed"] & ~rows["responded"] & recent.fillna(False)).astype(bool)
     status = pd.Series("unntatt", index=rows.index, dtype=object)
     status[rows["owed"] & ~rows["sent"]] = "ikke_sendt"
     status[rows["sent_owed"]] = "sendt"
@@ -197,9 +226,24 @@ def followup_audit(reg, as_of=None) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def _answered_by_as_of(responded_at: pd.Series, as_of: pd.Timestamp) -> pd.Series:
+    """True where an answer exists and was given on or before the as-of day (local calendar date)."""
+    at = pd.Series(responded_at)
+    if isinstance(at.dtype, pd.DatetimeTZDtype):
+        at = at.dt.tz_convert("Europe/Oslo").dt.tz_localize(None)
+    day = at.dt.normalize().astype("datetime64[ns]")
+    return (day.notna() & (day <= as_of)).fillna(False).astype(bool)
+
+
 def followup_response(reg, as_of=None) -> pd.DataFrame:
-    """§4.4 response table: year, kind, owed, sent, sent_owed, not_sent, sent_not_owed,
-    responded, response_share (= responded / sent, + limits).
+    """§4.4 response table, one row per due year × kind (module docstring for the rules).
+
+    Contract columns: year, kind, owed, sent, sent_owed, not_sent,
+    sent_not_owed, responded, response_share (= responded / sent),
+    responded_owed, response_share_owed (= responded_owed / sent_owed). Then:
+    response_share and response_share_owed limits, responded_not_owed,
+    awaiting, settled (= sent_owed − awaiting), response_share_settled
+    (= responded_owed / settled) with limits.
 
     Years are due years, from the first to the last year with a follow-up owed
     or sent; every year × kind has a row. sent = sent_owed + sent_not_owed;
@@ -216,28 +260,59 @@ def followup_response(reg, as_of=None) -> pd.DataFrame:
             "sent_owed": audit["sent_owed"].astype("int64"),
             "sent_not_owed": audit["sent_not_owed"].astype("int64"),
             "responded": audit["responded"].astype("int64"),
+            "responded_owed": (audit["responded"] & audit["sent_owed"]).astype("int64"),
+            "awaiting": audit["awaiting"].astype("int64"),
         }
     )
     active = rows[(rows["owed"] + rows["sent_owed"] + rows["sent_not_owed"]) > 0]
     grid = {"year": year_range(active["year"]), "kind": followup_kinds()}
-    out = count_grid(rows, grid, {c: c for c in ("owed", "sent_owed", "sent_not_owed", "responded")})
+    sums = ("owed", "sent_owed", "sent_not_owed", "responded", "responded_owed", "awaiting")
+    out = count_grid(rows, grid, {c: c for c in sums})
+    return response_columns(out, ["year", "kind"])
+
+
+def response_columns(out: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Derived counts and shares of the response table, contract columns first."""
     out["sent"] = out["sent_owed"] + out["sent_not_owed"]
     out["not_sent"] = out["owed"] - out["sent_owed"]
-    out = out[["year", "kind", "owed", "sent", "sent_owed", "not_sent", "sent_not_owed", "responded"]]
-    return add_share(out, "response_share", "responded", "sent")
+    out["responded_not_owed"] = out["responded"] - out["responded_owed"]
+    out["settled"] = out["sent_owed"] - out["awaiting"]
+    out = add_share(out, "response_share", "responded", "sent")
+    out = add_share(out, "response_share_owed", "responded_owed", "sent_owed")
+    out = add_share(out, "response_share_settled", "responded_owed", "settled")
+    contract = [*keys, "owed", "sent", "sent_owed", "not_sent", "sent_not_owed", "responded", "response_share"]
+    contract += ["responded_owed", "response_share_owed"]
+    extra = [
+        "response_share_ci_low", "response_share_ci_high", "response_share_owed_ci_low", "response_share_owed_ci_high",
+        "responded_not_owed", "awaiting", "settled", "response_share_settled", "response_share_settled_ci_low",
+        "response_share_settled_ci_high",
+    ]  # fmt: skip
+    return out[contract + extra]
 
 
 def followup_totals(response: pd.DataFrame) -> pd.DataFrame:
-    """:func:`followup_response` summed over kinds: year, owed, sent, sent_owed, not_sent,
-    sent_not_owed, responded, response_share (= responded / sent, + limits).
+    """:func:`followup_response` summed over kinds: the same counts and shares per year.
 
     Takes the per-kind table so that a caller holding it does not run the audit again.
 
     >>> t = pd.DataFrame({"year": [2024, 2024], "kind": ["rf_3m", "scs_3m"], "owed": [10, 2], "sent": [9, 2],
-    ...                   "sent_owed": [9, 2], "not_sent": [1, 0], "sent_not_owed": [0, 0], "responded": [3, 1]})
-    >>> followup_totals(t)[["year", "sent", "responded", "response_share"]].to_dict("records")
-    [{'year': 2024, 'sent': 11, 'responded': 4, 'response_share': 0.36363636363636365}]
+    ...                   "sent_owed": [9, 2], "not_sent": [1, 0], "sent_not_owed": [0, 0], "responded": [3, 1],
+    ...                   "responded_owed": [3, 1], "awaiting": [1, 0]})
+    >>> followup_totals(t)[["year", "sent", "responded", "response_share", "settled"]].to_dict("records")
+    [{'year': 2024, 'sent': 11, 'responded': 4, 'response_share': 0.36363636363636365, 'settled': 10}]
     """
-    counts = ["owed", "sent", "sent_owed", "not_sent", "sent_not_owed", "responded"]
+    counts = ["owed", "sent_owed", "sent_not_owed", "responded", "responded_owed", "awaiting"]
     out = response.groupby("year", as_index=False, sort=True)[counts].sum()
-    return add_share(out, "response_share", "responded", "sent")
+    return response_columns(out, ["year"])
+
+
+#: Words in the reader's quarantine reason for a follow-up sent to someone else's anchor.
+FOREIGN_ANCHOR_REASON = "annen pasients forløp"
+
+
+def foreign_anchor_count(reg) -> int:
+    """Follow-ups quarantined because their patient_id is not their anchor's patient (counted nowhere else)."""
+    q = getattr(getattr(reg, "report", None), "quarantine", {}).get("followups")
+    if q is None or q.empty or "quarantine_reason" not in q:
+        return 0
+    return int(q["quarantine_reason"].astype(str).str.contains(FOREIGN_ANCHOR_REASON, regex=False).sum())

@@ -12,8 +12,8 @@ Assumptions (they hold for both models; say so wherever the results are shown)
   ignore that clustering unless ``cluster=True`` (cluster-robust by patient).
 - **Complete cases.** Rows with any model variable missing are dropped
   (patsy's default). Scores need enough items answered (see
-  :mod:`opr_analysis.stats.scoring`), so about a quarter of baselines lack an
-  HSCL-10 score; if missingness depends on the outcome, estimates are biased.
+  :mod:`opr_analysis.stats.scoring`; HSCL-10: 8 of 10 items, a local rule);
+  if missingness depends on the outcome, estimates are biased.
   ``n`` in the output is the number of rows used.
 - **Linearity on the logit scale** for continuous terms (age per 10 years,
   NRS per point): a log-odds change per unit, constant across the range.
@@ -22,6 +22,28 @@ Assumptions (they hold for both models; say so wherever the results are shown)
   it does not say why.
 - **Enough events per term** (rule of thumb ≥ 10): small registries or years
   give wide intervals or, with separation, no fit (an :class:`OprError`).
+
+Guards per level (default models)
+---------------------------------
+An odds ratio of a category is shown only where every level of its term has
+at least ``max(min_cell, MIN_LEVEL_EVENTS)`` (default max(5, 10) = 10) events
+and as many non-events among the complete cases (stability, and no small
+cell is disclosed). Otherwise (:func:`guard_terms`): due years are merged
+with their neighbours (consecutive years until each group passes, e.g.
+«2021–2022»); other non-reference levels that fall short are merged into one
+level «øvrige» when at least two fall short and the merged level passes;
+else the term is left out. Each
+merge or omission is a Norwegian sentence in ``model.attrs["guard_notes"]``
+that the report prints. Pooled models enter the due year as a category
+(reference: the first year of the window), so a change in response between
+years is not read as an effect of case mix.
+
+Window
+------
+``window`` (first, last due year, :func:`~opr_analysis.stats.proms.outcome_window`)
+restricts the data to follow-ups due in those years and on or before the
+as-of date; sends and answers after the as-of date are censored by the
+follow-up audit.
 
 What the synthetic data can and cannot show
 -------------------------------------------
@@ -44,7 +66,7 @@ import statsmodels.formula.api as smf
 from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
 
 from ..errors import OprError
-from .proms import _pair, _sent_followups, baseline_scores, paired_outcomes
+from .proms import _pair, _sent_followups, baseline_scores, in_window, paired_outcomes
 
 __all__ = [
     "MODEL_COLUMNS",
@@ -52,6 +74,11 @@ __all__ = [
     "PROGNOSTIC_FORMULA",
     "TERM_LABELS",
     "tidy_logit",
+    "guard_terms",
+    "guard_notes",
+    "MIN_LEVEL_EVENTS",
+    "NONRESPONSE_TERMS",
+    "PROGNOSTIC_TERMS",
     "nonresponse_data",
     "nonresponse_model",
     "prognostic_data",
@@ -60,16 +87,37 @@ __all__ = [
 
 MODEL_COLUMNS = ["term", "label", "estimate", "std_error", "odds_ratio", "ci_low", "ci_high", "p_value", "n", "events"]
 
-#: Default non-response model: did the patient answer a sent follow-up?
-NONRESPONSE_FORMULA = (
-    "responded ~ age_10 + C(sex, Treatment('K')) + nrs_avg + hscl10_case + C(treatment, Treatment('rf'))"
-)
+#: Terms of the default non-response model (did the patient answer a follow-up sent as owed?).
+NONRESPONSE_TERMS = [
+    "age_10", "C(sex, Treatment('K'))", "nrs_avg", "hscl10_case", "C(treatment, Treatment('rf'))", "C(year)",
+]  # fmt: skip
 
-#: Default prognostic model: ≥ 30 % NRS reduction at 12 months.
-PROGNOSTIC_FORMULA = (
-    "nrs_improved_30 ~ age_10 + C(sex, Treatment('K')) + nrs_avg + hscl10_case + long_duration"
-    " + C(treatment, Treatment('rf'))"
-)
+#: Terms of the default prognostic model (≥ 30 % NRS reduction at 12 months).
+PROGNOSTIC_TERMS = [
+    "age_10", "C(sex, Treatment('K'))", "nrs_avg", "hscl10_case", "long_duration",
+    "C(treatment, Treatment('rf'))", "C(year)",
+]  # fmt: skip
+
+#: Default non-response model as one formula (before guards).
+NONRESPONSE_FORMULA = "responded ~ " + " + ".join(NONRESPONSE_TERMS)
+
+#: Default prognostic model as one formula (before guards).
+PROGNOSTIC_FORMULA = "nrs_improved_30 ~ " + " + ".join(PROGNOSTIC_TERMS)
+
+#: Events and non-events every level of a categorical term needs at least (with min_cell if larger).
+MIN_LEVEL_EVENTS = 10
+DEFAULT_MIN_CELL = 5
+
+#: Categorical term -> (column, reference level or None for the first, Norwegian name).
+_CATEGORICAL = {
+    "C(sex, Treatment('K'))": ("sex", "K", "Kjønn"),
+    "hscl10_case": ("hscl10_case", False, "HSCL-10 ≥ 1,85 ved baseline"),
+    "long_duration": ("long_duration", False, "Smerter i mer enn 2 år"),
+    "C(treatment, Treatment('rf'))": ("treatment", "rf", "Behandling"),
+    "C(year)": ("year", None, "Forfallsår"),
+}
+_CONTINUOUS = {"age_10": "age_10", "nrs_avg": "nrs_avg"}
+MERGED_LEVEL = "øvrige"
 
 #: Norwegian labels of the default models' terms (for tables and figures).
 TERM_LABELS = {
@@ -84,7 +132,17 @@ TERM_LABELS = {
     "has_baseline[T.True]": "Har svart på baselineskjema",
     "C(treatment, Treatment('rf'))[T.scs]": "Ryggmargsstimulator (mot RF)",
     "C(treatment, Treatment('rf'))[T.avsluttet]": "Avsluttet behandling (mot RF)",
+    f"C(treatment, Treatment('rf'))[T.{MERGED_LEVEL}]": "Øvrige behandlinger, slått sammen (mot RF)",
 }
+
+
+def _label(term: str) -> str:
+    """Norwegian label of a term: :data:`TERM_LABELS`, else «Forfallsår 2024 (mot 2023)» for years."""
+    if term in TERM_LABELS:
+        return TERM_LABELS[term]
+    if term.startswith("C(year)[T."):
+        return f"Forfallsår {term[len('C(year)[T.') : -1]}"
+    return term
 
 
 def tidy_logit(formula: str, data: pd.DataFrame, cluster: str | None = None) -> pd.DataFrame:
@@ -136,10 +194,132 @@ def tidy_logit(formula: str, data: pd.DataFrame, cluster: str | None = None) -> 
             "p_value": fit.pvalues.to_numpy(),
         }
     )
-    out.insert(1, "label", out["term"].map(TERM_LABELS).fillna(out["term"]))
+    out.insert(1, "label", out["term"].map(_label))
+    is_year = out["term"].str.startswith("C(year)[T.")
+    if is_year.any():  # the reference year (or merged years) of C(year) in the labels
+        first_year = str(frame.loc[model.data.row_labels, "year"].astype(str).min())
+        out.loc[is_year, "label"] = out.loc[is_year, "label"] + f" (mot {first_year})"
     out["n"] = int(fit.nobs)
     out["events"] = int(model.endog.sum())
     return out[MODEL_COLUMNS]
+
+
+def _term_columns(terms: list[str]) -> list[str]:
+    return [_CATEGORICAL[t][0] if t in _CATEGORICAL else _CONTINUOUS.get(t, t) for t in terms]
+
+
+def guard_terms(
+    data: pd.DataFrame, outcome: str, terms: list[str], min_cell: int = DEFAULT_MIN_CELL
+) -> tuple[list[str], pd.DataFrame, list[str]]:
+    """Apply the per-level guard (module docstring) to the complete cases of ``terms``.
+
+    Returns the terms kept, the data (complete cases, merged levels written
+    into the columns) and the Norwegian notes on what was merged or left out.
+    A term left out no longer restricts the complete cases.
+
+    >>> d = pd.DataFrame({"y": [1, 0] * 40 + [1] * 3 + [0] * 3, "sex": ["K"] * 78 + ["M"] * 8})
+    >>> terms, _, notes = guard_terms(d, "y", ["C(sex, Treatment('K'))"])
+    >>> terms, notes[0]
+    ([], 'Kjønn er utelatt fra modellen: minst én gruppe har færre enn 10 svar med eller uten utfallet.')
+    """
+    need = max(int(min_cell), MIN_LEVEL_EVENTS)
+    kept, notes = list(terms), []
+    data = data.copy()
+    changed = True
+    while changed:  # dropping a term can add complete cases, so check again until stable
+        changed = False
+        cols = _term_columns(kept)
+        complete = data.dropna(subset=[outcome, *cols]) if cols else data.dropna(subset=[outcome])
+        y = pd.to_numeric(complete[outcome].astype("Float64"), errors="coerce").astype(float)
+        for term in kept:
+            if term not in _CATEGORICAL:
+                continue
+            col, ref, name = _CATEGORICAL[term]
+            level = complete[col].astype(object)
+            if ref is None and len(level):
+                ref = level.min()
+            counts = pd.DataFrame({"level": level, "y": y}).groupby("level")["y"].agg(["sum", "count"])
+            short = counts[(counts["sum"] < need) | (counts["count"] - counts["sum"] < need)].index.tolist()
+            if not short:
+                continue
+            if col == "year":
+                merged_years = _merge_years(counts, need)
+                if merged_years is not None:
+                    data[col] = data[col].map(merged_years).where(data[col].notna(), None).astype(object)
+                    joined = sorted({v for k, v in merged_years.items() if str(k) != v})
+                    notes.append(
+                        f"{name}: årene {', '.join(joined)} er slått sammen fordi hvert år for seg hadde færre enn "
+                        f"{need} svar med eller uten utfallet."
+                    )
+                    changed = True
+                    break
+                kept.remove(term)
+                notes.append(
+                    f"{name} er utelatt fra modellen: for få svar med eller uten utfallet til å sammenligne år."
+                )
+                changed = True
+                break
+            others = [lv for lv in short if lv != ref]
+            merged = counts.loc[others].sum() if others else None
+            if ref not in short and len(others) >= 2 and min(merged["sum"], merged["count"] - merged["sum"]) >= need:
+                if col == "year":  # year levels become labels so that «øvrige» can sit among them
+                    data[col] = data[col].astype("Int64").astype(str).where(data[col].notna(), None)
+                    others = [str(v) for v in others]
+                data[col] = data[col].astype(object).where(~data[col].astype(object).isin(others), MERGED_LEVEL)
+                listed = ", ".join(str(v) for v in others[:-1]) + f" og {others[-1]}"
+                notes.append(
+                    f"{name}: gruppene {listed} er slått sammen til «{MERGED_LEVEL}» fordi hver av dem hadde "
+                    f"færre enn {need} svar med eller uten utfallet."
+                )
+                changed = True
+                break
+            kept.remove(term)
+            notes.append(
+                f"{name} er utelatt fra modellen: minst én gruppe har færre enn {need} svar med eller uten utfallet."
+            )
+            changed = True
+            break
+    cols = _term_columns(kept)
+    complete = data.dropna(subset=[outcome, *cols])
+    return kept, complete, notes
+
+
+def _merge_years(counts: pd.DataFrame, need: int) -> dict | None:
+    """Consecutive years merged until each group has ``need`` events and non-events: {year: "2021–2022"}.
+
+    None when fewer than two groups result (the year term is then left out).
+    """
+    groups, current, events, non_events = [], [], 0.0, 0.0
+    for year in sorted(counts.index):
+        current.append(year)
+        events += counts.at[year, "sum"]
+        non_events += counts.at[year, "count"] - counts.at[year, "sum"]
+        if events >= need and non_events >= need:
+            groups.append(current)
+            current, events, non_events = [], 0.0, 0.0
+    if current and groups:  # a short tail joins the last group
+        groups[-1] = groups[-1] + current
+    if len(groups) < 2:
+        return None
+
+    def name(g):
+        return str(int(g[0])) if len(g) == 1 else f"{int(g[0])}–{int(g[-1])}"
+
+    return {year: name(g) for g in groups for year in g}
+
+
+def guard_notes(model: pd.DataFrame) -> list[str]:
+    """The guard's sentences attached to a default model (empty when nothing was merged or left out)."""
+    return list(model.attrs.get("guard_notes", []))
+
+
+def _fit_guarded(data, outcome, terms, cluster, min_cell) -> pd.DataFrame:
+    kept, complete, notes = guard_terms(data, outcome, terms, min_cell)
+    formula = f"{outcome} ~ " + (" + ".join(kept) if kept else "1")
+    out = tidy_logit(formula, complete, cluster="patient_id" if cluster else None)
+    out.attrs["guard_notes"] = notes
+    out.attrs["formula"] = formula
+    return out
 
 
 def _covariates(frame: pd.DataFrame) -> pd.DataFrame:
@@ -149,21 +329,25 @@ def _covariates(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def nonresponse_data(reg, as_of=None) -> pd.DataFrame:
+def nonresponse_data(reg, as_of=None, window: tuple[int, int] | None = None) -> pd.DataFrame:
     """One row per follow-up sent as owed (status ``sendt``) with its paired baseline.
 
     Columns: followup_id, patient_id, kind, treatment, months, year, responded
     (0/1), age (due year − birth year), age_10, sex, has_baseline, the paired
     baseline's nrs_avg, bpi_interference, hscl10_case, pcs_clinical,
     eq5d_index, odi_percent, pain_duration, long_duration. Pairing as in
-    :mod:`opr_analysis.stats.proms`.
+    :mod:`opr_analysis.stats.proms`. ``window``: due years (module docstring).
+    Follow-ups still awaiting an answer (sent within the awaiting period before
+    the as-of date) are left out: they are neither answered nor unanswered yet.
     """
     sent = _sent_followups(reg, as_of)
-    sent = sent[sent["status"] == "sendt"].reset_index(drop=True)
+    sent = sent[(sent["status"] == "sendt") & ~sent["awaiting"]]
+    sent = in_window(sent, window, as_of).reset_index(drop=True)
     base = baseline_scores(reg)
     pair = _pair(reg, sent, base)
     b = base.set_index(base["response_id"].astype(object)).reindex(pair["baseline_response_id"].astype(object))
     out = sent[["followup_id", "patient_id", "kind", "treatment", "months", "year", "age", "sex"]].copy()
+    out["year"] = out["year"].astype("int64")
     out["responded"] = sent["responded"].astype("int64")
     out["has_baseline"] = pair["baseline_response_id"].notna().to_numpy()
     for c in ("nrs_avg", "bpi_interference", "eq5d_index", "odi_percent", "pain_duration"):
@@ -173,53 +357,73 @@ def nonresponse_data(reg, as_of=None) -> pd.DataFrame:
     return _covariates(out)
 
 
-def nonresponse_model(reg, as_of=None, formula: str = NONRESPONSE_FORMULA, cluster: bool = True) -> pd.DataFrame:
+def nonresponse_model(
+    reg,
+    as_of=None,
+    formula: str | None = None,
+    cluster: bool = True,
+    window: tuple[int, int] | None = None,
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> pd.DataFrame:
     """Who answers follow-ups: logistic regression of ``responded`` on baseline characteristics.
 
     Data: :func:`nonresponse_data` (follow-ups sent as owed, each with the
-    baseline of its treatment episode). Default formula
-    :data:`NONRESPONSE_FORMULA`: age per 10 years, sex (reference: women),
-    baseline average pain (NRS), HSCL-10 caseness and treatment kind
-    (reference: RF). An odds ratio below 1 means the group answers less, so
-    follow-up results under-represent it. Only follow-ups with a paired
-    baseline enter (complete cases); those without a baseline are a further
-    group the answers miss (compare with ``responded ~ has_baseline``).
-    Standard errors are cluster-robust by patient (``cluster=True``).
-    Output: :func:`tidy_logit` columns. Assumptions: module docstring.
+    baseline of its treatment episode, due in ``window``). Default terms
+    :data:`NONRESPONSE_TERMS`: age per 10 years, sex (reference: women),
+    baseline average pain (NRS), HSCL-10 caseness, treatment kind (reference:
+    RF) and due year, after the per-level guard (:func:`guard_terms`; its notes
+    in ``attrs["guard_notes"]``). A given ``formula`` is fitted as it is, without
+    guards. An odds ratio below 1 means the group answers less, so follow-up
+    results under-represent it. Only follow-ups with a paired baseline enter
+    (complete cases). Standard errors are cluster-robust by patient
+    (``cluster=True``). Output: :func:`tidy_logit` columns. Assumptions: module docstring.
     """
-    data = nonresponse_data(reg, as_of)
-    return tidy_logit(formula, data, cluster="patient_id" if cluster else None)
+    data = nonresponse_data(reg, as_of, window)
+    if formula is not None:
+        return tidy_logit(formula, data, cluster="patient_id" if cluster else None)
+    return _fit_guarded(data, "responded", NONRESPONSE_TERMS, cluster, min_cell)
 
 
-def prognostic_data(reg, as_of=None, months: int = 12) -> pd.DataFrame:
+def prognostic_data(reg, as_of=None, months: int = 12, window: tuple[int, int] | None = None) -> pd.DataFrame:
     """Paired first answers at ``months`` months with baseline covariates and ``nrs_improved_30``.
 
     Columns: those of :func:`~opr_analysis.stats.proms.paired_outcomes`, with the
     baseline values under their plain names (``nrs_avg`` = baseline NRS) and
     age_10, long_duration (pain for more than 2 years, pain_duration 4–5).
+    ``window``: due years (module docstring).
     """
-    po = paired_outcomes(reg, as_of)
+    po = in_window(paired_outcomes(reg, as_of), window, as_of)
     po = po[po["first_answer"] & po["paired"] & (po["months"] == months)].copy()
+    po["year"] = po["year"].astype("int64")
     for s in ("nrs_avg", "bpi_interference", "eq5d_index", "odi_percent", "pcs_total", "hscl10_mean"):
         po[s] = po[f"{s}_baseline"]
     return _covariates(po.reset_index(drop=True))
 
 
 def prognostic_model(
-    reg, as_of=None, formula: str = PROGNOSTIC_FORMULA, months: int = 12, cluster: bool = True
+    reg,
+    as_of=None,
+    formula: str | None = None,
+    months: int = 12,
+    cluster: bool = True,
+    window: tuple[int, int] | None = None,
+    min_cell: int = DEFAULT_MIN_CELL,
 ) -> pd.DataFrame:
     """Who improves: logistic regression of ≥ 30 % NRS reduction at ``months`` months on baseline factors.
 
     Data: :func:`prognostic_data` (paired first answers to 12-month follow-ups
     of every kind: ``rf_12m``, ``scs_12m``, ``avsluttet_12m``; baseline NRS
-    0 or missing leaves a row out). Default formula
-    :data:`PROGNOSTIC_FORMULA`: age per 10 years, sex, baseline NRS, HSCL-10
-    caseness, pain for more than 2 years and treatment kind (reference: RF).
-    Output: :func:`tidy_logit` columns. Assumptions: module docstring; in
-    addition, only patients who answered are modelled, so the estimates hold
-    for responders (the non-response model shows how they differ). Baseline
-    NRS enters both the outcome and the covariates: regression to the mean
-    makes a high baseline look prognostic of improvement.
+    0 or missing leaves a row out). Default terms :data:`PROGNOSTIC_TERMS`:
+    age per 10 years, sex, baseline NRS, HSCL-10 caseness, pain for more than
+    2 years, treatment kind (reference: RF) and due year, after the per-level
+    guard (:func:`guard_terms`). Output: :func:`tidy_logit` columns.
+    Assumptions: module docstring; in addition, only patients who answered
+    are modelled, so the estimates hold for responders (the non-response
+    model shows how they differ). Baseline NRS enters both the outcome and
+    the covariates: regression to the mean makes a high baseline look
+    prognostic of improvement.
     """
-    data = prognostic_data(reg, as_of, months)
-    return tidy_logit(formula, data, cluster="patient_id" if cluster else None)
+    data = prognostic_data(reg, as_of, months, window)
+    if formula is not None:
+        return tidy_logit(formula, data, cluster="patient_id" if cluster else None)
+    return _fit_guarded(data, "nrs_improved_30", PROGNOSTIC_TERMS, cluster, min_cell)

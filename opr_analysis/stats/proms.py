@@ -16,7 +16,10 @@ patient's most recent enrolment granted on or before the procedure date
 :func:`~opr_analysis.baseline_links` defines (the patient's most recent
 enrolment granted on or before the submission date). The follow-up is paired
 with the **latest baseline of its episode submitted on or before the anchor
-date** (calendar dates). A follow-up with no such baseline is unpaired: its
+date** (calendar dates) and **at most** :data:`PAIRING_MAX_DAYS` **(365) days
+before it** (a local rule: an older baseline no longer describes the state
+before this treatment). ``days_from_baseline`` (anchor date − baseline date)
+is in the paired data. A follow-up with no such baseline is unpaired: its
 baseline columns are NA and ``paired`` is False. A baseline from an earlier
 episode is never used — the state before *this* treatment is what a change
 score needs.
@@ -24,6 +27,17 @@ score needs.
 Where one (anchor, kind) was answered more than once (a questionnaire sent
 twice), only the first answer (by ``responded_at``) has ``first_answer``
 True; the outcome tables count only those.
+
+Window
+------
+The outcome tables and the models take a ``window``: a (first, last) pair of
+due years, tied to the report year (:func:`outcome_window`: the years the
+report shows, by default the three years up to and including the report
+year). Only follow-ups due in the window, on or before the as-of date, enter.
+Sends and answers after the as-of date are not seen at all (the follow-up
+audit censors them), so re-running a report for a past year with the same
+as-of date gives the same numbers. ``window=None`` keeps every due year
+(up to the as-of date).
 
 Indicators
 ----------
@@ -65,6 +79,10 @@ __all__ = [
     "followup_scores",
     "paired_outcomes",
     "improvement_rates",
+    "outcome_window",
+    "unscored_counts",
+    "in_window",
+    "PAIRING_MAX_DAYS",
     "change_summary",
     "baseline_profile",
 ]
@@ -94,6 +112,9 @@ CHANGE_SCORES = (
 )
 
 _DEMOGRAPHICS = ("education", "work_status", "sick_leave", "pain_duration")
+
+#: Local pairing rule: the paired baseline lies at most this many days before the anchor date.
+PAIRING_MAX_DAYS = 365
 
 
 def _scored_table(reg, table: str, id_column: str) -> pd.DataFrame:
@@ -215,6 +236,7 @@ def _pair(reg, sent: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
             right_on="baseline_date",
             by="episode_id",
             direction="backward",
+            tolerance=pd.Timedelta(days=PAIRING_MAX_DAYS),
         )
         out.loc[m["pos"].to_numpy(), "baseline_response_id"] = m["baseline_response_id"].astype("string").to_numpy()
         out.loc[m["pos"].to_numpy(), "baseline_date"] = m["baseline_date"].to_numpy()
@@ -325,12 +347,44 @@ def _paired_outcomes(reg, as_of) -> pd.DataFrame:
     return out
 
 
+def outcome_window(report_year: int, years: int = 3) -> tuple[int, int]:
+    """The due years of the outcome tables and models: ``years`` years up to and including ``report_year``.
+
+    >>> outcome_window(2025)
+    (2023, 2025)
+    """
+    return int(report_year) - int(years) + 1, int(report_year)
+
+
+def in_window(frame: pd.DataFrame, window: tuple[int, int] | None, as_of=None) -> pd.DataFrame:
+    """Rows of ``frame`` (with ``year`` = due year and ``due_date``) due in ``window`` and on or before ``as_of``."""
+    keep = pd.Series(True, index=frame.index)
+    if window is not None:
+        year = frame["year"].astype("Int64")
+        keep &= (year >= int(window[0])) & (year <= int(window[1]))
+    if as_of is not None and "due_date" in frame:
+        keep &= frame["due_date"] <= pd.Timestamp(as_of).normalize()
+    return frame[keep.fillna(False).astype(bool)]
+
+
+def unscored_counts(reg, score: str = "hscl10_mean", year: int | None = None) -> dict[str, int]:
+    """Baseline responses with item answers (``answered``) and among them those without ``score`` (``unscored``).
+
+    ``year``: submission year (None: all). Reported with the local HSCL-10 rule (8 of 10 items).
+    """
+    b = baseline_scores(reg)
+    if year is not None:
+        b = b[b["year"] == int(year)]
+    answered = b[b["n_items"] > 0]
+    return {"answered": int(len(answered)), "unscored": int(answered[score].isna().sum())}
+
+
 def _kind_grid() -> tuple[list[str], dict[str, str]]:
     kinds = followup_kinds()
     return kinds, {k: k.split("_")[0] for k in kinds}
 
 
-def improvement_rates(reg, as_of=None, by: Sequence[str] = ()) -> pd.DataFrame:
+def improvement_rates(reg, as_of=None, by: Sequence[str] = (), window: tuple[int, int] | None = None) -> pd.DataFrame:
     """Share clinically importantly improved, per follow-up kind and indicator, with 95 % Wilson limits.
 
     Columns: [``by`` keys,] treatment, kind, indicator (:data:`INDICATORS`),
@@ -338,9 +392,9 @@ def improvement_rates(reg, as_of=None, by: Sequence[str] = ()) -> pd.DataFrame:
     share_ci_low, share_ci_high. Every kind × indicator has a row (0/0: NA).
     Only the first answer per (anchor, kind) counts. ``by`` adds grouping
     columns of :func:`paired_outcomes` (say ``("year",)``; their observed
-    values form the grid).
+    values form the grid). ``window``: due years (module docstring).
     """
-    po = paired_outcomes(reg, as_of)
+    po = in_window(paired_outcomes(reg, as_of), window, as_of)
     po = po[po["first_answer"]]
     kinds, treatment = _kind_grid()
     parts = []
@@ -359,15 +413,17 @@ def improvement_rates(reg, as_of=None, by: Sequence[str] = ()) -> pd.DataFrame:
     return out[[*by, "treatment", "kind", "indicator", "n", "improved", "share", "share_ci_low", "share_ci_high"]]
 
 
-def change_summary(reg, as_of=None, scores: Sequence[str] = CHANGE_SCORES) -> pd.DataFrame:
+def change_summary(
+    reg, as_of=None, scores: Sequence[str] = CHANGE_SCORES, window: tuple[int, int] | None = None
+) -> pd.DataFrame:
     """Mean baseline, follow-up and change per follow-up kind and score, with a 95 % t interval.
 
     Columns: treatment, kind, score, n (paired first answers with both values),
     baseline_mean, followup_mean, change_mean, change_ci_low, change_ci_high
     (statsmodels ``DescrStatsW.tconfint_mean``; NA with fewer than 2). Every
-    kind × score has a row.
+    kind × score has a row. ``window``: due years (module docstring).
     """
-    po = paired_outcomes(reg, as_of)
+    po = in_window(paired_outcomes(reg, as_of), window, as_of)
     po = po[po["first_answer"] & po["paired"]]
     kinds, treatment = _kind_grid()
     rows = []

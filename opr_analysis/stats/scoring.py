@@ -15,9 +15,13 @@ NRS           single items; no rule needed.
 BPI           interference = mean of answered items if >= 4 of 7 answered
               (Cleeland, BPI User Guide).
 EQ-5D-5L      profile, level sum score and index only for complete profiles;
-              VAS on its own (EQ-5D-5L User Guide: no imputation).
-HSCL-10       no published rule (Strand et al. 2003 give none); default: all
-              10 items required (``min_items`` to relax, documented per run).
+              VAS on its own (EQ-5D-5L User Guide: no imputation). Norwegian
+              value set from eq5dsuite-value-sets NO.csv at commit 2f1a31cf
+              (the earlier 3604fbbe has the state digits reversed; see
+              opr_analysis/data/eq5d5l_value_set_no.csv).
+HSCL-10       no published rule (Strand et al. 2003 give none); LOCAL RULE:
+              mean of the answered items when at least 8 of 10 are answered
+              (HSCL10_MIN_ITEMS; the report states it and how many are unscored).
 PCS           no missing-item rule in the PCS manual; total and each subscale
               only when all their items are answered.
 ISI           no missing-item rule (Bastien et al. 2001); all 7 items required.
@@ -265,8 +269,9 @@ def load_eq5d5l_value_set(path: str | Path | None = None) -> pd.DataFrame:
 
     Without ``path``: the packaged Norwegian value set
     (``opr_analysis/data/eq5d5l_value_set_no.csv``; Qual Life Res 2024,
-    doi:10.1007/s11136-024-03837-3, taken from the eq5dsuite value-set data,
-    see the file header). With ``path``: a CSV (``#`` lines are comments) in
+    doi:10.1007/s11136-024-03837-3, taken from the eq5dsuite value-set data at
+    commit 2f1a31cf; an earlier commit, 3604fbbe, has the state digits reversed
+    — its 11112 is 21111's value — see the file header). With ``path``: a CSV (``#`` lines are comments) in
     either form
 
     - ``dimension, level, decrement`` (dimensions ``mo sc ua pd ad``, levels 1–5;
@@ -367,7 +372,11 @@ def score_eq5d5l(wide: pd.DataFrame, value_set: pd.DataFrame | None = None) -> p
     )
 
 
-def score_hscl10(wide: pd.DataFrame, min_items: int = 10) -> pd.DataFrame:
+#: Local rule (no published one): HSCL-10 is scored when at least this many of its 10 items are answered.
+HSCL10_MIN_ITEMS = 8
+
+
+def score_hscl10(wide: pd.DataFrame, min_items: int = HSCL10_MIN_ITEMS) -> pd.DataFrame:
     """HSCL-10 psychological distress: mean item score (1–4) and caseness.
 
     Source: Strand BH, Dalgard OS, Tambs K, Rognerud M. Measuring the mental
@@ -376,9 +385,11 @@ def score_hscl10(wide: pd.DataFrame, min_items: int = 10) -> pd.DataFrame:
     2003;57:113–118. Caseness: mean **≥ 1.85** ("1,85 eller høyere", as the
     Norwegian summaries of Strand et al. state it).
 
-    Missing items: Strand et al. publish no rule, so by default all 10 items
-    are required; ``min_items`` (e.g. 7) averages the answered items when at
-    least that many are answered — a local choice, to be reported as such.
+    Missing items: Strand et al. publish no rule. The registry's local rule
+    (:data:`HSCL10_MIN_ITEMS`): the mean of the answered items when at least 8
+    of 10 are answered, else no score — stated as a local rule wherever the
+    score is shown. Requiring all 10 left about a quarter of baselines
+    unscored, which also drove the models' complete-case loss.
 
     >>> w = pd.DataFrame({f"hscl_{i:02d}": [2] for i in range(1, 11)})
     >>> s = score_hscl10(w)

@@ -101,6 +101,7 @@ TABLES: list[Table] = [
         "Oppfølgingsskjemaer skyldig, sendt og besvart per type og år",
         contract=(
             "year", "kind", "owed", "sent", "sent_owed", "not_sent", "sent_not_owed", "responded", "response_share",
+            "responded_owed", "response_share_owed",
         ),
         seed="holdt tilbake i 2023-rapporten", as_of=True,
     ),
@@ -148,7 +149,8 @@ HELPERS: dict[str, str] = {
     "quartile_summary": "shares",
     "baseline_links": "baseline", "assessed_referrals": "referrals", "age_at": "derived", "days_between": "derived",
     "EXCLUSIONS": "followup", "STATUSES": "followup", "followup_audit": "followup",
-    "followup_candidates": "followup", "followup_kinds": "followup",
+    "followup_candidates": "followup", "followup_kinds": "followup", "response_columns": "followup",
+    "foreign_anchor_count": "followup", "series_test": "trends",
     "format_hms": "completion",
     "quality_tables": "quality",
     "trend_test": "trends",
