@@ -37,9 +37,11 @@ def _check_contract(folder):
 
 
 def test_write_tables_contract_columns_and_blanks(reg, tmp_path):
+    from opr_analysis.safety.owned import owned_dir
+
     out = tmp_path / "out"
-    (out).mkdir()
-    (out / "stale.csv").write_text("x\n")  # a file from an earlier run must not survive
+    with owned_dir(out, "tables") as tmp:  # an earlier opr tables run
+        (tmp / "stale.csv").write_text("x\n")  # a file from an earlier run must not survive
     write_tables(reg, out, as_of="2023-12-31")
     _check_contract(out)
     assert not (out / "stale.csv").exists()
