@@ -110,7 +110,9 @@ def step_commands(scale: float, runs: Path, commands: set[str]) -> dict[str, lis
     elif spec is None:
         steps["extract"] = "skipped: no spec in reports/extracts/examples/"
     else:
+        log = out / "delivery-log.csv"  # the bench's own log, not the real delivery log next to keys/
         steps["extract"] = [*OPR, "extract", str(spec), "--extract", str(data), "--out", str(out / "extract")]
+        steps["extract"] += ["--log", str(log)]
     if "report" not in commands:
         steps["report"] = "skipped: command not available"
     for step, largest in SMALL_ONLY.items():

@@ -37,6 +37,8 @@ def _check_contract(folder):
 
 
 def test_write_tables_contract_columns_and_blanks(reg, tmp_path):
+    from opr_analysis.safety.owned import owned_dir
+
     out = tmp_path / "out"
     (out).mkdir()
     (out / "notes.csv").write_text("x\n")  # a folder opr did not write is never replaced
@@ -44,8 +46,11 @@ def test_write_tables_contract_columns_and_blanks(reg, tmp_path):
         write_tables(reg, out, as_of="2023-12-31")
     assert (out / "notes.csv").read_text() == "x\n"
     out = tmp_path / "fresh"
+    with owned_dir(out, "tables") as tmp:  # an earlier opr tables run
+        (tmp / "stale.csv").write_text("x\n")  # a file from an earlier run must not survive
     write_tables(reg, out, as_of="2023-12-31")
     _check_contract(out)
+    assert not (out / "stale.csv").exists()
     text = (out / "referrals_assessed.csv").read_text().splitlines()
     assert text[2] == "2022,0,0,,,"  # 0/0 is blank
     region = pd.read_csv(out / "referrals_by_region.csv")
