@@ -26,6 +26,7 @@ COMMANDS = [
     "validate",
     "codebook",
     "tables",
+    "indicators",
     "followups",
     "synth",
     "report",
