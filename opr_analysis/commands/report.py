@@ -83,6 +83,13 @@ def register(sub) -> None:
         help="leave out the chapter on patient-reported outcomes (PROM); it is also skipped, with one "
         "sentence, when the extract has no questionnaire answers",
     )
+    p.add_argument(
+        "--unit",
+        default=None,
+        metavar="ID",
+        help="render one unit's report (a unit_id of the extract's units table): its own numbers, with the "
+        "registry total beside them in the quality-indicator chapter",
+    )
     p.set_defaults(func=run)
 
 
@@ -112,5 +119,6 @@ def run(args) -> int:
         years_shown=args.years_shown,
         texts_dir=args.texts,
         include_proms=args.include_proms,
+        unit=args.unit,
     )
     return 0

@@ -201,7 +201,8 @@ def funnel_figure(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL) -
     points, curves, _ = funnel_data(view, year, min_cell)
     if curves.empty:
         return None
-    names = dict(zip(view.units["unit_id"], view.units["name"]))
+    every = unit_table(view.reg_all)  # every unit is drawn: the limits are about all of them
+    names = dict(zip(every["unit_id"], every["name"]))
     points = points.assign(enhet=points["unit_id"].map(names))
     long = pd.concat([curves.assign(limit=curves["low"], side="low"), curves.assign(limit=curves["high"], side="high")])
     long["grense"] = np.where(long["level"] == FUNNEL_LEVELS[0], "95 %", "99,8 %")
@@ -269,3 +270,55 @@ def trend_figure(view: UnitView, min_cell: int = DEFAULT_MIN_CELL, indicators: l
         + theme_opr(base_size=8)
         + theme(figure_size=(1.6 * len(order) + 1.5, 1.3 * len(titles) + 1))
     )
+
+
+def chapter_markdown(view: UnitView, year: int) -> str:
+    """The chapter's heading, what it shows, and every indicator's definition."""
+    who = (
+        f"Kapitlet viser tallene for {view.unit_name} med hele registeret ved siden av."
+        if view.unit
+        else f"Kapitlet sammenligner registerets {len(view.units)} enheter."
+    )
+    return (
+        "# Kvalitetsindikatorer\n\n"
+        f"{who} Hver indikator har et målnivå (grønn, gul, rød) og et minste antall i nevneren; under det "
+        "står «for lite datagrunnlag». Tallene for {year} står i @tbl-indikatorer; @fig-traktplott viser hvor "
+        "mye enhetene skiller seg fra registersnittet når tilfeldig variasjon er tatt med, og "
+        "@fig-indikatortrend viser utviklingen per enhet. Indikatorene og målnivåene er definert i "
+        "indicators.yaml og leveres til den nasjonale resultatportalen med `opr indicators`.\n\n"
+        "Definisjoner:\n\n" + definitions_markdown(view)
+    ).replace("{year}", str(year))
+
+
+def _parse_years(years) -> list[int] | None:
+    if years is None or years == "":
+        return None
+    if isinstance(years, str):
+        first, _, last = years.partition("-")
+        return list(range(int(first), int(last or first) + 1))
+    return [int(y) for y in years]
+
+
+def select(view: UnitView, units=None, years=None, indicators=None) -> UnitView:
+    """The view narrowed to some units (ids, or a comma-separated string), years ("2022-2024" or a list)
+    and indicator ids (for the council's notebook); None keeps everything. The registry total stays."""
+    if isinstance(units, str):
+        units = [u.strip() for u in units.split(",") if u.strip()]
+    if isinstance(indicators, str):
+        indicators = [indicators]
+    unknown = sorted(set(units or []) - set(view.units["unit_id"])) + sorted(
+        set(indicators or []) - set(view.definitions)
+    )
+    if unknown:
+        from ..errors import UsageError
+
+        raise UsageError(f"ukjent enhet eller indikator: {', '.join(unknown)}")
+    r = view.results
+    keep_years = _parse_years(years)
+    if keep_years is not None:
+        r = r[r["year"].isin(keep_years)]
+    if indicators:
+        r = r[r["ind_id"].isin(indicators)]
+    shown_units = view.units if not units else view.units[view.units["unit_id"].isin(units)]
+    defs = {k: v for k, v in view.definitions.items() if not indicators or k in indicators}
+    return UnitView(view.reg_all, view.reg, view.unit, shown_units.reset_index(drop=True), r, defs)

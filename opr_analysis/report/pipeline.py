@@ -14,6 +14,10 @@ Steps (each prints one line with its duration):
    Without Quarto: nbconvert renders the same executed notebook to one
    self-contained HTML file, with a small Quarto-compatibility pass
    (captions «Tabell N»/«Figur N» and ``@tbl-``/``@fig-`` references).
+   Units (issue 16): cells tagged ``units-chapter`` (the quality-indicator
+   chapter and the per-unit switch) run only for a unit report
+   (``unit=``) or an extract with more than one unit; otherwise they are left
+   out of the notebook before execution, so a one-unit report is unchanged.
 4. **manifest** – ``manifest.json``: parameters, SHA-256 of every input file,
    rows read/used/quarantined, package version and git commit, renderer and
    version, timings.
@@ -35,6 +39,7 @@ import platform
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +60,7 @@ TEXTS = ROOT / "reports"
 FORMATS = ("html", "docx", "pdf")
 QUARTO_TO = {"html": "html", "docx": "docx", "pdf": "typst"}
 REMOVE_TAGS = {"remove-cell", "injected-parameters", "parameters"}
+UNITS_TAG = "units-chapter"  # cells run only with several units or for a unit report (issue 16)
 
 __all__ = ["ROOT", "NOTEBOOK", "FORMATS", "default_report_year", "find_quarto", "run_report", "ReportRun"]
 
@@ -159,7 +165,20 @@ def hide_injected_parameters(nb) -> None:
                 cell.source = "#| include: false\n" + cell.source
 
 
-def execute_notebook(template: Path, target: Path, parameters: dict) -> None:
+def without_tagged_cells(template: Path, folder: Path, tag: str) -> Path:
+    """A copy of ``template`` in ``folder`` without the cells tagged ``tag`` (the template itself if none)."""
+    nb = nbformat.read(template, as_version=4)
+    kept = [c for c in nb.cells if tag not in c.get("metadata", {}).get("tags", [])]
+    if len(kept) == len(nb.cells):
+        return template
+    nb.cells = kept
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / template.name
+    nbformat.write(nb, copy)
+    return copy
+
+
+def execute_notebook(template: Path, target: Path, parameters: dict, cwd: Path | None = None) -> None:
     """Run ``template`` with papermill into ``target`` (kernel python3, cwd = the template's folder).
 
     The kernel talks over IPC sockets in a private folder (:mod:`.kernel`); a
@@ -178,7 +197,7 @@ def execute_notebook(template: Path, target: Path, parameters: dict) -> None:
                 str(target),
                 parameters=parameters,
                 kernel_name="python3",
-                cwd=str(template.parent),
+                cwd=str(cwd or template.parent),
                 progress_bar=False,
                 log_output=False,
                 report_mode=False,
@@ -339,6 +358,7 @@ def run_report(
     years_shown: int = 3,
     texts_dir: str | os.PathLike | None = None,
     include_proms: bool = True,
+    unit: str | None = None,
     log: Callable[[str], None] = print,
 ) -> ReportRun:
     """Produce the annual report for ``year`` from ``extract`` into ``out`` (see module docstring)."""
@@ -378,12 +398,26 @@ def run_report(
     }
     title = f"Årsrapport {year} for OUS smerteregister"
     stem = f"arsrapport-{year}"
+    # --- units (issue 16) ---
+    from ..extract.units import unit_table
+
+    units = unit_table(reg)
+    if unit is not None:
+        if unit not in set(units["unit_id"]):
+            raise UsageError(f"ukjent enhet «{unit}»; enhetene i uttrekket er: {', '.join(units['unit_id'])}")
+        parameters["unit"] = unit
+        title += " – " + str(units.set_index("unit_id").at[unit, "name"])
+        stem += f"-{unit}"
+    with_units = unit is not None or len(units) > 1
+    # --- end units ---
 
     # Built in a temporary folder beside ``out``, scanned for identity numbers, then swapped in.
     with scanned_output(out) as work:
         executed = work / "build" / NOTEBOOK.name
         with steps.step("execute", f"Kjørte notatboken {NOTEBOOK.name} med papermill"):
-            execute_notebook(NOTEBOOK, executed, parameters)
+            with tempfile.TemporaryDirectory(prefix="opr-notebook-") as tmpl:
+                template = NOTEBOOK if with_units else without_tagged_cells(NOTEBOOK, Path(tmpl), UNITS_TAG)
+                execute_notebook(template, executed, parameters, cwd=NOTEBOOK.parent)
         if quarto:
             renderer = {"name": "quarto", "version": quarto_version(quarto), "path": quarto}
             with steps.step("render", f"Laget {', '.join(formats)} med Quarto {renderer['version']}"):
