@@ -45,6 +45,12 @@ _LAZY = {
     **dict.fromkeys(["nonresponse_model", "prognostic_model", "tidy_logit"], "stats.models"),
     **dict.fromkeys(["open_extract", "repo_root", "resolve_extract"], "paths"),
     **dict.fromkeys(["SyntheticRegistry", "synthesize", "write_synthetic"], "synth.registry"),
+    # issue 16: units and quality indicators
+    **dict.fromkeys(["for_unit", "unit_table", "row_units"], "extract.units"),
+    **dict.fromkeys(["indicator_results", "load_definitions"], "indicators"),
+    "funnel_limits": "indicators.funnel",
+    "write_indicators": "indicators.output",
+    "synthesize_units": "synth.units",
     # issue 3 statistics: the names opr_analysis.stats exports
     **dict.fromkeys(STATS_NAMES, "stats"),
 }  # fmt: skip
@@ -54,6 +60,7 @@ _LAZY = {
 _MODULES = {
     "models": "stats.models", "proms": "stats.proms", "scoring": "stats.scoring", "prom_figures": "report.prom_figures",
     "reader": "extract.reader", "stats": "stats", "synth": "synth", "report": "report", "extracts": "extracts",
+    "indicators": "indicators",
 }  # fmt: skip
 
 
