@@ -319,6 +319,7 @@ def select(view: UnitView, units=None, years=None, indicators=None) -> UnitView:
         r = r[r["year"].isin(keep_years)]
     if indicators:
         r = r[r["ind_id"].isin(indicators)]
-    shown_units = view.units if not units else view.units[view.units["unit_id"].isin(units)]
+    # the units in the order asked for (the notebook's «first chosen unit»)
+    shown_units = view.units if not units else view.units.set_index("unit_id").loc[units].reset_index()
     defs = {k: v for k, v in view.definitions.items() if not indicators or k in indicators}
     return UnitView(view.reg_all, view.reg, view.unit, shown_units.reset_index(drop=True), r, defs)
