@@ -6,6 +6,7 @@ import pytest
 from helpers import make_extract
 from scipy import stats
 
+from opr_analysis import load_extract
 from opr_analysis.errors import UsageError
 from opr_analysis.indicators import indicator_results, load_definitions
 from opr_analysis.indicators.compute import aggregate
@@ -214,3 +215,24 @@ def test_write_indicators_writes_both_files(reg, tmp_path):
     check_delivery(back, load_definitions())
     tidy = pd.read_csv(written[0])
     assert set(tidy["unit_id"]) == {"A", "B", "alle"}
+
+
+def test_funnel_figure_draws_the_limits_it_computes(tmp_path):
+    from opr_analysis.report import indicator_report as ir
+    from opr_analysis.synth.registry import write_tables
+    from opr_analysis.synth.units import synthesize_units
+
+    write_tables(synthesize_units(4, seed=3, scale=0.2, years=(2021, 2023), generators=[]), tmp_path / "x")
+    view = ir.unit_view(load_extract(tmp_path / "x"), as_of="2024-06-30")
+    points, curves, notes = ir.funnel_data(view, 2023, min_cell=1)
+    g = view.results.query("year == 2023 and ind_id == 'opr_baseline' and unit_id != 'alle'")
+    fl = funnel_limits(g["numerator"].astype(float), g["denominator"].astype(float))
+    title = view.definitions["opr_baseline"].title + (" (justert)" if fl.adjusted else "")
+    c = curves[(curves["indikator"] == title) & (curves["level"] == 0.998)]
+    low, high = fl.limits(c["n"], 0.998)
+    assert np.allclose(c["low"], low) and np.allclose(c["high"], high)
+    assert len(points[points["indikator"] == title]) == 4  # every unit drawn with min_cell 1
+    assert notes["opr_baseline"] == fl.description
+    ir.funnel_figure(view, 2023, min_cell=1).draw()
+    ir.trend_figure(view, min_cell=1).draw()
+    assert "kontrollgrenser" in ir.funnel_caption(view, 2023)

@@ -117,3 +117,25 @@ def test_synth_units_differ_in_size_and_performance(tmp_path):
     assert wait["u2"] > wait["ous"] + 10 > wait["u3"] + 10  # profile: +25 and -10 days
     # patient ids never shared between units
     assert reg.patients["patient_id"].is_unique
+
+
+def test_cli_synth_units_validate_and_indicators(tmp_path, capsys):
+    from opr_analysis import cli
+
+    extract = tmp_path / "multi"
+    assert cli.main(["synth", "--out", str(extract), "--units", "3", "--scale", "0.1", "--years", "2022-2023",
+                     "--no-answers"]) == 0  # fmt: skip
+    assert (extract / "units.csv").read_text().splitlines()[0] == "unit_id,name,orgnr,health_region"
+    enr = pd.read_csv(extract / "enrolments.csv", dtype=str)
+    enr.loc[0, "unit_id"] = "nope"
+    enr.to_csv(extract / "enrolments.csv", index=False)
+    assert cli.main(["validate", str(extract), "--quarantine", str(tmp_path / "q")]) == 0
+    q = pd.read_csv(tmp_path / "q" / "enrolments.csv", dtype=str)
+    assert q["row"].tolist()[0] == "1" and "finnes ikke i units" in q["quarantine_reason"].iloc[0]
+    out = tmp_path / "ind"
+    assert cli.main(["indicators", str(extract), "--out", str(out), "--as-of", "2024-06-30"]) == 0
+    delivery = pd.read_csv(out / "nasjonal_leveranse.csv", dtype={"orgnr": str})
+    assert set(delivery["orgnr"]) == set(pd.read_csv(extract / "units.csv", dtype=str)["orgnr"])
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["synth", "--out", str(tmp_path / "x"), "--units", "0"])
+    assert exc.value.code == 2

@@ -86,9 +86,17 @@ def baseline_before_consultation(reg, as_of=None) -> pd.DataFrame:
     return _rows(row_units(reg, "enrolments"), flags["year"], np.ones(len(flags), bool), flags["with_baseline"] > 0)
 
 
+def _audit(reg, as_of) -> pd.DataFrame:
+    """The follow-up audit, computed once per registry and as-of day for all follow-up indicators."""
+    key = ("indicators.followup_audit", None if as_of is None else pd.Timestamp(as_of).normalize())
+    if hasattr(type(reg), "memo"):
+        return reg.memo(key, lambda: followup_audit(reg, as_of))
+    return followup_audit(reg, as_of)
+
+
 def followup_answered(reg, as_of=None, kind: str = "rf_3m") -> pd.DataFrame:
     """Owed follow-ups of ``kind`` that were sent (first dispatch, ``sent_owed``), answered or not."""
-    audit = followup_audit(reg, as_of)
+    audit = _audit(reg, as_of)
     rows = audit[audit["sent_owed"] & (audit["kind"] == kind)]
     units = anchor_units(reg, rows["anchor_id"], rows["kind"])
     return _rows(units, rows["year"], np.ones(len(rows), bool), rows["responded"].to_numpy(dtype=bool))
