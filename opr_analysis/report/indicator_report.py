@@ -260,9 +260,11 @@ def trend_figure(view: UnitView, min_cell: int = DEFAULT_MIN_CELL, indicators: l
         year=r["year"].astype(int),
         share=r["value"].astype(float),
     )
+    # a line needs two years; a panel with one shows its point alone (and plotnine stays quiet)
+    lines = data[data.groupby(["enhet", "indikator"], observed=True)["year"].transform("size") > 1]
     return (
         ggplot(data, aes("year", "share"))
-        + geom_line(color="#0072B2")
+        + geom_line(lines, color="#0072B2")
         + geom_point(color="#0072B2", size=1.5)
         + facet_grid("indikator ~ enhet", labeller="label_value")
         + scale_y_continuous(labels=label_pct(), limits=(0, 1))
