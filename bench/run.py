@@ -19,7 +19,14 @@ Steps, per scale of the synthetic registry (``opr synth --scale``):
                      answers (scales up to 10: at 100 they are ~40 M rows)
 ``report``           ``opr report --formats html`` (scales up to 10; skipped until merged)
 ``extract``          ``opr extract`` of the first example spec (scales up to 10)
+``synth_units``      ``opr synth --units 5 --no-answers`` (a multi-unit extract; scales up to 10)
+``tables_units``     ``opr tables`` on the multi-unit extract (scales up to 10)
+``indicators_units`` ``opr indicators`` on the multi-unit extract (scales up to 10)
 ===================  ============================================================
+
+The multi-unit extract (issue 16) has five units: the registry's own at the
+given scale plus four smaller ones (0.45, 0.3, 0.2 and 0.6 of it), so it is
+about 2.5 times the one-unit extract of the same scale.
 
 The benchmark extract holds every table ``opr tables`` uses and no
 questionnaire answers (optional in the contract, unused by the report tables);
@@ -55,7 +62,9 @@ AS_OF = "2025-12-31"
 OPR = [sys.executable, "-m", "opr_analysis"]
 # step -> largest scale it runs at. A national-size research extract is dominated by openpyxl
 # writing its Excel files (minutes), which says nothing about this code.
-SMALL_ONLY = {"report": 10, "tables_answers": 10, "extract": 10}
+SMALL_ONLY = {"report": 10, "tables_answers": 10, "extract": 10, "synth_units": 10, "tables_units": 10,
+              "indicators_units": 10}  # fmt: skip
+UNITS = 5  # units in the multi-unit extract (issue 16)
 
 
 def measure(cmd: list[str], log: Path) -> dict:
@@ -92,6 +101,7 @@ def extract_spec() -> Path | None:
 def step_commands(scale: float, runs: Path, commands: set[str]) -> dict[str, list[str] | str]:
     """Each step's command line, or the reason it is skipped."""
     data, ans, out = runs / f"extract_s{scale:g}", runs / f"extract_answers_s{scale:g}", runs / f"out_s{scale:g}"
+    units = runs / f"extract_units_s{scale:g}"
     steps: dict[str, list[str] | str] = {
         "startup": [*OPR, "--help"],
         "synth": [*OPR, "synth", "--out", str(data), "--scale", f"{scale:g}", "--no-answers"],
@@ -103,6 +113,11 @@ def step_commands(scale: float, runs: Path, commands: set[str]) -> dict[str, lis
         "tables_answers": [*OPR, "tables", str(ans), "--out", str(out / "tables_answers"), "--as-of", AS_OF],
         "report": [*OPR, "report", "--extract", str(data), "--out", str(out / "report"), "--formats", "html"],
         "extract": "",
+        "synth_units": [*OPR, "synth", "--out", str(units), "--scale", f"{scale:g}", "--units", str(UNITS),
+                        "--no-answers"],
+        "tables_units": [*OPR, "tables", str(units), "--out", str(out / "tables_units"), "--as-of", AS_OF],
+        "indicators_units": [*OPR, "indicators", str(units), "--out", str(out / "indicators_units"), "--as-of",
+                             AS_OF],
     }  # fmt: skip
     spec = extract_spec()
     if "extract" not in commands:
@@ -115,6 +130,9 @@ def step_commands(scale: float, runs: Path, commands: set[str]) -> dict[str, lis
         steps["extract"] += ["--log", str(log)]
     if "report" not in commands:
         steps["report"] = "skipped: command not available"
+    if "indicators" not in commands:
+        for step in ("synth_units", "tables_units", "indicators_units"):
+            steps[step] = "skipped: command not available"
     for step, largest in SMALL_ONLY.items():
         if scale > largest and not isinstance(steps[step], str):
             steps[step] = f"skipped: only run at scales up to {largest}"
@@ -270,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
         steps = step_commands(scale, runs, commands)
         if args.steps:
             keep = {"synth", *args.steps.split(",")}
+            if keep & {"tables_units", "indicators_units"}:
+                keep.add("synth_units")
             steps = {k: v for k, v in steps.items() if k in keep}
         if "tables_answers" in steps and not isinstance(steps["tables_answers"], str):
             prepare_answers_extract(scale, runs, log)

@@ -51,6 +51,12 @@ _LAZY = {
     "analyse_experiment": ("experiment", "analyse"),
     "load_experiment_spec": ("experiment", "load_spec"),
     **dict.fromkeys(["allocate", "make_plan", "plan_markdown", "result_markdown", "sample_size"], "experiment"),
+    # issue 16: units and quality indicators
+    **dict.fromkeys(["for_unit", "unit_table", "row_units"], "extract.units"),
+    **dict.fromkeys(["indicator_results", "load_definitions"], "indicators"),
+    "funnel_limits": "indicators.funnel",
+    "write_indicators": "indicators.output",
+    "synthesize_units": "synth.units",
 }  # fmt: skip
 
 # Modules that lived at the top level before the move into subpackages (issue 17), so that
@@ -58,7 +64,7 @@ _LAZY = {
 _MODULES = {
     "models": "stats.models", "proms": "stats.proms", "scoring": "stats.scoring", "prom_figures": "report.prom_figures",
     "reader": "extract.reader", "stats": "stats", "synth": "synth", "report": "report", "extracts": "extracts",
-    "experiment": "experiment",
+    "experiment": "experiment", "indicators": "indicators",
 }  # fmt: skip
 
 

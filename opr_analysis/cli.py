@@ -30,6 +30,7 @@ COMMANDS = [
     "validate",
     "codebook",
     "tables",
+    "indicators",
     "followups",
     "synth",
     "report",

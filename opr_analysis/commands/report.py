@@ -81,6 +81,13 @@ def register(sub) -> None:
         help="utelat kapitlet om pasientrapporterte utfall (PROM); det hoppes også over, med én setning, "
         "når uttrekket ikke har skjemasvar",
     )
+    p.add_argument(
+        "--unit",
+        default=None,
+        metavar="ID",
+        help="render one unit's report (a unit_id of the extract's units table): its own numbers, with the "
+        "registry total beside them in the quality-indicator chapter",
+    )
     p.set_defaults(func=run)
 
 
@@ -114,5 +121,6 @@ def run(args) -> int:
         years_shown=args.years_shown,
         texts_dir=args.texts,
         include_proms=args.include_proms,
+        unit=args.unit,
     )
     return 0

@@ -44,6 +44,16 @@ def _seed(value: str) -> int:
     return seed
 
 
+def _units(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"ugyldig antall enheter {value!r}; skriv et helt tall") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("antall enheter må være minst 1")
+    return n
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "synth",
@@ -89,6 +99,16 @@ def register(subparsers) -> None:
         help="with --experiment: the planted intention-to-treat difference in response, kort minus full "
         "(default 0.10; 0 plants none)",
     )
+    # --- v1.1 units (issue 16) ---
+    p.add_argument(
+        "--units",
+        type=_units,
+        default=1,
+        metavar="N",
+        help="number of units (clinics); N > 1 writes a units table and unit_id columns (contract v1.1), "
+        "units of different sizes and performance (default 1: no units table, as before)",
+    )
+    # --- end v1.1 units ---
     p.set_defaults(func=run)
 
 
@@ -105,8 +125,14 @@ def run(args: argparse.Namespace) -> int:
 
         spec = load_spec(args.experiment)
         generators = experiment_generators(spec, args.effect, answers=generators is None)
-    reg = synthesize(seed=args.seed, scale=args.scale, years=tuple(args.years), generators=generators)
-    out = write_tables(reg.tables, args.out, args.fmt)
-    rows = ", ".join(f"{name} {len(df)}" for name, df in reg.tables.items())
+    if getattr(args, "units", 1) > 1:  # v1.1 units (issue 16)
+        from ..synth.units import synthesize_units
+
+        tables = synthesize_units(args.units, seed=args.seed, scale=args.scale, years=tuple(args.years),
+                                  generators=generators)  # fmt: skip
+    else:
+        tables = synthesize(seed=args.seed, scale=args.scale, years=tuple(args.years), generators=generators).tables
+    out = write_tables(tables, args.out, args.fmt)
+    rows = ", ".join(f"{name} {len(df)}" for name, df in tables.items())
     print(f"Skrev syntetisk uttrekk til {out} ({time.perf_counter() - start:.1f} s): {rows}")
     return 0

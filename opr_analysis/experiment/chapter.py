@@ -56,6 +56,7 @@ def report_template(notebook: Path, reg, folder: Path) -> Path:
         cell.id = cell_id
         cells.append(cell)
     nb.cells[at:at] = cells
+    Path(folder).mkdir(parents=True, exist_ok=True)
     target = Path(folder) / notebook.name
     nbformat.write(nb, target)
     return target

@@ -22,7 +22,7 @@ from importlib import resources
 
 import yaml
 
-TYPES = ("id", "string", "text", "int", "float", "bool", "date", "datetime", "code", "item")
+TYPES = ("id", "string", "text", "int", "float", "bool", "date", "datetime", "code", "item", "orgnr")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Column:
     unique: bool = False
     references: str | None = None
     extension: bool = False
+    since: str | None = None  # contract version that added the column ("1.1"); None = v1
 
     @property
     def reference_table(self) -> str | None:
@@ -60,6 +61,7 @@ class Table:
     description: str
     required: bool
     columns: dict[str, Column]
+    since: str | None = None  # contract version that added the table ("1.1"); None = v1
 
     @property
     def id_column(self) -> str | None:
@@ -142,6 +144,7 @@ def _column(name: str, spec: dict) -> Column:
         unique=bool(spec.get("unique", False)),
         references=spec.get("references"),
         extension=bool(spec.get("extension", False)),
+        since=spec.get("since"),
     )
 
 
@@ -178,6 +181,7 @@ def from_dict(raw: dict, instruments: dict | None = None) -> Codebook:
             description=tspec["description"],
             required=bool(tspec.get("required", True)),
             columns=cols,
+            since=tspec.get("since"),
         )
     for t in tables.values():
         for c in t.columns.values():

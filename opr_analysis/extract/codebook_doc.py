@@ -22,6 +22,7 @@ TYPE_NAMES = {
     "datetime": "tidspunkt",
     "code": "kode",
     "item": "spørsmålskode",
+    "orgnr": "organisasjonsnummer (9 sifre)",
 }
 
 

@@ -180,6 +180,7 @@ PARSERS = {
     "text": parse_text,
     "code": parse_text,
     "item": parse_text,
+    "orgnr": parse_text,  # checked by its schema (python-stdnum)
     "int": parse_int,
     "float": parse_float,
     "bool": parse_bool,

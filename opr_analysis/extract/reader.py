@@ -28,6 +28,16 @@ Decisions beyond the contract's words:
   characters, or with its leading zero lost (``1017012343``, ``1017012343.0``,
   ``1.017012343E+09``) in any column of any format. Messages show it masked.
 
+Units (contract v1.1, issue 16):
+
+- An absent ``units`` table is not listed in the summary (a v1 extract reads and
+  reports exactly as before). Where ``units`` is present, a missing ``unit_id``
+  column in referrals, enrolments, baseline_responses, short_forms or treatments
+  stops the run (a required column), and a blank ``unit_id`` there is quarantined.
+- A ``unit_id`` given while ``units`` is absent is a broken reference (quarantined).
+- A follow-up's ``unit_id``, where given, must equal its anchor's; otherwise the
+  row is quarantined (only checked where the anchor itself is usable).
+
 Examples
 --------
 >>> from opr_analysis import load_extract                      # doctest: +SKIP
@@ -63,6 +73,14 @@ ANCHOR_TABLE = {
     "scs_12m": ("treatments", "scs"),
     "avsluttet_12m": ("enrolments", None),
 }
+
+# --- v1.1 units (issue 16) ---
+UNIT_COLUMN = "unit_id"
+# Tables whose unit_id is required once the extract has a units table (contract v1.1).
+UNIT_REQUIRED = ("referrals", "enrolments", "baseline_responses", "short_forms", "treatments")
+UNIT_BLANK_REASON = "mangler enhet (unit_id er påkrevd når uttrekket har tabellen units)"
+UNIT_MISMATCH_REASON = "oppgir en annen enhet enn behandlingen/innskrivingen den følger opp"
+# --- end v1.1 units ---
 
 
 @dataclass
@@ -132,6 +150,7 @@ def load_extract(path: str | os.PathLike) -> Registry:
         # Response-rate experiments (contract v1.1, issue 18)
         if name == "allocations":
             problems = pd.concat([problems, _allocation_problems(frame, raw)])
+        problems = pd.concat([problems, _unit_problems(name, frame, raw, parsed, bad, raws)])
         parsed[name], bad[name] = frame, problems
     return _assemble(folder, cb, raws, parsed, bad, report)
 
@@ -150,6 +169,8 @@ def _read_all(folder: Path, cb: codebook.Codebook) -> tuple[dict[str, RawTable],
             fatal.append(str(exc))
             continue
         missing = [c for c in spec.required_columns if c not in raw.cells.columns]
+        if name in UNIT_REQUIRED and find_table_file(folder, "units") is not None and UNIT_COLUMN not in raw.cells:
+            missing.append(UNIT_COLUMN)  # required once the extract has units (contract v1.1)
         if missing:
             cols = ", ".join(f"«{c}»" for c in missing)
             fatal.append(f"{file.name}: mangler kolonne {cols}")
@@ -302,6 +323,8 @@ def _schema_problems(
         reason = "ukjent kode (gyldige koder: " + ", ".join(col.codes) + ")"
     elif check == "isin":
         reason = "ukjent spørsmålskode (se codebook/instruments)"
+    elif check == "orgnr":
+        reason = "er ikke et gyldig organisasjonsnummer (9 sifre med riktig kontrollsiffer)"
     elif check == "greater_than_or_equal_to":
         reason = f"er mindre enn laveste tillatte verdi ({col.min:g})"
     elif check == "less_than_or_equal_to":
@@ -466,6 +489,36 @@ def _allocation_problems(frame, raw) -> pd.DataFrame:
     )
 
 
+# --- v1.1 units (issue 16) ---
+def _unit_problems(name, frame, raw, parsed, bad, raws) -> pd.DataFrame:
+    """Blank unit_id where units exist; a follow-up's unit_id disagreeing with its anchor's."""
+    found = [_no_problems()]
+    if UNIT_COLUMN not in raw.cells.columns:
+        return found[0]
+    units = frame[UNIT_COLUMN]
+    if name in UNIT_REQUIRED and "units" in raws:
+        blank = units.isna()
+        found.append(_problems(frame.index[blank], UNIT_COLUMN, raw.cells[UNIT_COLUMN][blank], UNIT_BLANK_REASON))
+    if name == "followups":
+        anchor_unit = pd.Series(pd.NA, index=frame.index, dtype=object)
+        for table, id_col in (("treatments", "treatment_id"), ("enrolments", "enrolment_id")):
+            t = parsed[table]
+            t = t[~t.index.isin(bad[table]["row"])]
+            lookup = pd.Series(t[UNIT_COLUMN].astype(object).to_numpy(), index=t[id_col].astype(object).to_numpy())
+            lookup = lookup[~lookup.index.duplicated()]
+            to_table = frame["kind"].astype(object).map({k: tb == table for k, (tb, _) in ANCHOR_TABLE.items()})
+            hit = to_table.fillna(False).astype(bool)
+            anchor_unit[hit] = frame.loc[hit, "anchor_id"].astype(object).map(lookup)
+        given = units.astype(object)
+        wrong = given.notna() & anchor_unit.notna() & (given != anchor_unit)
+        wrong = wrong.astype(bool)
+        found.append(_problems(frame.index[wrong], UNIT_COLUMN, raw.cells[UNIT_COLUMN][wrong], UNIT_MISMATCH_REASON))
+    return pd.concat(found, ignore_index=True)
+
+
+# --- end v1.1 units ---
+
+
 def _empty_frame(spec: codebook.Table) -> pd.DataFrame:
     frame = pd.DataFrame({n: pd.Series(dtype=schemas.DTYPES[c.type]) for n, c in spec.columns.items()})
     frame.index.name = "row"
@@ -486,7 +539,8 @@ def _assemble(folder, cb, raws, parsed, bad, report) -> Registry:
         raw = raws.get(name)
         if raw is None:
             tables[name] = frame
-            report.summaries[name] = TableSummary(name, None)
+            if spec.since is None:  # an absent v1.1 table leaves a v1 extract's summary as it was
+                report.summaries[name] = TableSummary(name, None)
             continue
         problems = problems.sort_values(["row"], kind="stable")
         qrows = problems["row"].unique()

@@ -30,6 +30,7 @@ DTYPES = {
     "text": "string",
     "code": "string",
     "item": "string",
+    "orgnr": "string",
     "int": "Int64",
     "float": "Float64",
     "bool": "boolean",
@@ -44,6 +45,8 @@ def _column_schema(col: codebook.Column, items: dict) -> pa.Column:
         checks.append(pa.Check.isin(list(col.codes), name="code"))
     if col.type == "item":
         checks.append(pa.Check.isin(list(items), name="item"))
+    if col.type == "orgnr":
+        checks.append(pa.Check(_valid_orgnr, element_wise=False, name="orgnr"))
     if col.min is not None:
         checks.append(pa.Check.ge(col.min, name="min"))
     if col.max is not None:
@@ -58,6 +61,13 @@ def _column_schema(col: codebook.Column, items: dict) -> pa.Column:
         report_duplicates="all",
         name=col.name,
     )
+
+
+def _valid_orgnr(values: pd.Series) -> pd.Series:
+    """A Norwegian organisation number: 9 digits with a valid modulus-11 check digit (python-stdnum)."""
+    from stdnum.no import orgnr
+
+    return values.isna() | values.astype(object).map(lambda v: isinstance(v, str) and v.isdigit() and orgnr.is_valid(v))
 
 
 def _item_range_check(items: dict) -> pa.Check:

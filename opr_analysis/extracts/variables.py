@@ -470,6 +470,7 @@ def registry() -> dict[tuple[str, str], Variable]:
 _KIND = {
     "string": "string",
     "text": "string",
+    "orgnr": "string",
     "int": "int",
     "float": "float",
     "bool": "bool",

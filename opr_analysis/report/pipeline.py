@@ -14,6 +14,10 @@ Steps (each prints one line with its duration):
    Without Quarto: nbconvert renders the same executed notebook to one
    self-contained HTML file, with a small Quarto-compatibility pass
    (captions «Tabell N»/«Figur N» and ``@tbl-``/``@fig-`` references).
+   Units (issue 16): cells tagged ``units-chapter`` (the quality-indicator
+   chapter and the per-unit switch) run only for a unit report
+   (``unit=``) or an extract with more than one unit; otherwise they are left
+   out of the notebook before execution, so a one-unit report is unchanged.
 4. **manifest** – ``manifest.json``: parameters, SHA-256 of every input file,
    rows read/used/quarantined, package version and git commit, renderer and
    version, timings.
@@ -62,6 +66,7 @@ TEXTS = ROOT / "reports"
 FORMATS = ("html", "docx", "pdf")
 QUARTO_TO = {"html": "html", "docx": "docx", "pdf": "typst"}
 REMOVE_TAGS = {"remove-cell", "injected-parameters", "parameters"}
+UNITS_TAG = "units-chapter"  # cells run only with several units or for a unit report (issue 16)
 
 __all__ = ["ROOT", "NOTEBOOK", "FORMATS", "default_report_year", "find_quarto", "run_report", "ReportRun"]
 
@@ -164,6 +169,19 @@ def hide_injected_parameters(nb) -> None:
             cell.metadata["tags"] = list(dict.fromkeys([*tags, "remove-cell"]))
             if not cell.source.startswith("#| include: false"):
                 cell.source = "#| include: false\n" + cell.source
+
+
+def without_tagged_cells(template: Path, folder: Path, tag: str) -> Path:
+    """A copy of ``template`` in ``folder`` without the cells tagged ``tag`` (the template itself if none)."""
+    nb = nbformat.read(template, as_version=4)
+    kept = [c for c in nb.cells if tag not in c.get("metadata", {}).get("tags", [])]
+    if len(kept) == len(nb.cells):
+        return template
+    nb.cells = kept
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / template.name
+    nbformat.write(nb, copy)
+    return copy
 
 
 def execute_notebook(template: Path, target: Path, parameters: dict, cwd: Path | None = None) -> None:
@@ -392,6 +410,7 @@ def run_report(
     years_shown: int = 3,
     texts_dir: str | os.PathLike | None = None,
     include_proms: bool = True,
+    unit: str | None = None,
     log: Callable[[str], None] = print,
 ) -> ReportRun:
     """Produce the annual report for ``year`` from ``extract`` into ``out`` (see module docstring)."""
@@ -433,17 +452,31 @@ def run_report(
     }
     title = f"Årsrapport {year} for OUS smerteregister"
     stem = f"arsrapport-{year}"
+    # --- units (issue 16) ---
+    from ..extract.units import unit_table
+
+    units = unit_table(reg)
+    if unit is not None:
+        if unit not in set(units["unit_id"]):
+            raise UsageError(f"ukjent enhet «{unit}»; enhetene i uttrekket er: {', '.join(units['unit_id'])}")
+        parameters["unit"] = unit
+        title += " – " + str(units.set_index("unit_id").at[unit, "name"])
+        stem += f"-{unit}"
+    with_units = unit is not None or len(units) > 1
+    # --- end units ---
 
     # Built in a temporary folder beside ``out``, scanned for identity numbers, then swapped in.
     with owned_dir(out, "report", check=scan_outputs, protect=protect) as work:
         executed = work / "build" / NOTEBOOK.name
         with steps.step("execute", f"Kjørte notatboken {NOTEBOOK.name} med papermill"):
-            # Response-rate experiments (issue 18): the chapter is added only when the extract has
-            # allocations; otherwise the template is NOTEBOOK itself and the report is unchanged.
+            # Units (issue 16): the indicator chapter's cells (tag UNITS_TAG) are left out for a one-unit
+            # extract. Response-rate experiments (issue 18): the chapter is added only when the extract
+            # has allocations. Otherwise the template is NOTEBOOK itself and the report is unchanged.
             from ..experiment.chapter import report_template
 
             with tempfile.TemporaryDirectory(prefix="opr-report-") as scratch:
-                template = report_template(NOTEBOOK, reg, Path(scratch))
+                base = NOTEBOOK if with_units else without_tagged_cells(NOTEBOOK, Path(scratch) / "units", UNITS_TAG)
+                template = report_template(base, reg, Path(scratch) / "experiment")
                 execute_notebook(template, executed, parameters, cwd=NOTEBOOK.parent)
         if quarto:
             renderer = {"name": "quarto", "version": quarto_version(quarto), "path": quarto}

@@ -101,6 +101,13 @@ def _compute_enrolment_rows(reg) -> pd.DataFrame:
     )
 
 
+def enrolment_baseline_flags(reg) -> pd.DataFrame:
+    """One row per enrolment (index aligned with ``reg.enrolments``): enrolment_id, patient_id,
+    year (granted), enrolments (1), with_baseline (0/1: a baseline in the window above),
+    baselines (count). The row-level flags behind :func:`baseline_response_patient_level`."""
+    return _enrolment_rows(reg)
+
+
 def _response_years(reg) -> pd.Series:
     return reg.baseline_responses["submitted_at"].dt.year.astype("int64")
 

@@ -78,7 +78,12 @@ def quality_missing(reg) -> pd.DataFrame:
     parts = []
     for table, year_col in YEAR_COLUMNS.items():
         frame = reg.tables[table]
-        optional = [c for c, col in cb.tables[table].columns.items() if col.optional and (table, c) not in NOT_MISSING]
+        # unit_id (contract v1.1) is left out: blank is never missing data there (no units = one unit).
+        optional = [
+            c
+            for c, col in cb.tables[table].columns.items()
+            if col.optional and (table, c) not in NOT_MISSING and c != "unit_id"
+        ]
         if not optional:
             continue
         years = _years(frame[year_col])

@@ -147,7 +147,7 @@ TABLES: list[Table] = [
 HELPERS: dict[str, str] = {
     "add_share": "shares", "aggregate_share": "shares", "wilson_interval": "shares", "year_range": "shares",
     "quartile_summary": "shares",
-    "baseline_links": "baseline", "assessed_referrals": "referrals", "age_at": "derived", "days_between": "derived",
+    "baseline_links": "baseline", "enrolment_baseline_flags": "baseline", "assessed_referrals": "referrals", "age_at": "derived", "days_between": "derived",
     "EXCLUSIONS": "followup", "STATUSES": "followup", "followup_audit": "followup",
     "followup_candidates": "followup", "followup_kinds": "followup", "response_columns": "followup",
     "foreign_anchor_count": "followup", "series_test": "trends",

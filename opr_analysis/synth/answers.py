@@ -156,6 +156,8 @@ def synth_answers(registry, rng: np.random.Generator) -> dict[str, pd.DataFrame]
     s_before = _severity(answered["patient_id"], latent, rng)
     treatment = answered["kind"].astype(str).str.split("_").str[0]
     mu = treatment.map(_IMPROVEMENT).fillna(0.3).to_numpy(dtype=float)
+    # a unit's better or worse outcomes (synth.units, issue 16); absent = 0, the registry as before
+    mu = mu + getattr(registry, "extra", {}).get("improvement_shift", 0.0)
     improvement = mu + 0.25 * s_before + rng.normal(0.0, 0.8, len(answered))
     s_after = s_before - improvement
     fu_items = _instrument_items(s_after, "followup", rng)

@@ -1,0 +1,35 @@
+"""Writing the indicator results: :func:`write_indicators` (``opr indicators``).
+
+Two files, written together through the privacy scan and moved into place as
+a whole (:func:`opr_analysis.safety.privacy.scanned_output`): ``indikatorer.csv``
+(the tidy table of :func:`~opr_analysis.indicators.indicator_results`: every
+unit, the registry total ``alle``, every year and indicator) and the portal's
+``nasjonal_leveranse.csv`` (:mod:`.delivery`), which is checked before
+anything is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..safety.privacy import scanned_output
+from .compute import indicator_results
+from .definitions import load_definitions
+from .delivery import FILE_NAME, check_delivery, delivery_frame
+
+RESULTS_FILE = "indikatorer.csv"
+
+
+def write_indicators(reg, out_dir, as_of=None, definitions_file=None) -> list[Path]:
+    """Compute, check and write both files into ``out_dir``; returns their paths."""
+    defs = load_definitions(definitions_file)
+    results = indicator_results(reg, as_of=as_of, definitions=defs)
+    delivery = delivery_frame(results, defs)
+    check_delivery(delivery, defs)
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    ids = reg.patients["patient_id"].astype(str).tolist()
+    with scanned_output(out_dir, original_ids=ids) as tmp:
+        results.to_csv(tmp / RESULTS_FILE, index=False, encoding="utf-8", na_rep="")
+        delivery.to_csv(tmp / FILE_NAME, index=False, encoding="utf-8")
+    return [out_dir / RESULTS_FILE, out_dir / FILE_NAME]

@@ -1,0 +1,327 @@
+"""The report's quality-indicator chapter and the per-unit report (issue 16).
+
+- :func:`unit_view`: the registry as the report shows it: the whole extract, or
+  one unit's part of it (``opr report --unit ID``), plus the indicator results
+  of the whole extract (so a unit's numbers always have the registry total beside them).
+- :func:`indicator_cells` / :func:`indicator_table`: one row per indicator, a
+  column per unit and «Hele registeret»; each value carries its target level as
+  a symbol (▲ high, ■ moderate, ▼ low, – too few cases) and a background colour,
+  so the table reads in black and white too.
+- :func:`funnel_figure`: per share indicator, units' shares against their
+  denominators with 95 % and 99,8 % limits around the registry mean
+  (:mod:`opr_analysis.indicators.funnel`; the facet title says «justert» where
+  the limits were widened for overdispersion).
+- :func:`trend_figure`: small multiples, indicator × unit, share per year.
+
+Small numbers follow the report's rule (:mod:`.suppression`): a unit-year whose
+numerator or ``denominator − numerator`` is between 1 and ``min_cell − 1`` is
+shown as «<5» in the table and left out of the figures; the registry mean and the
+limits are computed from every unit. The chapter is shown only when the extract
+has more than one unit, or for a unit report (a one-unit extract's report is
+unchanged).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from great_tables import GT, loc, style
+from plotnine import (
+    aes,
+    facet_grid,
+    facet_wrap,
+    geom_hline,
+    geom_line,
+    geom_point,
+    ggplot,
+    labs,
+    scale_linetype_manual,
+    scale_shape_manual,
+    scale_y_continuous,
+    theme,
+)
+
+from ..extract.units import for_unit, unit_table
+from ..formatting import MISSING, fmt_int, fmt_num, fmt_pct
+from ..indicators import LEVELS, TOTAL, indicator_results, load_definitions
+from ..indicators.compute import TOTAL_NAME
+from ..indicators.funnel import LEVELS as FUNNEL_LEVELS
+from ..indicators.funnel import funnel_limits
+from .suppression import DEFAULT_MIN_CELL, small_share, suppressed_label
+from .theme import label_pct, theme_opr
+
+#: Background colours of the target levels (light, so black text stays readable).
+LEVEL_COLOURS = {"green": "#cfe8d5", "yellow": "#fbeec1", "red": "#f4c7c3", "too_few": "#ffffff"}
+STUB = "Indikator"
+
+
+@dataclass
+class UnitView:
+    """What the report shows: ``reg`` (one unit's part, or all), the units, the indicator results."""
+
+    reg_all: object
+    reg: object
+    unit: str | None
+    units: pd.DataFrame
+    results: pd.DataFrame
+    definitions: dict
+
+    @property
+    def show(self) -> bool:
+        """The indicator chapter is shown for a unit report or an extract with several units."""
+        return self.unit is not None or len(self.units) > 1
+
+    @property
+    def shown_units(self) -> list[str]:
+        return [self.unit] if self.unit else self.units["unit_id"].tolist()
+
+    @property
+    def unit_name(self) -> str | None:
+        if not self.unit:
+            return None
+        return str(self.units.set_index("unit_id").at[self.unit, "name"])
+
+
+def unit_view(reg, unit: str | None = None, as_of=None, definitions_file=None) -> UnitView:
+    """The report's view of ``reg`` (module docstring); ``unit`` None = the whole registry."""
+    units = unit_table(reg)
+    defs = load_definitions(definitions_file)
+    multi = unit is not None or len(units) > 1
+    results = indicator_results(reg, as_of=as_of, definitions=defs) if multi else pd.DataFrame()
+    shown = for_unit(reg, unit) if unit else reg
+    return UnitView(reg, shown, unit, units, results, defs)
+
+
+def _value_text(ind, value: float) -> str:
+    if value != value:
+        return MISSING
+    return fmt_pct(value) if ind.type == "share" else f"{fmt_num(value, 0 if ind.type == 'median' else 1)} dager"
+
+
+def _target_text(ind) -> str:
+    sign = "≥" if ind.direction == "higher" else "≤"
+    fmt = (lambda v: fmt_pct(v, 0)) if ind.type == "share" else (lambda v: f"{fmt_num(v, 0)} dager")
+    return f"grønn {sign} {fmt(ind.green)}, gul {sign} {fmt(ind.yellow)}"
+
+
+def indicator_cells(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """One row per indicator with a result in ``year``: stub, target, per unit «value symbol», the total.
+
+    Hidden cells (small numbers) read ``<5``; the level of each shown cell is in
+    the column ``level:<unit>`` (used for the colours, not displayed).
+    """
+    r = view.results
+    r = r[r["year"] == year] if len(r) else r
+    names = dict(zip(view.units["unit_id"], view.units["name"]))
+    cols = [*view.shown_units, TOTAL]
+    rows = []
+    for ind in view.definitions.values():
+        sub = r[r["ind_id"] == ind.id].set_index("unit_id") if len(r) else pd.DataFrame()
+        if sub.empty:
+            continue
+        row = {STUB: ind.title, "Mål": _target_text(ind)}
+        for unit in cols:
+            rec = sub.loc[unit]
+            label = names.get(unit, TOTAL_NAME)
+            hidden = ind.type == "share" and bool(
+                small_share(pd.DataFrame([rec]), "numerator", "denominator", min_cell).iloc[0]
+            )
+            if hidden:
+                row[label], row[f"level:{label}"] = suppressed_label(min_cell), "too_few"
+            else:
+                text = _value_text(ind, rec["value"])
+                row[label] = f"{text} {LEVELS[rec['level']][1]}" if text != MISSING else MISSING
+                row[f"level:{label}"] = rec["level"]
+            row[f"n:{label}"] = fmt_int(int(rec["denominator"]))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def indicator_table(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL) -> GT:
+    """The great-tables table of :func:`indicator_cells`, with level colours and a legend."""
+    cells = indicator_cells(view, year, min_cell)
+    shown = [c for c in cells.columns if c != STUB and not c.startswith(("level:", "n:"))]
+    table = GT(cells[[STUB, *shown]], rowname_col=STUB, id="opr-indikatorer").cols_align("right", columns=shown[1:])
+    for col in shown[1:]:
+        for level, colour in LEVEL_COLOURS.items():
+            rows = cells.index[cells[f"level:{col}"] == level].tolist()
+            if rows and level != "too_few":
+                table = table.tab_style(style.fill(color=colour), loc.body(columns=col, rows=rows))
+    legend = "; ".join(f"{sym} {text.lower()}" for text, sym in LEVELS.values())
+    mins = sorted({d.min_denominator for d in view.definitions.values()})
+    note = (
+        f"Kilde: OUS smerteregister. Måloppnåelse: {legend} (færre enn {', '.join(map(str, mins))} i nevneren). "
+        f"Fargen gjentar symbolet. {suppressed_label(min_cell)}: skjult fordi tallet ville vise færre enn "
+        f"{min_cell} pasienter."
+    )
+    return table.tab_source_note(note).tab_options(table_font_size="90%", quarto_disable_processing=False)
+
+
+def definitions_markdown(view: UnitView) -> str:
+    """Each indicator's Norwegian definition, direction, target levels and minimum denominator."""
+    lines = []
+    for ind in view.definitions.values():
+        better = "høyere er bedre" if ind.direction == "higher" else "lavere er bedre"
+        lines.append(
+            f"- **{ind.title}** ({ind.id}). {ind.long} Målnivå: {_target_text(ind)} ({better}); "
+            f"minst {ind.min_denominator} i nevneren; gjelder fra {ind.first_year}."
+        )
+    return "\n".join(lines)
+
+
+def _share_ids(view: UnitView) -> list[str]:
+    return [i for i, d in view.definitions.items() if d.type == "share"]
+
+
+def funnel_data(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL):
+    """(points, limits, descriptions) for every share indicator in ``year`` (module docstring)."""
+    r = view.results
+    r = r[(r["year"] == year) & (r["unit_id"] != TOTAL) & r["ind_id"].isin(_share_ids(view))]
+    points, curves, notes = [], [], {}
+    for ind_id, g in r.groupby("ind_id", sort=False):
+        g = g[g["denominator"] > 0]
+        if g.empty:
+            continue
+        fl = funnel_limits(g["numerator"].astype(float), g["denominator"].astype(float))
+        title = view.definitions[ind_id].title + (" (justert)" if fl.adjusted else "")
+        notes[ind_id] = fl.description
+        c = fl.curve(float(g["denominator"].max()) * 1.1).assign(indikator=title, target=fl.target)
+        curves.append(c)
+        keep = g[~small_share(g, "numerator", "denominator", min_cell)]
+        points.append(keep.assign(indikator=title, share=keep["value"].astype(float)))
+    if not curves:
+        return pd.DataFrame(), pd.DataFrame(), notes
+    return pd.concat(points, ignore_index=True), pd.concat(curves, ignore_index=True), notes
+
+
+def funnel_figure(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL) -> ggplot | None:
+    """Funnel plots, one facet per share indicator with results in ``year``; None when there is none."""
+    points, curves, _ = funnel_data(view, year, min_cell)
+    if curves.empty:
+        return None
+    every = unit_table(view.reg_all)  # every unit is drawn: the limits are about all of them
+    names = dict(zip(every["unit_id"], every["name"]))
+    points = points.assign(enhet=points["unit_id"].map(names))
+    long = pd.concat([curves.assign(limit=curves["low"], side="low"), curves.assign(limit=curves["high"], side="high")])
+    long["grense"] = np.where(long["level"] == FUNNEL_LEVELS[0], "95 %", "99,8 %")
+    long["group"] = long["grense"] + long["side"]
+    means = curves.drop_duplicates("indikator")[["indikator", "target"]]
+    return (
+        ggplot()
+        + geom_line(long, aes("n", "limit", linetype="grense", group="group"), color="#4d4d4d")
+        + geom_hline(means, aes(yintercept="target"), color="#000000", size=0.4)
+        + geom_point(points, aes("denominator", "share", shape="enhet"), size=2.4, fill="#0072B2")
+        + facet_wrap("indikator", scales="free_x", ncol=2)
+        + scale_y_continuous(labels=label_pct(), limits=(0, 1))
+        + scale_linetype_manual(values={"95 %": "dashed", "99,8 %": "dotted"})
+        + scale_shape_manual(values=["o", "s", "^", "D", "v", "P", "X", "*"] * 4)
+        + labs(x="Antall i nevneren", y="Andel")
+        + theme_opr()
+        + theme(figure_size=(8, 2.4 * ((curves["indikator"].nunique() + 1) // 2) + 1))
+    )
+
+
+def funnel_caption(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL) -> str:
+    """Which limits each facet draws, for the text under the figure."""
+    _, _, notes = funnel_data(view, year, min_cell)
+    if not notes:
+        return ""
+    adjusted = [view.definitions[i].title for i, n in notes.items() if "justert for" in n]
+    base = (
+        f"Traktplott for {year}: hver enhets andel mot antallet i nevneren. Den heltrukne linjen er "
+        "registersnittet; stiplet og prikket linje er 95 % og 99,8 % kontrollgrenser (binomisk normaltilnærming)."
+    )
+    if adjusted:
+        base += (
+            " Der enhetene varierer mer enn tilfeldighet tilsier, er grensene utvidet med Spiegelhalters additive "
+            "tilfeldige effekter (overdispersjon), merket «justert»: " + ", ".join(adjusted) + "."
+        )
+    else:
+        base += " Ingen indikator viste overdispersjon, så grensene er ikke justert."
+    return base + f" Enheter med færre enn {min_cell} i teller eller resten av nevneren er ikke tegnet."
+
+
+def trend_figure(view: UnitView, min_cell: int = DEFAULT_MIN_CELL, indicators: list[str] | None = None):
+    """Small multiples: share per year, one panel per indicator (rows) and unit (columns)."""
+    r = view.results
+    ids = indicators or _share_ids(view)
+    r = r[r["ind_id"].isin(ids) & r["unit_id"].isin([*view.shown_units, TOTAL]) & (r["denominator"] > 0)]
+    r = r[~small_share(r, "numerator", "denominator", min_cell)]
+    if r.empty:
+        return None
+    names = {**dict(zip(view.units["unit_id"], view.units["name"])), TOTAL: TOTAL_NAME}
+    order = [names[u] for u in [*view.shown_units, TOTAL]]
+    titles = [view.definitions[i].title for i in ids]
+    data = r.assign(
+        enhet=pd.Categorical(r["unit_id"].map(names), categories=order),
+        indikator=pd.Categorical(r["ind_id"].map(lambda i: view.definitions[i].title), categories=titles),
+        year=r["year"].astype(int),
+        share=r["value"].astype(float),
+    )
+    # a line needs two years; a panel with one shows its point alone (and plotnine stays quiet)
+    lines = data[data.groupby(["enhet", "indikator"], observed=True)["year"].transform("size") > 1]
+    return (
+        ggplot(data, aes("year", "share"))
+        + geom_line(lines, color="#0072B2")
+        + geom_point(color="#0072B2", size=1.5)
+        + facet_grid("indikator ~ enhet", labeller="label_value")
+        + scale_y_continuous(labels=label_pct(), limits=(0, 1))
+        + labs(x="År", y="Andel")
+        + theme_opr(base_size=8)
+        + theme(figure_size=(1.6 * len(order) + 1.5, 1.3 * len(titles) + 1))
+    )
+
+
+def chapter_markdown(view: UnitView, year: int) -> str:
+    """The chapter's heading, what it shows, and every indicator's definition."""
+    who = (
+        f"Kapitlet viser tallene for {view.unit_name} med hele registeret ved siden av."
+        if view.unit
+        else f"Kapitlet sammenligner registerets {len(view.units)} enheter."
+    )
+    return (
+        "# Kvalitetsindikatorer\n\n"
+        f"{who} Hver indikator har et målnivå (grønn, gul, rød) og et minste antall i nevneren; under det "
+        "står «for lite datagrunnlag». Tallene for {year} står i @tbl-indikatorer; @fig-traktplott viser hvor "
+        "mye enhetene skiller seg fra registersnittet når tilfeldig variasjon er tatt med, og "
+        "@fig-indikatortrend viser utviklingen per enhet. Indikatorene og målnivåene er definert i "
+        "indicators.yaml og leveres til den nasjonale resultatportalen med `opr indicators`.\n\n"
+        "Definisjoner:\n\n" + definitions_markdown(view)
+    ).replace("{year}", str(year))
+
+
+def _parse_years(years) -> list[int] | None:
+    if years is None or years == "":
+        return None
+    if isinstance(years, str):
+        first, _, last = years.partition("-")
+        return list(range(int(first), int(last or first) + 1))
+    return [int(y) for y in years]
+
+
+def select(view: UnitView, units=None, years=None, indicators=None) -> UnitView:
+    """The view narrowed to some units (ids, or a comma-separated string), years ("2022-2024" or a list)
+    and indicator ids (for the council's notebook); None keeps everything. The registry total stays."""
+    if isinstance(units, str):
+        units = [u.strip() for u in units.split(",") if u.strip()]
+    if isinstance(indicators, str):
+        indicators = [indicators]
+    unknown = sorted(set(units or []) - set(view.units["unit_id"])) + sorted(
+        set(indicators or []) - set(view.definitions)
+    )
+    if unknown:
+        from ..errors import UsageError
+
+        raise UsageError(f"ukjent enhet eller indikator: {', '.join(unknown)}")
+    r = view.results
+    keep_years = _parse_years(years)
+    if keep_years is not None:
+        r = r[r["year"].isin(keep_years)]
+    if indicators:
+        r = r[r["ind_id"].isin(indicators)]
+    # the units in the order asked for (the notebook's «first chosen unit»)
+    shown_units = view.units if not units else view.units.set_index("unit_id").loc[units].reset_index()
+    defs = {k: v for k, v in view.definitions.items() if not indicators or k in indicators}
+    return UnitView(view.reg_all, view.reg, view.unit, shown_units.reset_index(drop=True), r, defs)

@@ -1,0 +1,116 @@
+"""The per-unit report, the indicator chapter and the council's unit-comparison notebook (issue 16)."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+from helpers import make_extract
+
+from opr_analysis import load_extract
+from opr_analysis.indicators import indicator_results
+from opr_analysis.report import indicator_report as ir
+from opr_analysis.report import pipeline
+from opr_analysis.synth.registry import write_tables
+from opr_analysis.synth.units import synthesize_units
+
+ROOT = pipeline.ROOT
+AS_OF = dt.date(2025, 3, 1)
+YEAR = 2024
+
+UNITS = [
+    dict(unit_id="A", name="Klinikk A", orgnr="993467049", health_region="sor_ost"),
+    dict(unit_id="B", name="Klinikk B", orgnr="983975240", health_region="vest"),
+]
+
+
+def test_one_unit_template_leaves_out_exactly_the_units_cells(tmp_path):
+    copy = pipeline.without_tagged_cells(pipeline.NOTEBOOK, tmp_path, pipeline.UNITS_TAG)
+    full = nbformat.read(pipeline.NOTEBOOK, as_version=4)
+    kept = nbformat.read(copy, as_version=4)
+    tagged = [c for c in full.cells if pipeline.UNITS_TAG in c.metadata.get("tags", [])]
+    assert len(tagged) >= 5
+    others = [c for c in full.cells if pipeline.UNITS_TAG not in c.metadata.get("tags", [])]
+    assert [(c.id, c.source) for c in kept.cells] == [(c.id, c.source) for c in others]
+    # a notebook without such cells is used as it is
+    assert pipeline.without_tagged_cells(copy, tmp_path / "again", pipeline.UNITS_TAG) == copy
+
+
+def test_indicator_cells_symbols_small_numbers_and_total(tmp_path):
+    enrol = [dict(patient_id=f"P{i}", unit_id="A" if i < 6 else "B", granted_date="2022-01-03",
+                  first_consultation_date="2022-01-20" if i % 2 else "2022-05-20") for i in range(1, 16)]  # fmt: skip
+    reg = make_extract(tmp_path, units=UNITS, enrolments=enrol)
+    view = ir.unit_view(reg, as_of="2022-12-31")
+    assert view.show and view.shown_units == ["A", "B"]
+    cells = ir.indicator_cells(view, 2022, min_cell=5).set_index("Indikator")
+    row = cells.loc["Førstekonsultasjon innen 60 dager"]
+    # A: 3 of 5 within 60 days (3 and 2 under min_cell: hidden); B: 5 of 10 = 50 % (red: under yellow 60 %)
+    assert row["Klinikk A"] == "<5" and row["level:Klinikk A"] == "too_few"
+    assert row["Klinikk B"] == "50,0\u00a0% ▼" and row["level:Klinikk B"] == "red"
+    assert row["Hele registeret"] == "53,3\u00a0% ▼" and row["n:Hele registeret"] == "15"
+    shown = ir.indicator_cells(view, 2022, min_cell=1).set_index("Indikator").loc["Førstekonsultasjon innen 60 dager"]
+    assert shown["Klinikk A"] == "60,0\u00a0% –"  # 5 cases: under the minimum of 10, «for lite datagrunnlag»
+    unit = ir.unit_view(reg, "B", as_of="2022-12-31")
+    assert list(ir.indicator_cells(unit, 2022).filter(like="level:").columns) == [
+        "level:Klinikk B",
+        "level:Hele registeret",
+    ]
+    assert len(unit.reg.enrolments) == 10
+
+
+@pytest.fixture(scope="module")
+def multi_extract(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("multi") / "extract"
+    write_tables(synthesize_units(3, seed=11, scale=0.3, years=(2021, 2024)), folder)
+    return folder
+
+
+@pytest.mark.slow
+def test_unit_report_renders_with_the_units_numbers(multi_extract, tmp_path):
+    out = tmp_path / "_output"
+    run = pipeline.run_report(multi_extract, as_of=AS_OF, formats=["html"], out=out, unit="u2", log=lambda s: None)
+    assert [p.name for p in run.files] == [f"arsrapport-{YEAR}-u2.html"]
+    assert run.manifest["parameters"]["unit"] == "u2"
+    soup = BeautifulSoup(run.files[0].read_text(encoding="utf-8"), "html.parser")
+    text = soup.get_text(" ")
+    assert f"Årsrapport {YEAR} for OUS smerteregister – Smerteklinikk A" in text
+    assert "Kvalitetsindikatorer" in text and "Kapitlet viser tallene for Smerteklinikk A" in text
+    assert "Traceback" not in text and "@tbl-" not in text
+    # the indicator table shows exactly the package's cells: the unit, then the registry total
+    view = ir.unit_view(load_extract(multi_extract), "u2", as_of=AS_OF)
+    cells = ir.indicator_cells(view, YEAR)
+    rows = [
+        [c.get_text() for c in tr.find_all(["th", "td"])] for tr in soup.find(id="opr-indikatorer").select("tbody tr")
+    ]
+    assert rows == cells[["Indikator", "Mål", "Smerteklinikk A", "Hele registeret"]].astype(str).values.tolist()
+    # the rest of the report is the unit's: its referrals, not the registry's
+    n_unit = int((view.reg.referrals["assessed_date"].dt.year == YEAR).sum())
+    n_all = int((view.reg_all.referrals["assessed_date"].dt.year == YEAR).sum())
+    assert n_unit < n_all
+    with pytest.raises(Exception, match="ukjent enhet"):
+        pipeline.run_report(multi_extract, as_of=AS_OF, formats=["html"], out=tmp_path / "x", unit="zz")
+
+
+@pytest.mark.slow
+def test_unit_comparison_notebook_runs_under_papermill(multi_extract, tmp_path):
+    nb = nbformat.read(ROOT / "notebooks" / "unit_comparison.ipynb", as_version=4)
+    assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert 'extract = "data/synthetic"' in params.source and "indicator = " in params.source
+    out = tmp_path / "uc.ipynb"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    cmd = [sys.executable, "-m", "papermill", "-k", "python3", "--log-level", "WARNING",
+           str(ROOT / "notebooks" / "unit_comparison.ipynb"), str(out), "-p", "extract", str(multi_extract),
+           "-p", "as_of", AS_OF.isoformat(), "-p", "units", "u3,ous", "-p", "years", "2022-2024",
+           "-p", "indicator", "opr_oppf_avsluttet_12m"]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    done = nbformat.read(out, as_version=4)
+    key = next(c for c in done.cells if "key" in c.metadata.get("tags", []))
+    res = indicator_results(load_extract(multi_extract), as_of=AS_OF)
+    want = res.query("unit_id == 'u3' and year == 2024 and ind_id == 'opr_oppf_avsluttet_12m'")["numerator"].item()
+    assert int(key.outputs[0]["data"]["text/plain"]) == want > 0
+    assert sum("image/png" in o.get("data", {}) for c in done.cells for o in c.get("outputs", [])) >= 2
