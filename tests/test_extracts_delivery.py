@@ -242,3 +242,39 @@ def test_identifiable_data_planted_in_the_spec_stops_the_delivery(tmp_path, extr
         "keys",
         "leveranse",
     ]
+
+
+def test_spss_formats_and_measurement_levels_follow_the_codebook(tmp_path):
+    import numpy as np
+
+    from opr_analysis.extracts.writers import ColumnMeta, write
+
+    frame = pd.DataFrame(
+        {
+            "year": pd.array([2021, 2023, None], dtype="Int64"),
+            "sex": ["K", "M", None],
+            "band": pd.Categorical(["18–29", "30–39", "18–29"], ordered=True),
+            "score": [1.25, -10.5, np.nan],
+            "done": pd.array([True, False, None], dtype="boolean"),
+        }
+    )
+    meta = [
+        ColumnMeta("year", "År", "int"),
+        ColumnMeta("sex", "Kjønn", "code", {"K": "Kvinne", "M": "Mann"}),
+        ColumnMeta("band", "Aldersgruppe", "code", {"18–29": "18–29", "30–39": "30–39"}, ordered=True),
+        ColumnMeta("score", "Skår", "float"),
+        ColumnMeta("done", "Ferdig", "bool"),
+    ]
+    sav = write(frame, meta, tmp_path / "f", "sav")
+    df, m = pyreadstat.read_sav(str(sav))
+    assert m.original_variable_types == {"year": "F4.0", "sex": "F1.0", "band": "F1.0", "score": "F6.2", "done": "F1.0"}
+    assert m.variable_measure == {
+        "year": "scale",
+        "sex": "nominal",
+        "band": "ordinal",
+        "score": "scale",
+        "done": "nominal",
+    }
+    assert df["year"].tolist()[:2] == [2021.0, 2023.0] and df["sex"].tolist()[:2] == [1.0, 2.0]
+    _, dm = pyreadstat.read_dta(str(write(frame, meta, tmp_path / "f", "dta")))
+    assert dm.original_variable_types["year"] == "%4.0f" and dm.original_variable_types["score"] == "%6.2f"

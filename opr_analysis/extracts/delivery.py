@@ -91,7 +91,8 @@ def _build_level(
         if delivered.kind == "code" and not codes:
             codes = {str(c): str(c) for c in values.cat.categories}
         out[var.column] = pd.Series(values.to_numpy(), index=frame.index)
-        meta.append(ColumnMeta(var.column, delivered.label, delivered.kind, dict(codes)))
+        ordered = isinstance(values.dtype, pd.CategoricalDtype) and bool(values.dtype.ordered)
+        meta.append(ColumnMeta(var.column, delivered.label, delivered.kind, dict(codes), ordered=ordered))
         columns[name] = var.column
     data = pd.DataFrame(out, index=frame.index)
     data = data.sort_values(list(KEY_COLUMNS[level]), kind="stable").reset_index(drop=True)
