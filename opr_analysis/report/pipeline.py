@@ -56,6 +56,7 @@ from .kernel import kernel_manager_class, raise_if_stopped, restored_signal_hand
 from .quarto import QUARTO_CONFIG, QUARTO_TO, quarto_version, render_quarto
 from .texts import placeholder_texts, text_files
 from .typography import tie_notebook
+from .workbook import write_workbook
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "annual_report.ipynb"
@@ -227,6 +228,13 @@ def render_nbconvert(executed: Path, target: Path, title: str) -> Path:
     return render_fallback(executed, target, title)
 
 
+def write_report_workbook(reg, as_of: dt.date, path: Path, min_cell: int, title: str) -> Path:
+    """The tables of ``opr tables`` as the staff's Excel workbook (:mod:`.workbook`)."""
+    from ..stats.tables import published_tables
+
+    return write_workbook(published_tables(reg, as_of=as_of), path, min_cell, title)
+
+
 class FormatsNotMade(OprError):
     """Some asked-for formats could not be made; what could be made was written."""
 
@@ -316,6 +324,8 @@ def run_report(
             )
             with steps.step("render", f"Laget HTML med nbconvert {nbconvert.__version__} (uten Quarto)"):
                 files = [render_nbconvert(executed, work / f"{stem}.html", title)]
+        with steps.step("workbook", "Skrev tabellene til Excel"):
+            files.append(write_report_workbook(reg, as_of, work / f"{stem}-tabeller.xlsx", min_cell, title))
         if reg.report.rows_quarantined:
             reg.report.write_quarantine(work / "karantene")
         timings = {**steps.timings, "total": round(time.perf_counter() - started, 3)}

@@ -64,6 +64,17 @@ def check_contract_columns(name: str, frame: pd.DataFrame) -> None:
         raise AssertionError(f"{name}: columns {got} != contract {want}")
 
 
+def published_tables(reg, as_of=None, extras: bool = True) -> dict[str, pd.DataFrame]:
+    """Every table ``opr tables`` writes (name -> frame), in its order; the Excel workbook uses it too."""
+    tables = report_tables(reg, as_of=as_of)
+    for name, frame in tables.items():
+        check_contract_columns(name, frame)
+    if extras:
+        tables["followup_response_totals"] = followup_totals(tables["followup_response"])
+        tables.update(extra_tables(reg))
+    return tables
+
+
 def write_tables(reg, out_dir, as_of=None, extras: bool = True) -> list[Path]:
     """Write the contract tables (and, with ``extras``, the extra tables) as CSV into ``out_dir``.
 
@@ -72,12 +83,7 @@ def write_tables(reg, out_dir, as_of=None, extras: bool = True) -> list[Path]:
     """
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tables = report_tables(reg, as_of=as_of)
-    for name, frame in tables.items():
-        check_contract_columns(name, frame)
-    if extras:
-        tables["followup_response_totals"] = followup_totals(tables["followup_response"])
-        tables.update(extra_tables(reg))
+    tables = published_tables(reg, as_of=as_of, extras=extras)
     with atomic_dir(out_dir) as tmp:
         for name, frame in tables.items():
             frame.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8", na_rep="")
