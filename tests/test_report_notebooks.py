@@ -111,7 +111,8 @@ def report_run(small_extract, tmp_path_factory):
     # Without Quarto a PDF cannot be made: the run writes the HTML, then says so and fails.
     with pytest.raises(pipeline.FormatsNotMade, match="PDF ble ikke laget") as failed:
         pipeline.run_report(small_extract, as_of=AS_OF, formats=["html", "pdf"], out=out, log=lambda s: None)
-    assert [p.name for p in failed.value.run.files] == [f"arsrapport-{YEAR}.html"] and (out / "manifest.json").is_file()
+    made = [p.name for p in failed.value.run.files]
+    assert made == [f"arsrapport-{YEAR}.html", f"arsrapport-{YEAR}-tabeller.xlsx"] and (out / "manifest.json").is_file()
     return failed.value.run
 
 
@@ -204,7 +205,7 @@ def test_report_reads_like_a_report(report_run):
     soup = BeautifulSoup(html, "html.parser")
     text = soup.get_text(" ")
     assert f"Årsrapport {YEAR} for OUS smerteregister" in text
-    assert "Tabell 1: Henvisninger vurdert" in text and "Figur 1:" in text
+    assert "Tabell\u00a01: Henvisninger vurdert" in text and "Figur\u00a01:" in text  # number tied to its word
     assert "@tbl-" not in text and "@fig-" not in text and "{.unnumbered}" not in text
     assert "injected" not in html and "extract = " not in text and "#|" not in text
     assert len(soup.find_all("img")) >= 4  # region, baseline, completion time, follow-up
@@ -246,7 +247,23 @@ def test_quarto_renders_html_docx_pdf(small_extract, tmp_path):
     assert run.renderer == "quarto"
     assert sorted(p.suffix for p in run.files) == [".docx", ".html", ".pdf"]
     assert all(p.stat().st_size > 10_000 for p in run.files)
-    assert "Tabell 1" in run.files[0].read_text(encoding="utf-8")
+    html = next(p for p in run.files if p.suffix == ".html").read_text(encoding="utf-8")
+    assert "Tabell 1" in html.replace("\u00a0", " ").replace("&nbsp;", " ")
+    # offline: no CDN script, no web font, no remote stylesheet
+    assert not re.search(r"""(src|href)=["']?https?:|@import|url\(["']?https?:|require\.min\.js|jquery""", html)
+    # «Andre formater» links to the files this run wrote, never to annual_report.*
+    assert "annual_report." not in html and f"arsrapport-{YEAR}.docx" in html and f"arsrapport-{YEAR}.pdf" in html
+    # figures: the HTML gives the display size; DOCX places them within the 6,3 in text width
+    widths = [int(w) for w in re.findall(r'<img[^>]*width="(\d+)"', html)]
+    assert widths and max(widths) <= 6.3 * CSS_PX_PER_INCH
+    import zipfile
+
+    with zipfile.ZipFile(next(p for p in run.files if p.suffix == ".docx")) as z:
+        document = z.read("word/document.xml").decode("utf-8")
+    extents = [int(cx) for cx in re.findall(r'<wp:extent cx="(\d+)"', document)]
+    assert extents and max(extents) <= 6.3 * 914_400  # EMU per inch
+    pdf = next(p for p in run.files if p.suffix == ".pdf").read_bytes()
+    assert len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf)) >= 10  # long tables flow onto more pages
 
 
 @pytest.mark.slow

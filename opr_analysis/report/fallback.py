@@ -39,6 +39,7 @@ _HEADING = re.compile(r"^(?P<hashes>#+) (?P<text>.*?)[ \t]*(?P<attr>\{[^}\n]*\})
 
 FALLBACK_CSS = """
 :root { --text: #1a1a1a; --muted: #555; --rule: #d0d0d0; --accent: #0b5394; }
+*, *::before, *::after { box-sizing: border-box; }
 html { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: var(--text);
   font-size: 16px; line-height: 1.5; }
 body { margin: 0; padding: 1.5rem 1rem 4rem; }
