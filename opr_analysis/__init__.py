@@ -45,6 +45,10 @@ _LAZY = {
     **dict.fromkeys(["nonresponse_model", "prognostic_model", "tidy_logit"], "stats.models"),
     **dict.fromkeys(["open_extract", "repo_root", "resolve_extract"], "paths"),
     **dict.fromkeys(["SyntheticRegistry", "synthesize", "write_synthetic"], "synth.registry"),
+    "published_tables": "stats.tables",
+    **dict.fromkeys(["write_workbook"], "report.workbook"),
+    **dict.fromkeys(["alt_text", "figure_bundle", "install_figure_display"], "report.display"),
+    "render_fallback": "report.fallback",
     # issue 3 statistics: the names opr_analysis.stats exports
     **dict.fromkeys(STATS_NAMES, "stats"),
 }  # fmt: skip
