@@ -57,6 +57,10 @@ _LAZY = {
     "funnel_limits": "indicators.funnel",
     "write_indicators": "indicators.output",
     "synthesize_units": "synth.units",
+    # issue 14: the report's workbook, figures and fallback page
+    **dict.fromkeys(["write_workbook"], "report.workbook"),
+    **dict.fromkeys(["alt_text", "figure_bundle", "install_figure_display"], "report.display"),
+    "render_fallback": "report.fallback",
 }  # fmt: skip
 
 # Modules that lived at the top level before the move into subpackages (issue 17), so that

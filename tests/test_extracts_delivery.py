@@ -301,16 +301,17 @@ def test_spec_free_text_is_escaped_in_html(tmp_path, extract, keys):
     """Issue 12.5: a spec title is text, never markup, in codebook.html and the rendered documentation title."""
     import nbformat
 
-    from opr_analysis.report.pipeline import quarto_compat
+    from opr_analysis.report.fallback import render_fallback
 
     evil = "</title><script>alert(1)</script>"
     spec = write_spec(tmp_path / "s.yaml", formats=["csv"], title=evil)
     d = deliver(spec, extract, tmp_path / "a", key_dir=keys, docs=False)
     page = (d.folder / "codebook.html").read_text(encoding="utf-8")
     assert "<script>" not in page and "&lt;/title&gt;&lt;script&gt;" in page
-    nb = nbformat.v4.new_notebook()
-    quarto_compat(nb, evil)
-    assert "<script>" not in nb.cells[0].source
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Utvalg\n\nTekst.")])
+    nbformat.write(nb, tmp_path / "doc.ipynb")
+    page = render_fallback(tmp_path / "doc.ipynb", tmp_path / "doc.html", evil).read_text(encoding="utf-8")
+    assert "<script>" not in page and "&lt;/title&gt;&lt;script&gt;" in page
 
 
 def _joined_records(folder, files_qis):
@@ -386,3 +387,39 @@ def test_every_date_age_sex_region_and_band_is_a_quasi_identifier():
         assert classify(resolve(name, level)) == "quasi_identifier", name
     assert classify(resolve("enrolments.diagnosis", "enrolments")) == "sensitive"
     assert classify(resolve("has_baseline", "enrolments")) == "other"
+
+
+def test_spss_formats_and_measurement_levels_follow_the_codebook(tmp_path):
+    import numpy as np
+
+    from opr_analysis.extracts.writers import ColumnMeta, write
+
+    frame = pd.DataFrame(
+        {
+            "year": pd.array([2021, 2023, None], dtype="Int64"),
+            "sex": ["K", "M", None],
+            "band": pd.Categorical(["18–29", "30–39", "18–29"], ordered=True),
+            "score": [1.25, -10.5, np.nan],
+            "done": pd.array([True, False, None], dtype="boolean"),
+        }
+    )
+    meta = [
+        ColumnMeta("year", "År", "int"),
+        ColumnMeta("sex", "Kjønn", "code", {"K": "Kvinne", "M": "Mann"}),
+        ColumnMeta("band", "Aldersgruppe", "code", {"18–29": "18–29", "30–39": "30–39"}, ordered=True),
+        ColumnMeta("score", "Skår", "float"),
+        ColumnMeta("done", "Ferdig", "bool"),
+    ]
+    sav = write(frame, meta, tmp_path / "f", "sav")
+    df, m = pyreadstat.read_sav(str(sav))
+    assert m.original_variable_types == {"year": "F4.0", "sex": "F1.0", "band": "F1.0", "score": "F6.2", "done": "F1.0"}
+    assert m.variable_measure == {
+        "year": "scale",
+        "sex": "nominal",
+        "band": "ordinal",
+        "score": "scale",
+        "done": "nominal",
+    }
+    assert df["year"].tolist()[:2] == [2021.0, 2023.0] and df["sex"].tolist()[:2] == [1.0, 2.0]
+    _, dm = pyreadstat.read_dta(str(write(frame, meta, tmp_path / "f", "dta")))
+    assert dm.original_variable_types["year"] == "%4.0f" and dm.original_variable_types["score"] == "%6.2f"

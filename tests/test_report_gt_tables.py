@@ -216,3 +216,20 @@ def test_followup_all_kinds_row_shows_the_overall_share_with_its_interval():
     low, high = proportion_confint(72, 208, method="wilson")
     assert alle["response_share"] == fmt_pct(72 / 208)
     assert alle["response_share_ci"] == f"{fmt_num(100 * low)}–{fmt_pct(high)}"
+
+
+def test_generic_table_right_aligns_numbers_and_names_tables_in_norwegian():
+    from bs4 import BeautifulSoup
+
+    from opr_analysis.report.gt_tables import generic_table
+
+    frame = pd.DataFrame(
+        {"table": ["baseline_responses", "referrals"], "rows_read": [1200, 35], "missing_share": [0.0287, 0.5]}
+    )
+    soup = BeautifulSoup(generic_table(frame, "Kilde: test.", id="t").as_raw_html(), "html.parser")
+    rows = soup.select("tbody tr")
+    assert [r.find_all("td")[0].get_text() for r in rows] == ["Baselinebesvarelser", "Henvisninger"]
+    for r in rows:
+        first, *numbers = r.find_all("td")
+        assert "gt_left" in first["class"] and all("gt_right" in td["class"] for td in numbers)
+    assert rows[0].find_all("td")[1].get_text() == "1\u00a0200"

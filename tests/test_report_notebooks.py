@@ -7,6 +7,7 @@ where they are not present yet.
 
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,6 +23,11 @@ from opr_analysis import cli, models, proms
 from opr_analysis.report import gt_tables as g
 from opr_analysis.report import pipeline
 from opr_analysis.report import prom_tables as pt
+from opr_analysis.report.display import CSS_PX_PER_INCH
+from opr_analysis.report.quarto import REMOTE_TRIGGERS, prepare_for_quarto
+from opr_analysis.report.texts import load_glossary
+from opr_analysis.report.theme import FIGURE_SIZE
+from opr_analysis.report.typography import tie
 
 ROOT = pipeline.ROOT
 AS_OF = dt.date(2025, 3, 1)
@@ -57,15 +63,29 @@ def test_notebook_has_a_parameters_cell_with_runnable_defaults():
     assert (pipeline.NOTEBOOK.parent / names["texts_dir"]).resolve() == pipeline.TEXTS
 
 
-def test_quarto_config_parses_and_names_existing_files():
+def test_quarto_config_parses_and_sizes_figures_like_the_notebook():
     config = yaml.safe_load(pipeline.QUARTO_CONFIG.read_text(encoding="utf-8"))
     assert config["lang"] == "nb"
-    rendered = config["project"]["render"]
-    assert rendered and all((ROOT / p).is_file() for p in rendered)
-    assert str(pipeline.NOTEBOOK.relative_to(ROOT)) in rendered
     assert set(config["format"]) == {"html", "docx", "typst"} == set(pipeline.QUARTO_TO.values())
     assert config["format"]["html"]["embed-resources"] is True
-    assert config["execute"]["echo"] is False
+    assert config["execute"]["echo"] is False and config["execute"]["enabled"] is False
+    # figures: the same inches in Quarto's options and in the image outputs (report.display)
+    assert (config["fig-width"], config["fig-height"]) == FIGURE_SIZE and FIGURE_SIZE[0] <= 6.3
+    # no web fonts: Bootswatch themes such as cosmo @import Google Fonts
+    assert config["format"]["html"]["theme"] == "default"
+    assert "breakable: true" in config["format"]["typst"]["include-in-header"]["text"]
+    # `quarto render` at the root is not a way to make the report (its outputs would land in notebooks/)
+    assert not (ROOT / "_quarto.yml").exists() and not (ROOT / "_quarto.yaml").exists()
+
+
+def test_report_texts_start_their_headings_below_the_chapter():
+    for path in sorted(pipeline.TEXTS.glob("*.md")):
+        if path.name == "README.md":
+            continue
+        levels = [len(m) for m in re.findall(r"^(#+) ", path.read_text(encoding="utf-8"), re.M)]
+        assert all(lv >= 2 for lv in levels), f"{path.name}: a text has no first-level heading"
+        steps = [b - a for a, b in zip([1, *levels], levels, strict=False)]
+        assert all(step <= 1 for step in steps), f"{path.name}: heading levels jump ({levels})"
 
 
 def _needs_stats_and_synth():
@@ -86,8 +106,14 @@ def small_extract(tmp_path_factory):
 @pytest.fixture(scope="module")
 def report_run(small_extract, tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "_output"
-    run = pipeline.run_report(small_extract, as_of=AS_OF, formats=["html"], out=out, log=lambda s: None)
-    return run
+    if pipeline.find_quarto():
+        return pipeline.run_report(small_extract, as_of=AS_OF, formats=["html"], out=out, log=lambda s: None)
+    # Without Quarto a PDF cannot be made: the run writes the HTML, then says so and fails.
+    with pytest.raises(pipeline.FormatsNotMade, match="PDF ble ikke laget") as failed:
+        pipeline.run_report(small_extract, as_of=AS_OF, formats=["html", "pdf"], out=out, log=lambda s: None)
+    made = [p.name for p in failed.value.run.files]
+    assert made == [f"arsrapport-{YEAR}.html", f"arsrapport-{YEAR}-tabeller.xlsx"] and (out / "manifest.json").is_file()
+    return failed.value.run
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +138,8 @@ KEYS = ("group", "kind", "variable", "level", "indicator", "score", "term")
 
 
 def _expected(cells: pd.DataFrame) -> list[list[str]]:
-    return cells.drop(columns=[c for c in KEYS if c in cells.columns]).astype(str).values.tolist()
+    # the report shows the cells with no-break typography (report.typography)
+    return cells.drop(columns=[c for c in KEYS if c in cells.columns]).astype(str).map(tie).values.tolist()
 
 
 @pytest.mark.slow
@@ -136,12 +163,49 @@ def test_report_tables_show_exactly_what_opr_tables_computes(report_run, contrac
 
 
 @pytest.mark.slow
+def test_report_figures_fit_the_page_and_tables_trigger_no_remote_scripts(report_run):
+    executed = nbformat.read(report_run.out / "build" / "annual_report.ipynb", as_version=4)
+    images = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= 4
+    width, height = (round(v * CSS_PX_PER_INCH) for v in FIGURE_SIZE)
+    for out in images:
+        meta = out["metadata"]["image/png"]
+        assert (meta["width"], meta["height"]) == (width, height)
+        assert meta["alt"] and "No description" not in meta["alt"] and meta["alt"].endswith(".")
+    prepare_for_quarto(executed)  # what Quarto is given
+    triggers = [m for c in executed.cells if c.cell_type == "code" for o in c.outputs for m in o.get("data", {})]
+    assert not set(triggers) & set(REMOTE_TRIGGERS)
+
+
+@pytest.mark.slow
+def test_report_is_offline_norwegian_and_explains_its_abbreviations(report_run):
+    html = report_run.files[0].read_text(encoding="utf-8")
+    soup = BeautifulSoup(html, "html.parser")
+    assert not re.search(r"""(src|href)=["']?https?:|@import|url\(["']?https?:""", html)
+    assert [i["alt"] for i in soup.find_all("img") if "No description" in i.get("alt", "")] == []
+    assert all(i.get("alt") for i in soup.find_all("img"))
+    text = soup.select_one("main").get_text(" ")
+    # no internal names: table, file or command names
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b|opr tables|\.csv\b", text), re.findall(r"\b[a-z]+_[a-z_]+\b", text)[:5]
+    assert "95 % KI" not in text and "95\u00a0%\u00a0KI" in text
+    assert not re.search(r"\d–\d", text)  # every interval's dash is joined to its numbers
+    glossary = set(load_glossary(pipeline.TEXTS))
+    glossary |= {w for term in glossary for w in term.split()}  # «EQ VAS» explains «EQ» too
+    used = set(re.findall(r"\b[A-ZÆØÅ][A-ZÆØÅ0-9]+(?:-[A-Z0-9]+)*\b", text))
+    everyday = {"ID", "PC"}  # «elektronisk ID», «PC/mobil»: ordinary Norwegian words
+    missing = sorted(
+        a for a in used - everyday if not any(a == g or a.startswith(f"{g}-") for g in glossary) and not a.isdigit()
+    )
+    assert not missing, f"abbreviations without a glossary entry: {missing}"
+
+
+@pytest.mark.slow
 def test_report_reads_like_a_report(report_run):
     html = report_run.files[0].read_text(encoding="utf-8")
     soup = BeautifulSoup(html, "html.parser")
     text = soup.get_text(" ")
     assert f"Årsrapport {YEAR} for OUS smerteregister" in text
-    assert "Tabell 1: Henvisninger vurdert" in text and "Figur 1:" in text
+    assert "Tabell\u00a01: Henvisninger vurdert" in text and "Figur\u00a01:" in text  # number tied to its word
     assert "@tbl-" not in text and "@fig-" not in text and "{.unnumbered}" not in text
     assert "injected" not in html and "extract = " not in text and "#|" not in text
     assert len(soup.find_all("img")) >= 4  # region, baseline, completion time, follow-up
@@ -183,7 +247,23 @@ def test_quarto_renders_html_docx_pdf(small_extract, tmp_path):
     assert run.renderer == "quarto"
     assert sorted(p.suffix for p in run.files) == [".docx", ".html", ".pdf"]
     assert all(p.stat().st_size > 10_000 for p in run.files)
-    assert "Tabell 1" in run.files[0].read_text(encoding="utf-8")
+    html = next(p for p in run.files if p.suffix == ".html").read_text(encoding="utf-8")
+    assert "Tabell 1" in html.replace("\u00a0", " ").replace("&nbsp;", " ")
+    # offline: no CDN script, no web font, no remote stylesheet
+    assert not re.search(r"""(src|href)=["']?https?:|@import|url\(["']?https?:|require\.min\.js|jquery""", html)
+    # «Andre formater» links to the files this run wrote, never to annual_report.*
+    assert "annual_report." not in html and f"arsrapport-{YEAR}.docx" in html and f"arsrapport-{YEAR}.pdf" in html
+    # figures: the HTML gives the display size; DOCX places them within the 6,3 in text width
+    widths = [int(w) for w in re.findall(r'<img[^>]*width="(\d+)"', html)]
+    assert widths and max(widths) <= 6.3 * CSS_PX_PER_INCH
+    import zipfile
+
+    with zipfile.ZipFile(next(p for p in run.files if p.suffix == ".docx")) as z:
+        document = z.read("word/document.xml").decode("utf-8")
+    extents = [int(cx) for cx in re.findall(r'<wp:extent cx="(\d+)"', document)]
+    assert extents and max(extents) <= 6.3 * 914_400  # EMU per inch
+    pdf = next(p for p in run.files if p.suffix == ".pdf").read_bytes()
+    assert len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf)) >= 10  # long tables flow onto more pages
 
 
 @pytest.mark.slow
@@ -220,7 +300,7 @@ def test_prom_chapter_shows_the_packages_numbers(report_run, small_extract):
     po = proms.paired_outcomes(reg, as_of=AS_OF)
     po = po[po["year"].between(*window) & (po["due_date"] <= pd.Timestamp(AS_OF))]
     rf12 = po[po["first_answer"] & (po["kind"] == "rf_12m")]["nrs_improved_30"].dropna()
-    row = next(r for r in _html_rows(soup, "prom_improvement") if r[0] == "RF, 12 måneder")  # NRS group first
+    row = next(r for r in _html_rows(soup, "prom_improvement") if r[0] == tie("RF, 12 måneder"))  # NRS group first
     assert row[1] == (str(len(rf12)) if len(rf12) >= 5 else "<5")
     model = models.nonresponse_model(reg, as_of=AS_OF, window=window)
     if pt.model_is_reportable(model):
@@ -239,6 +319,6 @@ def test_prom_chapter_is_skipped_with_one_sentence_without_answers(small_extract
     run = pipeline.run_report(extract, as_of=AS_OF, formats=["html"], out=tmp_path / "o", log=lambda s: None)
     soup = BeautifulSoup(run.files[0].read_text(encoding="utf-8"), "html.parser")
     text = soup.get_text(" ")
-    assert "Pasientrapporterte utfall (PROM)" in text and "Uttrekket har ingen spørreskjemasvar" in text
+    assert "Pasientrapporterte utfall (PROM)" in text and "Uttrekket har ingen svar på spørreskjemaene" in text
     assert not [t for t in soup.select("div[id^=opr-prom_]")] and "Hvem svarer på oppfølgingen?" not in text
     assert "Traceback" not in text

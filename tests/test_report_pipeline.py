@@ -2,6 +2,7 @@
 
 import datetime as dt
 import os
+import re
 from types import SimpleNamespace
 
 import nbformat
@@ -58,32 +59,109 @@ def test_injected_parameters_are_hidden_for_quarto():
     assert cell.source.startswith("#| include: false\n")
 
 
-def test_quarto_compat_numbers_captions_and_references():
-    nb = _executed_notebook()
-    numbers = pipeline.quarto_compat(nb, "Årsrapport 2024")
-    assert numbers == {"tbl-a": "1", "fig-b": "1", "tbl-c": "2"}
-    sources = [c.source for c in nb.cells]
-    assert sources[0] == "# Årsrapport 2024"
-    assert not any("import opr_analysis" in s for s in sources)  # include: false dropped
-    prose = next(c for c in nb.cells if c.cell_type == "markdown" and "Pasientdata" in c.source)
-    assert prose.source == "# Pasientdata\n\nSe tabell 1, figur 1 og tabell 2."
-    t1 = next(c for c in nb.cells if "tbl-a" in c.source)
-    assert t1.outputs[0]["data"]["text/markdown"] == "**Tabell 1: Første**"  # above the table
-    f1 = next(c for c in nb.cells if "fig-b" in c.source)
-    assert f1.outputs[-1]["data"]["text/markdown"] == "**Figur 1: Figuren**"  # below the figure
-    text = next(c for c in nb.cells if c.source == "Markdown(...)")
-    assert text.outputs[0]["data"]["text/markdown"] == "Tabell 2 viser mer."
+def _fallback_soup(tmp_path):
+    from bs4 import BeautifulSoup
 
-
-def test_fallback_html_hides_code_and_parameters(tmp_path):
     nb = _executed_notebook()
     nb.cells[0].outputs = []
+    pipeline.hide_injected_parameters(nb)
     path = tmp_path / "executed.ipynb"
     nbformat.write(nb, path)
     html = pipeline.render_nbconvert(path, tmp_path / "r.html", "Årsrapport 2024").read_text(encoding="utf-8")
+    return html, BeautifulSoup(html, "html.parser")
+
+
+def test_fallback_html_hides_code_and_parameters(tmp_path):
+    html, soup = _fallback_soup(tmp_path)
     assert "extract = " not in html and "import opr_analysis" not in html and "#| label" not in html
-    assert "Tabell 1: Første" in html and '<html lang="nb">' in html
-    assert 'src="http' not in html
+    assert '<html lang="nb">' in html and soup.title.get_text() == "Årsrapport 2024"
+    assert not re.search(r"(src|href)=[\"']https?:", html) and "@import" not in html and "<script" not in html
+
+
+def test_fallback_is_a_document_with_captions_links_and_contents(tmp_path):
+    html, soup = _fallback_soup(tmp_path)
+    captions = [c.get_text() for c in soup.select("table > caption")]
+    assert captions == ["Tabell\u00a01: Første", "Tabell\u00a02: Andre"]
+    assert [t["id"] for t in soup.select("table")] == ["tbl-a", "tbl-c"]
+    fig = soup.select_one("figure#fig-b")
+    assert fig.img is not None and fig.figcaption.get_text() == "Figur\u00a01: Figuren"
+    links = [(a["href"], a.get_text()) for a in soup.select("main a[href^='#']")]
+    assert links == [
+        ("#tbl-a", "tabell\u00a01"),
+        ("#fig-b", "figur\u00a01"),
+        ("#tbl-c", "tabell\u00a02"),
+        ("#tbl-c", "Tabell\u00a02"),
+    ]
+    # «{.unnumbered}» leaves the heading without a number
+    assert soup.select_one("main h1").get_text() == "Pasientdata" and "{.unnumbered}" not in html
+    assert [a.get_text() for a in soup.select("nav#toc a")] == ["Pasientdata"]
+
+
+def test_fallback_numbers_sections_and_lists_them(tmp_path):
+    from bs4 import BeautifulSoup
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Ordliste {.unnumbered}"),
+        nbformat.v4.new_markdown_cell("# Pasientdata\n\n## Henvisninger\n\n## Baseline"),
+        nbformat.v4.new_markdown_cell("# Datakvalitet\n\n## Kontroll"),
+    ]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    soup = BeautifulSoup(pipeline.render_nbconvert(path, tmp_path / "r.html", "T").read_text(), "html.parser")
+    expected = ["Ordliste", "1 Pasientdata", "1.1 Henvisninger", "1.2 Baseline", "2 Datakvalitet", "2.1 Kontroll"]
+    assert [h.get_text(" ") for h in soup.select("main h1, main h2")] == expected
+    assert [a.get_text() for a in soup.select("nav#toc a")] == expected
+    css = soup.style.get_text()
+    assert "size: A4" in css and "max-width: 46rem" in css
+    assert re.search(r"caption, figcaption \{[^}]*break-after: avoid", css)
+    assert re.search(r"h1, h2, h3, h4 \{[^}]*break-after: avoid", css)
+
+
+def test_quarto_project_for_a_run_links_only_the_formats_it_makes():
+    from opr_analysis.report import quarto
+
+    assert quarto.project_config(["html"])["format"]["html"]["format-links"] is False
+    assert quarto.project_config(["html", "docx", "pdf"])["format"]["html"]["format-links"] == ["docx", "typst"]
+
+
+def test_notebook_for_quarto_has_no_output_that_makes_quarto_fetch_scripts():
+    from opr_analysis.report import quarto
+
+    nb = _executed_notebook()
+    nb.cells[4].outputs[0]["metadata"] = {"image/png": {"alt": "Linjediagram: Antall etter år."}}
+    quarto.prepare_for_quarto(nb)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs for m in quarto.REMOTE_TRIGGERS if m in o.get("data", {})]
+    assert nb.cells[3].outputs[0]["data"]["text/markdown"] == "```{=html}\n<table></table>\n```\n"
+    assert nb.cells[4].source.startswith('#| fig-alt: "Linjediagram: Antall etter år."\n')
+
+
+def test_git_dirty_is_read_before_the_run_writes(monkeypatch, tmp_path):
+    seen = []
+    monkeypatch.setattr(pipeline, "_git_commit", lambda: seen.append("git") or {"git_commit": "x", "git_dirty": False})
+
+    def stop(*a, **k):
+        seen.append("load")
+        raise ExtractError("stop")
+
+    monkeypatch.setattr("opr_analysis.extract.reader.load_extract", stop)
+    with pytest.raises(ExtractError):
+        pipeline.run_report(tmp_path, out=tmp_path / "o", log=lambda s: None)
+    assert seen == ["git", "load"]
+
+
+def test_pdf_without_quarto_is_an_error_after_the_html(monkeypatch, tmp_path, capsys):
+    made = {}
+
+    def fake_run(*a, **k):
+        made["formats"] = k["formats"]
+        raise pipeline.FormatsNotMade("PDF ble ikke laget fordi Quarto mangler", None)
+
+    monkeypatch.setattr(pipeline, "run_report", fake_run)
+    status = cli.main(["report", "--extract", str(tmp_path), "--formats", "html,pdf", "--out", str(tmp_path / "o")])
+    assert status == 1 and made["formats"] == ["html", "pdf"]
+    assert "PDF ble ikke laget" in capsys.readouterr().err
 
 
 def test_bad_extract_stops_with_validator_message_and_writes_nothing(tmp_path, capsys):

@@ -138,7 +138,9 @@ def test_two_concurrent_runs_both_succeed_with_identical_data(concurrent):
     for status, stdout, stderr in results:
         assert status == 0, stderr
         assert stderr == ""  # no kernel warnings: one line per step on stdout, nothing else
-        assert len(stdout.strip().splitlines()) == 5
+        # validate, placeholder warning, execute, «Quarto finnes ikke», render, workbook, summary
+        lines = stdout.strip().splitlines()
+        assert len(lines) == 7 and lines[1].startswith("Advarsel:") and lines[5].startswith("Skrev tabellene")
     assert sorted(p.name for p in parent.iterdir()) == ["a", "b"]  # no temporary folder left
     a, b = _snapshot(parent / "a"), _snapshot(parent / "b")
     assert {"arsrapport-2024.html", "manifest.json", f"build/{NOTEBOOK.name}"} <= set(a)

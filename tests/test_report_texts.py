@@ -41,3 +41,15 @@ def test_shipped_texts_are_placeholders_without_seed_names():
     text = "\n".join(p.read_text(encoding="utf-8") for p in text_files(TEXTS))
     for name in ("Granan", "Ekholdt", "Stubhaug"):
         assert name not in text
+
+
+def test_placeholder_texts_are_named_until_the_registry_rewrites_them(tmp_path):
+    from opr_analysis.report.texts import placeholder_texts
+
+    (tmp_path / "forord.md").write_text("*Plassholder – skrives av registeret.*", encoding="utf-8")
+    (tmp_path / "konklusjon.md").write_text("Registeret har hatt et godt år.", encoding="utf-8")
+    (tmp_path / "README.md").write_text("Tekstene er plassholdere.", encoding="utf-8")
+    assert placeholder_texts(tmp_path, 2024) == ["forord"]
+    (tmp_path / "2024").mkdir()
+    (tmp_path / "2024" / "forord.md").write_text("Forordet for 2024.", encoding="utf-8")
+    assert placeholder_texts(tmp_path, 2024) == [] and placeholder_texts(tmp_path, 2023) == ["forord"]

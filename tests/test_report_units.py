@@ -48,7 +48,7 @@ def test_indicator_cells_symbols_small_numbers_and_total(tmp_path):
     cells = ir.indicator_cells(view, 2022, min_cell=5).set_index("Indikator")
     row = cells.loc["Førstekonsultasjon innen 60 dager"]
     # A: 3 of 5 within 60 days (3 and 2 under min_cell: hidden); B: 5 of 10 = 50 % (red: under yellow 60 %)
-    assert row["Klinikk A"] == "<5" and row["level:Klinikk A"] == "too_few"
+    assert row["Klinikk A"] == "×" and row["level:Klinikk A"] == "too_few"  # one symbol for every hidden count
     assert row["Klinikk B"] == "50,0\u00a0% ▼" and row["level:Klinikk B"] == "red"
     assert row["Hele registeret"] == "53,3\u00a0% ▼" and row["n:Hele registeret"] == "15"
     shown = ir.indicator_cells(view, 2022, min_cell=1).set_index("Indikator").loc["Førstekonsultasjon innen 60 dager"]
@@ -72,7 +72,7 @@ def multi_extract(tmp_path_factory):
 def test_unit_report_renders_with_the_units_numbers(multi_extract, tmp_path):
     out = tmp_path / "_output"
     run = pipeline.run_report(multi_extract, as_of=AS_OF, formats=["html"], out=out, unit="u2", log=lambda s: None)
-    assert [p.name for p in run.files] == [f"arsrapport-{YEAR}-u2.html"]
+    assert [p.name for p in run.files] == [f"arsrapport-{YEAR}-u2.html", f"arsrapport-{YEAR}-u2-tabeller.xlsx"]
     assert run.manifest["parameters"]["unit"] == "u2"
     soup = BeautifulSoup(run.files[0].read_text(encoding="utf-8"), "html.parser")
     text = soup.get_text(" ")
@@ -82,10 +82,16 @@ def test_unit_report_renders_with_the_units_numbers(multi_extract, tmp_path):
     # the indicator table shows exactly the package's cells: the unit, then the registry total
     view = ir.unit_view(load_extract(multi_extract), "u2", as_of=AS_OF)
     cells = ir.indicator_cells(view, YEAR)
+
+    def plain(text: str) -> str:  # the report's typography ties numbers to their units with no-break spaces
+        return text.replace("\u00a0", " ")
+
     rows = [
-        [c.get_text() for c in tr.find_all(["th", "td"])] for tr in soup.find(id="opr-indikatorer").select("tbody tr")
+        [plain(c.get_text()) for c in tr.find_all(["th", "td"])]
+        for tr in soup.find(id="opr-indikatorer").select("tbody tr")
     ]
-    assert rows == cells[["Indikator", "Mål", "Smerteklinikk A", "Hele registeret"]].astype(str).values.tolist()
+    want = cells[["Indikator", "Mål", "Smerteklinikk A", "Hele registeret"]].astype(str).map(plain)
+    assert rows == want.values.tolist()
     # the rest of the report is the unit's: its referrals, not the registry's
     n_unit = int((view.reg.referrals["assessed_date"].dt.year == YEAR).sum())
     n_all = int((view.reg_all.referrals["assessed_date"].dt.year == YEAR).sum())

@@ -4,6 +4,7 @@ number each shows equals the package function's result."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,3 +82,20 @@ def test_nonresponse_notebook(executed):
 def test_prognostic_factors_notebook(executed):
     out = _ran(executed, "prognostic_factors")
     assert _key(out) == models.prognostic_model(executed[0], as_of=AS_OF)["n"].iloc[0] >= 50
+
+
+def test_research_extract_notebook_runs_as_shipped_on_the_example_spec(tmp_path):
+    """Run by hand (no delivery folder given), it documents an example delivery of the shipped spec."""
+    extract = write_synthetic(tmp_path / "extract", scale=0.5)  # k-anonymity needs enough patients
+    out = tmp_path / "research_extract.ipynb"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    cmd = [sys.executable, "-m", "papermill", "-k", "python3", "--log-level", "WARNING",
+           str(ROOT / "notebooks" / "research_extract.ipynb"), str(out), "-p", "example_extract", str(extract)]  # fmt: skip
+    done = subprocess.run(cmd, cwd=ROOT / "notebooks", env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    nb = nbformat.read(out, as_version=4)
+    html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "Kodebok" in html or "kodebok" in html
+    assert "K (1) = Kvinne" in html  # numeric codes beside the labels
+    assert "\u00a0%" in html and not re.search(r">0\.\d{3,}<", html)  # shares as Norwegian percentages
+    assert "e+0" not in html  # no scientific notation

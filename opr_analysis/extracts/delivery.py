@@ -101,6 +101,7 @@ def _build_level(
         if delivered.kind == "code" and not codes:
             codes = {str(c): str(c) for c in values.cat.categories}
         out[var.column] = pd.Series(values.to_numpy(), index=frame.index)
+        ordered = isinstance(values.dtype, pd.CategoricalDtype) and bool(values.dtype.ordered)
         meta.append(
             ColumnMeta(
                 var.column,
@@ -109,6 +110,7 @@ def _build_level(
                 dict(codes),
                 disclosure=classify(var, settings),
                 why=not_identifying_reason(var, settings),
+                ordered=ordered,
             )
         )
         columns[name] = var.column

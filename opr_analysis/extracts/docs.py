@@ -4,6 +4,11 @@
 distributions (the notebook shows the CSV it writes). Counts obey the small-
 cell rule (:func:`~opr_analysis.extracts.disclosure.hidden_counts`); numeric
 variables show quartiles only (never min/max, which point at single patients).
+
+Every number a reader sees is Norwegian (``1 915 890``, ``2,9 %``, decimal
+comma); the codebook CSV keeps plain numbers (``missing_share`` 0–1) for
+software. Each code is listed with the number it has in the .sav/.dta files
+(``K (1) = Kvinne``), since SPSS and Stata show those numbers.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..formatting import fmt_int, fmt_num, fmt_pct
 from ..report.suppression import SUPPRESSED
-from .disclosure import hidden_counts
-from .writers import ColumnMeta
+from .disclosure import STEP_TEXT, hidden_counts
+from .writers import ColumnMeta, numeric_codes
 
 KIND_TEXT = {
     "code": "kode",
@@ -32,7 +38,28 @@ KIND_TEXT = {
 
 
 def _num(x: float) -> str:
-    return f"{x:.6g}"
+    """A quartile in Norwegian form: whole numbers with thousands, else up to 2 decimals.
+
+    >>> _num(1915890.0), _num(0.0287), _num(12.5)
+    ('1\xa0915\xa0890', '0,03', '12,5')
+    """
+    if float(x).is_integer():
+        return fmt_int(int(x))
+    return fmt_num(x, 2 if abs(x) < 10 else 1)
+
+
+def codes_text(m: ColumnMeta) -> str:
+    """The codes with their numbers in .sav/.dta and their labels.
+
+    >>> codes_text(ColumnMeta("sex", "Kjønn", "code", {"K": "Kvinne", "M": "Mann"}))
+    'K (1) = Kvinne; M (2) = Mann'
+    """
+    if m.kind == "bool":
+        return "1 = Ja; 0 = Nei"
+    if m.kind != "code":
+        return ""
+    num = numeric_codes(m)
+    return "; ".join(f"{c} ({num[c]}) = {lab}" for c, lab in m.codes.items())
 
 
 def distribution(s: pd.Series, m: ColumnMeta, min_cell: int) -> str:
@@ -54,7 +81,7 @@ def distribution(s: pd.Series, m: ColumnMeta, min_cell: int) -> str:
             return f"skjult (for få verdier til at små antall kan skjules; minst {min_cell} per skjult antall)"
 
         def show(n: int, h: bool) -> str:
-            return SUPPRESSED if h else str(int(n))  # one symbol for every hidden count, small or not
+            return SUPPRESSED if h else fmt_int(int(n))  # one symbol for every hidden count, small or not
 
         return "; ".join(f"{c}: {show(n, h)}" for (c, n), h in zip(counts.items(), hidden, strict=True))
     if len(values) < min_cell:
@@ -80,9 +107,7 @@ def variable_summary(files: dict[str, tuple[pd.DataFrame, list[ColumnMeta]]], mi
                     "variable": m.name,
                     "label": m.label,
                     "type": KIND_TEXT[m.kind],
-                    "codes": "; ".join(f"{c} = {lab}" for c, lab in m.codes.items())
-                    if m.kind == "code"
-                    else ("1 = Ja; 0 = Nei" if m.kind == "bool" else ""),
+                    "codes": codes_text(m),
                     "n": int(s.notna().sum()),
                     "missing_share": round(float(s.isna().mean()), 4) if len(s) else np.nan,
                     "distribution": distribution(s, m, min_cell),
@@ -93,30 +118,39 @@ def variable_summary(files: dict[str, tuple[pd.DataFrame, list[ColumnMeta]]], mi
     return pd.DataFrame(rows)
 
 
-def codebook_html(summary: pd.DataFrame, title: str) -> str:
-    """The codebook as a standalone HTML page (great-tables escapes cells and headers; the title is escaped here)."""
+CODEBOOK_LABELS = {
+    "file": "Fil",
+    "variable": "Variabel",
+    "label": "Etikett",
+    "type": "Type",
+    "codes": "Koder (tall i SPSS/Stata)",
+    "n": "N",
+    "missing_share": "Mangler",
+    "distribution": "Fordeling",
+    "disclosure_class": "Personvernklasse",
+    "not_identifying_because": "Hvorfor ikke identifiserende",
+}
+
+
+def codebook_table(summary: pd.DataFrame, subtitle: str = "", columns: list[str] | None = None):
+    """The codebook (CSV frame, all text) as a great-tables table with Norwegian numbers."""
     from great_tables import GT
 
+    columns = columns or list(CODEBOOK_LABELS)
     shown = summary.assign(
-        missing_share=summary["missing_share"].map(lambda x: "" if pd.isna(x) else f"{x * 100:.1f} %".replace(".", ","))
-    )
-    gt = (
-        GT(shown, id="kodebok")
-        .tab_header(title="Kodebok", subtitle=title)
-        .cols_label(
-            file="Fil",
-            variable="Variabel",
-            label="Etikett",
-            type="Type",
-            codes="Koder",
-            n="N",
-            missing_share="Mangler",
-            distribution="Fordeling",
-            disclosure_class="Personvernklasse",
-            not_identifying_because="Hvorfor ikke identifiserende",
-        )
-    )
-    body = gt.as_raw_html()
+        n=[fmt_int(int(v)) if str(v).strip() not in ("", "nan") else "" for v in summary["n"]],
+        missing_share=[
+            fmt_pct(float(v)) if str(v).strip() not in ("", "nan") else "" for v in summary["missing_share"]
+        ],
+    )[columns]
+    gt = GT(shown, id="kodebok").cols_label(cases={c: CODEBOOK_LABELS[c] for c in columns})
+    gt = gt.cols_align("right", columns=[c for c in ("n", "missing_share") if c in columns])
+    return gt.tab_header(title="Kodebok", subtitle=subtitle) if subtitle else gt
+
+
+def codebook_html(summary: pd.DataFrame, title: str) -> str:
+    """The codebook as a standalone HTML page (great-tables escapes cells and headers; the title is escaped here)."""
+    body = codebook_table(summary, title).as_raw_html()
     return (
         '<!DOCTYPE html>\n<html lang="nb"><head><meta charset="utf-8"><title>Kodebok – '
         f"{html.escape(title)}</title></head><body>\n{body}\n</body></html>\n"
@@ -243,3 +277,51 @@ def _judgements(disclosure: dict) -> str:
 def docs_context(counts: dict, flow: list, disclosure: dict) -> str:
     """The notebook's parameter with what it shows besides the codebook (JSON text)."""
     return json.dumps({"counts": counts, "flow": flow, "disclosure": disclosure}, ensure_ascii=False, sort_keys=True)
+
+
+def example_delivery(spec: str | Path, extract: str | Path, folder: str | Path) -> Path:
+    """Deliver ``spec`` from ``extract`` into ``folder`` without rendering documentation.
+
+    For running ``notebooks/research_extract.ipynb`` by hand: the key and the
+    delivery log stay inside ``folder``'s parent (a scratch folder), never in
+    the registry's key store or log.
+    """
+    from .delivery import deliver
+
+    folder = Path(folder)
+    scratch = folder.parent
+    deliver(spec, extract, folder, log=scratch / "delivery-log.csv", key_dir=scratch / "keys", docs=False)
+    return folder
+
+
+def notebook_inputs(
+    delivery_dir, context_json: str, example_spec, example_extract
+) -> tuple[Path, dict, dict, pd.DataFrame]:
+    """What the documentation notebook shows: (folder, context, spec, codebook).
+
+    ``opr extract`` passes the delivery folder and the context. Run by hand
+    (``delivery_dir`` None or a folder without ``spec.yaml``), the notebook
+    documents an example delivery of ``example_spec`` made in a temporary folder,
+    with the context taken from that delivery's manifest.
+    """
+    import yaml
+
+    folder = Path(delivery_dir) if delivery_dir else None
+    ctx = json.loads(context_json or "{}")
+    if folder is None or not (folder / "spec.yaml").is_file():
+        notebooks = Path(__file__).resolve().parents[2] / "notebooks"
+        spec_path, extract = (Path(p) if Path(p).exists() else notebooks / p for p in (example_spec, example_extract))
+        scratch = Path(tempfile.mkdtemp(prefix="opr-eksempel-"))
+        folder = example_delivery(spec_path, extract, scratch / "utlevering")
+        ctx = {}
+    if not ctx:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        disclosure = manifest["disclosure"]
+        ctx = {
+            "counts": manifest["counts"],
+            "flow": [[s["criterion"], s["enrolments"]] for s in manifest["selection"]],
+            "disclosure": {**disclosure, "generalised_text": [STEP_TEXT[g] for g in disclosure.get("generalised", [])]},
+        }
+    spec = yaml.safe_load((folder / "spec.yaml").read_text(encoding="utf-8"))
+    codebook = pd.read_csv(folder / "codebook.csv", dtype=str, keep_default_na=False)
+    return folder, ctx, spec, codebook

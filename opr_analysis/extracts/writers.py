@@ -5,6 +5,12 @@ Codes stay as text codes in CSV, Parquet and Excel; SPSS and Stata get
 numeric codes 1..n (codebook order) with value labels, because Stata labels
 only integers. Yes/no variables are 1/0 (Parquet: boolean).
 
+SPSS and Stata display formats and SPSS measurement levels follow the
+codebook (:func:`stat_format`, :func:`spss_measure`): codes, yes/no and whole
+numbers have no decimals (``F4.0``: a year prints as 2021, sex as 1), decimals
+are as many as the data need (at most 3); codes and yes/no are nominal (ordinal
+when the codes are ordered, e.g. age bands), numbers and dates are scale.
+
 Determinism (verified by tests, two runs more than a second apart):
 
 * CSV: plain text, ``\\n`` line ends; nothing varies.
@@ -36,7 +42,10 @@ EXTENSIONS = {"csv": ".csv", "parquet": ".parquet", "sav": ".sav", "dta": ".dta"
 
 @dataclass(frozen=True)
 class ColumnMeta:
-    """A delivered column: name, label and kind (code | bool | int | float | date | string)."""
+    """A delivered column: name, label and kind (code | bool | int | float | date | string).
+
+    ``ordered``: the codes have an order (age bands), so SPSS measures them as ordinal.
+    """
 
     name: str
     label: str
@@ -44,6 +53,7 @@ class ColumnMeta:
     codes: dict[str, str] = field(default_factory=dict)
     disclosure: str = ""  # direct_identifier | quasi_identifier | sensitive | other | pseudonym key
     why: str = ""  # for "other": why the variable type is judged not identifying
+    ordered: bool = False
 
 
 def write(frame: pd.DataFrame, meta: list[ColumnMeta], stem: Path, fmt: str, title: str = "") -> Path:
@@ -100,8 +110,50 @@ def write_parquet(frame: pd.DataFrame, meta: list[ColumnMeta], path: Path, title
     pq.write_table(pa.table(cols, schema=schema), path)
 
 
-def _numeric_codes(m: ColumnMeta) -> dict[str, int]:
+def numeric_codes(m: ColumnMeta) -> dict[str, int]:
+    """The numeric code of each text code in .sav/.dta files: 1..n in codebook order.
+
+    >>> numeric_codes(ColumnMeta("sex", "Kjønn", "code", {"K": "Kvinne", "M": "Mann"}))
+    {'K': 1, 'M': 2}
+    """
     return {code: i for i, code in enumerate(m.codes, start=1)}
+
+
+def _decimals(values: np.ndarray, most: int = 3) -> int:
+    for d in range(most + 1):
+        if np.allclose(values * 10**d, np.round(values * 10**d), rtol=0, atol=1e-6):
+            return d
+    return most
+
+
+def stat_format(m: ColumnMeta, values: np.ndarray) -> tuple[int, int] | None:
+    """(width, decimals) of a numeric column in .sav/.dta, or None when the writer's own format is right.
+
+    >>> stat_format(ColumnMeta("year", "År", "int"), np.array([2021.0, 2023.0, np.nan]))
+    (4, 0)
+    >>> stat_format(ColumnMeta("score", "Skår", "float"), np.array([1.25, -10.5]))
+    (6, 2)
+    >>> stat_format(ColumnMeta("sex", "Kjønn", "code", {"K": "Kvinne", "M": "Mann"}), np.array([1.0, 2.0]))
+    (1, 0)
+    """
+    if m.kind not in ("code", "bool", "int", "float"):
+        return None
+    finite = values[np.isfinite(values)] if len(values) else values
+    if m.kind == "code":
+        return len(str(max(len(m.codes), 1))), 0
+    if m.kind == "bool":
+        return 1, 0
+    decimals = 0 if m.kind == "int" or not len(finite) else _decimals(finite)
+    digits = len(str(int(np.floor(np.abs(finite).max())))) if len(finite) else 1
+    sign = 1 if len(finite) and (finite < 0).any() else 0
+    return digits + sign + (decimals + 1 if decimals else 0), decimals
+
+
+def spss_measure(m: ColumnMeta) -> str:
+    """SPSS measurement level: nominal, ordinal or scale."""
+    if m.kind in ("code", "bool", "string"):
+        return "ordinal" if m.ordered else "nominal"
+    return "scale"
 
 
 def _stat_frame(frame: pd.DataFrame, meta: list[ColumnMeta]) -> tuple[pd.DataFrame, dict, dict]:
@@ -110,7 +162,7 @@ def _stat_frame(frame: pd.DataFrame, meta: list[ColumnMeta]) -> tuple[pd.DataFra
     for m in meta:
         s = frame[m.name]
         if m.kind == "code":
-            num = _numeric_codes(m)
+            num = numeric_codes(m)
             out[m.name] = np.array([np.nan if pd.isna(v) else float(num[str(v)]) for v in s])
             value_labels[m.name] = {float(i): m.codes[c] for c, i in num.items()}
         elif m.kind == "bool":
@@ -135,7 +187,20 @@ def write_sav(frame: pd.DataFrame, meta: list[ColumnMeta], path: Path, title: st
     import pyreadstat
 
     data, labels, value_labels = _stat_frame(frame, meta)
-    pyreadstat.write_sav(data, path, file_label=title[:64], column_labels=labels, variable_value_labels=value_labels)
+    formats = {
+        m.name: stat_format(m, data[m.name].to_numpy(dtype=float))
+        for m in meta
+        if m.kind != "date" and m.kind != "string"
+    }
+    pyreadstat.write_sav(
+        data,
+        path,
+        file_label=title[:64],
+        column_labels=labels,
+        variable_value_labels=value_labels,
+        variable_format={name: f"F{w}.{d}" for name, (w, d) in formats.items()},
+        variable_measure={m.name: spss_measure(m) for m in meta},
+    )
     head = path.read_bytes()[:112]
     if not head.startswith(b"$FL2"):
         raise RuntimeError("uventet SPSS-hode; kan ikke gjøre filen reproduserbar")
@@ -147,12 +212,18 @@ def write_dta(frame: pd.DataFrame, meta: list[ColumnMeta], path: Path, title: st
     import pyreadstat
 
     data, labels, value_labels = _stat_frame(frame, meta)
+    formats = {
+        m.name: stat_format(m, data[m.name].to_numpy(dtype=float))
+        for m in meta
+        if m.kind != "date" and m.kind != "string"
+    }
     pyreadstat.write_dta(
         data,
         path,
         file_label=title[:80],
         column_labels={k: v[:80] for k, v in labels.items()},
         variable_value_labels={k: {int(c): lab for c, lab in v.items()} for k, v in value_labels.items()},
+        variable_format={name: f"%{max(w, 1)}.{d}f" for name, (w, d) in formats.items()},
     )
     raw = path.read_bytes()
     i = raw.find(b"<timestamp>")

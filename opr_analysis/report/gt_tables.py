@@ -307,7 +307,7 @@ def completion_time_table(frame: pd.DataFrame, years: Sequence[int] | None = Non
     labels = {"n": "Antall", **dict(COMPLETION_COLUMNS)}
     note = (
         SOURCE_REGISTRY + " Tid fra skjemaet ble åpnet til det ble sendt inn, i timer:minutter:sekunder "
-        "(avkortet til hele sekunder); millisekundene står i completion_time.csv."
+        "(avkortet til hele sekunder); registerets tabellfiler har tidene i millisekunder."
     )
     return house_table(completion_time_cells(frame, years), note, labels=labels, stubhead="År", id="completion_time")
 
@@ -462,6 +462,10 @@ def generic_table(frame: pd.DataFrame, source: str, labels: dict[str, str] | Non
     """
     cells = pd.DataFrame(index=frame.index)
     names = {**COLUMN_LABELS, **(labels or {})}
+    numeric: list[str] = []  # right-aligned, so that digits line up
+    if "table" in frame.columns:  # the extract's tables by their codebook label, never their internal name
+        tables = codebook.load().tables
+        frame = frame.assign(table=[tables[t].label if t in tables else t for t in frame["table"]])
     for col in frame.columns:
         s = frame[col]
         if col.endswith(("_ci_low", "_ci_high")):
@@ -470,20 +474,26 @@ def generic_table(frame: pd.DataFrame, source: str, labels: dict[str, str] | Non
             cells[col] = s.astype("string").fillna(MISSING)
         elif col.endswith("_share") and pd.api.types.is_numeric_dtype(s):
             cells[col] = s.map(fmt_pct)
+            numeric.append(col)
             names.setdefault(col, "Andel")
             if f"{col}_ci_low" in frame.columns:
                 cells[f"{col}_ci"] = ci_cells(frame, col)
+                numeric.append(f"{col}_ci")
                 names.setdefault(f"{col}_ci", "95 % KI")
         elif pd.api.types.is_integer_dtype(s):
             cells[col] = s.map(fmt_int)
+            numeric.append(col)
         elif pd.api.types.is_float_dtype(s):
             cells[col] = s.map(fmt_num)
+            numeric.append(col)
         else:
             cells[col] = s.astype("string").fillna(MISSING)
     if id is None:
         id = hashlib.sha256(f"{source}\n{frame.to_csv()}".encode()).hexdigest()[:12]
     table = GT(cells.reset_index(drop=True), id=f"opr-{id}").tab_source_note(source)
     table = table.cols_label(cases={c: names.get(c, c.replace("_", " ").capitalize()) for c in cells.columns})
+    if numeric:
+        table = table.cols_align("right", columns=numeric)
     return table.tab_options(table_font_size="90%")
 
 

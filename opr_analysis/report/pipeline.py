@@ -11,16 +11,23 @@ Steps (each prints one line with its duration):
 3. **render** – with Quarto (``quarto`` on PATH or ``$QUARTO_PATH``): the
    executed notebook is rendered (never re-executed) with the root
    ``_quarto.yml``, one ``quarto render --to`` per format (``pdf`` is Typst).
-   Without Quarto: nbconvert renders the same executed notebook to one
-   self-contained HTML file, with a small Quarto-compatibility pass
-   (captions «Tabell N»/«Figur N» and ``@tbl-``/``@fig-`` references).
+   Without Quarto: :mod:`.fallback` renders the same executed notebook to one
+   self-contained HTML document (contents, numbered sections, captions, linked
+   references, print stylesheet). If DOCX or PDF was asked for, the run writes
+   the HTML and the rest, says which formats could not be made and ends with
+   :class:`FormatsNotMade` (exit status 1).
+   Before rendering, the executed notebook's text gets no-break spaces where a
+   number and its unit or interval must stay together (:mod:`.typography`).
    Units (issue 16): cells tagged ``units-chapter`` (the quality-indicator
    chapter and the per-unit switch) run only for a unit report
    (``unit=``) or an extract with more than one unit; otherwise they are left
    out of the notebook before execution, so a one-unit report is unchanged.
 4. **manifest** – ``manifest.json``: parameters, SHA-256 of every input file,
-   rows read/used/quarantined, package version and git commit, renderer and
-   version, timings.
+   rows read/used/quarantined, package version, git commit and whether the
+   working tree was dirty (read before the run writes anything, so the run's
+   own temporary folder never counts), renderer and version, timings.
+5. **workbook** – ``arsrapport-YYYY-tabeller.xlsx``: the report's tables for
+   the staff (:mod:`.workbook`).
 
 Everything is written to a temporary folder beside ``out``, scanned for
 national identity numbers (:func:`opr_analysis.safety.privacy.scan_outputs`) and
@@ -37,11 +44,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import html
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import tempfile
@@ -56,19 +61,34 @@ from ..errors import OprError, UsageError
 from ..formatting import NBSP, fmt_int, fmt_num
 from ..safety.owned import check_dir_target, owned_dir, protected_folders
 from ..safety.privacy import scan_outputs
+from .fallback import render_fallback
 from .kernel import kernel_manager_class, raise_if_stopped, restored_signal_handlers
-from .texts import text_files
+from .quarto import QUARTO_CONFIG, QUARTO_TO, quarto_version, render_quarto
+from .texts import placeholder_texts, text_files
+from .typography import tie_notebook
+from .workbook import write_workbook
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "annual_report.ipynb"
-QUARTO_CONFIG = ROOT / "_quarto.yml"
 TEXTS = ROOT / "reports"
 FORMATS = ("html", "docx", "pdf")
-QUARTO_TO = {"html": "html", "docx": "docx", "pdf": "typst"}
-REMOVE_TAGS = {"remove-cell", "injected-parameters", "parameters"}
 UNITS_TAG = "units-chapter"  # cells run only with several units or for a unit report (issue 16)
 
-__all__ = ["ROOT", "NOTEBOOK", "FORMATS", "default_report_year", "find_quarto", "run_report", "ReportRun"]
+__all__ = [
+    "ROOT",
+    "NOTEBOOK",
+    "FORMATS",
+    "QUARTO_CONFIG",
+    "QUARTO_TO",
+    "default_report_year",
+    "find_quarto",
+    "run_report",
+    "render_nbconvert",
+    "render_quarto",
+    "quarto_version",
+    "ReportRun",
+    "FormatsNotMade",
+]
 
 
 @dataclass
@@ -220,134 +240,31 @@ def execute_notebook(template: Path, target: Path, parameters: dict, cwd: Path |
     raise_if_stopped(km_class)
     nb = nbformat.read(target, as_version=4)
     hide_injected_parameters(nb)
+    tie_notebook(nb)
     nbformat.write(nb, target)
 
 
-# --- rendering -------------------------------------------------------------------------------
-
-
-def quarto_version(quarto: str) -> str:
-    return subprocess.run([quarto, "--version"], capture_output=True, text=True, check=True, timeout=60).stdout.strip()
-
-
-def render_quarto(quarto: str, executed: Path, work: Path, formats: Sequence[str], title: str, stem: str) -> list[Path]:
-    """Render the executed notebook with the root ``_quarto.yml``; no execution, no ``-P``."""
-    project = work / "quarto"
-    (project / "notebooks").mkdir(parents=True)
-    shutil.copy2(QUARTO_CONFIG, project / "_quarto.yml")
-    nb_rel = Path("notebooks") / executed.name
-    shutil.copy2(executed, project / nb_rel)
-    produced = []
-    for fmt in formats:
-        cmd = [quarto, "render", str(nb_rel), "--to", QUARTO_TO[fmt], "--no-execute", "-M", f"title:{title}"]
-        done = subprocess.run(cmd, cwd=project, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise OprError(f"quarto render --to {QUARTO_TO[fmt]} feilet:\n{done.stderr.strip()[-2000:]}")
-        ext = {"html": ".html", "docx": ".docx", "pdf": ".pdf"}[fmt]
-        found = sorted(project.rglob(f"{executed.stem}{ext}"))
-        if not found:
-            raise OprError(f"quarto laget ingen {ext}-fil")
-        target = work / f"{stem}{ext}"
-        shutil.move(found[0], target)
-        produced.append(target)
-    shutil.rmtree(project)
-    return produced
-
-
-_LABEL = re.compile(r"^#\|\s*label:\s*(?P<v>\S+)\s*$", re.M)
-_CAP = re.compile(r"^#\|\s*(?P<kind>tbl|fig)-cap:\s*(?P<v>.+?)\s*$", re.M)
-_INCLUDE_FALSE = re.compile(r"^#\|\s*include:\s*false\s*$", re.M)
-_REF = re.compile(r"@(?P<cap>[Tt]bl|[Ff]ig)-(?P<name>[\w-]+)")
-_HEADING_ATTR = re.compile(r"^(#+ .*?)[ \t]*\{[^}\n]*\}[ \t]*$", re.M)
-_CDN_SCRIPT = re.compile(r'<script[^>]*src="https?://[^"]*"[^>]*>\s*</script>\s*')
-CAPTION_WORD = {"tbl": "Tabell", "fig": "Figur"}
-
-
-def quarto_compat(nb, title: str) -> dict[str, str]:
-    """Make an executed notebook read like its Quarto rendering (for the nbconvert fallback).
-
-    Drops cells marked ``#| include: false``; numbers ``#| label: tbl-…``/``fig-…``
-    cells in document order and adds their caption («Tabell 3: …», above a table,
-    below a figure); replaces ``@tbl-…``/``@fig-…`` by «tabell 3»/«figur 1»
-    (capitalised for ``@Tbl-…``); strips ``{.unnumbered}``-style heading
-    attributes; puts the title first. Returns the label -> number text map.
-    """
-    numbers: dict[str, str] = {}
-    counters = {"tbl": 0, "fig": 0}
-    kept = []
-    for cell in nb.cells:
-        if cell.cell_type == "code" and _INCLUDE_FALSE.search(cell.source):
-            continue
-        if cell.cell_type == "raw":
-            continue
-        kept.append(cell)
-        label = _LABEL.search(cell.source) if cell.cell_type == "code" else None
-        cap = _CAP.search(cell.source) if cell.cell_type == "code" else None
-        if label and cap and cell.get("outputs"):
-            kind = cap["kind"]
-            counters[kind] += 1
-            numbers[label["v"]] = str(counters[kind])
-            text = f"{CAPTION_WORD[kind]} {counters[kind]}: {cap['v'].strip().strip(chr(34))}"
-            caption = nbformat.v4.new_output("display_data", data={"text/markdown": f"**{text}**"})
-            if kind == "tbl":
-                cell.outputs.insert(0, caption)
-            else:
-                cell.outputs.append(caption)
-
-    def refs(text: str) -> str:
-        def one(m):
-            kind = m["cap"].lower()
-            num = numbers.get(f"{kind}-{m['name']}", "?")
-            word = CAPTION_WORD[kind]
-            return f"{word if m['cap'][0].isupper() else word.lower()} {num}"
-
-        return _HEADING_ATTR.sub(r"\1", _REF.sub(one, text))
-
-    for cell in kept:
-        if cell.cell_type == "markdown":
-            cell.source = refs(cell.source)
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if "text/markdown" in data:
-                data["text/markdown"] = refs(data["text/markdown"])
-    title_cell = nbformat.v4.new_markdown_cell(f"# {html.escape(title)}")  # Markdown passes raw HTML through
-    title_cell.id = "opr-title"  # a fixed id: a random one would change the page on every run
-    nb.cells = [title_cell, *kept]
-    return numbers
+# --- rendering ---------------------------------------------------------------------------------
 
 
 def render_nbconvert(executed: Path, target: Path, title: str) -> Path:
-    """One self-contained HTML file of the executed notebook: no code, no hidden cells."""
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
+    """The report without Quarto: one self-contained HTML document (:mod:`.fallback`)."""
+    return render_fallback(executed, target, title)
 
-    nb = nbformat.read(executed, as_version=4)
-    # Execution times and kernel details vary between runs; the page must not.
-    nb.metadata = {k: v for k, v in nb.metadata.items() if k in ("kernelspec", "language_info")}
-    for cell in nb.cells:
-        cell.metadata.pop("papermill", None)
-        cell.metadata.pop("execution", None)
-    quarto_compat(nb, title)
-    remover = TagRemovePreprocessor(
-        remove_cell_tags=REMOVE_TAGS,
-        remove_input_tags={"remove-input"},
-        remove_all_outputs_tags={"remove-output"},
-        enabled=True,
-    )
-    nb, resources = remover.preprocess(nb, {})
-    nb.metadata["title"] = title
-    exporter = HTMLExporter(
-        template_name="lab",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-    )
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    # Self-contained: the report has no widgets or mathematics, so the template's CDN scripts go.
-    body = re.sub(r"<html[^>]*>", '<html lang="nb">', _CDN_SCRIPT.sub("", body), count=1)
-    target.write_text(body, encoding="utf-8")
-    return target
+
+def write_report_workbook(reg, as_of: dt.date, path: Path, min_cell: int, title: str) -> Path:
+    """The tables of ``opr tables`` as the staff's Excel workbook (:mod:`.workbook`)."""
+    from ..stats.export import published_tables
+
+    return write_workbook(published_tables(reg, as_of=as_of), path, min_cell, title)
+
+
+class FormatsNotMade(OprError):
+    """Some asked-for formats could not be made; what could be made was written."""
+
+    def __init__(self, message: str, run: ReportRun):
+        super().__init__(message)
+        self.run = run
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -418,11 +335,13 @@ def run_report(
     from ..extract.reader import load_extract
 
     started = time.perf_counter()
+    git_state = _git_commit()  # before anything is written: the run's own temporary folder must not count
     steps = _Steps(log)
     out = Path(out).resolve()
     texts_dir = Path(texts_dir or TEXTS).resolve()
     quarto = find_quarto()
     formats = list(formats) if formats else (list(FORMATS) if quarto else ["html"])
+    skipped = [] if quarto else [f for f in formats if f != "html"]
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise UsageError(f"ukjent format {', '.join(unknown)}; velg blant {', '.join(FORMATS)}")
@@ -464,6 +383,12 @@ def run_report(
         stem += f"-{unit}"
     with_units = unit is not None or len(units) > 1
     # --- end units ---
+    placeholders = placeholder_texts(texts_dir, year)
+    if placeholders:
+        log(
+            f"Advarsel: {len(placeholders)} av rapporttekstene er fortsatt plassholdere og må skrives av registeret "
+            f"før rapporten publiseres: {', '.join(placeholders)} (i {texts_dir})"
+        )
 
     # Built in a temporary folder beside ``out``, scanned for identity numbers, then swapped in.
     with owned_dir(out, "report", check=scan_outputs, protect=protect) as work:
@@ -486,13 +411,14 @@ def run_report(
             import nbconvert
 
             renderer = {"name": "nbconvert", "version": nbconvert.__version__}
-            skipped = [f for f in formats if f != "html"]
             log(
                 "Quarto finnes ikke (verken på PATH eller i QUARTO_PATH): lager én selvstendig HTML-fil med "
                 "nbconvert" + (f"; {', '.join(skipped)} lages ikke" if skipped else "")
             )
-            with steps.step("render", f"Laget HTML med nbconvert {nbconvert.__version__}"):
+            with steps.step("render", f"Laget HTML med nbconvert {nbconvert.__version__} (uten Quarto)"):
                 files = [render_nbconvert(executed, work / f"{stem}.html", title)]
+        with steps.step("workbook", "Skrev tabellene til Excel"):
+            files.append(write_report_workbook(reg, as_of, work / f"{stem}-tabeller.xlsx", min_cell, title))
         if reg.report.rows_quarantined:
             reg.report.write_quarantine(work / "karantene")
         timings = {**steps.timings, "total": round(time.perf_counter() - started, 3)}
@@ -510,7 +436,7 @@ def run_report(
                 for p in [NOTEBOOK, QUARTO_CONFIG, *text_files(texts_dir)]
                 if p.is_file()
             },
-            "package": {"name": "opr-analysis", "version": __version__, **_git_commit()},
+            "package": {"name": "opr-analysis", "version": __version__, **git_state},
             "python": platform.python_version(),
             "renderer": renderer,
             "outputs_sha256": {p.name: _sha256(p) for p in files},
@@ -525,4 +451,11 @@ def run_report(
         f"Rapporten ligger i {out}: {', '.join(p.name for p in final)}, manifest.json og build/ "
         f"({fmt_num(timings['total'])} s i alt)".replace(NBSP, " ")
     )
-    return ReportRun(out=out, files=final, manifest=manifest, renderer=renderer["name"], timings=timings)
+    run = ReportRun(out=out, files=final, manifest=manifest, renderer=renderer["name"], timings=timings)
+    if skipped:
+        raise FormatsNotMade(
+            f"{', '.join(f.upper() for f in skipped)} ble ikke laget fordi Quarto mangler (installer Quarto 1.7 "
+            f"eller nyere, eller sett QUARTO_PATH); HTML-utgaven ligger i {out}",
+            run,
+        )
+    return run

@@ -7,6 +7,11 @@ in ``reports/<year>/<name>.md`` (that year's version) and then in
 ``$names`` given by the notebook are filled in; a ``$`` that names nothing is
 left as it is.
 
+A text still holding the shipped placeholder (the word «Plassholder») is
+listed by :func:`placeholder_texts`; ``opr report`` prints one warning line per
+such text so that nobody publishes a placeholder by mistake. Headings in a text
+start at level 2 (``##``): the notebook gives the chapter heading.
+
 >>> from pathlib import Path; import tempfile
 >>> d = Path(tempfile.mkdtemp()); _ = (d / "forord.md").write_text("Rapporten for $report_year.")
 >>> load_text("forord", texts_dir=d, year=2024)
@@ -16,6 +21,7 @@ left as it is.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from string import Template
 
@@ -23,7 +29,9 @@ import yaml
 
 from ..errors import UsageError
 
-__all__ = ["text_path", "load_text", "load_glossary", "glossary_markdown", "text_files"]
+__all__ = ["text_path", "load_text", "load_glossary", "glossary_markdown", "text_files", "placeholder_texts"]
+
+PLACEHOLDER = re.compile(r"\bplassholder\b", re.IGNORECASE)
 
 
 def text_path(name: str, texts_dir: str | os.PathLike, year: int | None = None, suffix: str = ".md") -> Path:
@@ -60,3 +68,10 @@ def text_files(texts_dir: str | os.PathLike = "reports") -> list[Path]:
     """Every text file under ``texts_dir`` (for the manifest's input hashes)."""
     base = Path(texts_dir)
     return sorted(p for p in base.rglob("*") if p.is_file() and p.suffix in (".md", ".yaml", ".yml"))
+
+
+def placeholder_texts(texts_dir: str | os.PathLike = "reports", year: int | None = None) -> list[str]:
+    """Names of the report texts (``forord``, …) that for ``year`` still hold the shipped placeholder."""
+    base = Path(texts_dir)
+    names = sorted(p.stem for p in base.glob("*.md") if p.stem.lower() != "readme")
+    return [n for n in names if PLACEHOLDER.search(text_path(n, base, year).read_text(encoding="utf-8"))]

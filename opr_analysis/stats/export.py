@@ -61,6 +61,19 @@ def check_contract_columns(name: str, frame: pd.DataFrame) -> None:
         raise AssertionError(f"{name}: columns {got} != contract {want}")
 
 
+def published_tables(reg, as_of=None, extras: bool = True) -> dict[str, pd.DataFrame]:
+    """Every table ``opr tables`` writes (name -> frame), in registry order, contract columns checked.
+
+    The report's Excel workbook uses it too, so the workbook and the CSV files cannot disagree.
+    """
+    names = None if extras else [t.name for t in TABLES if t.contract]
+    tables = compute_tables(reg, as_of, names)
+    for name, frame in tables.items():
+        if name in CONTRACT_COLUMNS:
+            check_contract_columns(name, frame)
+    return tables
+
+
 def write_tables(reg, out_dir, as_of=None, extras: bool = True) -> list[Path]:
     """Write the contract tables (and, with ``extras``, every other registered table) as CSV into ``out_dir``.
 
@@ -68,11 +81,7 @@ def write_tables(reg, out_dir, as_of=None, extras: bool = True) -> list[Path]:
     and only if ``opr tables`` wrote it (:mod:`opr_analysis.safety.owned`).
     """
     out_dir = Path(out_dir)
-    names = None if extras else [t.name for t in TABLES if t.contract]
-    tables = compute_tables(reg, as_of, names)
-    for name, frame in tables.items():
-        if name in CONTRACT_COLUMNS:
-            check_contract_columns(name, frame)
+    tables = published_tables(reg, as_of, extras)
     protect = protected_folders([getattr(reg, "path", None)])
     # scanned for identity numbers before it is moved into place
     with owned_dir(out_dir, "tables", check=scan_outputs, protect=protect) as tmp:

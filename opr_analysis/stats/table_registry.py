@@ -154,7 +154,7 @@ HELPERS: dict[str, str] = {
     "format_hms": "completion",
     "quality_tables": "quality",
     "trend_test": "trends",
-    "CONTRACT_COLUMNS": "export", "check_contract_columns": "export", "compute_tables": "export",
+    "CONTRACT_COLUMNS": "export", "check_contract_columns": "export", "compute_tables": "export", "published_tables": "export",
     "extra_tables": "export", "report_tables": "export", "write_tables": "export",
 }  # fmt: skip
 
