@@ -27,7 +27,6 @@ from .linking import enrolment_of
 from .memo import shared
 from .shares import add_share, count_grid, year_range
 
-
 _memo = shared  # the shared derived frames of this module
 
 
