@@ -6,7 +6,9 @@ and peak resident memory (``ru_maxrss`` of that process tree's largest process;
 a notebook kernel started by the step counts as one of its processes). Nothing
 else is timed, so each measurement is of that step only.
 
-Steps, per scale of the synthetic registry (``opr synth --scale``):
+Steps, per CSV dialect (``opr synth --dialect``: ``iso`` and ``norsk``, the shape the registry's
+systems export: ``;``, BOM, ``31.12.2023 14:05:09``, ``ja``/``nei``, CRLF) and per scale of the
+synthetic registry (``opr synth --scale``); the floor runs on the same files in the same run:
 
 ===================  ============================================================
 ``startup``          ``opr --help`` (import cost every command pays)
@@ -27,9 +29,10 @@ questionnaire answers (optional in the contract, unused by the report tables);
 
 Usage::
 
-    python bench/run.py                      # scales 1,10,100, 3 runs each
-    python bench/run.py --quick              # scales 1,10, 1 run each
-    python bench/run.py --scales 1,10 --repeats 5
+    python bench/run.py                      # both dialects, scales 1,10,100, 3 runs each
+    python bench/run.py --quick              # both dialects, scales 1,10, 1 run each
+    python bench/run.py --scales 1,10 --repeats 5 --dialects norsk
+    python bench/run.py --steps validate,tables,duckdb_floor   # the steps the targets are about
 
 Writes ``bench/results.json`` and ``bench/scaling.png``; generated data goes to
 ``bench/runs/`` (git-ignored).
@@ -89,12 +92,20 @@ def extract_spec() -> Path | None:
     return specs[0] if specs else None
 
 
-def step_commands(scale: float, runs: Path, commands: set[str]) -> dict[str, list[str] | str]:
+DIALECTS = ("iso", "norsk")
+
+
+def _tag(scale: float, dialect: str) -> str:
+    return f"{dialect}_s{scale:g}"
+
+
+def step_commands(scale: float, runs: Path, commands: set[str], dialect: str = "iso") -> dict[str, list[str] | str]:
     """Each step's command line, or the reason it is skipped."""
-    data, ans, out = runs / f"extract_s{scale:g}", runs / f"extract_answers_s{scale:g}", runs / f"out_s{scale:g}"
+    tag = _tag(scale, dialect)
+    data, ans, out = runs / f"extract_{tag}", runs / f"extract_answers_{tag}", runs / f"out_{tag}"
     steps: dict[str, list[str] | str] = {
         "startup": [*OPR, "--help"],
-        "synth": [*OPR, "synth", "--out", str(data), "--scale", f"{scale:g}", "--no-answers"],
+        "synth": [*OPR, "synth", "--out", str(data), "--scale", f"{scale:g}", "--no-answers", "--dialect", dialect],
         "validate": [*OPR, "validate", str(data)],
         "tables": [*OPR, "tables", str(data), "--out", str(out / "tables"), "--as-of", AS_OF],
         "followups": [*OPR, "followups", str(data), "--as-of", AS_OF, "--out", str(out / "followups.csv")],
@@ -119,11 +130,11 @@ def step_commands(scale: float, runs: Path, commands: set[str]) -> dict[str, lis
     return steps
 
 
-def prepare_answers_extract(scale: float, runs: Path, log: Path) -> None:
+def prepare_answers_extract(scale: float, runs: Path, log: Path, dialect: str = "iso") -> None:
     """The extract with questionnaire answers (for ``tables_answers``), made once, not timed."""
-    target = runs / f"extract_answers_s{scale:g}"
+    target = runs / f"extract_answers_{_tag(scale, dialect)}"
     if not (target / "patients.csv").exists():
-        r = measure([*OPR, "synth", "--out", str(target), "--scale", f"{scale:g}"], log)
+        r = measure([*OPR, "synth", "--out", str(target), "--scale", f"{scale:g}", "--dialect", dialect], log)
         if r["rc"]:
             raise SystemExit(f"synth with answers failed at scale {scale:g}; see {log}")
 
@@ -177,6 +188,34 @@ def machine_info() -> dict:
     }
 
 
+TARGETS = {
+    "tables_over_floor_at_100": 3.0,  # opr tables wall / DuckDB floor wall, scale 100, medians
+    "tables_peak_mb_at_100": 1024.0,
+    "tables_wall_s_at_1": 1.5,
+    "validate_wall_s_at_1": 1.0,
+    "growth_10_to_100": 10.0,  # tables, wall
+}
+
+
+def targets(d: dict, results: dict) -> dict:
+    """Each target of issue 15 with the measured value and whether it is met (None: not measured)."""
+
+    def med(scale, step, metric="wall_s"):
+        return results.get(scale, {}).get(step, {}).get(metric, {}).get("median")
+
+    measured = {
+        "tables_over_floor_at_100": d["tables_over_duckdb_floor"].get("100"),
+        "tables_peak_mb_at_100": med("100", "tables", "peak_mb"),
+        "tables_wall_s_at_1": med("1", "tables"),
+        "validate_wall_s_at_1": med("1", "validate"),
+        "growth_10_to_100": d["time_growth"].get("100/10", {}).get("tables"),
+    }
+    return {
+        k: {"target": TARGETS[k], "measured": v, "met": None if v is None else bool(v <= TARGETS[k])}
+        for k, v in measured.items()
+    }
+
+
 def derived(results: dict, scales: list[float]) -> dict:
     """Ratios the issue asks for: tables / DuckDB floor per scale; cost growth between scales."""
 
@@ -197,7 +236,9 @@ def derived(results: dict, scales: list[float]) -> dict:
             for step in results.get(f"{b:g}", {})
             if median(a, step) and median(b, step)
         }
-    return {"tables_over_duckdb_floor": floor, "tables_over_duckdb_floor_cpu": floor_cpu, "time_growth": growth}
+    out = {"tables_over_duckdb_floor": floor, "tables_over_duckdb_floor_cpu": floor_cpu, "time_growth": growth}
+    out["targets"] = targets(out, results)
+    return out
 
 
 def plot(results: dict, path: Path) -> None:
@@ -218,30 +259,67 @@ def plot(results: dict, path: Path) -> None:
     )  # fmt: skip
 
     rows = []
-    for scale, steps in results.items():
-        for step, s in steps.items():
-            if "wall_s" not in s or step == "startup":
-                continue
-            for metric, label in (("wall_s", "tid (s)"), ("peak_mb", "maks minne (MB)")):
-                m = s[metric]
-                rows.append({"scale": float(scale), "step": step, "metric": label, **m})
+    for dialect, by_scale in results.items():
+        for scale, steps in by_scale.items():
+            for step, s in steps.items():
+                if "wall_s" not in s or step == "startup":
+                    continue
+                for metric, label in (("wall_s", "tid (s)"), ("peak_mb", "maks minne (MB)")):
+                    m = s[metric]
+                    rows.append({"scale": float(scale), "step": step, "dialect": dialect, "metric": label, **m})
     frame = pd.DataFrame(rows)
     if frame.empty:
         return
     fig = (
-        ggplot(frame, aes("scale", "median", colour="step"))
+        ggplot(frame, aes("scale", "median", colour="step", linetype="dialect"))
         + geom_line()
         + geom_point()
         + geom_errorbar(aes(ymin="min", ymax="max"), width=0.05)
         + scale_x_log10()
         + scale_y_log10()
         + facet_wrap("metric", scales="free_y")
-        + labs(x="skala (1 = OUS, 100 = nasjonalt)", y="median (min–maks)", colour="steg",
+        + labs(x="skala (1 = OUS, 100 = nasjonalt)", y="median (min–maks)", colour="steg", linetype="dialekt",
                title="Kostnad mot registerstørrelse (log–log)")
         + theme_bw()
         + theme(figure_size=(10, 4.5))
     )  # fmt: skip
     fig.save(path, dpi=110, verbose=False)
+
+
+def run_dialect(dialect, scales, repeats, runs, log, commands, only) -> dict:
+    """Every step at every scale for one dialect: {scale: {step: summary}}."""
+    results: dict[str, dict] = {}
+    for scale in scales:
+        steps = step_commands(scale, runs, commands, dialect)
+        if only:
+            keep = {"synth", *only.split(",")}
+            steps = {k: v for k, v in steps.items() if k in keep}
+        if "tables_answers" in steps and not isinstance(steps["tables_answers"], str):
+            prepare_answers_extract(scale, runs, log, dialect)
+        shutil.rmtree(runs / f"out_{_tag(scale, dialect)}", ignore_errors=True)
+        results[f"{scale:g}"] = {}
+        for step, cmd in steps.items():
+            label = f"{dialect:<5} scale {scale:>5g}  {step:<15}"
+            if isinstance(cmd, str):
+                results[f"{scale:g}"][step] = {"status": cmd}
+                print(f"{label} {cmd}", flush=True)
+                continue
+            measured = [measure(cmd, log) for _ in range(repeats)]
+            s = summarise(measured)
+            results[f"{scale:g}"][step] = s
+            if "wall_s" in s:
+                print(
+                    f"{label} {s['wall_s']['median']:8.2f} s wall "
+                    f"({s['wall_s']['min']:.2f}–{s['wall_s']['max']:.2f})  {s['cpu_s']['median']:8.2f} s cpu  "
+                    f"{s['peak_mb']['median']:7.0f} MB  [{s['status']}]",
+                    flush=True,
+                )
+            else:
+                print(f"{label} FAILED (see {log})", flush=True)
+        t, d = (results[f"{scale:g}"].get(k, {}).get("wall_s", {}).get("median") for k in ("tables", "duckdb_floor"))
+        if t and d:
+            print(f"{dialect:<5} scale {scale:>5g}  opr tables / DuckDB floor = {t / d:.2f}", flush=True)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results", type=Path, default=HERE / "results.json")
     ap.add_argument("--figure", type=Path, default=HERE / "scaling.png")
     ap.add_argument("--steps", help="comma-separated subset of steps (default all)")
+    ap.add_argument("--dialects", default=",".join(DIALECTS), help="comma-separated CSV dialects (default iso,norsk)")
     args = ap.parse_args(argv)
     scales = [1.0, 10.0] if args.quick else [float(s) for s in args.scales.split(",")]
     repeats = 1 if args.quick else args.repeats
@@ -263,36 +342,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = available_commands()
     started = dt.datetime.now().astimezone()
     info = machine_info()
+    dialects = [d for d in args.dialects.split(",") if d]
     results: dict[str, dict] = {}
-    for scale in scales:
-        steps = step_commands(scale, runs, commands)
-        if args.steps:
-            keep = {"synth", *args.steps.split(",")}
-            steps = {k: v for k, v in steps.items() if k in keep}
-        if "tables_answers" in steps and not isinstance(steps["tables_answers"], str):
-            prepare_answers_extract(scale, runs, log)
-        shutil.rmtree(runs / f"out_s{scale:g}", ignore_errors=True)
-        results[f"{scale:g}"] = {}
-        for step, cmd in steps.items():
-            if isinstance(cmd, str):
-                results[f"{scale:g}"][step] = {"status": cmd}
-                print(f"scale {scale:>5g}  {step:<15} {cmd}", flush=True)
-                continue
-            measured = [measure(cmd, log) for _ in range(repeats)]
-            s = summarise(measured)
-            results[f"{scale:g}"][step] = s
-            if "wall_s" in s:
-                print(
-                    f"scale {scale:>5g}  {step:<15} {s['wall_s']['median']:8.2f} s wall "
-                    f"({s['wall_s']['min']:.2f}–{s['wall_s']['max']:.2f})  {s['cpu_s']['median']:8.2f} s cpu  "
-                    f"{s['peak_mb']['median']:7.0f} MB  [{s['status']}]",
-                    flush=True,
-                )
-            else:
-                print(f"scale {scale:>5g}  {step:<15} FAILED (see {log})", flush=True)
-        t, d = (results[f"{scale:g}"].get(k, {}).get("wall_s", {}).get("median") for k in ("tables", "duckdb_floor"))
-        if t and d:
-            print(f"scale {scale:>5g}  opr tables / DuckDB floor = {t / d:.2f}", flush=True)
+    for dialect in dialects:
+        results[dialect] = run_dialect(dialect, scales, repeats, runs, log, commands, args.steps)
     info["load_average_at_end"] = os.getloadavg()
     out = {
         "started": started.isoformat(timespec="seconds"),
@@ -301,8 +354,11 @@ def main(argv: list[str] | None = None) -> int:
         "repeats": repeats,
         "scales": scales,
         "machine": info,
+        "dialects": dialects,
+        "load_note": "a shared 2-core machine: other users' jobs run at the same time, so wall times are noisy; "
+        "compare the CPU times and the floor ratio of the same run",
         "results": results,
-        "derived": derived(results, scales),
+        "derived": {d: derived(results[d], scales) for d in dialects},
     }
     args.results.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     plot(results, args.figure)
