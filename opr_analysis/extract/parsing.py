@@ -159,10 +159,15 @@ def _fast_then_general(s: pd.Series, fast, general) -> pd.Series:
     out = np.full(len(s), np.datetime64("NaT"), dtype=DATETIME_DTYPE)
     todo = (s != "").fillna(False).to_numpy(dtype=bool, copy=True)
     for shape, layout in fast if _FAST_ON[0] else ():
-        hit = todo & pc.fill_null(pc.match_substring_regex(text, f"^{shape}$"), False).to_numpy(zero_copy_only=False)
-        if hit.any():
-            out[hit] = _fixed_width(pc.filter(text, hit), layout)
-            todo &= ~hit
+        if not todo.any():  # a column is nearly always in one shape: stop once every cell is read
+            break
+        rows = np.flatnonzero(todo)
+        cells = text if len(rows) == len(todo) else text.take(rows)
+        matched = pc.fill_null(pc.match_substring_regex(cells, f"^{shape}$"), False).to_numpy(zero_copy_only=False)
+        if matched.any():
+            hit = rows[matched]
+            out[hit] = _fixed_width(cells.filter(matched), layout)
+            todo[hit] = False
     values = pd.Series(out, index=s.index, dtype=DATETIME_DTYPE)
     if todo.any():
         values[todo] = general(s[todo])
