@@ -347,6 +347,20 @@ def _isin(values: pd.Series, known: pd.Index) -> pd.Series:
     return values.isin(known)
 
 
+def _positions(keys: pd.Series, ids: pd.Series) -> np.ndarray:
+    """For each key, the position of the first equal non-missing id (-1 when none), by Arrow's hash lookup."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .parsing import _arrow
+
+    ids = ids.dropna()
+    if not len(ids):
+        return np.full(len(keys), -1, dtype=np.int64)
+    where = pc.index_in(pc.cast(_arrow(keys), pa.large_string()), value_set=pc.cast(_arrow(ids), pa.large_string()))
+    return pc.fill_null(where, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
     """A follow-up's anchor must be a usable row of the table its kind points to.
 
@@ -357,23 +371,32 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
     treatments, enrolments = parsed["treatments"], parsed["enrolments"]
     t_ok = treatments[~treatments.index.isin(bad["treatments"]["row"])]
     e_ok = enrolments[~enrolments.index.isin(bad["enrolments"]["row"])]
-    # Usable ids are unique (duplicates are quarantined), so they can index a lookup.
-    t_kind = pd.Series(t_ok["kind"].astype(object).to_numpy(), index=t_ok["treatment_id"].astype(object).to_numpy())
-    e_closed = pd.Series(e_ok["closed_date"].notna().to_numpy(), index=e_ok["enrolment_id"].astype(object).to_numpy())
-    t_kind = t_kind[~t_kind.index.duplicated()]
-    e_closed = e_closed[~e_closed.index.duplicated()]
     valid = frame["kind"].notna() & frame["anchor_id"].notna() & frame["kind"].isin(list(ANCHOR_TABLE))
     fu = frame.loc[valid, ["kind", "anchor_id"]]
     if fu.empty:
         return _problems([], "anchor_id", [], [])
     kind = fu["kind"].astype(object)
-    anchor = fu["anchor_id"].astype(object)
+    anchor = fu["anchor_id"]
     to_treatment = kind.map({k: t == "treatments" for k, (t, _) in ANCHOR_TABLE.items()}).astype(bool)
     wanted = kind.map({k: w for k, (_, w) in ANCHOR_TABLE.items()})
-    anchor_kind = anchor.map(t_kind).astype(object)
-    closed = anchor.map(e_closed).astype(object)
-    in_all_t = anchor.isin(treatments["treatment_id"].dropna())
-    in_all_e = anchor.isin(enrolments["enrolment_id"].dropna())
+    # Lookups by id in Arrow (hash joins on Arrow strings, not Python objects); usable ids are
+    # unique (duplicates are quarantined) and a lookup takes the first row holding an id.
+    t_pos = _positions(anchor, t_ok["treatment_id"])
+    e_pos = _positions(anchor, e_ok["enrolment_id"])
+    t_kinds = t_ok["kind"].astype(object).to_numpy()
+    e_closed = e_ok["closed_date"].notna().to_numpy()
+    anchor_kind = pd.Series(
+        np.where(t_pos >= 0, t_kinds[np.maximum(t_pos, 0)] if len(t_kinds) else None, None),
+        index=fu.index,
+        dtype=object,
+    )
+    closed = pd.Series(
+        np.where(e_pos >= 0, e_closed[np.maximum(e_pos, 0)] if len(e_closed) else None, None),
+        index=fu.index,
+        dtype=object,
+    )
+    in_all_t = pd.Series(_positions(anchor, treatments["treatment_id"]) >= 0, index=fu.index)
+    in_all_e = pd.Series(_positions(anchor, enrolments["enrolment_id"]) >= 0, index=fu.index)
     wrong = (to_treatment & anchor_kind.notna() & (anchor_kind != wanted)).to_numpy(dtype=bool)
     wrong_kind = np.full(len(fu), "", dtype=object)
     wrong_kind[wrong] = (
