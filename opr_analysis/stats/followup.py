@@ -164,21 +164,28 @@ def followup_audit(reg, as_of=None) -> pd.DataFrame:
     """
     cand = followup_candidates(reg, as_of)
     f = reg.followups
-    sent = pd.DataFrame(
+    # Each sent row's candidate by (anchor_id, kind) (candidates are unique by it), looked up
+    # in Arrow; the rows are every sent row (with its candidate's columns, blank when its anchor
+    # is unknown) and every candidate not sent. The sort below fixes their order.
+    pos = _pair_positions(f["anchor_id"], f["kind"], cand["anchor_id"], cand["kind"])
+    unsent = np.ones(len(cand), dtype=bool)
+    unsent[pos[pos >= 0]] = False
+    cand_at = np.concatenate([pos, np.flatnonzero(unsent)])
+    sent_at = np.concatenate([np.arange(len(f)), np.full(int(unsent.sum()), -1)])
+    unknown = pd.Series(cand_at < 0)
+    rows = pd.DataFrame(
         {
-            "followup_id": f["followup_id"].astype(object),
-            "sent_patient_id": f["patient_id"].astype(object),
-            "kind": f["kind"].astype(object),
-            "anchor_id": f["anchor_id"].astype(object),
-            "sent_date": f["sent_date"].astype("datetime64[ns]"),
-            "responded_at": f["responded_at"],
+            **{c: _take(cand[c], cand_at) for c in cand.columns},
+            "followup_id": _take(f["followup_id"].astype(object), sent_at),
+            "sent_date": _take(f["sent_date"].astype("datetime64[ns]"), sent_at),
+            "responded_at": _take(f["responded_at"], sent_at),
         }
     )
-    rows = cand.merge(sent, on=["anchor_id", "kind"], how="outer", indicator=True)
-    unknown = rows["_merge"] == "right_only"
-    rows["patient_id"] = rows["patient_id"].where(~unknown, rows["sent_patient_id"])
+    for col in ("patient_id", "kind", "anchor_id"):  # a sent row's own values (its candidate's, when known)
+        own = _take(f[col].astype(object), sent_at)
+        rows[col] = own.where(sent_at >= 0, rows[col].astype(object)).astype(object)
     rows["owed"] = rows["owed"].astype("boolean").fillna(False).astype(bool)
-    rows["sent"] = rows["followup_id"].notna()
+    rows["sent"] = sent_at >= 0
     rows = rows.sort_values(["anchor_id", "kind", "sent_date", "followup_id"], kind="stable", na_position="last")
     first = ~rows.duplicated(["anchor_id", "kind"])
     rows["sent_owed"] = rows["sent"] & rows["owed"] & first
@@ -194,6 +201,27 @@ def followup_audit(reg, as_of=None) -> pd.DataFrame:
     for col in ("patient_id", "kind", "anchor_id", "followup_id", "exclusion", "exclusions"):
         out[col] = out[col].astype("string")
     return out.reset_index(drop=True)
+
+
+def _take(s: pd.Series, at: np.ndarray) -> pd.Series:
+    """``s`` at positions ``at`` (fresh 0..n-1 index); missing where ``at`` is -1."""
+    taken = s.iloc[np.maximum(at, 0)].reset_index(drop=True) if len(s) else pd.Series([pd.NA] * len(at), dtype=s.dtype)
+    return taken.mask(pd.Series(at < 0)) if (at < 0).any() else taken
+
+
+def _pair_positions(a, b, ids_a, ids_b) -> np.ndarray:
+    """For each (a, b), the position of the equal (ids_a, ids_b) pair (-1 when none), by Arrow's hash lookup."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def key(x, y):
+        x, y = (pc.cast(pa.array(v.astype("string").array), pa.large_string()) for v in (x, y))
+        return pc.binary_join_element_wise(x, y, pa.scalar("\x1f", pa.large_string()))
+
+    if not len(ids_a):
+        return np.full(len(a), -1, dtype=np.int64)
+    where = pc.index_in(key(a, b), value_set=key(ids_a, ids_b))
+    return pc.fill_null(where, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def followup_response(reg, as_of=None) -> pd.DataFrame:
