@@ -34,8 +34,10 @@ Usage::
     python bench/run.py --scales 1,10 --repeats 5 --dialects norsk
     python bench/run.py --steps validate,tables,duckdb_floor   # the steps the targets are about
 
-Writes ``bench/results.json`` and ``bench/scaling.png``; generated data goes to
-``bench/runs/`` (git-ignored).
+Writes ``bench/results.json`` (every run; per dialect the ratios ``opr tables`` / floor and
+the targets of issue 15 with measured values), ``bench/scaling.png`` and the table between the
+``bench`` markers in the README's Performance section; generated data goes to ``bench/runs/``
+(git-ignored).
 """
 
 from __future__ import annotations
@@ -322,6 +324,61 @@ def run_dialect(dialect, scales, repeats, runs, log, commands, only) -> dict:
     return results
 
 
+README_START, README_END = "<!-- bench:start (written by bench/run.py) -->", "<!-- bench:end -->"
+STEP_LABELS = {"validate": "`opr validate`", "tables": "`opr tables`", "duckdb_floor": "DuckDB floor"}
+
+
+def readme_block(out: dict) -> str:
+    """The README's table of the latest run: per dialect and scale, wall / CPU / peak memory of
+    validate, tables and the floor, the floor ratio, and each target with its measured value."""
+
+    def fmt(v, unit=" s", digits=2):
+        return "–" if v is None else f"{v:.{digits}f}{unit}"
+
+    m = out["machine"]
+    lines = [
+        f"Latest run, {out['started'][:10]} (medians of {out['repeats']}; commit `{m['git_commit']}`"
+        f"{', package modified' if m['package_modified'] else ''}; {m['cpu']}, {m['cores']} cores; "
+        f"load average {m['load_average_at_start'][0]:.1f} at start, {m['load_average_at_end'][0]:.1f} at end: "
+        "other users' jobs ran at the same time, so wall times are noisy):",
+        "",
+        "| dialect | scale | step | wall | CPU | peak memory |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for dialect, by_scale in out["results"].items():
+        for scale, steps in by_scale.items():
+            for step, label in STEP_LABELS.items():
+                r = steps.get(step, {})
+                if "wall_s" not in r:
+                    continue
+                peak = r["peak_mb"]["median"]
+                lines.append(
+                    f"| {dialect} | {scale} | {label} | {fmt(r['wall_s']['median'])} | {fmt(r['cpu_s']['median'])} "
+                    f"| {fmt(peak, ' MB', 0)} |"
+                )
+    lines += ["", "| dialect | target | limit | measured | met |", "|---|---|---:|---:|---|"]
+    for dialect, d in out["derived"].items():
+        ratios = ", ".join(f"{k}: {fmt(v, '', 2)}" for k, v in d["tables_over_duckdb_floor"].items())
+        cpu = ", ".join(f"{k}: {fmt(v, '', 2)}" for k, v in d["tables_over_duckdb_floor_cpu"].items())
+        lines.append(f"| {dialect} | `opr tables` / floor, wall (CPU) by scale | | {ratios} ({cpu}) | |")
+        for name, t in d["targets"].items():
+            met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
+            lines.append(f"| {dialect} | {name} | {t['target']:g} | {fmt(t['measured'], '', 2)} | {met} |")
+    return "\n".join(lines)
+
+
+def update_readme(path: Path, block: str) -> bool:
+    """Replace the text between the README's bench markers with ``block``; False when there are no markers."""
+    if not path.is_file():
+        return False
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return False
+    path.write_text(text[: start + len(README_START)] + "\n" + block + "\n" + text[end:], encoding="utf-8")
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scales", default="1,10,100", help="comma-separated scales (default 1,10,100)")
@@ -331,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results", type=Path, default=HERE / "results.json")
     ap.add_argument("--figure", type=Path, default=HERE / "scaling.png")
     ap.add_argument("--steps", help="comma-separated subset of steps (default all)")
+    ap.add_argument("--readme", type=Path, default=ROOT / "README.md", help="README to write the table into")
+    ap.add_argument("--no-readme", dest="readme", action="store_const", const=None, help="leave the README alone")
     ap.add_argument("--dialects", default=",".join(DIALECTS), help="comma-separated CSV dialects (default iso,norsk)")
     args = ap.parse_args(argv)
     scales = [1.0, 10.0] if args.quick else [float(s) for s in args.scales.split(",")]
@@ -364,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     plot(results, args.figure)
     print(json.dumps(out["derived"], indent=2))
     print(f"Wrote {args.results} and {args.figure}")
+    if args.readme is not None and update_readme(args.readme, readme_block(out)):
+        print(f"Updated the benchmark table in {args.readme}")
     return 0
 
 
