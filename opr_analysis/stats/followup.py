@@ -101,8 +101,9 @@ def followup_candidates(reg, as_of=None) -> pd.DataFrame:
         )
     )
     cand = pd.concat(parts, ignore_index=True)
-    patients = reg.patients.drop_duplicates("patient_id")
-    pat = patients.set_index(patients["patient_id"].astype(object)).reindex(cand["patient_id"])
+    # Each candidate's patient row (the first with its id), by Arrow's hash lookup.
+    at = _positions(cand["patient_id"], reg.patients["patient_id"])
+    pat = {c: _take(reg.patients[c], at) for c in _PATIENT_FLAGS}
     due = cand["due_date"]
     flags = {
         "for_oppstart": cand["anchor_date"] < cand["start"],
@@ -123,6 +124,23 @@ def followup_candidates(reg, as_of=None) -> pd.DataFrame:
     return cand[
         ["patient_id", "kind", "anchor_id", "anchor_date", "due_date", "year", "owed", "exclusion", "exclusions"]
     ]
+
+
+_PATIENT_FLAGS = ("birth_year", "cognitive_impairment", "interpreter_needed", "research_participant", "reserved_date")
+
+
+def _positions(keys: pd.Series, ids: pd.Series) -> np.ndarray:
+    """For each key, the position of the first equal non-missing id (-1 when none)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def arrow(v):
+        return pc.cast(pa.array(v.astype("string").array), pa.large_string())
+
+    if not len(ids):
+        return np.full(len(keys), -1, dtype=np.int64)
+    where = pc.index_in(arrow(keys), value_set=arrow(ids))
+    return pc.fill_null(where, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _joined_flags(flags: pd.DataFrame) -> pd.Series:
