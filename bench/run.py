@@ -379,6 +379,28 @@ def update_readme(path: Path, block: str) -> bool:
     return True
 
 
+def write_results(args, started, info, repeats, scales, dialects, results) -> dict:
+    """results.json and the README table for what has been measured so far."""
+    info = {**info, "load_average_at_end": os.getloadavg()}
+    out = {
+        "started": started.isoformat(timespec="seconds"),
+        "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "as_of": AS_OF,
+        "repeats": repeats,
+        "scales": scales,
+        "machine": info,
+        "dialects": dialects,
+        "load_note": "a shared 2-core machine: other users' jobs run at the same time, so wall times are noisy; "
+        "compare the CPU times and the floor ratio of the same run",
+        "results": results,
+        "derived": {d: derived(results[d], scales) for d in dialects},
+    }
+    args.results.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    if args.readme is not None:
+        update_readme(args.readme, readme_block(out))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scales", default="1,10,100", help="comma-separated scales (default 1,10,100)")
@@ -402,29 +424,16 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now().astimezone()
     info = machine_info()
     dialects = [d for d in args.dialects.split(",") if d]
-    results: dict[str, dict] = {}
-    for dialect in dialects:
-        results[dialect] = run_dialect(dialect, scales, repeats, runs, log, commands, args.steps)
-    info["load_average_at_end"] = os.getloadavg()
-    out = {
-        "started": started.isoformat(timespec="seconds"),
-        "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "as_of": AS_OF,
-        "repeats": repeats,
-        "scales": scales,
-        "machine": info,
-        "dialects": dialects,
-        "load_note": "a shared 2-core machine: other users' jobs run at the same time, so wall times are noisy; "
-        "compare the CPU times and the floor ratio of the same run",
-        "results": results,
-        "derived": {d: derived(results[d], scales) for d in dialects},
-    }
-    args.results.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    results: dict[str, dict] = {d: {} for d in dialects}
+    # Scale by scale, both dialects at each, and the results written after each: a run cut short
+    # (a busy shared machine) still leaves every scale it finished in results.json and the README.
+    for scale in scales:
+        for dialect in dialects:
+            results[dialect].update(run_dialect(dialect, [scale], repeats, runs, log, commands, args.steps))
+            out = write_results(args, started, info, repeats, scales, dialects, results)
     plot(results, args.figure)
     print(json.dumps(out["derived"], indent=2))
     print(f"Wrote {args.results} and {args.figure}")
-    if args.readme is not None and update_readme(args.readme, readme_block(out)):
-        print(f"Updated the benchmark table in {args.readme}")
     return 0
 
 
