@@ -3,7 +3,8 @@
 A reference for the benchmark (how fast can a single machine compute these
 numbers at all?) and a cross-check of ``opr tables`` (tests/test_duckdb_reference.py
 asserts that every number agrees). It reads a *clean* extract as ``opr synth``
-writes it (comma CSV, ISO dates, naive datetimes, ``true``/``false``): it does no
+writes it in either dialect (``iso``: comma CSV, ISO dates, naive datetimes, ``true``/``false``;
+``norsk``: semicolons, BOM, ``31.12.2023 14:05:09``, ``ja``/``nei``, CRLF): it does no
 validation, quarantine or identity-number check, which is exactly the work
 ``opr tables`` does on top. Code lists are the data contract's, written out here
 on purpose rather than read from the codebook.
@@ -27,6 +28,14 @@ from pathlib import Path
 
 import duckdb
 
+# Dates and datetimes in either of the contract's spellings that ``opr synth --dialect`` writes
+# (ISO, or Norwegian 31.12.2023 / 31.12.2023 14:05:09); DuckDB detects ``,``/``;``, the BOM and CRLF.
+MACROS = [
+    "CREATE MACRO d(x) AS CASE WHEN x LIKE '__.__.____' THEN strptime(x, '%d.%m.%Y')::DATE ELSE CAST(x AS DATE) END",
+    "CREATE MACRO ts(x) AS CASE WHEN x LIKE '__.__.____ %' THEN strptime(x, '%d.%m.%Y %H:%M:%S') "
+    "ELSE CAST(x AS TIMESTAMP) END",
+]
+
 # Each table's columns as read (everything as text, then cast explicitly).
 VIEWS = {
     "patients": """
@@ -34,27 +43,27 @@ VIEWS = {
                lower(trim(interpreter_needed)) IN ('true', '1', 'ja') AS interpreter_needed,
                lower(trim(cognitive_impairment)) IN ('true', '1', 'ja') AS cognitive_impairment,
                lower(trim(research_participant)) IN ('true', '1', 'ja') AS research_participant,
-               CAST(reserved_date AS DATE) AS reserved_date
+               d(reserved_date) AS reserved_date
         FROM read_csv('{dir}/patients.csv', header = true, all_varchar = true)""",
     "referrals": """
-        SELECT referral_id, CAST(assessed_date AS DATE) AS assessed_date, decision, region
+        SELECT referral_id, d(assessed_date) AS assessed_date, decision, region
         FROM read_csv('{dir}/referrals.csv', header = true, all_varchar = true)""",
     "enrolments": """
-        SELECT enrolment_id, patient_id, CAST(granted_date AS DATE) AS granted_date,
-               CAST(closed_date AS DATE) AS closed_date
+        SELECT enrolment_id, patient_id, d(granted_date) AS granted_date,
+               d(closed_date) AS closed_date
         FROM read_csv('{dir}/enrolments.csv', header = true, all_varchar = true)""",
     "baseline_responses": """
-        SELECT CAST(submitted_at AS TIMESTAMP) AS submitted_at, CAST(duration_ms AS BIGINT) AS duration_ms
+        SELECT ts(submitted_at) AS submitted_at, CAST(duration_ms AS BIGINT) AS duration_ms
         FROM read_csv('{dir}/baseline_responses.csv', header = true, all_varchar = true)""",
     "short_forms": """
-        SELECT CAST(date AS DATE) AS date, reason
+        SELECT d(date) AS date, reason
         FROM read_csv('{dir}/short_forms.csv', header = true, all_varchar = true)""",
     "treatments": """
-        SELECT treatment_id, patient_id, kind, CAST(date AS DATE) AS date
+        SELECT treatment_id, patient_id, kind, d(date) AS date
         FROM read_csv('{dir}/treatments.csv', header = true, all_varchar = true)""",
     "followups": """
-        SELECT followup_id, kind, anchor_id, CAST(sent_date AS DATE) AS sent_date,
-               CAST(responded_at AS TIMESTAMP) AS responded_at
+        SELECT followup_id, kind, anchor_id, d(sent_date) AS sent_date,
+               ts(responded_at) AS responded_at
         FROM read_csv('{dir}/followups.csv', header = true, all_varchar = true)""",
     "legacy_v1": """
         SELECT CAST(year AS INTEGER) AS year, CAST(baseline_responses AS BIGINT) AS baseline_responses,
@@ -193,6 +202,8 @@ SQL = {
 def connect(extract_dir, as_of) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with one view per extract table and ``$as_of`` set."""
     con = duckdb.connect()
+    for sql in MACROS:
+        con.execute(sql)
     folder = Path(extract_dir).resolve().as_posix().replace("'", "''")
     for name, sql in VIEWS.items():
         con.execute(f"CREATE VIEW {name} AS " + sql.format(dir=folder))

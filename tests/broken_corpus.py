@@ -2,7 +2,8 @@
 
 ``build_corpus(base, out)`` reads every table of the extract in ``base`` (any
 format), writes one copy per defect under ``out/<case>/`` (as UTF-8 CSV unless
-the defect is about the file itself) and returns :class:`Case` records holding
+the defect is about the file itself; as ``;``-separated UTF-8 with a BOM and CRLF when
+the base is in ``opr synth --dialect norsk``) and returns :class:`Case` records holding
 what ``opr validate`` must answer: exit status, a fragment of its message and
 the number of quarantined rows per table (the base's own quarantine plus the
 damaged rows and everything that refers to them). Works on the hand-built test
@@ -49,6 +50,8 @@ class Base:
             if path is not None:
                 self.frames[name] = read_table(path, name).cells.astype(object)
         self.quarantined = {t: set(q["row"].astype(int)) for t, q in self.reg.report.quarantine.items()}
+        # The base's CSV dialect (opr synth --dialect norsk: ";", BOM, CRLF); the copies keep it.
+        self.norsk = any(src.separator == ";" for src in self.reg.sources.values())
 
     def usable(self, table: str) -> pd.DataFrame:
         f = self.frames[table]
@@ -99,24 +102,33 @@ class Base:
         return {t: n for t, n in counts.items() if n and t in keep}
 
 
-def to_csv(frame: pd.DataFrame, sep: str = ",", quoting=csv.QUOTE_MINIMAL) -> str:
+def to_csv(frame: pd.DataFrame, sep: str = ",", quoting=csv.QUOTE_MINIMAL, eol: str = "\n") -> str:
     buf = io.StringIO(newline="")
-    w = csv.writer(buf, delimiter=sep, lineterminator="\n", quoting=quoting)
+    w = csv.writer(buf, delimiter=sep, lineterminator=eol, quoting=quoting)
     w.writerow(list(frame.columns))
     w.writerows(frame.astype(str).itertuples(index=False))
     return buf.getvalue()
 
 
-def _write(folder: Path, frames: dict[str, pd.DataFrame]) -> Path:
+def _write(folder: Path, frames: dict[str, pd.DataFrame], norsk: bool = False) -> Path:
+    """UTF-8 CSV; ``norsk`` as the base was written: ``;``, a byte-order mark, CRLF."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
-        (folder / f"{name}.csv").write_text(to_csv(frame), encoding="utf-8")
+        if norsk:
+            text = "\ufeff" + to_csv(frame, sep=";", eol="\r\n")
+        else:
+            text = to_csv(frame)
+        (folder / f"{name}.csv").write_bytes(text.encode("utf-8"))
     return folder
 
 
 def build_corpus(base_folder: Path, out: Path) -> list[Case]:
     """Write one broken copy of ``base_folder`` per defect; return what validate must say."""
     b = Base(Path(base_folder))
+
+    def write(folder, frames):
+        return _write(folder, frames, b.norsk)
+
     cases: list[Case] = []
 
     def copy_frames():
@@ -127,7 +139,7 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
         if column not in frames[table]:
             frames[table][column] = ""
         frames[table].loc[row, column] = value
-        folder = _write(out / name, frames)
+        folder = write(out / name, frames)
         exp = b.expected({table: {row}} if damaged else None)
         msg = f"kolonne «{column}», verdi «{str(value).strip()}»: {reason}" if damaged else "Uttrekket kan brukes"
         cases.append(Case(name, folder, 0, msg, exp))
@@ -200,7 +212,7 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
     cases.append(
         Case(
             "duplicate_id",
-            _write(out / "duplicate_id", frames),
+            write(out / "duplicate_id", frames),
             0,
             "samme ID står på flere rader",
             b.expected({"referrals": {r1, r2}}),
@@ -218,7 +230,7 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
     cases.append(
         Case(
             "duplicated_whole_row",
-            _write(out / "duplicated_whole_row", frames),
+            write(out / "duplicated_whole_row", frames),
             0,
             f"kolonne «referral_id», verdi «{ref.at[r1, 'referral_id']}»: samme ID står på flere rader",
             exp,
@@ -231,7 +243,7 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
     cases.append(
         Case(
             "missing_required_table",
-            _write(out / "missing_required_table", frames),
+            write(out / "missing_required_table", frames),
             1,
             "tabellen «referrals» mangler",
             None,
@@ -243,7 +255,7 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
         cases.append(
             Case(
                 "missing_optional_table",
-                _write(out / "missing_optional_table", frames),
+                write(out / "missing_optional_table", frames),
                 0,
                 "Uttrekket kan brukes",
                 b.expected(tables=set(frames)),
@@ -254,16 +266,16 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
     cases.append(
         Case(
             "missing_column",
-            _write(out / "missing_column", frames),
+            write(out / "missing_column", frames),
             1,
             "referrals.csv: mangler kolonne «decision»",
             None,
         )
     )
-    folder = _write(out / "two_files", copy_frames())
+    folder = write(out / "two_files", copy_frames())
     b.frames["treatments"].to_excel(folder / "treatments.xlsx", index=False)
     cases.append(Case("two_files", folder, 1, "tabellen «treatments» finnes i flere filer", None))
-    folder = _write(out / "unreadable_file", copy_frames())
+    folder = write(out / "unreadable_file", copy_frames())
     (folder / "treatments.csv").unlink()
     (folder / "treatments.parquet").write_bytes(b"PAR1\x00garbage")
     cases.append(Case("unreadable_file", folder, 1, "treatments.parquet: filen kan ikke leses som en tabell", None))
@@ -283,7 +295,7 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
         cases.append(
             Case(
                 name,
-                _write(out / name, frames),
+                write(out / name, frames),
                 1,
                 f"{table}.csv, rad {t.index[-1]}, kolonne «{column}»",
                 None,
@@ -292,7 +304,7 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
         )
 
     # Text-file defects.
-    folder = _write(out / "truncated_file", copy_frames())
+    folder = write(out / "truncated_file", copy_frames())
     text = (folder / "referrals.csv").read_text(encoding="utf-8").rstrip("\n")
     head, last = text.rsplit("\n", 1)
     (folder / "referrals.csv").write_text(head + "\n" + last[: max(1, len(last) // 2)], encoding="utf-8")
@@ -306,13 +318,13 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
     exp = b.expected()
     exp.pop("referrals", None)
     cases.append(
-        Case("header_only", _write(out / "header_only", frames), 0, "referrals.csv: filen har bare overskriftsrad", exp)
+        Case("header_only", write(out / "header_only", frames), 0, "referrals.csv: filen har bare overskriftsrad", exp)
     )
 
     frames = copy_frames()
     odd = "lokal; regional, nasjonal"
     frames["referrals"].loc[r1, "region"] = odd
-    folder = _write(out / "separator_inside_quotes", frames)
+    folder = write(out / "separator_inside_quotes", frames)
     (folder / "referrals.csv").write_text(to_csv(frames["referrals"], sep=";", quoting=csv.QUOTE_ALL), encoding="utf-8")
     cases.append(
         Case(
@@ -326,7 +338,7 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
 
     frames = copy_frames()
     frames["enrolments"]["diagnosis"] = "Smerte, Ørland sykehus – Æ/Å"
-    folder = _write(out / "windows_1252", frames)
+    folder = write(out / "windows_1252", frames)
     (folder / "enrolments.csv").write_bytes(to_csv(frames["enrolments"]).encode("cp1252"))
     cases.append(
         Case(
@@ -347,7 +359,7 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
                     f = frames[name]
                     f[col.name] = f[col.name].where(f[col.name] == "", "000" + f[col.name])
     cases.append(
-        Case("leading_zero_ids", _write(out / "leading_zero_ids", frames), 0, "Uttrekket kan brukes", b.expected())
+        Case("leading_zero_ids", write(out / "leading_zero_ids", frames), 0, "Uttrekket kan brukes", b.expected())
     )
     cases += hostile_cases(b, out, copy_frames)
     return cases

@@ -15,6 +15,7 @@ HAS_SYNTH = importlib.util.find_spec("opr_analysis.synth.registry") is not None
 
 def _base(kind, tmp_path_factory):
     root = tmp_path_factory.mktemp(f"corpus-{kind}")
+    dialect = "norsk" if kind.endswith("norsk") else "iso"
     if kind == "hand":
         base = write_base_extract(root, name="base")
     else:
@@ -23,11 +24,11 @@ def _base(kind, tmp_path_factory):
         from opr_analysis.synth.registry import write_synthetic
 
         base = root / "base"
-        write_synthetic(base, seed=2024, scale=0.05, years=(2020, 2025), fmt="csv")
+        write_synthetic(base, seed=2024, scale=0.05, years=(2020, 2025), fmt="csv", dialect=dialect)
     return build_corpus(base, root / "broken")
 
 
-@pytest.fixture(scope="module", params=["hand", "synthetic"])
+@pytest.fixture(scope="module", params=["hand", "synthetic", "synthetic-norsk"])
 def corpus(request, tmp_path_factory):
     return _base(request.param, tmp_path_factory)
 
@@ -119,3 +120,27 @@ def test_a_megabyte_cell_is_read_whole(corpus):
     reg = load_extract(case.folder)
     assert case.notes["diagnosis"] in set(reg.enrolments["diagnosis"].dropna())
     assert reg.report.rows_read == load_extract(case.folder.parent / "leading_zero_ids").report.rows_read
+
+
+def _outcome(folder):
+    """Everything validation answers: the error, or every problem and every quarantined row."""
+    try:
+        reg = load_extract(folder)
+    except Exception as exc:  # the run stops: compare the message
+        return type(exc).__name__, str(exc)
+    problems = [(p.table, p.row, p.column, p.value, p.reason) for p in reg.report.problems]
+    quarantine = {t: q.astype(str).to_dict("records") for t, q in reg.report.quarantine.items()}
+    return problems, quarantine, {t: f.astype(str).to_dict("list") for t, f in reg.tables.items()}
+
+
+@pytest.mark.slow
+def test_fast_and_general_parsing_paths_agree_on_the_corpus(corpus):
+    """The reader's vectorised date/datetime fast path and its general path give identical
+    answers (quarantine reasons, row numbers, values) on every broken extract."""
+    from opr_analysis.extract.parsing import general_path_only
+
+    for case in corpus:
+        fast = _outcome(case.folder)
+        with general_path_only():
+            general = _outcome(case.folder)
+        assert fast == general, case.name

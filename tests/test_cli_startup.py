@@ -41,7 +41,11 @@ def test_synth_command_defaults_mirror_the_generator():
     from opr_analysis.commands import synth as command
     from opr_analysis.synth import registry as synth
 
-    assert (command.DEFAULT_SEED, command.FORMATS) == (synth.DEFAULT_SEED, synth.FORMATS)
+    assert (command.DEFAULT_SEED, command.FORMATS, command.DIALECTS) == (
+        synth.DEFAULT_SEED,
+        synth.FORMATS,
+        synth.DIALECTS,
+    )
 
 
 def test_synth_no_answers_leaves_out_the_answer_tables(tmp_path):

@@ -1,5 +1,6 @@
 """The benchmark's floor (bench/duckdb_reference.py, hand-written DuckDB SQL) gives the same
-numbers as ``opr tables`` (report_tables) on a small synthetic extract."""
+numbers as ``opr tables`` (report_tables) on a small synthetic extract, in both CSV dialects
+``opr synth`` writes (iso; norsk: semicolons, BOM, Norwegian dates, ja/nei, CRLF)."""
 
 from __future__ import annotations
 
@@ -36,9 +37,11 @@ def _reference_module():
     return module
 
 
-@pytest.fixture(scope="module")
-def both(tmp_path_factory):
-    folder = write_synthetic(tmp_path_factory.mktemp("ref") / "extract", scale=0.2, seed=7, generators=[])
+@pytest.fixture(scope="module", params=["iso", "norsk"])
+def both(request, tmp_path_factory):
+    folder = write_synthetic(
+        tmp_path_factory.mktemp("ref") / "extract", scale=0.2, seed=7, generators=[], dialect=request.param
+    )
     ours = report_tables(load_extract(folder), as_of=pd.Timestamp(AS_OF))
     theirs = _reference_module().reference_tables(folder, AS_OF)
     return ours, theirs

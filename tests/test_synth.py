@@ -376,3 +376,30 @@ def test_csv_quotes_only_when_a_cell_needs_it(tmp_path):
     ).read_text() == 'response_id,note\n"B0000001","a, b"\n"B0000002","sa ""hei"""\n'
     back = pd.read_csv(tmp_path / "x" / "notes.csv", dtype=str)
     pd.testing.assert_frame_equal(back, df, check_dtype=False)
+
+
+def test_norsk_dialect_is_the_registry_export_shape_and_reads_the_same(tmp_path, capsys):
+    """``--dialect norsk``: BOM, ``;``, CRLF, 31.12.2023 / 31.12.2023 14:05:09, ja/nei, decimal comma;
+    the reader gives exactly the tables and summary of the ISO extract."""
+    args = ["--scale", "0.05", "--years", "2022-2023", "--seed", "8"]
+    assert _cli(["synth", "--out", str(tmp_path / "n"), "--dialect", "norsk", *args]) == 0
+    capsys.readouterr()
+    iso = write_synthetic(tmp_path / "i", seed=8, scale=0.05, years=(2022, 2023))
+    raw = (tmp_path / "n" / "baseline_responses.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfresponse_id;patient_id;submitted_at;duration_ms\r\n")
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    first = raw.decode("utf-8-sig").split("\r\n")[1].split(";")
+    assert re.fullmatch(r"[0-3][0-9]\.[01][0-9]\.202[23] [0-2][0-9]:[0-5][0-9]:[0-5][0-9]", first[2])
+    flags = pd.read_csv(tmp_path / "n" / "patients.csv", sep=";", dtype=str, encoding="utf-8-sig")
+    assert set(flags["interpreter_needed"].dropna()) == {"ja", "nei"}
+    answers = pd.read_csv(tmp_path / "n" / "baseline_answers.csv", sep=";", dtype=str, encoding="utf-8-sig")
+    assert not answers["value"].str.contains(".", regex=False).any()
+    a, b = load_extract(iso), load_extract(tmp_path / "n")
+    assert a.report.summary_text() == b.report.summary_text()
+    for name in a.tables:
+        pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
+
+
+def test_unknown_dialect_is_refused(tmp_path):
+    with pytest.raises(UsageError, match="dialekt"):
+        write_tables({"notes": pd.DataFrame({"a": [1]})}, tmp_path / "x", dialect="excel")

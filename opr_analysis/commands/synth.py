@@ -6,10 +6,11 @@ import argparse
 import re
 import time
 
-# Mirrors opr_analysis.synth.registry.DEFAULT_SEED / FORMATS (tests check they agree); not imported from
+# Mirrors opr_analysis.synth.registry.DEFAULT_SEED / FORMATS / DIALECTS (tests check they agree); not imported from
 # there so that `opr --help` does not load numpy and pandas.
 DEFAULT_SEED = 2024
 FORMATS = ("csv", "parquet", "xlsx")
+DIALECTS = ("iso", "norsk")
 
 HELP = "skriv et syntetisk registeruttrekk (ingen ekte pasienter)"
 
@@ -79,6 +80,13 @@ def register(subparsers) -> None:
     )
     p.add_argument("--format", dest="fmt", choices=FORMATS, default="csv", help="filformat (standard csv)")
     p.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        default="iso",
+        help="CSV dialect (default iso: ',', ISO dates, true/false); norsk: ';', byte-order mark, "
+        "31.12.2023 and 31.12.2023 14:05:09, ja/nei, decimal comma, CRLF, as the registry's systems export",
+    )
+    p.add_argument(
         "--no-answers",
         dest="answers",
         action="store_false",
@@ -132,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
                                   generators=generators)  # fmt: skip
     else:
         tables = synthesize(seed=args.seed, scale=args.scale, years=tuple(args.years), generators=generators).tables
-    out = write_tables(tables, args.out, args.fmt)
+    out = write_tables(tables, args.out, args.fmt, getattr(args, "dialect", "iso"))
     rows = ", ".join(f"{name} {len(df)}" for name, df in tables.items())
     print(f"Skrev syntetisk uttrekk til {out} ({time.perf_counter() - start:.1f} s): {rows}")
     return 0

@@ -18,11 +18,16 @@ Examples
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 
 TZ = "Europe/Oslo"
 DATETIME_DTYPE = "datetime64[ns]"
+# Years a datetime64[ns] holds in full; a cell outside them is a date that does not exist
+# (it used to crash the run with OutOfBoundsDatetime instead of being quarantined).
+YEAR_MIN, YEAR_MAX = 1678, 2261
 
 _ISO_DATE = r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})$"
 _NO_DATE = r"^(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4})$"
@@ -65,7 +70,7 @@ def _assemble(parts: pd.DataFrame, index: pd.Index) -> pd.Series:
     for k in ("hour", "minute", "second"):
         if k in frame:
             frame[k] = frame[k].fillna(0)
-    complete = frame.notna().all(axis=1) & frame["year"].between(1000, 2999)
+    complete = frame.notna().all(axis=1) & frame["year"].between(YEAR_MIN, YEAR_MAX)
     # to_datetime would roll 25:00 over into the next day; a clock time must be on the clock.
     for k, top in (("hour", 23), ("minute", 59), ("second", 59)):
         if k in frame:
@@ -77,21 +82,93 @@ def _assemble(parts: pd.DataFrame, index: pd.Index) -> pd.Series:
     return values
 
 
-# Fast paths: a cell of exactly this shape is parsed with a fixed format in C
-# (impossible dates become NaT); the few cells of other shapes take the general path.
-_FAST_DATE = ((r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "%Y-%m-%d"), (r"[0-9]{2}\.[0-9]{2}\.[0-9]{4}", "%d.%m.%Y"))
-_FAST_DATETIME = ((r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}", "%Y-%m-%d %H:%M:%S"),)
+# Fast paths: a cell of one of these fixed-width shapes is parsed by Arrow and numpy alone
+# (digits sliced by position, the calendar checked arithmetically): no per-cell Python.
+# Each shape lists where its year, month, day, hour, minute and second digits stand.
+# Any other cell (one-digit day, ``.`` in the clock, fractions, offsets, junk) takes the
+# general path, which gives the same answer for a cell both could read (tests/test_parsing.py).
+_YMD = {"y": (0, 4), "m": (5, 7), "d": (8, 10)}
+_DMY = {"d": (0, 2), "m": (3, 5), "y": (6, 10)}
+_HM, _HMS = {"H": (11, 13), "M": (14, 16)}, {"H": (11, 13), "M": (14, 16), "S": (17, 19)}
+_D2, _Y4, _T = "[0-9]{2}", "[0-9]{4}", "[T ][0-9]{2}:[0-9]{2}"
+_ISO, _NO = rf"{_Y4}-{_D2}-{_D2}", rf"{_D2}\.{_D2}\.{_Y4}"
+_FAST_DATE = ((_ISO, _YMD), (_NO, _DMY))
+_FAST_DATETIME = (
+    (_ISO + _T + ":[0-9]{2}", {**_YMD, **_HMS}),
+    (_NO + _T + ":[0-9]{2}", {**_DMY, **_HMS}),
+    (_ISO + _T, {**_YMD, **_HM}),
+    (_NO + _T, {**_DMY, **_HM}),
+    *_FAST_DATE,  # a date alone in a datetime column is midnight, as on the general path
+)
+
+
+_FAST_ON = [True]
+
+
+@contextmanager
+def general_path_only():
+    """Within the block every date/datetime cell takes the general path (to test that both agree)."""
+    _FAST_ON[0] = False
+    try:
+        yield
+    finally:
+        _FAST_ON[0] = True
+
+
+def _arrow(s: pd.Series):
+    """The Series' strings as an Arrow array (zero-copy when they are Arrow strings already)."""
+    import pyarrow as pa
+
+    try:
+        return pa.array(s.array)
+    except (TypeError, pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array(s.astype(object).to_numpy(), type=pa.large_string(), from_pandas=True)
+
+
+def _fixed_width(text, layout: dict) -> np.ndarray:
+    """``datetime64[ns]`` from cells of one fixed-width shape; NaT where the calendar or clock says no.
+
+    The rules are the general path's: year YEAR_MIN-YEAR_MAX, a day that exists in its month,
+    hour <= 23, minute and second <= 59.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def part(key):
+        if key not in layout:
+            return np.zeros(len(text), dtype=np.int64)
+        start, stop = layout[key]
+        return pc.cast(pc.utf8_slice_codeunits(text, start, stop), pa.int64()).to_numpy(zero_copy_only=False)
+
+    y, m, d, hh, mm, ss = (part(k) for k in ("y", "m", "d", "H", "M", "S"))
+    ok = (y >= YEAR_MIN) & (y <= YEAR_MAX) & (m >= 1) & (m <= 12) & (d >= 1) & (hh <= 23) & (mm <= 59) & (ss <= 59)
+    month = np.where(ok, (y - 1970) * 12 + m - 1, 0)
+    first = month.astype("datetime64[M]").astype("datetime64[D]")
+    days_in_month = ((month + 1).astype("datetime64[M]").astype("datetime64[D]") - first).astype(np.int64)
+    ok &= d <= days_in_month
+    seconds = (d - 1) * 86400 + hh * 3600 + mm * 60 + ss
+    values = first.astype("datetime64[ns]") + seconds.astype("timedelta64[s]")
+    values[~ok] = np.datetime64("NaT")
+    return values
 
 
 def _fast_then_general(s: pd.Series, fast, general) -> pd.Series:
-    values = pd.Series(pd.NaT, index=s.index, dtype=DATETIME_DTYPE)
+    import pyarrow.compute as pc
+
+    text = _arrow(s)
+    out = np.full(len(s), np.datetime64("NaT"), dtype=DATETIME_DTYPE)
     todo = (s != "").fillna(False).to_numpy(dtype=bool, copy=True)
-    for shape, fmt in fast:
-        hit = todo & s.str.fullmatch(shape).fillna(False).astype(bool).to_numpy()
-        if hit.any():
-            text = s[hit].str.replace("T", " ", regex=False)
-            values[hit] = pd.to_datetime(text, format=fmt, errors="coerce").astype(DATETIME_DTYPE)
-            todo &= ~hit
+    for shape, layout in fast if _FAST_ON[0] else ():
+        if not todo.any():  # a column is nearly always in one shape: stop once every cell is read
+            break
+        rows = np.flatnonzero(todo)
+        cells = text if len(rows) == len(todo) else text.take(rows)
+        matched = pc.fill_null(pc.match_substring_regex(cells, f"^{shape}$"), False).to_numpy(zero_copy_only=False)
+        if matched.any():
+            hit = rows[matched]
+            out[hit] = _fixed_width(cells.filter(matched), layout)
+            todo[hit] = False
+    values = pd.Series(out, index=s.index, dtype=DATETIME_DTYPE)
     if todo.any():
         values[todo] = general(s[todo])
     return values

@@ -350,10 +350,9 @@ def _duplicate_reasons(values: pd.Series, shown: int = 10) -> list[str]:
     return [f"samme ID står på flere rader ({text[v]}); ingen av dem kan brukes" for v in values]
 
 
-def _usable_ids(table: str, column: str, parsed, bad) -> pd.Index:
+def _usable_ids(table: str, column: str, parsed, bad) -> pd.Series:
     frame = parsed[table]
-    ok = ~frame.index.isin(bad[table]["row"])
-    return pd.Index(frame.loc[ok, column].dropna().unique())
+    return frame.loc[~frame.index.isin(bad[table]["row"]), column]
 
 
 def _reference_problems(frame, raw, spec, parsed, bad, raws) -> pd.DataFrame:
@@ -363,11 +362,11 @@ def _reference_problems(frame, raw, spec, parsed, bad, raws) -> pd.DataFrame:
             continue
         rt, rc = col.reference_table, col.reference_column
         values = frame[name]
-        known = _usable_ids(rt, rc, parsed, bad)
-        broken = values.notna() & ~_isin(values, known)
+        known = _positions(values, _usable_ids(rt, rc, parsed, bad)) >= 0
+        broken = values.notna() & ~pd.Series(known, index=values.index)
         if not broken.any():
             continue
-        exists = values[broken].isin(parsed[rt][rc].dropna())
+        exists = _positions(values[broken], parsed[rt][rc]) >= 0
         reasons = np.where(
             exists,
             f"viser til en rad i {rt} som er satt i karantene",
@@ -377,15 +376,18 @@ def _reference_problems(frame, raw, spec, parsed, bad, raws) -> pd.DataFrame:
     return pd.concat(found, ignore_index=True)
 
 
-def _isin(values: pd.Series, known: pd.Index) -> pd.Series:
-    """``values.isin(known)``; pyarrow's is_in for arrow strings (pandas' is ~10x slower there)."""
-    if isinstance(values.array, pd.arrays.ArrowStringArray):
-        import pyarrow as pa
-        import pyarrow.compute as pc
+def _positions(keys: pd.Series, ids: pd.Series) -> np.ndarray:
+    """For each key, the position of the first equal non-missing id (-1 when none), by Arrow's hash lookup."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-        hit = pc.is_in(pa.array(values.array), value_set=pa.array(known.astype(object), type=pa.large_string()))
-        return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index).fillna(False).astype(bool)
-    return values.isin(known)
+    from .parsing import _arrow
+
+    ids = ids.dropna()
+    if not len(ids):
+        return np.full(len(keys), -1, dtype=np.int64)
+    where = pc.index_in(pc.cast(_arrow(keys), pa.large_string()), value_set=pc.cast(_arrow(ids), pa.large_string()))
+    return pc.fill_null(where, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
@@ -398,23 +400,32 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
     treatments, enrolments = parsed["treatments"], parsed["enrolments"]
     t_ok = treatments[~treatments.index.isin(bad["treatments"]["row"])]
     e_ok = enrolments[~enrolments.index.isin(bad["enrolments"]["row"])]
-    # Usable ids are unique (duplicates are quarantined), so they can index a lookup.
-    t_kind = pd.Series(t_ok["kind"].astype(object).to_numpy(), index=t_ok["treatment_id"].astype(object).to_numpy())
-    e_closed = pd.Series(e_ok["closed_date"].notna().to_numpy(), index=e_ok["enrolment_id"].astype(object).to_numpy())
-    t_kind = t_kind[~t_kind.index.duplicated()]
-    e_closed = e_closed[~e_closed.index.duplicated()]
     valid = frame["kind"].notna() & frame["anchor_id"].notna() & frame["kind"].isin(list(ANCHOR_TABLE))
     fu = frame.loc[valid, ["kind", "anchor_id"]]
     if fu.empty:
         return _problems([], "anchor_id", [], [])
     kind = fu["kind"].astype(object)
-    anchor = fu["anchor_id"].astype(object)
+    anchor = fu["anchor_id"]
     to_treatment = kind.map({k: t == "treatments" for k, (t, _) in ANCHOR_TABLE.items()}).astype(bool)
     wanted = kind.map({k: w for k, (_, w) in ANCHOR_TABLE.items()})
-    anchor_kind = anchor.map(t_kind).astype(object)
-    closed = anchor.map(e_closed).astype(object)
-    in_all_t = anchor.isin(treatments["treatment_id"].dropna())
-    in_all_e = anchor.isin(enrolments["enrolment_id"].dropna())
+    # Lookups by id in Arrow (hash joins on Arrow strings, not Python objects); usable ids are
+    # unique (duplicates are quarantined) and a lookup takes the first row holding an id.
+    t_pos = _positions(anchor, t_ok["treatment_id"])
+    e_pos = _positions(anchor, e_ok["enrolment_id"])
+    t_kinds = t_ok["kind"].astype(object).to_numpy()
+    e_closed = e_ok["closed_date"].notna().to_numpy()
+    anchor_kind = pd.Series(
+        np.where(t_pos >= 0, t_kinds[np.maximum(t_pos, 0)] if len(t_kinds) else None, None),
+        index=fu.index,
+        dtype=object,
+    )
+    closed = pd.Series(
+        np.where(e_pos >= 0, e_closed[np.maximum(e_pos, 0)] if len(e_closed) else None, None),
+        index=fu.index,
+        dtype=object,
+    )
+    in_all_t = pd.Series(_positions(anchor, treatments["treatment_id"]) >= 0, index=fu.index)
+    in_all_e = pd.Series(_positions(anchor, enrolments["enrolment_id"]) >= 0, index=fu.index)
     wrong = (to_treatment & anchor_kind.notna() & (anchor_kind != wanted)).to_numpy(dtype=bool)
     wrong_kind = np.full(len(fu), "", dtype=object)
     wrong_kind[wrong] = (

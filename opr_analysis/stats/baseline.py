@@ -24,18 +24,10 @@ import pandas as pd
 
 from .linking import day as _day
 from .linking import enrolment_of
+from .memo import shared
 from .shares import add_share, count_grid, year_range
 
-
-def _memo(reg, name: str, tables: tuple[str, ...], compute) -> pd.DataFrame:
-    """``compute(reg)``, kept on ``reg`` while its ``tables`` are the same frames (report and
-    quality tables share these row-level frames; at national size each costs seconds)."""
-    frames = tuple(reg.tables[t] for t in tables)
-    cache = getattr(reg, "__dict__", {}).setdefault("_stats_memo", {})
-    hit = cache.get(name)
-    if hit is None or len(hit[0]) != len(frames) or any(a is not b for a, b in zip(hit[0], frames)):
-        hit = cache[name] = (frames, compute(reg))
-    return hit[1].copy()
+_memo = shared  # the shared derived frames of this module
 
 
 def baseline_links(reg) -> pd.DataFrame:
@@ -113,6 +105,10 @@ def _response_years(reg) -> pd.Series:
 
 
 def baseline_response(reg) -> pd.DataFrame:
+    return _memo(reg, "baseline_response", ("baseline_responses", "enrolments"), _baseline_response)
+
+
+def _baseline_response(reg) -> pd.DataFrame:
     """Seed table 12: year, enrolments, baseline_responses, response_share.
 
     Forms submitted in a year (``submitted_at``) over enrolments granted that
@@ -137,6 +133,12 @@ def baseline_response(reg) -> pd.DataFrame:
 
 
 def baseline_response_patient_level(reg) -> pd.DataFrame:
+    return _memo(
+        reg, "baseline_response_patient_level", ("baseline_responses", "enrolments"), _baseline_response_patient_level
+    )
+
+
+def _baseline_response_patient_level(reg) -> pd.DataFrame:
     """Issue 3.3: share of enrolments with a baseline in the window (module docstring).
 
     Columns: year, enrolments, enrolments_with_baseline, response_share (+ limits),
@@ -177,3 +179,5 @@ def legacy_baseline_response(reg) -> pd.DataFrame:
 
 
 baseline_links.__doc__ = _baseline_links.__doc__
+baseline_response.__doc__ = _baseline_response.__doc__
+baseline_response_patient_level.__doc__ = _baseline_response_patient_level.__doc__

@@ -125,8 +125,9 @@ def followup_candidates(reg, as_of=None) -> pd.DataFrame:
         )
     )
     cand = pd.concat(parts, ignore_index=True)
-    patients = reg.patients.drop_duplicates("patient_id")
-    pat = patients.set_index(patients["patient_id"].astype(object)).reindex(cand["patient_id"])
+    # Each candidate's patient row (the first with its id), by Arrow's hash lookup.
+    at = _positions(cand["patient_id"], reg.patients["patient_id"])
+    pat = {c: _take(reg.patients[c], at) for c in _PATIENT_FLAGS}
     due = cand["due_date"]
     flags = {
         "for_oppstart": cand["anchor_date"] < cand["start"],
@@ -147,6 +148,23 @@ def followup_candidates(reg, as_of=None) -> pd.DataFrame:
     return cand[
         ["patient_id", "kind", "anchor_id", "anchor_date", "due_date", "year", "owed", "exclusion", "exclusions"]
     ]
+
+
+_PATIENT_FLAGS = ("birth_year", "cognitive_impairment", "interpreter_needed", "research_participant", "reserved_date")
+
+
+def _positions(keys: pd.Series, ids: pd.Series) -> np.ndarray:
+    """For each key, the position of the first equal non-missing id (-1 when none)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def arrow(v):
+        return pc.cast(pa.array(v.astype("string").array), pa.large_string())
+
+    if not len(ids):
+        return np.full(len(keys), -1, dtype=np.int64)
+    where = pc.index_in(arrow(keys), value_set=arrow(ids))
+    return pc.fill_null(where, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _joined_flags(flags: pd.DataFrame) -> pd.Series:
@@ -190,21 +208,28 @@ def followup_audit(reg, as_of=None) -> pd.DataFrame:
     cand = followup_candidates(reg, as_of)
     f = reg.followups
     f = f[f["sent_date"].astype("datetime64[ns]") <= as_of]  # not yet sent on the as-of day
-    sent = pd.DataFrame(
+    # Each sent row's candidate by (anchor_id, kind) (candidates are unique by it), looked up
+    # in Arrow; the rows are every sent row (with its candidate's columns, blank when its anchor
+    # is unknown) and every candidate not sent. The sort below fixes their order.
+    pos = _pair_positions(f["anchor_id"], f["kind"], cand["anchor_id"], cand["kind"])
+    unsent = np.ones(len(cand), dtype=bool)
+    unsent[pos[pos >= 0]] = False
+    cand_at = np.concatenate([pos, np.flatnonzero(unsent)])
+    sent_at = np.concatenate([np.arange(len(f)), np.full(int(unsent.sum()), -1)])
+    unknown = pd.Series(cand_at < 0)
+    rows = pd.DataFrame(
         {
-            "followup_id": f["followup_id"].astype(object),
-            "sent_patient_id": f["patient_id"].astype(object),
-            "kind": f["kind"].astype(object),
-            "anchor_id": f["anchor_id"].astype(object),
-            "sent_date": f["sent_date"].astype("datetime64[ns]"),
-            "responded_at": f["responded_at"],
+            **{c: _take(cand[c], cand_at) for c in cand.columns},
+            "followup_id": _take(f["followup_id"].astype(object), sent_at),
+            "sent_date": _take(f["sent_date"].astype("datetime64[ns]"), sent_at),
+            "responded_at": _take(f["responded_at"], sent_at),
         }
     )
-    rows = cand.merge(sent, on=["anchor_id", "kind"], how="outer", indicator=True)
-    unknown = rows["_merge"] == "right_only"
-    rows["patient_id"] = rows["patient_id"].where(~unknown, rows["sent_patient_id"])
+    for col in ("patient_id", "kind", "anchor_id"):  # a sent row's own values (its candidate's, when known)
+        own = _take(f[col].astype(object), sent_at)
+        rows[col] = own.where(sent_at >= 0, rows[col].astype(object)).astype(object)
     rows["owed"] = rows["owed"].astype("boolean").fillna(False).astype(bool)
-    rows["sent"] = rows["followup_id"].notna()
+    rows["sent"] = sent_at >= 0
     rows = rows.sort_values(["anchor_id", "kind", "sent_date", "followup_id"], kind="stable", na_position="last")
     first = ~rows.duplicated(["anchor_id", "kind"])
     rows["sent_owed"] = rows["sent"] & rows["owed"] & first
@@ -233,6 +258,27 @@ def _answered_by_as_of(responded_at: pd.Series, as_of: pd.Timestamp) -> pd.Serie
         at = at.dt.tz_convert("Europe/Oslo").dt.tz_localize(None)
     day = at.dt.normalize().astype("datetime64[ns]")
     return (day.notna() & (day <= as_of)).fillna(False).astype(bool)
+
+
+def _take(s: pd.Series, at: np.ndarray) -> pd.Series:
+    """``s`` at positions ``at`` (fresh 0..n-1 index); missing where ``at`` is -1."""
+    taken = s.iloc[np.maximum(at, 0)].reset_index(drop=True) if len(s) else pd.Series([pd.NA] * len(at), dtype=s.dtype)
+    return taken.mask(pd.Series(at < 0)) if (at < 0).any() else taken
+
+
+def _pair_positions(a, b, ids_a, ids_b) -> np.ndarray:
+    """For each (a, b), the position of the equal (ids_a, ids_b) pair (-1 when none), by Arrow's hash lookup."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def key(x, y):
+        x, y = (pc.cast(pa.array(v.astype("string").array), pa.large_string()) for v in (x, y))
+        return pc.binary_join_element_wise(x, y, pa.scalar("\x1f", pa.large_string()))
+
+    if not len(ids_a):
+        return np.full(len(a), -1, dtype=np.int64)
+    where = pc.index_in(key(a, b), value_set=key(ids_a, ids_b))
+    return pc.fill_null(where, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def followup_response(reg, as_of=None) -> pd.DataFrame:

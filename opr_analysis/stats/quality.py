@@ -87,10 +87,13 @@ def quality_missing(reg) -> pd.DataFrame:
         if not optional:
             continue
         years = _years(frame[year_col])
-        for column in optional:
-            rows = pd.DataFrame({"year": years, "rows": 1, "missing": frame[column].isna().astype("int64")})
-            counts = count_grid(rows, {"year": year_range(years)}, {"rows": "rows", "missing": "missing"})
-            parts.append(counts.assign(table=table, column=column))
+        # One pass over the table for all its optional columns.
+        blanks = {f"missing_{i}": frame[c].isna().astype("int64") for i, c in enumerate(optional)}
+        rows = pd.DataFrame({"year": years, "rows": 1, **blanks})
+        counts = count_grid(rows, {"year": year_range(years)}, {"rows": "rows", **{k: k for k in blanks}})
+        for i, column in enumerate(optional):
+            part = counts[["year", "rows", f"missing_{i}"]].rename(columns={f"missing_{i}": "missing"})
+            parts.append(part.assign(table=table, column=column))
     cols = ["table", "column", "year", "rows", "missing"]
     out = pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
     return add_share(out, "missing_share", "missing", "rows")

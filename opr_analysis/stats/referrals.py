@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .memo import shared
 from .shares import add_share, aggregate_share, count_grid, year_range
 
 ASSESSED_DECISIONS = ("rett", "avvist", "videresendt")
@@ -22,6 +23,10 @@ REGIONS = (*SHARE_REGIONS, "annet_blank")
 
 def assessed_referrals(reg) -> pd.DataFrame:
     """Per-row flags of assessed referrals: year, decision, assessed (1), rejected (0/1)."""
+    return shared(reg, "assessed_referrals", ("referrals",), _assessed_referrals)
+
+
+def _assessed_referrals(reg) -> pd.DataFrame:
     r = reg.referrals
     r = r[r["decision"].isin(ASSESSED_DECISIONS)]
     return pd.DataFrame(
@@ -43,6 +48,10 @@ def referrals_assessed(reg) -> pd.DataFrame:
        year  assessed  rejected  rejected_share  rejected_share_ci_low  rejected_share_ci_high
     0  2021      2299       691        0.300565  ...
     """
+    return shared(reg, "referrals_assessed", ("referrals",), _referrals_assessed)
+
+
+def _referrals_assessed(reg) -> pd.DataFrame:
     rows = assessed_referrals(reg)
     return aggregate_share(rows, ["year"], "rejected", "assessed", "rejected_share", {"year": year_range(rows["year"])})
 

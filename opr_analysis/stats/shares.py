@@ -102,7 +102,8 @@ def count_grid(rows: pd.DataFrame, grid: dict[str, list], sums: dict[str, str]) 
     if rows.empty:
         counts = pd.DataFrame(0, index=index, columns=list(sums))
     else:
-        keyed = rows.assign(**{k: rows[k].astype(object) for k in keys})
+        # Text and category keys as objects (so they match the grid's); integer keys (years) as they are.
+        keyed = rows.assign(**{k: rows[k].astype(object) for k in keys if not pd.api.types.is_integer_dtype(rows[k])})
         counts = (
             keyed.groupby(keys, observed=True, dropna=True)[[c for c in sums.values()]]
             .sum()

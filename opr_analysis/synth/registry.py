@@ -47,6 +47,10 @@ from ..extract import codebook
 from ..safety.owned import owned_dir
 
 FORMATS = ("csv", "parquet", "xlsx")
+#: CSV dialects: ``iso`` (``,``, ISO dates, ``true``/``false``, LF) and ``norsk``, the shape the
+#: registry's systems export (``;``, a UTF-8 byte-order mark, ``31.12.2023``,
+#: ``31.12.2023 14:05:09``, ``ja``/``nei``, decimal comma, CRLF). Both are the data contract's.
+DIALECTS = ("iso", "norsk")
 DEFAULT_SEED = 2024
 DEFAULT_YEARS = (2020, 2025)
 
@@ -685,10 +689,12 @@ def _as_text(df: pd.DataFrame, name: str) -> pd.DataFrame:
     return pd.DataFrame(out, columns=list(df.columns))
 
 
-def _arrow_table(df: pd.DataFrame, name: str, text_times: bool):
-    """A pyarrow table of typed columns; with ``text_times`` dates and datetimes as ISO text."""
+def _arrow_table(df: pd.DataFrame, name: str, text_times: bool, dialect: str = "iso"):
+    """A pyarrow table of typed columns; with ``text_times`` every column as text in ``dialect``."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
+    norsk = dialect == "norsk"
     arrays = []
     for col in df.columns:
         s = df[col]
@@ -696,17 +702,24 @@ def _arrow_table(df: pd.DataFrame, name: str, text_times: bool):
             vals = s.to_numpy().astype("datetime64[s]")
             nat = np.isnat(vals)
             is_dt = _is_datetime(name, col, s)
-            if text_times:
+            if text_times and norsk:
+                arrays.append(_norwegian_text(np.datetime_as_string(vals, unit="s"), nat, is_dt))
+            elif text_times:
                 text = np.datetime_as_string(vals, unit="s" if is_dt else "D")
                 arrays.append(pa.array(text, type=pa.string(), mask=nat))
             elif is_dt:
                 arrays.append(pa.array(vals, type=pa.timestamp("s"), mask=nat))
             else:
                 arrays.append(pa.array(vals.astype("datetime64[D]"), type=pa.date32(), mask=nat))
+        elif pd.api.types.is_bool_dtype(s) and text_times and norsk:
+            arrays.append(pa.array(s.map({True: "ja", False: "nei"}).astype("string"), type=pa.string()))
         elif pd.api.types.is_bool_dtype(s):
             arrays.append(pa.array(s.astype("boolean"), type=pa.bool_()))
         elif pd.api.types.is_integer_dtype(s):
             arrays.append(pa.array(s.astype("Int64"), type=pa.int64()))
+        elif pd.api.types.is_float_dtype(s) and text_times and norsk:
+            text = pc.cast(pa.array(s.astype("Float64"), type=pa.float64()), pa.string())
+            arrays.append(pc.replace_substring(text, ".", ","))
         elif pd.api.types.is_float_dtype(s):
             arrays.append(pa.array(s.astype("Float64"), type=pa.float64()))
         else:
@@ -714,18 +727,37 @@ def _arrow_table(df: pd.DataFrame, name: str, text_times: bool):
     return pa.table(arrays, names=[str(c) for c in df.columns])
 
 
-def _write_csv(df: pd.DataFrame, path: Path, name: str) -> None:
-    """UTF-8, ``,``, ISO dates, ``YYYY-MM-DDTHH:MM:SS``, ``true``/``false``, blank = empty."""
+def _norwegian_text(iso: np.ndarray, nat: np.ndarray, with_time: bool):
+    """ISO ``YYYY-MM-DDTHH:MM:SS`` strings to ``DD.MM.YYYY[ HH:MM:SS]`` (Arrow slices; strftime is slow)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(iso, type=pa.string(), mask=nat)
+
+    def cut(start, stop):
+        return pc.utf8_slice_codeunits(text, start, stop)
+
+    parts = [cut(8, 10), cut(5, 7), cut(0, 4)]
+    date = pc.binary_join_element_wise(*parts, ".")
+    return pc.binary_join_element_wise(date, cut(11, 19), " ") if with_time else date
+
+
+def _write_csv(df: pd.DataFrame, path: Path, name: str, dialect: str = "iso") -> None:
+    """``iso``: UTF-8, ``,``, ISO dates, ``YYYY-MM-DDTHH:MM:SS``, ``true``/``false``, LF.
+    ``norsk``: UTF-8 with BOM, ``;``, ``DD.MM.YYYY [HH:MM:SS]``, ``ja``/``nei``, decimal comma, CRLF.
+    Blank = empty in both."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    table = _arrow_table(df, name, text_times=True)
-    header = ",".join(table.column_names) + "\n"
+    norsk = dialect == "norsk"
+    sep, eol = (";", "\r\n") if norsk else (",", "\n")
+    table = _arrow_table(df, name, text_times=True, dialect=dialect)
+    header = ("\ufeff" if norsk else "") + sep.join(table.column_names) + eol
     for style in ("none", "needed"):  # unquoted, unless some text needs quotes: then quote strings
         try:
             with open(path, "wb") as fh:
                 fh.write(header.encode("utf-8"))
-                options = pcsv.WriteOptions(include_header=False, quoting_style=style)
+                options = pcsv.WriteOptions(include_header=False, quoting_style=style, delimiter=sep, eol=eol)
                 pcsv.write_csv(table, fh, write_options=options)
             return
         except pa.ArrowInvalid:
@@ -764,8 +796,12 @@ def _write_xlsx(df: pd.DataFrame, path: Path, name: str) -> None:
             dst.writestr(zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME), data, zipfile.ZIP_DEFLATED)
 
 
-def write_tables(tables: dict[str, pd.DataFrame], out: str | os.PathLike, fmt: str = "csv") -> Path:
+def write_tables(
+    tables: dict[str, pd.DataFrame], out: str | os.PathLike, fmt: str = "csv", dialect: str = "iso"
+) -> Path:
     """Write ``tables`` as an extract folder (one file per table, codebook column order).
+
+    ``dialect`` (CSV only): ``iso`` or ``norsk`` (see :data:`DIALECTS`).
 
     The files go to a temporary folder beside ``out`` that is renamed into
     place, so a reader never sees half an extract. An existing ``out`` is
@@ -773,13 +809,15 @@ def write_tables(tables: dict[str, pd.DataFrame], out: str | os.PathLike, fmt: s
     """
     if fmt not in FORMATS:
         raise UsageError(f"ukjent format {fmt!r}; velg ett av {', '.join(FORMATS)}")
+    if dialect not in DIALECTS:
+        raise UsageError(f"ukjent dialekt {dialect!r}; velg en av {', '.join(DIALECTS)}")
     out = Path(out)
     with owned_dir(out, "synth") as tmp:
         for name, df in tables.items():
             df = df[_column_order(name, df)]
             path = tmp / f"{name}.{fmt}"
             if fmt == "csv":
-                _write_csv(df, path, name)
+                _write_csv(df, path, name, dialect)
             elif fmt == "parquet":
                 _write_parquet(df, path, name)
             else:
@@ -794,10 +832,12 @@ def write_synthetic(
     years: tuple[int, int] = DEFAULT_YEARS,
     fmt: str = "csv",
     generators: Sequence[Callable] | None = None,
+    dialect: str = "iso",
 ) -> Path:
     """Draw a synthetic extract and write it to the folder ``out``; returns the folder.
 
-    ``generators`` as for :func:`synthesize` (default: the answer generators too).
+    ``generators`` as for :func:`synthesize` (default: the answer generators too);
+    ``dialect`` as for :func:`write_tables`.
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp()) / "extract"
@@ -808,4 +848,4 @@ def write_synthetic(
     if fmt not in FORMATS:
         raise UsageError(f"ukjent format {fmt!r}; velg ett av {', '.join(FORMATS)}")
     reg = synthesize(seed=seed, scale=scale, years=years, generators=generators)
-    return write_tables(reg.tables, out, fmt)
+    return write_tables(reg.tables, out, fmt, dialect)

@@ -1,0 +1,52 @@
+"""The date/datetime fast path (Arrow + numpy on fixed-width cells) and the general path
+(regex components) give the same values and the same bad-cell masks, cell for cell."""
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from opr_analysis.extract.parsing import general_path_only, parse_date, parse_datetime
+
+D = st.integers(0, 99).map(lambda v: f"{v:02d}")
+YEAR = st.sampled_from([0, 999, 1000, 1999, 2000, 2023, 2024, 2100, 2999, 3000, 5000, 9999]).map(lambda v: f"{v:04d}")
+SEP = st.sampled_from(["T", " "])
+
+
+@st.composite
+def cells(draw):
+    y, m, d, hh, mm, ss = draw(YEAR), draw(D), draw(D), draw(D), draw(D), draw(D)
+    # Plausible values more often than not, so both valid and invalid cells are common.
+    if draw(st.booleans()):
+        m, d, hh, mm, ss = f"{int(m) % 13:02d}", f"{int(d) % 32:02d}", f"{int(hh) % 25:02d}", mm, f"{int(ss) % 61:02d}"
+    date = draw(st.sampled_from([f"{y}-{m}-{d}", f"{d}.{m}.{y}"]))
+    tail = draw(st.sampled_from(["", f"{draw(SEP)}{hh}:{mm}", f"{draw(SEP)}{hh}:{mm}:{ss}"]))
+    return date + tail
+
+
+def _both(parser, values):
+    s = pd.Series(values, dtype="string")
+    fast = parser(s)
+    with general_path_only():
+        general = parser(s)
+    return fast, general
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(cells(), min_size=1, max_size=40))
+def test_fast_and_general_paths_agree(values):
+    for parser in (parse_date, parse_datetime):
+        (fv, fb), (gv, gb) = _both(parser, values)
+        pd.testing.assert_series_equal(fv, gv)
+        pd.testing.assert_series_equal(fb, gb)
+
+
+def test_known_cells_on_both_paths():
+    values = ["31.12.2023 14:05:09", "29.02.2023 10:00", "2024-02-29T23:59:59", "2023-12-31 24:00", "3000-01-01", ""]
+    (fv, fb), (gv, gb) = _both(parse_datetime, values)
+    assert [None if pd.isna(v) else v.isoformat(sep=" ") for v in fv][:3] == [
+        "2023-12-31 14:05:09",
+        None,
+        "2024-02-29 23:59:59",
+    ]
+    assert fb.tolist() == gb.tolist() == [False, True, False, True, True, False]
+    pd.testing.assert_series_equal(fv, gv)
