@@ -20,32 +20,37 @@ MARKER = "experiment.json"
 def register(sub) -> None:
     p = sub.add_parser(
         "experiment",
-        help="plan, allocate and analyse a response-rate experiment (short vs full follow-up questionnaire)",
-        description="A randomised experiment within the registry (data contract v1.1): SPEC is a reviewed YAML "
-        "file (see reports/experiments/examples/). 'plan' gives the sample size and the months of follow-up "
-        "flow needed; 'allocate' writes the concealed, reproducible allocation list; 'analyse' gives the "
-        "CONSORT flow, intention-to-treat and per-protocol results and a plain-language conclusion.",
+        help="planlegg, randomiser og analyser et forsøk med kort oppfølgingsskjema (kort mot fullt)",
+        description="Et randomisert forsøk i registeret (datakontrakt v1.1): SPEC er en gjennomgått YAML-fil "
+        "(se reports/experiments/examples/). «plan» gir utvalgsstørrelsen og hvor mange måneders "
+        "oppfølgingsflyt som trengs; «allocate» skriver den skjulte, reproduserbare randomiseringslisten; "
+        "«analyse» gir flyten per gruppe, resultater etter intention to treat og per protokoll og en "
+        "konklusjon i klart språk.",
     )
     steps = p.add_subparsers(dest="step", metavar="STEP", required=True)
     for name, text in (
-        ("plan", "sample size and months needed; printed, and written to --out if given"),
-        ("allocate", "extend the allocation list in --out (permuted blocks within strata)"),
-        ("analyse", "analyse the experiment; printed, and written to --out if given"),
+        ("plan", "utvalgsstørrelse og måneder som trengs; skrives ut, og til --out om den er gitt"),
+        ("allocate", "utvid randomiseringslisten i --out (permuterte blokker innen strata)"),
+        ("analyse", "analyser forsøket; skrives ut, og til --out om den er gitt"),
     ):
         s = steps.add_parser(name, help=text, description=text)
-        s.add_argument("spec", type=Path, help="the experiment spec (YAML)")
-        s.add_argument("--extract", type=Path, required=True, metavar="DIR", help="folder holding the extract")
+        s.add_argument("spec", type=Path, help="forsøkets spesifikasjon (YAML)")
+        s.add_argument("--extract", type=Path, required=True, metavar="MAPPE", help="mappen med uttrekket")
         s.add_argument(
-            "--out", type=Path, required=name == "allocate", metavar="DIR", help="output folder (replaced as a whole)"
+            "--out",
+            type=Path,
+            required=name == "allocate",
+            metavar="MAPPE",
+            help="mappen som skrives (erstattes som helhet)",
         )
         s.add_argument(
             "--as-of",
-            metavar="DATE",
-            help="the run date (YYYY-MM-DD or DD.MM.YYYY; default today): "
+            metavar="DATO",
+            help="datoen for kjøringen (ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ; standard i dag): "
             + {
-                "plan": "the recent years are the complete years before it",
-                "allocate": "written as the allocation date of new rows",
-                "analyse": "follow-ups due after it are not yet owed",
+                "plan": "de siste årene er de hele årene før den",
+                "allocate": "skrives som randomiseringsdato for nye rader",
+                "analyse": "oppfølginger som forfaller etter den er ennå ikke skyldige",
             }[name],
         )
         s.set_defaults(func=run)

@@ -10,20 +10,20 @@ from ._dates import add_as_of, as_of_date, load_with_summary
 def register(sub) -> None:
     p = sub.add_parser(
         "indicators",
-        help="quality indicators per unit and year, and the national results portal's delivery file",
-        description="Read and check a registry extract, compute every quality indicator "
-        "(indicators.yaml) per unit, year and for the whole registry, and write indikatorer.csv "
-        "(numerator, denominator, value, 95 %% Wilson limits, target level) and "
-        "nasjonal_leveranse.csv (context, year, orgnr, ind_id, var, denominator), checked as the "
-        "portal checks an upload before anything is written. The folder is replaced as a whole.",
+        help="kvalitetsindikatorer per enhet og år, og leveransefilen til den nasjonale resultattjenesten",
+        description="Les og kontroller et registeruttrekk, regn ut hver kvalitetsindikator "
+        "(indicators.yaml) per enhet, år og for hele registeret, og skriv indikatorer.csv "
+        "(teller, nevner, verdi, 95 %% Wilson-grenser, måloppnåelse) og nasjonal_leveranse.csv "
+        "(context, year, orgnr, ind_id, var, denominator), kontrollert slik resultattjenesten kontrollerer "
+        "en opplasting før noe skrives. Mappen erstattes som helhet.",
     )
-    p.add_argument("extract", type=Path, help="folder holding the extract's table files")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write the two CSV files into")
+    p.add_argument("extract", type=Path, help="mappen med uttrekkets tabellfiler")
+    p.add_argument("--out", type=Path, required=True, metavar="MAPPE", help="mappen de to CSV-filene skrives til")
     p.add_argument(
         "--definitions",
         type=Path,
-        metavar="FILE",
-        help="the registry's own indicators YAML: entries replace the package's with the same id or are added",
+        metavar="FIL",
+        help="registerets egen indikatorfil (YAML): oppføringer erstatter pakkens med samme id, eller legges til",
     )
     add_as_of(p)
     p.set_defaults(func=run)

@@ -83,8 +83,8 @@ def register(subparsers) -> None:
         "--dialect",
         choices=DIALECTS,
         default="iso",
-        help="CSV dialect (default iso: ',', ISO dates, true/false); norsk: ';', byte-order mark, "
-        "31.12.2023 and 31.12.2023 14:05:09, ja/nei, decimal comma, CRLF, as the registry's systems export",
+        help="CSV-dialekt (standard iso: ',', ISO-datoer, true/false); norsk: ';', BOM, "
+        "31.12.2023 og 31.12.2023 14:05:09, ja/nei, desimalkomma, CRLF, slik registerets systemer eksporterer",
     )
     p.add_argument(
         "--no-answers",
@@ -97,15 +97,15 @@ def register(subparsers) -> None:
     p.add_argument(
         "--experiment",
         metavar="SPEC",
-        help="also write a synthetic response-rate experiment: the allocations table and the variant "
-        "column of followups, with a planted effect (see --effect)",
+        help="skriv også et syntetisk forsøk med kort oppfølgingsskjema: tabellen allocations og kolonnen "
+        "variant i followups, med en plantet effekt (se --effect)",
     )
     p.add_argument(
         "--effect",
         type=float,
         default=0.10,
-        help="with --experiment: the planted intention-to-treat difference in response, kort minus full "
-        "(default 0.10; 0 plants none)",
+        help="med --experiment: den plantede forskjellen i svarandel (intention to treat), kort minus full "
+        "(standard 0.10; 0 planter ingen)",
     )
     # --- v1.1 units (issue 16) ---
     p.add_argument(
@@ -113,8 +113,8 @@ def register(subparsers) -> None:
         type=_units,
         default=1,
         metavar="N",
-        help="number of units (clinics); N > 1 writes a units table and unit_id columns (contract v1.1), "
-        "units of different sizes and performance (default 1: no units table, as before)",
+        help="antall enheter (klinikker); N > 1 skriver tabellen units og kolonnene unit_id (kontrakt v1.1), "
+        "enheter av ulik størrelse og kvalitet (standard 1: ingen units-tabell, som før)",
     )
     # --- end v1.1 units ---
     p.set_defaults(func=run)
