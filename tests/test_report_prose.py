@@ -133,3 +133,62 @@ def test_method_rules_state_every_rule_with_the_package_constants():
     assert "√(χ²/df)" in text and "fra 2021 (" in text and "uten intervall" in text
     assert "karantene" in text and "forfallsår som forklaringsvariabel" in text
     assert text.count("\n- ") == 8
+
+
+# --- chapter paragraphs (moved out of the notebook: the notebook only displays them) ----------
+
+
+def _nb(text: str) -> str:
+    return text.replace("\u00a0", " ")
+
+
+def test_referrals_paragraph_quotes_its_table():
+    from opr_analysis.report.prose import referrals_paragraph
+
+    t10 = pd.DataFrame(
+        {"year": [2022, 2023], "assessed": [1500, 1574], "rejected": [450, 619], "rejected_share": [0.3, 619 / 1574]}
+    )
+    text = _nb(referrals_paragraph(t10, 2023))
+    assert text.startswith(
+        "I 2023 ble 1 574 henvisninger vurdert ved avdelingen, mot 1 500 året før. "
+        "Av disse ble 619 (39,3 %) avvist (@tbl-henvisninger). "
+        "Fordelingen på helseregion står i @tbl-region og @fig-region. "
+    )
+    first = _nb(referrals_paragraph(t10, 2022))
+    assert first.startswith("I 2022 ble 1 500 henvisninger vurdert ved avdelingen. Av disse")  # no year before
+
+
+def test_baseline_paragraph_sums_forms_and_quotes_the_per_enrolment_share():
+    from opr_analysis.report.prose import baseline_paragraph
+
+    t12 = pd.DataFrame(
+        {"year": [2022, 2023], "enrolments": [1000, 1200], "baseline_responses": [700, 900],
+         "response_share": [0.7, 0.75]}
+    )  # fmt: skip
+    pl = pd.DataFrame(
+        {"year": [2022, 2023], "enrolments": [1000, 1200], "enrolments_with_baseline": [650, 840],
+         "response_share": [0.65, 0.7]}
+    )  # fmt: skip
+    text = _nb(baseline_paragraph(t12, pl, 2023))
+    assert text.startswith(
+        "I 2023 kom det inn 900 baselineskjemaer, mot 1 200 innskrivinger med rett til helsehjelp "
+        "(75,0 %, @tbl-baseline). Regnet per innskriving hadde 70,0 % minst ett baselinesvar "
+        "(@tbl-baseline-pasient). Totalt har registeret 1 600 baselinesvar i dagens løsning."
+    )
+
+
+def test_completion_paragraph_truncates_to_whole_minutes():
+    from opr_analysis.report.prose import completion_paragraph
+
+    t14 = pd.DataFrame({"period": ["2023", "alle"], "q1_ms": [0, 659_999], "median_ms": [0, 1_260_000],
+                        "q3_ms": [0, 2_399_999]})  # fmt: skip
+    assert completion_paragraph(t14).startswith(
+        "Halvparten av pasientene bruker mellom 10 og 39 minutter på baselineskjemaet; medianen er 21 minutter"
+    )
+
+
+def test_baseline_profile_paragraph_without_answers():
+    from opr_analysis.report.prose import baseline_profile_paragraph
+
+    empty = pd.DataFrame(columns=["alle", "K", "M"], index=pd.MultiIndex.from_tuples([], names=["variable", "level"]))
+    assert baseline_profile_paragraph(pd.DataFrame(), empty, 2024) == "Det kom ikke inn noen baselineskjemaer i 2024."

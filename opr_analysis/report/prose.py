@@ -14,9 +14,97 @@ import re
 
 import pandas as pd
 
-from ..formatting import CI_LABEL, fmt_int, fmt_interval, fmt_num, fmt_p, fmt_pct, fmt_pct_interval, fmt_trend
+from ..formatting import CI_LABEL, MISSING, fmt_int, fmt_interval, fmt_num, fmt_p, fmt_pct, fmt_pct_interval, fmt_trend
 from ..stats.trends import POOR_FIT_DISPERSION, series_test, trend_test
 from .suppression import DEFAULT_MIN_CELL, small_share
+
+
+def cell_value(frame: pd.DataFrame, col: str, **keys):
+    """The single value of ``col`` in the row matching ``keys`` (compared as text); NA when there is none.
+
+    >>> cell_value(pd.DataFrame({"year": [2023, 2024], "n": [5, 7]}), "n", year=2024)
+    np.int64(7)
+    """
+    rows = frame
+    for k, v in keys.items():
+        rows = rows[rows[k].astype(str) == str(v)]
+    return rows[col].iloc[0] if len(rows) else pd.NA
+
+
+def referrals_paragraph(assessed: pd.DataFrame, year: int) -> str:
+    """The referrals chapter's paragraph from ``referrals_assessed`` (seed table 10), with the trend sentence."""
+    n, rejected, share = (cell_value(assessed, c, year=year) for c in ("assessed", "rejected", "rejected_share"))
+    prev = cell_value(assessed, "assessed", year=year - 1)
+    return (
+        f"I {year} ble {fmt_int(n)} henvisninger vurdert ved avdelingen"
+        + (f", mot {fmt_int(prev)} året før" if not pd.isna(prev) else "")
+        + f". Av disse ble {fmt_int(rejected)} ({fmt_pct(share)}) avvist (@tbl-henvisninger). "
+        "Fordelingen på helseregion står i @tbl-region og @fig-region."
+        + " "
+        + trend_sentence(
+            assessed, "rejected", "assessed", "rejected_share", "Andelen avviste henvisninger", year,
+            series="rejected_share",
+        )
+    )  # fmt: skip
+
+
+def baseline_paragraph(baseline: pd.DataFrame, patient_level: pd.DataFrame, year: int) -> str:
+    """The baseline chapter's paragraph from ``baseline_response`` (seed table 12) and the per-enrolment rate."""
+    forms, enrolled, share = (
+        cell_value(baseline, c, year=year) for c in ("baseline_responses", "enrolments", "response_share")
+    )
+    pl_share = cell_value(patient_level, "response_share", year=year)
+    total_forms = int(baseline["baseline_responses"].sum())
+    return (
+        f"I {year} kom det inn {fmt_int(forms)} baselineskjemaer, mot {fmt_int(enrolled)} innskrivinger med rett til "
+        f"helsehjelp ({fmt_pct(share)}, @tbl-baseline). Regnet per innskriving hadde {fmt_pct(pl_share)} minst ett "
+        f"baselinesvar (@tbl-baseline-pasient). Totalt har registeret {fmt_int(total_forms)} baselinesvar i dagens "
+        "løsning. @Fig-baseline viser andelene med konfidensintervall. "
+        + trend_sentence(
+            patient_level, "enrolments_with_baseline", "enrolments", "response_share",
+            "Andelen innskrivinger med baselinesvar", year, series="baseline_response_share_patient_level",
+        )
+    )  # fmt: skip
+
+
+def completion_paragraph(completion: pd.DataFrame) -> str:
+    """The completion-time paragraph from ``completion_time`` (seed table 14): quartiles and median in minutes.
+
+    >>> t = pd.DataFrame({"period": ["alle"], "q1_ms": [600_000.0], "median_ms": [1_000_000.0], "q3_ms": [1_500_000.0]})
+    >>> completion_paragraph(t)[:62]
+    'Halvparten av pasientene bruker mellom 10 og 25 minutter på ba'
+    """
+    q1, med, q3 = (cell_value(completion, c, period="alle") for c in ("q1_ms", "median_ms", "q3_ms"))
+    return (
+        f"Halvparten av pasientene bruker mellom {fmt_int(q1 // 60000)} og {fmt_int(q3 // 60000)} minutter på "
+        f"baselineskjemaet; medianen er {fmt_int(med // 60000)} minutter (@tbl-tidsbruk). Noen få bruker flere timer, "
+        "så tallene er gitt som median og kvartiler, og tidsaksen i @fig-tidsbruk er logaritmisk."
+    )
+
+
+def baseline_profile_paragraph(profile: pd.DataFrame, profile_cells: pd.DataFrame, year: int) -> str:
+    """The PROM chapter's opening paragraph: responses by sex, mean age and pain, HSCL-10 caseness.
+
+    ``profile`` is :func:`opr_analysis.stats.proms.baseline_profile`, ``profile_cells`` the
+    (suppressed) display cells of the report's table, so the text shows what the table shows.
+    """
+    if ("responses", "") not in profile_cells.index:
+        return f"Det kom ikke inn noen baselineskjemaer i {year}."
+    resp = profile_cells.loc[("responses", "")]
+    first = (
+        f"I {year} kom det inn {resp['alle']} baselineskjemaer, {resp['K']} fra kvinner og {resp['M']} "
+        "fra menn (@tbl-prom-baseline)."
+    )
+    age = cell_value(profile, "mean", year=year, sex="alle", variable="age")
+    nrs = cell_value(profile, "mean", year=year, sex="alle", variable="nrs_avg")
+    hscl = profile_cells["alle"].get(("hscl10_case", "True"), MISSING)
+    if profile_cells.loc[("age", ""), "alle"] == MISSING or hscl == MISSING:
+        return first
+    return first + (
+        f" Gjennomsnittsalderen var {fmt_num(age, 0)} år, og gjennomsnittlig smerte siste uke var "
+        f"{fmt_num(nrs)} på en skala fra 0 til 10. Av dem som svarte på HSCL-10, hadde {hscl} et "
+        "psykisk symptomtrykk over grenseverdien 1,85."
+    )
 
 
 def trend_sentence(
