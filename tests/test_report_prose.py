@@ -192,3 +192,29 @@ def test_baseline_profile_paragraph_without_answers():
 
     empty = pd.DataFrame(columns=["alle", "K", "M"], index=pd.MultiIndex.from_tuples([], names=["variable", "level"]))
     assert baseline_profile_paragraph(pd.DataFrame(), empty, 2024) == "Det kom ikke inn noen baselineskjemaer i 2024."
+
+
+def test_method_paragraph_counts_rows_and_adds_prom_rules_only_with_the_chapter():
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from opr_analysis.report.prose import method_paragraph
+
+    report = SimpleNamespace(rows_read=1200, rows_used=1190, rows_quarantined=10)
+    text = _nb(method_paragraph(report, dt.date(2025, 3, 1), 5, include_proms=False))
+    assert text.startswith(
+        "Tallene er regnet ut fra registeruttrekket med datoen 01.03.2025 som skjæringsdato. "
+        "Uttrekket hadde 1 200 rader; 1 190 ble brukt og 10 ble satt i karantene"
+    )
+    assert "Pasientrapporterte utfall" not in text
+    with_proms = _nb(method_paragraph(report, dt.date(2025, 3, 1), 5, include_proms=True))
+    assert with_proms.startswith(text) and "vises bare når minst 5 har svart" in with_proms
+
+
+def test_nonresponse_paragraph_says_why_no_model_is_shown():
+    from opr_analysis.report.prose import nonresponse_paragraph
+
+    failed = nonresponse_paragraph(None, (2023, 2025), show_model=False, failed=True)
+    assert failed.endswith("kunne ikke tilpasses på dette uttrekket.")
+    few = nonresponse_paragraph(None, (2023, 2025), show_model=False, failed=False)
+    assert few.startswith("## Hvem svarer på oppfølgingen?\n\nDet er for få") and "minst 10 av hvert" in few

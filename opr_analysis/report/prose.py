@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..formatting import CI_LABEL, MISSING, fmt_int, fmt_interval, fmt_num, fmt_p, fmt_pct, fmt_pct_interval, fmt_trend
 from ..stats.trends import POOR_FIT_DISPERSION, series_test, trend_test
-from .suppression import DEFAULT_MIN_CELL, small_share
+from .suppression import DEFAULT_MIN_CELL, small_share, suppression_method_text
 
 
 def cell_value(frame: pd.DataFrame, col: str, **keys):
@@ -362,3 +362,79 @@ def foreign_anchor_sentence(count: int) -> str:
         f"{fmt_int(count)} oppfølgingsskjema{'er' if count != 1 else ''} var registrert på en annen pasient enn den "
         "behandlingen eller innskrivingen de følger opp, tilhører. De er satt i karantene og er ikke med i noen tall."
     )
+
+
+def method_paragraph(report, as_of, min_cell: int, include_proms: bool) -> str:
+    """The method section's counting rules: as-of date, rows read/used/quarantined, years, intervals,
+    suppression and, with the PROM chapter, its suppression and model rules. ``report`` is the
+    extract's :class:`~opr_analysis.extract.validation.ValidationReport`."""
+    text = (
+        f"Tallene er regnet ut fra registeruttrekket med datoen {as_of:%d.%m.%Y} som skjæringsdato. "
+        f"Uttrekket hadde {fmt_int(report.rows_read)} rader; {fmt_int(report.rows_used)} ble brukt og "
+        f"{fmt_int(report.rows_quarantined)} ble satt i "
+        "karantene fordi de ikke kunne brukes (se kapitlet om datakvalitet). "
+        "Et år regnes etter datoen henvisningen ble vurdert, innskrivingen fikk rett til helsehjelp, "
+        "skjemaet ble sendt inn eller oppfølgingen forfalt. "
+        "Andeler vises med 95 % konfidensintervall (KI) etter Wilsons metode; kvartiler er regnet med lineær "
+        "interpolasjon. Tabellene viser rapportåret og de to foregående årene side om side.\n\n"
+        + suppression_method_text(min_cell)
+    )
+    if not include_proms:
+        return text
+    return text + (
+        "\n\n**Pasientrapporterte utfall (PROM).** I tabellen over pasientenes kjennetegn prikkes hver kategori "
+        "både innenfor kolonnen (kategoriene summerer seg til antallet som svarte) og på tvers av kjønn (kvinner og "
+        "menn summerer seg til alle); gjennomsnitt og median vises bare når minst "
+        f"{min_cell} har svart, og en kolonne med færre enn {min_cell} besvarelser viser bare antallet. Andelen "
+        "bedret skjules når antallet bedret eller ikke bedret er under "
+        f"{min_cell}, og endringsskårer vises ikke for færre enn {min_cell} par. "
+        "Analysen av hvem som svarer på oppfølgingen, er en logistisk regresjon. Den forutsetter at sammenhengen "
+        "med alder og smerte er lineær på logit-skala, bruker bare oppfølginger der alle variablene er utfylt, "
+        "og justerer standardfeilene for at samme pasient kan ha flere oppfølginger. Den beskriver sammenhenger, "
+        "ikke årsaker, og vises bare når det er minst 10 besvarte og 10 ubesvarte oppfølginger per "
+        "forklaringsvariabel."
+    )
+
+
+def outcomes_paragraph(rates: pd.DataFrame, window: tuple[int, int], as_of, min_cell: int) -> str:
+    """The opening of «Utfall ved oppfølging»: the window, «svar» not «pasienter», the improvement rules
+    and the 12-month RF results (:func:`improvement_sentence`)."""
+    return (
+        "## Utfall ved oppfølging\n\n"
+        f"Tallene gjelder oppfølginger med forfallsår {window[0]}–{window[1]}, med svar til og med "
+        f"{as_of:%d.%m.%Y}: ett år alene gir for få svar per type oppfølging til sikre andeler. Tallene er "
+        "svar, ikke pasienter: en pasient kan svare etter flere behandlinger. Et svar regnes som en klinisk "
+        "viktig bedring når gjennomsnittlig smerte (NRS) er minst 30 % lavere enn ved baseline i samme "
+        "behandlingsforløp, eller når pasienten selv oppgir å være «mye» eller «svært mye» bedre (PGIC). "
+        + improvement_sentence(rates, "rf_12m", "nrs_improved_30", min_cell)
+        + " "
+        + improvement_sentence(rates, "rf_12m", "pgic_improved", min_cell)
+        + " "
+        "@Tbl-prom-bedring og @fig-prom-bedring viser andelene for alle typer oppfølging, og @tbl-prom-endring "
+        "viser hvordan gjennomsnittsskårene endret seg fra baseline til oppfølging."
+    )
+
+
+def nonresponse_paragraph(nonresponse, window: tuple[int, int], show_model: bool, failed: bool) -> str:
+    """«Hvem svarer på oppfølgingen?»: the model's basis and result with its guard notes, or why it is not shown."""
+    if show_model:
+        from ..stats.models import guard_notes
+
+        n_model, events = int(nonresponse["n"].iloc[0]), int(nonresponse["events"].iloc[0])
+        body = (
+            "En logistisk regresjon viser hvilke kjennetegn ved baseline som henger sammen med å svare på "
+            "oppfølgingen (@tbl-prom-frafall, @fig-prom-frafall). Den bygger på "
+            f"{fmt_int(n_model)} oppfølginger sendt til pasienter som hadde fylt ut baselineskjemaet i samme "
+            f"behandlingsforløp, med alle variablene i modellen utfylt; {fmt_int(events)} "
+            f"({fmt_pct(events / n_model)}) av dem ble besvart. Oppfølgingene har forfallsår {window[0]}–{window[1]}. "
+            + nonresponse_sentence(nonresponse)
+            + "".join(" " + note for note in guard_notes(nonresponse))
+        )
+    elif failed:
+        body = "Modellen for hvem som svarer på oppfølgingen, kunne ikke tilpasses på dette uttrekket."
+    else:
+        body = (
+            "Det er for få besvarte eller ubesvarte oppfølginger med baselinesvar til å vise en modell for "
+            "hvem som svarer (det trengs minst 10 av hvert per forklaringsvariabel)."
+        )
+    return "## Hvem svarer på oppfølgingen?\n\n" + body
