@@ -182,3 +182,20 @@ def test_unknown_format_is_a_usage_error(tmp_path, capsys):
     status = cli.main(["report", "--extract", str(tmp_path), "--formats", "html,odt", "--out", str(tmp_path / "o")])
     assert status == 2
     assert "ukjent format odt" in capsys.readouterr().err
+
+
+def test_plain_text_beside_a_shown_form_is_dropped_from_the_executed_notebook():
+    """A DataFrame's plain repr («298664     20810») is never shown but would be published and scanned."""
+    import nbformat
+
+    from opr_analysis.report.pipeline import drop_shadowed_plain_text
+
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", {"text/html": "<table></table>", "text/plain": "298664     20810"}),
+        nbformat.v4.new_output("execute_result", {"text/plain": "42"}, execution_count=1),
+        nbformat.v4.new_output("display_data", {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}),
+    ]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    drop_shadowed_plain_text(nb)
+    assert [sorted(o["data"]) for o in nb.cells[0].outputs] == [["text/html"], ["text/plain"], ["image/png"]]

@@ -191,6 +191,25 @@ def hide_injected_parameters(nb) -> None:
                 cell.source = "#| include: false\n" + cell.source
 
 
+# Richer forms a reader sees; beside them an output's text/plain repr is never shown.
+_SHOWN_MIMES = ("text/html", "text/markdown", "image/png", "image/svg+xml")
+
+
+def drop_shadowed_plain_text(nb) -> None:
+    """Remove ``text/plain`` from outputs that also carry a form the report shows (in place).
+
+    No renderer shows it there, yet it would be published in the executed notebook. A
+    DataFrame's plain repr lines up counts in columns separated by spaces, which the
+    identity-number scan must read as possible disguised numbers (``298664     20810``):
+    dropping what nobody reads keeps such false alarms from stopping a report.
+    """
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = out.get("data", {})
+            if "text/plain" in data and any(m in data for m in _SHOWN_MIMES):
+                del data["text/plain"]
+
+
 def without_tagged_cells(template: Path, folder: Path, tag: str) -> Path:
     """A copy of ``template`` in ``folder`` without the cells tagged ``tag`` (the template itself if none)."""
     nb = nbformat.read(template, as_version=4)
@@ -240,6 +259,7 @@ def execute_notebook(template: Path, target: Path, parameters: dict, cwd: Path |
     raise_if_stopped(km_class)
     nb = nbformat.read(target, as_version=4)
     hide_injected_parameters(nb)
+    drop_shadowed_plain_text(nb)
     tie_notebook(nb)
     nbformat.write(nb, target)
 
