@@ -137,7 +137,11 @@ def test_two_concurrent_runs_both_succeed_with_identical_data(concurrent):
     parent, results, before, after = concurrent
     for status, stdout, stderr in results:
         assert status == 0, stderr
-        assert stderr == ""  # no kernel warnings: one line per step on stdout, nothing else
+        # No kernel warnings: one line per step on stdout, nothing else. One line is benign and not ours:
+        # jupyter_client interrupts the kernel (SIGINT) before every shutdown, and ipykernel logs it when
+        # the signal lands while it is idle; it depends on timing (seen under load).
+        benign = "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel."
+        assert [line for line in stderr.splitlines() if line.strip() != benign] == []
         # validate, placeholder warning, execute, «Quarto finnes ikke», render, workbook, summary
         lines = stdout.strip().splitlines()
         assert len(lines) == 7 and lines[1].startswith("Advarsel:") and lines[5].startswith("Skrev tabellene")
