@@ -236,3 +236,20 @@ def test_funnel_figure_draws_the_limits_it_computes(tmp_path):
     ir.funnel_figure(view, 2023, min_cell=1).draw()
     ir.trend_figure(view, min_cell=1).draw()
     assert "kontrollgrenser" in ir.funnel_caption(view, 2023)
+
+
+def test_opr_indicators_never_replaces_a_folder_it_did_not_write(tmp_path):
+    from opr_analysis import cli
+    from opr_analysis.synth.registry import write_synthetic
+
+    extract = tmp_path / "extract"
+    write_synthetic(extract, scale=0.05, years=(2022, 2023))
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("x")
+    assert cli.main(["indicators", str(extract), "--out", str(mine), "--as-of", "2024-01-31"]) == 2
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    assert cli.main(["indicators", str(extract), "--out", str(extract), "--as-of", "2024-01-31"]) == 2
+    out = tmp_path / "out"
+    assert cli.main(["indicators", str(extract), "--out", str(out), "--as-of", "2024-01-31"]) == 0
+    assert cli.main(["indicators", str(extract), "--out", str(out), "--as-of", "2024-01-31"]) == 0  # its own

@@ -1,7 +1,7 @@
 """Writing the indicator results: :func:`write_indicators` (``opr indicators``).
 
 Two files, written together through the privacy scan and moved into place as
-a whole (:func:`opr_analysis.safety.privacy.scanned_output`): ``indikatorer.csv``
+a whole, only if ``opr indicators`` wrote it (:func:`opr_analysis.safety.owned.owned_dir`): ``indikatorer.csv``
 (the tidy table of :func:`~opr_analysis.indicators.indicator_results`: every
 unit, the registry total ``alle``, every year and indicator) and the portal's
 ``nasjonal_leveranse.csv`` (:mod:`.delivery`), which is checked before
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..safety.privacy import scanned_output
+from ..safety.owned import owned_dir, protected_folders
+from ..safety.privacy import scan_outputs
 from .compute import indicator_results
 from .definitions import load_definitions
 from .delivery import FILE_NAME, check_delivery, delivery_frame
@@ -29,7 +30,8 @@ def write_indicators(reg, out_dir, as_of=None, definitions_file=None) -> list[Pa
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     ids = reg.patients["patient_id"].astype(str).tolist()
-    with scanned_output(out_dir, original_ids=ids) as tmp:
+    protect = protected_folders([getattr(reg, "path", None)])
+    with owned_dir(out_dir, "indicators", check=lambda tmp: scan_outputs(tmp, ids), protect=protect) as tmp:
         results.to_csv(tmp / RESULTS_FILE, index=False, encoding="utf-8", na_rep="")
         delivery.to_csv(tmp / FILE_NAME, index=False, encoding="utf-8")
     return [out_dir / RESULTS_FILE, out_dir / FILE_NAME]
