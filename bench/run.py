@@ -4,7 +4,8 @@ Each step runs in its own fresh process (``python -m opr_analysis ...``) and is
 measured by this script with ``os.wait4``: wall time, CPU time (user + system)
 and peak resident memory (``ru_maxrss`` of that process tree's largest process;
 a notebook kernel started by the step counts as one of its processes). Nothing
-else is timed, so each measurement is of that step only.
+else is timed, so each measurement is of that step only. The repeats run round by round (every
+step once, then again), so load from other users hits ``opr tables`` and the floor alike.
 
 Steps, per CSV dialect (``opr synth --dialect``: ``iso`` and ``norsk``, the shape the registry's
 systems export: ``;``, BOM, ``31.12.2023 14:05:09``, ``ja``/``nei``, CRLF) and per scale of the
@@ -300,6 +301,20 @@ def plot(results: dict, path: Path) -> None:
     fig.save(path, dpi=110, verbose=False)
 
 
+def rounds(commands: dict[str, list[str]], repeats: int, log: Path) -> dict[str, list[dict]]:
+    """Each step's ``repeats`` measurements, taken round by round (every step once per round).
+
+    Interleaved rather than one step's runs back to back, so a busy spell on a shared machine
+    slows ``opr tables`` and the floor alike and their ratio stays fair. Steps run in the given
+    order within a round (``synth`` first: it writes the extract the others read).
+    """
+    measured: dict[str, list[dict]] = {step: [] for step in commands}
+    for _ in range(repeats):
+        for step, cmd in commands.items():
+            measured[step].append(measure(cmd, log))
+    return measured
+
+
 def run_dialect(dialect, scales, repeats, runs, log, commands, only) -> dict:
     """Every step at every scale for one dialect: {scale: {step: summary}}."""
     results: dict[str, dict] = {}
@@ -314,14 +329,14 @@ def run_dialect(dialect, scales, repeats, runs, log, commands, only) -> dict:
             prepare_answers_extract(scale, runs, log, dialect)
         shutil.rmtree(runs / f"out_{_tag(scale, dialect)}", ignore_errors=True)
         results[f"{scale:g}"] = {}
+        measured = rounds({k: v for k, v in steps.items() if not isinstance(v, str)}, repeats, log)
         for step, cmd in steps.items():
             label = f"{dialect:<5} scale {scale:>5g}  {step:<15}"
             if isinstance(cmd, str):
                 results[f"{scale:g}"][step] = {"status": cmd}
                 print(f"{label} {cmd}", flush=True)
                 continue
-            measured = [measure(cmd, log) for _ in range(repeats)]
-            s = summarise(measured)
+            s = summarise(measured[step])
             results[f"{scale:g}"][step] = s
             if "wall_s" in s:
                 print(
