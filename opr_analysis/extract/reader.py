@@ -189,7 +189,7 @@ def _stop_on_identity_numbers(raws: dict[str, RawTable], folder: Path) -> None:
     for raw in raws.values():
         if any(has_nin(str(c)) for c in raw.cells.columns):
             hits.append(f"{raw.source.path.name}, overskriftsraden")
-        for col in raw.cells.columns:
+        for col in raw.cells.columns if raw.maybe_nin else ():
             mask = nin_cells(raw.cells[col])
             for row in raw.cells.index[mask][:5]:
                 hits.append(

@@ -56,6 +56,8 @@ class RawTable:
     # Rows whose field count does not match the header: row number -> raw cells.
     ragged: dict[int, list[str]] = field(default_factory=dict)
     header_width: int = 0
+    # False only when no cell can hold an identity number (the cheap prefilter found nothing in the file).
+    maybe_nin: bool = True
 
     @property
     def rows_read(self) -> int:
@@ -145,22 +147,39 @@ def _read_csv(data: bytes, source: SourceFile) -> RawTable:
     text = _decode(data, source)
     sep = _detect_separator(text)
     source.separator = sep
-    frame, ragged = _read_csv_fast(text, sep)
-    if frame is None:
+    # What Arrow reads: the decoded text as UTF-8 (the file's own bytes when it is UTF-8 already).
+    utf8 = {"utf-8": data, "utf-8-sig": data[3:]}.get(source.encoding) or text.encode("utf-8")
+    columns = _read_csv_fast(utf8, text, sep)
+    if columns is not None:
+        raw = _arrow_raw(columns, source)
+    else:
         frame, ragged = _read_csv_exact(text, sep)
+        raw = _raw(frame, source, ragged)
+    raw.maybe_nin = _maybe_nin(utf8)
     if '"' in text:  # without quotes no field can span lines
-        _check_spanning_records(text, sep, len(frame) + len(ragged), source)
-    return _raw(frame, source, ragged)
+        _check_spanning_records(text, sep, raw.rows_read, source)
+    return raw
 
 
-def _read_csv_fast(text: str, sep: str):
-    """pyarrow's reader; gives up (returns None) when any row is ragged."""
+def _maybe_nin(utf8: bytes) -> bool:
+    """Whether any cell could hold an identity number: the prefilter every hit passes, run once over the
+    file's bytes (a cell's text is a part of them; RE2 on bytes matches the same digits and non-ASCII)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ..safety.nin import PREFILTER
+
+    return bool(pc.match_substring_regex(pa.array([utf8], pa.large_binary()), PREFILTER)[0].as_py())
+
+
+def _read_csv_fast(utf8: bytes, text: str, sep: str):
+    """pyarrow's reader: the columns as Arrow strings; None when any row is ragged."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")], delimiter=sep))
     if len(set(header)) != len(header):
-        return None, {}
+        return None
     invalid = []
 
     def on_invalid(row):
@@ -169,7 +188,7 @@ def _read_csv_fast(text: str, sep: str):
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            pa.py_buffer(utf8),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in header},
@@ -178,10 +197,27 @@ def _read_csv_fast(text: str, sep: str):
             ),
         )
     except pa.ArrowInvalid:  # e.g. a row longer than pyarrow's block (a megabyte cell): read exactly
-        return None, {}
+        return None
     if invalid:
-        return None, {}
-    return table.to_pandas(), {}
+        return None
+    return dict(zip(table.column_names, table.columns, strict=True))
+
+
+def _arrow_raw(columns: dict, source: SourceFile) -> RawTable:
+    """Arrow string columns as text cells (stripped as pandas' str.strip strips Arrow strings), no copy to objects."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = [str(c).strip().lstrip("\ufeff").lower() for c in columns]
+    cells = {}
+    for name, key in zip(names, list(columns), strict=True):
+        col = pc.utf8_trim_whitespace(pc.cast(columns.pop(key), pa.large_string()))
+        cells[name] = pd.Series(pd.arrays.ArrowStringArray(col), copy=False)
+    frame = pd.DataFrame(cells, copy=False)
+    if frame.shape[1] != len(names):  # two header names equal once stripped and lower-cased
+        frame = pd.concat(list(cells.values()), axis=1, keys=names)
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
+    return RawTable(source=source, cells=frame, ragged={}, header_width=len(names))
 
 
 def _read_csv_exact(text: str, sep: str):
