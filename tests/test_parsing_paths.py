@@ -50,3 +50,39 @@ def test_known_cells_on_both_paths():
     ]
     assert fb.tolist() == gb.tolist() == [False, True, False, True, True, False]
     pd.testing.assert_series_equal(fv, gv)
+
+
+def test_byte_shapes_agree_on_look_alikes():
+    """The fast path checks shapes byte by byte: cells of the right byte length that are not
+    in the shape (non-ASCII digits, other separators, a clock with dots) take the general path."""
+    values = [
+        "2023-12-3\u00e5",  # 10 bytes, not digits
+        "\uff12023-12-3",  # a full-width digit: 10 bytes
+        "2023/12/31",
+        "31-12-2023",
+        "2023-12-31x14:05",
+        "31.12.2023 14.05",
+        "31.12.2023T14:05:09",
+        " 2023-12-31",
+        "2023-12-31",
+        "01.01.1678",
+        "31.12.2261 23:59:59",
+        "01.01.2262",
+        "",
+    ]
+    for parser in (parse_date, parse_datetime):
+        (fv, fb), (gv, gb) = _both(parser, values)
+        pd.testing.assert_series_equal(fv, gv)
+        pd.testing.assert_series_equal(fb, gb)
+    assert parse_date(pd.Series(values, dtype="string"))[1].tolist() == [True] * 7 + [True, False, False] + [
+        True,
+        True,
+        False,
+    ]
+
+
+def test_fast_path_on_a_column_with_missing_cells_and_a_sliced_series():
+    s = pd.Series(["x", "2023-01-02", pd.NA, "02.01.2023", "2023-01-02T03:04"], dtype="string").iloc[1:]
+    (fv, fb), (gv, gb) = _both(parse_datetime, s)
+    pd.testing.assert_series_equal(fv, gv)
+    assert fv.notna().tolist() == [True, False, True, True]

@@ -82,22 +82,23 @@ def _assemble(parts: pd.DataFrame, index: pd.Index) -> pd.Series:
     return values
 
 
-# Fast paths: a cell of one of these fixed-width shapes is parsed by Arrow and numpy alone
-# (digits sliced by position, the calendar checked arithmetically): no per-cell Python.
-# Each shape lists where its year, month, day, hour, minute and second digits stand.
-# Any other cell (one-digit day, ``.`` in the clock, fractions, offsets, junk) takes the
-# general path, which gives the same answer for a cell both could read (tests/test_parsing.py).
+# Fast paths: a cell of one of these fixed-width shapes is parsed by numpy alone on its UTF-8
+# bytes (a shape is one byte class per position: digits sliced by position, the calendar checked
+# arithmetically): no per-cell Python. Each shape is written with ``9`` for a digit, ``_`` for
+# ``T`` or a space, and any other character for itself; its layout lists where the year, month,
+# day, hour, minute and second digits stand. Any other cell (one-digit day, ``.`` in the clock,
+# fractions, offsets, junk) takes the general path, which gives the same answer for a cell both
+# could read (tests/test_parsing.py).
 _YMD = {"y": (0, 4), "m": (5, 7), "d": (8, 10)}
 _DMY = {"d": (0, 2), "m": (3, 5), "y": (6, 10)}
 _HM, _HMS = {"H": (11, 13), "M": (14, 16)}, {"H": (11, 13), "M": (14, 16), "S": (17, 19)}
-_D2, _Y4, _T = "[0-9]{2}", "[0-9]{4}", "[T ][0-9]{2}:[0-9]{2}"
-_ISO, _NO = rf"{_Y4}-{_D2}-{_D2}", rf"{_D2}\.{_D2}\.{_Y4}"
+_ISO, _NO = "9999-99-99", "99.99.9999"
 _FAST_DATE = ((_ISO, _YMD), (_NO, _DMY))
 _FAST_DATETIME = (
-    (_ISO + _T + ":[0-9]{2}", {**_YMD, **_HMS}),
-    (_NO + _T + ":[0-9]{2}", {**_DMY, **_HMS}),
-    (_ISO + _T, {**_YMD, **_HM}),
-    (_NO + _T, {**_DMY, **_HM}),
+    (_ISO + "_99:99:99", {**_YMD, **_HMS}),
+    (_NO + "_99:99:99", {**_DMY, **_HMS}),
+    (_ISO + "_99:99", {**_YMD, **_HM}),
+    (_NO + "_99:99", {**_DMY, **_HM}),
     *_FAST_DATE,  # a date alone in a datetime column is midnight, as on the general path
 )
 
@@ -125,20 +126,46 @@ def _arrow(s: pd.Series):
         return pa.array(s.astype(object).to_numpy(), type=pa.large_string(), from_pandas=True)
 
 
-def _fixed_width(text, layout: dict) -> np.ndarray:
-    """``datetime64[ns]`` from cells of one fixed-width shape; NaT where the calendar or clock says no.
+def _byte_matrix(text, width: int) -> np.ndarray:
+    """The UTF-8 bytes of cells that are all ``width`` bytes long, one row per cell (uint8)."""
+    import pyarrow as pa
+
+    text = pa.chunked_array([text]) if isinstance(text, pa.Array) else text
+    text = text.cast(pa.large_binary()).combine_chunks()
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64, count=len(text) + 1, offset=8 * text.offset)
+    if not len(text):
+        return np.zeros((0, width), dtype=np.uint8)
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
+    return data[offsets[0] : offsets[-1]].reshape(len(text), width)
+
+
+def _shape_matches(cells: np.ndarray, shape: str) -> np.ndarray:
+    """Which rows of a byte matrix are in ``shape`` (``9`` a digit, ``_`` ``T`` or a space)."""
+    ok = np.ones(len(cells), dtype=bool)
+    for i, char in enumerate(shape):
+        byte = cells[:, i]
+        if char == "9":
+            ok &= (byte - np.uint8(48)) < 10  # uint8 wraps: only b"0"-b"9" land below 10
+        elif char == "_":
+            ok &= (byte == ord("T")) | (byte == ord(" "))
+        else:
+            ok &= byte == ord(char)
+    return ok
+
+
+def _fixed_width(cells: np.ndarray, layout: dict) -> np.ndarray:
+    """``datetime64[ns]`` from byte rows of one fixed-width shape; NaT where the calendar or clock says no.
 
     The rules are the general path's: year YEAR_MIN-YEAR_MAX, a day that exists in its month,
     hour <= 23, minute and second <= 59.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     def part(key):
         if key not in layout:
-            return np.zeros(len(text), dtype=np.int64)
+            return np.zeros(len(cells), dtype=np.int64)
         start, stop = layout[key]
-        return pc.cast(pc.utf8_slice_codeunits(text, start, stop), pa.int64()).to_numpy(zero_copy_only=False)
+        digits = cells[:, start:stop].astype(np.int64) - 48
+        return digits @ (10 ** np.arange(stop - start - 1, -1, -1, dtype=np.int64))
 
     y, m, d, hh, mm, ss = (part(k) for k in ("y", "m", "d", "H", "M", "S"))
     ok = (y >= YEAR_MIN) & (y <= YEAR_MAX) & (m >= 1) & (m <= 12) & (d >= 1) & (hh <= 23) & (mm <= 59) & (ss <= 59)
@@ -153,21 +180,24 @@ def _fixed_width(text, layout: dict) -> np.ndarray:
 
 
 def _fast_then_general(s: pd.Series, fast, general) -> pd.Series:
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = _arrow(s)
     out = np.full(len(s), np.datetime64("NaT"), dtype=DATETIME_DTYPE)
     todo = (s != "").fillna(False).to_numpy(dtype=bool, copy=True)
-    for shape, layout in fast if _FAST_ON[0] else ():
-        if not todo.any():  # a column is nearly always in one shape: stop once every cell is read
-            break
-        rows = np.flatnonzero(todo)
-        cells = text if len(rows) == len(todo) else text.take(rows)
-        matched = pc.fill_null(pc.match_substring_regex(cells, f"^{shape}$"), False).to_numpy(zero_copy_only=False)
-        if matched.any():
-            hit = rows[matched]
-            out[hit] = _fixed_width(cells.filter(matched), layout)
-            todo[hit] = False
+    if _FAST_ON[0] and todo.any():
+        text = _arrow(s)
+        lengths = pc.fill_null(pc.binary_length(text.cast(pa.large_binary())), -1).to_numpy(zero_copy_only=False)
+        for shape, layout in fast:
+            rows = np.flatnonzero(todo & (lengths == len(shape)))
+            if not len(rows):  # a column is nearly always in one shape: most shapes find no cell
+                continue
+            cells = _byte_matrix(text if len(rows) == len(s) else text.take(rows), len(shape))
+            matched = _shape_matches(cells, shape)
+            if matched.any():
+                hit = rows[matched]
+                out[hit] = _fixed_width(cells[matched], layout)
+                todo[hit] = False
     values = pd.Series(out, index=s.index, dtype=DATETIME_DTYPE)
     if todo.any():
         values[todo] = general(s[todo])
