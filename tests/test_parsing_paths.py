@@ -86,3 +86,18 @@ def test_fast_path_on_a_column_with_missing_cells_and_a_sliced_series():
     (fv, fb), (gv, gb) = _both(parse_datetime, s)
     pd.testing.assert_series_equal(fv, gv)
     assert fv.notna().tolist() == [True, False, True, True]
+
+
+def test_repeated_cells_parsed_once_give_each_cell_its_own_answer():
+    """A column of few distinct cells is parsed once per distinct cell (dictionary encoding);
+    every row still gets the answer its own cell has when parsed alone."""
+    cells = ["2023-01-02", "31.12.2023 14:05:09", "30.02.2023", "", "x", "2023-01-02T03:04+02:00", "02.01.2023"]
+    column = pd.Series(cells * 7 + [pd.NA], dtype="string", index=range(100, 150))
+    for parser in (parse_date, parse_datetime):
+        values, bad = parser(column)
+        alone = [parser(pd.Series([c], dtype="string")) for c in cells]
+        assert values.index.equals(column.index) and str(values.dtype) == "datetime64[ns]"
+        for i, (v, b) in enumerate(alone * 7):
+            assert (pd.isna(values.iloc[i]) and pd.isna(v.iloc[0])) or values.iloc[i] == v.iloc[0]
+            assert bad.iloc[i] == b.iloc[0]
+        assert pd.isna(values.iloc[-1])

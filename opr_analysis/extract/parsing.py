@@ -153,30 +153,40 @@ def _shape_matches(cells: np.ndarray, shape: str) -> np.ndarray:
     return ok
 
 
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
 def _fixed_width(cells: np.ndarray, layout: dict) -> np.ndarray:
     """``datetime64[ns]`` from byte rows of one fixed-width shape; NaT where the calendar or clock says no.
 
     The rules are the general path's: year YEAR_MIN-YEAR_MAX, a day that exists in its month,
-    hour <= 23, minute and second <= 59.
+    hour <= 23, minute and second <= 59. Days since 1970 by the proleptic Gregorian calendar's
+    arithmetic (H. Hinnant's days_from_civil), all in int64.
     """
 
     def part(key):
         if key not in layout:
             return np.zeros(len(cells), dtype=np.int64)
         start, stop = layout[key]
-        digits = cells[:, start:stop].astype(np.int64) - 48
-        return digits @ (10 ** np.arange(stop - start - 1, -1, -1, dtype=np.int64))
+        value = np.zeros(len(cells), dtype=np.int64)
+        for i in range(start, stop):
+            value = value * 10 + (cells[:, i] - np.uint8(48))
+        return value
 
     y, m, d, hh, mm, ss = (part(k) for k in ("y", "m", "d", "H", "M", "S"))
-    ok = (y >= YEAR_MIN) & (y <= YEAR_MAX) & (m >= 1) & (m <= 12) & (d >= 1) & (hh <= 23) & (mm <= 59) & (ss <= 59)
-    month = np.where(ok, (y - 1970) * 12 + m - 1, 0)
-    first = month.astype("datetime64[M]").astype("datetime64[D]")
-    days_in_month = ((month + 1).astype("datetime64[M]").astype("datetime64[D]") - first).astype(np.int64)
-    ok &= d <= days_in_month
-    seconds = (d - 1) * 86400 + hh * 3600 + mm * 60 + ss
-    values = first.astype("datetime64[ns]") + seconds.astype("timedelta64[s]")
-    values[~ok] = np.datetime64("NaT")
-    return values
+    month_ok = (m >= 1) & (m <= 12)
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    days_in_month = _DAYS_IN_MONTH[np.where(month_ok, m, 0)] + (leap & (m == 2))
+    ok = (y >= YEAR_MIN) & (y <= YEAR_MAX) & month_ok & (d >= 1) & (d <= days_in_month)
+    ok &= (hh <= 23) & (mm <= 59) & (ss <= 59)
+    yy = y - (m <= 2)
+    era = yy // 400
+    yoe = yy - era * 400
+    doy = (153 * np.where(m > 2, m - 3, m + 9) + 2) // 5 + d - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    nanos = (days * 86400 + hh * 3600 + mm * 60 + ss) * 1_000_000_000
+    nanos[~ok] = np.iinfo(np.int64).min  # NaT
+    return nanos.view("datetime64[ns]")
 
 
 def _fast_then_general(s: pd.Series, fast, general) -> pd.Series:
@@ -184,10 +194,10 @@ def _fast_then_general(s: pd.Series, fast, general) -> pd.Series:
     import pyarrow.compute as pc
 
     out = np.full(len(s), np.datetime64("NaT"), dtype=DATETIME_DTYPE)
-    todo = (s != "").fillna(False).to_numpy(dtype=bool, copy=True)
+    text = _arrow(s)
+    lengths = pc.fill_null(pc.binary_length(text.cast(pa.large_binary())), -1).to_numpy(zero_copy_only=False)
+    todo = lengths > 0  # neither blank nor missing
     if _FAST_ON[0] and todo.any():
-        text = _arrow(s)
-        lengths = pc.fill_null(pc.binary_length(text.cast(pa.large_binary())), -1).to_numpy(zero_copy_only=False)
         for shape, layout in fast:
             rows = np.flatnonzero(todo & (lengths == len(shape)))
             if not len(rows):  # a column is nearly always in one shape: most shapes find no cell
@@ -204,10 +214,31 @@ def _fast_then_general(s: pd.Series, fast, general) -> pd.Series:
     return values
 
 
+def _once_per_distinct(s: pd.Series, parse) -> pd.Series:
+    """``parse(s)`` computed once per distinct cell (a date column holds a few thousand dates in a
+    million rows) and spread back by Arrow's dictionary encoding; each cell's value depends on
+    that cell alone, so the answer is the same."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = _arrow(s)
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    encoded = pc.dictionary_encode(text)
+    if 2 * len(encoded.dictionary) > len(s):  # mostly distinct (times to the second): parse as is
+        return parse(s)
+    distinct = parse(pd.Series(pd.arrays.ArrowStringArray(encoded.dictionary.cast(pa.large_string()))))
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    found = np.append(distinct.to_numpy(dtype=DATETIME_DTYPE), np.datetime64("NaT"))
+    return pd.Series(found[codes], index=s.index, dtype=DATETIME_DTYPE)
+
+
 def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Dates as ``YYYY-MM-DD`` or ``DD.MM.YYYY`` to ``datetime64[ns]``."""
-    values = _fast_then_general(
-        s, _FAST_DATE, lambda rest: _assemble(_components(rest, [_ISO_DATE, _NO_DATE]), rest.index)
+    values = _once_per_distinct(
+        s,
+        lambda u: _fast_then_general(
+            u, _FAST_DATE, lambda rest: _assemble(_components(rest, [_ISO_DATE, _NO_DATE]), rest.index)
+        ),
     )
     return values, (s != "") & values.isna()
 
@@ -218,7 +249,7 @@ def parse_datetime(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     A value with an offset (``Z``, ``+02:00``) is converted to Europe/Oslo
     before the offset is dropped; a naive value is taken as Oslo time already.
     """
-    values = _fast_then_general(s, _FAST_DATETIME, _general_datetime)
+    values = _once_per_distinct(s, lambda u: _fast_then_general(u, _FAST_DATETIME, _general_datetime))
     return values, (s != "") & values.isna()
 
 

@@ -539,8 +539,22 @@ def _empty_frame(spec: codebook.Table) -> pd.DataFrame:
 def _categorise(frame: pd.DataFrame, spec: codebook.Table) -> pd.DataFrame:
     for name, col in spec.columns.items():
         if col.type == "code":
-            frame[name] = pd.Categorical(frame[name].astype(object), categories=list(col.codes))
+            frame[name] = _categorical(frame[name], list(col.codes))
     return frame
+
+
+def _categorical(values: pd.Series, codes: list) -> pd.Categorical:
+    """``pd.Categorical(values, categories=codes)`` by Arrow's hash lookup (no Python objects);
+    a value not among the codes is missing, as pandas makes it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .parsing import _arrow
+
+    if not all(isinstance(c, str) for c in codes):
+        return pd.Categorical(values.astype(object), categories=codes)
+    found = pc.index_in(pc.cast(_arrow(values), pa.large_string()), value_set=pa.array(codes, pa.large_string()))
+    return pd.Categorical.from_codes(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), categories=codes)
 
 
 def _assemble(folder, cb, raws, parsed, bad, report) -> Registry:
