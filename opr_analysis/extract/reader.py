@@ -404,10 +404,12 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
     fu = frame.loc[valid, ["kind", "anchor_id"]]
     if fu.empty:
         return _problems([], "anchor_id", [], [])
-    kind = fu["kind"].astype(object)
+    kind = fu["kind"]
     anchor = fu["anchor_id"]
-    to_treatment = kind.map({k: t == "treatments" for k, (t, _) in ANCHOR_TABLE.items()}).astype(bool)
-    wanted = kind.map({k: w for k, (_, w) in ANCHOR_TABLE.items()})
+    # Each follow-up's kind as its position in ANCHOR_TABLE (every kind here is one of them).
+    kind_at = _categorical(kind, list(ANCHOR_TABLE)).codes
+    to_treatment = pd.Series(np.array([t == "treatments" for t, _ in ANCHOR_TABLE.values()])[kind_at], index=fu.index)
+    wanted = pd.Series(np.array([w for _, w in ANCHOR_TABLE.values()], dtype=object)[kind_at], index=fu.index)
     # Lookups by id in Arrow (hash joins on Arrow strings, not Python objects); usable ids are
     # unique (duplicates are quarantined) and a lookup takes the first row holding an id.
     t_pos = _positions(anchor, t_ok["treatment_id"])
@@ -456,18 +458,27 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
     hit = reason != ""
     rows = fu.index[hit]
     found = _problems(rows, "anchor_id", raw.cells.loc[rows, "anchor_id"].to_numpy(), reason[hit])
-    return pd.concat([found, _anchor_patient_problems(frame, fu, to_treatment, t_ok, e_ok, raw, hit)])
+    owners = (t_ok["patient_id"], t_pos), (e_ok["patient_id"], e_pos)
+    return pd.concat([found, _anchor_patient_problems(frame, fu, to_treatment, owners, raw, hit)])
 
 
-def _anchor_patient_problems(frame, fu, to_treatment, t_ok, e_ok, raw, already) -> pd.DataFrame:
-    """A follow-up sent to someone else's anchor: its patient_id is not the anchor's patient (contract v1.1)."""
-    t_pat = pd.Series(t_ok["patient_id"].astype(object).to_numpy(), index=t_ok["treatment_id"].astype(object))
-    e_pat = pd.Series(e_ok["patient_id"].astype(object).to_numpy(), index=e_ok["enrolment_id"].astype(object))
-    t_pat, e_pat = t_pat[~t_pat.index.duplicated()], e_pat[~e_pat.index.duplicated()]
-    anchor = fu["anchor_id"].astype(object)
-    owner = anchor.map(t_pat).where(to_treatment, anchor.map(e_pat)).astype(object)
-    own = frame.loc[fu.index, "patient_id"].astype(object)
-    wrong = (owner.notna() & own.notna() & (owner != own)).to_numpy(dtype=bool) & ~already
+def _anchor_patient_problems(frame, fu, to_treatment, owners, raw, already) -> pd.DataFrame:
+    """A follow-up sent to someone else's anchor: its patient_id is not the anchor's patient (contract v1.1).
+
+    ``owners`` holds, for treatments and enrolments, the usable rows' patient_id and each
+    follow-up's anchor position among those rows (-1: none), so the owner is an Arrow take.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    (t_pat, t_pos), (e_pat, e_pos) = owners
+    by_t = pa.array(t_pat.astype("string").array.take(t_pos, allow_fill=True))
+    by_e = pa.array(e_pat.astype("string").array.take(e_pos, allow_fill=True))
+    owner_arrow = pc.if_else(pa.array(to_treatment.to_numpy(dtype=bool)), by_t, by_e)
+    owner = pd.Series(pd.arrays.ArrowStringArray(owner_arrow.cast(pa.large_string())), index=fu.index)
+    anchor = fu["anchor_id"]
+    own = frame.loc[fu.index, "patient_id"].astype("string")
+    wrong = (owner != own).fillna(False).to_numpy(dtype=bool) & ~already
     rows = fu.index[wrong]
     what = np.where(to_treatment[wrong].to_numpy(dtype=bool), "behandlingen", "innskrivingen")
     reason = (

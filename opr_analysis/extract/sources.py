@@ -136,8 +136,14 @@ def _decode(data: bytes, source: SourceFile) -> str:
         return text
 
 
+def _first_line(text: str) -> str:
+    """The header line, without copying the rest of the file."""
+    end = text.find("\n")
+    return text if end < 0 else text[:end]
+
+
 def _detect_separator(text: str) -> str:
-    header = text.split("\n", 1)[0]
+    header = _first_line(text)
     return ";" if header.count(";") > header.count(",") else ","
 
 
@@ -177,7 +183,7 @@ def _read_csv_fast(utf8: bytes, text: str, sep: str):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")], delimiter=sep))
+    header = next(csv.reader([_first_line(text).rstrip("\r")], delimiter=sep))
     if len(set(header)) != len(header):
         return None
     invalid = []
@@ -354,7 +360,16 @@ def _unterminated(text: str, sep: str, start: int) -> bool:
 
 def _check_cell_lengths(raw: RawTable) -> None:
     """Stop at the first cell longer than ``MAX_CELL_CHARS``, naming file, row and column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     for col in raw.cells.columns:
+        try:  # a cell has at most as many characters as bytes: most columns need no closer look
+            longest = pc.max(pc.binary_length(pa.array(raw.cells[col].array).cast(pa.large_binary()))).as_py()
+        except (TypeError, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            longest = None
+        if longest is not None and longest <= MAX_CELL_CHARS:
+            continue
         lengths = raw.cells[col].str.len()
         if len(lengths) and lengths.max() > MAX_CELL_CHARS:
             row = lengths.idxmax()
