@@ -308,7 +308,10 @@ def parse_float(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_text(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Text kept as a pandas string column; a blank becomes missing."""
-    values = s.astype("string").mask(s == "")
+    values = s.astype("string")
+    blank = values == ""
+    if blank.any():  # otherwise the column is kept as it is (no copy of its strings)
+        values = values.mask(blank)
     return values, pd.Series(False, index=s.index)
 
 

@@ -137,11 +137,13 @@ def load_extract(path: str | os.PathLike) -> Registry:
     report = ValidationReport()
     parsed: dict[str, pd.DataFrame] = {}
     bad: dict[str, pd.DataFrame] = {}
+    tables: dict[str, pd.DataFrame] = {}
     for name, spec in cb.tables.items():
         raw = raws.get(name)
         if raw is None:
             parsed[name] = _empty_frame(spec)
             bad[name] = _no_problems()
+            tables[name] = _finish_table(name, spec, parsed[name], bad[name], raw, report)
             continue
         frame, problems = _parse_and_check(raw, spec)
         problems = pd.concat([problems, _reference_problems(frame, raw, spec, parsed, bad, raws)])
@@ -152,7 +154,10 @@ def load_extract(path: str | os.PathLike) -> Registry:
             problems = pd.concat([problems, _allocation_problems(frame, raw)])
         problems = pd.concat([problems, _unit_problems(name, frame, raw, parsed, bad, raws)])
         parsed[name], bad[name] = frame, problems
-    return _assemble(folder, cb, raws, parsed, bad, report)
+        tables[name] = _finish_table(name, spec, frame, problems, raw, report)
+        # The text cells are done with (the quarantine has its rows): free them before the next table.
+        raw.cells = raw.cells.iloc[:0]
+    return Registry(path=folder, tables=tables, report=report, sources={n: r.source for n, r in raws.items()})
 
 
 def _read_all(folder: Path, cb: codebook.Codebook) -> tuple[dict[str, RawTable], list[str]]:
@@ -568,29 +573,25 @@ def _categorical(values: pd.Series, codes: list) -> pd.Categorical:
     return pd.Categorical.from_codes(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), categories=codes)
 
 
-def _assemble(folder, cb, raws, parsed, bad, report) -> Registry:
-    tables = {}
-    for name, spec in cb.tables.items():
-        frame, problems = parsed[name], bad[name]
-        raw = raws.get(name)
-        if raw is None:
-            tables[name] = frame
-            if spec.since is None:  # an absent v1.1 table leaves a v1 extract's summary as it was
-                report.summaries[name] = TableSummary(name, None)
-            continue
-        problems = problems.sort_values(["row"], kind="stable")
-        qrows = problems["row"].unique()
-        file = raw.source.path.name
-        report.problems.extend(
-            Problem(name, file, int(p.row), p.column, str(p.value), p.reason) for p in problems.itertuples()
-        )
-        report.quarantine[name] = _quarantine_frame(raw, problems, qrows)
-        used = frame[~frame.index.isin(qrows)].copy()
-        tables[name] = _categorise(used, spec)
-        report.summaries[name] = TableSummary(
-            name, file, raw.rows_read, len(used), raw.rows_read - len(used), notes=list(raw.source.notes)
-        )
-    return Registry(path=folder, tables=tables, report=report, sources={n: r.source for n, r in raws.items()})
+def _finish_table(name, spec, frame, problems, raw, report) -> pd.DataFrame:
+    """Record one table in the report (counts, problems, quarantine) and return its usable rows."""
+    if raw is None:
+        if spec.since is None:  # an absent v1.1 table leaves a v1 extract's summary as it was
+            report.summaries[name] = TableSummary(name, None)
+        return frame
+    problems = problems.sort_values(["row"], kind="stable")
+    qrows = problems["row"].unique()
+    file = raw.source.path.name
+    report.problems.extend(
+        Problem(name, file, int(p.row), p.column, str(p.value), p.reason) for p in problems.itertuples()
+    )
+    report.quarantine[name] = _quarantine_frame(raw, problems, qrows)
+    # Without quarantined rows the parsed frame is the table (a shallow copy: pandas copies on write).
+    used = frame[~frame.index.isin(qrows)] if len(qrows) else frame.copy(deep=False)
+    report.summaries[name] = TableSummary(
+        name, file, raw.rows_read, len(used), raw.rows_read - len(used), notes=list(raw.source.notes)
+    )
+    return _categorise(used, spec)
 
 
 def _quarantine_frame(raw: RawTable, problems: pd.DataFrame, qrows) -> pd.DataFrame:

@@ -148,13 +148,16 @@ def _detect_separator(text: str) -> str:
 
 
 def _read_csv(data: bytes, source: SourceFile) -> RawTable:
-    if not data.strip():
+    if not data or data.isspace():  # what data.strip() would empty, without copying the file
         raise ExtractError(f"{source.path.name}: filen er tom (ingen overskriftsrad)")
     text = _decode(data, source)
     sep = _detect_separator(text)
     source.separator = sep
-    # What Arrow reads: the decoded text as UTF-8 (the file's own bytes when it is UTF-8 already).
-    utf8 = {"utf-8": data, "utf-8-sig": data[3:]}.get(source.encoding) or text.encode("utf-8")
+    # What Arrow reads: the decoded text as UTF-8 (the file's own bytes, not a copy, when it is UTF-8 already).
+    if source.encoding in ("utf-8", "utf-8-sig"):
+        utf8 = memoryview(data)[3 if source.encoding == "utf-8-sig" else 0 :]
+    else:
+        utf8 = memoryview(text.encode("utf-8"))
     columns = _read_csv_fast(utf8, text, sep)
     if columns is not None:
         raw = _arrow_raw(columns, source)
@@ -167,7 +170,7 @@ def _read_csv(data: bytes, source: SourceFile) -> RawTable:
     return raw
 
 
-def _maybe_nin(utf8: bytes) -> bool:
+def _maybe_nin(utf8: memoryview) -> bool:
     """Whether any cell could hold an identity number: the prefilter every hit passes, run once over the
     file's bytes (a cell's text is a part of them; RE2 on bytes matches the same digits and non-ASCII)."""
     import pyarrow as pa
@@ -175,10 +178,12 @@ def _maybe_nin(utf8: bytes) -> bool:
 
     from ..safety.nin import PREFILTER
 
-    return bool(pc.match_substring_regex(pa.array([utf8], pa.large_binary()), PREFILTER)[0].as_py())
+    offsets = pa.py_buffer(np.array([0, len(utf8)], dtype=np.int64))
+    whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(utf8)])  # no copy
+    return bool(pc.match_substring_regex(whole, PREFILTER)[0].as_py())
 
 
-def _read_csv_fast(utf8: bytes, text: str, sep: str):
+def _read_csv_fast(utf8: memoryview, text: str, sep: str):
     """pyarrow's reader: the columns as Arrow strings; None when any row is ragged."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
