@@ -214,6 +214,30 @@ def _read_csv_fast(utf8: memoryview, text: str, sep: str):
     return dict(zip(table.column_names, table.columns, strict=True))
 
 
+def _may_need_trim(column) -> bool:
+    """Whether any cell of an Arrow string column may start or end with whitespace.
+
+    Only the first and last byte of each cell are looked at (numpy on the Arrow buffers): a cell
+    whose two edge bytes are printable ASCII (``!``-``~``) has nothing to strip, since every
+    whitespace character is ASCII up to the space or a multi-byte character (bytes >= 0x80).
+    """
+    import pyarrow as pa
+
+    for chunk in column.chunks:
+        offsets_buf, data_buf = chunk.buffers()[1:3]
+        if data_buf is None or not len(chunk):
+            continue
+        wide = pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type)
+        offsets = np.frombuffer(offsets_buf, dtype=np.int64 if wide else np.int32)
+        offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1].astype(np.int64)
+        data = np.frombuffer(data_buf, dtype=np.uint8)
+        filled = offsets[1:] > offsets[:-1]
+        for edge in (data[offsets[:-1][filled]], data[offsets[1:][filled] - 1]):
+            if ((edge < 0x21) | (edge > 0x7E)).any():
+                return True
+    return False
+
+
 def _arrow_raw(columns: dict, source: SourceFile) -> RawTable:
     """Arrow string columns as text cells (stripped as pandas' str.strip strips Arrow strings), no copy to objects."""
     import pyarrow as pa
@@ -222,7 +246,8 @@ def _arrow_raw(columns: dict, source: SourceFile) -> RawTable:
     names = [str(c).strip().lstrip("\ufeff").lower() for c in columns]
     cells = {}
     for name, key in zip(names, list(columns), strict=True):
-        col = pc.utf8_trim_whitespace(pc.cast(columns.pop(key), pa.large_string()))
+        col = columns.pop(key)
+        col = pc.cast(pc.utf8_trim_whitespace(col) if _may_need_trim(col) else col, pa.large_string())
         cells[name] = pd.Series(pd.arrays.ArrowStringArray(col), copy=False)
     frame = pd.DataFrame(cells, copy=False)
     if frame.shape[1] != len(names):  # two header names equal once stripped and lower-cased
