@@ -431,8 +431,8 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
         index=fu.index,
         dtype=object,
     )
-    in_all_t = pd.Series(_positions(anchor, treatments["treatment_id"]) >= 0, index=fu.index)
-    in_all_e = pd.Series(_positions(anchor, enrolments["enrolment_id"]) >= 0, index=fu.index)
+    in_all_t = pd.Series(_found_in_all(anchor, t_pos, treatments["treatment_id"]), index=fu.index)
+    in_all_e = pd.Series(_found_in_all(anchor, e_pos, enrolments["enrolment_id"]), index=fu.index)
     wrong = (to_treatment & anchor_kind.notna() & (anchor_kind != wanted)).to_numpy(dtype=bool)
     wrong_kind = np.full(len(fu), "", dtype=object)
     wrong_kind[wrong] = (
@@ -465,6 +465,16 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
     found = _problems(rows, "anchor_id", raw.cells.loc[rows, "anchor_id"].to_numpy(), reason[hit])
     owners = (t_ok["patient_id"], t_pos), (e_ok["patient_id"], e_pos)
     return pd.concat([found, _anchor_patient_problems(frame, fu, to_treatment, owners, raw, hit)])
+
+
+def _found_in_all(keys: pd.Series, usable_pos: np.ndarray, ids: pd.Series) -> np.ndarray:
+    """Whether each key is among all ``ids``: true where it is among the usable ones (a subset);
+    only the others are looked up."""
+    found = usable_pos >= 0
+    missing = ~found
+    if missing.any():
+        found[missing] = _positions(keys[missing], ids) >= 0
+    return found
 
 
 def _anchor_patient_problems(frame, fu, to_treatment, owners, raw, already) -> pd.DataFrame:
