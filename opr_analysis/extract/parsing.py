@@ -223,8 +223,11 @@ def _once_per_distinct(s: pd.Series, parse) -> pd.Series:
 
     text = _arrow(s)
     text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    head = min(len(text), 10_000)
+    if 2 * len(pc.unique(text.slice(0, head))) > head:  # mostly distinct (times to the second): parse as is
+        return parse(s)
     encoded = pc.dictionary_encode(text)
-    if 2 * len(encoded.dictionary) > len(s):  # mostly distinct (times to the second): parse as is
+    if 2 * len(encoded.dictionary) > len(s):
         return parse(s)
     distinct = parse(pd.Series(pd.arrays.ArrowStringArray(encoded.dictionary.cast(pa.large_string()))))
     codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
