@@ -202,7 +202,7 @@ def _read_csv_fast(utf8: memoryview, text: str, sep: str):
             pa.py_buffer(utf8),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in header},
+                column_types={c: pa.large_string() for c in header},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
