@@ -82,22 +82,23 @@ def _assemble(parts: pd.DataFrame, index: pd.Index) -> pd.Series:
     return values
 
 
-# Fast paths: a cell of one of these fixed-width shapes is parsed by Arrow and numpy alone
-# (digits sliced by position, the calendar checked arithmetically): no per-cell Python.
-# Each shape lists where its year, month, day, hour, minute and second digits stand.
-# Any other cell (one-digit day, ``.`` in the clock, fractions, offsets, junk) takes the
-# general path, which gives the same answer for a cell both could read (tests/test_parsing.py).
+# Fast paths: a cell of one of these fixed-width shapes is parsed by numpy alone on its UTF-8
+# bytes (a shape is one byte class per position: digits sliced by position, the calendar checked
+# arithmetically): no per-cell Python. Each shape is written with ``9`` for a digit, ``_`` for
+# ``T`` or a space, and any other character for itself; its layout lists where the year, month,
+# day, hour, minute and second digits stand. Any other cell (one-digit day, ``.`` in the clock,
+# fractions, offsets, junk) takes the general path, which gives the same answer for a cell both
+# could read (tests/test_parsing.py).
 _YMD = {"y": (0, 4), "m": (5, 7), "d": (8, 10)}
 _DMY = {"d": (0, 2), "m": (3, 5), "y": (6, 10)}
 _HM, _HMS = {"H": (11, 13), "M": (14, 16)}, {"H": (11, 13), "M": (14, 16), "S": (17, 19)}
-_D2, _Y4, _T = "[0-9]{2}", "[0-9]{4}", "[T ][0-9]{2}:[0-9]{2}"
-_ISO, _NO = rf"{_Y4}-{_D2}-{_D2}", rf"{_D2}\.{_D2}\.{_Y4}"
+_ISO, _NO = "9999-99-99", "99.99.9999"
 _FAST_DATE = ((_ISO, _YMD), (_NO, _DMY))
 _FAST_DATETIME = (
-    (_ISO + _T + ":[0-9]{2}", {**_YMD, **_HMS}),
-    (_NO + _T + ":[0-9]{2}", {**_DMY, **_HMS}),
-    (_ISO + _T, {**_YMD, **_HM}),
-    (_NO + _T, {**_DMY, **_HM}),
+    (_ISO + "_99:99:99", {**_YMD, **_HMS}),
+    (_NO + "_99:99:99", {**_DMY, **_HMS}),
+    (_ISO + "_99:99", {**_YMD, **_HM}),
+    (_NO + "_99:99", {**_DMY, **_HM}),
     *_FAST_DATE,  # a date alone in a datetime column is midnight, as on the general path
 )
 
@@ -125,59 +126,122 @@ def _arrow(s: pd.Series):
         return pa.array(s.astype(object).to_numpy(), type=pa.large_string(), from_pandas=True)
 
 
-def _fixed_width(text, layout: dict) -> np.ndarray:
-    """``datetime64[ns]`` from cells of one fixed-width shape; NaT where the calendar or clock says no.
+def _byte_matrix(text, width: int) -> np.ndarray:
+    """The UTF-8 bytes of cells that are all ``width`` bytes long, one row per cell (uint8)."""
+    import pyarrow as pa
+
+    text = pa.chunked_array([text]) if isinstance(text, pa.Array) else text
+    text = text.cast(pa.large_binary()).combine_chunks()
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64, count=len(text) + 1, offset=8 * text.offset)
+    if not len(text):
+        return np.zeros((0, width), dtype=np.uint8)
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
+    return data[offsets[0] : offsets[-1]].reshape(len(text), width)
+
+
+def _shape_matches(cells: np.ndarray, shape: str) -> np.ndarray:
+    """Which rows of a byte matrix are in ``shape`` (``9`` a digit, ``_`` ``T`` or a space)."""
+    ok = np.ones(len(cells), dtype=bool)
+    for i, char in enumerate(shape):
+        byte = cells[:, i]
+        if char == "9":
+            ok &= (byte - np.uint8(48)) < 10  # uint8 wraps: only b"0"-b"9" land below 10
+        elif char == "_":
+            ok &= (byte == ord("T")) | (byte == ord(" "))
+        else:
+            ok &= byte == ord(char)
+    return ok
+
+
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def _fixed_width(cells: np.ndarray, layout: dict) -> np.ndarray:
+    """``datetime64[ns]`` from byte rows of one fixed-width shape; NaT where the calendar or clock says no.
 
     The rules are the general path's: year YEAR_MIN-YEAR_MAX, a day that exists in its month,
-    hour <= 23, minute and second <= 59.
+    hour <= 23, minute and second <= 59. Days since 1970 by the proleptic Gregorian calendar's
+    arithmetic (H. Hinnant's days_from_civil), all in int64.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     def part(key):
         if key not in layout:
-            return np.zeros(len(text), dtype=np.int64)
+            return np.zeros(len(cells), dtype=np.int64)
         start, stop = layout[key]
-        return pc.cast(pc.utf8_slice_codeunits(text, start, stop), pa.int64()).to_numpy(zero_copy_only=False)
+        value = np.zeros(len(cells), dtype=np.int64)
+        for i in range(start, stop):
+            value = value * 10 + (cells[:, i] - np.uint8(48))
+        return value
 
     y, m, d, hh, mm, ss = (part(k) for k in ("y", "m", "d", "H", "M", "S"))
-    ok = (y >= YEAR_MIN) & (y <= YEAR_MAX) & (m >= 1) & (m <= 12) & (d >= 1) & (hh <= 23) & (mm <= 59) & (ss <= 59)
-    month = np.where(ok, (y - 1970) * 12 + m - 1, 0)
-    first = month.astype("datetime64[M]").astype("datetime64[D]")
-    days_in_month = ((month + 1).astype("datetime64[M]").astype("datetime64[D]") - first).astype(np.int64)
-    ok &= d <= days_in_month
-    seconds = (d - 1) * 86400 + hh * 3600 + mm * 60 + ss
-    values = first.astype("datetime64[ns]") + seconds.astype("timedelta64[s]")
-    values[~ok] = np.datetime64("NaT")
-    return values
+    month_ok = (m >= 1) & (m <= 12)
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    days_in_month = _DAYS_IN_MONTH[np.where(month_ok, m, 0)] + (leap & (m == 2))
+    ok = (y >= YEAR_MIN) & (y <= YEAR_MAX) & month_ok & (d >= 1) & (d <= days_in_month)
+    ok &= (hh <= 23) & (mm <= 59) & (ss <= 59)
+    yy = y - (m <= 2)
+    era = yy // 400
+    yoe = yy - era * 400
+    doy = (153 * np.where(m > 2, m - 3, m + 9) + 2) // 5 + d - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    nanos = (days * 86400 + hh * 3600 + mm * 60 + ss) * 1_000_000_000
+    nanos[~ok] = np.iinfo(np.int64).min  # NaT
+    return nanos.view("datetime64[ns]")
 
 
 def _fast_then_general(s: pd.Series, fast, general) -> pd.Series:
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = _arrow(s)
     out = np.full(len(s), np.datetime64("NaT"), dtype=DATETIME_DTYPE)
-    todo = (s != "").fillna(False).to_numpy(dtype=bool, copy=True)
-    for shape, layout in fast if _FAST_ON[0] else ():
-        if not todo.any():  # a column is nearly always in one shape: stop once every cell is read
-            break
-        rows = np.flatnonzero(todo)
-        cells = text if len(rows) == len(todo) else text.take(rows)
-        matched = pc.fill_null(pc.match_substring_regex(cells, f"^{shape}$"), False).to_numpy(zero_copy_only=False)
-        if matched.any():
-            hit = rows[matched]
-            out[hit] = _fixed_width(cells.filter(matched), layout)
-            todo[hit] = False
+    text = _arrow(s)
+    lengths = pc.fill_null(pc.binary_length(text.cast(pa.large_binary())), -1).to_numpy(zero_copy_only=False)
+    todo = lengths > 0  # neither blank nor missing
+    if _FAST_ON[0] and todo.any():
+        for shape, layout in fast:
+            rows = np.flatnonzero(todo & (lengths == len(shape)))
+            if not len(rows):  # a column is nearly always in one shape: most shapes find no cell
+                continue
+            cells = _byte_matrix(text if len(rows) == len(s) else text.take(rows), len(shape))
+            matched = _shape_matches(cells, shape)
+            if matched.any():
+                hit = rows[matched]
+                out[hit] = _fixed_width(cells[matched], layout)
+                todo[hit] = False
     values = pd.Series(out, index=s.index, dtype=DATETIME_DTYPE)
     if todo.any():
         values[todo] = general(s[todo])
     return values
 
 
+def _once_per_distinct(s: pd.Series, parse) -> pd.Series:
+    """``parse(s)`` computed once per distinct cell (a date column holds a few thousand dates in a
+    million rows) and spread back by Arrow's dictionary encoding; each cell's value depends on
+    that cell alone, so the answer is the same."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = _arrow(s)
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    head = min(len(text), 10_000)
+    if 2 * len(pc.unique(text.slice(0, head))) > head:  # mostly distinct (times to the second): parse as is
+        return parse(s)
+    encoded = pc.dictionary_encode(text)
+    if 2 * len(encoded.dictionary) > len(s):
+        return parse(s)
+    distinct = parse(pd.Series(pd.arrays.ArrowStringArray(encoded.dictionary.cast(pa.large_string()))))
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    found = np.append(distinct.to_numpy(dtype=DATETIME_DTYPE), np.datetime64("NaT"))
+    return pd.Series(found[codes], index=s.index, dtype=DATETIME_DTYPE)
+
+
 def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Dates as ``YYYY-MM-DD`` or ``DD.MM.YYYY`` to ``datetime64[ns]``."""
-    values = _fast_then_general(
-        s, _FAST_DATE, lambda rest: _assemble(_components(rest, [_ISO_DATE, _NO_DATE]), rest.index)
+    values = _once_per_distinct(
+        s,
+        lambda u: _fast_then_general(
+            u, _FAST_DATE, lambda rest: _assemble(_components(rest, [_ISO_DATE, _NO_DATE]), rest.index)
+        ),
     )
     return values, (s != "") & values.isna()
 
@@ -188,7 +252,7 @@ def parse_datetime(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     A value with an offset (``Z``, ``+02:00``) is converted to Europe/Oslo
     before the offset is dropped; a naive value is taken as Oslo time already.
     """
-    values = _fast_then_general(s, _FAST_DATETIME, _general_datetime)
+    values = _once_per_distinct(s, lambda u: _fast_then_general(u, _FAST_DATETIME, _general_datetime))
     return values, (s != "") & values.isna()
 
 
@@ -247,7 +311,10 @@ def parse_float(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_text(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Text kept as a pandas string column; a blank becomes missing."""
-    values = s.astype("string").mask(s == "")
+    values = s.astype("string")
+    blank = values == ""
+    if blank.any():  # otherwise the column is kept as it is (no copy of its strings)
+        values = values.mask(blank)
     return values, pd.Series(False, index=s.index)
 
 

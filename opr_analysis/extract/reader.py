@@ -137,11 +137,13 @@ def load_extract(path: str | os.PathLike) -> Registry:
     report = ValidationReport()
     parsed: dict[str, pd.DataFrame] = {}
     bad: dict[str, pd.DataFrame] = {}
+    tables: dict[str, pd.DataFrame] = {}
     for name, spec in cb.tables.items():
         raw = raws.get(name)
         if raw is None:
             parsed[name] = _empty_frame(spec)
             bad[name] = _no_problems()
+            tables[name] = _finish_table(name, spec, parsed[name], bad[name], raw, report)
             continue
         frame, problems = _parse_and_check(raw, spec)
         problems = pd.concat([problems, _reference_problems(frame, raw, spec, parsed, bad, raws)])
@@ -152,7 +154,10 @@ def load_extract(path: str | os.PathLike) -> Registry:
             problems = pd.concat([problems, _allocation_problems(frame, raw)])
         problems = pd.concat([problems, _unit_problems(name, frame, raw, parsed, bad, raws)])
         parsed[name], bad[name] = frame, problems
-    return _assemble(folder, cb, raws, parsed, bad, report)
+        tables[name] = _finish_table(name, spec, frame, problems, raw, report)
+        # The text cells are done with (the quarantine has its rows): free them before the next table.
+        raw.cells = raw.cells.iloc[:0]
+    return Registry(path=folder, tables=tables, report=report, sources={n: r.source for n, r in raws.items()})
 
 
 def _read_all(folder: Path, cb: codebook.Codebook) -> tuple[dict[str, RawTable], list[str]]:
@@ -189,7 +194,7 @@ def _stop_on_identity_numbers(raws: dict[str, RawTable], folder: Path) -> None:
     for raw in raws.values():
         if any(has_nin(str(c)) for c in raw.cells.columns):
             hits.append(f"{raw.source.path.name}, overskriftsraden")
-        for col in raw.cells.columns:
+        for col in raw.cells.columns if raw.maybe_nin else ():
             mask = nin_cells(raw.cells[col])
             for row in raw.cells.index[mask][:5]:
                 hits.append(
@@ -404,10 +409,12 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
     fu = frame.loc[valid, ["kind", "anchor_id"]]
     if fu.empty:
         return _problems([], "anchor_id", [], [])
-    kind = fu["kind"].astype(object)
+    kind = fu["kind"]
     anchor = fu["anchor_id"]
-    to_treatment = kind.map({k: t == "treatments" for k, (t, _) in ANCHOR_TABLE.items()}).astype(bool)
-    wanted = kind.map({k: w for k, (_, w) in ANCHOR_TABLE.items()})
+    # Each follow-up's kind as its position in ANCHOR_TABLE (every kind here is one of them).
+    kind_at = _categorical(kind, list(ANCHOR_TABLE)).codes
+    to_treatment = pd.Series(np.array([t == "treatments" for t, _ in ANCHOR_TABLE.values()])[kind_at], index=fu.index)
+    wanted = pd.Series(np.array([w for _, w in ANCHOR_TABLE.values()], dtype=object)[kind_at], index=fu.index)
     # Lookups by id in Arrow (hash joins on Arrow strings, not Python objects); usable ids are
     # unique (duplicates are quarantined) and a lookup takes the first row holding an id.
     t_pos = _positions(anchor, t_ok["treatment_id"])
@@ -424,8 +431,8 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
         index=fu.index,
         dtype=object,
     )
-    in_all_t = pd.Series(_positions(anchor, treatments["treatment_id"]) >= 0, index=fu.index)
-    in_all_e = pd.Series(_positions(anchor, enrolments["enrolment_id"]) >= 0, index=fu.index)
+    in_all_t = pd.Series(_found_in_all(anchor, t_pos, treatments["treatment_id"]), index=fu.index)
+    in_all_e = pd.Series(_found_in_all(anchor, e_pos, enrolments["enrolment_id"]), index=fu.index)
     wrong = (to_treatment & anchor_kind.notna() & (anchor_kind != wanted)).to_numpy(dtype=bool)
     wrong_kind = np.full(len(fu), "", dtype=object)
     wrong_kind[wrong] = (
@@ -456,18 +463,37 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
     hit = reason != ""
     rows = fu.index[hit]
     found = _problems(rows, "anchor_id", raw.cells.loc[rows, "anchor_id"].to_numpy(), reason[hit])
-    return pd.concat([found, _anchor_patient_problems(frame, fu, to_treatment, t_ok, e_ok, raw, hit)])
+    owners = (t_ok["patient_id"], t_pos), (e_ok["patient_id"], e_pos)
+    return pd.concat([found, _anchor_patient_problems(frame, fu, to_treatment, owners, raw, hit)])
 
 
-def _anchor_patient_problems(frame, fu, to_treatment, t_ok, e_ok, raw, already) -> pd.DataFrame:
-    """A follow-up sent to someone else's anchor: its patient_id is not the anchor's patient (contract v1.1)."""
-    t_pat = pd.Series(t_ok["patient_id"].astype(object).to_numpy(), index=t_ok["treatment_id"].astype(object))
-    e_pat = pd.Series(e_ok["patient_id"].astype(object).to_numpy(), index=e_ok["enrolment_id"].astype(object))
-    t_pat, e_pat = t_pat[~t_pat.index.duplicated()], e_pat[~e_pat.index.duplicated()]
-    anchor = fu["anchor_id"].astype(object)
-    owner = anchor.map(t_pat).where(to_treatment, anchor.map(e_pat)).astype(object)
-    own = frame.loc[fu.index, "patient_id"].astype(object)
-    wrong = (owner.notna() & own.notna() & (owner != own)).to_numpy(dtype=bool) & ~already
+def _found_in_all(keys: pd.Series, usable_pos: np.ndarray, ids: pd.Series) -> np.ndarray:
+    """Whether each key is among all ``ids``: true where it is among the usable ones (a subset);
+    only the others are looked up."""
+    found = usable_pos >= 0
+    missing = ~found
+    if missing.any():
+        found[missing] = _positions(keys[missing], ids) >= 0
+    return found
+
+
+def _anchor_patient_problems(frame, fu, to_treatment, owners, raw, already) -> pd.DataFrame:
+    """A follow-up sent to someone else's anchor: its patient_id is not the anchor's patient (contract v1.1).
+
+    ``owners`` holds, for treatments and enrolments, the usable rows' patient_id and each
+    follow-up's anchor position among those rows (-1: none), so the owner is an Arrow take.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    (t_pat, t_pos), (e_pat, e_pos) = owners
+    by_t = pa.array(t_pat.astype("string").array.take(t_pos, allow_fill=True))
+    by_e = pa.array(e_pat.astype("string").array.take(e_pos, allow_fill=True))
+    owner_arrow = pc.if_else(pa.array(to_treatment.to_numpy(dtype=bool)), by_t, by_e)
+    owner = pd.Series(pd.arrays.ArrowStringArray(owner_arrow.cast(pa.large_string())), index=fu.index)
+    anchor = fu["anchor_id"]
+    own = frame.loc[fu.index, "patient_id"].astype("string")
+    wrong = (owner != own).fillna(False).to_numpy(dtype=bool) & ~already
     rows = fu.index[wrong]
     what = np.where(to_treatment[wrong].to_numpy(dtype=bool), "behandlingen", "innskrivingen")
     reason = (
@@ -539,33 +565,43 @@ def _empty_frame(spec: codebook.Table) -> pd.DataFrame:
 def _categorise(frame: pd.DataFrame, spec: codebook.Table) -> pd.DataFrame:
     for name, col in spec.columns.items():
         if col.type == "code":
-            frame[name] = pd.Categorical(frame[name].astype(object), categories=list(col.codes))
+            frame[name] = _categorical(frame[name], list(col.codes))
     return frame
 
 
-def _assemble(folder, cb, raws, parsed, bad, report) -> Registry:
-    tables = {}
-    for name, spec in cb.tables.items():
-        frame, problems = parsed[name], bad[name]
-        raw = raws.get(name)
-        if raw is None:
-            tables[name] = frame
-            if spec.since is None:  # an absent v1.1 table leaves a v1 extract's summary as it was
-                report.summaries[name] = TableSummary(name, None)
-            continue
-        problems = problems.sort_values(["row"], kind="stable")
-        qrows = problems["row"].unique()
-        file = raw.source.path.name
-        report.problems.extend(
-            Problem(name, file, int(p.row), p.column, str(p.value), p.reason) for p in problems.itertuples()
-        )
-        report.quarantine[name] = _quarantine_frame(raw, problems, qrows)
-        used = frame[~frame.index.isin(qrows)].copy()
-        tables[name] = _categorise(used, spec)
-        report.summaries[name] = TableSummary(
-            name, file, raw.rows_read, len(used), raw.rows_read - len(used), notes=list(raw.source.notes)
-        )
-    return Registry(path=folder, tables=tables, report=report, sources={n: r.source for n, r in raws.items()})
+def _categorical(values: pd.Series, codes: list) -> pd.Categorical:
+    """``pd.Categorical(values, categories=codes)`` by Arrow's hash lookup (no Python objects);
+    a value not among the codes is missing, as pandas makes it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .parsing import _arrow
+
+    if not all(isinstance(c, str) for c in codes):
+        return pd.Categorical(values.astype(object), categories=codes)
+    found = pc.index_in(pc.cast(_arrow(values), pa.large_string()), value_set=pa.array(codes, pa.large_string()))
+    return pd.Categorical.from_codes(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), categories=codes)
+
+
+def _finish_table(name, spec, frame, problems, raw, report) -> pd.DataFrame:
+    """Record one table in the report (counts, problems, quarantine) and return its usable rows."""
+    if raw is None:
+        if spec.since is None:  # an absent v1.1 table leaves a v1 extract's summary as it was
+            report.summaries[name] = TableSummary(name, None)
+        return frame
+    problems = problems.sort_values(["row"], kind="stable")
+    qrows = problems["row"].unique()
+    file = raw.source.path.name
+    report.problems.extend(
+        Problem(name, file, int(p.row), p.column, str(p.value), p.reason) for p in problems.itertuples()
+    )
+    report.quarantine[name] = _quarantine_frame(raw, problems, qrows)
+    # Without quarantined rows the parsed frame is the table (a shallow copy: pandas copies on write).
+    used = frame[~frame.index.isin(qrows)] if len(qrows) else frame.copy(deep=False)
+    report.summaries[name] = TableSummary(
+        name, file, raw.rows_read, len(used), raw.rows_read - len(used), notes=list(raw.source.notes)
+    )
+    return _categorise(used, spec)
 
 
 def _quarantine_frame(raw: RawTable, problems: pd.DataFrame, qrows) -> pd.DataFrame:

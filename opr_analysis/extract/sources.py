@@ -56,6 +56,8 @@ class RawTable:
     # Rows whose field count does not match the header: row number -> raw cells.
     ragged: dict[int, list[str]] = field(default_factory=dict)
     header_width: int = 0
+    # False only when no cell can hold an identity number (the cheap prefilter found nothing in the file).
+    maybe_nin: bool = True
 
     @property
     def rows_read(self) -> int:
@@ -134,33 +136,61 @@ def _decode(data: bytes, source: SourceFile) -> str:
         return text
 
 
+def _first_line(text: str) -> str:
+    """The header line, without copying the rest of the file."""
+    end = text.find("\n")
+    return text if end < 0 else text[:end]
+
+
 def _detect_separator(text: str) -> str:
-    header = text.split("\n", 1)[0]
+    header = _first_line(text)
     return ";" if header.count(";") > header.count(",") else ","
 
 
 def _read_csv(data: bytes, source: SourceFile) -> RawTable:
-    if not data.strip():
+    if not data or data.isspace():  # what data.strip() would empty, without copying the file
         raise ExtractError(f"{source.path.name}: filen er tom (ingen overskriftsrad)")
     text = _decode(data, source)
     sep = _detect_separator(text)
     source.separator = sep
-    frame, ragged = _read_csv_fast(text, sep)
-    if frame is None:
+    # What Arrow reads: the decoded text as UTF-8 (the file's own bytes, not a copy, when it is UTF-8 already).
+    if source.encoding in ("utf-8", "utf-8-sig"):
+        utf8 = memoryview(data)[3 if source.encoding == "utf-8-sig" else 0 :]
+    else:
+        utf8 = memoryview(text.encode("utf-8"))
+    columns = _read_csv_fast(utf8, text, sep)
+    if columns is not None:
+        raw = _arrow_raw(columns, source)
+    else:
         frame, ragged = _read_csv_exact(text, sep)
+        raw = _raw(frame, source, ragged)
+    raw.maybe_nin = _maybe_nin(utf8)
     if '"' in text:  # without quotes no field can span lines
-        _check_spanning_records(text, sep, len(frame) + len(ragged), source)
-    return _raw(frame, source, ragged)
+        _check_spanning_records(text, sep, raw.rows_read, source)
+    return raw
 
 
-def _read_csv_fast(text: str, sep: str):
-    """pyarrow's reader; gives up (returns None) when any row is ragged."""
+def _maybe_nin(utf8: memoryview) -> bool:
+    """Whether any cell could hold an identity number: the prefilter every hit passes, run once over the
+    file's bytes (a cell's text is a part of them; RE2 on bytes matches the same digits and non-ASCII)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ..safety.nin import PREFILTER
+
+    offsets = pa.py_buffer(np.array([0, len(utf8)], dtype=np.int64))
+    whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(utf8)])  # no copy
+    return bool(pc.match_substring_regex(whole, PREFILTER)[0].as_py())
+
+
+def _read_csv_fast(utf8: memoryview, text: str, sep: str):
+    """pyarrow's reader: the columns as Arrow strings; None when any row is ragged."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")], delimiter=sep))
+    header = next(csv.reader([_first_line(text).rstrip("\r")], delimiter=sep))
     if len(set(header)) != len(header):
-        return None, {}
+        return None
     invalid = []
 
     def on_invalid(row):
@@ -169,19 +199,61 @@ def _read_csv_fast(text: str, sep: str):
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            pa.py_buffer(utf8),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in header},
+                column_types={c: pa.large_string() for c in header},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
     except pa.ArrowInvalid:  # e.g. a row longer than pyarrow's block (a megabyte cell): read exactly
-        return None, {}
+        return None
     if invalid:
-        return None, {}
-    return table.to_pandas(), {}
+        return None
+    return dict(zip(table.column_names, table.columns, strict=True))
+
+
+def _may_need_trim(column) -> bool:
+    """Whether any cell of an Arrow string column may start or end with whitespace.
+
+    Only the first and last byte of each cell are looked at (numpy on the Arrow buffers): a cell
+    whose two edge bytes are printable ASCII (``!``-``~``) has nothing to strip, since every
+    whitespace character is ASCII up to the space or a multi-byte character (bytes >= 0x80).
+    """
+    import pyarrow as pa
+
+    for chunk in column.chunks:
+        offsets_buf, data_buf = chunk.buffers()[1:3]
+        if data_buf is None or not len(chunk):
+            continue
+        wide = pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type)
+        offsets = np.frombuffer(offsets_buf, dtype=np.int64 if wide else np.int32)
+        offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1].astype(np.int64)
+        data = np.frombuffer(data_buf, dtype=np.uint8)
+        filled = offsets[1:] > offsets[:-1]
+        for edge in (data[offsets[:-1][filled]], data[offsets[1:][filled] - 1]):
+            if ((edge < 0x21) | (edge > 0x7E)).any():
+                return True
+    return False
+
+
+def _arrow_raw(columns: dict, source: SourceFile) -> RawTable:
+    """Arrow string columns as text cells (stripped as pandas' str.strip strips Arrow strings), no copy to objects."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = [str(c).strip().lstrip("\ufeff").lower() for c in columns]
+    cells = {}
+    for name, key in zip(names, list(columns), strict=True):
+        col = columns.pop(key)
+        col = pc.cast(pc.utf8_trim_whitespace(col) if _may_need_trim(col) else col, pa.large_string())
+        cells[name] = pd.Series(pd.arrays.ArrowStringArray(col), copy=False)
+    frame = pd.DataFrame(cells, copy=False)
+    if frame.shape[1] != len(names):  # two header names equal once stripped and lower-cased
+        frame = pd.concat(list(cells.values()), axis=1, keys=names)
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
+    return RawTable(source=source, cells=frame, ragged={}, header_width=len(names))
 
 
 def _read_csv_exact(text: str, sep: str):
@@ -318,7 +390,16 @@ def _unterminated(text: str, sep: str, start: int) -> bool:
 
 def _check_cell_lengths(raw: RawTable) -> None:
     """Stop at the first cell longer than ``MAX_CELL_CHARS``, naming file, row and column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     for col in raw.cells.columns:
+        try:  # a cell has at most as many characters as bytes: most columns need no closer look
+            longest = pc.max(pc.binary_length(pa.array(raw.cells[col].array).cast(pa.large_binary()))).as_py()
+        except (TypeError, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            longest = None
+        if longest is not None and longest <= MAX_CELL_CHARS:
+            continue
         lengths = raw.cells[col].str.len()
         if len(lengths) and lengths.max() > MAX_CELL_CHARS:
             row = lengths.idxmax()

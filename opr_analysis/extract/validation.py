@@ -11,9 +11,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..safety.owned import owned_dir, protected_folders
-from ..safety.privacy import scan_outputs
-
 SHOWN_CHARS = 200  # a longer value (a megabyte cell) is shortened in messages; the quarantine row keeps it whole
 
 
@@ -129,6 +126,10 @@ class ValidationReport:
         ``opr validate`` wrote it (:mod:`opr_analysis.safety.owned`), never the
         ``extract`` folder or one above it.
         """
+        # Imported here: only a run that writes a quarantine needs them (every command loads an extract).
+        from ..safety.owned import owned_dir, protected_folders
+        from ..safety.privacy import scan_outputs
+
         folder = Path(folder)
         written = []
         # scanned for identity numbers before it is moved into place
