@@ -185,18 +185,25 @@ def _candidate_rule(reg, as_of: pd.Timestamp) -> _Candidates:
     selections = [(t[t["kind"] == proc], "treatment_id", "date", proc) for proc in ("rf", "scs")]
     selections.append((closed, "enrolment_id", "closed_date", "avsluttet"))
     kinds, patients, anchors, anchor_dates, dues, excls, sources = [], [], [], [], [], [], []
-    first = 0
-    for sel, id_col, date_col, prefix in selections:
-        ids, pats = _arrow(sel[id_col]), _arrow(sel["patient_id"])
+    pats = [_arrow(sel["patient_id"]) for sel, *_ in selections]
+    # Each anchor's patient row (the first with its id), one Arrow hash lookup for all sources.
+    at = _positions(
+        pa.chunked_array([c for p in pats for c in p.chunks], pa.large_string()), reg.patients["patient_id"]
+    )
+    pat_all = _patient_columns(reg.patients, at)
+    first, row = 0, 0
+    for (sel, id_col, date_col, prefix), pat_ids in zip(selections, pats, strict=True):
+        ids = _arrow(sel[id_col])
         dates = sel[date_col].astype("datetime64[ns]").to_numpy()
         start = CLOSED_START if prefix == "avsluttet" else RF_SCS_START
-        pat = _patient_columns(reg.patients, _positions(pats, reg.patients["patient_id"]))
+        pat = {k: v[row : row + len(sel)] for k, v in pat_all.items()}
+        row += len(sel)
         names = [k for k in _KINDS if k.startswith(prefix + "_")]
         sources.append((first, names, ids))
         for name in names:
             due = _add_months(dates, MONTHS[name.rsplit("_", 1)[1]])
             kinds.append(np.full(len(sel), _KINDS.index(name), dtype=np.int64))
-            patients.extend(pats.chunks)
+            patients.extend(pat_ids.chunks)
             anchors.extend(ids.chunks)
             anchor_dates.append(dates)
             dues.append(due)
