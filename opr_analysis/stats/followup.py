@@ -492,8 +492,6 @@ def _audit_order(due, patient, kind_code, kind_names, anchor, sent_date, fid, n_
     ranks = {name: i for i, name in enumerate(sorted(set(kind_names)))}  # equal names share a rank
     kind_rank = np.array([ranks[name] for name in kind_names] + [len(ranks)], dtype=np.int64)
     kind_key = kind_rank[np.where(kind_code < 0, len(kind_names), kind_code)]
-    fid_key = np.full(n, np.iinfo(np.uint64).max, dtype=np.uint64)
-    fid_key[:n_sent] = _text_key(fid)
     due_key, pat_key = _time_key(due), _text_key(patient)
     order = np.lexsort((pat_key, due_key))
     # Only rows tied on (due_date, patient_id) need the remaining keys.
@@ -506,7 +504,12 @@ def _audit_order(due, patient, kind_code, kind_names, anchor, sent_date, fid, n_
         at = np.flatnonzero(tie)
         run = np.cumsum(~np.concatenate([[False], same]))[at]
         rows = order[at]
-        keys = (fid_key[rows], _time_key(sent_date)[rows], _text_key(anchor)[rows], kind_key[rows], run)
+        # Text keys of these rows only (keys compare within one call); only sent rows have a followup_id.
+        fid_key = np.full(len(rows), np.iinfo(np.uint64).max, dtype=np.uint64)
+        sent = rows < n_sent
+        fid_key[sent] = _text_key(fid.take(pa.array(rows[sent])))
+        anchor_key = _text_key(anchor.take(pa.array(rows)))
+        keys = (fid_key, _time_key(sent_date[rows]), anchor_key, kind_key[rows], run)
         order[at] = rows[np.lexsort(keys)]
     return order
 
