@@ -49,6 +49,18 @@ per owed follow-up) and ``response_share_owed`` = responded_owed / sent_owed;
 answers to rows sent without being owed are ``responded_not_owed``, reported
 apart. ``response_share_settled`` = responded_owed / (sent_owed − awaiting) is
 the share the report shows, with the denominator ``settled`` beside it.
+
+One computation
+---------------
+The rule is computed once, as arrays (``_rule``: candidates, each sent row's
+candidate by Arrow hash lookups per source table, the earliest send per pair),
+and :func:`followup_candidates`, :func:`followup_audit` and
+:func:`followup_response` all read it. The response table sums those arrays
+per due year and kind; only when two candidates share (anchor_id, kind)
+(possible in frames given directly, never after the reader) does it sum the
+row-level audit instead, which counts such a pair's owed follow-up once. The
+audit's order is a sort on integer keys (ids by their UTF-8 bytes, i.e. as
+Python compares text), blanks last.
 """
 
 from __future__ import annotations
