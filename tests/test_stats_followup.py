@@ -309,10 +309,21 @@ def test_month_arithmetic_agrees_with_date_offset():
             format="mixed",
         )
     )
-    for months in (3, 6, 12):
-        expected = (dates + pd.DateOffset(months=months)).to_numpy()
-        got = _add_months(dates.to_numpy(), months)
-        assert np.array_equal(got, expected, equal_nan=True)
+    days = dates.dt.normalize()  # whole days take the per-day lookup
+    for values in (dates, days, days.iloc[[0, 5]], days.iloc[[5]]):
+        for months in (3, 6, 12):
+            expected = (values + pd.DateOffset(months=months)).to_numpy()
+            got = _add_months(values.to_numpy(), months)
+            assert np.array_equal(got, expected, equal_nan=True)
+
+
+def test_calendar_years_by_day_lookup_and_directly():
+    from opr_analysis.stats.followup import _years
+
+    dates = pd.Series(pd.to_datetime(["1969-12-31 23:59", "2024-12-31 23:59:59", None, "2025-01-01"], format="mixed"))
+    wide = pd.concat([dates, pd.Series(pd.to_datetime(["1700-06-01", "2250-01-01"]))], ignore_index=True)
+    for values in (dates, wide, dates.iloc[[2]], dates.iloc[:0]):  # short range, over 100 000 days, NaT, none
+        pd.testing.assert_series_equal(_years(values.to_numpy()), values.dt.year.astype("Int64").reset_index(drop=True))
 
 
 def _twice_reg(tmp_path):
