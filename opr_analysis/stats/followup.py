@@ -167,7 +167,6 @@ def _candidate_text(c) -> dict[str, pd.Series]:
     return {k: v.reset_index(drop=True) for k, v in pd.concat(frames, ignore_index=True).items()}
 
 
-_PATIENT_FLAGS = ("birth_year", "cognitive_impairment", "interpreter_needed", "research_participant", "reserved_date")
 #: Candidate kinds in the order candidates are listed (rf procedures per kind, then scs, then closed enrolments).
 _KINDS = ("rf_3m", "rf_6m", "rf_12m", "scs_3m", "scs_6m", "scs_12m", "avsluttet_12m")
 _NAT = np.datetime64("NaT", "ns")
