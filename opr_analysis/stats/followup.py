@@ -73,6 +73,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..extract import codebook
+from .derived import age_at
 from .shares import add_share, count_grid, year_range
 
 RF_SCS_START = pd.Timestamp("2021-06-01")
@@ -249,8 +250,9 @@ def _patient_columns(patients: pd.DataFrame, at: np.ndarray) -> dict[str, np.nda
 
 def _exclusion_bits(anchor_date, due, start, pat, as_of) -> np.ndarray:
     """Per candidate, the exclusions that apply as bits in EXCLUSIONS order (a blank never excludes)."""
+    age = age_at(pd.Series(due), pat["birth_year"]).to_numpy(dtype=float, na_value=np.nan)
     with np.errstate(invalid="ignore"):
-        under_18 = (_year_numbers(due) - pat["birth_year"]) < 18  # NaN (unknown) compares False
+        under_18 = age < 18  # NaN (unknown) compares False
     flags = [
         anchor_date < np.datetime64(start, "ns"),  # NaT compares False
         under_18,
@@ -303,11 +305,6 @@ def _shifted_each(dates: np.ndarray, months: list[int]) -> list[np.ndarray]:
         due = np.minimum(target.astype("datetime64[D]") + day_of_month, last)
         out.append(np.where(nat, _NAT, due.astype("datetime64[ns]") + time_of_day))  # keep the time of day
     return out
-
-
-def _year_numbers(dates: np.ndarray) -> np.ndarray:
-    """Calendar year of each date as float (NaN for NaT)."""
-    return np.where(np.isnat(dates), np.nan, _year_of(dates).astype(float))
 
 
 def _years(dates: np.ndarray) -> pd.Series:
