@@ -280,3 +280,113 @@ def test_follow_up_on_someone_elses_anchor_is_counted_for_the_quality_chapter(tm
 
     reg = _sent_reg(tmp_path)
     assert foreign_anchor_count(reg) == 1  # F7; F5 and F6 are other broken references
+
+
+def test_text_sort_keys_order_as_python_compares_str():
+    """The audit sorts ids by integer keys: equal text equal keys, code-point order, blanks last."""
+    import pyarrow as pa
+
+    from opr_analysis.stats.followup import _text_key
+
+    short = ["T10", "T9", "", "T1", None, "Æ1", "T1", "t0", "T100000"]
+    long = [*short, "T123456789", "T12345678", "Å-lang-id-0001"]
+    for values in (short, long):
+        keys = _text_key(pa.chunked_array([pa.array(values, pa.large_string())]))
+        by_key = [values[i] for i in sorted(range(len(values)), key=lambda i: (keys[i], i))]
+        text = sorted(v for v in values if v is not None)
+        assert by_key == text + [None] * values.count(None)
+        assert keys[values.index("T1")] == keys[len(values) - 1 - values[::-1].index("T1")]
+
+
+def test_month_arithmetic_agrees_with_date_offset():
+    import numpy as np
+
+    from opr_analysis.stats.followup import _add_months
+
+    dates = pd.Series(
+        pd.to_datetime(
+            ["2023-08-31", "2024-01-31 13:45", "2023-11-30", "1969-12-31 23:59:59", "2024-02-29", None, "2021-03-01"],
+            format="mixed",
+        )
+    )
+    days = dates.dt.normalize()  # whole days take the per-day lookup
+    for values in (dates, days, days.iloc[[0, 5]], days.iloc[[5]]):
+        for months in (3, 6, 12):
+            expected = (values + pd.DateOffset(months=months)).to_numpy()
+            got = _add_months(values.to_numpy(), months)
+            assert np.array_equal(got, expected, equal_nan=True)
+
+
+def test_calendar_years_by_day_lookup_and_directly():
+    from opr_analysis.stats.followup import _years
+
+    dates = pd.Series(pd.to_datetime(["1969-12-31 23:59", "2024-12-31 23:59:59", None, "2025-01-01"], format="mixed"))
+    wide = pd.concat([dates, pd.Series(pd.to_datetime(["1700-06-01", "2250-01-01"]))], ignore_index=True)
+    for values in (dates, wide, dates.iloc[[2]], dates.iloc[:0]):  # short range, over 100 000 days, NaT, none
+        pd.testing.assert_series_equal(_years(values.to_numpy()), values.dt.year.astype("Int64").reset_index(drop=True))
+
+
+def _twice_reg(tmp_path):
+    return make_extract(
+        tmp_path,
+        patients=[dict(patient_id="P1"), dict(patient_id="P2")],
+        treatments=[
+            dict(treatment_id="T1", patient_id="P1", kind="rf", date="2022-01-10"),
+            dict(treatment_id="T2", patient_id="P2", kind="rf", date="2022-01-10"),
+        ],
+        followups=[
+            # T1's rf_3m sent twice on one day: "F10" sorts before "F9" as text, so it is the owed send
+            dict(followup_id="F9", patient_id="P1", kind="rf_3m", anchor_id="T1", sent_date="2022-04-10",
+                 responded_at="2022-04-12T10:00:00"),
+            dict(followup_id="F10", patient_id="P1", kind="rf_3m", anchor_id="T1", sent_date="2022-04-10"),
+            dict(followup_id="F-long-identifier-1", patient_id="P2", kind="rf_3m", anchor_id="T2",
+                 sent_date="2022-04-11", responded_at="2022-05-01T10:00:00"),
+        ],
+    )  # fmt: skip
+
+
+def test_same_day_sends_are_ordered_by_followup_id_as_text(tmp_path):
+    audit = followup_audit(_twice_reg(tmp_path), as_of="2023-06-30")
+    sent = audit[audit["sent"]]
+    assert sent["followup_id"].tolist() == ["F10", "F9", "F-long-identifier-1"]  # due date, patient, ..., id
+    assert sent["status"].tolist() == ["sendt", "sendt_ikke_skyldig", "sendt"]
+    rf3 = followup_response(_twice_reg(tmp_path / "b"), as_of="2023-06-30").set_index(["year", "kind"])
+    rf3 = rf3.loc[(2022, "rf_3m")]
+    assert rf3[["owed", "sent_owed", "sent_not_owed", "responded", "responded_owed"]].tolist() == [2, 2, 1, 2, 1]
+
+
+def test_response_table_agrees_with_the_row_level_audit(tmp_path):
+    """The array aggregation gives what summing the audit rows gives, on sends the reader would not pass too."""
+    from opr_analysis.stats.followup import _response_from_audit
+
+    reg = _sent_reg(tmp_path)
+    f = reg.followups
+    extra = f.iloc[[0, 0, 0, 0]].copy()
+    extra["followup_id"] = ["G1", "G2", "G3", "G4"]
+    extra["anchor_id"] = ["T404", pd.NA, "T1", "E1"]  # unknown, blank, a second send, a send for the enrolment
+    extra["kind"] = pd.Categorical(["rf_3m", "rf_3m", "rf_6m", "avsluttet_12m"], dtype=f["kind"].dtype)
+    extra["sent_date"] = pd.to_datetime(["2022-01-02", "2022-01-02", None, "2023-03-15"])
+    extra.index = [901, 902, 903, 904]
+    answers = pd.concat([f, extra])
+    for tz in (None, "UTC"):
+        responded = pd.Series(answers["responded_at"])
+        if tz:  # 22:30 UTC on 2023-03-19 is 20 March in Oslo
+            responded = responded.dt.tz_localize("UTC")
+            responded.iloc[-1] = pd.Timestamp("2023-03-19 22:30", tz="UTC")
+        raw = dataclasses.replace(reg, tables={**reg.tables, "followups": answers.assign(responded_at=responded)})
+        for as_of in ("2021-01-01", "2023-03-19", "2023-06-30"):
+            pd.testing.assert_frame_equal(
+                followup_response(raw, as_of=as_of), _response_from_audit(followup_audit(raw, as_of=as_of))
+            )
+
+
+def test_a_duplicated_procedure_given_directly_counts_one_owed_follow_up(tmp_path):
+    """Candidates sharing (anchor_id, kind) (only possible in frames given directly) count once, as before."""
+    reg = _twice_reg(tmp_path)
+    t = reg.treatments
+    raw = dataclasses.replace(reg, tables={**reg.tables, "treatments": pd.concat([t, t.iloc[[0]].set_axis([9])])})
+    audit = followup_audit(raw, as_of="2023-06-30")
+    t1 = audit[(audit["anchor_id"] == "T1") & (audit["kind"] == "rf_3m")]
+    assert t1["status"].tolist() == ["sendt", "sendt_ikke_skyldig", "ikke_sendt"]
+    rf3 = followup_response(raw, as_of="2023-06-30").set_index(["year", "kind"]).loc[(2022, "rf_3m")]
+    assert rf3[["owed", "sent_owed", "not_sent", "sent_not_owed"]].tolist() == [2, 2, 0, 1]

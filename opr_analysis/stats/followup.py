@@ -49,12 +49,28 @@ per owed follow-up) and ``response_share_owed`` = responded_owed / sent_owed;
 answers to rows sent without being owed are ``responded_not_owed``, reported
 apart. ``response_share_settled`` = responded_owed / (sent_owed − awaiting) is
 the share the report shows, with the denominator ``settled`` beside it.
+
+One computation
+---------------
+The rule is computed once, as arrays (``_rule``: candidates, each sent row's
+candidate by Arrow hash lookups per source table, the earliest send per pair),
+and :func:`followup_candidates`, :func:`followup_audit` and
+:func:`followup_response` all read it. The response table sums those arrays
+per due year and kind; only when two candidates share (anchor_id, kind)
+(possible in frames given directly, never after the reader) does it sum the
+row-level audit instead, which counts such a pair's owed follow-up once. The
+audit's order is a sort on integer keys (ids by their UTF-8 bytes, i.e. as
+Python compares text), blanks last.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..extract import codebook
 from .derived import age_at
@@ -107,94 +123,332 @@ def followup_candidates(reg, as_of=None) -> pd.DataFrame:
     Columns: patient_id, kind, anchor_id, anchor_date, due_date, year, owed,
     exclusion (primary, NA if owed), exclusions (all, ``;``-separated).
     """
-    as_of = _as_of(as_of)
-    t, e = reg.treatments, reg.enrolments
-    parts = []
-    for proc in ("rf", "scs"):
-        sel = t[t["kind"] == proc]
-        for suffix, months in MONTHS.items():
-            parts.append(
-                _candidates(
-                    sel["treatment_id"], sel["patient_id"], sel["date"], f"{proc}_{suffix}", months, RF_SCS_START
-                )
-            )
-    closed = e[e["closed_date"].notna()]
-    parts.append(
-        _candidates(
-            closed["enrolment_id"], closed["patient_id"], closed["closed_date"], "avsluttet_12m", 12, CLOSED_START
+    c = _candidate_rule(reg, _as_of(as_of))
+    return pd.DataFrame(
+        {
+            **_candidate_text(c),
+            "anchor_date": c.anchor_date,
+            "due_date": c.due,
+            "year": _years(c.due),
+            "owed": c.owed,
+            "exclusions": _exclusion_text(c.excl, ";"),
+            "exclusion": _exclusion_text(c.excl, None),
+        }
+    )[["patient_id", "kind", "anchor_id", "anchor_date", "due_date", "year", "owed", "exclusion", "exclusions"]]
+
+
+def _candidate_text(c) -> dict[str, pd.Series]:
+    """patient_id, kind and anchor_id of the candidates, with the dtypes pandas infers from Python strings.
+
+    That is ``str`` when every kind has candidates and each block has an id; otherwise pandas gives the
+    columns ``object``, so they are built as before from one object array per kind (small extracts only).
+    """
+    parts = [(first + i * len(ids), len(ids)) for first, names, ids in c.sources for i in range(len(names))]
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+    if all(n and c.patient.slice(a, n).null_count < n and c.anchor.slice(a, n).null_count < n for a, n in parts):
+        return {
+            "patient_id": _pandas_strings(c.patient, text),
+            "kind": pd.Series(np.asarray(_KINDS, dtype=object)[c.kind], dtype=text),
+            "anchor_id": _pandas_strings(c.anchor, text),
+        }
+
+    def objects(arr, a, n):
+        return _pandas_strings(arr.slice(a, n), pd.StringDtype()).astype(object).to_numpy()
+
+    frames = [
+        pd.DataFrame(
+            {
+                "patient_id": objects(c.patient, a, n),
+                "kind": _KINDS[k],
+                "anchor_id": objects(c.anchor, a, n),
+            }
         )
-    )
-    cand = pd.concat(parts, ignore_index=True)
-    # Each candidate's patient row (the first with its id), by Arrow's hash lookup.
-    at = _positions(cand["patient_id"], reg.patients["patient_id"])
-    pat = {c: _take(reg.patients[c], at) for c in _PATIENT_FLAGS}
-    due = cand["due_date"]
-    flags = {
-        "for_oppstart": cand["anchor_date"] < cand["start"],
-        "under_18": age_at(due, pat["birth_year"]).to_numpy() < 18,
-        "kognitiv_svikt": pat["cognitive_impairment"].to_numpy(),
-        "tolk": pat["interpreter_needed"].to_numpy(),
-        "forskning": pat["research_participant"].to_numpy(),
-        "reservert": (pat["reserved_date"].to_numpy() <= due.to_numpy()) & pat["reserved_date"].notna().to_numpy(),
-        "ikke_forfalt": due > as_of,
-    }
-    flags = pd.DataFrame(
-        {k: pd.array(v, dtype="boolean").fillna(False).astype(bool) for k, v in flags.items()}, index=cand.index
-    )
-    cand["exclusions"] = _joined_flags(flags)
-    cand["exclusion"] = _first_flag(flags)
-    cand["owed"] = ~flags.any(axis=1)
-    cand["year"] = cand["due_date"].dt.year.astype("Int64")
-    return cand[
-        ["patient_id", "kind", "anchor_id", "anchor_date", "due_date", "year", "owed", "exclusion", "exclusions"]
+        for (a, n), k in zip(parts, range(len(_KINDS)), strict=True)
     ]
+    return {k: v.reset_index(drop=True) for k, v in pd.concat(frames, ignore_index=True).items()}
 
 
-_PATIENT_FLAGS = ("birth_year", "cognitive_impairment", "interpreter_needed", "research_participant", "reserved_date")
+#: Candidate kinds in the order candidates are listed (rf procedures per kind, then scs, then closed enrolments).
+_KINDS = ("rf_3m", "rf_6m", "rf_12m", "scs_3m", "scs_6m", "scs_12m", "avsluttet_12m")
+_NAT = np.datetime64("NaT", "ns")
 
 
-def _positions(keys: pd.Series, ids: pd.Series) -> np.ndarray:
-    """For each key, the position of the first equal non-missing id (-1 when none)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+@dataclass
+class _Candidates:
+    """Every candidate of the rule as arrays (one entry per candidate, in listing order)."""
 
-    def arrow(v):
-        return pc.cast(pa.array(v.astype("string").array), pa.large_string())
+    kind: np.ndarray  # index into _KINDS
+    patient: pa.ChunkedArray  # large_string
+    anchor: pa.ChunkedArray  # large_string
+    anchor_date: np.ndarray  # datetime64[ns]
+    due: np.ndarray  # datetime64[ns]
+    excl: np.ndarray  # bit i set = the i-th of EXCLUSIONS applies
+    sources: list  # (first candidate, kinds, anchor ids) per source table selection
 
+    @property
+    def owed(self) -> np.ndarray:
+        return self.excl == 0
+
+
+def _candidate_rule(reg, as_of: pd.Timestamp) -> _Candidates:
+    """The follow-up rule over every procedure and closed enrolment (module docstring), as arrays."""
+    t, e = reg.treatments, reg.enrolments
+    closed = e[e["closed_date"].notna()]
+    selections = [(t[t["kind"] == proc], "treatment_id", "date", proc) for proc in ("rf", "scs")]
+    selections.append((closed, "enrolment_id", "closed_date", "avsluttet"))
+    kinds, patients, anchors, anchor_dates, dues, excls, sources = [], [], [], [], [], [], []
+    pats = [_arrow(sel["patient_id"]) for sel, *_ in selections]
+    # Each anchor's patient row (the first with its id), one Arrow hash lookup for all sources.
+    at = _positions(
+        pa.chunked_array([c for p in pats for c in p.chunks], pa.large_string()), reg.patients["patient_id"]
+    )
+    pat_all = _patient_columns(reg.patients, at)
+    first, row = 0, 0
+    for (sel, id_col, date_col, prefix), pat_ids in zip(selections, pats, strict=True):
+        ids = _arrow(sel[id_col])
+        dates = sel[date_col].astype("datetime64[ns]").to_numpy()
+        start = CLOSED_START if prefix == "avsluttet" else RF_SCS_START
+        pat = {k: v[row : row + len(sel)] for k, v in pat_all.items()}
+        row += len(sel)
+        names = [k for k in _KINDS if k.startswith(prefix + "_")]
+        sources.append((first, names, ids))
+        dues_of = _shifted(dates, [MONTHS[name.rsplit("_", 1)[1]] for name in names])
+        for name, due in zip(names, dues_of, strict=True):
+            kinds.append(np.full(len(sel), _KINDS.index(name), dtype=np.int64))
+            patients.extend(pat_ids.chunks)
+            anchors.extend(ids.chunks)
+            anchor_dates.append(dates)
+            dues.append(due)
+            excls.append(_exclusion_bits(dates, due, start, pat, as_of))
+            first += len(sel)
+    return _Candidates(
+        kind=np.concatenate(kinds),
+        patient=pa.chunked_array(patients, pa.large_string()),
+        anchor=pa.chunked_array(anchors, pa.large_string()),
+        anchor_date=np.concatenate(anchor_dates),
+        due=np.concatenate(dues),
+        excl=np.concatenate(excls),
+        sources=sources,
+    )
+
+
+def _patient_columns(patients: pd.DataFrame, at: np.ndarray) -> dict[str, np.ndarray]:
+    """The patient attributes the exclusions need, at positions ``at`` (blank where -1)."""
+    known = at >= 0
+    at = np.maximum(at, 0) if len(patients) else np.zeros(len(at), dtype=np.int64)
+
+    def take(values, blank):
+        return np.where(known, values[at], blank) if len(values) else np.full(len(at), blank)
+
+    birth = patients["birth_year"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    out = {"birth_year": take(birth, np.nan)}
+    for col in ("cognitive_impairment", "interpreter_needed", "research_participant"):
+        out[col] = take(pd.array(patients[col], dtype="boolean").to_numpy(dtype=bool, na_value=False), False)
+    out["reserved_date"] = take(patients["reserved_date"].astype("datetime64[ns]").to_numpy(), _NAT)
+    return out
+
+
+def _exclusion_bits(anchor_date, due, start, pat, as_of) -> np.ndarray:
+    """Per candidate, the exclusions that apply as bits in EXCLUSIONS order (a blank never excludes)."""
+    age = age_at(pd.Series(due), pat["birth_year"]).to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        under_18 = age < 18  # NaN (unknown) compares False
+    flags = [
+        anchor_date < np.datetime64(start, "ns"),  # NaT compares False
+        under_18,
+        pat["cognitive_impairment"],
+        pat["interpreter_needed"],
+        pat["research_participant"],
+        pat["reserved_date"] <= due,
+        due > np.datetime64(as_of, "ns"),
+    ]
+    bits = np.zeros(len(due), dtype=np.int64)
+    for i, flag in enumerate(flags):
+        bits |= flag.astype(np.int64) << i
+    return bits
+
+
+def _add_months(dates: np.ndarray, months: int) -> np.ndarray:
+    """``dates`` + ``months`` calendar months, the day clipped to the month's last day (as pd.DateOffset)."""
+    return _shifted(dates, [months])[0]
+
+
+def _shifted(dates: np.ndarray, months: list[int]) -> list[np.ndarray]:
+    """:func:`_add_months` for several month counts.
+
+    Whole-day dates (the registry's) are shifted once per calendar day in their range and looked up:
+    numpy's calendar casts cost more than the lookup.
+    """
+    day_ns = 86_400 * 10**9
+    dates = dates.astype("datetime64[ns]", copy=False)
+    nat = np.isnat(dates)
+    ns = dates.view(np.int64)[~nat]
+    if len(ns) and not (ns % day_ns).any() and ns.max() // day_ns - ns.min() // day_ns < 100_000:
+        first = ns.min() // day_ns
+        days = np.arange(first, ns.max() // day_ns + 1).astype("datetime64[D]").astype("datetime64[ns]")
+        at = np.where(nat, 0, dates.view(np.int64) // day_ns - first)
+        return [np.where(nat, _NAT, table[at]) for table in _shifted_each(days, months)]
+    return _shifted_each(dates, months)
+
+
+def _shifted_each(dates: np.ndarray, months: list[int]) -> list[np.ndarray]:
+    """:func:`_add_months` for several month counts, date by date (split into month, day and time once)."""
+    day = dates.astype("datetime64[D]")
+    month = dates.astype("datetime64[M]")
+    day_of_month = day - month.astype("datetime64[D]")
+    time_of_day = dates - day.astype("datetime64[ns]")
+    nat = np.isnat(dates)
+    out = []
+    for m in months:
+        target = month + np.timedelta64(m, "M")
+        last = (target + np.timedelta64(1, "M")).astype("datetime64[D]") - np.timedelta64(1, "D")
+        due = np.minimum(target.astype("datetime64[D]") + day_of_month, last)
+        out.append(np.where(nat, _NAT, due.astype("datetime64[ns]") + time_of_day))  # keep the time of day
+    return out
+
+
+def _years(dates: np.ndarray) -> pd.Series:
+    """Calendar year of each date (Int64, NA for NaT)."""
+    return pd.Series(pd.arrays.IntegerArray(_year_of(dates), np.isnat(dates)))
+
+
+def _year_of(dates: np.ndarray) -> np.ndarray:
+    """Calendar year of each datetime64[ns] (any number for NaT), looked up per day when the range is short."""
+    day_ns = 86_400 * 10**9
+    dates = dates.astype("datetime64[ns]", copy=False)
+    nat = np.isnat(dates)
+    if nat.all():
+        return np.zeros(len(dates), dtype=np.int64)
+    days = dates.view(np.int64) // day_ns
+    first, last = days[~nat].min(), days[~nat].max()
+    if last - first >= 100_000:
+        return dates.astype("datetime64[Y]").astype(np.int64) + 1970
+    table = np.arange(first, last + 1).astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    return table[np.where(nat, 0, days - first)]
+
+
+def _exclusion_lookup(sep) -> list:
+    """Text for each bit pattern: all names joined by ``sep`` ("" for none), or the first name (NA for none)."""
+    names = list(EXCLUSIONS)
+    out = []
+    for bits in range(1 << len(names)):
+        on = [n for i, n in enumerate(names) if bits >> i & 1]
+        out.append((sep.join(on) if sep is not None else on[0]) if on else ("" if sep is not None else None))
+    return out
+
+
+def _exclusion_text(bits: np.ndarray, sep, unknown: np.ndarray | None = None) -> pd.Series:
+    """``exclusions`` (sep ";") or ``exclusion`` (sep None) per candidate, NA where ``unknown``."""
+    lookup = pa.array(_exclusion_lookup(sep) + [None], pa.large_string())
+    at = bits if unknown is None else np.where(unknown, len(lookup) - 1, bits)
+    return _pandas_strings(pa.chunked_array([lookup.take(pa.array(at))]), pd.StringDtype())
+
+
+def _arrow(s: pd.Series) -> pa.ChunkedArray:
+    """A text column as an Arrow large_string chunked array."""
+    arr = pa.array(s.astype("string").array)
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    return pa.chunked_array([pc.cast(c, pa.large_string()) for c in chunks], pa.large_string())
+
+
+def _pandas_strings(arr: pa.ChunkedArray, dtype) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowStringArray(arr, dtype=dtype))
+
+
+def _positions(keys: pa.ChunkedArray, ids: pd.Series) -> np.ndarray:
+    """For each key, the position of the first equal id (-1 when none), by Arrow's hash lookup."""
     if not len(ids):
         return np.full(len(keys), -1, dtype=np.int64)
-    where = pc.index_in(arrow(keys), value_set=arrow(ids))
+    where = pc.index_in(keys, value_set=_arrow(ids))
     return pc.fill_null(where, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _joined_flags(flags: pd.DataFrame) -> pd.Series:
-    """Per row, the names of the true flags in column order joined by ``;`` ("" when none)."""
-    joined = np.full(len(flags), "", dtype=object)
-    for name in flags.columns:
-        on = flags[name].to_numpy()
-        joined[on] = joined[on] + np.where(joined[on] == "", name, ";" + name)
-    return pd.Series(joined, index=flags.index, dtype="string")
+@dataclass
+class _Sent:
+    """The follow-ups sent on or before the as-of day, matched to their candidates."""
+
+    rows: pd.DataFrame  # the followups rows themselves
+    cand_at: np.ndarray  # the candidate each matches (-1 = unknown anchor)
+    kind_code: np.ndarray  # code of the row's own kind in kind_names (-1 = blank)
+    kind_names: list
+    first: np.ndarray  # the earliest sent row of its (anchor_id, kind)
+    answered: np.ndarray  # answered on or before the as-of day
 
 
-def _first_flag(flags: pd.DataFrame) -> pd.Series:
-    """Per row, the name of the first true flag (NA when none)."""
-    values = flags.to_numpy()
-    first = np.asarray(flags.columns, dtype=object)[values.argmax(axis=1)] if len(flags) else np.array([], dtype=object)
-    return pd.Series(first, index=flags.index, dtype="string").where(values.any(axis=1))
+def _match_sent(reg, cand: _Candidates, as_of: pd.Timestamp) -> _Sent:
+    """Match each sent row to its candidate by (anchor_id, kind) and mark the earliest per pair."""
+    f = reg.followups
+    f = f[f["sent_date"].astype("datetime64[ns]") <= as_of]  # not yet sent on the as-of day
+    kind = f["kind"]
+    if isinstance(kind.dtype, pd.CategoricalDtype):
+        codes, names = kind.cat.codes.to_numpy().astype(np.int64), list(kind.cat.categories)
+    else:
+        codes, names = pd.factorize(kind)
+        codes, names = codes.astype(np.int64), list(names)
+    names = [str(n) for n in names]
+    kind_at = np.array([_KINDS.index(n) if n in _KINDS else -1 for n in names] + [-1], dtype=np.int64)[codes]
+    anchor = _arrow(f["anchor_id"])
+    null_key = anchor.is_null().to_numpy(zero_copy_only=False) | (codes < 0)
+    cand_at = np.full(len(f), -1, dtype=np.int64)
+    for first, kinds, ids in cand.sources:
+        in_source = np.isin(kind_at, [_KINDS.index(k) for k in kinds]) & ~null_key
+        rows = np.flatnonzero(in_source)
+        if not len(rows) or not len(ids):
+            continue
+        found = pc.fill_null(pc.index_in(anchor.take(pa.array(rows)), value_set=ids), -1)
+        found = found.to_numpy(zero_copy_only=False).astype(np.int64)
+        offset = first + (kind_at[rows] - _KINDS.index(kinds[0])) * len(ids)
+        cand_at[rows] = np.where(found >= 0, offset + found, -1)
+    blank_anchor = np.flatnonzero(cand.anchor.is_null().to_numpy(zero_copy_only=False))
+    if null_key.any() and len(blank_anchor):  # a blank key matches the first candidate with a blank key
+        cand_at[null_key] = blank_anchor[0]
+    # Earliest per (anchor_id, kind) by sent_date, then followup_id (blank last), then extract order.
+    group = cand_at.copy()
+    matched = cand_at >= 0
+    odd = np.flatnonzero(null_key & matched)
+    if len(odd):  # blank keys matched a blank-anchored candidate (frames given directly): group by own values
+        pairs = zip(anchor.take(pa.array(odd)).to_pylist(), codes[odd].tolist(), strict=True)
+        seen = {}
+        group[odd] = [len(cand.kind) + seen.setdefault(pair, len(seen)) for pair in pairs]
+    first = np.ones(len(f), dtype=bool)
+    shared = np.zeros(len(f), dtype=bool)  # rows sharing their pair with another matched row
+    shared[matched] = np.bincount(group[matched])[group[matched]] > 1
+    if shared.any():
+        at = np.flatnonzero(shared)
+        sub = pd.DataFrame(
+            {
+                "group": group[at],
+                "sent": f["sent_date"].astype("datetime64[ns]").to_numpy()[at],
+                "id": f["followup_id"].iloc[at].astype(object).to_numpy(),
+                "at": at,
+            }
+        ).sort_values(["group", "sent", "id", "at"], kind="stable", na_position="last")
+        first[sub["at"].to_numpy()] = ~sub.duplicated("group").to_numpy()
+    answered = _answered_by_as_of(f["responded_at"], as_of).to_numpy()
+    return _Sent(f, cand_at, codes, names, first, answered)
 
 
-def _candidates(ids, patients, dates, kind, months, start) -> pd.DataFrame:
-    dates = dates.astype("datetime64[ns]")
-    return pd.DataFrame(
-        {
-            "patient_id": patients.astype(object).to_numpy(),
-            "kind": kind,
-            "anchor_id": ids.astype(object).to_numpy(),
-            "anchor_date": dates.to_numpy(),
-            "due_date": (dates + pd.DateOffset(months=months)).astype("datetime64[ns]").to_numpy(),
-            "start": start,
-        }
-    )
+@dataclass
+class _Rule:
+    """Candidates and sent follow-ups with what the audit derives per sent row (one computation for all outputs)."""
+
+    cand: _Candidates
+    sent: _Sent
+    sent_owed: np.ndarray
+    responded: np.ndarray
+    awaiting: np.ndarray
+
+
+def _rule(reg, as_of: pd.Timestamp) -> _Rule:
+    cand = _candidate_rule(reg, as_of)
+    sent = _match_sent(reg, cand, as_of)
+    known = sent.cand_at >= 0
+    owed = np.where(known, cand.owed[np.maximum(sent.cand_at, 0)], False) if len(cand.kind) else known
+    sent_owed = owed & sent.first
+    responded = sent.answered
+    sent_dates = sent.rows["sent_date"].astype("datetime64[ns]").to_numpy()
+    recent = sent_dates > np.datetime64(as_of - pd.Timedelta(days=AWAITING_DAYS), "ns")
+    return _Rule(cand, sent, sent_owed, responded, sent_owed & ~responded & recent)
 
 
 def followup_audit(reg, as_of=None) -> pd.DataFrame:
@@ -205,50 +459,142 @@ def followup_audit(reg, as_of=None) -> pd.DataFrame:
     ``STATUSES``. This is what ``opr followups`` writes.
     """
     as_of = _as_of(as_of)
-    cand = followup_candidates(reg, as_of)
-    f = reg.followups
-    f = f[f["sent_date"].astype("datetime64[ns]") <= as_of]  # not yet sent on the as-of day
-    # Each sent row's candidate by (anchor_id, kind) (candidates are unique by it), looked up
-    # in Arrow; the rows are every sent row (with its candidate's columns, blank when its anchor
-    # is unknown) and every candidate not sent. The sort below fixes their order.
-    pos = _pair_positions(f["anchor_id"], f["kind"], cand["anchor_id"], cand["kind"])
-    unsent = np.ones(len(cand), dtype=bool)
-    unsent[pos[pos >= 0]] = False
-    cand_at = np.concatenate([pos, np.flatnonzero(unsent)])
-    sent_at = np.concatenate([np.arange(len(f)), np.full(int(unsent.sum()), -1)])
-    unknown = pd.Series(cand_at < 0)
-    rows = pd.DataFrame(
+    r = _rule(reg, as_of)
+    c, s = r.cand, r.sent
+    n_sent = len(s.rows)
+    # Rows: every sent row (its candidate's columns, blank when its anchor is unknown), then
+    # every candidate not sent; the sort below fixes their order.
+    unsent = np.ones(len(c.kind), dtype=bool)
+    unsent[s.cand_at[s.cand_at >= 0]] = False
+    unsent = np.flatnonzero(unsent)
+    cand_at = np.concatenate([s.cand_at, unsent])
+    sent_at = np.concatenate([np.arange(n_sent), np.full(len(unsent), -1)])
+    # A sent row's own patient_id, kind and anchor_id (its candidate's, when known).
+    kind_names = s.kind_names + list(_KINDS)
+    kind_code = np.concatenate([s.kind_code, len(s.kind_names) + c.kind[unsent]])
+    patient = pa.chunked_array(_arrow(s.rows["patient_id"]).chunks + c.patient.take(unsent).chunks, pa.large_string())
+    anchor = pa.chunked_array(_arrow(s.rows["anchor_id"]).chunks + c.anchor.take(unsent).chunks, pa.large_string())
+    fid = _arrow(s.rows["followup_id"])
+    sent_dates = s.rows["sent_date"].astype("datetime64[ns]").to_numpy()
+    due = _at(c.due, cand_at, _NAT)
+    order = _audit_order(due, patient, kind_code, kind_names, anchor, _at(sent_dates, sent_at, _NAT), fid, n_sent)
+    cand_at, sent_at, kind_code = cand_at[order], sent_at[order], kind_code[order]
+    known, sent = cand_at >= 0, sent_at >= 0
+    owed = known & _at(c.owed, cand_at, False)
+    sent_owed = _at(r.sent_owed, sent_at, False)
+    excl = _at(c.excl, cand_at, 0)
+    responded = _at(r.responded, sent_at, False)
+    # Codes in STATUSES order: ukjent_anker, sendt, sendt_ikke_skyldig, ikke_sendt, else unntatt.
+    status = np.select([~known & sent, sent_owed, sent, owed], [4, 0, 2, 1], default=3)
+    order_pa = pa.array(order)
+    names = pa.array(kind_names + [None], pa.large_string())
+    out = pd.DataFrame(
         {
-            **{c: _take(cand[c], cand_at) for c in cand.columns},
-            "followup_id": _take(f["followup_id"].astype(object), sent_at),
-            "sent_date": _take(f["sent_date"].astype("datetime64[ns]"), sent_at),
-            "responded_at": _take(f["responded_at"], sent_at),
+            "patient_id": _pandas_strings(patient.take(order_pa), pd.StringDtype()),
+            "kind": _pandas_strings(
+                pa.chunked_array([names.take(pa.array(np.where(kind_code < 0, len(kind_names), kind_code)))]),
+                pd.StringDtype(),
+            ),
+            "anchor_id": _pandas_strings(anchor.take(order_pa), pd.StringDtype()),
+            "anchor_date": _at(c.anchor_date, cand_at, _NAT),
+            "due_date": due[order],
+            "year": _years(due[order]),
+            "owed": owed,
+            "exclusion": _exclusion_text(excl, None, ~known),
+            "exclusions": _exclusion_text(excl, ";", ~known),
+            "followup_id": _pandas_strings(_take_or_null(fid, sent_at), pd.StringDtype()),
+            "sent_date": _at(sent_dates, sent_at, _NAT),
+            "sent": sent,
+            "sent_owed": sent_owed,
+            "sent_not_owed": sent & ~sent_owed,
+            "responded_at": _take(s.rows["responded_at"], sent_at).where(pd.Series(responded)),
+            "responded": responded,
+            "status": _pandas_strings(
+                pa.chunked_array([pa.array(list(STATUSES), pa.large_string()).take(pa.array(status))]),
+                pd.StringDtype(),
+            ),
+            "awaiting": _at(r.awaiting, sent_at, False),
         }
     )
-    for col in ("patient_id", "kind", "anchor_id"):  # a sent row's own values (its candidate's, when known)
-        own = _take(f[col].astype(object), sent_at)
-        rows[col] = own.where(sent_at >= 0, rows[col].astype(object)).astype(object)
-    rows["owed"] = rows["owed"].astype("boolean").fillna(False).astype(bool)
-    rows["sent"] = sent_at >= 0
-    rows = rows.sort_values(["anchor_id", "kind", "sent_date", "followup_id"], kind="stable", na_position="last")
-    first = ~rows.duplicated(["anchor_id", "kind"])
-    rows["sent_owed"] = rows["sent"] & rows["owed"] & first
-    rows["sent_not_owed"] = rows["sent"] & ~rows["sent_owed"]
-    answered_by = _answered_by_as_of(rows["responded_at"], as_of)
-    rows["responded_at"] = rows["responded_at"].where(answered_by)
-    rows["responded"] = rows["sent"] & answered_by
-    recent = rows["sent_date"] > as_of - pd.Timedelta(days=AWAITING_DAYS)
-    rows["awaiting"] = (rows["sent_owed"] & ~rows["responded"] & recent.fillna(False)).astype(bool)
-    status = pd.Series("unntatt", index=rows.index, dtype=object)
-    status[rows["owed"] & ~rows["sent"]] = "ikke_sendt"
-    status[rows["sent_owed"]] = "sendt"
-    status[rows["sent_not_owed"]] = "sendt_ikke_skyldig"
-    status[unknown] = "ukjent_anker"
-    rows["status"] = status.astype("string")
-    out = rows[AUDIT_COLUMNS].sort_values(["due_date", "patient_id", "kind", "anchor_id", "sent_date"], kind="stable")
-    for col in ("patient_id", "kind", "anchor_id", "followup_id", "exclusion", "exclusions"):
-        out[col] = out[col].astype("string")
-    return out.reset_index(drop=True)
+    return out[AUDIT_COLUMNS]
+
+
+def _at(values: np.ndarray, at: np.ndarray, blank) -> np.ndarray:
+    """``values`` at positions ``at``, ``blank`` where ``at`` is -1."""
+    if not len(values):
+        return np.full(len(at), blank, dtype=values.dtype)
+    return np.where(at >= 0, values[np.maximum(at, 0)], blank)
+
+
+def _take_or_null(arr: pa.ChunkedArray, at: np.ndarray) -> pa.ChunkedArray:
+    """Arrow ``arr`` at positions ``at``, null where ``at`` is -1."""
+    return arr.take(pa.array(at, mask=at < 0))
+
+
+def _audit_order(due, patient, kind_code, kind_names, anchor, sent_date, fid, n_sent) -> np.ndarray:
+    """The audit's row order: due_date, patient_id, kind, anchor_id, sent_date, followup_id, then row order.
+
+    Blanks last in every key; text in code-point order (as Python compares str). The same order as a
+    stable sort by (anchor_id, kind, sent_date, followup_id) followed by one by the first five keys.
+    """
+    n = len(due)
+    ranks = {name: i for i, name in enumerate(sorted(set(kind_names)))}  # equal names share a rank
+    kind_rank = np.array([ranks[name] for name in kind_names] + [len(ranks)], dtype=np.int64)
+    kind_key = kind_rank[np.where(kind_code < 0, len(kind_names), kind_code)]
+    due_key, pat_key = _time_key(due), _text_key(patient)
+    order = np.lexsort((pat_key, due_key))
+    # Only rows tied on (due_date, patient_id) need the remaining keys.
+    d, p = due_key[order], pat_key[order]
+    tie = np.zeros(n, dtype=bool)
+    same = (d[1:] == d[:-1]) & (p[1:] == p[:-1])
+    tie[1:] |= same
+    tie[:-1] |= same
+    if tie.any():
+        at = np.flatnonzero(tie)
+        run = np.cumsum(~np.concatenate([[False], same]))[at]
+        rows = order[at]
+        # Text keys of these rows only (keys compare within one call); only sent rows have a followup_id.
+        fid_key = np.full(len(rows), np.iinfo(np.uint64).max, dtype=np.uint64)
+        sent = rows < n_sent
+        fid_key[sent] = _text_key(fid.take(pa.array(rows[sent])))
+        anchor_key = _text_key(anchor.take(pa.array(rows)))
+        keys = (fid_key, _time_key(sent_date[rows]), anchor_key, kind_key[rows], run)
+        order[at] = rows[np.lexsort(keys)]
+    return order
+
+
+def _time_key(dates: np.ndarray) -> np.ndarray:
+    """Dates as int64 sort keys, NaT last."""
+    keys = dates.astype("datetime64[ns]").view(np.int64).copy()
+    keys[np.isnat(dates)] = np.iinfo(np.int64).max
+    return keys
+
+
+def _text_key(arr: pa.ChunkedArray) -> np.ndarray:
+    """Sort keys for Arrow text: equal keys for equal text, ordered as Python orders str, nulls last.
+
+    Texts of at most 8 UTF-8 bytes without NUL are their bytes read as one big-endian number (byte order is
+    code-point order); anything else is ranked by Arrow.
+    """
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    n = len(arr)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint64)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    data = arr.buffers()[2]
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    used = data[offsets[0] : offsets[-1]]
+    lengths = np.diff(offsets)
+    if lengths.max(initial=0) <= 8 and not (used == 0).any():
+        keys = np.zeros(n, dtype=np.uint64)
+        last = max(len(data) - 1, 0)
+        for j in range(8):
+            byte = data[np.minimum(offsets[:-1] + j, last)] if len(data) else np.zeros(n, dtype=np.uint8)
+            keys = (keys << np.uint64(8)) | np.where(j < lengths, byte, 0).astype(np.uint64)
+    else:
+        keys = pc.rank(arr, sort_keys="ascending", tiebreaker="dense").to_numpy().astype(np.uint64)
+    keys[arr.is_null().to_numpy(zero_copy_only=False)] = np.iinfo(np.uint64).max  # 0xFF is never in UTF-8
+    return keys
 
 
 def _answered_by_as_of(responded_at: pd.Series, as_of: pd.Timestamp) -> pd.Series:
@@ -266,21 +612,6 @@ def _take(s: pd.Series, at: np.ndarray) -> pd.Series:
     return taken.mask(pd.Series(at < 0)) if (at < 0).any() else taken
 
 
-def _pair_positions(a, b, ids_a, ids_b) -> np.ndarray:
-    """For each (a, b), the position of the equal (ids_a, ids_b) pair (-1 when none), by Arrow's hash lookup."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    def key(x, y):
-        x, y = (pc.cast(pa.array(v.astype("string").array), pa.large_string()) for v in (x, y))
-        return pc.binary_join_element_wise(x, y, pa.scalar("\x1f", pa.large_string()))
-
-    if not len(ids_a):
-        return np.full(len(a), -1, dtype=np.int64)
-    where = pc.index_in(key(a, b), value_set=key(ids_a, ids_b))
-    return pc.fill_null(where, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-
-
 def followup_response(reg, as_of=None) -> pd.DataFrame:
     """§4.4 response table, one row per due year × kind (module docstring for the rules).
 
@@ -295,7 +626,45 @@ def followup_response(reg, as_of=None) -> pd.DataFrame:
     or sent; every year × kind has a row. sent = sent_owed + sent_not_owed;
     not_sent = owed − sent_owed; responded counts sent rows with a responded_at.
     """
-    audit = followup_audit(reg, as_of)
+    as_of = _as_of(as_of)
+    r = _rule(reg, as_of)
+    if not _unique_candidates(r.cand):  # only for frames given directly: the reader quarantines duplicate ids
+        return _response_from_audit(followup_audit(reg, as_of))
+    # One row per (due year, kind) with at least one candidate: candidates are unique by (anchor_id, kind),
+    # so each is counted once as owed, and each sent row adds to its candidate's year and kind.
+    c, s = r.cand, r.sent
+    dated = ~np.isnat(c.due)
+    years = _year_of(c.due)
+    first_year = int(years[dated].min()) if dated.any() else 0
+    cell = np.where(dated, (years - first_year) * len(_KINDS) + c.kind, -1)
+    sent_cell = _at(cell, s.cand_at, -1)
+    size = int(cell.max(initial=-1)) + 1
+
+    def count(cells, flags):
+        on = cells >= 0
+        return np.bincount(cells[on], weights=flags[on].astype(np.int64), minlength=size).astype(np.int64)
+
+    counts = {
+        "owed": count(cell, c.owed),
+        "sent_owed": count(sent_cell, r.sent_owed),
+        "sent_not_owed": count(sent_cell, ~r.sent_owed),
+        "responded": count(sent_cell, r.responded),
+        "responded_owed": count(sent_cell, r.responded & r.sent_owed),
+        "awaiting": count(sent_cell, r.awaiting),
+    }
+    present = np.flatnonzero(np.bincount(cell[cell >= 0], minlength=size) > 0)
+    rows = pd.DataFrame(
+        {
+            "year": (first_year + present // len(_KINDS)).astype("int64"),
+            "kind": pd.Series(np.asarray(_KINDS, dtype=object)[present % len(_KINDS)], dtype=object),
+            **{k: v[present] for k, v in counts.items()},
+        }
+    )
+    return _response_table(rows)
+
+
+def _response_from_audit(audit: pd.DataFrame) -> pd.DataFrame:
+    """The response table from the row-level audit (any input, duplicate candidates included)."""
     audit = audit[audit["year"].notna()]
     candidate = ~audit.duplicated(["anchor_id", "kind"])
     rows = pd.DataFrame(
@@ -310,11 +679,28 @@ def followup_response(reg, as_of=None) -> pd.DataFrame:
             "awaiting": audit["awaiting"].astype("int64"),
         }
     )
+    return _response_table(rows)
+
+
+def _response_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Sum per-row (or per-cell) counts over the full year × kind grid and add the derived columns."""
     active = rows[(rows["owed"] + rows["sent_owed"] + rows["sent_not_owed"]) > 0]
     grid = {"year": year_range(active["year"]), "kind": followup_kinds()}
     sums = ("owed", "sent_owed", "sent_not_owed", "responded", "responded_owed", "awaiting")
     out = count_grid(rows, grid, {c: c for c in sums})
     return response_columns(out, ["year", "kind"])
+
+
+def _unique_candidates(cand: _Candidates) -> bool:
+    """True when no two candidates share (anchor_id, kind) and none has a blank anchor_id."""
+    if cand.anchor.null_count:
+        return False
+    for _, _, ids in cand.sources:
+        ids = ids.combine_chunks()
+        if len(ids) > 1 and not pc.all(pc.less(ids[:-1], ids[1:])).as_py():  # sorted strictly: unique
+            if pc.count_distinct(ids).as_py() != len(ids):
+                return False
+    return True
 
 
 def response_columns(out: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
