@@ -20,10 +20,11 @@ Examples
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from .linking import _NAT, _day_numbers, enrolment_of, enrolment_positions
 from .linking import day as _day
-from .linking import enrolment_of
 from .memo import shared
 from .shares import add_share, count_grid, year_range
 
@@ -69,25 +70,64 @@ def _baseline_links(reg) -> pd.DataFrame:  # the docstring is baseline_links'; s
     return linked
 
 
-def _enrolment_rows(reg) -> pd.DataFrame:
-    return _memo(reg, "enrolment_rows", ("baseline_responses", "enrolments"), _compute_enrolment_rows)
+def _link_flags(reg) -> pd.DataFrame:
+    """:func:`baseline_links` as numbers, one row per baseline response (rows of
+    ``reg.baseline_responses``, in order): position (row position of its enrolment in
+    ``reg.enrolments``, -1 for none), year (submitted), before_consultation, after_consultation.
+    What the tables need, without the id columns."""
+    return _memo(reg, "baseline_link_flags", ("baseline_responses", "enrolments"), _compute_link_flags)
 
 
-def _compute_enrolment_rows(reg) -> pd.DataFrame:
+def _compute_link_flags(reg) -> pd.DataFrame:
+    r = reg.baseline_responses
     e = reg.enrolments
-    links = baseline_links(reg)
-    per = links.groupby("enrolment_id")
-    n_before = per["before_consultation"].sum()
-    n_all = per.size()
-    ids = e["enrolment_id"].astype(object)
+    pos = enrolment_positions(e, r["patient_id"], r["submitted_at"])
+    has = pos >= 0
+    submitted = _day_numbers(r["submitted_at"])
+    fc = np.full(len(pos), _NAT)
+    fc[has] = _day_numbers(e["first_consultation_date"])[pos[has]]
     return pd.DataFrame(
         {
-            "enrolment_id": ids,
-            "patient_id": e["patient_id"].astype(object),
+            "position": pos,
+            "year": r["submitted_at"].dt.year.astype("int64").to_numpy(),
+            "before_consultation": has & ((fc == _NAT) | (submitted <= fc)),
+            "after_consultation": has & (fc != _NAT) & (submitted > fc),
+        }
+    )
+
+
+def _enrolment_counts(reg) -> pd.DataFrame:
+    """Per enrolment (index aligned with ``reg.enrolments``): year, enrolments (1),
+    with_baseline (0/1), baselines: :func:`enrolment_baseline_flags` without the id columns."""
+    return _memo(reg, "enrolment_counts", ("baseline_responses", "enrolments"), _compute_enrolment_counts)
+
+
+def _compute_enrolment_counts(reg) -> pd.DataFrame:
+    e = reg.enrolments
+    links = _link_flags(reg)
+    pos = links["position"].to_numpy()
+    # enrolment ids are unique (load_extract quarantines repeats), so a position is an enrolment
+    n_all = np.bincount(pos[pos >= 0], minlength=len(e))
+    n_before = np.bincount(pos[links["before_consultation"].to_numpy()], minlength=len(e))
+    return pd.DataFrame(
+        {
             "year": e["granted_date"].dt.year.astype("int64"),
             "enrolments": 1,
-            "with_baseline": (ids.map(n_before).fillna(0) > 0).astype("int64"),
-            "baselines": ids.map(n_all).fillna(0).astype("int64"),
+            "with_baseline": (n_before > 0).astype("int64"),
+            "baselines": n_all.astype("int64"),
+        },
+        index=e.index,
+    )
+
+
+def _enrolment_rows(reg) -> pd.DataFrame:
+    e = reg.enrolments
+    counts = _enrolment_counts(reg)
+    return pd.DataFrame(
+        {
+            "enrolment_id": e["enrolment_id"].astype(object),
+            "patient_id": e["patient_id"].astype(object),
+            **{c: counts[c] for c in ("year", "enrolments", "with_baseline", "baselines")},
         },
         index=e.index,
     )
@@ -146,7 +186,7 @@ def _baseline_response_patient_level(reg) -> pd.DataFrame:
     difference (= response_share − seed_response_share). Years as in table 12.
     """
     seed = baseline_response(reg)
-    rows = _enrolment_rows(reg)
+    rows = _enrolment_counts(reg)
     counts = count_grid(
         rows, {"year": list(seed["year"])}, {"enrolments": "enrolments", "enrolments_with_baseline": "with_baseline"}
     )

@@ -34,25 +34,75 @@ def enrolment_of(enrolments: pd.DataFrame, patient_ids: pd.Series, dates: pd.Ser
     never depends on row order. The result is indexed like ``patient_ids``.
     """
     index = pd.Series(patient_ids).index
-    out = pd.Series(pd.NA, index=range(len(index)), dtype="string")
-    left = pd.DataFrame(
-        {
-            "patient_id": pd.Series(patient_ids).astype(object).to_numpy(),
-            "day": day(dates).to_numpy(),
-            "pos": np.arange(len(index)),
-        }
-    )
-    left = left[left["day"].notna() & left["patient_id"].notna()].sort_values("day", kind="stable")
-    right = pd.DataFrame(
-        {
-            "patient_id": enrolments["patient_id"].astype(object).to_numpy(),
-            "granted": day(enrolments["granted_date"]).to_numpy(),
-            "enrolment_id": enrolments["enrolment_id"].astype(object).to_numpy(),
-        }
-    )
-    right = right[right["granted"].notna()].sort_values(["granted", "enrolment_id"], kind="stable")
-    if len(left) and len(right):
-        linked = pd.merge_asof(left, right, left_on="day", right_on="granted", by="patient_id", direction="backward")
-        out.iloc[linked["pos"].to_numpy()] = linked["enrolment_id"].to_numpy()
+    pos = enrolment_positions(enrolments, patient_ids, dates)
+    ids = pd.array(enrolments["enrolment_id"].array, dtype="string")
+    out = pd.Series(ids.take(pos, allow_fill=True), dtype="string")
     out.index = index
     return out
+
+
+def enrolment_positions(enrolments: pd.DataFrame, patient_ids: pd.Series, dates: pd.Series) -> np.ndarray:
+    """Row position in ``enrolments`` of each event's enrolment (:func:`enrolment_of`); -1 where none.
+
+    The linking is a search in sorted integer keys: patients become integer codes
+    (shared by both sides), days whole numbers, and each enrolment the key
+    ``(patient, granted day)``; an event's enrolment is the last key at or before
+    ``(patient, event day)``, when it is the same patient's.
+    """
+    n = len(patient_ids)
+    e_pid = _plain(enrolments["patient_id"])
+    e_codes, uniques = pd.factorize(e_pid)
+    ev_codes = pd.Index(uniques).get_indexer(_plain(patient_ids)) if len(uniques) else np.full(n, -1)
+    e_day = _day_numbers(enrolments["granted_date"])
+    ev_day = _day_numbers(dates)
+    e_ok = (e_codes >= 0) & (e_day != _NAT)
+    ev_ok = (ev_codes >= 0) & (ev_day != _NAT)
+    out = np.full(n, -1, dtype="int64")
+    if not e_ok.any() or not ev_ok.any():
+        return out
+    rows = np.flatnonzero(e_ok)
+    lo = min(e_day[e_ok].min(), ev_day[ev_ok].min())
+    span = max(e_day[e_ok].max(), ev_day[ev_ok].max()) - lo + 1
+    keys = e_codes[rows].astype("int64") * span + (e_day[rows] - lo)
+    order = np.argsort(keys, kind="stable")
+    rows, keys = rows[order], keys[order]
+    _larger_id_last(rows, keys, enrolments["enrolment_id"])
+    ev_keys = ev_codes[ev_ok].astype("int64") * span + (ev_day[ev_ok] - lo)
+    at = np.searchsorted(keys, ev_keys, side="right") - 1
+    found = at >= 0
+    found[found] = e_codes[rows[at[found]]] == ev_codes[ev_ok][found]
+    linked = np.full(len(ev_keys), -1, dtype="int64")
+    linked[found] = rows[at[found]]
+    out[ev_ok] = linked
+    return out
+
+
+_NAT = np.iinfo("int64").min
+_DAY_NS = 86_400_000_000_000
+
+
+def _plain(values) -> np.ndarray:
+    """Ids as a numpy object array (NA as None is fine: factorize and get_indexer skip it)."""
+    return pd.Series(values).astype(object).to_numpy()
+
+
+def _day_numbers(dates) -> np.ndarray:
+    """Whole days since 1970 of each datetime (its :func:`day`); ``_NAT`` where missing."""
+    ns = day(dates).to_numpy().view("int64")
+    return np.where(ns == _NAT, _NAT, ns // _DAY_NS)
+
+
+def _larger_id_last(rows: np.ndarray, keys: np.ndarray, ids: pd.Series) -> None:
+    """Within runs of equal keys (two grants of one patient on one day), order ``rows`` by
+    enrolment id, in place, so the search's last match is the larger id."""
+    tie = np.zeros(len(keys), dtype=bool)
+    same = keys[1:] == keys[:-1]
+    tie[1:] |= same
+    tie[:-1] |= same
+    if not tie.any():
+        return
+    at = np.flatnonzero(tie)
+    tied = pd.Series(ids).iloc[rows[at]].astype(object).to_numpy()
+    by_id = np.argsort(tied, kind="stable")
+    by_key = np.argsort(keys[at][by_id], kind="stable")
+    rows[at] = rows[at][by_id][by_key]

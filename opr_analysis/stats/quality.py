@@ -7,10 +7,11 @@ last year, zeros included.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..extract import codebook
-from .baseline import _enrolment_rows, baseline_links
+from .baseline import _enrolment_counts, _link_flags
 from .derived import days_between
 from .shares import add_share, count_grid, year_range
 
@@ -102,14 +103,7 @@ def quality_missing(reg) -> pd.DataFrame:
 def quality_multiple_enrolments(reg) -> pd.DataFrame:
     """year, patients, patients_multiple (more than one enrolment granted that year),
     multiple_share (+ limits), enrolments."""
-    e = reg.enrolments
-    per = (
-        pd.DataFrame({"year": _years(e["granted_date"]), "patient_id": e["patient_id"].astype(object)})
-        .groupby(["year", "patient_id"])
-        .size()
-        .rename("k")
-        .reset_index()
-    )
+    per = _enrolments_per_patient_year(reg.enrolments)
     rows = per.assign(patients=1, patients_multiple=(per["k"] > 1).astype("int64"))
     out = count_grid(
         rows,
@@ -122,13 +116,28 @@ def quality_multiple_enrolments(reg) -> pd.DataFrame:
     return out
 
 
+def _enrolments_per_patient_year(e: pd.DataFrame) -> pd.DataFrame:
+    """year, k: one row per (year granted, patient) with k enrolments; enrolments without a
+    patient_id are left out. Counted on integer patient codes: a group-by on the text ids
+    would sort them."""
+    years = _years(e["granted_date"]).to_numpy()
+    codes, uniques = pd.factorize(e["patient_id"].astype(object).to_numpy())
+    keep = codes >= 0
+    if not keep.any():
+        return pd.DataFrame({"year": np.array([], dtype="int64"), "k": np.array([], dtype="int64")})
+    years, codes = years[keep], codes[keep].astype("int64")
+    first = years.min()
+    pairs, k = np.unique((years - first) * len(uniques) + codes, return_counts=True)
+    return pd.DataFrame({"year": pairs // len(uniques) + first, "k": k.astype("int64")})
+
+
 def quality_multiple_baselines(reg) -> pd.DataFrame:
     """year (granted), enrolments, enrolments_multiple_baselines, multiple_share (+ limits).
 
     A baseline belongs to the patient's latest enrolment granted on or before the
     submission date (see :mod:`opr_analysis.stats.baseline`).
     """
-    rows = _enrolment_rows(reg)
+    rows = _enrolment_counts(reg)
     rows = rows.assign(multiple=(rows["baselines"] > 1).astype("int64"))
     out = count_grid(
         rows,
@@ -171,13 +180,14 @@ def quality_baseline_after_consultation(reg) -> pd.DataFrame:
     the enrolment it belongs to. without_enrolment: submitted before any
     enrolment of the patient was granted.
     """
-    links = baseline_links(reg)
+    links = _link_flags(reg)
+    linked = links["position"] >= 0
     rows = pd.DataFrame(
         {
-            "year": links["submitted_at"].dt.year.astype("int64"),
+            "year": links["year"],
             "baseline_responses": 1,
-            "without_enrolment": links["enrolment_id"].isna().astype("int64"),
-            "with_enrolment": links["enrolment_id"].notna().astype("int64"),
+            "without_enrolment": (~linked).astype("int64"),
+            "with_enrolment": linked.astype("int64"),
             "after_consultation": links["after_consultation"].astype("int64"),
         }
     )

@@ -99,8 +99,11 @@ def count_grid(rows: pd.DataFrame, grid: dict[str, list], sums: dict[str, str]) 
     """
     index = full_grid(grid)
     keys = list(grid)
+    fast = None if rows.empty else _grid_sums(rows, grid, sums)
     if rows.empty:
         counts = pd.DataFrame(0, index=index, columns=list(sums))
+    elif fast is not None:
+        counts = pd.DataFrame(fast, index=index, columns=list(sums))
     else:
         # Text and category keys as objects (so they match the grid's); integer keys (years) as they are.
         keyed = rows.assign(**{k: rows[k].astype(object) for k in keys if not pd.api.types.is_integer_dtype(rows[k])})
@@ -114,6 +117,58 @@ def count_grid(rows: pd.DataFrame, grid: dict[str, list], sums: dict[str, str]) 
     if "year" in counts:
         counts["year"] = counts["year"].astype("int64")
     return counts
+
+
+def _grid_positions(values: pd.Series, levels: list) -> np.ndarray | None:
+    """Position of each value in ``levels`` (-1 where absent or NA), matched as :func:`count_grid`'s
+    group-by matches them; None when ``levels`` has repeats (the group-by path handles those)."""
+    integer = pd.api.types.is_integer_dtype(values)
+    target = pd.Index(levels, dtype="int64" if integer and _all_int(levels) else object)
+    if not target.is_unique:
+        return None
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        # match the (few) categories, then read each row's position through its category code
+        at = target.get_indexer(values.cat.categories.astype(object))
+        codes = values.cat.codes.to_numpy()
+        return np.where(codes >= 0, at[codes], -1)
+    if integer and target.dtype == "int64":
+        return target.get_indexer(values)
+    return target.get_indexer(values.astype(object))
+
+
+def _all_int(levels: list) -> bool:
+    return all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in levels)
+
+
+def _grid_sums(rows: pd.DataFrame, grid: dict[str, list], sums: dict[str, str]) -> np.ndarray | None:
+    """The sums of :func:`count_grid` without a group-by: each row's cell in the grid by position,
+    then one ``bincount`` per column. None when a column is not plain integers or booleans (the
+    group-by path's NA and float rules then apply)."""
+    columns = [rows[c] for c in sums.values()]
+    if not all(isinstance(c.dtype, np.dtype) and c.dtype.kind in "iub" for c in columns):
+        return None
+    shape = tuple(len(v) for v in grid.values())
+    cells = int(np.prod(shape, dtype="int64"))
+    flat = np.zeros(len(rows), dtype="int64")
+    keep = np.ones(len(rows), dtype=bool)
+    for key, size in zip(grid, shape, strict=True):
+        pos = _grid_positions(rows[key], list(grid[key]))
+        if pos is None:
+            return None
+        keep &= pos >= 0
+        flat = flat * size + pos
+    flat = flat[keep]
+    out = np.zeros((cells, len(columns)), dtype="int64")
+    for j, col in enumerate(columns):
+        values = col.to_numpy()[keep]
+        if values.dtype.kind == "b":
+            out[:, j] = np.bincount(flat[values], minlength=cells)
+            continue
+        total = np.bincount(flat, weights=values.astype("float64"), minlength=cells)
+        if len(values) and np.abs(values).max() * len(values) >= 2**53:  # a float sum could round
+            return None
+        out[:, j] = total.astype("int64")
+    return out
 
 
 def aggregate_share(
