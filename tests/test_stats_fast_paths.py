@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from helpers import make_extract
 
-from opr_analysis.stats import linking, shares
+from opr_analysis.stats import linking, memo, referrals, shares
 from opr_analysis.stats.baseline import _enrolment_counts, _enrolment_rows, _link_flags, baseline_links
 from opr_analysis.stats.quality import quality_multiple_enrolments
 
@@ -199,3 +199,33 @@ def test_multiple_enrolments_counts_patients_per_year(reg):
         "patients_multiple": [1, 0],
         "enrolments": [3, 1],
     }
+
+
+def test_years_agree_with_dt_year():
+    dates = pd.Series(
+        pd.to_datetime(["1969-12-31 23:59:00", "1970-01-01 00:00:00", "2024-12-31 23:59:59", "2025-01-01 00:00:00"])
+    )
+    assert memo.years(dates).tolist() == dates.dt.year.astype("int64").tolist() == [1969, 1970, 2024, 2025]
+    with pytest.raises(ValueError):  # a missing date raises, as dt.year.astype("int64") does
+        memo.years(pd.Series(pd.to_datetime(["2024-01-01", None])))
+    assert memo.years(pd.Series([2021, 2022])).tolist() == [2021, 2022]
+
+
+def test_year_range_over_numpy_and_nullable_years():
+    assert shares.year_range(pd.Series([2023, 2021]), pd.Series([2020.0, np.nan])) == [2020, 2021, 2022, 2023]
+    assert shares.year_range(pd.Series([np.nan]), pd.Series([], dtype="int64")) == []
+    assert shares.year_range(pd.Series([2022, None], dtype="Int64"), pd.Series([2024])) == [2022, 2023, 2024]
+
+
+def test_quartile_summary_same_for_numeric_and_text_input():
+    values = pd.Series([5, None, 1, 3, 2**40], dtype="Int64")
+    as_text = pd.Series(["5", None, "1", "x", "3", str(2**40)], dtype="object")
+    assert shares.quartile_summary(values) == shares.quartile_summary(as_text)
+    assert shares.quartile_summary(values)["median"] == 4.0
+
+
+def test_region_lines_for_categories_and_text():
+    cats = pd.Series(pd.Categorical(["lokal", None, "annet", "nasjonal"], categories=["annet", "lokal", "nasjonal"]))
+    want = ["lokal", "annet_blank", "annet_blank", "nasjonal"]
+    assert referrals._region_lines(cats).astype(object).tolist() == want
+    assert referrals._region_lines(cats.astype(object)).tolist() == want

@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .linking import _NAT, _day_numbers, enrolment_of, enrolment_positions
+from .linking import _NAT, _day_numbers, _enrolment_positions, enrolment_of, patient_codes
 from .linking import day as _day
-from .memo import shared
+from .memo import shared, year_of
 from .shares import add_share, count_grid, year_range
 
 _memo = shared  # the shared derived frames of this module
@@ -81,7 +81,7 @@ def _link_flags(reg) -> pd.DataFrame:
 def _compute_link_flags(reg) -> pd.DataFrame:
     r = reg.baseline_responses
     e = reg.enrolments
-    pos = enrolment_positions(e, r["patient_id"], r["submitted_at"])
+    pos = _enrolment_positions(e, r["submitted_at"], *_patient_codes(reg))
     has = pos >= 0
     submitted = _day_numbers(r["submitted_at"])
     fc = np.full(len(pos), _NAT)
@@ -89,11 +89,21 @@ def _compute_link_flags(reg) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "position": pos,
-            "year": r["submitted_at"].dt.year.astype("int64").to_numpy(),
+            "year": _response_years(reg).to_numpy(),
             "before_consultation": has & ((fc == _NAT) | (submitted <= fc)),
             "after_consultation": has & (fc != _NAT) & (submitted > fc),
         }
     )
+
+
+def _patient_codes(reg) -> tuple[np.ndarray, np.ndarray]:
+    """Integer patient codes of ``reg.enrolments`` and ``reg.baseline_responses`` (one code per
+    patient across both, -1 for NA): linking and per-patient counts share one hashing pass."""
+    return _memo(reg, "patient_codes", ("enrolments", "baseline_responses"), _compute_patient_codes)
+
+
+def _compute_patient_codes(reg) -> tuple[np.ndarray, np.ndarray]:
+    return tuple(patient_codes(reg.enrolments["patient_id"], reg.baseline_responses["patient_id"]))
 
 
 def _enrolment_counts(reg) -> pd.DataFrame:
@@ -111,7 +121,7 @@ def _compute_enrolment_counts(reg) -> pd.DataFrame:
     n_before = np.bincount(pos[links["before_consultation"].to_numpy()], minlength=len(e))
     return pd.DataFrame(
         {
-            "year": e["granted_date"].dt.year.astype("int64"),
+            "year": _enrolment_years(reg),
             "enrolments": 1,
             "with_baseline": (n_before > 0).astype("int64"),
             "baselines": n_all.astype("int64"),
@@ -141,7 +151,11 @@ def enrolment_baseline_flags(reg) -> pd.DataFrame:
 
 
 def _response_years(reg) -> pd.Series:
-    return reg.baseline_responses["submitted_at"].dt.year.astype("int64")
+    return year_of(reg, "baseline_responses", "submitted_at")
+
+
+def _enrolment_years(reg) -> pd.Series:
+    return year_of(reg, "enrolments", "granted_date")
 
 
 def baseline_response(reg) -> pd.DataFrame:
@@ -158,7 +172,7 @@ def _baseline_response(reg) -> pd.DataFrame:
     exceed 1. So it has no confidence limits in any year; the proportion with
     limits is :func:`baseline_response_patient_level`.
     """
-    e_years = reg.enrolments["granted_date"].dt.year.astype("int64")
+    e_years = _enrolment_years(reg)
     r_years = _response_years(reg)
     years = year_range(e_years, r_years)
     rows = pd.concat(

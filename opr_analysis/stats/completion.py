@@ -6,6 +6,7 @@ truncated to whole seconds, never rounded.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..formatting import format_hms
@@ -26,9 +27,10 @@ def completion_time(reg) -> pd.DataFrame:
     Years run over the years of ``submitted_at``; a year without responses has n = 0.
     """
     r = reg.baseline_responses
-    years = r["submitted_at"].dt.year
-    rows = [_summary(str(y), r.loc[years == y, "duration_ms"]) for y in year_range(years)]
-    rows.append(_summary("alle", r["duration_ms"]))
+    years = r["submitted_at"].dt.year.to_numpy(dtype="float64", na_value=np.nan)
+    ms = r["duration_ms"]
+    rows = [_summary(str(y), ms[years == y]) for y in year_range(pd.Series(years))]
+    rows.append(_summary("alle", ms))
     out = pd.DataFrame(rows)
     for col in STAT_COLUMNS:
         out[col.replace("_ms", "_hms")] = out[col].map(lambda ms: format_hms(ms, missing=None)).astype("string")

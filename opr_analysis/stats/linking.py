@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 
 def day(s: pd.Series) -> pd.Series:
@@ -34,25 +35,37 @@ def enrolment_of(enrolments: pd.DataFrame, patient_ids: pd.Series, dates: pd.Ser
     never depends on row order. The result is indexed like ``patient_ids``.
     """
     index = pd.Series(patient_ids).index
-    pos = enrolment_positions(enrolments, patient_ids, dates)
+    pos = _enrolment_positions(enrolments, dates, *patient_codes(enrolments["patient_id"], patient_ids))
     ids = pd.array(enrolments["enrolment_id"].array, dtype="string")
     out = pd.Series(ids.take(pos, allow_fill=True), dtype="string")
     out.index = index
     return out
 
 
-def enrolment_positions(enrolments: pd.DataFrame, patient_ids: pd.Series, dates: pd.Series) -> np.ndarray:
+def patient_codes(*ids) -> list[np.ndarray]:
+    """One integer code per distinct id across all the given id columns (-1 for NA), one array each.
+
+    Arrow-backed text ids are hashed by Arrow in one pass; anything else as Python objects,
+    matched by equality as a pandas merge would."""
+    series = [pd.Series(i) for i in ids]
+    if all(isinstance(s.array, pd.arrays.ArrowStringArray) for s in series):
+        chunks = [c.cast(pa.large_string()) for s in series for c in s.array.__arrow_array__().chunks]
+        codes = pa.chunked_array(chunks, type=pa.large_string()).dictionary_encode().combine_chunks().indices
+        codes = codes.cast(pa.int64()).fill_null(-1).to_numpy()
+    else:
+        codes = pd.factorize(np.concatenate([s.astype(object).to_numpy() for s in series]))[0].astype("int64")
+    return np.split(codes, np.cumsum([len(s) for s in series])[:-1])
+
+
+def _enrolment_positions(enrolments: pd.DataFrame, dates, e_codes: np.ndarray, ev_codes: np.ndarray) -> np.ndarray:
     """Row position in ``enrolments`` of each event's enrolment (:func:`enrolment_of`); -1 where none.
 
-    The linking is a search in sorted integer keys: patients become integer codes
-    (shared by both sides), days whole numbers, and each enrolment the key
-    ``(patient, granted day)``; an event's enrolment is the last key at or before
-    ``(patient, event day)``, when it is the same patient's.
+    ``e_codes`` and ``ev_codes`` are the patients of the enrolments and of the events as
+    :func:`patient_codes`. The linking is a search in sorted integer keys: each enrolment
+    is the key ``(patient, granted day)``, and an event's enrolment is the last key at or
+    before ``(patient, event day)``, when it is the same patient's.
     """
-    n = len(patient_ids)
-    e_pid = _plain(enrolments["patient_id"])
-    e_codes, uniques = pd.factorize(e_pid)
-    ev_codes = pd.Index(uniques).get_indexer(_plain(patient_ids)) if len(uniques) else np.full(n, -1)
+    n = len(ev_codes)
     e_day = _day_numbers(enrolments["granted_date"])
     ev_day = _day_numbers(dates)
     e_ok = (e_codes >= 0) & (e_day != _NAT)
@@ -63,15 +76,15 @@ def enrolment_positions(enrolments: pd.DataFrame, patient_ids: pd.Series, dates:
     rows = np.flatnonzero(e_ok)
     lo = min(e_day[e_ok].min(), ev_day[ev_ok].min())
     span = max(e_day[e_ok].max(), ev_day[ev_ok].max()) - lo + 1
-    keys = e_codes[rows].astype("int64") * span + (e_day[rows] - lo)
+    keys = e_codes[rows] * span + (e_day[rows] - lo)
     order = np.argsort(keys, kind="stable")
     rows, keys = rows[order], keys[order]
     _larger_id_last(rows, keys, enrolments["enrolment_id"])
-    ev_keys = ev_codes[ev_ok].astype("int64") * span + (ev_day[ev_ok] - lo)
-    at = np.searchsorted(keys, ev_keys, side="right") - 1
+    ev_codes = ev_codes[ev_ok]
+    at = np.searchsorted(keys, ev_codes * span + (ev_day[ev_ok] - lo), side="right") - 1
     found = at >= 0
-    found[found] = e_codes[rows[at[found]]] == ev_codes[ev_ok][found]
-    linked = np.full(len(ev_keys), -1, dtype="int64")
+    found[found] = e_codes[rows[at[found]]] == ev_codes[found]
+    linked = np.full(len(ev_codes), -1, dtype="int64")
     linked[found] = rows[at[found]]
     out[ev_ok] = linked
     return out
@@ -79,11 +92,6 @@ def enrolment_positions(enrolments: pd.DataFrame, patient_ids: pd.Series, dates:
 
 _NAT = np.iinfo("int64").min
 _DAY_NS = 86_400_000_000_000
-
-
-def _plain(values) -> np.ndarray:
-    """Ids as a numpy object array (NA as None is fine: factorize and get_indexer skip it)."""
-    return pd.Series(values).astype(object).to_numpy()
 
 
 def _day_numbers(dates) -> np.ndarray:

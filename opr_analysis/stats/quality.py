@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from ..extract import codebook
-from .baseline import _enrolment_counts, _link_flags
+from .baseline import _enrolment_counts, _link_flags, _patient_codes
 from .derived import days_between
+from .memo import year_of
 from .shares import add_share, count_grid, year_range
 
 # The date that gives each table's year (tables without one are not checked per year).
@@ -27,10 +28,9 @@ YEAR_COLUMNS = {
 }
 
 
-def _years(series: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return series.dt.year.astype("int64")
-    return series.astype("int64")
+def _years(reg, table: str) -> pd.Series:
+    """The year of each row of ``table`` (:data:`YEAR_COLUMNS`)."""
+    return year_of(reg, table, YEAR_COLUMNS[table])
 
 
 def quality_closed_in_dips_list(reg) -> pd.DataFrame:
@@ -50,7 +50,7 @@ def quality_closed_in_dips(reg) -> pd.DataFrame:
     e = reg.enrolments
     rows = pd.DataFrame(
         {
-            "year": _years(e["granted_date"]),
+            "year": _years(reg, "enrolments"),
             "enrolments": 1,
             "closed_in_dips": e["dips_closed_date"].notna().astype("int64"),
             "open_in_registry": (e["dips_closed_date"].notna() & e["closed_date"].isna()).astype("int64"),
@@ -77,7 +77,7 @@ def quality_missing(reg) -> pd.DataFrame:
     """
     cb = codebook.load()
     parts = []
-    for table, year_col in YEAR_COLUMNS.items():
+    for table in YEAR_COLUMNS:
         frame = reg.tables[table]
         # unit_id (contract v1.1) is left out: blank is never missing data there (no units = one unit).
         optional = [
@@ -87,7 +87,7 @@ def quality_missing(reg) -> pd.DataFrame:
         ]
         if not optional:
             continue
-        years = _years(frame[year_col])
+        years = _years(reg, table)
         # One pass over the table for all its optional columns.
         blanks = {f"missing_{i}": frame[c].isna().astype("int64") for i, c in enumerate(optional)}
         rows = pd.DataFrame({"year": years, "rows": 1, **blanks})
@@ -103,7 +103,7 @@ def quality_missing(reg) -> pd.DataFrame:
 def quality_multiple_enrolments(reg) -> pd.DataFrame:
     """year, patients, patients_multiple (more than one enrolment granted that year),
     multiple_share (+ limits), enrolments."""
-    per = _enrolments_per_patient_year(reg.enrolments)
+    per = _enrolments_per_patient_year(_years(reg, "enrolments").to_numpy(), _patient_codes(reg)[0])
     rows = per.assign(patients=1, patients_multiple=(per["k"] > 1).astype("int64"))
     out = count_grid(
         rows,
@@ -116,19 +116,17 @@ def quality_multiple_enrolments(reg) -> pd.DataFrame:
     return out
 
 
-def _enrolments_per_patient_year(e: pd.DataFrame) -> pd.DataFrame:
+def _enrolments_per_patient_year(years: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
     """year, k: one row per (year granted, patient) with k enrolments; enrolments without a
-    patient_id are left out. Counted on integer patient codes: a group-by on the text ids
-    would sort them."""
-    years = _years(e["granted_date"]).to_numpy()
-    codes, uniques = pd.factorize(e["patient_id"].astype(object).to_numpy())
+    patient_id are left out. Counted on integer patient codes (``codes``, -1 for NA): a
+    group-by on the text ids would sort them."""
     keep = codes >= 0
     if not keep.any():
         return pd.DataFrame({"year": np.array([], dtype="int64"), "k": np.array([], dtype="int64")})
     years, codes = years[keep], codes[keep].astype("int64")
-    first = years.min()
-    pairs, k = np.unique((years - first) * len(uniques) + codes, return_counts=True)
-    return pd.DataFrame({"year": pairs // len(uniques) + first, "k": k.astype("int64")})
+    first, size = years.min(), codes.max() + 1
+    pairs, k = np.unique((years - first) * size + codes, return_counts=True)
+    return pd.DataFrame({"year": pairs // size + first, "k": k.astype("int64")})
 
 
 def quality_multiple_baselines(reg) -> pd.DataFrame:
@@ -160,7 +158,7 @@ def quality_consultation_before_grant(reg) -> pd.DataFrame:
     waiting = days_between(e["first_consultation_date"].dt.normalize(), e["granted_date"].dt.normalize())
     rows = pd.DataFrame(
         {
-            "year": _years(e["granted_date"]),
+            "year": _years(reg, "enrolments"),
             "enrolments": 1,
             "with_consultation": waiting.notna().astype("int64"),
             "consultation_before_grant": (waiting < 0).fillna(False).astype("int64"),
