@@ -121,7 +121,7 @@ def _compute_enrolment_counts(reg) -> pd.DataFrame:
     n_before = np.bincount(pos[links["before_consultation"].to_numpy()], minlength=len(e))
     return pd.DataFrame(
         {
-            "year": _enrolment_years(reg),
+            "year": _enrolment_years(reg).to_numpy(),
             "enrolments": 1,
             "with_baseline": (n_before > 0).astype("int64"),
             "baselines": n_all.astype("int64"),
@@ -175,12 +175,13 @@ def _baseline_response(reg) -> pd.DataFrame:
     e_years = _enrolment_years(reg)
     r_years = _response_years(reg)
     years = year_range(e_years, r_years)
-    rows = pd.concat(
-        [
-            pd.DataFrame({"year": e_years, "enrolments": 1, "baseline_responses": 0}),
-            pd.DataFrame({"year": r_years, "enrolments": 0, "baseline_responses": 1}),
-        ],
-        ignore_index=True,
+    is_enrolment = np.repeat([True, False], [len(e_years), len(r_years)])
+    rows = pd.DataFrame(
+        {
+            "year": np.concatenate([e_years.to_numpy(), r_years.to_numpy()]),
+            "enrolments": is_enrolment,
+            "baseline_responses": ~is_enrolment,
+        }
     )
     out = count_grid(rows, {"year": years}, {"enrolments": "enrolments", "baseline_responses": "baseline_responses"})
     return add_share(out, "response_share", "baseline_responses", "enrolments", ci=False)

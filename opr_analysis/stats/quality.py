@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..extract import codebook
 from .baseline import _enrolment_counts, _link_flags, _patient_codes
-from .derived import days_between
+from .linking import _NAT, _day_numbers
 from .memo import year_of
 from .shares import add_share, count_grid, year_range
 
@@ -48,12 +48,13 @@ def quality_closed_in_dips(reg) -> pd.DataFrame:
     (closed_date blank); the share is over enrolments closed in DIPS.
     """
     e = reg.enrolments
+    closed_in_dips = e["dips_closed_date"].notna().to_numpy()
     rows = pd.DataFrame(
         {
-            "year": _years(reg, "enrolments"),
+            "year": _years(reg, "enrolments").to_numpy(),
             "enrolments": 1,
-            "closed_in_dips": e["dips_closed_date"].notna().astype("int64"),
-            "open_in_registry": (e["dips_closed_date"].notna() & e["closed_date"].isna()).astype("int64"),
+            "closed_in_dips": closed_in_dips,
+            "open_in_registry": closed_in_dips & e["closed_date"].isna().to_numpy(),
         }
     )
     out = count_grid(
@@ -89,8 +90,8 @@ def quality_missing(reg) -> pd.DataFrame:
             continue
         years = _years(reg, table)
         # One pass over the table for all its optional columns.
-        blanks = {f"missing_{i}": frame[c].isna().astype("int64") for i, c in enumerate(optional)}
-        rows = pd.DataFrame({"year": years, "rows": 1, **blanks})
+        blanks = {f"missing_{i}": frame[c].isna().to_numpy() for i, c in enumerate(optional)}
+        rows = pd.DataFrame({"year": years.to_numpy(), "rows": 1, **blanks})
         counts = count_grid(rows, {"year": year_range(years)}, {"rows": "rows", **{k: k for k in blanks}})
         for i, column in enumerate(optional):
             part = counts[["year", "rows", f"missing_{i}"]].rename(columns={f"missing_{i}": "missing"})
@@ -155,13 +156,16 @@ def quality_consultation_before_grant(reg) -> pd.DataFrame:
     enrolment gives a negative waiting time (:func:`.derived.days_between`).
     """
     e = reg.enrolments
-    waiting = days_between(e["first_consultation_date"].dt.normalize(), e["granted_date"].dt.normalize())
+    # the sign of days_between(first consultation, granted) on whole days, as day numbers
+    consultation = _day_numbers(e["first_consultation_date"])
+    granted = _day_numbers(e["granted_date"])
+    with_consultation = (consultation != _NAT) & (granted != _NAT)
     rows = pd.DataFrame(
         {
-            "year": _years(reg, "enrolments"),
+            "year": _years(reg, "enrolments").to_numpy(),
             "enrolments": 1,
-            "with_consultation": waiting.notna().astype("int64"),
-            "consultation_before_grant": (waiting < 0).fillna(False).astype("int64"),
+            "with_consultation": with_consultation,
+            "consultation_before_grant": with_consultation & (consultation < granted),
         }
     )
     names = ["enrolments", "with_consultation", "consultation_before_grant"]
@@ -182,11 +186,11 @@ def quality_baseline_after_consultation(reg) -> pd.DataFrame:
     linked = links["position"] >= 0
     rows = pd.DataFrame(
         {
-            "year": links["year"],
+            "year": links["year"].to_numpy(),
             "baseline_responses": 1,
-            "without_enrolment": (~linked).astype("int64"),
-            "with_enrolment": linked.astype("int64"),
-            "after_consultation": links["after_consultation"].astype("int64"),
+            "without_enrolment": ~linked.to_numpy(),
+            "with_enrolment": linked.to_numpy(),
+            "after_consultation": links["after_consultation"].to_numpy(),
         }
     )
     names = ["baseline_responses", "without_enrolment", "with_enrolment", "after_consultation"]

@@ -10,9 +10,10 @@ the denominator (its share is blank).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from .memo import shared
+from .memo import shared, years
 from .shares import add_share, aggregate_share, count_grid, year_range
 
 ASSESSED_DECISIONS = ("rett", "avvist", "videresendt")
@@ -60,14 +61,14 @@ def _assessed_flags(reg) -> pd.DataFrame:
 def _compute_assessed_flags(reg) -> pd.DataFrame:
     r = reg.referrals
     assessed = r["decision"].isin(ASSESSED_DECISIONS).to_numpy()
-    decision = r["decision"][assessed]
+    decision = r["decision"].array[assessed]
     return pd.DataFrame(
         {
-            "year": r["assessed_date"][assessed].dt.year.astype("int64"),
+            "year": years(r["assessed_date"][assessed]).to_numpy(),
             "decision": decision,
-            "region": r["region"][assessed],
+            "region": r["region"].array[assessed],
             "assessed": 1,
-            "rejected": (decision == "avvist").astype("int64"),
+            "rejected": np.asarray(decision == "avvist", dtype=bool),
         }
     )
 
