@@ -81,7 +81,11 @@ def _enrolment_positions(enrolments: pd.DataFrame, dates, e_codes: np.ndarray, e
     rows, keys = rows[order], keys[order]
     _larger_id_last(rows, keys, enrolments["enrolment_id"])
     ev_codes = ev_codes[ev_ok]
-    at = np.searchsorted(keys, ev_codes * span + (ev_day[ev_ok] - lo), side="right") - 1
+    ev_keys = ev_codes * span + (ev_day[ev_ok] - lo)
+    # searching sorted needles walks the keys once; random needles miss the cache at scale 100
+    by_key = np.argsort(ev_keys)
+    at = np.empty(len(ev_keys), dtype="int64")
+    at[by_key] = np.searchsorted(keys, ev_keys[by_key], side="right") - 1
     found = at >= 0
     found[found] = e_codes[rows[at[found]]] == ev_codes[found]
     linked = np.full(len(ev_codes), -1, dtype="int64")

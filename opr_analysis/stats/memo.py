@@ -11,7 +11,6 @@ get a copy (of each item, for a tuple of arrays), so nothing they do reaches the
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 
@@ -35,13 +34,7 @@ def year_of(reg, table: str, column: str) -> pd.Series:
 
 
 def years(dates: pd.Series) -> pd.Series:
-    """``dates.dt.year.astype("int64")`` (an integer column: ``astype("int64")``), by numpy's calendar
-    arithmetic on plain ``datetime64[ns]`` without missing values."""
-    if dates.dtype == "datetime64[ns]":
-        values = dates.to_numpy()
-        if not np.isnat(values).any():
-            return pd.Series(values.astype("datetime64[Y]").astype("int64") + 1970, index=dates.index, name=dates.name)
-        return dates.dt.year.astype("int64")
+    """``dates.dt.year.astype("int64")`` for dates, ``astype("int64")`` for an integer year column."""
     if pd.api.types.is_datetime64_any_dtype(dates):
         return dates.dt.year.astype("int64")
     return dates.astype("int64")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .memo import shared, years
+from .memo import shared, year_of, years
 from .shares import add_share, aggregate_share, count_grid, year_range
 
 ASSESSED_DECISIONS = ("rett", "avvist", "videresendt")
@@ -64,13 +64,22 @@ def _compute_assessed_flags(reg) -> pd.DataFrame:
     decision = r["decision"].array[assessed]
     return pd.DataFrame(
         {
-            "year": years(r["assessed_date"][assessed]).to_numpy(),
+            "year": _assessed_years(reg, assessed),
             "decision": decision,
             "region": r["region"].array[assessed],
             "assessed": 1,
             "rejected": np.asarray(decision == "avvist", dtype=bool),
         }
     )
+
+
+def _assessed_years(reg, assessed: np.ndarray) -> np.ndarray:
+    """Year of the assessed referrals. From the memo's year of every referral (quality_missing
+    counts those too) unless a referral has no assessed_date (only assessed ones need one)."""
+    dates = reg.referrals["assessed_date"]
+    if dates.isna().any():
+        return years(dates[assessed]).to_numpy()
+    return year_of(reg, "referrals", "assessed_date").to_numpy()[assessed]
 
 
 def _referrals_assessed(reg) -> pd.DataFrame:

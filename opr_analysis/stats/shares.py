@@ -153,8 +153,10 @@ def _grid_positions(values: pd.Series, levels: list) -> np.ndarray | None:
     if integer and target.dtype == "int64":
         if isinstance(values.dtype, np.dtype) and len(target) and _consecutive(target):
             # a year grid: the position is the distance from its first year
-            pos = values.to_numpy().astype("int64", copy=False) - int(target[0])
-            return np.where((pos >= 0) & (pos < len(target)), pos, -1)
+            pos = values.to_numpy().astype("int64") - int(target[0])
+            if len(pos) and (pos.min() < 0 or pos.max() >= len(target)):
+                pos[(pos < 0) | (pos >= len(target))] = -1
+            return pos
         return target.get_indexer(values)
     return target.get_indexer(values.astype(object))
 
@@ -170,29 +172,41 @@ def _all_int(levels: list) -> bool:
 def _grid_sums(rows: pd.DataFrame, grid: dict[str, list], sums: dict[str, str]) -> np.ndarray | None:
     """The sums of :func:`count_grid` without a group-by: each row's cell in the grid by position,
     then one ``bincount`` per column. None when a column is not plain integers or booleans (the
-    group-by path's NA and float rules then apply)."""
+    group-by path's NA and float rules then apply). Few temporaries: at scale 100 every fresh
+    row-length array costs page faults."""
     columns = [rows[c] for c in sums.values()]
     if not all(isinstance(c.dtype, np.dtype) and c.dtype.kind in "iub" for c in columns):
         return None
     shape = tuple(len(v) for v in grid.values())
     cells = int(np.prod(shape, dtype="int64"))
-    flat = np.zeros(len(rows), dtype="int64")
-    keep = np.ones(len(rows), dtype=bool)
+    flat = None
+    outside = None  # rows whose key is not in the grid (or NA): left out
     for key, size in zip(grid, shape, strict=True):
         pos = _grid_positions(rows[key], list(grid[key]))
         if pos is None:
             return None
-        keep &= pos >= 0
-        flat = flat * size + pos
-    every = bool(keep.all())
-    flat = flat if every else flat[keep]
+        if len(pos) and pos.min() < 0:
+            outside = pos < 0 if outside is None else outside | (pos < 0)
+        if flat is None:
+            flat = pos
+        else:
+            flat *= size
+            flat += pos
+    if outside is not None:
+        flat = flat[~outside]
     out = np.zeros((cells, len(columns)), dtype="int64")
     for j, col in enumerate(columns):
-        values = col.to_numpy() if every else col.to_numpy()[keep]
+        values = col.to_numpy() if outside is None else col.to_numpy()[~outside]
         if values.dtype.kind == "b":
             out[:, j] = np.bincount(flat[values], minlength=cells)
             continue
-        if len(values) and float(np.abs(values).max()) * len(values) >= 2**53:  # a float sum could round
+        if not len(values):
+            continue
+        low, high = int(values.min()), int(values.max())
+        if low == high:  # a constant column (the ones that count rows)
+            out[:, j] = np.bincount(flat, minlength=cells) * low
+            continue
+        if max(abs(low), abs(high)) * len(values) >= 2**53:  # a float sum could round
             return None
         out[:, j] = np.bincount(flat, weights=values.astype("float64"), minlength=cells).astype("int64")
     return out
