@@ -229,3 +229,12 @@ def test_region_lines_for_categories_and_text():
     want = ["lokal", "annet_blank", "annet_blank", "nasjonal"]
     assert referrals._region_lines(cats).astype(object).tolist() == want
     assert referrals._region_lines(cats.astype(object)).tolist() == want
+
+
+def test_day_numbers_are_the_normalized_days():
+    dates = pd.Series(pd.to_datetime(["1969-12-31 23:59:59", "1970-01-01 00:00:00", "2024-02-29 12:00:00", None]))
+    got = linking._day_numbers(dates)
+    want = linking.day(dates).to_numpy().view("int64") // 86_400_000_000_000
+    assert got[:3].tolist() == want[:3].tolist() == [-1, 0, 19782]
+    assert got[3] == linking._NAT
+    assert linking._day_numbers(dates.astype("datetime64[s]")).tolist() == got.tolist()

@@ -100,7 +100,11 @@ _DAY_NS = 86_400_000_000_000
 
 def _day_numbers(dates) -> np.ndarray:
     """Whole days since 1970 of each datetime (its :func:`day`); ``_NAT`` where missing."""
-    ns = day(dates).to_numpy().view("int64")
+    dates = pd.Series(dates)
+    if dates.dtype == "datetime64[ns]":  # floor division is the day's midnight, as normalize()
+        ns = dates.to_numpy().view("int64")
+    else:
+        ns = day(dates).to_numpy().view("int64")
     return np.where(ns == _NAT, _NAT, ns // _DAY_NS)
 
 

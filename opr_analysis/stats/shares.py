@@ -153,7 +153,8 @@ def _grid_positions(values: pd.Series, levels: list) -> np.ndarray | None:
     if integer and target.dtype == "int64":
         if isinstance(values.dtype, np.dtype) and len(target) and _consecutive(target):
             # a year grid: the position is the distance from its first year
-            pos = values.to_numpy().astype("int64") - int(target[0])
+            pos = values.to_numpy().astype("int64")
+            pos -= int(target[0])
             if len(pos) and (pos.min() < 0 or pos.max() >= len(target)):
                 pos[(pos < 0) | (pos >= len(target))] = -1
             return pos
