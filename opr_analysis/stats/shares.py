@@ -20,7 +20,6 @@ import itertools
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
 ALPHA = 0.05  # 95 % confidence limits
 
@@ -38,6 +37,10 @@ def wilson_interval(successes, trials) -> tuple[np.ndarray, np.ndarray]:
     low = np.full(len(k), np.nan)
     high = np.full(len(k), np.nan)
     if ok.any():
+        # imported here: statsmodels loads scipy.stats (~1 s), which count_grid and the
+        # quartiles never need (`opr followups` computes no limits)
+        from statsmodels.stats.proportion import proportion_confint
+
         low[ok], high[ok] = proportion_confint(k[ok], n[ok], alpha=ALPHA, method="wilson")
     return low, high
 
