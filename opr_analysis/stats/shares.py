@@ -150,9 +150,8 @@ def _grid_positions(values: pd.Series, levels: list) -> np.ndarray | None:
         return None
     if isinstance(values.dtype, pd.CategoricalDtype):
         # match the (few) categories, then read each row's position through its category code
-        at = target.get_indexer(values.cat.categories.astype(object))
-        codes = values.cat.codes.to_numpy()
-        return np.where(codes >= 0, at[codes], -1)
+        at = np.append(target.get_indexer(values.cat.categories.astype(object)), -1)
+        return at[values.cat.codes.to_numpy()]  # code -1 (NA) reads the appended -1
     if integer and target.dtype == "int64":
         if isinstance(values.dtype, np.dtype) and len(target) and _consecutive(target):
             # a year grid: the position is the distance from its first year
@@ -184,35 +183,35 @@ def _grid_sums(rows: pd.DataFrame, grid: dict[str, list], sums: dict[str, str]) 
     shape = tuple(len(v) for v in grid.values())
     cells = int(np.prod(shape, dtype="int64"))
     flat = None
-    outside = None  # rows whose key is not in the grid (or NA): left out
+    outside = False  # some row's key is not in the grid (or NA): it is counted in a last cell, dropped
     for key, size in zip(grid, shape, strict=True):
         pos = _grid_positions(rows[key], list(grid[key]))
         if pos is None:
             return None
         if len(pos) and pos.min() < 0:
-            outside = pos < 0 if outside is None else outside | (pos < 0)
+            outside = outside | (pos < 0)
         if flat is None:
             flat = pos
         else:
             flat *= size
             flat += pos
-    if outside is not None:
-        flat = flat[~outside]
+    if outside is not False:
+        flat[outside] = cells
     out = np.zeros((cells, len(columns)), dtype="int64")
     for j, col in enumerate(columns):
-        values = col.to_numpy() if outside is None else col.to_numpy()[~outside]
+        values = col.to_numpy()
         if values.dtype.kind == "b":
-            out[:, j] = np.bincount(flat[values], minlength=cells)
+            out[:, j] = np.bincount(flat[values], minlength=cells + 1)[:cells]
             continue
         if not len(values):
             continue
         low, high = int(values.min()), int(values.max())
         if low == high:  # a constant column (the ones that count rows)
-            out[:, j] = np.bincount(flat, minlength=cells) * low
+            out[:, j] = np.bincount(flat, minlength=cells + 1)[:cells] * low
             continue
         if max(abs(low), abs(high)) * len(values) >= 2**53:  # a float sum could round
             return None
-        out[:, j] = np.bincount(flat, weights=values.astype("float64"), minlength=cells).astype("int64")
+        out[:, j] = np.bincount(flat, weights=values.astype("float64"), minlength=cells + 1)[:cells].astype("int64")
     return out
 
 
