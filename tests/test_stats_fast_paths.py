@@ -238,3 +238,11 @@ def test_day_numbers_are_the_normalized_days():
     assert got[:3].tolist() == want[:3].tolist() == [-1, 0, 19782]
     assert got[3] == linking._NAT
     assert linking._day_numbers(dates.astype("datetime64[s]")).tolist() == got.tolist()
+
+
+def test_count_grid_blank_grid_level_never_matches_blank_keys():
+    rows = pd.DataFrame({"region": ["lokal", None, None], "n": [1, 1, 1]})
+    grid = {"region": ["lokal", None]}
+    got = shares.count_grid(rows, grid, {"n": "n"})
+    pd.testing.assert_frame_equal(got, groupby_count_grid(rows, grid, {"n": "n"}))
+    assert got["n"].tolist() == [1, 0]

@@ -73,7 +73,7 @@ def _baseline_links(reg) -> pd.DataFrame:  # the docstring is baseline_links'; s
 def _link_flags(reg) -> pd.DataFrame:
     """:func:`baseline_links` as numbers, one row per baseline response (rows of
     ``reg.baseline_responses``, in order): position (row position of its enrolment in
-    ``reg.enrolments``, -1 for none), year (submitted), before_consultation, after_consultation.
+    ``reg.enrolments``, -1 for none), before_consultation, after_consultation.
     What the tables need, without the id columns."""
     return _memo(reg, "baseline_link_flags", ("baseline_responses", "enrolments"), _compute_link_flags)
 
@@ -89,7 +89,6 @@ def _compute_link_flags(reg) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "position": pos,
-            "year": _response_years(reg).to_numpy(),
             "before_consultation": has & ((fc == _NAT) | (submitted <= fc)),
             "after_consultation": has & (fc != _NAT) & (submitted > fc),
         }

@@ -186,7 +186,7 @@ def quality_baseline_after_consultation(reg) -> pd.DataFrame:
     linked = links["position"] >= 0
     rows = pd.DataFrame(
         {
-            "year": links["year"].to_numpy(),
+            "year": _years(reg, "baseline_responses").to_numpy(),
             "baseline_responses": 1,
             "without_enrolment": ~linked.to_numpy(),
             "with_enrolment": linked.to_numpy(),

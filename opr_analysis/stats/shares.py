@@ -146,7 +146,7 @@ def _grid_positions(values: pd.Series, levels: list) -> np.ndarray | None:
     group-by matches them; None when ``levels`` has repeats (the group-by path handles those)."""
     integer = pd.api.types.is_integer_dtype(values)
     target = pd.Index(levels, dtype="int64" if integer and _all_int(levels) else object)
-    if not target.is_unique:
+    if not target.is_unique or target.hasnans:  # a blank level: the group-by never matches it
         return None
     if isinstance(values.dtype, pd.CategoricalDtype):
         # match the (few) categories, then read each row's position through its category code
