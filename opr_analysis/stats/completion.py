@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..formatting import format_hms
-from .shares import quartile_summary, year_range
+from .shares import _as_float, quartile_summary, year_range
 
 STAT_COLUMNS = ("min_ms", "q1_ms", "median_ms", "q3_ms", "max_ms")
 
@@ -28,7 +28,7 @@ def completion_time(reg) -> pd.DataFrame:
     """
     r = reg.baseline_responses
     years = r["submitted_at"].dt.year.to_numpy(dtype="float64", na_value=np.nan)
-    ms = r["duration_ms"]
+    ms = _as_float(r["duration_ms"])  # once, not per year
     rows = [_summary(str(y), ms[years == y]) for y in year_range(pd.Series(years))]
     rows.append(_summary("alle", ms))
     out = pd.DataFrame(rows)
