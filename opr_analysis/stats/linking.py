@@ -77,7 +77,7 @@ def _enrolment_positions(enrolments: pd.DataFrame, dates, e_codes: np.ndarray, e
     lo = min(e_day[e_ok].min(), ev_day[ev_ok].min())
     span = max(e_day[e_ok].max(), ev_day[ev_ok].max()) - lo + 1
     keys = e_codes[rows] * span + (e_day[rows] - lo)
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys)  # not stable: equal keys are ordered by enrolment id just below
     rows, keys = rows[order], keys[order]
     _larger_id_last(rows, keys, enrolments["enrolment_id"])
     ev_codes = ev_codes[ev_ok]
