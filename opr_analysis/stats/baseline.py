@@ -20,11 +20,12 @@ Examples
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from .linking import _NAT, _day_numbers, _enrolment_positions, enrolment_of, patient_codes
 from .linking import day as _day
-from .linking import enrolment_of
-from .memo import shared
+from .memo import shared, year_of
 from .shares import add_share, count_grid, year_range
 
 _memo = shared  # the shared derived frames of this module
@@ -69,25 +70,73 @@ def _baseline_links(reg) -> pd.DataFrame:  # the docstring is baseline_links'; s
     return linked
 
 
-def _enrolment_rows(reg) -> pd.DataFrame:
-    return _memo(reg, "enrolment_rows", ("baseline_responses", "enrolments"), _compute_enrolment_rows)
+def _link_flags(reg) -> pd.DataFrame:
+    """:func:`baseline_links` as numbers, one row per baseline response (rows of
+    ``reg.baseline_responses``, in order): position (row position of its enrolment in
+    ``reg.enrolments``, -1 for none), before_consultation, after_consultation.
+    What the tables need, without the id columns."""
+    return _memo(reg, "baseline_link_flags", ("baseline_responses", "enrolments"), _compute_link_flags)
 
 
-def _compute_enrolment_rows(reg) -> pd.DataFrame:
+def _compute_link_flags(reg) -> pd.DataFrame:
+    r = reg.baseline_responses
     e = reg.enrolments
-    links = baseline_links(reg)
-    per = links.groupby("enrolment_id")
-    n_before = per["before_consultation"].sum()
-    n_all = per.size()
-    ids = e["enrolment_id"].astype(object)
+    pos = _enrolment_positions(e, r["submitted_at"], *_patient_codes(reg))
+    has = pos >= 0
+    submitted = _day_numbers(r["submitted_at"])
+    fc = np.full(len(pos), _NAT)
+    fc[has] = _day_numbers(e["first_consultation_date"])[pos[has]]
     return pd.DataFrame(
         {
-            "enrolment_id": ids,
-            "patient_id": e["patient_id"].astype(object),
-            "year": e["granted_date"].dt.year.astype("int64"),
+            "position": pos,
+            "before_consultation": has & ((fc == _NAT) | (submitted <= fc)),
+            "after_consultation": has & (fc != _NAT) & (submitted > fc),
+        }
+    )
+
+
+def _patient_codes(reg) -> tuple[np.ndarray, np.ndarray]:
+    """Integer patient codes of ``reg.enrolments`` and ``reg.baseline_responses`` (one code per
+    patient across both, -1 for NA): linking and per-patient counts share one hashing pass."""
+    return _memo(reg, "patient_codes", ("enrolments", "baseline_responses"), _compute_patient_codes)
+
+
+def _compute_patient_codes(reg) -> tuple[np.ndarray, np.ndarray]:
+    return tuple(patient_codes(reg.enrolments["patient_id"], reg.baseline_responses["patient_id"]))
+
+
+def _enrolment_counts(reg) -> pd.DataFrame:
+    """Per enrolment (index aligned with ``reg.enrolments``): year, enrolments (1),
+    with_baseline (0/1), baselines: :func:`enrolment_baseline_flags` without the id columns."""
+    return _memo(reg, "enrolment_counts", ("baseline_responses", "enrolments"), _compute_enrolment_counts)
+
+
+def _compute_enrolment_counts(reg) -> pd.DataFrame:
+    e = reg.enrolments
+    links = _link_flags(reg)
+    pos = links["position"].to_numpy()
+    # enrolment ids are unique (load_extract quarantines repeats), so a position is an enrolment
+    n_all = np.bincount(pos[pos >= 0], minlength=len(e))
+    n_before = np.bincount(pos[links["before_consultation"].to_numpy()], minlength=len(e))
+    return pd.DataFrame(
+        {
+            "year": _enrolment_years(reg).to_numpy(),
             "enrolments": 1,
-            "with_baseline": (ids.map(n_before).fillna(0) > 0).astype("int64"),
-            "baselines": ids.map(n_all).fillna(0).astype("int64"),
+            "with_baseline": (n_before > 0).astype("int64"),
+            "baselines": n_all.astype("int64"),
+        },
+        index=e.index,
+    )
+
+
+def _enrolment_rows(reg) -> pd.DataFrame:
+    e = reg.enrolments
+    counts = _enrolment_counts(reg)
+    return pd.DataFrame(
+        {
+            "enrolment_id": e["enrolment_id"].astype(object),
+            "patient_id": e["patient_id"].astype(object),
+            **{c: counts[c] for c in ("year", "enrolments", "with_baseline", "baselines")},
         },
         index=e.index,
     )
@@ -101,7 +150,11 @@ def enrolment_baseline_flags(reg) -> pd.DataFrame:
 
 
 def _response_years(reg) -> pd.Series:
-    return reg.baseline_responses["submitted_at"].dt.year.astype("int64")
+    return year_of(reg, "baseline_responses", "submitted_at")
+
+
+def _enrolment_years(reg) -> pd.Series:
+    return year_of(reg, "enrolments", "granted_date")
 
 
 def baseline_response(reg) -> pd.DataFrame:
@@ -118,15 +171,16 @@ def _baseline_response(reg) -> pd.DataFrame:
     exceed 1. So it has no confidence limits in any year; the proportion with
     limits is :func:`baseline_response_patient_level`.
     """
-    e_years = reg.enrolments["granted_date"].dt.year.astype("int64")
+    e_years = _enrolment_years(reg)
     r_years = _response_years(reg)
     years = year_range(e_years, r_years)
-    rows = pd.concat(
-        [
-            pd.DataFrame({"year": e_years, "enrolments": 1, "baseline_responses": 0}),
-            pd.DataFrame({"year": r_years, "enrolments": 0, "baseline_responses": 1}),
-        ],
-        ignore_index=True,
+    is_enrolment = np.repeat([True, False], [len(e_years), len(r_years)])
+    rows = pd.DataFrame(
+        {
+            "year": np.concatenate([e_years.to_numpy(), r_years.to_numpy()]),
+            "enrolments": is_enrolment,
+            "baseline_responses": ~is_enrolment,
+        }
     )
     out = count_grid(rows, {"year": years}, {"enrolments": "enrolments", "baseline_responses": "baseline_responses"})
     return add_share(out, "response_share", "baseline_responses", "enrolments", ci=False)
@@ -146,7 +200,7 @@ def _baseline_response_patient_level(reg) -> pd.DataFrame:
     difference (= response_share − seed_response_share). Years as in table 12.
     """
     seed = baseline_response(reg)
-    rows = _enrolment_rows(reg)
+    rows = _enrolment_counts(reg)
     counts = count_grid(
         rows, {"year": list(seed["year"])}, {"enrolments": "enrolments", "enrolments_with_baseline": "with_baseline"}
     )

@@ -6,10 +6,11 @@ truncated to whole seconds, never rounded.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..formatting import format_hms
-from .shares import quartile_summary, year_range
+from .shares import _as_float, quartile_summary, year_range
 
 STAT_COLUMNS = ("min_ms", "q1_ms", "median_ms", "q3_ms", "max_ms")
 
@@ -26,9 +27,10 @@ def completion_time(reg) -> pd.DataFrame:
     Years run over the years of ``submitted_at``; a year without responses has n = 0.
     """
     r = reg.baseline_responses
-    years = r["submitted_at"].dt.year
-    rows = [_summary(str(y), r.loc[years == y, "duration_ms"]) for y in year_range(years)]
-    rows.append(_summary("alle", r["duration_ms"]))
+    years = r["submitted_at"].dt.year.to_numpy(dtype="float64", na_value=np.nan)
+    ms = _as_float(r["duration_ms"])  # once, not per year
+    rows = [_summary(str(y), ms[years == y]) for y in year_range(pd.Series(years))]
+    rows.append(_summary("alle", ms))
     out = pd.DataFrame(rows)
     for col in STAT_COLUMNS:
         out[col.replace("_ms", "_hms")] = out[col].map(lambda ms: format_hms(ms, missing=None)).astype("string")

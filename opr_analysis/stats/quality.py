@@ -7,11 +7,13 @@ last year, zeros included.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..extract import codebook
-from .baseline import _enrolment_rows, baseline_links
-from .derived import days_between
+from .baseline import _enrolment_counts, _link_flags, _patient_codes
+from .linking import _NAT, _day_numbers
+from .memo import year_of
 from .shares import add_share, count_grid, year_range
 
 # The date that gives each table's year (tables without one are not checked per year).
@@ -26,10 +28,9 @@ YEAR_COLUMNS = {
 }
 
 
-def _years(series: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return series.dt.year.astype("int64")
-    return series.astype("int64")
+def _years(reg, table: str) -> pd.Series:
+    """The year of each row of ``table`` (:data:`YEAR_COLUMNS`)."""
+    return year_of(reg, table, YEAR_COLUMNS[table])
 
 
 def quality_closed_in_dips_list(reg) -> pd.DataFrame:
@@ -47,12 +48,13 @@ def quality_closed_in_dips(reg) -> pd.DataFrame:
     (closed_date blank); the share is over enrolments closed in DIPS.
     """
     e = reg.enrolments
+    closed_in_dips = e["dips_closed_date"].notna().to_numpy()
     rows = pd.DataFrame(
         {
-            "year": _years(e["granted_date"]),
+            "year": _years(reg, "enrolments").to_numpy(),
             "enrolments": 1,
-            "closed_in_dips": e["dips_closed_date"].notna().astype("int64"),
-            "open_in_registry": (e["dips_closed_date"].notna() & e["closed_date"].isna()).astype("int64"),
+            "closed_in_dips": closed_in_dips,
+            "open_in_registry": closed_in_dips & e["closed_date"].isna().to_numpy(),
         }
     )
     out = count_grid(
@@ -76,7 +78,7 @@ def quality_missing(reg) -> pd.DataFrame:
     """
     cb = codebook.load()
     parts = []
-    for table, year_col in YEAR_COLUMNS.items():
+    for table in YEAR_COLUMNS:
         frame = reg.tables[table]
         # unit_id (contract v1.1) is left out: blank is never missing data there (no units = one unit).
         optional = [
@@ -86,10 +88,10 @@ def quality_missing(reg) -> pd.DataFrame:
         ]
         if not optional:
             continue
-        years = _years(frame[year_col])
+        years = _years(reg, table)
         # One pass over the table for all its optional columns.
-        blanks = {f"missing_{i}": frame[c].isna().astype("int64") for i, c in enumerate(optional)}
-        rows = pd.DataFrame({"year": years, "rows": 1, **blanks})
+        blanks = {f"missing_{i}": frame[c].isna().to_numpy() for i, c in enumerate(optional)}
+        rows = pd.DataFrame({"year": years.to_numpy(), "rows": 1, **blanks})
         counts = count_grid(rows, {"year": year_range(years)}, {"rows": "rows", **{k: k for k in blanks}})
         for i, column in enumerate(optional):
             part = counts[["year", "rows", f"missing_{i}"]].rename(columns={f"missing_{i}": "missing"})
@@ -102,14 +104,7 @@ def quality_missing(reg) -> pd.DataFrame:
 def quality_multiple_enrolments(reg) -> pd.DataFrame:
     """year, patients, patients_multiple (more than one enrolment granted that year),
     multiple_share (+ limits), enrolments."""
-    e = reg.enrolments
-    per = (
-        pd.DataFrame({"year": _years(e["granted_date"]), "patient_id": e["patient_id"].astype(object)})
-        .groupby(["year", "patient_id"])
-        .size()
-        .rename("k")
-        .reset_index()
-    )
+    per = _enrolments_per_patient_year(_years(reg, "enrolments").to_numpy(), _patient_codes(reg)[0])
     rows = per.assign(patients=1, patients_multiple=(per["k"] > 1).astype("int64"))
     out = count_grid(
         rows,
@@ -122,13 +117,26 @@ def quality_multiple_enrolments(reg) -> pd.DataFrame:
     return out
 
 
+def _enrolments_per_patient_year(years: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
+    """year, k: one row per (year granted, patient) with k enrolments; enrolments without a
+    patient_id are left out. Counted on integer patient codes (``codes``, -1 for NA): a
+    group-by on the text ids would sort them."""
+    keep = codes >= 0
+    if not keep.any():
+        return pd.DataFrame({"year": np.array([], dtype="int64"), "k": np.array([], dtype="int64")})
+    years, codes = years[keep], codes[keep].astype("int64")
+    first, size = years.min(), codes.max() + 1
+    pairs, k = np.unique((years - first) * size + codes, return_counts=True)
+    return pd.DataFrame({"year": pairs // size + first, "k": k.astype("int64")})
+
+
 def quality_multiple_baselines(reg) -> pd.DataFrame:
     """year (granted), enrolments, enrolments_multiple_baselines, multiple_share (+ limits).
 
     A baseline belongs to the patient's latest enrolment granted on or before the
     submission date (see :mod:`opr_analysis.stats.baseline`).
     """
-    rows = _enrolment_rows(reg)
+    rows = _enrolment_counts(reg)
     rows = rows.assign(multiple=(rows["baselines"] > 1).astype("int64"))
     out = count_grid(
         rows,
@@ -148,13 +156,16 @@ def quality_consultation_before_grant(reg) -> pd.DataFrame:
     enrolment gives a negative waiting time (:func:`.derived.days_between`).
     """
     e = reg.enrolments
-    waiting = days_between(e["first_consultation_date"].dt.normalize(), e["granted_date"].dt.normalize())
+    # the sign of days_between(first consultation, granted) on whole days, as day numbers
+    consultation = _day_numbers(e["first_consultation_date"])
+    granted = _day_numbers(e["granted_date"])
+    with_consultation = (consultation != _NAT) & (granted != _NAT)
     rows = pd.DataFrame(
         {
-            "year": _years(e["granted_date"]),
+            "year": _years(reg, "enrolments").to_numpy(),
             "enrolments": 1,
-            "with_consultation": waiting.notna().astype("int64"),
-            "consultation_before_grant": (waiting < 0).fillna(False).astype("int64"),
+            "with_consultation": with_consultation,
+            "consultation_before_grant": with_consultation & (consultation < granted),
         }
     )
     names = ["enrolments", "with_consultation", "consultation_before_grant"]
@@ -171,14 +182,15 @@ def quality_baseline_after_consultation(reg) -> pd.DataFrame:
     the enrolment it belongs to. without_enrolment: submitted before any
     enrolment of the patient was granted.
     """
-    links = baseline_links(reg)
+    links = _link_flags(reg)
+    linked = links["position"] >= 0
     rows = pd.DataFrame(
         {
-            "year": links["submitted_at"].dt.year.astype("int64"),
+            "year": _years(reg, "baseline_responses").to_numpy(),
             "baseline_responses": 1,
-            "without_enrolment": links["enrolment_id"].isna().astype("int64"),
-            "with_enrolment": links["enrolment_id"].notna().astype("int64"),
-            "after_consultation": links["after_consultation"].astype("int64"),
+            "without_enrolment": ~linked.to_numpy(),
+            "with_enrolment": linked.to_numpy(),
+            "after_consultation": links["after_consultation"].to_numpy(),
         }
     )
     names = ["baseline_responses", "without_enrolment", "with_enrolment", "after_consultation"]

@@ -10,9 +10,10 @@ the denominator (its share is blank).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from .memo import shared
+from .memo import shared, year_of, years
 from .shares import add_share, aggregate_share, count_grid, year_range
 
 ASSESSED_DECISIONS = ("rett", "avvist", "videresendt")
@@ -51,8 +52,38 @@ def referrals_assessed(reg) -> pd.DataFrame:
     return shared(reg, "referrals_assessed", ("referrals",), _referrals_assessed)
 
 
+def _assessed_flags(reg) -> pd.DataFrame:
+    """:func:`assessed_referrals` with decision and region in their loaded dtype (category codes
+    count without converting each row to text)."""
+    return shared(reg, "assessed_flags", ("referrals",), _compute_assessed_flags)
+
+
+def _compute_assessed_flags(reg) -> pd.DataFrame:
+    r = reg.referrals
+    assessed = r["decision"].isin(ASSESSED_DECISIONS).to_numpy()
+    decision = r["decision"].array[assessed]
+    return pd.DataFrame(
+        {
+            "year": _assessed_years(reg, assessed),
+            "decision": decision,
+            "region": r["region"].array[assessed],
+            "assessed": 1,
+            "rejected": np.asarray(decision == "avvist", dtype=bool),
+        }
+    )
+
+
+def _assessed_years(reg, assessed: np.ndarray) -> np.ndarray:
+    """Year of the assessed referrals. From the memo's year of every referral (quality_missing
+    counts those too) unless a referral has no assessed_date (only assessed ones need one)."""
+    dates = reg.referrals["assessed_date"]
+    if dates.isna().any():
+        return years(dates[assessed]).to_numpy()
+    return year_of(reg, "referrals", "assessed_date").to_numpy()[assessed]
+
+
 def _referrals_assessed(reg) -> pd.DataFrame:
-    rows = assessed_referrals(reg)
+    rows = _assessed_flags(reg)
     return aggregate_share(rows, ["year"], "rejected", "assessed", "rejected_share", {"year": year_range(rows["year"])})
 
 
@@ -63,13 +94,11 @@ def referrals_by_region(reg) -> pd.DataFrame:
     blank for ``annet_blank`` and for a 0/0 group. The decision's total is
     the sum of ``n`` over all four regions.
     """
-    rows = assessed_referrals(reg)
-    rows = rows[rows["decision"].isin(REGION_DECISIONS)]
-    rows = rows.assign(
-        region=rows["region"].where(rows["region"].isin(SHARE_REGIONS), "annet_blank").fillna("annet_blank"),
-        n=1,
-    )
-    grid = {"year": year_range(rows["year"]), "decision": list(REGION_DECISIONS), "region": list(REGIONS)}
+    rows = _assessed_flags(reg)
+    # rows of other decisions fall outside the grid (count_grid leaves them out)
+    years = rows["year"][rows["decision"].isin(REGION_DECISIONS).to_numpy()]
+    rows = rows.assign(region=_region_lines(rows["region"]), n=1)
+    grid = {"year": year_range(years), "decision": list(REGION_DECISIONS), "region": list(REGIONS)}
     out = count_grid(rows, grid, {"n": "n"})
     in_share = out["region"].isin(SHARE_REGIONS)
     out["denominator"] = out["n"].where(in_share, 0).groupby([out["year"], out["decision"]]).transform("sum")
@@ -77,3 +106,15 @@ def referrals_by_region(reg) -> pd.DataFrame:
     for col in ("share", "share_ci_low", "share_ci_high"):
         out.loc[~in_share, col] = float("nan")
     return out[["year", "decision", "region", "n", "share", "share_ci_low", "share_ci_high", "denominator"]]
+
+
+def _region_lines(region: pd.Series) -> pd.Series:
+    """The region's line in table 11: itself when one of SHARE_REGIONS, else ``annet_blank``."""
+    if isinstance(region.dtype, pd.CategoricalDtype):
+        # map the categories, then each row through its code (a blank region has code -1)
+        lines = [c if c in SHARE_REGIONS else "annet_blank" for c in region.cat.categories]
+        at = pd.Index(REGIONS).get_indexer(lines + ["annet_blank"])
+        codes = region.cat.codes.to_numpy()
+        return pd.Series(pd.Categorical.from_codes(at[codes], categories=list(REGIONS)), index=region.index)
+    region = region.astype(object)
+    return region.where(region.isin(SHARE_REGIONS), "annet_blank").fillna("annet_blank")
