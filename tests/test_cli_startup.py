@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ["pandas", "numpy", "statsmodels", "scipy", "pandera", "plotnine", "great_tables", "matplotlib"]
 
@@ -60,3 +62,24 @@ def test_synth_no_answers_leaves_out_the_answer_tables(tmp_path):
     without = {p.name for p in (tmp_path / "b").iterdir()}
     assert with_answers - without == {"baseline_answers.csv", "followup_answers.csv"}
     assert (tmp_path / "a" / "referrals.csv").read_bytes() == (tmp_path / "b" / "referrals.csv").read_bytes()
+
+
+def _pool_in_a_command_process(env_pool: str | None) -> str:
+    """The Arrow memory pool a process gets after the CLI's start-up step (fresh interpreter)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if env_pool is not None:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = env_pool
+    code = (
+        "from opr_analysis import cli; cli.prefer_jemalloc(); import pyarrow as pa; "
+        "print(pa.default_memory_pool().backend_name)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env, check=True)
+    return out.stdout.strip()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pyarrow has no jemalloc on Windows")
+def test_commands_allocate_with_jemalloc_unless_the_user_chose_a_pool():
+    assert _pool_in_a_command_process(None) == "jemalloc"
+    assert _pool_in_a_command_process("system") == "system"
