@@ -244,3 +244,25 @@ def test_a_file_name_in_the_extract_folder_stops(tmp_path, capsys):
     (folder / f"notat {NIN[:6]}-{NIN[6:]}.txt").write_text("x")
     status, out, q = _validate(folder, tmp_path, capsys)
     assert status == 1 and "filnavnet «notat 01*********.txt»" in out and NIN[6:] not in out and not q.exists()
+
+
+@pytest.mark.parametrize("disguise", DISGUISES, ids=list(DISGUISES))
+def test_the_whole_file_prefilter_lets_every_disguise_through(disguise):
+    """may_hold_nin is what lets the reader and the output scan skip a clean file: it must never miss."""
+    from opr_analysis.safety.nin import may_hold_nin
+
+    text = f"id;dato;notat\r\n7;31.12.2023;{DISGUISES[disguise](NIN)}\r\n"
+    assert may_hold_nin(text) and may_hold_nin(text.encode("utf-8"))
+
+
+def test_a_large_clean_output_is_passed_and_one_number_in_it_is_still_found(tmp_path):
+    from opr_analysis.safety.nin import may_hold_nin
+
+    lines = [f"P{i:07d},2024-01-{1 + i % 28:02d},{i % 97}" for i in range(50_000)]
+    clean = "patient_id,dato,antall\n" + "\n".join(lines) + "\n"
+    assert not may_hold_nin(clean)
+    (tmp_path / "a.csv").write_text(clean, encoding="utf-8")
+    scan_outputs(tmp_path)  # clean: no error
+    (tmp_path / "a.csv").write_text(clean + f"P9,{NIN[:6]} {NIN[6:]},1\n", encoding="utf-8")
+    with pytest.raises(IdentifiableDataError, match="a.csv inneholder et fødselsnummer"):
+        scan_outputs(tmp_path)

@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..errors import ExtractError
 from ..safety.limits import MAX_CELL_CHARS, check_xlsx
-from ..safety.nin import mask_nin
+from ..safety.nin import mask_nin, may_hold_nin
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 
@@ -164,23 +164,10 @@ def _read_csv(data: bytes, source: SourceFile) -> RawTable:
     else:
         frame, ragged = _read_csv_exact(text, sep)
         raw = _raw(frame, source, ragged)
-    raw.maybe_nin = _maybe_nin(utf8)
+    raw.maybe_nin = may_hold_nin(utf8)  # one pass over the file; no hit: no cell needs the scan
     if '"' in text:  # without quotes no field can span lines
         _check_spanning_records(text, sep, raw.rows_read, source)
     return raw
-
-
-def _maybe_nin(utf8: memoryview) -> bool:
-    """Whether any cell could hold an identity number: the prefilter every hit passes, run once over the
-    file's bytes (a cell's text is a part of them; RE2 on bytes matches the same digits and non-ASCII)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from ..safety.nin import PREFILTER
-
-    offsets = pa.py_buffer(np.array([0, len(utf8)], dtype=np.int64))
-    whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(utf8)])  # no copy
-    return bool(pc.match_substring_regex(whole, PREFILTER)[0].as_py())
 
 
 def _read_csv_fast(utf8: memoryview, text: str, sep: str):

@@ -140,6 +140,27 @@ def find_nins(text: str) -> list[str]:
     return [number for _, _, number in _hits(normalise(text))]
 
 
+def may_hold_nin(data: str | bytes | memoryview) -> bool:
+    """False only when no part of ``data`` can hold an identity number: :data:`PREFILTER` finds nothing.
+
+    Every hit passes the prefilter, and a cell, line or value of a file is a part of its text, so a
+    whole file that fails it is clean without a closer look. Runs natively (RE2 through Arrow) on
+    the UTF-8 bytes, without copying them when given bytes: about 1 s for a 120 MB file, where
+    :func:`has_nin` takes about 20 s.
+
+    >>> may_hold_nin("id,dato\\n7,2024-01-31\\n"), may_hold_nin("telefon\\n1234567890\\n")
+    (False, True)
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    offsets = pa.py_buffer(np.array([0, len(raw)], dtype=np.int64))
+    whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(raw)])  # no copy
+    return bool(pc.match_substring_regex(whole, PREFILTER)[0].as_py())
+
+
 def has_nin(text: str) -> bool:
     """True when ``text`` holds an identity number in any of the forms this module knows."""
     return bool(find_nins(text))

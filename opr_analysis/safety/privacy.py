@@ -50,7 +50,7 @@ import pandas as pd
 
 from ..errors import IdentifiableDataError
 from .atomic import atomic_dir, atomic_file
-from .nin import has_nin
+from .nin import has_nin, may_hold_nin
 
 # A token is a maximal run of letters, digits, "_" and "-"; ids are matched as whole tokens.
 _TOKEN = re.compile(r"[\w-]+")
@@ -161,6 +161,11 @@ def _matcher(original_ids) -> IdMatcher | None:
     return IdMatcher(ids) if ids else None
 
 
+def _holds_nin(text: str) -> bool:
+    """:func:`has_nin` of a whole file's text, after the native prefilter (most files fail it at once)."""
+    return may_hold_nin(text) and has_nin(text)
+
+
 def scan_file(path: Path, name: str, original_ids: Iterable[str] | IdMatcher | None = None) -> None:
     """Raise :class:`IdentifiableDataError` (naming ``name``, never the value) if ``path`` holds identifiable data.
 
@@ -174,7 +179,7 @@ def scan_file(path: Path, name: str, original_ids: Iterable[str] | IdMatcher | N
             f"{name} kunne ikke kontrolleres for personidentifiserende opplysninger "
             f"({type(exc).__name__}); ingenting er levert"
         ) from exc
-    if has_nin(text) or ("&" in text and has_nin(html.unescape(text))):
+    if _holds_nin(text) or ("&" in text and _holds_nin(html.unescape(text))):
         raise IdentifiableDataError(f"{name} inneholder et fødselsnummer; ingenting er levert")
     if has_ids is not None and has_ids(text):
         raise IdentifiableDataError(
