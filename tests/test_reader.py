@@ -258,3 +258,20 @@ def test_report_totals_add_up_over_tables(tmp_path):
     assert rep.rows_used == int(counts["rows_used"].sum())
     assert rep.rows_quarantined == int(counts["rows_quarantined"].sum()) == 10
     assert rep.rows_read == rep.rows_used + rep.rows_quarantined
+
+
+def test_several_broken_files_are_all_reported_in_codebook_order(tmp_path):
+    """Files are read two at a time; the problems still come in the codebook's table order."""
+    from helpers import rows, write_base_extract
+
+    from opr_analysis.errors import ExtractError
+
+    no_decision = [{k: v for k, v in r.items() if k != "decision"} for r in rows("referrals")]
+    no_kind = [{k: v for k, v in r.items() if k != "kind"} for r in rows("treatments")]
+    folder = write_base_extract(tmp_path, drop=("enrolments",), referrals=no_decision, treatments=no_kind)
+    (folder / "followups.csv").write_bytes(b"\xff\xfe not text")
+    with pytest.raises(ExtractError) as err:
+        load_extract(folder)
+    message = str(err.value)
+    order = [message.find(p) for p in ("referrals.csv", "«enrolments» mangler", "treatments.csv", "followups.csv")]
+    assert -1 not in order and order == sorted(order), message

@@ -50,6 +50,7 @@ dtype('<M8[ns]')
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,15 +162,34 @@ def load_extract(path: str | os.PathLike) -> Registry:
 
 
 def _read_all(folder: Path, cb: codebook.Codebook) -> tuple[dict[str, RawTable], list[str]]:
+    # Two files are read at a time: Arrow parses, hashes and scans a file without holding the GIL,
+    # so one file's native work overlaps another's Python (national size: about 0.6 s of 2 s wall).
+    # Results are taken in codebook order, so the messages and their order are as before.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reads = {}
+        for name in cb.tables:
+            try:
+                file = find_table_file(folder, name)
+            except ExtractError as exc:
+                reads[name] = (None, exc)
+                continue
+            reads[name] = (file, None if file is None else pool.submit(read_table, file, name))
+        return _collect_reads(folder, cb, reads)
+
+
+def _collect_reads(folder: Path, cb: codebook.Codebook, reads: dict) -> tuple[dict[str, RawTable], list[str]]:
+    """Each table's read (file, future or error), in codebook order: the raw tables and the fatal problems."""
     raws, fatal = {}, []
     for name, spec in cb.tables.items():
+        file, read = reads[name]
         try:
-            file = find_table_file(folder, name)
+            if isinstance(read, ExtractError):
+                raise read
             if file is None:
                 if spec.required:
                     fatal.append(f"tabellen «{name}» mangler (ventet {name}.csv, .parquet eller .xlsx)")
                 continue
-            raw = read_table(file, name)
+            raw = read.result()
         except ExtractError as exc:
             fatal.append(str(exc))
             continue
