@@ -301,7 +301,7 @@ def test_text_sort_keys_order_as_python_compares_str():
 def test_month_arithmetic_agrees_with_date_offset():
     import numpy as np
 
-    from opr_analysis.stats.followup import _add_months
+    from opr_analysis.stats.calendar import add_months as _add_months
 
     dates = pd.Series(
         pd.to_datetime(
@@ -318,7 +318,7 @@ def test_month_arithmetic_agrees_with_date_offset():
 
 
 def test_calendar_years_by_day_lookup_and_directly():
-    from opr_analysis.stats.followup import _years
+    from opr_analysis.stats.calendar import calendar_years as _years
 
     dates = pd.Series(pd.to_datetime(["1969-12-31 23:59", "2024-12-31 23:59:59", None, "2025-01-01"], format="mixed"))
     wide = pd.concat([dates, pd.Series(pd.to_datetime(["1700-06-01", "2250-01-01"]))], ignore_index=True)

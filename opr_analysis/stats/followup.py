@@ -73,6 +73,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..extract import codebook
+from .calendar import calendar_years, shifted_months, year_numbers
 from .derived import age_at
 from .shares import add_share, count_grid, year_range
 
@@ -129,7 +130,7 @@ def followup_candidates(reg, as_of=None) -> pd.DataFrame:
             **_candidate_text(c),
             "anchor_date": c.anchor_date,
             "due_date": c.due,
-            "year": _years(c.due),
+            "year": calendar_years(c.due),
             "owed": c.owed,
             "exclusions": _exclusion_text(c.excl, ";"),
             "exclusion": _exclusion_text(c.excl, None),
@@ -212,7 +213,7 @@ def _candidate_rule(reg, as_of: pd.Timestamp) -> _Candidates:
         row += len(sel)
         names = [k for k in _KINDS if k.startswith(prefix + "_")]
         sources.append((first, names, ids))
-        dues_of = _shifted(dates, [MONTHS[name.rsplit("_", 1)[1]] for name in names])
+        dues_of = shifted_months(dates, [MONTHS[name.rsplit("_", 1)[1]] for name in names])
         for name, due in zip(names, dues_of, strict=True):
             kinds.append(np.full(len(sel), _KINDS.index(name), dtype=np.int64))
             patients.extend(pat_ids.chunks)
@@ -266,65 +267,6 @@ def _exclusion_bits(anchor_date, due, start, pat, as_of) -> np.ndarray:
     for i, flag in enumerate(flags):
         bits |= flag.astype(np.int64) << i
     return bits
-
-
-def _add_months(dates: np.ndarray, months: int) -> np.ndarray:
-    """``dates`` + ``months`` calendar months, the day clipped to the month's last day (as pd.DateOffset)."""
-    return _shifted(dates, [months])[0]
-
-
-def _shifted(dates: np.ndarray, months: list[int]) -> list[np.ndarray]:
-    """:func:`_add_months` for several month counts.
-
-    Whole-day dates (the registry's) are shifted once per calendar day in their range and looked up:
-    numpy's calendar casts cost more than the lookup.
-    """
-    day_ns = 86_400 * 10**9
-    dates = dates.astype("datetime64[ns]", copy=False)
-    nat = np.isnat(dates)
-    ns = dates.view(np.int64)[~nat]
-    if len(ns) and not (ns % day_ns).any() and ns.max() // day_ns - ns.min() // day_ns < 100_000:
-        first = ns.min() // day_ns
-        days = np.arange(first, ns.max() // day_ns + 1).astype("datetime64[D]").astype("datetime64[ns]")
-        at = np.where(nat, 0, dates.view(np.int64) // day_ns - first)
-        return [np.where(nat, _NAT, table[at]) for table in _shifted_each(days, months)]
-    return _shifted_each(dates, months)
-
-
-def _shifted_each(dates: np.ndarray, months: list[int]) -> list[np.ndarray]:
-    """:func:`_add_months` for several month counts, date by date (split into month, day and time once)."""
-    day = dates.astype("datetime64[D]")
-    month = dates.astype("datetime64[M]")
-    day_of_month = day - month.astype("datetime64[D]")
-    time_of_day = dates - day.astype("datetime64[ns]")
-    nat = np.isnat(dates)
-    out = []
-    for m in months:
-        target = month + np.timedelta64(m, "M")
-        last = (target + np.timedelta64(1, "M")).astype("datetime64[D]") - np.timedelta64(1, "D")
-        due = np.minimum(target.astype("datetime64[D]") + day_of_month, last)
-        out.append(np.where(nat, _NAT, due.astype("datetime64[ns]") + time_of_day))  # keep the time of day
-    return out
-
-
-def _years(dates: np.ndarray) -> pd.Series:
-    """Calendar year of each date (Int64, NA for NaT)."""
-    return pd.Series(pd.arrays.IntegerArray(_year_of(dates), np.isnat(dates)))
-
-
-def _year_of(dates: np.ndarray) -> np.ndarray:
-    """Calendar year of each datetime64[ns] (any number for NaT), looked up per day when the range is short."""
-    day_ns = 86_400 * 10**9
-    dates = dates.astype("datetime64[ns]", copy=False)
-    nat = np.isnat(dates)
-    if nat.all():
-        return np.zeros(len(dates), dtype=np.int64)
-    days = dates.view(np.int64) // day_ns
-    first, last = days[~nat].min(), days[~nat].max()
-    if last - first >= 100_000:
-        return dates.astype("datetime64[Y]").astype(np.int64) + 1970
-    table = np.arange(first, last + 1).astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
-    return table[np.where(nat, 0, days - first)]
 
 
 def _exclusion_lookup(sep) -> list:
@@ -498,7 +440,7 @@ def followup_audit(reg, as_of=None) -> pd.DataFrame:
             "anchor_id": _pandas_strings(anchor.take(order_pa), pd.StringDtype()),
             "anchor_date": _at(c.anchor_date, cand_at, _NAT),
             "due_date": due[order],
-            "year": _years(due[order]),
+            "year": calendar_years(due[order]),
             "owed": owed,
             "exclusion": _exclusion_text(excl, None, ~known),
             "exclusions": _exclusion_text(excl, ";", ~known),
@@ -634,7 +576,7 @@ def followup_response(reg, as_of=None) -> pd.DataFrame:
     # so each is counted once as owed, and each sent row adds to its candidate's year and kind.
     c, s = r.cand, r.sent
     dated = ~np.isnat(c.due)
-    years = _year_of(c.due)
+    years = year_numbers(c.due)
     first_year = int(years[dated].min()) if dated.any() else 0
     cell = np.where(dated, (years - first_year) * len(_KINDS) + c.kind, -1)
     sent_cell = _at(cell, s.cand_at, -1)
