@@ -34,3 +34,15 @@ def test_followup_sent_to_another_patients_anchor_is_quarantined(tmp_path):
         (7, "anchor_id", "T9", "behandlingen finnes ikke i treatments"),
     ]  # fmt: skip
     assert reg.followups["followup_id"].tolist() == ["F1", "F5"]
+
+
+def test_lookup_positions_count_missing_ids_and_missing_never_match():
+    """The anchor checks take the matched row's kind and patient by these positions."""
+    import pandas as pd
+
+    from opr_analysis.extract.reader import _positions
+
+    ids = pd.Series(["T1", None, "T3", "T3"], dtype="string")
+    keys = pd.Series(["T3", None, "T9", "T1"], dtype="string")
+    assert _positions(keys, ids).tolist() == [2, -1, -1, 0]
+    assert _positions(keys, ids.iloc[:0]).tolist() == [-1, -1, -1, -1]

@@ -402,16 +402,21 @@ def _reference_problems(frame, raw, spec, parsed, bad, raws) -> pd.DataFrame:
 
 
 def _positions(keys: pd.Series, ids: pd.Series) -> np.ndarray:
-    """For each key, the position of the first equal non-missing id (-1 when none), by Arrow's hash lookup."""
+    """For each key, the position in ``ids`` of the first equal id (-1 when none; a missing key or id
+    never matches), by Arrow's hash lookup. Positions count every row of ``ids``, missing or not, so
+    callers take the matched row's other columns with them."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from .parsing import _arrow
 
-    ids = ids.dropna()
     if not len(ids):
         return np.full(len(keys), -1, dtype=np.int64)
-    where = pc.index_in(pc.cast(_arrow(keys), pa.large_string()), value_set=pc.cast(_arrow(ids), pa.large_string()))
+    where = pc.index_in(
+        pc.cast(_arrow(keys), pa.large_string()),
+        value_set=pc.cast(_arrow(ids), pa.large_string()),
+        skip_nulls=True,  # not dropna(): that would shift the positions after a missing id
+    )
     return pc.fill_null(where, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
