@@ -177,7 +177,7 @@ def test_followup_share_divides_by_the_denominator_in_its_own_row():
 def test_patient_level_suppression_hides_share_with_numerator():
     t = pd.DataFrame(
         {
-            "year": [2023, 2024],
+            "year": [2020, 2024],
             "enrolments": [100, 50],
             "enrolments_with_baseline": [97, 30],
             "response_share": [0.97, 0.6],
@@ -185,9 +185,21 @@ def test_patient_level_suppression_hides_share_with_numerator():
             "response_share_ci_high": [0.99, 0.73],
         }
     )
-    cells = g.baseline_patient_level_cells(t, [2023, 2024]).set_index("label")
+    cells = g.baseline_patient_level_cells(t, [2020, 2024]).set_index("label")
+    # 3 without a baseline answer (100 enrolments are public in table 12): 97 hidden, and the share with it
     assert cells.loc["Innskrivinger med minst ett baselinesvar"].tolist() == ["×", "30"]
     assert cells.loc["Andel med baselinesvar"].tolist() == ["–", f"60,0{NB}%"]
+    assert cells.loc["Innskrivinger"].tolist() == ["100", "50"]  # shown exactly in table 12: never hidden
+
+
+def test_patient_level_suppression_counts_the_trend_tests_sum_as_published():
+    # The trend tests publish the sum of enrolments with a baseline answer from 2021 on (a declared margin):
+    # 97 + 30 = 127 and 30 shown would give 97 (and so the 3 without) away, so 30 is hidden too.
+    t = pd.DataFrame({"year": [2023, 2024], "enrolments": [100, 50], "enrolments_with_baseline": [97, 30]})
+    t["response_share"] = t["enrolments_with_baseline"] / t["enrolments"]
+    t["response_share_ci_low"], t["response_share_ci_high"] = t["response_share"] - 0.1, t["response_share"] + 0.01
+    cells = g.baseline_patient_level_cells(t, [2023, 2024]).set_index("label")
+    assert cells.loc["Innskrivinger med minst ett baselinesvar"].tolist() == ["×", "×"]
 
 
 def test_quality_table_never_shows_patient_rows():

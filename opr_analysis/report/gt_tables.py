@@ -30,7 +30,15 @@ from great_tables import GT, loc, style
 from ..extract import codebook
 from ..formatting import MISSING, fmt_int, fmt_num, fmt_pct, fmt_pct_interval, format_hms
 from ..stats.followup import AWAITING_DAYS, followup_totals, response_columns
-from .suppression import DEFAULT_MIN_CELL, display_counts, display_hidden, suppress_wide, suppression_note
+from .suppression import (
+    DEFAULT_MIN_CELL,
+    display_counts,
+    display_hidden,
+    display_value,
+    publish,
+    suppress_wide,
+    suppression_note,
+)
 
 __all__ = [
     "years_window",
@@ -222,23 +230,17 @@ def baseline_response_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
 def baseline_patient_level_cells(
     frame: pd.DataFrame, years: Sequence[int], min_cell: int = DEFAULT_MIN_CELL
 ) -> pd.DataFrame:
-    """Enrolments with at least one baseline answer (patient level), suppressed below ``min_cell``."""
-    f = _by_year(frame).reindex(years)
-    f["without"] = f["enrolments"] - f["enrolments_with_baseline"]
-    hidden = suppress_wide(
-        f,
-        [("enrolments", ["enrolments_with_baseline", "without"])],
-        min_cell,
-        displayed=["enrolments", "enrolments_with_baseline"],
-    )
-    share_hidden = hidden["enrolments_with_baseline"] | hidden["enrolments"]
+    """Enrolments with at least one baseline answer (patient level): the published cells
+    (:func:`~.suppression.publish`, the table's declaration), for ``years``."""
+    f = _by_year(publish("baseline_response_patient_level", frame, min_cell)).reindex(years)
     rows = {
-        "Innskrivinger": display_counts(f["enrolments"], hidden["enrolments"], min_cell),
-        "Innskrivinger med minst ett baselinesvar": display_counts(
-            f["enrolments_with_baseline"], hidden["enrolments_with_baseline"], min_cell
-        ),
-        "Andel med baselinesvar": display_hidden(f["response_share"].map(fmt_pct), share_hidden),
-        "95 % KI": display_hidden(ci_cells(f, "response_share"), share_hidden),
+        "Innskrivinger": [display_value(v, fmt_int) for v in f["enrolments"]],
+        "Innskrivinger med minst ett baselinesvar": [display_value(v, fmt_int) for v in f["enrolments_with_baseline"]],
+        "Andel med baselinesvar": [display_value(v, fmt_pct) for v in f["response_share"]],
+        "95 % KI": [
+            MISSING if MISSING in (lo, hi) else fmt_pct_interval(lo, hi)
+            for lo, hi in zip(f["response_share_ci_low"], f["response_share_ci_high"], strict=True)
+        ],
     }
     return pd.DataFrame(
         [{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()]

@@ -27,12 +27,24 @@ Rule (documented in the report's method section and the delivery README):
 
 Administrative counts (referrals, forms, reasons) are not suppressed.
 
-Two front ends share the rule: :func:`suppress` for a long frame (one count per
+**Which tables, which sums.** Every published table declares its class in
+:mod:`opr_analysis.stats.table_registry`: a
+:class:`~opr_analysis.stats.table_registry.PatientCounts` table names its
+counts, the sums within a row, the margins that are published (by this table or
+by another, e.g. a sum over years shown by the trend tests) and the columns
+another table shows exactly (known to every reader: never hidden, and no help
+in protecting anything). :func:`publish` turns a table's tidy frame into what
+every publication shows (the report's table, the workbook's sheet, a unit's
+report): hidden counts «×», hidden shares and their limits «–». The report and
+the workbook both take their cells from it, so they cannot disagree.
+
+Three front ends share the rule: :func:`hidden_cells` (a tidy frame and its
+declaration), and :func:`suppress` for a long frame (one count per
 row, groups given by key columns, each group's sum published) and
 :func:`suppress_wide` for a wide frame (several counts per row, with per-row
 partitions such as ``owed = sent_owed + not_sent``; there the total is a member
-of its group). Inside :func:`recorded_tables` every table passed through either
-is recorded with its sums, so a test can audit every table a report builds.
+of its group). Inside :func:`recorded_tables` every table passed through any of
+them is recorded with its sums, so a test can audit every table a report builds.
 
 Examples
 --------
@@ -73,6 +85,9 @@ __all__ = [
     "suppressed_label",
     "display_counts",
     "display_hidden",
+    "display_value",
+    "hidden_cells",
+    "publish",
 ]
 
 
@@ -95,6 +110,7 @@ class SuppressedTable:
     hidden: pd.Series
     groups: list[tuple[list[tuple[Hashable, float]], float]]
     min_cell: int
+    fixed: pd.Series | None = None  # cells another published table shows exactly: never hidden
 
 
 _RECORDS: list[SuppressedTable] | None = None
@@ -126,6 +142,8 @@ def _arrays(table: SuppressedTable):
     pos = {c: i for i, c in enumerate(labels)}
     values = _numbers(table.values).to_numpy(dtype=float)
     displayed = table.displayed.reindex(table.values.index).to_numpy(dtype=bool)
+    if table.fixed is not None:  # a cell shown exactly elsewhere cannot be hidden: it counts as displayed here
+        displayed = displayed | table.fixed.reindex(table.values.index).fillna(False).to_numpy(dtype=bool)
     groups = [([(pos[c], float(k)) for c, k in members], float(constant)) for members, constant in table.groups]
     return labels, pos, values, displayed, groups
 
@@ -206,7 +224,7 @@ def recoverable_cells(table: SuppressedTable) -> list[Hashable]:
     return [c for c, lo, hi in zip(iv.index, iv["low"], iv["high"], strict=True) if hi - lo < table.min_cell - 1e-9]
 
 
-def _lone_unknowns(values, displayed, hidden, groups, min_cell) -> None:
+def _lone_unknowns(values, displayed, hidden, groups, min_cell, fixed) -> None:
     """The cheap first pass (no linear programming): while a sum has exactly one unknown and it must
     be protected, hide the smallest displayed count of that sum. Changes ``hidden`` in place."""
     small = (values > 0) & (values < min_cell)
@@ -218,7 +236,7 @@ def _lone_unknowns(values, displayed, hidden, groups, min_cell) -> None:
             unknown = [m for m in cells if hidden[m] or not displayed[m]]
             if len(unknown) != 1 or not (hidden[unknown[0]] or small[unknown[0]]):
                 continue
-            options = [m for m in cells if displayed[m] and not hidden[m] and values[m] > 0]
+            options = [m for m in cells if displayed[m] and not hidden[m] and not fixed[m] and values[m] > 0]
             if options:
                 hidden[min(options, key=lambda m: (values[m], m))] = True
                 changed = True
@@ -228,11 +246,15 @@ def _protect(table: SuppressedTable) -> pd.Series:
     """Hide displayed cells until :func:`recoverable_cells` is empty (or nothing displayed is left)."""
     labels, _, values, displayed, groups = _arrays(table)
     hidden = table.hidden.reindex(table.values.index).to_numpy(dtype=bool).copy()
+    fixed = np.zeros(len(values), dtype=bool)
+    if table.fixed is not None:
+        fixed = table.fixed.reindex(table.values.index).fillna(False).to_numpy(dtype=bool)
+        hidden &= ~fixed
     member_of: dict[int, list[int]] = {}
     for g, (members, _) in enumerate(groups):
         for cell, _coef in members:
             member_of.setdefault(cell, []).append(g)
-    _lone_unknowns(values, displayed, hidden, groups, table.min_cell)
+    _lone_unknowns(values, displayed, hidden, groups, table.min_cell, fixed)
     # Hiding a cell only widens every range (one more unknown), so a cell found wide stays wide.
     wide: set[int] = set()
     while True:
@@ -252,7 +274,7 @@ def _protect(table: SuppressedTable) -> pd.Series:
         for cell in weak:
             for g in member_of.get(cell, []):
                 members = [m for m, _ in groups[g][0]]
-                options = [m for m in members if displayed[m] and not hidden[m] and values[m] > 0]
+                options = [m for m in members if displayed[m] and not hidden[m] and not fixed[m] and values[m] > 0]
                 if not options:
                     continue
                 pick = min(options, key=lambda m: (values[m], m))
@@ -260,7 +282,7 @@ def _protect(table: SuppressedTable) -> pd.Series:
                 if best is None or key < best[0]:
                     best = (key, pick)
         if best is None:  # nothing displayed left near any weak cell: hide the smallest shown count anywhere
-            options = np.flatnonzero(displayed & ~hidden & (values > 0))
+            options = np.flatnonzero(displayed & ~hidden & ~fixed & (values > 0))
             if not len(options):
                 break
             chosen = int(options[np.argmin(values[options])])
@@ -358,6 +380,101 @@ def suppress_wide(
     return hidden.unstack()[columns].reindex(frame.index).astype(bool)
 
 
+def hidden_cells(frame: pd.DataFrame, spec, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Boolean frame like ``frame``: the cells a publication hides, by the table's declaration ``spec``
+    (a :class:`~opr_analysis.stats.table_registry.PatientCounts`).
+
+    Counts follow the rule of the module docstring, over the declared sums within rows
+    (``parts``; a part that is not a column is the rest, never shown) and over rows
+    (``margins``; each sum's value is known to the reader); ``public`` columns are known
+    and never hidden. A share and its interval limits are hidden with its numerator or
+    denominator. Declared columns missing from ``frame`` are left out. With ``min_cell <= 1``
+    nothing is hidden.
+
+    >>> from opr_analysis.stats.table_registry import Margin, PatientCounts
+    >>> t = pd.DataFrame({"year": [2024] * 3, "sex": ["K", "M", "ukjent"], "n": [3, 10, 20]})
+    >>> hidden_cells(t, PatientCounts(("n",), margins=(Margin(("year",)),)))["n"].tolist()
+    [True, True, False]
+    """
+    out = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    if min_cell <= 1 or frame.empty:
+        return out
+    f = frame.reset_index(drop=True)
+    parts = []
+    for total, members in spec.parts:
+        rest = [m for m in members if m not in f.columns]
+        given = [m for m in members if m in f.columns]
+        if total not in f.columns or len(rest) > 1 or not given:
+            continue
+        if rest:
+            f[rest[0]] = f[total] - f[given].sum(axis=1)
+        parts.append((total, members))
+    remainders = {m for _, members in parts for m in members if m not in frame.columns}
+    columns = [c for c in spec.columns() if c in f.columns]
+    if not columns:
+        return out
+    long = f[columns].stack(future_stack=True)
+    displayed = pd.Series([col not in remainders for _, col in long.index], index=long.index)
+    public = {c for c, _ in spec.public}
+    fixed = pd.Series([col in public for _, col in long.index], index=long.index)
+    groups = [
+        ([((row, total), -1.0), *[((row, part), 1.0) for part in members]], 0.0)
+        for row in f.index
+        for total, members in parts
+    ]
+    numbers = _numbers(long)
+    for margin in spec.margins:
+        rows = f.query(margin.where) if margin.where else f
+        index_sets = (
+            [list(ix) for ix in rows.groupby(list(margin.by), observed=True, dropna=False).groups.values()]
+            if margin.by
+            else [list(rows.index)]
+        )
+        for col in [c for c in (margin.columns or spec.counts) if c in columns]:
+            for ix in index_sets:
+                cells = [(row, col) for row in ix]
+                groups.append(([(c, 1.0) for c in cells], float(numbers[cells].sum())))
+    primary = _primary(long, min_cell) & displayed & ~fixed
+    hidden = _run(SuppressedTable(long, displayed, primary, groups, min_cell, fixed)).unstack()
+    for col in columns:
+        if col in out.columns:
+            out[col] = hidden[col].to_numpy(dtype=bool)
+    for share, numerator, denominator in spec.shares:
+        off = pd.Series(False, index=frame.index)
+        for c in (numerator, denominator):
+            if c in out.columns:
+                off |= out[c]
+        for c in (share, f"{share}_ci_low", f"{share}_ci_high"):
+            if c in out.columns:
+                out[c] = off
+    return out
+
+
+def publish(table, frame: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """The tidy ``frame`` of a published table as every publication shows it.
+
+    ``table`` is its :class:`~opr_analysis.stats.table_registry.Table` or its name. Internal
+    columns (kept for the CSV only) are left out; in a patient-count table a hidden count
+    shows :data:`SUPPRESSED` («×») and a hidden share or limit :data:`MISSING` («–»), in
+    columns of objects (numbers stay numbers).
+    """
+    from ..stats.table_registry import PatientCounts, get
+
+    table = get(table) if isinstance(table, str) else table
+    keep = [c for c in frame.columns if not ((col := table.column(c)) is not None and col.internal)]
+    out = frame[keep].copy()
+    spec = table.suppression
+    if not isinstance(spec, PatientCounts):
+        return out
+    mask = hidden_cells(frame, spec, min_cell)
+    counts = set(spec.columns())
+    for c in keep:
+        if mask[c].any():
+            out[c] = out[c].astype(object)
+            out.loc[mask[c].to_numpy(), c] = SUPPRESSED if c in counts else MISSING
+    return out
+
+
 def display_counts(counts: pd.Series, hidden: pd.Series | None = None, min_cell: int = DEFAULT_MIN_CELL) -> pd.Series:
     """Counts as Norwegian text; every hidden count shows :data:`SUPPRESSED` («×»), whatever its size.
 
@@ -371,6 +488,15 @@ def display_counts(counts: pd.Series, hidden: pd.Series | None = None, min_cell:
         index=counts.index,
         dtype=object,
     )
+
+
+def display_value(value, fmt) -> str:
+    """A published value as text: a hidden cell's symbol as it is, anything else through ``fmt``.
+
+    >>> display_value("×", fmt_int), display_value(1200, fmt_int).replace("\u00a0", " ")
+    ('×', '1 200')
+    """
+    return value if isinstance(value, str) and value in (SUPPRESSED, MISSING) else fmt(value)
 
 
 def display_hidden(text: pd.Series, hidden: pd.Series) -> pd.Series:
