@@ -174,7 +174,8 @@ class Report:
 
     ``label`` and ``caption`` are Quarto's ``#| label:`` and ``#| tbl-cap:`` (``make docs`` writes them
     into the notebook's cell for the table). ``builder`` is ``"module.function"`` in
-    :mod:`opr_analysis.report` returning a great-tables ``GT`` (with its ``*_cells`` twin beside it);
+    :mod:`opr_analysis.report` (or a function) returning a great-tables ``GT``, with its ``*_cells`` twin
+    beside it (same name, ending in ``_cells``);
     ``None`` gives the default (:func:`opr_analysis.report.publication.declared_table`): the tidy rows with
     the declared headings, or a cross table (``pivot``). ``years`` is what the default shows: ``"window"``
     (the years side by side in the report), ``"report"`` (the report year) or ``"all"``. ``sentence`` is
@@ -186,8 +187,8 @@ class Report:
 
     label: str
     caption: str
-    builder: str | None = None
-    sentence: str | None = None
+    builder: str | Callable | None = None
+    sentence: str | Callable | None = None
     years: str = "window"
     pivot: Pivot | None = None
     source: str = "Kilde: OUS smerteregister."
