@@ -45,9 +45,9 @@ from great_tables import GT
 
 from ..extract import codebook
 from ..formatting import fmt_int
-from ..stats.table_registry import TABLES, Margin, Table, get
+from ..stats.table_registry import TABLES, Table, get
 from .gt_tables import STUB, generic_cells, generic_table, house_table
-from .suppression import DEFAULT_MIN_CELL, display_value, publish, suppression_note
+from .suppression import DEFAULT_MIN_CELL, display_value, publish, published_margins, suppression_note
 
 __all__ = [
     "Publication",
@@ -142,21 +142,31 @@ def labelled(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
 # --- the default presentation ---------------------------------------------------------------
 
 
-def _margin(table: Table, by: set[str]) -> Margin | None:
-    spec = table.suppression
-    for m in getattr(spec, "margins", ()):
-        if set(m.by) == by and m.where is None:
-            return m
-    return None
+def _totals(table: Table, frame: pd.DataFrame, by: set[str], min_cell: int) -> dict | None:
+    """The shown total per group of the margin by ``by`` (key tuple in the margin's ``by`` order -> a number or
+    «×»), or None when the table declares no such margin (then no total is shown)."""
+    margins = getattr(table.suppression, "margins", ())
+    found = [(i, m) for i, m in enumerate(margins) if set(m.by) == by and m.where is None]
+    if not found:
+        return None
+    i, margin = found[0]
+    value = table.report.pivot.value
+    if margin.published_by:  # public: another table shows it
+        sums = frame.groupby(list(margin.by), sort=False)[value].sum() if margin.by else {(): frame[value].sum()}
+        return {k if isinstance(k, tuple) else (k,): int(v) for k, v in dict(sums).items()}
+    m = published_margins(table, frame, min_cell)
+    m = m[(m["margin"] == i) & (m["column"] == value)]
+    return dict(zip(m["key"], m["shown"], strict=True))
 
 
 def pivot_cells(table: Table, frame: pd.DataFrame, year: int, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """The cross table of the report ``year`` (:class:`~opr_analysis.stats.table_registry.Pivot`).
 
     Rows: the ``rows`` column's values in the frame's order, labelled; columns: the
-    ``columns`` values, labelled; cells: the published counts. A line «Alle» sums each
-    column when the table declares the margin by (year, ``columns``), a column «Alle» each
-    row when it declares (year, ``rows``), their corner when it declares (year).
+    ``columns`` values, labelled; cells: the published counts. A line «Alle» gives each
+    column's total when the table declares the margin by (year, ``columns``), a column
+    «Alle» each row's total when it declares (year, ``rows``), their corner when it
+    declares (year); each total as published (:func:`~.suppression.published_margins`).
     """
     piv = table.report.pivot
     mc = effective_min_cell(table, min_cell)
@@ -168,20 +178,25 @@ def pivot_cells(table: Table, frame: pd.DataFrame, year: int, min_cell: int = DE
     row_label = dict(zip(f[piv.rows], names[piv.rows], strict=True))
     col_label = dict(zip(f[piv.columns], names[piv.columns], strict=True))
     value = {(r, c): v for r, c, v in zip(f[piv.rows], f[piv.columns], shown[piv.value], strict=True)}
-    raw = f.groupby([piv.rows, piv.columns], sort=False)[piv.value].sum()
-    by_row = _margin(table, {"year", piv.rows}) is not None
-    by_col = _margin(table, {"year", piv.columns}) is not None
-    corner = _margin(table, {"year"}) is not None
+    by_row = _totals(table, f, {"year", piv.rows}, mc)
+    by_col = _totals(table, f, {"year", piv.columns}, mc)
+    corner = _totals(table, f, {"year"}, mc)
+    order = {m.by: m.by for m in table.suppression.margins}
+
+    def total(sums, code, dim):
+        key = tuple(code if k == dim else int(year) for k in order[next(b for b in order if set(b) == {"year", dim})])
+        return display_value(sums.get(key, 0), fmt_int)
+
     out = []
     for r in row_codes:
         row = {STUB: row_label[r], **{col_label[c]: display_value(value.get((r, c), 0), fmt_int) for c in col_codes}}
-        if by_row:
-            row[TOTAL] = fmt_int(sum(raw.get((r, c), 0) for c in col_codes))
+        if by_row is not None:
+            row[TOTAL] = total(by_row, r, piv.rows)
         out.append(row)
-    if by_col:
-        row = {STUB: TOTAL, **{col_label[c]: fmt_int(sum(raw.get((r, c), 0) for r in row_codes)) for c in col_codes}}
-        if by_row:
-            row[TOTAL] = fmt_int(int(raw.sum())) if corner else ""
+    if by_col is not None:
+        row = {STUB: TOTAL, **{col_label[c]: total(by_col, c, piv.columns) for c in col_codes}}
+        if by_row is not None:
+            row[TOTAL] = display_value(corner.get((int(year),), 0), fmt_int) if corner is not None else ""
         out.append(row)
     return pd.DataFrame(out)
 

@@ -88,6 +88,7 @@ __all__ = [
     "display_value",
     "hidden_cells",
     "publish",
+    "published_margins",
 ]
 
 
@@ -293,11 +294,58 @@ def _protect(table: SuppressedTable) -> pd.Series:
     return table.hidden
 
 
+def _components(table: SuppressedTable) -> list[SuppressedTable]:
+    """The table split into parts no sum ties together (one per year, say), each protected on its own:
+    the same cells are hidden (a part's choices never change another part's ranges), with far smaller
+    linear programs."""
+    index = list(table.values.index)
+    pos = {c: i for i, c in enumerate(index)}
+    parent = list(range(len(index)))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for members, _ in table.groups:
+        first = root(pos[members[0][0]])
+        for cell, _ in members[1:]:
+            parent[root(pos[cell])] = first
+    parts: dict[int, list[int]] = {}
+    for i in range(len(index)):
+        parts.setdefault(root(i), []).append(i)
+    if len(parts) == 1:
+        return [table]
+    group_of = {}
+    for members, constant in table.groups:
+        group_of.setdefault(root(pos[members[0][0]]), []).append((members, constant))
+    out = []
+    for r, at in parts.items():
+        labels = table.values.index[at]
+        fixed = None if table.fixed is None else table.fixed.reindex(labels)
+        out.append(
+            SuppressedTable(
+                table.values.reindex(labels),
+                table.displayed.reindex(labels),
+                table.hidden.reindex(labels),
+                group_of.get(r, []),
+                table.min_cell,
+                fixed,
+            )
+        )
+    return out
+
+
 def _run(table: SuppressedTable) -> pd.Series:
-    hidden = _protect(table)
+    parts = _components(table)
+    hidden = pd.concat([_protect(part) for part in parts]).reindex(table.values.index) if len(parts) > 1 else None
+    if hidden is None:
+        hidden = _protect(table)
+    table.hidden = hidden.astype(bool)
     if _RECORDS is not None:
-        _RECORDS.append(table)
-    return hidden
+        _RECORDS.extend(parts)
+    return table.hidden
 
 
 def suppress(
@@ -326,8 +374,7 @@ def suppress(
     cell_groups = []
     for by in groups:
         if by:
-            keys = list(by) if len(by) > 1 else by[0]
-            index_sets = [list(ix) for ix in frame.groupby(keys, observed=True, dropna=False).groups.values()]
+            index_sets = [list(ix) for ix in frame.groupby(_keys(by), observed=True, dropna=False).groups.values()]
         else:
             index_sets = [list(frame.index)]
         cell_groups += [([(i, 1.0) for i in ix], float(numbers[ix].sum())) for ix in index_sets]
@@ -380,25 +427,10 @@ def suppress_wide(
     return hidden.unstack()[columns].reindex(frame.index).astype(bool)
 
 
-def hidden_cells(frame: pd.DataFrame, spec, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
-    """Boolean frame like ``frame``: the cells a publication hides, by the table's declaration ``spec``
-    (a :class:`~opr_analysis.stats.table_registry.PatientCounts`).
-
-    Counts follow the rule of the module docstring, over the declared sums within rows
-    (``parts``; a part that is not a column is the rest, never shown) and over rows
-    (``margins``; each sum's value is known to the reader); ``public`` columns are known
-    and never hidden. A share and its interval limits are hidden with its numerator or
-    denominator. Declared columns missing from ``frame`` are left out. With ``min_cell <= 1``
-    nothing is hidden.
-
-    >>> from opr_analysis.stats.table_registry import Margin, PatientCounts
-    >>> t = pd.DataFrame({"year": [2024] * 3, "sex": ["K", "M", "ukjent"], "n": [3, 10, 20]})
-    >>> hidden_cells(t, PatientCounts(("n",), margins=(Margin(("year",)),)))["n"].tolist()
-    [True, True, False]
-    """
+def _declared(frame: pd.DataFrame, spec, min_cell: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(hidden cells of ``frame``, the table's own margins with their hidden flag): see :func:`hidden_cells`."""
     out = pd.DataFrame(False, index=frame.index, columns=frame.columns)
-    if min_cell <= 1 or frame.empty:
-        return out
+    margins = pd.DataFrame(columns=["margin", "key", "column", "value", "hidden"])
     f = frame.reset_index(drop=True)
     parts = []
     for total, members in spec.parts:
@@ -411,34 +443,60 @@ def hidden_cells(frame: pd.DataFrame, spec, min_cell: int = DEFAULT_MIN_CELL) ->
         parts.append((total, members))
     remainders = {m for _, members in parts for m in members if m not in frame.columns}
     columns = [c for c in spec.columns() if c in f.columns]
-    if not columns:
-        return out
-    long = f[columns].stack(future_stack=True)
-    displayed = pd.Series([col not in remainders for _, col in long.index], index=long.index)
+    if not columns or f.empty:
+        return out, margins
+    numbers = _numbers(f[columns].stack(future_stack=True))
+    labels: list = list(numbers.index)
+    values = list(numbers.to_numpy())
+    displayed = [col not in remainders for _, col in labels]
     public = {c for c, _ in spec.public}
-    fixed = pd.Series([col in public for _, col in long.index], index=long.index)
+    fixed = [col in public for _, col in labels]
     groups = [
         ([((row, total), -1.0), *[((row, part), 1.0) for part in members]], 0.0)
         for row in f.index
         for total, members in parts
     ]
-    numbers = _numbers(long)
-    for margin in spec.margins:
+    own = []  # the margins this table shows: cells of their own, tied to their members
+    totals: dict[tuple, object] = {}  # (margin, key, column) -> its cell's label, or its value when public
+    for i, margin in enumerate(spec.margins):
         rows = f.query(margin.where) if margin.where else f
-        index_sets = (
-            [list(ix) for ix in rows.groupby(list(margin.by), observed=True, dropna=False).groups.values()]
-            if margin.by
-            else [list(rows.index)]
-        )
+        if margin.by:
+            index_sets = {
+                k if isinstance(k, tuple) else (k,): list(ix)
+                for k, ix in rows.groupby(_keys(margin.by), observed=True, dropna=False).groups.items()
+            }
+        else:
+            index_sets = {(): list(rows.index)}
         for col in [c for c in (margin.columns or spec.counts) if c in columns]:
-            for ix in index_sets:
+            for key, ix in index_sets.items():
                 cells = [(row, col) for row in ix]
-                groups.append(([(c, 1.0) for c in cells], float(numbers[cells].sum())))
-    primary = _primary(long, min_cell) & displayed & ~fixed
-    hidden = _run(SuppressedTable(long, displayed, primary, groups, min_cell, fixed)).unstack()
+                total = float(numbers[cells].sum())
+                if margin.published_by:  # known from the other table: a constant
+                    groups.append(([(c, 1.0) for c in cells], total))
+                    totals[(i, key, col)] = total
+                    continue
+                label = ("margin", i, key, col)
+                labels.append(label)
+                values.append(total)
+                displayed.append(True)
+                fixed.append(False)
+                own.append(label)
+                totals[(i, key, col)] = label
+                groups.append(([(label, -1.0), *[(c, 1.0) for c in cells]], 0.0))
+    groups += _nested_margins(spec.margins, totals)
+    index = pd.Index(labels, dtype=object, tupleize_cols=False)
+    long = pd.Series(values, index=index, dtype=float)
+    shown = pd.Series(displayed, index=index)
+    known = pd.Series(fixed, index=index)
+    primary = _primary(long, min_cell) & shown & ~known
+    if min_cell > 1:
+        hidden = _run(SuppressedTable(long, shown, primary, groups, min_cell, known))
+    else:
+        hidden = pd.Series(False, index=index)
+    flags = dict(zip(labels, hidden.to_numpy(dtype=bool), strict=True))
     for col in columns:
         if col in out.columns:
-            out[col] = hidden[col].to_numpy(dtype=bool)
+            out[col] = [flags[(row, col)] for row in f.index]
     for share, numerator, denominator in spec.shares:
         off = pd.Series(False, index=frame.index)
         for c in (numerator, denominator):
@@ -447,7 +505,77 @@ def hidden_cells(frame: pd.DataFrame, spec, min_cell: int = DEFAULT_MIN_CELL) ->
         for c in (share, f"{share}_ci_low", f"{share}_ci_high"):
             if c in out.columns:
                 out[c] = off
+    margins = pd.DataFrame(
+        [(i, key, col, float(long[label]), flags[label]) for label in own for _, i, key, col in [label]],
+        columns=margins.columns,
+    )
+    return out, margins
+
+
+def _nested_margins(margins, totals: dict) -> list:
+    """Sums of totals: a coarser margin (its ``by`` a subset of a finer one's, same rows) is the sum of the
+    finer one's totals. The cells already imply it, but stating it lets the search for a cell to hide see
+    that a total is pinned by the totals beside it (a row total of 5 by the grand total and the other rows)."""
+    out = []
+    for c, coarse in enumerate(margins):
+        for f, fine in enumerate(margins):
+            if not (set(coarse.by) < set(fine.by)) or coarse.where != fine.where or coarse.columns != fine.columns:
+                continue
+            at = [fine.by.index(k) for k in coarse.by]
+            members: dict[tuple, list] = {}
+            for (i, key, col), total in totals.items():
+                if i == f:
+                    members.setdefault((tuple(key[j] for j in at), col), []).append(total)
+            for (key, col), parts in members.items():
+                whole = totals.get((c, key, col))
+                if whole is None:
+                    continue
+                cells = [(p, 1.0) for p in parts if not isinstance(p, float)]
+                constant = -sum(p for p in parts if isinstance(p, float))
+                if isinstance(whole, float):
+                    constant += whole
+                else:
+                    cells.append((whole, -1.0))
+                if cells:
+                    out.append((cells, constant))
     return out
+
+
+def hidden_cells(frame: pd.DataFrame, spec, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Boolean frame like ``frame``: the cells a publication hides, by the table's declaration ``spec``
+    (a :class:`~opr_analysis.stats.table_registry.PatientCounts`).
+
+    Counts follow the rule of the module docstring, over the declared sums within rows
+    (``parts``; a part that is not a column is the rest, never shown) and over rows
+    (``margins``). A margin another table publishes is known to the reader; a margin
+    this table shows (its total lines) is a cell of its own, tied to its members, and
+    hidden by the same rule (:func:`published_margins`). ``public`` columns are known
+    and never hidden. A share and its interval limits are hidden with its numerator or
+    denominator. Declared columns missing from ``frame`` are left out. With
+    ``min_cell <= 1`` nothing is hidden.
+
+    >>> from opr_analysis.stats.table_registry import Margin, PatientCounts
+    >>> t = pd.DataFrame({"year": [2024] * 3, "sex": ["K", "M", "ukjent"], "n": [3, 10, 20]})
+    >>> hidden_cells(t, PatientCounts(("n",), margins=(Margin(("year",), published_by="other"),)))["n"].tolist()
+    [True, True, False]
+    """
+    return _declared(frame, spec, min_cell)[0]
+
+
+def published_margins(table, frame: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """The total lines a patient-count table shows itself (its margins without ``published_by``): one row per
+    sum, ``margin`` (its position among the declared margins), ``key`` (the values of its ``by`` columns, a
+    tuple), ``column``, ``value``, and ``shown`` (the value, or «×» when hidden)."""
+    from ..stats.table_registry import get
+
+    table = get(table) if isinstance(table, str) else table
+    margins = _declared(frame, table.suppression, min_cell)[1]
+    margins["shown"] = [SUPPRESSED if h else int(v) for v, h in zip(margins["value"], margins["hidden"], strict=True)]
+    return margins.drop(columns="hidden")
+
+
+def _keys(by: Sequence[str]):
+    return by[0] if len(by) == 1 else list(by)
 
 
 def publish(table, frame: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
@@ -466,7 +594,7 @@ def publish(table, frame: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.
     spec = table.suppression
     if not isinstance(spec, PatientCounts):
         return out
-    mask = hidden_cells(frame, spec, min_cell)
+    mask = _declared(frame, spec, min_cell)[0]
     counts = set(spec.columns())
     for c in keep:
         if mask[c].any():
