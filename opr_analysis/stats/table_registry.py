@@ -704,8 +704,11 @@ def missing_declarations(table: Table, columns: list[str] | None = None) -> list
     if t.published:
         if not t.sheet:
             out.append(f"{t.name}: no workbook sheet name")
-        elif len(t.sheet) > SHEET_MAX or "_" in t.sheet or t.sheet == t.name:
-            out.append(f"{t.name}: sheet name «{t.sheet}» is not readable Norwegian of at most {SHEET_MAX} characters")
+        elif len(t.sheet) > SHEET_MAX or set(t.sheet) & set("_:\\/?*[]") or t.sheet == t.name:
+            out.append(
+                f"{t.name}: sheet name «{t.sheet}» is not readable Norwegian of at most {SHEET_MAX} characters "
+                "(no _ : \\ / ? * [ ])"
+            )
         elif [x.sheet for x in TABLES].count(t.sheet) > 1:
             out.append(f"{t.name}: sheet name «{t.sheet}» is used by another table")
     elif t.sheet or isinstance(t.report, Report):
