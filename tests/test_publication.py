@@ -104,6 +104,22 @@ def test_report_builders_cells_twins_and_sentences_resolve():
             assert next(iter(inspect.signature(say).parameters)) == "cells", t.name
 
 
+def test_every_report_table_and_sentence_renders_with_its_caption_id(small):
+    tables = compute_tables(small, as_of=AS_OF)
+    pub = Publication(tables, 2024, [2022, 2023, 2024], min_cell=5)
+    for t in (t for t in TABLES if t.in_report and len(tables[t.name])):
+        assert f'id="opr-{t.name}"' in pub.table(t.name).as_raw_html(), t.name
+        if t.report.sentence:
+            text = pub.sentence(t.name).data
+            assert "{" not in text and str(2024) in text, (t.name, text)
+    # the template of the breakdown quotes the cross table's published margins
+    cells = pub.cells("referrals_by_sex_age").set_index("label")
+    assert pub.sentence("referrals_by_sex_age").data == (
+        f"I 2024 ble {cells.at['Alle', 'Alle']} henvisninger gitt rett til helsehjelp, {cells.at['Alle', 'Kvinner']} "
+        f"for kvinner og {cells.at['Alle', 'Menn']} for menn (@tbl-kjonn-alder)."
+    )
+
+
 def test_margins_published_by_other_tables_agree_with_them(small):
     tables = compute_tables(small, as_of=AS_OF)
     checked = 0

@@ -188,35 +188,6 @@ def followup_sentence(cells: pd.DataFrame, year: int, as_of) -> str:
     return out
 
 
-def referrals_by_sex_age_sentence(cells: pd.DataFrame, year: int) -> str:
-    """Referrals granted the right to health care in ``year`` by sex and age group, from the cross table's
-    cells (:func:`~opr_analysis.report.publication.pivot_cells`: its «Alle» line and column are the
-    published margins, so the sentence quotes nothing the table hides).
-
-    >>> c = pd.DataFrame({"label": ["0–17", "50–59", "Ukjent", "Alle"], "Kvinner": ["×", "149", "0", "628"],
-    ...     "Menn": ["×", "108", "0", "416"], "Ukjent": ["0", "0", "121", "121"], "Alle": ["11", "257", "121", "1 165"]})
-    >>> print(referrals_by_sex_age_sentence(c, 2025))
-    I 2025 ble 1 165 henvisninger gitt rett til helsehjelp: 628 gjaldt kvinner og 416 menn, og for 121 finnes pasienten ikke i registerets pasienttabell (@tbl-kjonn-alder). Flest var i aldersgruppen 50–59 år (257).
-    """
-    rows = cells.set_index("label")
-    if "Alle" not in rows.index or "Alle" not in rows.columns:
-        return f"@Tbl-kjonn-alder viser henvisningene som ble gitt rett til helsehjelp i {year}, etter kjønn og alder."
-    total = rows.loc["Alle"]
-    out = (
-        f"I {year} ble {total['Alle']} henvisninger gitt rett til helsehjelp: {total.get('Kvinner', MISSING)} gjaldt "
-        f"kvinner og {total.get('Menn', MISSING)} menn"
-    )
-    if total.get("Ukjent", "0") != "0":
-        out += f", og for {total['Ukjent']} finnes pasienten ikke i registerets pasienttabell"
-    out += " (@tbl-kjonn-alder)."
-    groups = rows.drop(index=[r for r in ("Alle", "Ukjent") if r in rows.index])["Alle"]
-    sizes = pd.to_numeric(groups.str.replace("\u00a0", "").str.replace(" ", ""), errors="coerce")
-    if sizes.notna().any() and sizes.max() > 0:
-        largest = sizes.idxmax()
-        out += f" Flest var i aldersgruppen {largest} år ({groups[largest]})."
-    return out
-
-
 def _kind_phrase(kind: str) -> str:
     """«12 måneder etter radiofrekvensbehandling» for ``rf_12m``."""
     treatment, _, months = str(kind).partition("_")

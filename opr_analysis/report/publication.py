@@ -23,9 +23,11 @@ Rules:
   ``pivot``, a cross table of the report year with a total line and column
   («Alle») for each margin the table declares (a total nobody declared is never
   shown, so the audit knows every sum a reader sees).
-- A **sentence** gets the displayed cells (``cells``) of its table, so every
-  number it quotes is in the table; only an administrative table's sentence may
-  ask for the tidy ``frame`` instead.
+- A **sentence** is a template in the declaration (:func:`fill_sentence`:
+  ``{row|column}`` of the displayed cells, ``{year}``), or a function of
+  :mod:`.prose` when it needs more; a function gets the displayed cells
+  (``cells``) of its table, so every number it quotes is in the table; only an
+  administrative table's sentence may ask for the tidy ``frame`` instead.
 - Code **labels** (:func:`labelled`) are the declared ones, for the default
   table and the workbook alike.
 """
@@ -36,6 +38,7 @@ import datetime as dt
 import importlib
 import inspect
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +59,8 @@ __all__ = [
     "declared_cells",
     "declared_table",
     "effective_min_cell",
+    "fill_sentence",
+    "is_template",
     "labelled",
     "notebook_cells",
     "pivot_cells",
@@ -91,9 +96,37 @@ def cells_function(table: Table):
     return _resolve(ref.removesuffix("_table") + "_cells")
 
 
+def is_template(sentence) -> bool:
+    """Whether a declared sentence is a template (text with ``{…}`` fields) rather than a function."""
+    return isinstance(sentence, str) and "{" in sentence
+
+
 def sentence_function(table: Table):
-    """The declared sentence function, or None."""
-    return _resolve(table.report.sentence) if table.report.sentence else None
+    """The declared sentence function (None for none, or for a template: :func:`fill_sentence`)."""
+    ref = table.report.sentence
+    return _resolve(ref) if ref and not is_template(ref) else None
+
+
+_FIELD = re.compile(r"\{([^{}|]+)(?:\|([^{}]+))?\}")
+
+
+def fill_sentence(template: str, cells: pd.DataFrame, values: dict) -> str:
+    """A declared sentence template filled in: ``{row|column}`` is the displayed cell in the row whose first
+    column reads ``row`` (a hidden count stays «×»), ``{year}`` (or another run value) the value.
+
+    >>> c = pd.DataFrame({"label": ["0–17", "Alle"], "Kvinner": ["×", "628"], "Alle": ["11", "1 165"]})
+    >>> fill_sentence("I {year}: {Alle|Alle}, {Alle|Kvinner} kvinner, {0–17|Kvinner} barn.", c, {"year": 2025})
+    'I 2025: 1 165, 628 kvinner, × barn.'
+    """
+    rows = cells.set_index(cells.columns[0])
+
+    def field(m: re.Match) -> str:
+        row, column = m.group(1), m.group(2)
+        if column is None:
+            return str(values[row])
+        return str(rows.at[row, column])
+
+    return _FIELD.sub(field, template)
 
 
 def effective_min_cell(table: Table, min_cell: int) -> int:
@@ -313,9 +346,12 @@ class Publication:
         from IPython.display import Markdown
 
         table = self._declared(name)
-        func = sentence_function(table)
-        if func is None or self.tables[name].empty:
+        ref = table.report.sentence
+        if not ref or self.tables[name].empty:
             return None
+        if is_template(ref):
+            return Markdown(fill_sentence(ref, self.cells(name), self._values(table)))
+        func = sentence_function(table)
         first = next(iter(inspect.signature(func).parameters))
         data = self.cells(name) if first == "cells" else self.tables[name]
         return Markdown(_call(func, data, self._values(table)))

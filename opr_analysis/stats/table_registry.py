@@ -179,9 +179,10 @@ class Report:
     ``None`` gives the default (:func:`opr_analysis.report.publication.declared_table`): the tidy rows with
     the declared headings, or a cross table (``pivot``). ``years`` is what the default shows: ``"window"``
     (the years side by side in the report), ``"report"`` (the report year) or ``"all"``. ``sentence`` is
-    ``"module.function"`` in :mod:`opr_analysis.report` giving the text that quotes the table's numbers,
-    shown before it; it gets the table's displayed cells (``cells``) and, for administrative tables only,
-    may ask for the tidy ``frame``. ``source`` is the default table's source note. ``after`` is the label
+    the text shown before the table that quotes its numbers: a template (``{row|column}`` is the displayed
+    cell in that row and column, ``{year}`` the report year), or ``"module.function"`` in
+    :mod:`opr_analysis.report` (or a function) when a template is not enough; a function gets the table's
+    displayed cells (``cells``) and, for administrative tables only, may ask for the tidy ``frame``. ``source`` is the default table's source note. ``after`` is the label
     of the notebook cell the table's cells are placed after when ``make docs`` adds them.
     """
 
@@ -356,7 +357,10 @@ TABLES: list[Table] = [
             "tbl-kjonn-alder",
             "Henvisninger gitt rett til helsehjelp i rapportåret, etter kjønn og aldersgruppe",
             pivot=Pivot(rows="age_group", columns="sex"), years="report",
-            sentence="prose.referrals_by_sex_age_sentence",
+            sentence=(
+                "I {year} ble {Alle|Alle} henvisninger gitt rett til helsehjelp, {Alle|Kvinner} for kvinner og "
+                "{Alle|Menn} for menn (@tbl-kjonn-alder)."
+            ),
             source=(
                 "Kilde: OUS smerteregister, henvisningslogg fra DIPS og pasienttabellen. Alder ved vurderingen "
                 "(vurderingsåret minus fødselsåret). «Ukjent»: pasienten finnes ikke i registerets pasienttabell."
