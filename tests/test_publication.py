@@ -249,3 +249,18 @@ def test_recipe_add_a_suppressed_table(toy, tmp_path):
     assert toys and all(recoverable_cells(t) == [] for t in recorded)
     # Docs: make docs lists it
     assert f"## `{toy.name}`" in table_registry.tables_markdown()
+
+
+def test_architecture_recipe_is_the_real_code():
+    """The worked example in docs/architecture.md is the code as it is: the statistic's opening lines and
+    the declaration, evaluated, equal the module's."""
+    import re
+    import textwrap
+
+    from opr_analysis.stats import referrals
+
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    recipe = doc[doc.index("## Recipe: add a published table") :]
+    statistic, declaration = (textwrap.dedent(b) for b in re.findall(r"```python\n(.*?)```", recipe, re.S)[:2])
+    assert statistic.strip() in inspect.getsource(referrals)
+    assert eval(declaration, vars(table_registry)) == table_registry.get("referrals_by_sex_age")  # noqa: S307

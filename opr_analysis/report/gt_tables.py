@@ -61,7 +61,6 @@ __all__ = [
     "followup_response_table",
     "generic_cells",
     "generic_table",
-    "quality_table",
 ]
 
 STUB = "label"
@@ -536,35 +535,3 @@ def generic_table(frame: pd.DataFrame, source: str, labels: dict[str, str] | Non
     if numeric:
         table = table.cols_align("right", columns=numeric)
     return table.tab_options(table_font_size="90%")
-
-
-QUALITY_TITLES = {
-    "quality_closed_in_dips": "Forløp avsluttet i DIPS, men ikke i registeret",
-    "quality_missing": "Manglende verdier i valgfrie felt",
-    "quality_multiple_enrolments": "Pasienter med mer enn én innskriving samme år",
-    "quality_multiple_baselines": "Innskrivinger med mer enn ett baselineskjema",
-    "quality_baseline_after_consultation": "Baselineskjemaer sendt inn etter første konsultasjon",
-    "quality_consultation_before_grant": "Førstekonsultasjon datert før rett til helsehjelp",
-}
-
-
-def quality_table(name: str, frame: pd.DataFrame, years: Sequence[int] | None = None) -> tuple[str, GT] | None:
-    """A data-quality table with its Norwegian title, limited to ``years``.
-
-    Row lists about single patients (a ``patient_id`` column) are never shown
-    in the report: they are for the registry's staff, not for readers.
-    """
-    if "patient_id" in frame.columns:
-        return None
-    if years is not None and "year" in frame.columns:
-        frame = frame[frame["year"].astype(int).isin([int(y) for y in years])]
-    if {"table", "column"} <= set(frame.columns):  # name tables and columns as the codebook labels them
-        cb = codebook.load()
-        frame = frame.assign(
-            column=[cb.column(t, c).label for t, c in zip(frame["table"], frame["column"], strict=True)],
-            table=[cb.tables[t].label for t in frame["table"]],
-        )
-    title = QUALITY_TITLES.get(name, name.removeprefix("quality_").replace("_", " ").capitalize())
-    return title, generic_table(
-        frame.reset_index(drop=True), "Kilde: OUS smerteregister, kontroll av datakvalitet.", id=name
-    )
