@@ -40,17 +40,19 @@ AS_OF = "2024-12-31"
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    """A tiny extract with a row in every table the statistics read, two years of patients."""
+    """A tiny extract with rows in every table the statistics read, years 2020–2024 (the baseline trend
+    series starts in 2021, so its declared margin is tested against a year outside it too)."""
+    year = {i: 2020 + i % 5 for i in range(1, 11)}
     return make_extract(
         tmp_path_factory.mktemp("small"),
-        patients=[dict(patient_id=f"P{i}", birth_year=1950 + i, sex="KM"[i % 2]) for i in range(1, 9)],
-        referrals=[dict(patient_id=f"P{i}", assessed_date=f"202{3 + i % 2}-0{1 + i % 8}-10", decision="rett",
-                        region="lokal") for i in range(1, 9)]
+        patients=[dict(patient_id=f"P{i}", birth_year=1950 + i, sex="KM"[i % 2]) for i in year],
+        referrals=[dict(patient_id=f"P{i}", assessed_date=f"{y}-0{1 + i % 8}-10", decision="rett", region="lokal")
+                   for i, y in year.items()]
         + [dict(patient_id="PX", assessed_date="2024-03-03", decision="avvist", region="regional")],
-        enrolments=[dict(patient_id=f"P{i}", granted_date=f"202{3 + i % 2}-02-01",
-                         first_consultation_date=f"202{3 + i % 2}-03-01") for i in range(1, 9)],
-        baseline_responses=[dict(patient_id=f"P{i}", submitted_at=f"202{3 + i % 2}-02-10 10:00:00",
-                                 duration_ms=600000 + i) for i in range(1, 7)],
+        enrolments=[dict(patient_id=f"P{i}", granted_date=f"{y}-02-01", first_consultation_date=f"{y}-03-01")
+                    for i, y in year.items()],
+        baseline_responses=[dict(patient_id=f"P{i}", submitted_at=f"{y}-02-10 10:00:00", duration_ms=600000 + i)
+                            for i, y in year.items() if i != 3],
     )  # fmt: skip
 
 
@@ -118,6 +120,14 @@ def test_every_report_table_and_sentence_renders_with_its_caption_id(small):
         f"I 2024 ble {cells.at['Alle', 'Alle']} henvisninger gitt rett til helsehjelp, {cells.at['Alle', 'Kvinner']} "
         f"for kvinner og {cells.at['Alle', 'Menn']} for menn (@tbl-kjonn-alder)."
     )
+
+
+def test_figures_hide_what_the_table_hides():
+    frame = pd.DataFrame({"year": [2020, 2024], "enrolments": [40, 50], "enrolments_with_baseline": [3, 30]})
+    frame["response_share"] = frame["enrolments_with_baseline"] / frame["enrolments"]
+    pub = Publication({"baseline_response_patient_level": frame}, 2024, [2020, 2024], min_cell=5)
+    assert pub.hidden("baseline_response_patient_level", "response_share").tolist() == [True, False]
+    assert pub.published("baseline_response_patient_level")["enrolments_with_baseline"].tolist() == ["×", 30]
 
 
 def test_margins_published_by_other_tables_agree_with_them(small):
