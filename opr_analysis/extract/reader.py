@@ -50,6 +50,7 @@ dtype('<M8[ns]')
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,7 @@ import pandas as pd
 
 from ..errors import ExtractError, IdentifiableDataError
 from ..safety.nin import has_nin, mask_nin, nin_cells
-from . import codebook, schemas
+from . import codebook, needs, schemas
 from .parsing import EXPECTED, PARSERS
 from .sources import RawTable, SourceFile, find_table_file, read_table
 from .validation import Problem, TableSummary, ValidationReport
@@ -84,13 +85,34 @@ UNIT_MISMATCH_REASON = "oppgir en annen enhet enn behandlingen/innskrivingen den
 # --- end v1.1 units ---
 
 
+class Tables(dict):
+    """A registry's tables by name. A table the command did not read (:mod:`.needs`) is not here, and
+    asking for it raises :class:`~opr_analysis.extract.needs.TableNotRead` rather than giving nothing."""
+
+    def __init__(self, tables=(), not_read=()):
+        super().__init__(tables)
+        self.not_read = frozenset(not_read)
+
+    def __getitem__(self, name):
+        if name in self.not_read:
+            raise needs.TableNotRead(name)
+        return super().__getitem__(name)
+
+    def get(self, name, default=None):
+        if name in self.not_read:
+            raise needs.TableNotRead(name)
+        return super().get(name, default)
+
+
 @dataclass
 class Registry:
     """A validated extract: one typed DataFrame per table plus the validation report.
 
     Tables are attributes too (``reg.referrals``). Each frame is indexed by
     ``row``, the row's 1-based data row in its source file. An optional table
-    that was absent is an empty frame with the codebook's columns.
+    that was absent is an empty frame with the codebook's columns. A table the
+    command did not read (``load_extract(tables=…)``) is not there at all: asking
+    for it raises :class:`~opr_analysis.extract.needs.TableNotRead`.
     """
 
     path: Path
@@ -98,6 +120,11 @@ class Registry:
     report: ValidationReport
     sources: dict[str, SourceFile] = field(default_factory=dict)
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self):
+        # The report says which tables were not read; the tables refuse them (also after dict(reg.tables)).
+        not_read = [s.table for s in self.report.summaries.values() if not s.read]
+        self.tables = Tables(self.tables, not_read)
 
     def memo(self, key, compute):
         """``compute()`` once per registry and ``key``: for costly derived frames (PROM scores)
@@ -108,7 +135,7 @@ class Registry:
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
-        if name in tables:
+        if name in tables or name in getattr(tables, "not_read", ()):
             return tables[name]
         raise AttributeError(name)
 
@@ -120,8 +147,17 @@ class Registry:
         return {s.path.name: s.sha256 for s in self.sources.values()}
 
 
-def load_extract(path: str | os.PathLike) -> Registry:
+def load_extract(
+    path: str | os.PathLike, tables: Iterable[str] | None = None, *, cache: bool | None = None
+) -> Registry:
     """Read, type and validate the extract in folder ``path``.
+
+    ``tables``: the extract tables the caller's statistics read (:func:`.needs.tables_read_by`);
+    those and the tables they refer to are read and validated, no other (the summary says which
+    were not read). None, the default: every table.
+
+    ``cache``: reuse (and write) the validated-extract cache (:mod:`.cache`); None, the default,
+    uses it unless ``$OPR_CACHE`` is ``0``. A cached table equals the one validation gives.
 
     Raises :class:`ExtractError` when the extract cannot be used and
     :class:`IdentifiableDataError` when it holds a national identity number.
@@ -130,7 +166,22 @@ def load_extract(path: str | os.PathLike) -> Registry:
     if not folder.is_dir():
         raise ExtractError(f"fant ikke uttrekksmappen «{folder}»")
     cb = codebook.load()
-    raws, fatal = _read_all(folder, cb)
+    wanted = needs.closure(cb, tables)
+    from .cache import Store
+
+    store, why_not = Store.open(folder, cache)
+    reg = _load_cached(folder, cb, wanted, store) if store is not None else None
+    if reg is None:
+        reg = _load_validated(folder, cb, wanted, store)
+    if why_not:
+        reg.report.cache_note = f"hurtiglageret brukes ikke: {why_not}"
+    return reg
+
+
+def _load_validated(folder: Path, cb: codebook.Codebook, wanted: tuple[str, ...], store) -> Registry:
+    """Read and validate the ``wanted`` tables (the cold path); write them to the cache ``store`` if any."""
+    tomorrow = _tomorrow()
+    raws, fatal = _read_all(folder, cb, wanted)
     _stop_on_identity_numbers(raws, folder)
     if fatal:
         raise ExtractError("uttrekket kan ikke brukes:\n  " + "\n  ".join(fatal))
@@ -139,14 +190,19 @@ def load_extract(path: str | os.PathLike) -> Registry:
     parsed: dict[str, pd.DataFrame] = {}
     bad: dict[str, pd.DataFrame] = {}
     tables: dict[str, pd.DataFrame] = {}
+    windows: dict[str, tuple] = {}
     for name, spec in cb.tables.items():
         raw = raws.get(name)
+        if name not in wanted:
+            _not_read(name, spec, folder, report)
+            continue
         if raw is None:
             parsed[name] = _empty_frame(spec)
             bad[name] = _no_problems()
             tables[name] = _finish_table(name, spec, parsed[name], bad[name], raw, report)
             continue
         frame, problems = _parse_and_check(raw, spec)
+        windows[name] = _date_window(frame, spec, tomorrow)
         problems = pd.concat([problems, _reference_problems(frame, raw, spec, parsed, bad, raws)])
         if name == "followups":
             problems = pd.concat([problems, _anchor_problems(frame, raw, parsed, bad)])
@@ -158,10 +214,156 @@ def load_extract(path: str | os.PathLike) -> Registry:
         tables[name] = _finish_table(name, spec, frame, problems, raw, report)
         # The text cells are done with (the quarantine has its rows): free them before the next table.
         raw.cells = raw.cells.iloc[:0]
-    return Registry(path=folder, tables=tables, report=report, sources={n: r.source for n, r in raws.items()})
+    sources = {n: r.source for n, r in raws.items() if n in wanted}
+    reg = Registry(path=folder, tables=tables, report=report, sources=sources)
+    if store is not None and _tomorrow() == tomorrow:  # a run across midnight judged dates by two days
+        _write_cache(store, cb, reg, windows)
+    return reg
 
 
-def _read_all(folder: Path, cb: codebook.Codebook) -> tuple[dict[str, RawTable], list[str]]:
+# --- the validated-extract cache (issue 29; extract/cache.py) ---------------------------------------
+
+
+def _load_cached(folder: Path, cb: codebook.Codebook, wanted: tuple[str, ...], store) -> Registry | None:
+    """The ``wanted`` tables from the cache, or None when any of them has no valid entry.
+
+    Whatever would stop the run (a missing table, two files for one table, an identity number in a
+    file name) also sends it to the cold path, which stops it with the usual message.
+    """
+    from .cache import table_key
+
+    try:
+        files = {name: find_table_file(folder, name) for name in cb.tables}
+        if any(spec.required and files[n] is None for n, spec in cb.tables.items()) or _name_hits(folder):
+            return None
+        present = [n for n in wanted if files[n] is not None]
+        hashes = {n: (files[n].name, store.file_hash(files[n])) for n in present}
+    except (ExtractError, OSError):
+        return None
+    entries = {}
+    for name in present:
+        key = table_key(name, {t: hashes.get(t) for t in needs.closure(cb, [name], always=False)})
+        entry = store.read(name, key)
+        if entry is None or not _window_holds(entry.info.get("window")):
+            store.save_hashes()
+            return None
+        entries[name] = entry
+    store.save_hashes()
+    report = ValidationReport()
+    tables, sources = {}, {}
+    for name, spec in cb.tables.items():
+        if name not in wanted:
+            _not_read(name, spec, folder, report)
+        elif files[name] is None:
+            tables[name] = _finish_table(name, spec, _empty_frame(spec), _no_problems(), None, report)
+        else:
+            file, info = files[name], entries[name].info
+            src, counts = info["source"], info["summary"]
+            sources[name] = SourceFile(
+                name, file, hashes[name][1], src["format"], src["encoding"], src["separator"], list(src["notes"])
+            )
+            report.summaries[name] = TableSummary(
+                name, file.name, counts["rows_read"], counts["rows_used"], counts["rows_quarantined"],
+                notes=list(counts["notes"]),
+            )  # fmt: skip
+            p = entries[name].problems
+            report.problems.extend(
+                Problem(name, file.name, int(row), str(column), str(value), str(reason))
+                for row, column, value, reason in zip(p["row"], p["column"], p["value"], p["reason"], strict=True)
+            )
+            report.quarantine[name] = entries[name].quarantine
+            tables[name] = entries[name].frame
+    report.cache_note = (
+        f"tabellene er hentet fra hurtiglageret ({store.root}): de samme filene er lest og kontrollert før; "
+        "--no-cache leser og kontrollerer dem på nytt"
+    )
+    return Registry(path=folder, tables=tables, report=report, sources=sources)
+
+
+def _write_cache(store, cb: codebook.Codebook, reg: Registry, windows: dict[str, tuple]) -> None:
+    """One cache entry per table read (never raises: a table that cannot be stored exactly is skipped)."""
+    from .cache import Entry, table_key
+
+    hashes = {n: (s.path.name, s.sha256) for n, s in reg.sources.items()}
+    problems: dict[str, list[Problem]] = {}
+    for p in reg.report.problems:
+        problems.setdefault(p.table, []).append(p)
+    for name, source in reg.sources.items():
+        if source.stat is not None:
+            store.remember(source.path, source.stat, source.sha256, source.read_at)
+        key = table_key(name, {t: hashes.get(t) for t in needs.closure(cb, [name], always=False)})
+        summary = reg.report.summaries[name]
+        rows = problems.get(name, [])
+        info = {
+            "file": source.path.name,
+            "source": {"format": source.format, "encoding": source.encoding, "separator": source.separator,
+                       "notes": list(source.notes)},
+            "summary": {"rows_read": summary.rows_read, "rows_used": summary.rows_used,
+                        "rows_quarantined": summary.rows_quarantined, "notes": list(summary.notes)},
+            "window": list(windows.get(name, (None, None))),
+        }  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                "row": np.array([p.row for p in rows], dtype="int64"),
+                "column": np.array([p.column for p in rows], dtype=object),
+                "value": np.array([p.value for p in rows], dtype=object),
+                "reason": np.array([p.reason for p in rows], dtype=object),
+            }
+        )
+        store.write(Entry(name, reg.tables[name], reg.report.quarantine[name], frame, info), key)
+    store.save_hashes()
+    store.prune()
+
+
+def _date_window(frame: pd.DataFrame, spec: codebook.Table, tomorrow: pd.Timestamp) -> tuple[int | None, int | None]:
+    """The latest date before ``tomorrow`` and the earliest from it on (nanoseconds; None: none), over the
+    table's date and datetime columns: a cached table is valid while the run date keeps them on the same side."""
+    past, future = None, None
+    edge = tomorrow.value
+    for name, col in spec.columns.items():
+        if col.type not in ("date", "datetime") or name not in frame:
+            continue
+        values = frame[name].to_numpy().view("int64")
+        values = values[values != np.iinfo(np.int64).min]  # NaT
+        before, after = values[values < edge], values[values >= edge]
+        if before.size:
+            past = int(before.max()) if past is None else max(past, int(before.max()))
+        if after.size:
+            future = int(after.min()) if future is None else min(future, int(after.min()))
+    return past, future
+
+
+def _window_holds(window) -> bool:
+    """Whether today's run date judges a cached table's dates as its own run date did (see :func:`_date_window`)."""
+    if not isinstance(window, list) or len(window) != 2:
+        return False
+    past, future = window
+    edge = _tomorrow().value
+    return (past is None or past < edge) and (future is None or future >= edge)
+
+
+# --- end cache ---
+
+
+def _not_read(name: str, spec: codebook.Table, folder: Path, report: ValidationReport) -> None:
+    """The summary line of a table the command does not read: its file, or that it is absent."""
+    file = find_table_file(folder, name)  # found once already: two files for one table stopped the run
+    if file is None:
+        if spec.since is None:  # an absent optional table reads as absent, as when it is read
+            report.summaries[name] = TableSummary(name, None)
+        return
+    report.summaries[name] = TableSummary(name, file.name, read=False)
+
+
+def _read_all(
+    folder: Path, cb: codebook.Codebook, wanted: tuple[str, ...] | None = None
+) -> tuple[dict[str, RawTable], list[str]]:
+    """Every table's file found, the ``wanted`` ones (default all) read: raw tables and fatal problems.
+
+    A table that is not wanted is only looked for (a missing required table, or two files for
+    one table, is still fatal), not read.
+    """
+    wanted = tuple(cb.tables) if wanted is None else wanted
     # Two files are read at a time: Arrow parses, hashes and scans a file without holding the GIL,
     # so one file's native work overlaps another's Python (national size: about 0.6 s of 2 s wall).
     # Results are taken in codebook order, so the messages and their order are as before.
@@ -173,6 +375,9 @@ def _read_all(folder: Path, cb: codebook.Codebook) -> tuple[dict[str, RawTable],
             except ExtractError as exc:
                 reads[name] = (None, exc)
                 continue
+            if file is not None and name not in wanted:
+                reads[name] = (file, "not read")
+                continue
             reads[name] = (file, None if file is None else pool.submit(read_table, file, name))
         return _collect_reads(folder, cb, reads)
 
@@ -182,6 +387,8 @@ def _collect_reads(folder: Path, cb: codebook.Codebook, reads: dict) -> tuple[di
     raws, fatal = {}, []
     for name, spec in cb.tables.items():
         file, read = reads[name]
+        if read == "not read":
+            continue
         try:
             if isinstance(read, ExtractError):
                 raise read
@@ -208,9 +415,14 @@ def _collect_reads(folder: Path, cb: codebook.Codebook, reads: dict) -> tuple[di
     return raws, fatal
 
 
+def _name_hits(folder: Path) -> list[str]:
+    """Every file name in the extract's folder holding an identity number (a table file's name is
+    fixed, but others lie beside it)."""
+    return [f"filnavnet «{p.name}»" for p in sorted(folder.iterdir()) if has_nin(p.name)]
+
+
 def _stop_on_identity_numbers(raws: dict[str, RawTable], folder: Path) -> None:
-    # Every file name in the extract's folder (a table file's name is fixed, but others lie beside it).
-    hits = [f"filnavnet «{p.name}»" for p in sorted(folder.iterdir()) if has_nin(p.name)]
+    hits = _name_hits(folder)
     for raw in raws.values():
         if any(has_nin(str(c)) for c in raw.cells.columns):
             hits.append(f"{raw.source.path.name}, overskriftsraden")
