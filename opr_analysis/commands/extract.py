@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._dates import add_no_cache
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -37,6 +39,7 @@ def register(sub) -> None:
     )
     p.add_argument("--key-dir", type=Path, metavar="MAPPE", help="nøkkellageret (standard: $OPR_KEY_DIR eller keys/)")
     p.add_argument("--no-docs", action="store_true", help="ikke kjør og lag dokumentasjonsnotatboken")
+    add_no_cache(p)
     p.set_defaults(func=run)
 
 

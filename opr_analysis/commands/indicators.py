@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._dates import add_as_of, as_of_date, load_with_summary
+from ._dates import add_as_of, add_no_cache, as_of_date, load_with_summary
 
 
 def register(sub) -> None:
@@ -26,14 +26,15 @@ def register(sub) -> None:
         help="registerets egen indikatorfil (YAML): oppføringer erstatter pakkens med samme id, eller legges til",
     )
     add_as_of(p)
+    add_no_cache(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..indicators.output import write_indicators
+    from ..indicators.output import tables_read, write_indicators
 
     as_of = as_of_date(args.as_of)
-    reg = load_with_summary(args.extract)
+    reg = load_with_summary(args.extract, tables_read(args.definitions))
     written = write_indicators(reg, args.out, as_of=as_of, definitions_file=args.definitions)
     print(f"Skrev {', '.join(p.name for p in written)} til {args.out} (oppfølging per {as_of:%Y-%m-%d}).")
     return 0

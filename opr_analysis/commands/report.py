@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ._dates import add_no_cache
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -88,6 +90,7 @@ def register(sub) -> None:
         help="render one unit's report (a unit_id of the extract's units table): its own numbers, with the "
         "registry total beside them in the quality-indicator chapter",
     )
+    add_no_cache(p)
     p.set_defaults(func=run)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._dates import add_no_cache
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -22,6 +24,7 @@ def register(sub) -> None:
         help="mappe for <tabell>.csv med radene i karantene (med row og quarantine_reason); "
         "erstattes som helhet, og bare hvis opr validate har skrevet den",
     )
+    add_no_cache(p)
     p.set_defaults(func=run)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..extract.needs import reads
 from ..extract.units import anchor_units, row_units
 from ..stats.baseline import enrolment_baseline_flags
 from ..stats.followup import followup_audit
@@ -59,6 +60,7 @@ def _waits(reg) -> tuple[pd.DataFrame, pd.Series]:
     return e, days.where(days >= 0)
 
 
+@reads("enrolments", "units")
 def waiting_within(reg, as_of=None, days: int = 60) -> pd.DataFrame:
     """Share of enrolments seen within ``days`` of the grant (module docstring)."""
     e, wait = _waits(reg)
@@ -69,6 +71,7 @@ def waiting_within(reg, as_of=None, days: int = 60) -> pd.DataFrame:
     return _rows(row_units(reg, "enrolments"), e["granted_date"].dt.year, denominator, numerator)
 
 
+@reads("enrolments", "units")
 def waiting_days(reg, as_of=None) -> pd.DataFrame:
     """Days from grant to first consultation, for enrolments that have had it."""
     e, wait = _waits(reg)
@@ -80,6 +83,7 @@ def waiting_days(reg, as_of=None) -> pd.DataFrame:
     )
 
 
+@reads(enrolment_baseline_flags, "units")
 def baseline_before_consultation(reg, as_of=None) -> pd.DataFrame:
     """Enrolments with a baseline in the patient-level window (stats.baseline)."""
     flags = enrolment_baseline_flags(reg)
@@ -94,6 +98,7 @@ def _audit(reg, as_of) -> pd.DataFrame:
     return followup_audit(reg, as_of)
 
 
+@reads(followup_audit, "treatments", "enrolments", "units")
 def followup_answered(reg, as_of=None, kind: str = "rf_3m") -> pd.DataFrame:
     """Owed follow-ups of ``kind`` that were sent (first dispatch, ``sent_owed``), answered or not."""
     audit = _audit(reg, as_of)
@@ -110,11 +115,13 @@ def _outcome(reg, as_of, months: int, flag: str) -> pd.DataFrame:
     return _rows(units, po["year"], known, po[flag].fillna(False).to_numpy(dtype=bool))
 
 
+@reads(paired_outcomes, "treatments", "enrolments", "units")
 def nrs_improved_30(reg, as_of=None, months: int = 12) -> pd.DataFrame:
     """Answered follow-ups ``months`` after, with ≥ 30 % lower average pain than the paired baseline."""
     return _outcome(reg, as_of, months, "nrs_improved_30")
 
 
+@reads(paired_outcomes, "treatments", "enrolments", "units")
 def pgic_improved(reg, as_of=None, months: int = 12) -> pd.DataFrame:
     """Answered follow-ups ``months`` after with PGIC «mye» or «svært mye bedre»."""
     return _outcome(reg, as_of, months, "pgic_improved")

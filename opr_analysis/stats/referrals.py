@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..extract.needs import reads
 from .derived import age_at, age_groups
 from .memo import shared, year_of, years
 from .shares import add_share, aggregate_share, count_grid, year_range
@@ -35,6 +36,7 @@ SEXES = ("K", "M")
 AGE_WIDTH, AGE_FLOOR, AGE_BELOW = 10, 18, "0–17"
 
 
+@reads("referrals")
 def assessed_referrals(reg) -> pd.DataFrame:
     """Per-row flags of assessed referrals: year, decision, assessed (1), rejected (0/1)."""
     return shared(reg, "assessed_referrals", ("referrals",), _assessed_referrals)
@@ -55,6 +57,7 @@ def _assessed_referrals(reg) -> pd.DataFrame:
     )
 
 
+@reads("referrals")
 def referrals_assessed(reg) -> pd.DataFrame:
     """Seed table 10: year, assessed, rejected, rejected_share (+ 95 % Wilson limits).
 
@@ -100,6 +103,7 @@ def _referrals_assessed(reg) -> pd.DataFrame:
     return aggregate_share(rows, ["year"], "rejected", "assessed", "rejected_share", {"year": year_range(rows["year"])})
 
 
+@reads("referrals")
 def referrals_by_region(reg) -> pd.DataFrame:
     """Seed table 11: year, decision (rett/avvist), region, n, share (+ limits).
 
@@ -133,6 +137,7 @@ def _region_lines(region: pd.Series) -> pd.Series:
     return region.where(region.isin(SHARE_REGIONS), "annet_blank").fillna("annet_blank")
 
 
+@reads("referrals", "patients")
 def referrals_by_sex_age(reg) -> pd.DataFrame:
     """Referrals granted the right to health care per year, by sex and age group: year, sex, age_group, n.
 
