@@ -18,10 +18,11 @@ A table's entry is used only when its key matches. The key is the SHA-256 of
 - the SHA-256 and name of the table's file and of every file its rows are checked against
   (:func:`opr_analysis.extract.needs.closure`: the tables it refers to, recursively), and which of
   those tables are absent;
+- the codebook as loaded (tables, columns, types, codes, instruments);
 - the *fingerprint* of what types and checks the cells: the package version, the source of the
   reader (every ``.py`` and ``.yaml`` file of ``opr_analysis/extract`` and ``opr_analysis/safety``,
-  the codebook among them), the versions of Python, pandas, numpy, pyarrow, pandera and python-stdnum,
-  and the entry format.
+  ``codebook.yaml`` among them), the versions of Python, pandas, numpy, pyarrow, pandera and
+  python-stdnum, and the entry format.
 
 So a changed byte in any file a table depends on, a changed codebook or reader rule, or another
 package version gives another key, and the table is read and validated again. A file's SHA-256 is
@@ -124,18 +125,22 @@ def _marker(path: Path) -> dict | None:
 @lru_cache(maxsize=1)
 def fingerprint() -> str:
     """SHA-256 of what types and checks the cells (module docstring), once per process."""
-    from importlib import metadata
-
     from .. import __version__
 
-    package = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256(f"opr-extract-cache {FORMAT} {__version__} {sys.version}\n".encode())
+    return source_fingerprint(Path(__file__).resolve().parents[1], __version__)
+
+
+def source_fingerprint(package: Path, version: str) -> str:
+    """SHA-256 of the package ``version``, the reader's sources under ``package`` and the library versions."""
+    from importlib import metadata
+
+    h = hashlib.sha256(f"opr-extract-cache {FORMAT} {version} {sys.version}\n".encode())
     for dist in ("pandas", "numpy", "pyarrow", "pandera", "python-stdnum"):
         try:
-            version = metadata.version(dist)
+            installed = metadata.version(dist)
         except metadata.PackageNotFoundError:
-            version = "-"
-        h.update(f"{dist} {version}\n".encode())
+            installed = "-"
+        h.update(f"{dist} {installed}\n".encode())
     for sub in ("extract", "safety"):
         for path in sorted((package / sub).iterdir()):
             if path.suffix in (".py", ".yaml"):
@@ -144,10 +149,11 @@ def fingerprint() -> str:
     return h.hexdigest()
 
 
-def table_key(table: str, inputs: dict[str, tuple[str, str] | None]) -> str:
-    """The key of ``table``'s entry: ``inputs`` maps each table of its closure to (file name, SHA-256) or None."""
+def table_key(cb, table: str, inputs: dict[str, tuple[str, str] | None]) -> str:
+    """The key of ``table``'s entry under codebook ``cb`` (as loaded, so a codebook changed at run time counts
+    too): ``inputs`` maps each table of its closure to (file name, SHA-256), or None when absent."""
     body = {"table": table, "inputs": {t: list(v) if v else None for t, v in sorted(inputs.items())}}
-    text = fingerprint() + json.dumps(body, sort_keys=True, ensure_ascii=False)
+    text = "\n".join([fingerprint(), repr(cb), json.dumps(body, sort_keys=True, ensure_ascii=False)])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -265,7 +271,7 @@ class Store:
             for old in self.root.glob(f"{self.prefix}-{entry.table}-*"):
                 if old != final and _is_entry(old):
                     shutil.rmtree(old, ignore_errors=True)
-        except (OSError, Unsupported):
+        except Exception:  # noqa: BLE001 (a cache that cannot be written is no cache: the load goes on)
             return
 
     def _prepare(self) -> bool:
@@ -363,11 +369,12 @@ def _write_frame(path: Path, frame) -> None:
         if not isinstance(name, str):
             raise Unsupported(f"column name {name!r}")
         meta, array = _encode(frame.iloc[:, i])
+        missing = meta.pop("missing_array", None)
         columns.append({"name": name, **meta})
         arrays.append(array)
         names.append(f"c{i}")
-        if meta["kind"] == "object" and meta.get("missing"):
-            arrays.append(meta.pop("missing_array"))
+        if missing is not None:
+            arrays.append(missing)
             names.append(f"m{i}")
     schema_meta = {
         META: json.dumps({"index": index_meta, "columns": columns, "columns_dtype": str(frame.columns.dtype)}).encode(
@@ -457,7 +464,9 @@ def _read_frame(path: Path):
     data = {}
     for i, col in enumerate(meta["columns"]):
         missing = table.column(f"m{i}") if col["kind"] == "object" and col.get("missing") else None
-        data[col["name"]] = _decode(col, table.column(f"c{i}"), missing)
+        values = _decode(col, table.column(f"c{i}"), missing)
+        # A Series with its dtype: a bare object array of text would be inferred as pandas' str dtype.
+        data[col["name"]] = pd.Series(values, index=index, dtype=values.dtype, copy=False)
     names = pd.Index([c["name"] for c in meta["columns"]], dtype=meta["columns_dtype"])
     frame = pd.DataFrame(data, index=index, copy=False) if data else pd.DataFrame(index=index)
     frame.columns = names

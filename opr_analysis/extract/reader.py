@@ -242,7 +242,7 @@ def _load_cached(folder: Path, cb: codebook.Codebook, wanted: tuple[str, ...], s
         return None
     entries = {}
     for name in present:
-        key = table_key(name, {t: hashes.get(t) for t in needs.closure(cb, [name], always=False)})
+        key = table_key(cb, name, {t: hashes.get(t) for t in needs.closure(cb, [name], always=False)})
         entry = store.read(name, key)
         if entry is None or not _window_holds(entry.info.get("window")):
             store.save_hashes()
@@ -291,7 +291,7 @@ def _write_cache(store, cb: codebook.Codebook, reg: Registry, windows: dict[str,
     for name, source in reg.sources.items():
         if source.stat is not None:
             store.remember(source.path, source.stat, source.sha256, source.read_at)
-        key = table_key(name, {t: hashes.get(t) for t in needs.closure(cb, [name], always=False)})
+        key = table_key(cb, name, {t: hashes.get(t) for t in needs.closure(cb, [name], always=False)})
         summary = reg.report.summaries[name]
         rows = problems.get(name, [])
         info = {
