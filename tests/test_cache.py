@@ -334,3 +334,60 @@ def test_followups_on_a_cached_extract_imports_neither_pandera_nor_statsmodels(c
     assert rc == 0 and "pandera" in loaded
     (rc, loaded), err = run()
     assert rc == 0 and loaded == [] and "hentet fra hurtiglageret" in err
+
+
+def _cache_files(folder: Path) -> list[str]:
+    return [
+        str(p) for p in folder.rglob("*") if p.suffix == ".arrow" or cache.FOLDER in p.parts or p.name == "hashes.json"
+    ]
+
+
+def test_no_cache_file_lands_in_a_research_delivery(cache_dir, tmp_path, monkeypatch):
+    from helpers import write_research_extract, write_spec
+
+    from opr_analysis.extracts import deliver
+
+    for var in [v for v in os.environ if v.startswith("OPR_EXTRACT_KEY")]:
+        monkeypatch.delenv(var)
+    monkeypatch.delenv("OPR_CACHE_DIR")  # the default place: beside the extract
+    extract = write_research_extract(tmp_path / "data" / "uttrekk")
+    spec = write_spec(tmp_path / "s.yaml", formats=["csv"])
+    first = deliver(spec, extract, tmp_path / "levering", key_dir=tmp_path / "keys", docs=False)
+    assert (tmp_path / "data" / cache.FOLDER / MARKER).is_file()  # the delivery's load wrote the cache there
+    second = deliver(spec, extract, tmp_path / "levering2", key_dir=tmp_path / "keys", docs=False)
+    assert _cache_files(first.folder) == [] and _cache_files(second.folder) == []
+    assert _files(first.folder).keys() == _files(second.folder).keys()
+    assert _cache_files(extract) == []
+
+
+@pytest.mark.slow
+def test_the_report_reads_the_extract_once_and_writes_no_cache_file_into_the_report(tmp_path, monkeypatch):
+    """opr report validates (and caches) the extract; the notebook's kernel, started with the same environment,
+    finds it there. With --no-cache the kernel obeys too: no cache is written at all."""
+    from opr_analysis.synth.registry import write_synthetic
+
+    monkeypatch.delenv("OPR_CACHE")
+    monkeypatch.delenv("OPR_CACHE_DIR", raising=False)
+    extract = tmp_path / "data" / "uttrekk"
+    write_synthetic(extract, seed=3, scale=0.05, years=(2021, 2024), fmt="csv")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "opr_analysis", "report", "--extract", str(extract), "--as-of", "2025-03-01",
+               "--formats", "html", "--out"]  # fmt: skip
+    done = subprocess.run([*command, str(tmp_path / "uten"), "--no-cache"], env=env, cwd=ROOT, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()
+    assert not (tmp_path / "data" / cache.FOLDER).exists()  # neither the pipeline nor the kernel wrote one
+    done = subprocess.run([*command, str(tmp_path / "rapport")], env=env, cwd=ROOT, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()
+    root = tmp_path / "data" / cache.FOLDER
+    tables = {json.loads((p / cache.ENTRY).read_text())["table"] for p in root.iterdir() if p.is_dir()}
+    assert tables == {p.stem for p in extract.iterdir()}
+    assert _cache_files(tmp_path / "rapport") == [] and _cache_files(tmp_path / "uten") == []
+    # the same report with and without the cache
+    html = "arsrapport-2024.html"
+    assert (tmp_path / "rapport" / html).read_bytes() == (tmp_path / "uten" / html).read_bytes()
+    # what the kernel does: load the extract from the notebooks folder, in the same environment
+    probe = f"import opr_analysis; print(opr_analysis.load_extract({str(extract.resolve())!r}).report.cache_note)"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=ROOT / "notebooks", capture_output=True, text=True
+    )
+    assert "hentet fra hurtiglageret" in done.stdout, done.stderr

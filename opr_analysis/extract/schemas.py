@@ -15,13 +15,13 @@ Examples
 
 from __future__ import annotations
 
-import sys
 from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from ..imports import without
 from . import codebook
 
 if TYPE_CHECKING:
@@ -29,23 +29,11 @@ if TYPE_CHECKING:
 
 
 def _import_pandera():
-    """pandera, without loading hypothesis for it.
-
-    pandera imports hypothesis, when installed, only for its data-synthesis strategies, which
-    validation never uses; that import is a third of pandera's start-up (about 0.15 s of every
-    command). Unless something has loaded hypothesis already, pandera is imported as if it were
-    absent; hypothesis itself stays importable afterwards.
-    """
-    hide = "hypothesis" not in sys.modules
-    if hide:
-        sys.modules["hypothesis"] = None  # makes `import hypothesis` raise ImportError
-    try:
+    """pandera, without loading hypothesis for it (:mod:`opr_analysis.imports`)."""
+    with without("hypothesis"):
         import pandera.backends.pandas.builtin_checks  # noqa: F401 (what the first validate would import)
         import pandera.errors
         import pandera.pandas
-    finally:
-        if hide and sys.modules.get("hypothesis", 0) is None:
-            del sys.modules["hypothesis"]
     return pandera.pandas, pandera.errors.SchemaErrors
 
 

@@ -25,7 +25,10 @@ import html
 import re
 from pathlib import Path
 
-import nbformat
+from ..imports import without
+
+with without("rfc3987_syntax"):  # 1.4 s of grammars for a format nbformat never checks
+    import nbformat
 
 __all__ = ["CAPTION_WORD", "number_floats", "render_fallback", "FALLBACK_CSS"]
 
