@@ -21,7 +21,7 @@ from opr_analysis import cli
 from opr_analysis.errors import UsageError
 from opr_analysis.report.pipeline import ROOT
 from opr_analysis.safety.atomic import OLD_INFIX, TMP_INFIX
-from opr_analysis.safety.owned import MARKER, clean_leftovers, output_lock, owned_dir, write_marker
+from opr_analysis.safety.owned import MARKER, clean_leftovers, output_lock, owned_dir, protected_folders, write_marker
 
 
 def _tree(folder: Path) -> dict[str, str]:
@@ -343,8 +343,10 @@ def test_marker_lists_the_entries_and_is_deterministic(tmp_path):
 
 def test_the_protected_key_store_is_the_one_deliveries_use(monkeypatch, tmp_path):
     from opr_analysis.extracts.pseudonyms import default_key_dir
-    from opr_analysis.safety.owned import default_key_store
 
-    assert default_key_store() == default_key_dir()
+    monkeypatch.delenv("OPR_KEY_DIR", raising=False)  # conftest points it into a temporary folder
+    assert default_key_dir() == ROOT / "keys"
+    assert ("nøkkellageret", ROOT / "keys") in protected_folders()
     monkeypatch.setenv("OPR_KEY_DIR", str(tmp_path / "nøkler"))
-    assert default_key_store() == default_key_dir() == tmp_path / "nøkler"
+    assert default_key_dir() == tmp_path / "nøkler"
+    assert ("nøkkellageret", tmp_path / "nøkler") in protected_folders()
