@@ -1,15 +1,140 @@
+"""Fixtures every test gets, and the check that the suite leaves the repository as it found it.
+
+Hermetic tests (issue 22): no test writes outside pytest's temporary folders.
+
+- ``_private_state`` (autouse, every test): the key store (``OPR_KEY_DIR``), and with it the
+  delivery log (``delivery-log.csv`` next to the key store, :func:`opr_analysis.extracts.delivery.default_log`),
+  and the lock folder (``OPR_LOCK_DIR``) point into a fresh temporary folder of the test; keys from
+  the user's environment (``OPR_EXTRACT_KEY*``) are removed. The folder is a sibling of
+  ``tmp_path``, not inside it: opr refuses to write into a folder that holds the key store, and
+  many tests write their output straight into ``tmp_path``. The ``opr_store`` fixture names it.
+- ``_session_temp`` (autouse, once per worker): ``TMPDIR`` and :data:`tempfile.tempdir` point
+  under pytest's base temporary folder, so scratch folders of the code under test and of the
+  processes it starts (notebook kernels, an example delivery) are removed with pytest's own.
+- hypothesis keeps no example database (it would write ``.hypothesis/`` into the repository).
+- ``pytest_sessionstart``/``pytest_sessionfinish``: every file of the repository (outside
+  ``.git``, ``.venv`` and caches) is listed with its size and modification time before the run;
+  a run that added, removed or changed one fails and names it.
+"""
+
+from __future__ import annotations
+
+import os
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 # Test helpers (helpers, broken_corpus) live beside the tests.
 sys.path.insert(0, str(Path(__file__).parent))
 
 from helpers import write_base_extract  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
+
+settings.register_profile("opr", database=None)
+settings.load_profile("opr")
+
+
+@dataclass(frozen=True)
+class OprStore:
+    """Where a test's key store, delivery log and locks live (see the module docstring)."""
+
+    keys: Path
+    log: Path
+    locks: Path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_temp(tmp_path_factory):
+    """Temporary files of the code under test (and of its child processes) under pytest's base folder."""
+    folder = tmp_path_factory.getbasetemp() / "tmp"
+    folder.mkdir(exist_ok=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TMPDIR", str(folder))
+        mp.setattr(tempfile, "tempdir", str(folder))
+        yield folder
+
+
+@pytest.fixture(autouse=True)
+def _private_state(tmp_path_factory, monkeypatch) -> OprStore:
+    store = tmp_path_factory.mktemp("opr-store")
+    for var in list(os.environ):
+        if var.startswith("OPR_EXTRACT_KEY"):
+            monkeypatch.delenv(var)
+    monkeypatch.setenv("OPR_KEY_DIR", str(store / "keys"))
+    monkeypatch.setenv("OPR_LOCK_DIR", str(store / "locks"))
+    return OprStore(keys=store / "keys", log=store / "delivery-log.csv", locks=store / "locks")
+
+
+@pytest.fixture
+def opr_store(_private_state) -> OprStore:
+    """The key store, delivery log and lock folder this test's runs use by default."""
+    return _private_state
+
 
 @pytest.fixture
 def extract(tmp_path):
     """The valid base extract as CSV."""
     return write_base_extract(tmp_path)
+
+
+# --- the repository is left as it was ------------------------------------------------------
+
+# Folders whose contents may change during a run without anything being wrong: version control,
+# the environment, and the caches of Python, pytest and ruff.
+_SKIP_DIRS = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache"}
+
+
+def repository_files(root: Path = ROOT) -> dict[str, tuple[int, int]]:
+    """Every file under ``root`` (relative path -> size and modification time), caches left out."""
+    out = {}
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.endswith(".egg-info")]
+        for name in files:
+            path = Path(folder) / name
+            try:
+                st = path.lstat()
+            except FileNotFoundError:  # removed while we walked: it will show as removed
+                continue
+            out[path.relative_to(root).as_posix()] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def tree_changes(before: dict, after: dict) -> list[str]:
+    """Lines naming each file added, removed or changed between two :func:`repository_files`."""
+    lines = [f"added: {p}" for p in sorted(after.keys() - before.keys())]
+    lines += [f"removed: {p}" for p in sorted(before.keys() - after.keys())]
+    lines += [f"changed: {p}" for p in sorted(before.keys() & after.keys()) if before[p] != after[p]]
+    return lines
+
+
+def _is_controller(config) -> bool:
+    return not hasattr(config, "workerinput")  # pytest-xdist workers carry workerinput
+
+
+def pytest_sessionstart(session):
+    if _is_controller(session.config):
+        session.config.stash[_TREE] = repository_files()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = session.config.stash.get(_TREE, None)
+    if before is None:
+        return
+    changes = tree_changes(before, repository_files())
+    if changes:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        text = "\nThe test run changed the repository (tests write only into their temporary folders):\n  "
+        text += "\n  ".join(changes)
+        if reporter is not None:
+            reporter.write_line(text, red=True)
+        else:
+            print(text, file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_TREE = pytest.StashKey[dict]()
