@@ -11,22 +11,34 @@ Hermetic tests (issue 22): no test writes outside pytest's temporary folders.
 - ``_session_temp`` (autouse, once per worker): ``TMPDIR`` and :data:`tempfile.tempdir` point
   under pytest's base temporary folder, so scratch folders of the code under test and of the
   processes it starts (notebook kernels, an example delivery) are removed with pytest's own.
-- hypothesis keeps no example database (it would write ``.hypothesis/`` into the repository).
+- hypothesis keeps no example database, and its caches go to the temporary folder too (by default
+  it writes ``.hypothesis/`` into the repository).
 - ``pytest_sessionstart``/``pytest_sessionfinish``: every file of the repository (outside
   ``.git``, ``.venv`` and caches) is listed with its size and modification time before the run;
   a run that added, removed or changed one fails and names it.
+
+Speed (``make test`` within 5 minutes on 2 cores): what several tests need is built once per
+test run and shared by both xdist workers (:func:`shared_folder`: the first worker builds under a
+file lock, the other waits and reuses). ``synthetic_extract`` is the synthetic registry of the
+end-to-end tests; ``synthetic_reg`` is it loaded (once per worker). Tests that share an expensive
+*module* fixture carry one ``xdist_group`` so that one worker builds it, not both.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 # Test helpers (helpers, broken_corpus) live beside the tests.
 sys.path.insert(0, str(Path(__file__).parent))
@@ -37,6 +49,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 settings.register_profile("opr", database=None)
 settings.load_profile("opr")
+# Hypothesis caches what it learns about the code (e.g. its constants) under .hypothesis/ of the working
+# folder, and it does so while tests are collected, before any fixture runs: a folder of this process.
+_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="opr-tests-hypothesis-")
+set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,52 @@ def opr_store(_private_state) -> OprStore:
 def extract(tmp_path):
     """The valid base extract as CSV."""
     return write_base_extract(tmp_path)
+
+
+# --- built once per test run, shared by every worker -----------------------------------------
+
+
+def shared_folder(tmp_path_factory, name: str, build: Callable[[Path], object]) -> Path:
+    """The folder ``name``, made by ``build(folder)`` once per test run and shared by all tests.
+
+    With pytest-xdist every worker has its own base temporary folder inside the run's; the
+    shared folders lie in the run's, and a file lock lets the first worker build while the other
+    waits. Tests only read a shared folder (copy it to change it).
+    """
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared"
+    root.mkdir(parents=True, exist_ok=True)
+    folder, done = root / name, root / f"{name}.done"
+    with FileLock(str(root / f"{name}.lock")):
+        if not done.is_file():
+            if folder.exists():  # a build that failed halfway
+                shutil.rmtree(folder)
+            build(folder)
+            done.touch()
+    return folder
+
+
+def _synth(folder: Path, *args: str) -> None:
+    from opr_analysis import cli
+
+    assert cli.main(["synth", "--out", str(folder), *args]) == 0
+
+
+@pytest.fixture(scope="session")
+def synthetic_extract(tmp_path_factory) -> Path:
+    """``opr synth --scale 0.3 --years 2021-2024``: the synthetic registry for end-to-end tests (reports,
+    notebooks, audits), written once per run. Read-only."""
+    return shared_folder(
+        tmp_path_factory, "synthetic-0.3", lambda f: _synth(f, "--scale", "0.3", "--years", "2021-2024")
+    )
+
+
+@pytest.fixture(scope="session")
+def synthetic_reg(synthetic_extract):
+    """:func:`~opr_analysis.load_extract` of :func:`synthetic_extract`, once per worker. Read-only."""
+    from opr_analysis import load_extract
+
+    return load_extract(synthetic_extract)
 
 
 # --- the repository is left as it was ------------------------------------------------------

@@ -28,7 +28,14 @@ def _base(kind, tmp_path_factory):
     return build_corpus(base, root / "broken")
 
 
-@pytest.fixture(scope="module", params=["hand", "synthetic", "synthetic-norsk"])
+# Each corpus is built once (module scope) and its tests run on one worker (xdist_group), not
+# rebuilt by every worker that gets one of them.
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param(k, marks=pytest.mark.xdist_group(f"corpus-{k}")) for k in ("hand", "synthetic", "synthetic-norsk")
+    ],
+)
 def corpus(request, tmp_path_factory):
     return _base(request.param, tmp_path_factory)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
-from conftest import ROOT, repository_files, tree_changes
+import pytest
+from conftest import ROOT, repository_files, shared_folder, tree_changes
 
 from opr_analysis.extracts.delivery import default_log
 from opr_analysis.extracts.pseudonyms import default_key_dir
@@ -42,3 +44,21 @@ def test_tree_changes_names_added_removed_and_changed_files(tmp_path):
     (tmp_path / ".venv" / "ignored.txt").write_text("caches and the environment are left out")
     assert tree_changes(before, repository_files(tmp_path)) == ["added: sub/c.txt", "removed: b.txt", "changed: a.txt"]
     assert tree_changes(before, before) == []
+
+
+def test_a_shared_folder_is_built_once_and_a_failed_build_again(tmp_path_factory):
+    calls = []
+
+    def build(folder):
+        calls.append(folder)
+        folder.mkdir()
+        if len(calls) == 1:
+            raise RuntimeError("halfway")
+        (folder / "a.csv").write_text("x")
+
+    name = f"probe-{uuid.uuid4().hex}"
+    with pytest.raises(RuntimeError):
+        shared_folder(tmp_path_factory, name, build)
+    first = shared_folder(tmp_path_factory, name, build)
+    assert shared_folder(tmp_path_factory, name, build) == first and len(calls) == 2
+    assert [p.name for p in first.iterdir()] == ["a.csv"]
