@@ -20,8 +20,9 @@ Hermetic tests (issue 22): no test writes outside pytest's temporary folders.
 Speed (``make test`` within 5 minutes on 2 cores): what several tests need is built once per
 test run and shared by both xdist workers (:func:`shared_folder`: the first worker builds under a
 file lock, the other waits and reuses). ``synthetic_extract`` is the synthetic registry of the
-end-to-end tests; ``synthetic_reg`` is it loaded (once per worker). Tests that share an expensive
-*module* fixture carry one ``xdist_group`` so that one worker builds it, not both.
+end-to-end tests; ``synthetic_reg`` is it loaded (once per worker). ``make test`` hands out whole
+files (``--dist loadfile``), so a module fixture is built by one worker, and the slow files first
+(:func:`pytest_collection_modifyitems`).
 """
 
 from __future__ import annotations
@@ -143,6 +144,22 @@ def synthetic_reg(synthetic_extract):
     from opr_analysis import load_extract
 
     return load_extract(synthetic_extract)
+
+
+# --- order: the slow modules first ---------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config, items):
+    """Modules with a ``slow`` test run first, each module's tests together and in their order.
+
+    ``make test`` hands out whole files to the two workers (``--dist loadfile``, so a module's
+    fixtures are built by one worker only) in this order: the long notebook and report runs start
+    first and the many quick tests fill the end, so neither worker waits for the other at the end.
+    (``--dist loadgroup`` would group by ``xdist_group`` marks, but pytest-xdist 3.8 cannot rename
+    pytest 9's node ids, so it silently distributed test by test.)
+    """
+    slow = {item.module.__name__ for item in items if item.get_closest_marker("slow") and hasattr(item, "module")}
+    items.sort(key=lambda item: getattr(getattr(item, "module", None), "__name__", None) not in slow)
 
 
 # --- the repository is left as it was ------------------------------------------------------

@@ -28,8 +28,8 @@ def _base(kind, tmp_path_factory):
     return build_corpus(base, root / "broken")
 
 
-# Each corpus is built once (module scope) and its tests run on one worker (xdist_group), not
-# rebuilt by every worker that gets one of them.
+# Each corpus is built once (module scope; make test gives a whole file to one worker, and the
+# xdist_group keeps a corpus's tests together under --dist loadgroup too).
 @pytest.fixture(
     scope="module",
     params=[
