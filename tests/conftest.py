@@ -11,8 +11,8 @@ Hermetic tests (issue 22): no test writes outside pytest's temporary folders.
 - ``_session_temp`` (autouse, once per worker): ``TMPDIR`` and :data:`tempfile.tempdir` point
   under pytest's base temporary folder, so scratch folders of the code under test and of the
   processes it starts (notebook kernels, an example delivery) are removed with pytest's own.
-- hypothesis keeps no example database, and its caches go to the temporary folder too (by default
-  it writes ``.hypothesis/`` into the repository).
+- hypothesis keeps no example database, and its caches go to a temporary folder of the process,
+  removed when it ends (by default it writes ``.hypothesis/`` into the repository).
 - ``pytest_sessionstart``/``pytest_sessionfinish``: every file of the repository (outside
   ``.git``, ``.venv`` and caches) is listed with its size and modification time before the run;
   a run that added, removed or changed one fails and names it.
