@@ -16,7 +16,10 @@ Rules (every writing command goes through :func:`owned_dir` or :func:`owned_file
 3. **One writer at a time.** A ``filelock`` lock per target (in a private
    per-user folder, so output folders are not littered with lock files): a
    second run waits up to ``$OPR_LOCK_TIMEOUT`` seconds (default 300) and then
-   refuses. Locks are per machine and user: two users or two machines writing
+   refuses. The lock is re-entrant within one thread, so a command that must
+   read the earlier output and write the new one as one step (``opr
+   experiment allocate``) holds :func:`output_lock` around both and the writer
+   takes it again inside. Locks are per machine and user: two users or two machines writing
    one shared folder are not serialised (each swap is still atomic).
 4. **Leftovers.** Temporary outputs are named ``.<name>.opr-tmp-…`` and the
    folder being replaced is moved to ``.<name>.opr-old-…`` for the instant of
@@ -227,7 +230,7 @@ def output_lock(target) -> Iterator[None]:
 
     target = Path(target).resolve()
     key = hashlib.sha256(str(target).encode("utf-8")).hexdigest()[:32]
-    lock = FileLock(_lock_dir() / f"{key}.lock")
+    lock = FileLock(_lock_dir() / f"{key}.lock", is_singleton=True)  # re-entrant per thread (module docstring)
     try:
         lock.acquire(timeout=0)
     except Timeout:
