@@ -25,9 +25,10 @@ import re
 from pathlib import Path
 from string import Template
 
-import yaml
+from pydantic import ConfigDict, RootModel
 
 from ..errors import UsageError
+from ..safety.schema import NonEmptyText
 
 __all__ = ["text_path", "load_text", "load_glossary", "glossary_markdown", "text_files", "placeholder_texts"]
 
@@ -50,13 +51,28 @@ def load_text(name: str, texts_dir: str | os.PathLike = "reports", year: int | N
     return Template(raw).safe_substitute({"report_year": year, **values})
 
 
+class Glossary(RootModel[dict[str, NonEmptyText]]):
+    """The schema of ``ordliste.yaml``: «term: explanation», both text."""
+
+    model_config = ConfigDict(strict=True)
+
+
 def load_glossary(texts_dir: str | os.PathLike = "reports", year: int | None = None) -> dict[str, str]:
-    """The glossary (term -> explanation), sorted by term as Norwegian readers expect (å last)."""
+    """The glossary (term -> explanation), sorted by term as Norwegian readers expect (å last).
+
+    Read through the guarded YAML loader and :class:`Glossary` (like every file a user hands the program).
+    """
+    from ..safety.limits import load_yaml_file
+    from ..safety.schema import validate
+
     path = text_path("ordliste", texts_dir, year, suffix=".yaml")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data, dict):
+    raw, _ = load_yaml_file(path, "ordlisten")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
         raise UsageError(f"{path}: ordlisten skal være «begrep: forklaring», én per linje")
-    return dict(sorted(((str(k), str(v)) for k, v in data.items()), key=lambda kv: kv[0].casefold()))
+    data = validate(Glossary, raw, path.name).root
+    return dict(sorted(data.items(), key=lambda kv: kv[0].casefold()))
 
 
 def glossary_markdown(texts_dir: str | os.PathLike = "reports", year: int | None = None) -> str:

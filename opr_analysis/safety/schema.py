@@ -80,7 +80,7 @@ class UserModel(BaseModel):
 
 def opr_error(message: str) -> PydanticCustomError:
     """An error a validator raises with a Norwegian ``message`` (shown as is)."""
-    return PydanticCustomError("opr", message.replace("{", "{{").replace("}", "}}"))
+    return PydanticCustomError("opr", message)  # no context given: the text is shown as is
 
 
 def check_plain_date(value, *, low: dt.date = MIN_DATE, high: dt.date = MAX_DATE) -> dt.date:
@@ -157,13 +157,21 @@ def _keys(model: type[BaseModel]) -> list[str]:
     )
 
 
-def _path(loc: tuple) -> str:
-    out = ""
+def _path(loc: tuple, raw: Any = None) -> str:
+    """``indicators[2] (ny).params``: keys joined by dots, list positions in brackets, and an
+    element's ``id`` beside its position when it has one (so the reader finds the entry)."""
+    from .nin import mask_nin
+
+    out, node = "", raw
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif not str(part).startswith("function-") and part not in ("tagged-union",):
+            node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("id"), str):
+                out += f" ({mask_nin(node['id'])})"
+        else:
             out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
     return out
 
 
@@ -227,7 +235,7 @@ def _message(err: dict, model: type[BaseModel]) -> str:
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     if kind == "literal_error":
-        return f"ventet en av {ctx.get('expected', '').replace(chr(39), '')}"
+        return f"ventet en av {str(ctx.get('expected', '')).replace(' or ', ', ').replace(chr(39), '')}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         bound = {"greater_than_equal": ("ge", "minst"), "greater_than": ("gt", "større enn"),
                  "less_than_equal": ("le", "høyst"), "less_than": ("lt", "mindre enn")}[kind]  # fmt: skip
@@ -244,11 +252,11 @@ def _message(err: dict, model: type[BaseModel]) -> str:
     return _TYPES.get(kind, f"ugyldig verdi ({kind})")
 
 
-def error_lines(exc: ValidationError, model: type[BaseModel]) -> list[str]:
+def error_lines(exc: ValidationError, model: type[BaseModel], raw: Any = None) -> list[str]:
     """One Norwegian line per error of ``exc``: ``key.path «value»: what was expected``."""
     lines = []
     for err in exc.errors(include_url=False):
-        path = _path(err["loc"]) or "(filen)"
+        path = _path(err["loc"], raw) or "(filen)"
         message = _message(err, model)
         value = err.get("input")
         if err["type"] in ("missing", "extra_forbidden") or isinstance(value, dict) or value in (None, ""):
@@ -266,4 +274,4 @@ def validate(model: type[BaseModel], raw: Any, name: str):
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise UsageError(f"{name} har feil:\n  " + "\n  ".join(error_lines(exc, model))) from None
+        raise UsageError(f"{name} har feil:\n  " + "\n  ".join(error_lines(exc, model, raw))) from None
