@@ -29,6 +29,19 @@ DISGUISES = {
     "lost leading zero": lambda n: n[1:],
     "lost zero as float": lambda n: f"{n[1:]}.0",
     "lost zero in E-notation": lambda n: f"{n[1]}.{n[2:]}E+09",
+    "slash": lambda n: f"{n[:6]}/{n[6:]}",
+    # Issue 23: the birth-date part written as a date.
+    "date with dots": lambda n: f"{n[:2]}.{n[2:4]}.{n[4:6]} {n[6:]}",
+    "date with hyphens, four-digit year": lambda n: f"{n[:2]}-{n[2:4]}-19{n[4:6]} {n[6:]}",
+    "short date and slash": lambda n: f"{int(n[:2])}.{int(n[2:4])}.{n[4:6]}/{n[6:]}",
+    "date with slashes and spaces": lambda n: f"{n[:2]}/{n[2:4]}/19{n[4:6]}  -  {n[6:]}",
+    "date with spaces only": lambda n: f"{n[:2]} {n[2:4]} {n[4:6]} {n[6:]}",
+    "ISO date": lambda n: f"19{n[4:6]}-{n[2:4]}-{n[:2]} {n[6:]}",
+    "date with mixed separators": lambda n: f"{n[:2]}.{n[2:4]}-{n[4:6]}.{n[6:]}",
+    "date in full-width digits and dashes": lambda n: f"{n[:2]}\u2013{n[2:4]}\u2013{n[4:6]}\u00a0{n[6:]}".translate(
+        WIDE
+    ),
+    "date with a zero-width space": lambda n: f"{n[:2]}.\u200b{n[2:4]}.{n[4:6]} {n[6:]}",
 }
 
 
@@ -38,6 +51,16 @@ def test_each_disguise_is_found_and_masked(disguise):
     assert find_nins(text) == [NIN]
     masked = mask_nin(text)
     assert find_nins(masked) == [] and NIN[6:] not in masked and masked.startswith("pasient 01*")
+
+
+def test_a_date_form_counts_only_when_its_four_digit_year_is_the_number_s():
+    """The individual digits give the century: 01.01.2070 followed by these digits is not this number,
+    and a date that continues a longer date or number is not read as one."""
+    d, m, y, p = NIN[:2], NIN[2:4], NIN[4:6], NIN[6:]
+    assert find_nins(f"{d}.{m}.19{y} {p}") == [NIN]
+    for text in (f"{d}.{m}.20{y} {p}", f"20{y}-{m}-{d} {p}", f"2024-{d}.{m}.{y} {p}", f"1{d}.{m}.{y} {p}",
+                 f"{d}.{m}.{y} {p}7", f"{d}.{m}.{y} {p}.5"):  # fmt: skip
+        assert find_nins(text) == [], text
 
 
 def test_d_h_and_synthetic_numbers():

@@ -65,6 +65,7 @@ DEFAULT_LADDER = (
 )
 PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
 
+
 @dataclass(frozen=True)
 class Disclosure:
     """k-anonymity and small-cell settings of a delivery."""
@@ -317,7 +318,7 @@ def parse_spec(raw, source_bytes: bytes = b"", name: str = "spesifikasjonen") ->
     f = validate(ExtractSpecFile, raw, name)
     inc, dis = f.inclusion, f.disclosure
     period = (f.period.start, f.period.to) if f.period else (None, None)
-    tupled = (lambda v: None if v is None else tuple(v))  # noqa: E731
+    tupled = lambda v: None if v is None else tuple(v)  # noqa: E731
     return Spec(
         project=f.project,
         title=" ".join(f.title.split()),
