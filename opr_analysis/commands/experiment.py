@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 from ._dates import as_of_date, load_with_summary
+from ._options import path_arg
 
 MARKER = "experiment.json"
 
@@ -41,11 +42,11 @@ def register(sub) -> None:
         ("analyse", "analyser forsøket; skrives ut, og til --out om den er gitt"),
     ):
         s = steps.add_parser(name, help=text, description=text)
-        s.add_argument("spec", type=Path, help="forsøkets spesifikasjon (YAML)")
-        s.add_argument("--extract", type=Path, required=True, metavar="MAPPE", help="mappen med uttrekket")
+        s.add_argument("spec", type=path_arg, help="forsøkets spesifikasjon (YAML)")
+        s.add_argument("--extract", type=path_arg, required=True, metavar="MAPPE", help="mappen med uttrekket")
         s.add_argument(
             "--out",
-            type=Path,
+            type=path_arg,
             required=name == "allocate",
             metavar="MAPPE",
             help="mappen som skrives (erstattes som helhet)",
@@ -53,7 +54,7 @@ def register(sub) -> None:
         if name == "allocate":
             s.add_argument(
                 "--key-dir",
-                type=Path,
+                type=path_arg,
                 metavar="MAPPE",
                 help="nøkkellageret der randomiseringsfrøet ligger (standard: $OPR_KEY_DIR eller keys/)",
             )
@@ -72,10 +73,11 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ..experiment import load_spec
-    from ..safety.owned import check_dir_target, protected_folders
+    from ..safety.owned import check_dir_target, check_key_store, protected_folders
 
     as_of = as_of_date(args.as_of)
     spec = load_spec(args.spec)
+    check_key_store(getattr(args, "key_dir", None), [args.extract], [args.out])
     if args.out is not None:  # refused before the extract is read
         protect = protected_folders([args.extract], [getattr(args, "key_dir", None)])
         check_owned(args.out, spec, args.step)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ._dates import add_as_of, as_of_date, load_with_summary
+from ._options import path_arg
 
 
 def register(sub) -> None:
@@ -17,11 +16,11 @@ def register(sub) -> None:
         "(context, year, orgnr, ind_id, var, denominator), kontrollert slik resultattjenesten kontrollerer "
         "en opplasting før noe skrives. Mappen erstattes som helhet.",
     )
-    p.add_argument("extract", type=Path, help="mappen med uttrekkets tabellfiler")
-    p.add_argument("--out", type=Path, required=True, metavar="MAPPE", help="mappen de to CSV-filene skrives til")
+    p.add_argument("extract", type=path_arg, help="mappen med uttrekkets tabellfiler")
+    p.add_argument("--out", type=path_arg, required=True, metavar="MAPPE", help="mappen de to CSV-filene skrives til")
     p.add_argument(
         "--definitions",
-        type=Path,
+        type=path_arg,
         metavar="FIL",
         help="registerets egen indikatorfil (YAML): oppføringer erstatter pakkens med samme id, eller legges til",
     )
@@ -30,9 +29,13 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from ..indicators import load_definitions
     from ..indicators.output import write_indicators
+    from ..safety.owned import check_dir_target, protected_folders
 
     as_of = as_of_date(args.as_of)
+    load_definitions(args.definitions)  # a bad definitions file or --out is refused before the extract is read
+    check_dir_target(args.out, "indicators", protected_folders([args.extract]))
     reg = load_with_summary(args.extract)
     written = write_indicators(reg, args.out, as_of=as_of, definitions_file=args.definitions)
     print(f"Skrev {', '.join(p.name for p in written)} til {args.out} (oppfølging per {as_of:%Y-%m-%d}).")

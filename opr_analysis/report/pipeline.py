@@ -368,6 +368,12 @@ def run_report(
     if not NOTEBOOK.is_file():
         raise OprError(f"fant ikke rapportnotatboken {NOTEBOOK}")
     check_report_parameters(min_cell=min_cell, years_shown=years_shown, texts_dir=texts_dir)
+    if unit is not None:  # the id becomes part of file names: refused before any work unless it is safe there
+        from ..safety.limits import FILE_NAME_ID
+        from ..safety.nin import mask_nin
+
+        if not FILE_NAME_ID.match(str(unit)):
+            raise UsageError(f"«{mask_nin(str(unit))}» er ikke en gyldig enhets-ID (bokstaver, sifre, _ og -)")
     protect = protected_folders([extract])
     check_dir_target(out, "report", protect)
 

@@ -19,6 +19,9 @@
   expanding more than :data:`MAX_XLSX_RATIO` times (real sheets expand about
   10 times). Python's ``zipfile`` never inflates a member beyond its declared
   size, so a lying header cannot get round the check.
+- **Ids in file names** (``--unit``, whose id names the per-unit report's
+  files): :data:`FILE_NAME_ID`, letters, digits, ``_`` and ``-`` only, so an
+  id such as ``x/../../../pwned`` can never leave the output folder.
 - **Cells**: a cell of more than :data:`MAX_CELL_CHARS` characters stops the
   read with a message naming file, row and column (in
   :mod:`opr_analysis.extract.sources`); shorter cells, megabytes long, are read.
@@ -37,8 +40,10 @@ opr_analysis.errors.UsageError: spec.yaml er ikke lagret som UTF-8 (byte 0xf8 p√
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -47,6 +52,11 @@ import yaml
 from ..errors import ExtractError, UsageError
 
 __all__ = [
+    "MIN_YEAR",
+    "MAX_YEAR",
+    "MIN_DATE",
+    "MAX_DATE",
+    "FILE_NAME_ID",
     "MAX_YAML_BYTES",
     "MAX_YAML_DEPTH",
     "MAX_XLSX_UNCOMPRESSED",
@@ -59,7 +69,14 @@ __all__ = [
     "check_xlsx",
 ]
 
+#: The range of every year and date a user gives (an option such as ``--as-of``, a spec's window or period,
+#: a definition's first year): the registry's data begin in 2015 (OPRv1); anything far outside is a typo,
+#: and pandas' timestamps end in 2262 (``--as-of 9999-12-31`` would overflow deep in a computation).
+MIN_YEAR, MAX_YEAR = 1990, 2100
+MIN_DATE, MAX_DATE = datetime.date(MIN_YEAR, 1, 1), datetime.date(MAX_YEAR, 12, 31)
 MAX_YAML_BYTES = 256 * 1024
+#: An id that becomes part of a file name.
+FILE_NAME_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 MAX_YAML_DEPTH = 20  # a spec nests four levels; the parser's recursion would give out near 300
 MAX_XLSX_UNCOMPRESSED = 1024**3  # 1 GiB in all: far above a full Excel sheet of extract rows
 MAX_XLSX_RATIO = 100

@@ -61,6 +61,7 @@ from .atomic import OLD_INFIX, TMP_INFIX, atomic_dir, atomic_file, signals_defer
 
 __all__ = [
     "MARKER",
+    "check_key_store",
     "check_dir_target",
     "check_file_target",
     "clean_leftovers",
@@ -128,6 +129,26 @@ def _check_protected(target: Path, protect: list[tuple[str, Path]]) -> None:
         )
 
 
+def check_key_store(key_dir, extracts: Iterable[os.PathLike | str | None] = (), outputs=()) -> None:
+    """Raise :class:`UsageError` unless ``key_dir`` (None: the default) can hold keys: a folder (or
+    nothing yet) that is neither in an extract folder nor in an output, where a key would travel
+    with data it protects."""
+    if key_dir is None:
+        return
+    store = Path(key_dir)
+    if store.exists() and not store.is_dir():
+        raise UsageError(f"nøkkellageret «{store}» er en fil, ikke en mappe; oppgi en mappe (--key-dir)")
+    _check_parent(store)
+    here = store.resolve()
+    for label, folder in [("uttrekksmappen", e) for e in extracts if e] + [("resultatmappen", o) for o in outputs if o]:
+        f = Path(folder).resolve()
+        if here == f or f in here.parents:
+            raise UsageError(
+                f"nøkkellageret «{store}» ligger i {label} ({f}); da følger nøklene med dataene. "
+                "Velg en egen mappe bare du har tilgang til"
+            )
+
+
 # --- ownership -------------------------------------------------------------------------------
 
 
@@ -150,11 +171,24 @@ def _check_not_link(target: Path) -> None:
         raise UsageError(f"«{target}» er en symbolsk lenke; oppgi mappen eller filen den peker på, eller en ny sti")
 
 
+def _check_parent(target: Path) -> None:
+    """The nearest existing folder above ``target`` must be a folder opr may write in."""
+    for parent in target.absolute().parents:
+        if not parent.exists():
+            continue
+        if not parent.is_dir():
+            raise UsageError(f"«{target}» kan ikke lages: «{parent}» er en fil, ikke en mappe")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise UsageError(f"«{target}» kan ikke lages: du har ikke skrivetilgang til mappen «{parent}»")
+        return
+
+
 def check_dir_target(target, command: str, protect: list[tuple[str, Path]] | None = None) -> Path:
     """Raise :class:`UsageError` unless ``opr <command>`` may replace the folder ``target``."""
     target = Path(target)
     _check_protected(target, protected_folders() if protect is None else protect)
     _check_not_link(target)
+    _check_parent(target)
     if not target.exists():
         return target
     if not target.is_dir():
@@ -187,6 +221,7 @@ def check_file_target(target, signature: str, protect: list[tuple[str, Path]] | 
     target = Path(target)
     _check_protected(target, protected_folders() if protect is None else protect)
     _check_not_link(target)
+    _check_parent(target)
     if not target.exists():
         return target
     if target.is_dir():

@@ -47,6 +47,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import PydanticCustomError
 
 from ..errors import UsageError
+from .limits import MAX_DATE, MAX_YEAR, MIN_DATE, MIN_YEAR
 
 __all__ = [
     "MAX_DATE",
@@ -65,10 +66,6 @@ __all__ = [
     "validate",
 ]
 
-#: The range of every year and date in a user's file (and of ``--as-of``): the registry's data
-#: begin in 2015 (OPRv1); anything far outside is a typo, and pandas' timestamps end in 2262.
-MIN_YEAR, MAX_YEAR = 1990, 2100
-MIN_DATE, MAX_DATE = dt.date(MIN_YEAR, 1, 1), dt.date(MAX_YEAR, 12, 31)
 _SHOWN_CHARS = 80
 
 
