@@ -19,10 +19,9 @@ Rules:
 
 >>> import tempfile, pathlib
 >>> store = pathlib.Path(tempfile.mkdtemp())
->>> seed, where = allocation_seed("kort-2025", store)  # doctest: +ELLIPSIS
-Nytt randomiseringsfrø for eksperimentet «kort-2025» er lagret i ...
->>> allocation_seed("kort-2025", store)[0] == seed, where
-(True, 'nøkkellager (experiment-kort-2025.seed)')
+>>> seed, where = allocation_seed("kort-2025", store)  # drawn now (one line on stderr says where)
+>>> allocation_seed("kort-2025", store)[0] == seed, where, oct((store / "experiment-kort-2025.seed").stat().st_mode)
+(True, 'nøkkellager (experiment-kort-2025.seed)', '0o100600')
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ import os
 import secrets
 import stat
 import sys
+import tempfile
 from pathlib import Path
 
 from ..errors import OprError
@@ -50,19 +50,7 @@ def allocation_seed(experiment_id: str, key_dir: str | os.PathLike | None = None
     """(seed, description of its source) for ``experiment_id``; drawn and stored on first use."""
     path = seed_path(experiment_id, key_dir)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # drawn by a concurrent run: use that one
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(f"{secrets.randbits(64)}\n")
-            print(
-                f"Nytt randomiseringsfrø for eksperimentet «{experiment_id}» er lagret i {path}; går det tapt, "
-                "kan randomiseringslisten ikke utvides (bare den som har nøkkellageret, kan regne ut neste tildeling).",
-                file=sys.stderr,
-            )
+        _draw(path, experiment_id)
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise OprError(f"frøfilen {path} kan leses av andre (modus {mode:o}); kjør chmod 600 på den")
@@ -70,6 +58,26 @@ def allocation_seed(experiment_id: str, key_dir: str | os.PathLike | None = None
     if not text.isdigit() or len(text) > 30:
         raise OprError(f"frøfilen {path} skal inneholde ett ikke-negativt heltall på én linje")
     return int(text), f"nøkkellager ({path.name})"
+
+
+def _draw(path: Path, experiment_id: str) -> None:
+    """Write a new seed to ``path`` unless a concurrent run got there first: the seed is written whole to a
+    private file and linked into place, so a reader never sees a half-written one."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"{secrets.randbits(64)}\n")
+        os.link(tmp, path)
+    except FileExistsError:  # drawn by a concurrent run: use that one
+        return
+    finally:
+        os.unlink(tmp)
+    print(
+        f"Nytt randomiseringsfrø for eksperimentet «{experiment_id}» er lagret i {path}; går det tapt, "
+        "kan randomiseringslisten ikke utvides (bare den som har nøkkellageret, kan regne ut neste tildeling).",
+        file=sys.stderr,
+    )
 
 
 def seed_fingerprint(experiment_id: str, seed: int) -> str:
