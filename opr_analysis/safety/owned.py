@@ -140,9 +140,10 @@ def check_key_store(key_dir, extracts: Iterable[os.PathLike | str | None] = (), 
         raise UsageError(f"nøkkellageret «{store}» er en fil, ikke en mappe; oppgi en mappe (--key-dir)")
     _check_parent(store)
     here = store.resolve()
+    # (An output that *is* the key store is refused by the protected-folder rule, with its own message.)
     for label, folder in [("uttrekksmappen", e) for e in extracts if e] + [("resultatmappen", o) for o in outputs if o]:
         f = Path(folder).resolve()
-        if here == f or f in here.parents:
+        if (here == f and label == "uttrekksmappen") or f in here.parents:
             raise UsageError(
                 f"nøkkellageret «{store}» ligger i {label} ({f}); da følger nøklene med dataene. "
                 "Velg en egen mappe bare du har tilgang til"
