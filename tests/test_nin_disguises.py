@@ -289,3 +289,28 @@ def test_a_large_clean_output_is_passed_and_one_number_in_it_is_still_found(tmp_
     (tmp_path / "a.csv").write_text(clean + f"P9,{NIN[:6]} {NIN[6:]},1\n", encoding="utf-8")
     with pytest.raises(IdentifiableDataError, match="a.csv inneholder et fødselsnummer"):
         scan_outputs(tmp_path)
+
+
+def test_every_written_date_form_is_found_and_passes_the_prefilter():
+    """Day and month with one or two digits, a two- or four-digit year, either order, every separator
+    (ASCII and Unicode dashes, spaces around them, spaces alone): found, and through the native prefilter."""
+    import itertools
+
+    from opr_analysis.safety.nin import may_hold_nin
+
+    seps = [".", "-", "/", " ", " . ", "\u2013", " \u2212 "]
+    tails = [" ", "/", "-", ".", "  -  ", "\t", "\u00a0"]
+    checked = 0
+    for nin in (NIN, make_valid_nin("410170")):  # an ordinary number and a D-number (day + 40)
+        d, m, yy, p = nin[:2], nin[2:4], nin[4:6], nin[6:]
+        days, months = {d, str(int(d))}, {m, str(int(m))}
+        for day, month, year, s1, s2, tail in itertools.product(days, months, [yy, "19" + yy], seps, seps, tails):
+            forms = [f"{day}{s1}{month}{s2}{year}{tail}{p}"]
+            if len(year) == 4:
+                forms.append(f"{year}{s1}{month}{s2}{day}{tail}{p}")
+            for form in forms:
+                for text in (form, f"Klinikk {form},7", form.translate(WIDE)):
+                    assert find_nins(text) == [nin], text
+                    assert may_hold_nin(text), text
+                    checked += 1
+    assert checked > 10_000

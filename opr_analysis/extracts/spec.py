@@ -31,7 +31,6 @@ Example (see ``reports/extracts/examples/`` for complete files)::
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -39,7 +38,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, ValidationInfo, field_validator
 
 from ..errors import UsageError
-from ..safety.schema import Field, NonEmptyText, PlainDate, UserModel, Year, opr_error, validate
+from ..safety.schema import SLUG, Field, Listed, NonEmptyText, PlainDate, Slug, UserModel, Year, opr_error, validate
 
 DATE_LEVELS = ("full", "month", "year", "relative")
 FORMATS = ("csv", "parquet", "sav", "dta", "xlsx")
@@ -63,7 +62,7 @@ DEFAULT_LADDER = (
     "drop_region",
     "drop_rare_patients",
 )
-PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
+PROJECT_ID = SLUG  # (kept for callers of the earlier API)
 
 
 @dataclass(frozen=True)
@@ -116,11 +115,6 @@ class Spec:
         return [v for level in LEVELS for v in self.variables.get(level, ())]
 
 
-def _listed(value):
-    """A single value where a list is expected counts as a list of one (``formats: csv``)."""
-    return [value] if isinstance(value, str) else value
-
-
 def _bad_codes(values: list[str], allowed, what: str) -> list[str]:
     bad = [v for v in values if v not in allowed]
     if bad:
@@ -134,7 +128,7 @@ def _codebook_codes(table: str, column: str) -> tuple[str, ...]:
     return tuple(codebook.load().column(table, column).codes)
 
 
-Codes = Annotated[list[str], BeforeValidator(_listed), Field(min_length=1, max_length=50)]
+Codes = Annotated[list[str], Listed, Field(min_length=1, max_length=50)]
 
 
 class _Recipient(UserModel):
@@ -247,7 +241,7 @@ def _resolved(names: list[str], level: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-Names = Annotated[list[str], BeforeValidator(_listed), Field(max_length=500)]
+Names = Annotated[list[str], Listed, Field(max_length=500)]
 
 
 class _Variables(UserModel):
@@ -279,7 +273,7 @@ class _Disclosure(UserModel):
 class ExtractSpecFile(UserModel):
     """The schema of a delivery spec file (the module docstring has an example)."""
 
-    project: str = Field(max_length=41)
+    project: Slug
     title: Annotated[NonEmptyText, Field(max_length=500)]
     research_question: NonEmptyText
     approvals: Annotated[list[_Approval], Field(max_length=20)] = []
@@ -289,15 +283,8 @@ class ExtractSpecFile(UserModel):
     inclusion: _Inclusion = _Inclusion()
     variables: _Variables
     dates: Literal[DATE_LEVELS] = "year"
-    formats: Annotated[list[str], BeforeValidator(_listed), Field(min_length=1, max_length=10)] = ["csv"]
+    formats: Annotated[list[str], Listed, Field(min_length=1, max_length=10)] = ["csv"]
     disclosure: _Disclosure = _Disclosure()
-
-    @field_validator("project")
-    @classmethod
-    def _project(cls, value: str) -> str:
-        if not PROJECT_ID.match(value.strip()):
-            raise opr_error("bruk 2–41 tegn a–z, 0–9 og bindestrek (det blir mappenavn og nøkkelnavn)")
-        return value.strip()
 
     @field_validator("formats")
     @classmethod

@@ -68,7 +68,7 @@ _DATE_SEP = "(?:[ \\t]*[./\\-\u2010-\u2015\u2212][ \\t]*|[ \\t]+)"
 # Not continuing a number or a date: no digit, and no digit and date separator, just before (a comma may
 # separate CSV fields, so it does not count).
 _FREE = "(?<![0-9])(?<![0-9][./\\-\u2010-\u2015\u2212])"
-_DATE_TAIL = "[ \\t./\\-\u2010-\u2015\u2212]+([0-9]{5})(?![0-9]|[.,][0-9])"
+_DATE_TAIL = "[ \\t./\\-\u2010-\u2015\u2212]+([0-9]{5})(?![0-9]|\\.[0-9])"
 # 01.01.70 12343, 1.1.1970/12343 (day, month, year) and 1970-01-01 12343 (year, month, day).
 _DMY = re.compile(rf"{_FREE}([0-9]{{1,2}}){_DATE_SEP}([0-9]{{1,2}}){_DATE_SEP}([0-9]{{4}}|[0-9]{{2}}){_DATE_TAIL}")
 _YMD = re.compile(rf"{_FREE}([0-9]{{4}}){_DATE_SEP}([0-9]{{1,2}}){_DATE_SEP}([0-9]{{1,2}}){_DATE_TAIL}")

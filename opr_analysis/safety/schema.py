@@ -39,11 +39,12 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 import types
 import typing
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from ..errors import UsageError
@@ -55,10 +56,14 @@ __all__ = [
     "MIN_DATE",
     "MIN_YEAR",
     "Field",
+    "Listed",
     "NonEmptyText",
+    "SLUG",
+    "Slug",
     "PlainDate",
     "UserModel",
     "Year",
+    "as_list",
     "check_plain_date",
     "error_lines",
     "nearest",
@@ -105,6 +110,25 @@ def _non_empty(value):
     return value
 
 
+def as_list(value):
+    """A single value where a list is expected counts as a list of one (``kinds: rf_3m``)."""
+    return [value] if isinstance(value, str) else value
+
+
+#: ``Annotated[list[str], Listed]``: a list, or one value written alone.
+Listed = BeforeValidator(as_list)
+#: A project's or an experiment's id: it names folders, key files and seed files.
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
+
+
+def _slug(value: str) -> str:
+    if not SLUG.match(value.strip()):
+        raise opr_error("bruk 2–41 tegn a–z, 0–9 og bindestrek (det blir en del av mappe- og filnavn)")
+    return value.strip()
+
+
+#: An id that becomes part of folder and file names (see :data:`SLUG`).
+Slug = Annotated[str, Field(max_length=41), AfterValidator(_slug)]
 #: A date as written in a spec (see :func:`check_plain_date`).
 PlainDate = Annotated[dt.date, BeforeValidator(check_plain_date)]
 #: A calendar year within the registry's range.
