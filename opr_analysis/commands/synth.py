@@ -17,11 +17,10 @@ DIALECTS = ("iso", "norsk")
 HELP = "skriv et syntetisk registeruttrekk (ingen ekte pasienter)"
 
 
-# Bounds (see commands._options): below MIN_SCALE the smallest synthetic units get no patients; MAX_VOLUME
-# (units × scale) is national size twice over; synthetic years are those the generator models.
+# Bounds, mirroring opr_analysis.synth.registry / .units (tests check they agree): the volumes a user may ask
+# for, units × scale at most MAX_SCALE (national size twice over), the years the generator models.
 MIN_SCALE, MAX_SCALE = 0.01, 200.0
 MAX_UNITS = 20
-MAX_VOLUME = 200.0
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
@@ -120,10 +119,10 @@ def run(args: argparse.Namespace) -> int:
     from ..synth.registry import synthesize, write_tables
 
     units = getattr(args, "units", 1)
-    if units * args.scale > MAX_VOLUME:
+    if units * args.scale > MAX_SCALE:
         raise UsageError(
             f"--units {units} med --scale {args.scale:g} gir {units * args.scale:g} ganger avdelingens volum; "
-            f"grensen er {MAX_VOLUME:g} (nasjonal størrelse er 100). Velg færre enheter eller en mindre skala"
+            f"grensen er {MAX_SCALE:g} (nasjonal størrelse er 100). Velg færre enheter eller en mindre skala"
         )
     check_dir_target(args.out, "synth")
     start = time.perf_counter()
