@@ -171,3 +171,21 @@ def test_a_unit_named_with_a_date_form_identity_number_stops_the_indicators(tmp_
     err = capsys.readouterr().err
     assert status == 1 and "units.csv, rad 1, kolonne «name»" in err and nin[6:] not in err
     assert not (tmp_path / "ut").exists()
+
+
+def test_a_hostile_glossary_stops_the_report_before_any_work(tmp_path, capsys):
+    import shutil
+
+    from opr_analysis.report.pipeline import ROOT
+
+    texts = tmp_path / "tekster"
+    shutil.copytree(ROOT / "reports", texts)
+    (texts / "2024").mkdir(exist_ok=True)
+    (texts / "2024" / "ordliste.yaml").write_text("OPR: &x registeret\nOUS: *x\n", encoding="utf-8")
+    argv = ["report", "--extract", str(tmp_path / "finnes-ikke"), "--out", str(tmp_path / "ut"), "--texts", str(texts)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        "opr report: 2024/ordliste.yaml, linje 1: YAML-ankre og -aliaser (&navn, *navn) er ikke tillatt; "
+        "skriv verdiene ut\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tekster"]

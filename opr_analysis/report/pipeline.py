@@ -64,7 +64,7 @@ from ..safety.privacy import scan_outputs
 from .fallback import render_fallback
 from .kernel import kernel_manager_class, raise_if_stopped, restored_signal_handlers
 from .quarto import QUARTO_CONFIG, QUARTO_TO, quarto_version, render_quarto
-from .texts import placeholder_texts, text_files
+from .texts import check_glossaries, placeholder_texts, text_files
 from .typography import tie_notebook
 from .workbook import write_workbook
 
@@ -298,6 +298,7 @@ def check_report_parameters(*, min_cell: int, years_shown: int, texts_dir: Path)
         raise UsageError(f"--years-shown må være 1 eller større (fikk {years_shown})")
     if not Path(texts_dir).is_dir():
         raise UsageError(f"fant ikke tekstmappen «{texts_dir}» (--texts)")
+    check_glossaries(texts_dir)  # the guarded loader and the glossary's schema, before any work
 
 
 def report_years(reg) -> tuple[int, int] | None:

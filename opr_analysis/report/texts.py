@@ -30,7 +30,15 @@ from pydantic import ConfigDict, RootModel
 from ..errors import UsageError
 from ..safety.schema import NonEmptyText
 
-__all__ = ["text_path", "load_text", "load_glossary", "glossary_markdown", "text_files", "placeholder_texts"]
+__all__ = [
+    "text_path",
+    "load_text",
+    "load_glossary",
+    "check_glossaries",
+    "glossary_markdown",
+    "text_files",
+    "placeholder_texts",
+]
 
 PLACEHOLDER = re.compile(r"\bplassholder\b", re.IGNORECASE)
 
@@ -73,6 +81,19 @@ def load_glossary(texts_dir: str | os.PathLike = "reports", year: int | None = N
         raise UsageError(f"{path}: ordlisten skal være «begrep: forklaring», én per linje")
     data = validate(Glossary, raw, path.name).root
     return dict(sorted(data.items(), key=lambda kv: kv[0].casefold()))
+
+
+def check_glossaries(texts_dir: str | os.PathLike = "reports") -> None:
+    """Read every ``ordliste.yaml`` under ``texts_dir`` (the standing one and each year's) as the report will,
+    so that a broken or hostile glossary stops ``opr report`` before any work, not inside the notebook."""
+    from ..safety.limits import load_yaml_file
+    from ..safety.schema import validate
+
+    for path in sorted(Path(texts_dir).glob("ordliste.yaml")) + sorted(Path(texts_dir).glob("*/ordliste.yaml")):
+        name = path.name if path.parent == Path(texts_dir) else f"{path.parent.name}/{path.name}"
+        raw, _ = load_yaml_file(path, "ordlisten", name)
+        if raw is not None:
+            validate(Glossary, raw, name)
 
 
 def glossary_markdown(texts_dir: str | os.PathLike = "reports", year: int | None = None) -> str:

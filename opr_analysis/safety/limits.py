@@ -258,10 +258,11 @@ def read_yaml_bytes(path: str | os.PathLike, what: str) -> bytes:
         raise UsageError(f"{what} «{p}» kan ikke leses ({exc.strerror or type(exc).__name__})") from None
 
 
-def load_yaml_file(path: str | os.PathLike, what: str):
-    """(parsed value, bytes read) of a user's YAML file through the guarded loader (:func:`load_yaml`)."""
+def load_yaml_file(path: str | os.PathLike, what: str, name: str | None = None):
+    """(parsed value, bytes read) of a user's YAML file through the guarded loader (:func:`load_yaml`);
+    messages call it ``name`` (default: the file's name)."""
     data = read_yaml_bytes(path, what)
-    return load_yaml(data, Path(path).name), data
+    return load_yaml(data, name or Path(path).name), data
 
 
 def check_yaml_file(path) -> None:
