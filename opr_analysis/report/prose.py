@@ -3,9 +3,11 @@
 Examples
 --------
 >>> import pandas as pd
->>> f = pd.DataFrame({"year": [2021, 2022, 2023], "k": [300, 400, 500], "n": [1000, 1000, 1000]})
->>> trend_sentence(f, "k", "n", "x", "Andelen avviste", last_year=2023).replace("\\u00a0", " ")
-'Andelen avviste økte fra 2021 til 2023 (oddsratio per år 1,53; 95 % KI 1,39–1,67; p < 0,001; logistisk regresjon på år).'
+>>> f = pd.DataFrame({"year": [2021, 2022, 2023, 2024], "k": [300, 400, 500, 600], "n": [1000] * 4})
+>>> trend_sentence(f, "k", "n", "x", "Andelen avviste", last_year=2024).replace("\\u00a0", " ")
+'Andelen avviste økte fra 2021 til 2024 (oddsratio per år 1,52; 95 % KI 1,47–1,56; p < 0,001; kvasibinomisk logistisk regresjon på år, t-fordeling med 2 frihetsgrader).'
+>>> trend_sentence(f, "k", "n", "x", "Andelen avviste", last_year=2023)
+'Andelen avviste: 3 år (2021–2023) er for få til å skille en trend fra vanlig variasjon mellom årene, så det er ikke gjort noen trendtest.'
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import re
 import pandas as pd
 
 from ..formatting import CI_LABEL, MISSING, fmt_int, fmt_interval, fmt_num, fmt_p, fmt_pct, fmt_pct_interval, fmt_trend
-from ..stats.trends import POOR_FIT_DISPERSION, series_test, trend_test
+from ..stats.trends import POOR_FIT_DISPERSION, series_test, too_few_years, trend_test
 from .suppression import DEFAULT_MIN_CELL, small_share, suppression_method_text
 
 
@@ -118,40 +120,57 @@ def trend_sentence(
 ) -> str:
     """One sentence on the trend of ``successes / trials`` over the years up to ``last_year``.
 
-    The test is :func:`~opr_analysis.stats.trends.trend_test` (logistic regression
-    on year, standard errors scaled for overdispersion); with ``series`` the
-    series' configured first year applies (:data:`~opr_analysis.stats.trends.SERIES`)
-    and left-out years are named with the reason. A trend is called a rise or
-    fall only when the 95 % interval of the odds ratio excludes 1. A dispersion
-    above :data:`~opr_analysis.stats.trends.POOR_FIT_DISPERSION` is stated as
-    poor fit. Empty when the test cannot be made (fewer than two years, or no variation).
+    The test is :func:`~opr_analysis.stats.trends.trend_test` (quasi-binomial
+    logistic regression on year, limits and p value from t with ``years − 2``
+    degrees of freedom); with ``series`` the series' configured first year
+    applies (:data:`~opr_analysis.stats.trends.SERIES`) and left-out years are
+    named with the reason. The sentence follows the numbers:
+
+    - fewer than :data:`~opr_analysis.stats.trends.MIN_TREND_DF` residual degrees
+      of freedom (three years or less): one sentence saying the years are too few
+      to tell a trend from year-to-year variation, with no p value and no claim;
+    - otherwise a rise or fall only when the t-based 95 % interval of the odds
+      ratio excludes 1, else «endret seg ikke sikkert»; a dispersion above
+      :data:`~opr_analysis.stats.trends.POOR_FIT_DISPERSION` is stated as poor fit.
+
+    Empty when the test cannot be made (fewer than two years, or no variation).
     """
     f = frame[frame["year"].astype(int) <= int(last_year)]
     test = (series_test(f, successes, trials, series) if series else trend_test(f, successes, trials, share)).iloc[0]
-    if pd.isna(test["p_value"]):
+    if pd.isna(test["odds_ratio_per_year"]):
         return ""
-    low, high = test["odds_ratio_ci_low"], test["odds_ratio_ci_high"]
-    if low > 1:
-        word = "økte"
-    elif high < 1:
-        word = "falt"
-    else:
-        word = "endret seg ikke sikkert"
-    method = "logistisk regresjon på år"
-    dispersion = test["dispersion"]
-    if pd.notna(dispersion) and dispersion > 1:
-        method += ", standardfeil justert for overspredning"
-    out = f"{subject} {word} fra {int(test['first_year'])} til {int(test['last_year'])} ({fmt_trend(test)}; {method})."
-    if pd.notna(dispersion) and dispersion > POOR_FIT_DISPERSION:
-        out += (
-            f" Årstallene varierer langt mer enn en jevn trend tilsier (spredningsmål χ²/df = "
-            f"{fmt_num(dispersion, 1)}): modellen passer dårlig, og intervallet og p-verdien er gjort bredere "
-            "for å ta høyde for det."
+    span = f"{int(test['first_year'])}–{int(test['last_year'])}"
+    if too_few_years(test):
+        out = (
+            f"{subject}: {fmt_int(test['years'])} år ({span}) er for få til å skille en trend fra vanlig variasjon "
+            "mellom årene, så det er ikke gjort noen trendtest."
         )
+    elif pd.isna(test["p_value"]):
+        return ""
+    else:
+        low, high = test["odds_ratio_ci_low"], test["odds_ratio_ci_high"]
+        if low > 1:
+            word = "økte"
+        elif high < 1:
+            word = "falt"
+        else:
+            word = "endret seg ikke sikkert"
+        method = f"kvasibinomisk logistisk regresjon på år, t-fordeling med {fmt_int(test['df_resid'])} frihetsgrader"
+        out = (
+            f"{subject} {word} fra {int(test['first_year'])} til {int(test['last_year'])} "
+            f"({fmt_trend(test)}; {method})."
+        )
+        dispersion = test["dispersion"]
+        if pd.notna(dispersion) and dispersion > POOR_FIT_DISPERSION:
+            out += (
+                f" Årstallene varierer langt mer enn en jevn trend tilsier (spredningsmål χ²/df = "
+                f"{fmt_num(dispersion, 1)}): modellen passer dårlig, og intervallet og p-verdien er gjort bredere "
+                "for å ta høyde for det."
+            )
     earlier = sorted(int(y) for y in frame.loc[frame["year"].astype(int) < int(test["first_year"]), "year"].unique())
     if series and earlier and test["start_reason"]:
         years = ", ".join(str(y) for y in earlier)
-        out += f" {years} er ikke med i testen: {test['start_reason']}."
+        out += f" {years} er ikke med{'' if too_few_years(test) else ' i testen'}: {test['start_reason']}."
     return out
 
 
@@ -295,7 +314,7 @@ def method_rules(as_of, window: tuple[int, int], hscl: dict[str, int] | None = N
     from ..stats.models import MIN_LEVEL_EVENTS
     from ..stats.proms import PAIRING_MAX_DAYS
     from ..stats.scoring import HSCL10_MIN_ITEMS
-    from ..stats.trends import POOR_FIT_DISPERSION, SERIES
+    from ..stats.trends import MIN_TREND_DF, POOR_FIT_DISPERSION, SERIES
 
     as_of = pd.Timestamp(as_of)
     first = {
@@ -322,10 +341,13 @@ def method_rules(as_of, window: tuple[int, int], hscl: dict[str, int] | None = N
         "skyldige og svarene på dem vises for seg og er ikke med i andelen.",
         "**Konfidensintervaller** (Wilson, 95 %) vises bare for andeler der telleren er en del av nevneren. "
         "Forholdstall som baselineskjemaer per innskriving kan overstige 100 % og vises uten intervall.",
-        "**Trendtester.** Logistisk regresjon på år. Når årene varierer mer enn modellen tillater "
-        "(Pearsons χ²/df over 1), er standardfeilen ganget med √(χ²/df) (kvasibinomisk modell), og "
-        f"intervall og p-verdi bygger på den. Over {fmt_num(POOR_FIT_DISPERSION, 0)} sier teksten at modellen "
-        "passer dårlig. En økning eller nedgang nevnes bare når intervallet for oddsratioen ikke omfatter 1. "
+        "**Trendtester.** Kvasibinomisk logistisk regresjon på år: spredningen mellom årene (Pearsons χ²/df) "
+        "anslås fra dataene, standardfeilen ganges med √(χ²/df), og intervall og p-verdi bygger på "
+        "t-fordelingen med antall år − 2 frihetsgrader (som R gjør for kvasibinomiske modeller), fordi "
+        f"spredningen anslås fra bare noen få årstall. Med færre enn {fmt_int(MIN_TREND_DF + 2)} år kan en trend "
+        "ikke skilles fra vanlig variasjon mellom årene; da oppgis ingen test. Over "
+        f"{fmt_num(POOR_FIT_DISPERSION, 0)} i spredningsmål sier teksten at modellen passer dårlig. En økning "
+        "eller nedgang nevnes bare når intervallet for oddsratioen ikke omfatter 1. "
         f"Hver serie starter i første hele år av datakilden: {starts}.",
         f"**Utfall og modeller** gjelder oppfølginger med forfallsår {window_text}. Oppfølgingen pares med "
         f"siste baselinesvar i samme behandlingsforløp, sendt inn før behandlingen og høyst {PAIRING_MAX_DAYS} "
