@@ -174,17 +174,23 @@ def trend_sentence(
     return out
 
 
-def followup_sentence(cells: pd.DataFrame, year: int, as_of) -> str:
+def followup_sentence(cells: pd.DataFrame, year: int, as_of, response: pd.DataFrame | None = None) -> str:
     """The follow-up audit of ``year`` in words, from the «Alle typer» row of
     :func:`~opr_analysis.report.gt_tables.followup_response_cells` (so every number is in the table).
 
+    The share is the patients' response share: of the questionnaires sent as owed
+    whose response window has run out (:func:`~opr_analysis.stats.followup.settled_at`),
+    the share answered. With ``response`` (:func:`~opr_analysis.stats.followup.followup_response`)
+    a second sentence names the other share plainly: of every owed follow-up whose window
+    has run out, sent or not, the share answered, which is what the quality indicators report.
+
     >>> c = pd.DataFrame({"kind": ["alle"], "owed": ["233"], "sent_owed": ["220"], "not_sent": ["13"],
-    ...     "awaiting": ["12"], "settled": ["208"], "responded_owed": ["72"], "response_share": ["34,6 %"],
+    ...     "awaiting": ["12"], "settled": ["208"], "responded_settled": ["72"], "response_share": ["34,6 %"],
     ...     "response_share_ci": ["28,5–41,3 %"], "sent_not_owed": ["9"], "responded_not_owed": ["4"]})
     >>> print(followup_sentence(c, 2024, pd.Timestamp("2025-03-01")).replace("\\u00a0", " "))
-    For 2024 var 233 oppfølgingsskjemaer skyldige per 01.03.2025; 220 av dem ble sendt og 13 ble ikke sendt. 12 var sendt mindre enn 30 dager før skjæringsdatoen uten svar ennå og regnes ikke som ubesvarte. Av de 208 andre ble 72 besvart (34,6 %; 95 % KI 28,5–41,3 %). 9 skjemaer ble sendt uten å være skyldige (sendt på nytt, til unntatte pasienter eller før forfall); 4 av dem ble besvart, og de er ikke med i svarandelen.
+    For 2024 var 233 oppfølgingsskjemaer skyldige per 01.03.2025; 220 av dem ble sendt og 13 ble ikke sendt. 12 ble sendt mindre enn 30 dager før skjæringsdatoen; svarfristen er ikke ute, så de er ikke med i svarandelen ennå. Av de 208 som ble sendt tidligere, ble 72 besvart: en svarandel blant de sendte skjemaene på 34,6 % (95 % KI 28,5–41,3 %). 9 skjemaer ble sendt uten å være skyldige (sendt på nytt, til unntatte pasienter eller før forfall); 4 av dem ble besvart, og de er ikke med i svarandelen.
     """
-    from ..stats.followup import AWAITING_DAYS
+    from ..stats.followup import AWAITING_DAYS, followup_totals
 
     r = cells.set_index("kind").loc["alle"]
     out = (
@@ -193,12 +199,25 @@ def followup_sentence(cells: pd.DataFrame, year: int, as_of) -> str:
     )
     if r["awaiting"] not in ("0", "–"):
         out += (
-            f"{r['awaiting']} var sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen uten svar ennå og "
-            f"regnes ikke som ubesvarte. Av de {r['settled']} andre ble "
+            f"{r['awaiting']} ble sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen; svarfristen er ikke "
+            f"ute, så de er ikke med i svarandelen ennå. Av de {r['settled']} som ble sendt tidligere, ble "
         )
     else:
-        out += "Av dem ble "
-    out += f"{r['responded_owed']} besvart ({r['response_share']}; 95\u00a0% KI {r['response_share_ci']})."
+        out += "Av de sendte ble "
+    out += (
+        f"{r['responded_settled']} besvart: en svarandel blant de sendte skjemaene på {r['response_share']} "
+        f"(95\u00a0% KI {r['response_share_ci']})."
+    )
+    if response is not None:
+        t = followup_totals(response[response["year"].astype(int) == int(year)])
+        if len(t) and int(t["owed_settled"].iloc[0]):
+            t = t.iloc[0]
+            out += (
+                f" Regnet av alle skyldige oppfølginger med utløpt svarfrist, også de som ikke ble sendt, ble "
+                f"{fmt_int(t['responded_settled'])} av {fmt_int(t['owed_settled'])} besvart "
+                f"({fmt_pct(t['owed_answered_share'])}); denne andelen måler både utsending og svar, og er den "
+                "kvalitetsindikatorene for svar på oppfølging bruker."
+            )
     if r["sent_not_owed"] not in ("0", "–"):
         out += (
             f" {r['sent_not_owed']} skjemaer ble sendt uten å være skyldige (sendt på nytt, til unntatte pasienter "
@@ -335,9 +354,13 @@ def method_rules(as_of, window: tuple[int, int], hscl: dict[str, int] | None = N
     rules = [
         f"**Skjæringsdato.** Alt er regnet slik registeret så ut ved utgangen av {as_of:%d.%m.%Y}: skjemaer "
         "sendt eller besvart senere er ikke med, og oppfølginger med forfallsdato senere er ikke skyldige ennå.",
-        "**Svarandel på oppfølging.** Besvart delt på sendt som skyldig (første utsending per skyldig "
-        f"oppfølging), uten skjemaer som ble sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen og ennå "
-        "ikke er besvart; de regnes ikke som ubesvarte. Nevneren står i tabellen. Skjemaer sendt uten å være "
+        "**Svarandel på oppfølging.** En skyldig oppfølging er avgjort når svarfristen på "
+        f"{AWAITING_DAYS} dager er ute: den ble sendt minst {AWAITING_DAYS} dager før skjæringsdatoen, eller, "
+        "om den aldri ble sendt, forfalt minst så lenge før. Om den er besvart, spiller ingen rolle for regelen, "
+        "så andelen blir ikke skjev av at noen svarer raskt. Svarandelen i tabellen er besvart delt på avgjorte "
+        "skjemaer sendt som skyldige (første utsending per skyldig oppfølging): andelen av de sendte som ble "
+        "besvart. Kvalitetsindikatorene deler i stedet på alle avgjorte skyldige oppfølginger, også de som ikke "
+        "ble sendt, og måler dermed både utsending og svar. Nevneren står i tabellen. Skjemaer sendt uten å være "
         "skyldige og svarene på dem vises for seg og er ikke med i andelen.",
         "**Konfidensintervaller** (Wilson, 95 %) vises bare for andeler der telleren er en del av nevneren. "
         "Forholdstall som baselineskjemaer per innskriving kan overstige 100 % og vises uten intervall.",
