@@ -164,6 +164,19 @@ def _dates(values) -> np.ndarray:
     return arr.astype("datetime64[ns]")
 
 
+def first_whole_due_year(kind: str) -> int:
+    """The first calendar year whose every day can be a due date of ``kind``: follow-up started with
+    procedures from :data:`RF_SCS_START` and enrolments closed from :data:`CLOSED_START`, so the first year
+    with due dates is partial unless the first due date is 1 January.
+
+    >>> [first_whole_due_year(k) for k in ("rf_3m", "rf_6m", "rf_12m", "avsluttet_12m")]
+    [2022, 2022, 2023, 2023]
+    """
+    start = CLOSED_START if kind.startswith("avsluttet") else RF_SCS_START
+    first_due = start + pd.DateOffset(months=MONTHS[kind.rsplit("_", 1)[1]])
+    return first_due.year if (first_due.month, first_due.day) == (1, 1) else first_due.year + 1
+
+
 def followup_kinds() -> list[str]:
     """The follow-up kinds in codebook order."""
     return list(codebook.load().tables["followups"].columns["kind"].codes)
