@@ -371,3 +371,28 @@ def test_interim_look_is_labelled_with_planned_size_and_progress_and_claims_noth
     final = analyse(reg, s, "2026-01-31")
     assert final.recruitment.final and "Forsøket er ferdig" in recruitment_text(final.recruitment, s, final.as_of)
     assert "foreløpig" not in final.conclusion
+
+
+def test_plan_counts_patients_once_per_window_length_period(tmp_path):
+    from opr_analysis.experiment import make_plan
+
+    patients = [{"patient_id": "P1", "birth_year": 1970}, {"patient_id": "P2", "birth_year": 1970}]
+    treatments = [
+        {"treatment_id": "T1", "patient_id": "P1", "date": "2022-11-01"},  # rf_3m 2023-02-01, rf_6m 2023-05-01
+        {"treatment_id": "T2", "patient_id": "P2", "date": "2023-03-15"},  # rf_3m 2023-06-15, rf_6m 2023-09-15
+    ]
+    followups = [
+        {"patient_id": "P1", "kind": "rf_3m", "anchor_id": "T1", "sent_date": "2023-02-01",
+         "responded_at": "2023-02-10T10:00:00"},
+        {"patient_id": "P2", "kind": "rf_3m", "anchor_id": "T2", "sent_date": "2023-06-15"},
+    ]  # fmt: skip
+    reg = make_extract(tmp_path, patients=patients, treatments=treatments, followups=followups)
+    s = spec(kinds=["rf_3m", "rf_6m"])  # window of 6 months: periods Jan–Jun and Jul–Dec
+    plan = make_plan(s, reg, "2025-01-01")
+    flow = plan.flow.set_index("month")
+    # P1 once (February: both its follow-ups fall in Jan–Jun 2023); P2 in June and again in September
+    assert flow["patients"][flow["patients"] > 0].to_dict() == {"2023-02": 1, "2023-06": 1, "2023-09": 1}
+    assert plan.patients_per_month == pytest.approx(3 / 24) and plan.owed_per_month == pytest.approx(4 / 24)
+    # the expected share: 1 of the 4 owed follow-ups answered within 30 days
+    assert plan.size.p_full == pytest.approx(0.25)
+    assert plan.months_needed == math.ceil(plan.size.total / (3 / 24))
