@@ -154,6 +154,8 @@ HELPERS: dict[str, str] = {
     "format_hms": "completion",
     "quality_tables": "quality",
     "trend_test": "trends",
+    "settled_at": "followup", "first_whole_due_year": "followup", "too_few_years": "trends",
+    "waiting_times": "waiting", "complete_window": "waiting", "km_median": "waiting",
     "CONTRACT_COLUMNS": "export", "check_contract_columns": "export", "compute_tables": "export", "published_tables": "export",
     "extra_tables": "export", "report_tables": "export", "write_tables": "export",
 }  # fmt: skip
