@@ -93,6 +93,15 @@ LABELS = {
     "odds_ratio": "Oddsratio",
     "p_value": "p-verdi",
     "method": "Metode",
+    # issue 24: the settled follow-ups and the trend test's t-based inference
+    "awaiting": "Svarfrist ikke ute",
+    "settled": "Sendt, svarfrist ute",
+    "responded_settled": "Besvart, svarfrist ute",
+    "response_share_settled": "Svarandel blant sendte (svarfrist ute)",
+    "owed_settled": "Skyldige, svarfrist ute",
+    "owed_answered_share": "Besvart av skyldige (svarfrist ute)",
+    "dispersion": "Spredning (χ²/df)",
+    "df_resid": "Frihetsgrader (år − 2)",
 }
 SEED_ONLY = ("seed_response_share", "difference")
 INT_FORMAT, SHARE_FORMAT, DECIMAL_FORMAT = "#,##0", "0.0 %", "#,##0.00"
