@@ -136,3 +136,38 @@ def test_v1_extract_counts_and_quality_do_not_mention_the_experiment_parts(tmp_p
     with_alloc = make_extract(tmp_path / "b", patients=[{"patient_id": "P1"}], allocations=alloc)
     counts = with_alloc.report.counts().set_index("table")
     assert counts.loc["allocations", ["rows_read", "rows_used", "rows_quarantined"]].tolist() == [1, 1, 0]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("research_notebooks")
+def test_report_with_an_experiment_shows_captioned_tables_and_an_interim_label(tmp_path):
+    """The annual report of an extract with allocations: the chapter's heading is the experiment's title, its
+    two tables are numbered «Tabell N» with source notes, and an interim look says so."""
+    import datetime as dt
+
+    from bs4 import BeautifulSoup
+
+    from opr_analysis.experiment import load_spec
+    from opr_analysis.report import pipeline
+    from opr_analysis.synth.experiment import experiment_generators
+    from opr_analysis.synth.registry import synthesize, write_tables
+
+    reg = synthesize(seed=8, scale=0.3, years=(2021, 2025),
+                     generators=experiment_generators(load_spec(EXAMPLE), 0.1, answers=False))  # fmt: skip
+    extract = write_tables(reg.tables, tmp_path / "extract")
+    texts = tmp_path / "texts"
+    shutil.copytree(ROOT / "reports", texts)
+    run = pipeline.run_report(
+        extract, year=2024, as_of=dt.date(2025, 6, 15), formats=["html"], out=tmp_path / "o", texts_dir=texts,
+        include_proms=False, log=lambda s: None,
+    )  # fmt: skip
+    html = next(p for p in run.files if p.suffix == ".html").read_text(encoding="utf-8")
+    soup = BeautifulSoup(html, "html.parser")
+    text = soup.get_text(" ").replace("\u00a0", " ").replace("\u2060", "")  # typography's no-break joins
+    assert "Kort eller fullt oppfølgingsskjema, forfall 01.01.2025–30.06.2025" in text
+    assert "Foreløpig gjennomgang, ikke endelig resultat." in text and "planlagte pasienter" in text
+    captions = [c.get_text(" ").replace("\u00a0", " ") for c in soup.find_all("caption")]
+    assert any("Pasientflyt i forsøket" in c and c.startswith("Tabell ") for c in captions)
+    assert any("Svar innen fristen per gruppe" in c and c.startswith("Tabell ") for c in captions)
+    for table_id in ("opr-experiment-flow-kort-skjema-2025", "opr-experiment-kort-skjema-2025"):
+        assert "Kilde: OUS smerteregister" in soup.find(id=table_id).get_text(" ")
