@@ -47,7 +47,7 @@ def notebook_inputs(
     documents an example delivery of ``example_spec`` made in a temporary folder,
     with the context taken from that delivery's manifest.
     """
-    import yaml
+    from ..safety.limits import load_yaml_file
 
     folder = Path(delivery_dir) if delivery_dir else None
     ctx = json.loads(context_json or "{}")
@@ -65,6 +65,6 @@ def notebook_inputs(
             "flow": [[s["criterion"], s["enrolments"]] for s in manifest["selection"]],
             "disclosure": {**disclosure, "generalised_text": [STEP_TEXT[g] for g in disclosure.get("generalised", [])]},
         }
-    spec = yaml.safe_load((folder / "spec.yaml").read_text(encoding="utf-8"))
+    spec, _ = load_yaml_file(folder / "spec.yaml", "spesifikasjonsfilen")  # the guarded loader, as for every spec
     codebook = pd.read_csv(folder / "codebook.csv", dtype=str, keep_default_na=False)
     return folder, ctx, spec, codebook
