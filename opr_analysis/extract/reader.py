@@ -58,7 +58,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import ExtractError, IdentifiableDataError
+from ..errors import ExtractError, IdentifiableDataError, UsageError
+from ..paths import resolve_extract
 from ..safety.nin import has_nin, mask_nin, nin_cells
 from . import codebook, needs, schemas
 from .parsing import EXPECTED, PARSERS
@@ -219,6 +220,19 @@ def _load_validated(folder: Path, cb: codebook.Codebook, wanted: tuple[str, ...]
     if store is not None and _tomorrow() == tomorrow:  # a run across midnight judged dates by two days
         _write_cache(store, cb, reg, windows)
     return reg
+
+
+def open_extract(path: str | os.PathLike = "data/synthetic") -> Registry:
+    """:func:`load_extract` of the folder ``path`` names, resolved as notebooks give it
+    (absolute, from the working directory, or from the project folder:
+    :func:`opr_analysis.paths.resolve_extract`); a clear message if it is not there."""
+    folder = resolve_extract(path)
+    if not folder.is_dir():
+        raise UsageError(
+            f"Fant ikke uttrekket {folder}. Skriv det syntetiske registeret med «make data» "
+            f"(eller «opr synth --out data/synthetic») i prosjektmappen, eller oppgi en annen sti."
+        )
+    return load_extract(folder)
 
 
 # --- the validated-extract cache (issue 29; extract/cache.py) ---------------------------------------

@@ -13,7 +13,6 @@ software. Each code is listed with the number it has in the .sav/.dta files
 
 from __future__ import annotations
 
-import html
 import json
 import shutil
 import tempfile
@@ -24,7 +23,8 @@ import pandas as pd
 
 from ..formatting import fmt_int, fmt_num, fmt_pct
 from ..report.suppression import SUPPRESSED
-from .disclosure import STEP_TEXT, hidden_counts
+from ..safety.markup import escape
+from .disclosure import hidden_counts
 from .writers import ColumnMeta, numeric_codes
 
 KIND_TEXT = {
@@ -153,17 +153,18 @@ def codebook_html(summary: pd.DataFrame, title: str) -> str:
     body = codebook_table(summary, title).as_raw_html()
     return (
         '<!DOCTYPE html>\n<html lang="nb"><head><meta charset="utf-8"><title>Kodebok – '
-        f"{html.escape(title)}</title></head><body>\n{body}\n</body></html>\n"
+        f"{escape(title)}</title></head><body>\n{body}\n</body></html>\n"
     )
 
 
 def readme(spec, files: list[str], counts: dict, flow: list, disclosure: dict, version: str) -> str:
-    """The recipient's README (Norwegian, Markdown)."""
+    """The recipient's README (Norwegian, Markdown); the spec's texts are quoted through the one escaping function."""
     approvals = (
-        "\n".join(f"- {a.get('kind', 'Godkjenning')}: {a['reference']}" for a in spec.approvals) or "- (ingen oppgitt)"
+        "\n".join(f"- {escape(a.get('kind', 'Godkjenning'))}: {escape(a['reference'])}" for a in spec.approvals)
+        or "- (ingen oppgitt)"
     )
     rec = spec.recipient
-    recipient = ", ".join(str(rec[k]) for k in ("name", "institution", "email") if rec.get(k))
+    recipient = ", ".join(escape(rec[k]) for k in ("name", "institution", "email") if rec.get(k))
     period = " – ".join(str(d) if d else "…" for d in spec.period) if any(spec.period) else "hele uttrekket"
     flow_lines = "\n".join(f"| {label} | {n} |" for label, n in flow)
     steps = disclosure.get("generalised_text") or ["ingen"]
@@ -176,10 +177,10 @@ def readme(spec, files: list[str], counts: dict, flow: list, disclosure: dict, v
     file_lines = "\n".join(f"- `{f}`" for f in files)
     return f"""# Datautlevering fra OUS smerteregister (OPR)
 
-**Prosjekt:** {spec.title} (`{spec.project}`)
+**Prosjekt:** {escape(spec.title)} (`{spec.project}`)
 **Mottaker:** {recipient}
 **Periode (dato for rett til helsehjelp):** {period}
-**Forskningsspørsmål:** {" ".join(spec.research_question.split())}
+**Forskningsspørsmål:** {escape(spec.research_question)}
 
 Godkjenninger:
 {approvals}
@@ -227,7 +228,7 @@ Dataene er pseudonyme personopplysninger og skal behandles etter utleveringsavta
 
 ## Vilkår
 
-{spec.agreement or "Utleveringsavtalen for OUS smerteregister gjelder."} Dataene skal bare brukes til
+{escape(spec.agreement) or "Utleveringsavtalen for OUS smerteregister gjelder."} Dataene skal bare brukes til
 prosjektet og forskningsspørsmålet over, ikke deles videre, ikke kobles med andre data uten godkjenning,
 og slettes når prosjektet er avsluttet. Forsøk på å identifisere personer er ikke tillatt.
 Resultater fra grupper med færre enn {disclosure["min_cell"]} pasienter skal ikke publiseres.
@@ -277,51 +278,3 @@ def _judgements(disclosure: dict) -> str:
 def docs_context(counts: dict, flow: list, disclosure: dict) -> str:
     """The notebook's parameter with what it shows besides the codebook (JSON text)."""
     return json.dumps({"counts": counts, "flow": flow, "disclosure": disclosure}, ensure_ascii=False, sort_keys=True)
-
-
-def example_delivery(spec: str | Path, extract: str | Path, folder: str | Path) -> Path:
-    """Deliver ``spec`` from ``extract`` into ``folder`` without rendering documentation.
-
-    For running ``notebooks/research_extract.ipynb`` by hand: the key and the
-    delivery log stay inside ``folder``'s parent (a scratch folder), never in
-    the registry's key store or log.
-    """
-    from .delivery import deliver
-
-    folder = Path(folder)
-    scratch = folder.parent
-    deliver(spec, extract, folder, log=scratch / "delivery-log.csv", key_dir=scratch / "keys", docs=False)
-    return folder
-
-
-def notebook_inputs(
-    delivery_dir, context_json: str, example_spec, example_extract
-) -> tuple[Path, dict, dict, pd.DataFrame]:
-    """What the documentation notebook shows: (folder, context, spec, codebook).
-
-    ``opr extract`` passes the delivery folder and the context. Run by hand
-    (``delivery_dir`` None or a folder without ``spec.yaml``), the notebook
-    documents an example delivery of ``example_spec`` made in a temporary folder,
-    with the context taken from that delivery's manifest.
-    """
-    import yaml
-
-    folder = Path(delivery_dir) if delivery_dir else None
-    ctx = json.loads(context_json or "{}")
-    if folder is None or not (folder / "spec.yaml").is_file():
-        notebooks = Path(__file__).resolve().parents[2] / "notebooks"
-        spec_path, extract = (Path(p) if Path(p).exists() else notebooks / p for p in (example_spec, example_extract))
-        scratch = Path(tempfile.mkdtemp(prefix="opr-eksempel-"))
-        folder = example_delivery(spec_path, extract, scratch / "utlevering")
-        ctx = {}
-    if not ctx:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        disclosure = manifest["disclosure"]
-        ctx = {
-            "counts": manifest["counts"],
-            "flow": [[s["criterion"], s["enrolments"]] for s in manifest["selection"]],
-            "disclosure": {**disclosure, "generalised_text": [STEP_TEXT[g] for g in disclosure.get("generalised", [])]},
-        }
-    spec = yaml.safe_load((folder / "spec.yaml").read_text(encoding="utf-8"))
-    codebook = pd.read_csv(folder / "codebook.csv", dtype=str, keep_default_na=False)
-    return folder, ctx, spec, codebook
