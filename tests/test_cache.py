@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -363,7 +364,7 @@ def test_no_cache_file_lands_in_a_research_delivery(cache_dir, tmp_path, monkeyp
 @pytest.mark.slow
 def test_the_report_reads_the_extract_once_and_writes_no_cache_file_into_the_report(tmp_path, monkeypatch):
     """opr report validates (and caches) the extract; the notebook's kernel, started with the same environment,
-    finds it there. With --no-cache the kernel obeys too: no cache is written at all."""
+    finds it there; nothing of the cache is in the report."""
     from opr_analysis.synth.registry import write_synthetic
 
     monkeypatch.delenv("OPR_CACHE")
@@ -372,22 +373,40 @@ def test_the_report_reads_the_extract_once_and_writes_no_cache_file_into_the_rep
     write_synthetic(extract, seed=3, scale=0.05, years=(2021, 2024), fmt="csv")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "opr_analysis", "report", "--extract", str(extract), "--as-of", "2025-03-01",
-               "--formats", "html", "--out"]  # fmt: skip
-    done = subprocess.run([*command, str(tmp_path / "uten"), "--no-cache"], env=env, cwd=ROOT, capture_output=True)
-    assert done.returncode == 0, done.stderr.decode()
-    assert not (tmp_path / "data" / cache.FOLDER).exists()  # neither the pipeline nor the kernel wrote one
-    done = subprocess.run([*command, str(tmp_path / "rapport")], env=env, cwd=ROOT, capture_output=True)
+               "--formats", "html", "--out", str(tmp_path / "rapport")]  # fmt: skip
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True)
     assert done.returncode == 0, done.stderr.decode()
     root = tmp_path / "data" / cache.FOLDER
     tables = {json.loads((p / cache.ENTRY).read_text())["table"] for p in root.iterdir() if p.is_dir()}
-    assert tables == {p.stem for p in extract.iterdir()}
-    assert _cache_files(tmp_path / "rapport") == [] and _cache_files(tmp_path / "uten") == []
-    # the same report with and without the cache
-    html = "arsrapport-2024.html"
-    assert (tmp_path / "rapport" / html).read_bytes() == (tmp_path / "uten" / html).read_bytes()
+    assert tables == {p.stem for p in extract.glob("*.csv")}
+    assert _cache_files(tmp_path / "rapport") == []
     # what the kernel does: load the extract from the notebooks folder, in the same environment
     probe = f"import opr_analysis; print(opr_analysis.load_extract({str(extract.resolve())!r}).report.cache_note)"
     done = subprocess.run(
         [sys.executable, "-c", probe], env=env, cwd=ROOT / "notebooks", capture_output=True, text=True
     )
     assert "hentet fra hurtiglageret" in done.stdout, done.stderr
+
+
+@pytest.mark.slow
+def test_no_cache_reaches_the_notebook_kernels_a_command_starts(tmp_path, monkeypatch):
+    """--no-cache is OPR_CACHE=0 for the command's run, which the kernel of its notebook inherits (opr report,
+    the delivery's documentation notebook): the kernel's load writes no cache either."""
+    import nbformat
+
+    from opr_analysis import cli
+    from opr_analysis.report.pipeline import execute_notebook
+
+    monkeypatch.delenv("OPR_CACHE")
+    monkeypatch.delenv("OPR_CACHE_DIR", raising=False)
+    extract = write_base_extract(tmp_path / "data")
+    code = f"import opr_analysis\nreg = opr_analysis.load_extract({str(extract)!r})"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "last.ipynb")
+    with cli._cache_setting(SimpleNamespace(no_cache=True)):
+        execute_notebook(tmp_path / "last.ipynb", tmp_path / "kjort.ipynb", {}, cwd=tmp_path)
+    assert os.environ.get("OPR_CACHE") is None  # restored after the run
+    assert not (tmp_path / "data" / cache.FOLDER).exists()
+    execute_notebook(tmp_path / "last.ipynb", tmp_path / "kjort.ipynb", {}, cwd=tmp_path)
+    assert (tmp_path / "data" / cache.FOLDER / MARKER).is_file()  # without --no-cache the kernel writes it

@@ -221,6 +221,12 @@ for _step in ("plan", "allocate", "analyse"):
 BAD[("experiment allocate", "key_dir")] = [*NOT_A_PATH, "«a file»", "«extract»"]
 #: Options that take no value (nothing can be wrong with them).
 FLAGS = {("synth", "answers"), ("report", "include_proms"), ("extract", "no_docs")}
+# --no-cache (issue 29): a switch on every command that reads an extract
+FLAGS |= {
+    (command, "no_cache")
+    for command in ("validate", "tables", "indicators", "followups", "report", "extract",
+                    "experiment plan", "experiment allocate", "experiment analyse")
+}  # fmt: skip
 #: Bad values that may exit 1 rather than 2: the extract or a file cannot be read (not a wrong argument as such).
 NOT_USAGE = {MISSING, "«a file»"}
 

@@ -89,14 +89,19 @@ def enabled(flag: bool | None = None) -> bool:
 
 def location(extract: Path) -> tuple[Path | None, str | None]:
     """The cache folder for ``extract`` and None, or None and the reason (Norwegian) it cannot have one."""
-    from ..paths import _is_root, repo_root
+    from ..paths import is_repo_root, repo_root, source_checkout
     from ..safety.owned import MARKER
 
     chosen = os.environ.get(ENV_DIR, "").strip()
     root = Path(chosen).expanduser() if chosen else Path(extract).resolve().parent / FOLDER
     root = root.resolve()
-    for repo in {repo_root(), Path(__file__).resolve().parents[2]}:
-        if _is_root(repo) and root.is_relative_to(repo) and not root.is_relative_to(repo / "data"):
+    for repo in {repo_root(), source_checkout()}:
+        if (
+            repo is not None
+            and is_repo_root(repo)
+            and root.is_relative_to(repo)
+            and not root.is_relative_to(repo / "data")
+        ):
             return None, f"{root} ligger i prosjektmappen (repository), der opr aldri legger data"
     for folder in root.parents:
         info = _marker(folder / MARKER)
