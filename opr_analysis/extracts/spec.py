@@ -61,6 +61,7 @@ TOP_KEYS = {
     "project",
     "title",
     "research_question",
+    "purpose",
     "approvals",
     "recipient",
     "agreement",
@@ -126,6 +127,7 @@ class Spec:
     dates: str = "year"
     formats: tuple[str, ...] = ("csv",)
     disclosure: Disclosure = field(default_factory=Disclosure)
+    purpose: str = ""  # plain-language purpose for patients (access answers, issue 26); default research_question
     raw: dict = field(default_factory=dict, compare=False)
     source_bytes: bytes = field(default=b"", compare=False, repr=False)
 
@@ -158,6 +160,7 @@ def parse_spec(raw, source_bytes: bytes = b"", name: str = "spesifikasjonen") ->
         errs.append(f"project «{project}»: bruk 2–41 tegn a–z, 0–9 og bindestrek (det blir mappenavn og nøkkelnavn)")
     title = _text(raw, "title", errs, required=True)
     question = _text(raw, "research_question", errs, required=True)
+    purpose = _text(raw, "purpose", errs)
     recipient = raw.get("recipient")
     if not isinstance(recipient, dict) or not str(recipient.get("name") or "").strip():
         errs.append("recipient: mangler (ventet minst «name», gjerne «institution» og «email»)")
@@ -195,6 +198,7 @@ def parse_spec(raw, source_bytes: bytes = b"", name: str = "spesifikasjonen") ->
         dates=dates,
         formats=tuple(dict.fromkeys(formats)),
         disclosure=disclosure,
+        purpose=purpose,
         raw=raw,
         source_bytes=source_bytes,
     )
