@@ -36,6 +36,8 @@ COMMANDS = [
     "report",
     "extract",
     "experiment",
+    "innsyn",
+    "sletting",
 ]
 
 

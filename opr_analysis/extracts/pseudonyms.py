@@ -56,8 +56,11 @@ def default_key_dir() -> Path:
     raise UsageError("fant ikke nøkkellageret; sett OPR_KEY_DIR til en mappe bare du har tilgang til")
 
 
-def project_key(project: str, key_dir: Path | None = None) -> tuple[bytes, str]:
-    """The project's secret key and a description of its source (never the key)."""
+def project_key(project: str, key_dir: Path | None = None, create: bool = True) -> tuple[bytes, str] | None:
+    """The project's secret key and a description of its source (never the key).
+
+    ``create=False`` (finding a patient's pseudonym for an erasure notice, issue 26): None instead of
+    a new key when the project has none, since a new key would give other pseudonyms."""
     for var in (env_var(project), "OPR_EXTRACT_KEY"):
         value = os.environ.get(var)
         if value:
@@ -66,6 +69,8 @@ def project_key(project: str, key_dir: Path | None = None) -> tuple[bytes, str]:
             return derive_project_key(value.encode("utf-8"), project), f"miljøvariabel {var}"
     folder = Path(key_dir) if key_dir else default_key_dir()
     path = folder / f"{project}.key"
+    if not create and not path.exists():
+        return None
     notice = (
         f"Ny nøkkel for prosjektet «{project}» er lagret i {path}; går den tapt, "
         "får hver pasient i prosjektet et nytt pseudonym."

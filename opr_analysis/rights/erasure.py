@@ -31,7 +31,7 @@ without code here:
   all the same);
 - every row that refers (codebook ``references``, and a follow-up's
   ``anchor_id``) to a row that left: the questionnaire answers of their
-  responses and follow-ups, say;
+  responses and follow-ups, say (:mod:`.linkage`, the rule access uses too);
 - the same rows of the quarantine (raw cells, compared after trimming), any
   quarantined row whose reason names an erased patient, and the problems
   listed for them (the validation summary prints them).
@@ -71,13 +71,12 @@ import numpy as np
 import pandas as pd
 
 from ..extract import codebook
+from .linkage import row_ids, rows_of
 
 #: Tables the erasure leaves as they are (module docstring: the request log is the registry's record).
 KEPT_TABLES = ("rights_requests",)
 #: Columns of a request as :func:`erasure_requests` gives them.
 REQUEST_COLUMNS = ["request_id", "patient_id", "kind", "received_date", "effective_date", "closed_date"]
-#: References the codebook does not declare: a follow-up's anchor is a treatment or an enrolment.
-IMPLIED_REFERENCES = {("followups", "anchor_id"): ("treatments", "enrolments")}
 ERASED_LABEL = "slettet etter krav fra pasienten"
 
 
@@ -169,19 +168,14 @@ def without_erased(reg, on=None):
         if spec is None or name in KEPT_TABLES:
             tables[name] = frame
             continue
-        leave = _leaving(name, frame, spec, id_set, gone, raw=False)
+        leave = rows_of(name, frame, spec, id_set, gone)
         q = quarantine.get(name)
         q_leave = np.zeros(0, dtype=bool)
         if q is not None and len(q):
-            q_leave = _leaving(name, q, spec, id_set, gone, raw=True)
+            q_leave = rows_of(name, q, spec, id_set, gone, raw=True)
             if "quarantine_reason" in q:
                 q_leave |= q["quarantine_reason"].astype(str).str.contains(names).to_numpy(dtype=bool)
-        id_col = spec.id_column
-        if id_col:
-            left = set(frame.loc[leave, id_col].dropna().astype(str))
-            if len(q_leave) and q_leave.any() and id_col in q:
-                left |= set(q.loc[q_leave, id_col].astype(str).str.strip())
-            gone[name] = left
+        gone[name] = row_ids(frame, spec, leave) | (row_ids(q, spec, q_leave, raw=True) if len(q_leave) else set())
         n_q = int(q_leave.sum())
         if not leave.any() and not n_q:
             tables[name] = frame
@@ -206,29 +200,3 @@ def without_erased(reg, on=None):
         report, summaries=summaries, problems=problems, quarantine=quarantine, erasure=erasure
     )
     return dataclasses.replace(reg, tables=tables, report=new_report, _memo={})
-
-
-def _leaving(name: str, frame: pd.DataFrame, spec, ids: set[str], gone: dict[str, set[str]], raw: bool) -> np.ndarray:
-    """Which rows of ``frame`` leave: an erased patient's, or referring to a row that left.
-
-    ``raw``: the frame is quarantine cells (text as written), compared after trimming.
-    """
-
-    def text(col: str) -> pd.Series:
-        values = frame[col].astype("string")
-        return values.str.strip() if raw else values
-
-    leave = np.zeros(len(frame), dtype=bool)
-    if "patient_id" in frame:
-        leave |= text("patient_id").isin(ids).fillna(False).to_numpy(dtype=bool)
-    for col in spec.columns.values():
-        if col.name not in frame:
-            continue
-        targets = IMPLIED_REFERENCES.get((name, col.name))
-        if targets is None and col.reference_table and col.reference_table != "patients":
-            ref = codebook.load().tables[col.reference_table]
-            targets = (col.reference_table,) if ref.id_column == col.reference_column else ()
-        for target in targets or ():
-            if gone.get(target):
-                leave |= text(col.name).isin(gone[target]).fillna(False).to_numpy(dtype=bool)
-    return leave

@@ -1,0 +1,108 @@
+"""``opr innsyn PATIENT_ID --extract DIR --out DIR``: the answer to a patient's access request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "innsyn",
+        help="svar på et krav om innsyn: alt uttrekket har om én pasient, og hvem som har fått opplysningene",
+        description="Les og kontroller registeruttrekket og skriv svaret på et krav om innsyn for PASIENT_ID "
+        "(registerets pasient-ID, aldri fødselsnummer) til UT: innsyn.html (og innsyn.pdf når Quarto finnes) "
+        "med alle opplysninger uttrekket har om pasienten med kodebokens betegnelser, spørsmålstekster og "
+        "svar, skårer, forskningsprosjekter som har fått opplysningene (leveranseregisteret) og pasientens "
+        "rettigheter; og innsyn.json og tabeller/*.csv (maskinlesbart). UT må være en egen mappe opr eier, "
+        "aldri i en rapport eller leveranse; den erstattes som helhet bare hvis opr innsyn har skrevet den.",
+    )
+    p.add_argument("patient_id", metavar="PASIENT_ID", help="pasientens ID i registeret (patient_id)")
+    p.add_argument("--extract", type=Path, required=True, metavar="MAPPE", help="mappen med registeruttrekket")
+    p.add_argument("--out", type=Path, required=True, metavar="MAPPE", help="mappen svaret skrives til")
+    p.add_argument(
+        "--log",
+        type=Path,
+        metavar="FIL",
+        help="leveranseloggen; registeret ligger ved siden av den (standard: delivery-log.csv ved siden av "
+        "nøkkellageret)",
+    )
+    p.add_argument("--key-dir", type=Path, metavar="MAPPE", help="nøkkellageret (standard: $OPR_KEY_DIR eller keys/)")
+    p.add_argument(
+        "--texts", type=Path, metavar="MAPPE", help="mappen med rettigheter.md (standard: reports/ i prosjektmappen)"
+    )
+    p.set_defaults(func=run)
+
+
+def check_patient_id(text: str) -> str:
+    """The patient id argument: not blank, and never a national identity number (refused unseen)."""
+    from ..errors import UsageError
+    from ..safety.nin import has_nin
+
+    pid = str(text).strip()
+    if not pid:
+        raise UsageError("PASIENT_ID er tom; oppgi pasientens ID i registeret")
+    if has_nin(pid):
+        raise UsageError("PASIENT_ID ser ut som et fødselsnummer; oppgi pasientens ID i registeret (patient_id)")
+    return pid
+
+
+def run(args) -> int:
+    from ..errors import UsageError
+    from ..report.pipeline import TEXTS
+    from ..safety.owned import check_dir_target, check_outside_outputs, protected_folders
+
+    pid = check_patient_id(args.patient_id)
+    protect = protected_folders([args.extract], [args.key_dir])
+    check_dir_target(args.out, "innsyn", protect)
+    check_outside_outputs(args.out, "innsyn")
+    texts = args.texts or TEXTS
+    if not (Path(texts) / "rettigheter.md").is_file():
+        raise UsageError(f"fant ikke rettighetsteksten «rettigheter.md» i «{texts}» (--texts)")
+    from ..extracts.delivery import default_log
+    from ..report.pipeline import find_quarto
+    from ..report.texts import load_text
+    from ..rights.access import patient_access
+    from ..rights.document import write_access
+    from ..rights.register import check_register
+    from ..safety.owned import owned_dir
+    from ..safety.privacy import scan_outputs
+    from ._dates import load_with_summary
+
+    log = args.log or default_log(args.key_dir)
+    check_register(log)
+    reg = load_with_summary(args.extract)
+    answer = patient_access(reg, pid, log, args.key_dir)
+    others = other_patients_ids(reg, pid)
+    rights_text = load_text("rettigheter", texts)
+    # scanned for identity numbers and for every other patient's ids before it is moved into place
+    with owned_dir(args.out, "innsyn", check=lambda tmp: scan_outputs(tmp, others), protect=protect) as tmp:
+        files = write_access(answer, tmp, rights_text, reg.tables.get("units"), find_quarto())
+    formats = ", ".join(p.name for p in files if p.parent == tmp)
+    print(
+        f"Skrev svaret på innsynskravet ({answer.rows} rader, {len(answer.answers)} skjemasvar, "
+        f"{len(answer.deliveries)} leveranse{'r' if len(answer.deliveries) != 1 else ''}) til {args.out}: "
+        f"{formats} og tabeller/."
+    )
+    return 0
+
+
+def other_patients_ids(reg, pid: str) -> set[str]:
+    """Every other patient's id and the ids of their rows: none may appear in the answer.
+
+    Ids of digits only are left out below six digits: a date or a count in the document would match them
+    (a false alarm would stop the answer); every id with a letter or a sign is checked."""
+    from ..extract import codebook
+    from ..rights.linkage import patient_rows
+
+    cb = codebook.load()
+    own = patient_rows(reg.tables, [pid])
+    ids: set[str] = set()
+    for name, frame in reg.tables.items():
+        spec = cb.tables.get(name)
+        if spec is None or name not in own or "patient_id" not in frame:
+            continue
+        others = frame[~own[name]]
+        ids |= set(others["patient_id"].dropna().astype(str))
+        if spec.id_column:
+            ids |= set(others[spec.id_column].dropna().astype(str))
+    return {i for i in ids if not i.isdigit() or len(i) >= 6} - {pid}
