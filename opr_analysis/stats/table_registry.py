@@ -139,6 +139,18 @@ TABLES: list[Table] = [
         "quality_consultation_before_grant", "quality.quality_consultation_before_grant",
         "Førstekonsultasjon datert før rett til helsehjelp",
     ),
+    # --- patients' rights requests (contract v1.2, issue 26) ---
+    Table(
+        "rights_requests", "rights_requests.rights_requests_handling",
+        "Krav om innsyn, retting, sletting og reservasjon per år og type: besvart, median dager til svar, "
+        "andel besvart innen 30 dager og åpne over 30 dager", as_of=True,
+    ),
+    Table(
+        "rights_reservation_share", "rights_requests.rights_reservation_share",
+        "Pasienter som har reservert seg eller fått opplysningene slettet, etter år for første innskriving",
+        as_of=True,
+    ),
+    # --- end patients' rights requests ---
 ]  # fmt: skip
 
 #: Public names of :mod:`opr_analysis.stats` that are not table functions: building blocks that
@@ -156,6 +168,7 @@ HELPERS: dict[str, str] = {
     "trend_test": "trends",
     "CONTRACT_COLUMNS": "export", "check_contract_columns": "export", "compute_tables": "export", "published_tables": "export",
     "extra_tables": "export", "report_tables": "export", "write_tables": "export",
+    "request_flags": "rights_requests", "request_kinds": "rights_requests",
 }  # fmt: skip
 
 
