@@ -60,7 +60,9 @@ def test_the_thirty_day_share_on_a_hand_worked_example(reg):
     assert np.isnan(t.loc[(2024, "sletting"), "median_days"])
     share = t.loc[(2024, "alle")]
     assert share["closed_within_30_share"] == 0.5
-    assert share["closed_within_30_share_ci_low"] == pytest.approx(0.15, abs=1e-3)  # Wilson 2/4 by hand with z = 1,96: 0,15–0,85
+    assert share["closed_within_30_share_ci_low"] == pytest.approx(
+        0.15, abs=1e-3
+    )  # Wilson 2/4 by hand with z = 1,96: 0,15–0,85
     assert share["closed_within_30_share_ci_high"] == pytest.approx(0.85, abs=1e-3)
     assert np.isnan(t.loc[(2024, "sletting"), "closed_within_30_share"])  # 0/0
     assert sorted(set(t.index.get_level_values("year"))) == [2023, 2024]
