@@ -101,15 +101,46 @@ def _complete_primary(reg, followup_ids: pd.Series) -> pd.Series:
     return pd.Series(ids.map(ok).fillna(False).astype(bool).to_numpy(), index=followup_ids.index)
 
 
-def consort_flow(units: pd.DataFrame, alloc: pd.DataFrame) -> pd.DataFrame:
-    """CONSORT-style counts per arm: step, label, full, kort (patients for the first two steps)."""
+# --- patients' rights (contract v1.2, issue 26) ---
+#: The flow's step for patients erased at their own request after allocation (ITT: reported, never dropped).
+ERASED_STEP = ("erased", "Slettet etter krav fra pasienten (pasienter, utenfor analysen)")
+
+
+def erased_allocations(reg, spec: ExperimentSpec) -> pd.DataFrame:
+    """The allocations of this experiment that the erasure left out (arm only; no patient id leaves here).
+
+    The reader takes an erased patient out of every table (:mod:`opr_analysis.rights.erasure`); their
+    allocation is kept in memory so that the flow can count them as «slettet»."""
+    erasure = getattr(getattr(reg, "report", None), "erasure", None)
+    gone = erasure.removed.get("allocations") if erasure is not None else None
+    if gone is None or gone.empty:
+        return pd.DataFrame({"arm": pd.Series(dtype=str)})
+    return pd.DataFrame({"arm": gone.loc[gone["experiment_id"].astype(str) == spec.id, "arm"].astype(str).to_numpy()})
+
+
+# --- end patients' rights ---
+
+
+def consort_flow(units: pd.DataFrame, alloc: pd.DataFrame, erased: pd.DataFrame | None = None) -> pd.DataFrame:
+    """CONSORT-style counts per arm: step, label, full, kort (patients for the first steps).
+
+    With ``erased`` (allocations of patients erased at their own request, :func:`erased_allocations`):
+    the randomised count includes them and a step «slettet» right after it says how many left
+    (intention to treat: accounted for, not silently dropped); the steps after it are without them.
+    """
+    erased = erased if erased is not None and len(erased) else None
+    steps = dict(FLOW_STEPS)
+    if erased is not None:
+        steps = {"allocated": steps.pop("allocated"), ERASED_STEP[0]: ERASED_STEP[1], **steps}
     rows = []
-    for step, label in FLOW_STEPS.items():
+    for step, label in steps.items():
         row = {"step": step, "label": label}
         for arm in ARMS:
             u = units[units["arm"] == arm]
+            gone = 0 if erased is None else int((erased["arm"] == arm).sum())
             row[arm] = {
-                "allocated": int((alloc["arm"] == arm).sum()),
+                "allocated": int((alloc["arm"] == arm).sum()) + gone,
+                "erased": gone,
                 "patients_owed": int(u["patient_id"].nunique()),
                 "owed": len(u),
                 "sent": int(u["sent_owed"].sum()),
@@ -264,7 +295,7 @@ def analyse(reg, spec: ExperimentSpec, as_of) -> ExperimentResult:
         spec=spec,
         as_of=as_of.date().isoformat(),
         units=units,
-        flow=consort_flow(units, alloc),
+        flow=consort_flow(units, alloc, erased_allocations(reg, spec)),
         itt=itt,
         itt_comparison=comp,
         model=adjusted_model(units, spec),

@@ -18,7 +18,15 @@ The statistics of requests handled on time are in :mod:`opr_analysis.stats.right
 
 from .access import AccessAnswer, patient_access
 from .document import access_bundle, access_html, access_markdown, write_access
-from .erasure import ERASED_LABEL, Erasure, erased_patients, erasure_requests, without_erased
+from .erasure import (
+    ERASED_LABEL,
+    Erasure,
+    erased_count,
+    erased_patients,
+    erasure_requests,
+    rows_without_erased,
+    without_erased,
+)
 from .linkage import patient_rows
 from .notices import erasure_notices
 from .register import deliveries_of, read_register, record_delivery, sync_register
@@ -32,6 +40,7 @@ __all__ = [
     "access_html",
     "access_markdown",
     "deliveries_of",
+    "erased_count",
     "erased_patients",
     "erasure_notices",
     "erasure_requests",
@@ -41,6 +50,7 @@ __all__ = [
     "record_delivery",
     "reservation_dates",
     "reservation_requests",
+    "rows_without_erased",
     "sync_register",
     "without_erased",
     "write_access",

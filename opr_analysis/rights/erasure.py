@@ -200,3 +200,20 @@ def without_erased(reg, on=None):
         report, summaries=summaries, problems=problems, quarantine=quarantine, erasure=erasure
     )
     return dataclasses.replace(reg, tables=tables, report=new_report, _memo={})
+
+
+def erased_count(reg) -> int:
+    """How many patients the registry ``reg`` left out at their own request (0 when none): the one count
+    the report shows, under the small-number rule (:func:`opr_analysis.report.prose.erasure_sentence`)."""
+    erasure = getattr(getattr(reg, "report", None), "erasure", None)
+    return 0 if erasure is None else len(erasure.patients)
+
+
+def rows_without_erased(report) -> pd.DataFrame:
+    """Rows per table as the report accounts for them: table, rows_read, rows_used, rows_quarantined, with
+    the erased patients' rows taken out of ``rows_read`` too, so no count includes them (they are counted
+    once, as patients; module docstring)."""
+    counts = report.counts()
+    erased = counts.pop("rows_erased") if "rows_erased" in counts else 0
+    counts["rows_read"] = counts["rows_read"] - erased
+    return counts[["table", "rows_read", "rows_used", "rows_quarantined"]]
