@@ -368,13 +368,15 @@ def method_paragraph(report, as_of, min_cell: int, include_proms: bool) -> str:
     """The method section's counting rules: as-of date, rows read/used/quarantined, years, intervals,
     suppression and, with the PROM chapter, its suppression and model rules. ``report`` is the
     extract's :class:`~opr_analysis.extract.validation.ValidationReport`."""
+    from ..rights.erasure import report_rows
+
     # Rows of patients erased at their own request are not counted here (contract v1.2; they are counted
     # once, as patients, in the data-quality chapter).
-    read = report.rows_read - getattr(report, "rows_erased", 0)
+    read, used, quarantined = report_rows(report)
     text = (
         f"Tallene er regnet ut fra registeruttrekket med datoen {as_of:%d.%m.%Y} som skjæringsdato. "
-        f"Uttrekket hadde {fmt_int(read)} rader; {fmt_int(report.rows_used)} ble brukt og "
-        f"{fmt_int(report.rows_quarantined)} ble satt i "
+        f"Uttrekket hadde {fmt_int(read)} rader; {fmt_int(used)} ble brukt og "
+        f"{fmt_int(quarantined)} ble satt i "
         "karantene fordi de ikke kunne brukes (se kapitlet om datakvalitet). "
         "Et år regnes etter datoen henvisningen ble vurdert, innskrivingen fikk rett til helsehjelp, "
         "skjemaet ble sendt inn eller oppfølgingen forfalt. "

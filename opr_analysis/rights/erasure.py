@@ -94,6 +94,7 @@ class Erasure:
     patients: pd.Index
     rows: dict[str, int] = field(default_factory=dict)
     removed: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    kept: dict[str, int] = field(default_factory=dict)  # rows of erased patients kept (their requests), per table
 
     @property
     def rows_total(self) -> int:
@@ -159,7 +160,7 @@ def without_erased(reg, on=None):
     id_set = set(ids)
     names = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(i) for i in ids) + r")(?![\w-])")
     gone: dict[str, set[str]] = {}
-    tables, removed, rows = {}, {}, {}
+    tables, removed, rows, kept = {}, {}, {}, {}
     quarantine = dict(report.quarantine)
     summaries = dict(report.summaries)
     dropped_q: dict[str, set[int]] = {}
@@ -167,6 +168,8 @@ def without_erased(reg, on=None):
         spec = cb.tables.get(name)
         if spec is None or name in KEPT_TABLES:
             tables[name] = frame
+            if spec is not None and "patient_id" in frame:
+                kept[name] = int(frame["patient_id"].astype("string").isin(id_set).fillna(False).sum())
             continue
         leave = rows_of(name, frame, spec, id_set, gone)
         q = quarantine.get(name)
@@ -194,7 +197,7 @@ def without_erased(reg, on=None):
                 rows_quarantined=s.rows_quarantined - n_q,
                 rows_erased=s.rows_erased + rows[name],
             )
-    erasure = Erasure(on=day, requests=erasure_requests(reg, day), patients=ids, rows=rows, removed=removed)
+    erasure = Erasure(on=day, requests=erasure_requests(reg, day), patients=ids, rows=rows, removed=removed, kept=kept)
     problems = [p for p in report.problems if p.row not in dropped_q.get(p.table, ())]
     new_report = dataclasses.replace(
         report, summaries=summaries, problems=problems, quarantine=quarantine, erasure=erasure
@@ -210,10 +213,23 @@ def erased_count(reg) -> int:
 
 
 def rows_without_erased(report) -> pd.DataFrame:
-    """Rows per table as the report accounts for them: table, rows_read, rows_used, rows_quarantined, with
-    the erased patients' rows taken out of ``rows_read`` too, so no count includes them (they are counted
-    once, as patients; module docstring)."""
+    """Rows per table as the report accounts for them: table, rows_read, rows_used, rows_quarantined, as if
+    the erased patients had never been in the extract: their rows are out of ``rows_read`` too, and so are
+    their requests (kept in ``rights_requests`` as the registry's record). They are counted once, as
+    patients (module docstring; :func:`erased_count`)."""
     counts = report.counts()
     erased = counts.pop("rows_erased") if "rows_erased" in counts else 0
-    counts["rows_read"] = counts["rows_read"] - erased
+    erasure = getattr(report, "erasure", None)
+    kept = counts["table"].map(erasure.kept if erasure is not None else {}).fillna(0).astype("int64")
+    counts["rows_read"] = counts["rows_read"] - erased - kept
+    counts["rows_used"] = counts["rows_used"] - kept
     return counts[["table", "rows_read", "rows_used", "rows_quarantined"]]
+
+
+def report_rows(report) -> tuple[int, int, int]:
+    """Rows read, used and quarantined over all tables as the report accounts for them
+    (:func:`rows_without_erased`); a report without an erasure is taken as it is."""
+    erasure = getattr(report, "erasure", None)
+    kept = sum(erasure.kept.values()) if erasure is not None else 0
+    read = report.rows_read - getattr(report, "rows_erased", 0) - kept
+    return read, report.rows_used - kept, report.rows_quarantined
