@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -150,3 +151,23 @@ def test_the_answer_never_goes_into_a_report_or_delivery_folder(two, tmp_path, c
         )
         assert status == 2 and len(err.splitlines()) == 1, err
     assert sorted(p.name for p in (tmp_path / "rapport").iterdir()) == [".opr-output", "arsrapport.html"]
+
+
+QUARTO = os.environ.get("QUARTO_PATH") or str(Path.home() / ".local" / "opr-quarto" / "bin" / "quarto")
+
+
+@pytest.mark.slow
+@pytest.mark.quarto
+@pytest.mark.skipif(not Path(QUARTO).is_file(), reason="Quarto is not installed (QUARTO_PATH or ~/.local/opr-quarto)")
+def test_with_quarto_the_answer_is_also_a_pdf_of_the_same_text(two, tmp_path, capsys, monkeypatch):
+    from pypdf import PdfReader
+
+    folder, log, keys = two
+    monkeypatch.setenv("QUARTO_PATH", QUARTO)
+    out = tmp_path / "svar"
+    status, _, err = _run(capsys, "innsyn", "PA", "--extract", folder, "--out", out, "--log", log, "--key-dir", keys)
+    assert status == 0, err
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(out / "innsyn.pdf").pages)
+    words = set(text.split())
+    assert {"RA", "EA", "BA", "TA", "FA", "QA"} <= words and "Dine rettigheter" in text  # table cells wrap
+    assert not {"PB", "RB", "EB", "BB"} & words

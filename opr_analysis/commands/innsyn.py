@@ -65,7 +65,6 @@ def run(args) -> int:
     from ..rights.document import write_access
     from ..rights.register import check_register
     from ..safety.owned import owned_dir
-    from ..safety.privacy import scan_outputs
     from ._dates import load_with_summary
 
     log = args.log or default_log(args.key_dir)
@@ -75,7 +74,7 @@ def run(args) -> int:
     others = other_patients_ids(reg, pid)
     rights_text = load_text("rettigheter", texts)
     # scanned for identity numbers and for every other patient's ids before it is moved into place
-    with owned_dir(args.out, "innsyn", check=lambda tmp: scan_outputs(tmp, others), protect=protect) as tmp:
+    with owned_dir(args.out, "innsyn", check=lambda tmp: scan_answer(tmp, others), protect=protect) as tmp:
         files = write_access(answer, tmp, rights_text, reg.tables.get("units"), find_quarto())
     formats = ", ".join(p.name for p in files if p.parent == tmp)
     print(
@@ -106,3 +105,27 @@ def other_patients_ids(reg, pid: str) -> set[str]:
         if spec.id_column:
             ids |= set(others[spec.id_column].dropna().astype(str))
     return {i for i in ids if not i.isdigit() or len(i) >= 6} - {pid}
+
+
+def scan_answer(folder: Path, ids) -> None:
+    """:func:`~opr_analysis.safety.privacy.scan_outputs` of the answer, the PDF by its text.
+
+    A PDF's pages are compressed: scanned as bytes, short ids of other patients (``PB``) turn up by chance
+    in the compressed data and stop the answer; its text (pypdf) is what a reader sees, and is scanned."""
+    import tempfile
+
+    from ..safety.privacy import IdMatcher, scan_file
+
+    matcher = IdMatcher(ids)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        if path.suffix.lower() != ".pdf":
+            scan_file(path, name, matcher)
+            continue
+        from pypdf import PdfReader
+
+        text = "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            scan_file(Path(fh.name), name, matcher)
