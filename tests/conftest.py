@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -13,3 +14,11 @@ from helpers import write_base_extract  # noqa: E402
 def extract(tmp_path):
     """The valid base extract as CSV."""
     return write_base_extract(tmp_path)
+
+
+@pytest.fixture
+def no_env_keys(monkeypatch):
+    """No project or delivery-register key from the environment: keys come from the test's own key store."""
+    for var in list(os.environ):
+        if var.startswith(("OPR_EXTRACT_KEY", "OPR_REGISTER_KEY")):
+            monkeypatch.delenv(var)

@@ -26,11 +26,8 @@ class _Spec:  # what delivery_entry reads from a delivery spec
 
 
 @pytest.fixture
-def two(tmp_path, monkeypatch):
+def two(tmp_path, no_env_keys):
     """PA and PB share a referral date, a unit and a project."""
-    for var in list(os.environ):
-        if var.startswith(("OPR_EXTRACT_KEY", "OPR_REGISTER_KEY")):
-            monkeypatch.delenv(var)
     same = dict(assessed_date="2023-03-01", unit_id="ous")
     folder = tmp_path / "extract"
     make_extract(

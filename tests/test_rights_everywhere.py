@@ -4,7 +4,6 @@ same extract without them; the two must agree, except where the contract wants t
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 
@@ -57,13 +56,6 @@ def _files(folder):
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture
-def no_keys_from_env(monkeypatch):
-    for var in list(os.environ):
-        if var.startswith(("OPR_EXTRACT_KEY", "OPR_REGISTER_KEY")):
-            monkeypatch.delenv(var)
-
-
 def test_tables_indicators_followups_and_quarantine_are_as_without_the_patient(pair, tmp_path, capsys):
     with_, without = pair
     for name, extract in (("med", with_), ("uten", without)):
@@ -89,7 +81,7 @@ def test_tables_indicators_followups_and_quarantine_are_as_without_the_patient(p
     assert share["erased"].sum() == 1
 
 
-def test_a_research_delivery_is_as_without_the_patient(pair, tmp_path, no_keys_from_env):
+def test_a_research_delivery_is_as_without_the_patient(pair, tmp_path, no_env_keys):
     with_, without = pair
     keys = tmp_path / "keys"
     spec = write_spec(tmp_path / "s.yaml", formats=["csv"])

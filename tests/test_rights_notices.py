@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 import pytest
 from helpers import make_extract
@@ -28,10 +26,7 @@ def _erasure(rid, pid, effective="2024-03-01"):
 
 
 @pytest.fixture
-def setting(tmp_path, monkeypatch):
-    for var in list(os.environ):
-        if var.startswith(("OPR_EXTRACT_KEY", "OPR_REGISTER_KEY")):
-            monkeypatch.delenv(var)
+def setting(tmp_path, no_env_keys):
     keys, log = tmp_path / "keys", tmp_path / "delivery-log.csv"
     # an old delivery, made before the register: only in the log
     old = ["2022-05-01T10:00:00+02:00", "gammelt", "enrolments:sex", 3, 3, "0" * 64, "/ut/gammelt"]

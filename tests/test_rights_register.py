@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 import pytest
 from helpers import write_research_extract, write_spec
@@ -29,10 +27,7 @@ def extract(tmp_path_factory):
 
 
 @pytest.fixture
-def keys(tmp_path, monkeypatch):
-    for var in list(os.environ):
-        if var.startswith(("OPR_EXTRACT_KEY", "OPR_REGISTER_KEY")):
-            monkeypatch.delenv(var)
+def keys(tmp_path, no_env_keys):
     return tmp_path / "keys"
 
 

@@ -1,4 +1,4 @@
-"""Checking the options shared by commands: ``--as-of`` and output targets.
+"""Checking the options shared by commands: ``--as-of``, output targets, the delivery register's files.
 
 Every value is checked before any work starts; a bad one raises
 :class:`~opr_analysis.errors.UsageError` (exit status 2, one Norwegian line).
@@ -64,3 +64,19 @@ def load_with_summary(path):
     reg = load_extract(path)
     print(reg.report.summary_text(), file=sys.stderr)
     return reg
+
+
+def add_register_options(parser) -> None:
+    """``--log`` and ``--key-dir`` of the commands that read the delivery register (``opr innsyn``, ``opr sletting``)."""
+    from pathlib import Path
+
+    parser.add_argument(
+        "--log",
+        type=Path,
+        metavar="FIL",
+        help="leveranseloggen; registeret ligger ved siden av den (standard: delivery-log.csv ved siden av "
+        "nøkkellageret)",
+    )
+    parser.add_argument(
+        "--key-dir", type=Path, metavar="MAPPE", help="nøkkellageret (standard: $OPR_KEY_DIR eller keys/)"
+    )

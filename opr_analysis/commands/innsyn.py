@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._dates import add_register_options
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -19,14 +21,7 @@ def register(sub) -> None:
     p.add_argument("patient_id", metavar="PASIENT_ID", help="pasientens ID i registeret (patient_id)")
     p.add_argument("--extract", type=Path, required=True, metavar="MAPPE", help="mappen med registeruttrekket")
     p.add_argument("--out", type=Path, required=True, metavar="MAPPE", help="mappen svaret skrives til")
-    p.add_argument(
-        "--log",
-        type=Path,
-        metavar="FIL",
-        help="leveranseloggen; registeret ligger ved siden av den (standard: delivery-log.csv ved siden av "
-        "nøkkellageret)",
-    )
-    p.add_argument("--key-dir", type=Path, metavar="MAPPE", help="nøkkellageret (standard: $OPR_KEY_DIR eller keys/)")
+    add_register_options(p)
     p.add_argument(
         "--texts", type=Path, metavar="MAPPE", help="mappen med rettigheter.md (standard: reports/ i prosjektmappen)"
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._dates import add_register_options
+
 DEFAULT_OUT = Path("_output") / "sletting"
 
 
@@ -27,14 +29,7 @@ def register(sub) -> None:
         help=f"mappen listen skrives til (standard: {DEFAULT_OUT}; erstattes som helhet hvis opr sletting har "
         "skrevet den)",
     )
-    p.add_argument(
-        "--log",
-        type=Path,
-        metavar="FIL",
-        help="leveranseloggen; registeret ligger ved siden av den (standard: delivery-log.csv ved siden av "
-        "nøkkellageret)",
-    )
-    p.add_argument("--key-dir", type=Path, metavar="MAPPE", help="nøkkellageret (standard: $OPR_KEY_DIR eller keys/)")
+    add_register_options(p)
     p.set_defaults(func=run)
 
 

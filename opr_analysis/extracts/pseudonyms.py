@@ -61,12 +61,9 @@ def project_key(project: str, key_dir: Path | None = None, create: bool = True) 
 
     ``create=False`` (finding a patient's pseudonym for an erasure notice, issue 26): None instead of
     a new key when the project has none, since a new key would give other pseudonyms."""
-    for var in (env_var(project), "OPR_EXTRACT_KEY"):
-        value = os.environ.get(var)
-        if value:
-            if len(value) < MIN_ENV_KEY:
-                raise UsageError(f"nøkkelen i {var} er for kort (minst {MIN_ENV_KEY} tegn)")
-            return derive_project_key(value.encode("utf-8"), project), f"miljøvariabel {var}"
+    found = _environment_key((env_var(project), "OPR_EXTRACT_KEY"), project)
+    if found:
+        return found
     folder = Path(key_dir) if key_dir else default_key_dir()
     path = folder / f"{project}.key"
     if not create and not path.exists():
@@ -76,6 +73,17 @@ def project_key(project: str, key_dir: Path | None = None, create: bool = True) 
         "får hver pasient i prosjektet et nytt pseudonym."
     )
     return derive_project_key(_stored_key(path, notice), project), f"nøkkellager ({path.name})"
+
+
+def _environment_key(variables, info: str) -> tuple[bytes, str] | None:
+    """The key derived for ``info`` from the first of ``variables`` that is set, and its source."""
+    for var in variables:
+        value = os.environ.get(var)
+        if value:
+            if len(value) < MIN_ENV_KEY:
+                raise UsageError(f"nøkkelen i {var} er for kort (minst {MIN_ENV_KEY} tegn)")
+            return derive_project_key(value.encode("utf-8"), info), f"miljøvariabel {var}"
+    return None
 
 
 def _stored_key(path: Path, notice: str) -> bytes:
@@ -116,12 +124,9 @@ def register_key(key_dir: Path | None = None, create: bool = True) -> tuple[byte
     shares nothing with any project's pseudonym key. Losing it makes the register unsearchable.
     """
     info = "\x00leveranseregister"  # never a project id (PROJECT_ID), so never a project's key
-    for var in (REGISTER_KEY_VAR, "OPR_EXTRACT_KEY"):
-        value = os.environ.get(var)
-        if value:
-            if len(value) < MIN_ENV_KEY:
-                raise UsageError(f"nøkkelen i {var} er for kort (minst {MIN_ENV_KEY} tegn)")
-            return derive_project_key(value.encode("utf-8"), info), f"miljøvariabel {var}"
+    found = _environment_key((REGISTER_KEY_VAR, "OPR_EXTRACT_KEY"), info)
+    if found:
+        return found
     path = (Path(key_dir) if key_dir else default_key_dir()) / REGISTER_KEY_FILE
     if not create and not path.exists():
         return None
