@@ -114,6 +114,14 @@ def test_the_report_is_as_without_the_patient_but_for_the_one_count(pair, tmp_pa
     assert GONE not in "".join(p.read_text(errors="replace") for p in (tmp_path / "med").rglob("*") if p.is_file())
     qa, qb = (pd.read_csv(tmp_path / n / "karantene" / "referrals.csv") for n in ("med", "uten"))
     assert qa.drop(columns="row").equals(qb.drop(columns="row"))  # `row` points into each input file
+    import openpyxl
+
+    wa, wb = (openpyxl.load_workbook(tmp_path / n / "arsrapport-2023-tabeller.xlsx") for n in ("med", "uten"))
+    assert wa.sheetnames == wb.sheetnames
+    for sheet in wa.sheetnames:
+        same = list(wa[sheet].values) == list(wb[sheet].values)
+        assert same == (sheet not in ("Krav fra pasienter", "Reservert eller slettet")), sheet
+    assert "PAS-00008" not in str([list(wa[s].values) for s in wa.sheetnames])
 
 
 # --- experiments: ITT reports the erased patient as «slettet»; the allocation keeps their place ----------

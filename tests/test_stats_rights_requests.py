@@ -130,3 +130,20 @@ def test_a_reservation_removes_exactly_the_follow_ups_due_on_or_after_it(tmp_pat
     assert got[("P1", "rf_12m")] == (False, "reservert")
     assert got[("P2", "rf_3m")] == (True, nan) and got[("P2", "rf_6m")] == (False, "reservert")  # reserved_date earlier
     assert all(got[("P3", k)][0] for k in ("rf_3m", "rf_6m", "rf_12m"))
+
+
+def test_the_workbook_hides_what_the_report_hides(reg, tmp_path):
+    import openpyxl
+
+    from opr_analysis.report.workbook import write_workbook
+
+    tables = compute_tables(reg, as_of=pd.Timestamp(AS_OF), names=["rights_requests", "rights_reservation_share"])
+    wb = openpyxl.load_workbook(write_workbook(tables, tmp_path / "t.xlsx", min_cell=5))
+    rows = {(r[0], r[1]): r for r in wb["Krav fra pasienter"].iter_rows(min_row=2, values_only=True)}
+    cells = rights_requests_cells(tables["rights_requests"], 2024, min_cell=5).set_index("kind")
+    for kind in ("innsyn", "retting", "sletting", "reservasjon", "alle"):
+        shown = rows[(2024, kind)]
+        assert (shown[2] == "×") == (cells.loc[kind, "received"] == "×"), kind  # received
+        assert (shown[3] == "×") == (cells.loc[kind, "closed"] == "×"), kind  # closed
+    share = [r for r in wb["Reservert eller slettet"].iter_rows(min_row=2, values_only=True)]
+    assert [r[1:5] for r in share] == [("×", "×", 0, "×"), ("×", 0, "×", "×")]  # 3/2/0/2 and 2/0/1/1: all small

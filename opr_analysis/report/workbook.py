@@ -15,7 +15,8 @@ Rules:
   count hidden because a sum would reveal it «×», and the share and its
   interval «–» (:mod:`.suppression`). Columns that only compare with the seed
   report (``seed_response_share``, ``difference``) are left out there, since
-  they would give the hidden share away.
+  they would give the hidden share away. The patients' rights tables hide their cells by the rule of
+  their report tables (:data:`opr_analysis.report.rights_tables.WORKBOOK_SHEETS`).
 - The file is byte-identical for the same tables (fixed zip times and dates,
   :func:`opr_analysis.extracts.writers.normalise_zip`).
 """
@@ -30,6 +31,7 @@ import pandas as pd
 
 from ..formatting import MISSING
 from .gt_tables import COLUMN_LABELS
+from .rights_tables import WORKBOOK_SHEETS as RIGHTS_SHEETS
 from .suppression import SECONDARY, suppress_wide, suppressed_label
 
 __all__ = ["SHEETS", "heading", "workbook_frames", "write_workbook"]
@@ -50,6 +52,8 @@ SHEETS = {
     "quality_multiple_enrolments": "Flere innskrivinger",
     "quality_multiple_baselines": "Flere baselineskjemaer",
     "quality_baseline_after_consultation": "Baseline etter konsultasjon",
+    "rights_requests": "Krav fra pasienter",
+    "rights_reservation_share": "Reservert eller slettet",
 }
 LABELS = {
     **COLUMN_LABELS,
@@ -132,6 +136,10 @@ def workbook_frames(tables: dict[str, pd.DataFrame], min_cell: int = 5) -> dict[
             continue
         if name == "baseline_response_patient_level":
             frame = _patient_level(frame, min_cell)
+        # --- patients' rights requests (issue 26): hidden as in the report, by the report's own rule ---
+        if name in RIGHTS_SHEETS:
+            frame = RIGHTS_SHEETS[name](frame, min_cell)
+        # --- end patients' rights requests ---
         frames[name] = frame.reset_index(drop=True)
     return frames
 
