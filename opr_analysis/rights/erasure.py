@@ -139,8 +139,11 @@ def erased_patients(reg, on=None) -> pd.Index:
 
     Sorted, unique patient ids (text). See :func:`erasure_requests` for the rule.
     """
-    ids = sorted(set(erasure_requests(reg, on)["patient_id"]))
-    return pd.Index(ids, dtype=object, name="patient_id")
+    return _patient_index(erasure_requests(reg, on))
+
+
+def _patient_index(requests: pd.DataFrame) -> pd.Index:
+    return pd.Index(sorted(set(requests["patient_id"])), dtype=object, name="patient_id")
 
 
 def without_erased(reg, on=None):
@@ -153,7 +156,8 @@ def without_erased(reg, on=None):
     if getattr(report, "erasure", None) is not None:
         return reg  # applied already
     day = _day(on)
-    ids = erased_patients(reg, day)
+    requests = erasure_requests(reg, day)
+    ids = _patient_index(requests)
     if not len(ids):
         return reg
     cb = codebook.load()
@@ -197,7 +201,7 @@ def without_erased(reg, on=None):
                 rows_quarantined=s.rows_quarantined - n_q,
                 rows_erased=s.rows_erased + rows[name],
             )
-    erasure = Erasure(on=day, requests=erasure_requests(reg, day), patients=ids, rows=rows, removed=removed, kept=kept)
+    erasure = Erasure(on=day, requests=requests, patients=ids, rows=rows, removed=removed, kept=kept)
     problems = [p for p in report.problems if p.row not in dropped_q.get(p.table, ())]
     new_report = dataclasses.replace(
         report, summaries=summaries, problems=problems, quarantine=quarantine, erasure=erasure
