@@ -39,8 +39,8 @@ MINUS = get_minus_sign_symbol(LOCALE)  # U+2212
 CI_LABEL = f"95{NBSP}% KI"
 
 __all__ = [
-    "CI_LABEL", "LOCALE", "MISSING", "NBSP", "escape_markdown", "fmt_int", "fmt_interval", "fmt_num", "fmt_p",
-    "fmt_pct", "fmt_pct_interval", "fmt_trend", "format_hms", "is_missing",
+    "CI_LABEL", "LOCALE", "MISSING", "NBSP", "fmt_int", "fmt_interval", "fmt_num", "fmt_p", "fmt_pct",
+    "fmt_pct_interval", "fmt_trend", "format_hms", "is_missing",
 ]  # fmt: skip
 
 
@@ -166,27 +166,3 @@ def fmt_trend(row) -> str:
     """
     ci = fmt_interval(row["odds_ratio_ci_low"], row["odds_ratio_ci_high"], 2)
     return f"oddsratio per år {fmt_num(row['odds_ratio_per_year'], 2)}; {CI_LABEL} {ci}; {fmt_p(row['p_value'])}"
-
-
-# Every ASCII punctuation character may be backslash-escaped in CommonMark and in Pandoc's Markdown (Quarto),
-# and escaping all of them covers each dialect's specials (GFM tables ``|``, Pandoc ``$`` math, ``@`` citations,
-# ``{}`` attributes, ``^``/``~``, raw HTML ``<``/``&``) without a list that could miss one.
-_ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-
-
-def escape_markdown(value) -> str:
-    r"""Data as literal text inside Markdown (and so inside the HTML and PDF made from it): the one
-    escaping function for data quoted into a document (access answers, issue 26).
-
-    Every ASCII punctuation character is backslash-escaped; line breaks and tabs become spaces (a
-    table cell stays one cell); missing values give :data:`MISSING`.
-
-    >>> print(escape_markdown("<b>P-1</b> | 5 $"))
-    \<b\>P\-1\<\/b\> \| 5 \$
-    >>> escape_markdown(None)
-    '–'
-    """
-    if is_missing(value):
-        return MISSING
-    text = " ".join(str(value).split())
-    return "".join(f"\\{c}" if c in _ASCII_PUNCTUATION else c for c in text)

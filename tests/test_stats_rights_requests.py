@@ -9,7 +9,8 @@ from helpers import make_extract
 
 from opr_analysis import compute_tables
 from opr_analysis.report.prose import erasure_sentence, reservation_share_sentence, rights_requests_paragraph
-from opr_analysis.report.rights_tables import reservation_share_cells, rights_requests_cells
+from opr_analysis.report.publication import Publication
+from opr_analysis.report.rights_tables import rights_requests_cells
 from opr_analysis.stats.followup import followup_candidates
 from opr_analysis.stats.rights_requests import rights_requests_handling, rights_reservation_share
 
@@ -82,28 +83,40 @@ def test_opr_tables_computes_them(reg):
     assert list(tables) == ["rights_requests", "rights_reservation_share"]
 
 
-def test_cells_hide_small_counts_and_their_medians_and_shares(reg):
+def test_request_cells_and_paragraph_are_exact(reg):
+    """The requests are the registry's case handling: declared administrative, shown exactly."""
     t = rights_requests_handling(reg, as_of=AS_OF)
-    exact = rights_requests_cells(t, 2024, min_cell=1).set_index("kind")
-    assert exact.loc["alle", ["received", "closed", "median_days", "open_past_30"]].tolist() == ["7", "3", "30", "1"]
-    assert exact.loc["alle", "within_30"].replace("\u00a0", " ") == "50,0 %"
-    assert exact.loc["innsyn", "median_days"] == "28"  # 27.5 rounded half to even
-    hidden = rights_requests_cells(t, 2024, min_cell=5).set_index("kind")
-    assert hidden.loc["innsyn", "received"] == "×" and hidden.loc["innsyn", "median_days"] == "–"
-    assert hidden.loc["alle", "within_30"] == "–"  # 2 of 4: numerator small
-    text = rights_requests_paragraph(exact.reset_index(), 2024, AS_OF)
+    cells = rights_requests_cells(t, 2024).set_index("kind")
+    assert cells.loc["alle", ["received", "closed", "median_days", "open_past_30"]].tolist() == ["7", "3", "30", "1"]
+    assert cells.loc["alle", "within_30"].replace("\u00a0", " ") == "50,0 %"
+    assert cells.loc["innsyn", "median_days"] == "28"  # 27.5 rounded half to even
+    assert cells.loc["sletting", ["received", "median_days", "within_30"]].tolist() == ["1", "–", "–"]
+    text = rights_requests_paragraph(cells.reset_index(), 2024, AS_OF)
     assert text.startswith("I 2024 mottok registeret 7 krav fra pasienter: 3 om innsyn, 1 om retting, 1 om sletting")
     assert "Per 31.03.2024 var 1 krav fra året fortsatt ubesvart mer enn 30 dager" in text
 
 
-def test_reservation_share_cells_and_sentence(reg):
-    t = rights_reservation_share(reg, as_of=AS_OF)
-    exact = reservation_share_cells(t, [2022, 2023], min_cell=1)
-    assert exact["2022"].tolist()[:2] == ["3", "2"]
-    assert "gjelder det 2 (66,7" in reservation_share_sentence(exact, 2022).replace("\u00a0", " ")
-    hidden = reservation_share_cells(t, [2022, 2023], min_cell=5)
-    assert hidden["2022"].tolist() == ["×", "×", "–", "–"]
-    assert "for lite til å vises" in reservation_share_sentence(hidden, 2022)
+def test_the_declared_labels_are_the_codebooks():
+    from opr_analysis import codebook
+    from opr_analysis.stats.table_registry import REQUEST_KINDS
+
+    assert {k: v for k, v in REQUEST_KINDS.items() if k != "alle"} == codebook.load().column(
+        "rights_requests", "kind"
+    ).codes
+
+
+def test_reservation_share_is_suppressed_by_its_declaration(reg):
+    tables = compute_tables(reg, as_of=pd.Timestamp(AS_OF), names=["rights_requests", "rights_reservation_share"])
+    exact = Publication(tables, 2023, [2022, 2023], min_cell=1, as_of=pd.Timestamp(AS_OF))
+    cells = exact.cells("rights_reservation_share").set_index("year")
+    assert cells.loc["2022", ["patients", "reserved", "erased", "reserved_or_erased"]].tolist() == ["3", "2", "0", "2"]
+    assert "gjelder det 2 (66,7" in reservation_share_sentence(cells.reset_index(), 2022).replace("\u00a0", " ")
+    hidden = Publication(tables, 2023, [2022, 2023], min_cell=5, as_of=pd.Timestamp(AS_OF))
+    cells = hidden.cells("rights_reservation_share").set_index("year")
+    assert cells.loc["2022", ["reserved", "erased", "reserved_or_erased", "reserved_or_erased_share"]].tolist() == [
+        "×", "0", "×", "–",
+    ]  # fmt: skip
+    assert "for lite til å vises" in reservation_share_sentence(cells.reset_index(), 2022)
 
 
 def test_erasure_sentence_follows_the_small_number_rule():
@@ -132,7 +145,7 @@ def test_a_reservation_removes_exactly_the_follow_ups_due_on_or_after_it(tmp_pat
     assert all(got[("P3", k)][0] for k in ("rf_3m", "rf_6m", "rf_12m"))
 
 
-def test_the_workbook_hides_what_the_report_hides(reg, tmp_path):
+def test_the_workbook_shows_requests_exactly_and_hides_small_reservation_counts(reg, tmp_path):
     import openpyxl
 
     from opr_analysis.report.workbook import write_workbook
@@ -140,10 +153,6 @@ def test_the_workbook_hides_what_the_report_hides(reg, tmp_path):
     tables = compute_tables(reg, as_of=pd.Timestamp(AS_OF), names=["rights_requests", "rights_reservation_share"])
     wb = openpyxl.load_workbook(write_workbook(tables, tmp_path / "t.xlsx", min_cell=5))
     rows = {(r[0], r[1]): r for r in wb["Krav fra pasienter"].iter_rows(min_row=2, values_only=True)}
-    cells = rights_requests_cells(tables["rights_requests"], 2024, min_cell=5).set_index("kind")
-    for kind in ("innsyn", "retting", "sletting", "reservasjon", "alle"):
-        shown = rows[(2024, kind)]
-        assert (shown[2] == "×") == (cells.loc[kind, "received"] == "×"), kind  # received
-        assert (shown[3] == "×") == (cells.loc[kind, "closed"] == "×"), kind  # closed
-    share = [r for r in wb["Reservert eller slettet"].iter_rows(min_row=2, values_only=True)]
-    assert [r[1:5] for r in share] == [("×", "×", 0, "×"), ("×", 0, "×", "×")]  # 3/2/0/2 and 2/0/1/1: all small
+    assert rows[(2024, "Sletting")][2] == 1 and rows[(2024, "Alle krav")][2] == 7
+    share = list(wb["Reservert eller slettet"].iter_rows(min_row=2, values_only=True))
+    assert [r[2:5] for r in share] == [("×", 0, "×"), (0, "×", "×")]  # reserved, erased, either: small

@@ -14,8 +14,9 @@ DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 
 
 def parse_date(text: str, option: str = "--as-of") -> dt.date:
-    """``YYYY-MM-DD`` or ``DD.MM.YYYY`` (both everywhere) as a date; anything else, the empty
-    text included, is a :class:`UsageError`.
+    """``YYYY-MM-DD`` or ``DD.MM.YYYY`` (both everywhere) as a date between
+    :data:`~opr_analysis.safety.limits.MIN_DATE` and :data:`~opr_analysis.safety.limits.MAX_DATE`;
+    anything else, the empty text included, is a :class:`UsageError`.
 
     >>> parse_date("31.12.2024"), parse_date(" 2024-12-31 ")
     (datetime.date(2024, 12, 31), datetime.date(2024, 12, 31))
@@ -24,11 +25,16 @@ def parse_date(text: str, option: str = "--as-of") -> dt.date:
     ...
     opr_analysis.errors.UsageError: --as-of «» er ikke en dato (skriv ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ)
     """
+    from ..safety.limits import MAX_DATE, MIN_DATE
+
     for fmt in DATE_FORMATS:
         try:
-            return dt.datetime.strptime(str(text).strip(), fmt).date()
+            value = dt.datetime.strptime(str(text).strip(), fmt).date()
         except ValueError:
             continue
+        if not MIN_DATE <= value <= MAX_DATE:
+            raise UsageError(f"{option} «{text}» ligger utenfor {MIN_DATE:%d.%m.%Y}–{MAX_DATE:%d.%m.%Y}")
+        return value
     raise UsageError(f"{option} «{text}» er ikke en dato (skriv ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ)")
 
 
@@ -68,15 +74,36 @@ def load_with_summary(path):
 
 def add_register_options(parser) -> None:
     """``--log`` and ``--key-dir`` of the commands that read the delivery register (``opr innsyn``, ``opr sletting``)."""
-    from pathlib import Path
+    from ._options import path_arg
 
     parser.add_argument(
         "--log",
-        type=Path,
+        type=path_arg,
         metavar="FIL",
         help="leveranseloggen; registeret ligger ved siden av den (standard: delivery-log.csv ved siden av "
         "nøkkellageret)",
     )
     parser.add_argument(
-        "--key-dir", type=Path, metavar="MAPPE", help="nøkkellageret (standard: $OPR_KEY_DIR eller keys/)"
+        "--key-dir", type=path_arg, metavar="MAPPE", help="nøkkellageret (standard: $OPR_KEY_DIR eller keys/)"
     )
+
+
+def check_register_options(args, out):
+    """The delivery log and key store of ``args`` (``--log``, ``--key-dir``) checked before any work, for a
+    command writing ``out``: a key store that is a folder outside the extract and the output, a log that is
+    the delivery log (or absent) outside every folder opr replaces, and register files that are the
+    register's. Returns the log's path."""
+    from pathlib import Path
+
+    from ..extracts.delivery import check_log, default_log
+    from ..rights.register import check_register
+    from ..safety.owned import check_key_store
+
+    check_key_store(args.key_dir, [args.extract], [out])
+    log = args.log or default_log(args.key_dir)
+    parent = next((d for d in Path(log).parents if d.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise UsageError(f"leveranseloggen «{log}» ligger under «{parent}», som er en fil; oppgi en fil i en mappe")
+    check_log(log, out)
+    check_register(log)
+    return log

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._dates import add_register_options
+from ._dates import add_register_options, check_register_options
+from ._options import path_arg
 
 
 def register(sub) -> None:
@@ -19,11 +20,14 @@ def register(sub) -> None:
         "aldri i en rapport eller leveranse; den erstattes som helhet bare hvis opr innsyn har skrevet den.",
     )
     p.add_argument("patient_id", metavar="PASIENT_ID", help="pasientens ID i registeret (patient_id)")
-    p.add_argument("--extract", type=Path, required=True, metavar="MAPPE", help="mappen med registeruttrekket")
-    p.add_argument("--out", type=Path, required=True, metavar="MAPPE", help="mappen svaret skrives til")
+    p.add_argument("--extract", type=path_arg, required=True, metavar="MAPPE", help="mappen med registeruttrekket")
+    p.add_argument("--out", type=path_arg, required=True, metavar="MAPPE", help="mappen svaret skrives til")
     add_register_options(p)
     p.add_argument(
-        "--texts", type=Path, metavar="MAPPE", help="mappen med rettigheter.md (standard: reports/ i prosjektmappen)"
+        "--texts",
+        type=path_arg,
+        metavar="MAPPE",
+        help="mappen med rettigheter.md (standard: reports/ i prosjektmappen)",
     )
     p.set_defaults(func=run)
 
@@ -53,17 +57,14 @@ def run(args) -> int:
     texts = args.texts or TEXTS
     if not (Path(texts) / "rettigheter.md").is_file():
         raise UsageError(f"fant ikke rettighetsteksten «rettigheter.md» i «{texts}» (--texts)")
-    from ..extracts.delivery import default_log
+    log = check_register_options(args, args.out)
     from ..report.pipeline import find_quarto
     from ..report.texts import load_text
     from ..rights.access import patient_access
     from ..rights.document import write_access
-    from ..rights.register import check_register
     from ..safety.owned import owned_dir
     from ._dates import load_with_summary
 
-    log = args.log or default_log(args.key_dir)
-    check_register(log)
     reg = load_with_summary(args.extract)
     answer = patient_access(reg, pid, log, args.key_dir)
     others = other_patients_ids(reg, pid)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._dates import add_register_options
+from ._dates import add_register_options, check_register_options
+from ._options import path_arg
 
 DEFAULT_OUT = Path("_output") / "sletting"
 
@@ -20,10 +21,10 @@ def register(sub) -> None:
         "(uten pasientliste) står som «ukjent». Skriver sletting.csv og README.md til UT (en mappe opr "
         "eier, utenfor rapporter og leveranser); på skjermen står bare antall.",
     )
-    p.add_argument("--extract", type=Path, required=True, metavar="MAPPE", help="mappen med registeruttrekket")
+    p.add_argument("--extract", type=path_arg, required=True, metavar="MAPPE", help="mappen med registeruttrekket")
     p.add_argument(
         "--out",
-        type=Path,
+        type=path_arg,
         default=DEFAULT_OUT,
         metavar="MAPPE",
         help=f"mappen listen skrives til (standard: {DEFAULT_OUT}; erstattes som helhet hvis opr sletting har "
@@ -41,15 +42,12 @@ def run(args) -> int:
     check_outside_outputs(args.out, "sletting")
     import datetime as dt
 
-    from ..extracts.delivery import default_log
+    log = check_register_options(args, args.out)
     from ..rights.notices import erasure_notices, notices_readme
-    from ..rights.register import check_register
     from ..safety.owned import owned_dir
     from ..safety.privacy import scan_outputs
     from ._dates import load_with_summary
 
-    log = args.log or default_log(args.key_dir)
-    check_register(log)
     reg = load_with_summary(args.extract)
     notices = erasure_notices(reg, log, args.key_dir)
     erasure = reg.report.erasure

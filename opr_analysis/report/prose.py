@@ -501,26 +501,31 @@ def rights_requests_paragraph(cells: pd.DataFrame, year: int, as_of) -> str:
 
 
 def reservation_share_sentence(cells: pd.DataFrame, year: int) -> str:
-    """The sentence beside the consent-exemption text, from
-    :func:`~opr_analysis.report.rights_tables.reservation_share_cells` (hidden values stay hidden).
+    """The sentence beside the consent-exemption text, from the displayed cells of ``rights_reservation_share``
+    (its declaration's default presentation: one row per year; hidden values stay hidden).
 
-    >>> c = pd.DataFrame({"label": ["Nye pasienter (første innskriving)", "Reservert eller slettet etter krav",
-    ...     "Andel", "95 % KI"], "2024": ["1 032", "16", "1,6 %", "1,0–2,5 %"]})
-    >>> reservation_share_sentence(c, 2024)[:60]
-    'Registeret samler inn opplysninger uten samtykke (samtykkefr'
+    >>> c = pd.DataFrame({"year": ["2024"], "patients": ["1 032"], "reserved_or_erased": ["16"],
+    ...     "reserved_or_erased_share": ["1,6 %"], "reserved_or_erased_share_ci": ["1,0–2,5 %"]})
+    >>> reservation_share_sentence(c, 2024).replace("\xa0", " ").endswith("gjelder det 16 (1,6 %; 95 % KI 1,0–2,5 %).")
+    True
     """
-    col = cells.set_index(cells.columns[0])[str(year)]
-    n, k, share, ci = (col.iloc[i] for i in range(4))
     text = (
         "Registeret samler inn opplysninger uten samtykke (samtykkefritak fra 2021), så det finnes ingen "
         "samtykkeprosent å rapportere. Det dataene viser i stedet, er hvor mange som har reservert seg mot flere "
-        "spørreskjemaer eller fått opplysningene slettet (@tbl-reservasjon): "
+        "spørreskjemaer eller fått opplysningene slettet (@tbl-reservasjon)"
     )
-    if share == MISSING:
-        return text + f"av de {n} pasientene som ble innskrevet første gang i {year}, er tallet for lite til å vises."
+    row = cells[cells["year"].astype(str) == str(year)]
+    if row.empty:
+        return text + "."
+    r = row.iloc[0]
+    if r["reserved_or_erased_share"] == MISSING:
+        return (
+            text
+            + f": for de {r['patients']} pasientene som ble innskrevet første gang i {year}, er tallet for lite til å vises."
+        )
     return (
-        text
-        + f"av de {n} pasientene som ble innskrevet første gang i {year}, gjelder det {k} ({share}; {CI_LABEL} {ci})."
+        text + f": av de {r['patients']} pasientene som ble innskrevet første gang i {year}, gjelder det "
+        f"{r['reserved_or_erased']} ({r['reserved_or_erased_share']}; {CI_LABEL} {r['reserved_or_erased_share_ci']})."
     )
 
 

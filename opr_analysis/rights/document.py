@@ -4,8 +4,9 @@ The document is one Markdown text (:func:`access_markdown`) in Bokmål, rendered
 to a self-contained HTML page with mistune (:func:`access_html`) and, where
 Quarto is installed, to PDF by Typst (:func:`access_pdf`), so both show the same
 words. Every value from the extract passes through
-:func:`opr_analysis.formatting.escape_markdown`, the one escaping function, and
-mistune escapes raw HTML besides: a value is text, never markup. Labels come
+:func:`opr_analysis.safety.markup.escape`, the one escaping function
+(character references mean the same character in HTML and every Markdown
+dialect): a value is text, never markup. Labels come
 from the codebook (tables, columns, codes) and ``instruments.yaml`` (item
 texts and answer categories). The patient's identity number is never in an
 extract (the reader refuses one), so it cannot be printed.
@@ -26,7 +27,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..extract import codebook
-from ..formatting import MISSING, escape_markdown, fmt_int, fmt_num
+from ..formatting import MISSING, fmt_int, fmt_num
+from ..safety.markup import escape
 from .access import AccessAnswer
 
 TITLE = "Innsyn i opplysninger i OUS smerteregister"
@@ -71,8 +73,8 @@ def display_value(col: codebook.Column, value, units: dict[str, str] | None = No
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     """A Markdown pipe table; cells are escaped here (the one escaping function)."""
-    lines = ["| " + " | ".join(escape_markdown(h) for h in header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(escape_markdown(c) for c in row) + " |" for row in rows]
+    lines = ["| " + " | ".join(escape(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(escape(c) for c in row) + " |" for row in rows]
     return [*lines, ""]
 
 
@@ -89,7 +91,7 @@ def access_markdown(answer: AccessAnswer, rights_text: str, units: pd.DataFrame 
     out = [
         f"# {TITLE}",
         "",
-        f"Svar på krav om innsyn for pasient-ID **{escape_markdown(answer.patient_id)}** i OUS smerteregister, "
+        f"Svar på krav om innsyn for pasient-ID **{escape(answer.patient_id)}** i OUS smerteregister, "
         f"laget {answer.made:%d.%m.%Y}. Dokumentet viser alt registeruttrekket inneholder om deg, med de samme "
         "betegnelsene som registerets kodebok bruker. Fødselsnummeret ditt står ikke i registeruttrekket.",
         "",
@@ -115,7 +117,7 @@ def access_markdown(answer: AccessAnswer, rights_text: str, units: pd.DataFrame 
             for c in spec.columns.values()
             if c.name != "patient_id" and not (c.extension and rows[c.name].isna().all())
         ]
-        out += [f"### {escape_markdown(spec.label)}", ""]
+        out += [f"### {escape(spec.label)}", ""]
         body = [[display_value(c, r[c.name], unit_names) for c in cols] for _, r in rows.iterrows()]
         out += _table([c.label for c in cols], body)
     if len(answer.answers):
@@ -123,7 +125,7 @@ def access_markdown(answer: AccessAnswer, rights_text: str, units: pd.DataFrame 
         for (label, qid), group in answer.answers.groupby(["questionnaire", "id"], sort=False):
             when = group["date"].iloc[0]
             out += [
-                f"### {escape_markdown(label)} {escape_markdown(qid)}, besvart {escape_markdown(_date(when, True))}",
+                f"### {escape(label)} {escape(qid)}, besvart {escape(_date(when, True))}",
                 "",
             ]
             body = [
@@ -190,7 +192,8 @@ def access_html(markdown: str) -> str:
 
     import mistune
 
-    body = mistune.create_markdown(escape=True, plugins=["table"])(markdown)
+    # Raw HTML is allowed as in the report's texts: every value from the extract is escaped already (escape()).
+    body = mistune.create_markdown(escape=False, plugins=["table"])(markdown)
     return (
         '<!DOCTYPE html>\n<html lang="nb">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(TITLE)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}</body>\n</html>\n"

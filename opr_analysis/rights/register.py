@@ -93,6 +93,8 @@ def delivery_entry(spec, counts: dict, manifest_sha: str, folder, when: str) -> 
 
 
 def _append(path: Path, fields, rows) -> None:
+    if not rows:  # a look-up that finds nothing to add writes nothing
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
