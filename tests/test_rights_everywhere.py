@@ -170,7 +170,10 @@ def test_experiment_flow_reports_the_erased_patient_and_nothing_else_changes(tmp
     assert flow.loc["allocated", ["full", "kort"]].tolist() == [2, 2]  # randomised: still counted
     rest = never.flow.set_index("step")
     assert rest.loc["allocated", ["full", "kort"]].tolist() == [1, 2]
-    assert flow.drop(index=["allocated", "erased"]).equals(rest.drop(index=["allocated"]))
+    assert rest.loc["erased", ["full", "kort"]].tolist() == [0, 0]
+    assert flow.drop(index=["allocated", "erased"]).equals(rest.drop(index=["allocated", "erased"]))
+    parts = ["erased", "not_known", "not_found", "analysed"]
+    assert (flow.loc[parts, ["full", "kort"]].sum() == flow.loc["allocated", ["full", "kort"]]).all()
     pd.testing.assert_frame_equal(erased.itt, never.itt)
     assert "P0001" not in set(erased.units["patient_id"])
 
