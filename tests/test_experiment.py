@@ -322,8 +322,10 @@ def test_consort_flow_shows_every_randomised_patient_with_a_reason_and_adds_up(t
                                       "no_longer_owed": 0, "sent": 1, "sent_as_allocated": 1, "answered": 1}  # fmt: skip
     assert flow["kort"].to_dict() == {"allocated": 3, "erased": 0, "not_known": 1, "not_found": 0, "analysed": 2,
                                       "no_longer_owed": 1, "sent": 1, "sent_as_allocated": 1, "answered": 0}  # fmt: skip
-    for arm in ("full", "kort"):  # every randomised patient is in exactly one of the three steps
-        assert flow.at["allocated", arm] == sum(flow.at[step, arm] for step in ("erased", "not_known", "not_found", "analysed"))
+    for arm in ("full", "kort"):  # every randomised patient is in exactly one of the four steps
+        assert flow.at["allocated", arm] == sum(
+            flow.at[step, arm] for step in ("erased", "not_known", "not_found", "analysed")
+        )
     status = res.units.set_index("patient_id")["status"].to_dict()
     assert status == {"P0000": "analysed", "P0001": "analysed", "P0002": "not_found", "P0003": "not_known",
                       "P0005": "analysed"}  # fmt: skip
