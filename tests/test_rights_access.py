@@ -26,7 +26,7 @@ class _Spec:  # what delivery_entry reads from a delivery spec
 
 
 @pytest.fixture
-def two(tmp_path, no_env_keys):
+def two(tmp_path):
     """PA and PB share a referral date, a unit and a project."""
     same = dict(assessed_date="2023-03-01", unit_id="ous")
     folder = tmp_path / "extract"

@@ -81,7 +81,7 @@ def test_tables_indicators_followups_and_quarantine_are_as_without_the_patient(p
     assert share["erased"].sum() == 1
 
 
-def test_a_research_delivery_is_as_without_the_patient(pair, tmp_path, no_env_keys):
+def test_a_research_delivery_is_as_without_the_patient(pair, tmp_path):
     with_, without = pair
     keys = tmp_path / "keys"
     spec = write_spec(tmp_path / "s.yaml", formats=["csv"])

@@ -26,7 +26,7 @@ def _erasure(rid, pid, effective="2024-03-01"):
 
 
 @pytest.fixture
-def setting(tmp_path, no_env_keys):
+def setting(tmp_path):
     keys, log = tmp_path / "keys", tmp_path / "delivery-log.csv"
     # an old delivery, made before the register: only in the log
     old = ["2022-05-01T10:00:00+02:00", "gammelt", "enrolments:sex", 3, 3, "0" * 64, "/ut/gammelt"]

@@ -27,7 +27,7 @@ def extract(tmp_path_factory):
 
 
 @pytest.fixture
-def keys(tmp_path, no_env_keys):
+def keys(tmp_path):
     return tmp_path / "keys"
 
 
