@@ -38,6 +38,8 @@ COMMANDS = [
     "report",
     "extract",
     "experiment",
+    "innsyn",
+    "sletting",
 ]
 
 

@@ -5,7 +5,7 @@ Hermetic tests (issue 22): no test writes outside pytest's temporary folders.
 - ``_private_state`` (autouse, every test): the key store (``OPR_KEY_DIR``), and with it the
   delivery log (``delivery-log.csv`` next to the key store, :func:`opr_analysis.extracts.delivery.default_log`),
   and the lock folder (``OPR_LOCK_DIR``) point into a fresh temporary folder of the test; keys from
-  the user's environment (``OPR_EXTRACT_KEY*``) are removed. The folder is a sibling of
+  the user's environment (``OPR_EXTRACT_KEY*``, ``OPR_REGISTER_KEY``) are removed. The folder is a sibling of
   ``tmp_path``, not inside it: opr refuses to write into a folder that holds the key store, and
   many tests write their output straight into ``tmp_path``. The ``opr_store`` fixture names it.
 - ``_session_temp`` (autouse, once per worker): ``TMPDIR`` and :data:`tempfile.tempdir` point
@@ -81,7 +81,7 @@ def _session_temp(tmp_path_factory):
 def _private_state(tmp_path_factory, monkeypatch) -> OprStore:
     store = tmp_path_factory.mktemp("opr-store")
     for var in list(os.environ):
-        if var.startswith("OPR_EXTRACT_KEY"):
+        if var.startswith(("OPR_EXTRACT_KEY", "OPR_REGISTER_KEY")):  # and the delivery register's (issue 26)
             monkeypatch.delenv(var)
     monkeypatch.setenv("OPR_KEY_DIR", str(store / "keys"))
     monkeypatch.setenv("OPR_LOCK_DIR", str(store / "locks"))

@@ -219,6 +219,15 @@ for _step in ("plan", "allocate", "analyse"):
     BAD[(f"experiment {_step}", "out")] = BAD_OUT_FOLDER
     BAD[(f"experiment {_step}", "as_of")] = BAD_DATES
 BAD[("experiment allocate", "key_dir")] = [*NOT_A_PATH, "«a file»", "«extract»"]
+# patients' rights (issue 26): the access answer and the erasure notices
+BAD_LOG = [*NOT_A_PATH, "«a folder»", "«extract»", "«foreign file»", "«under a file»"]
+for _command in ("innsyn", "sletting"):
+    BAD[(_command, "extract")] = BAD_IN_FOLDER
+    BAD[(_command, "out")] = [*BAD_OUT_FOLDER, "«report folder»", "«in a report folder»"]
+    BAD[(_command, "log")] = BAD_LOG
+    BAD[(_command, "key_dir")] = [*NOT_A_PATH, "«a file»", "«extract»"]
+BAD[("innsyn", "patient_id")] = ["", " ", "«nin id»", "finnes-ikke", "x" * 300]
+BAD[("innsyn", "texts")] = [*NOT_A_PATH, MISSING, "«a file»"]
 #: Options that take no value (nothing can be wrong with them).
 FLAGS = {("synth", "answers"), ("report", "include_proms"), ("extract", "no_docs")}
 #: Bad values that may exit 1 rather than 2: the extract or a file cannot be read (not a wrong argument as such).
@@ -234,6 +243,8 @@ VALID = {
     "synth": ([], {"out": "«new»", "scale": "0.01"}),
     "report": ([], {"extract": "«extract»", "out": "«new»", "as_of": "2025-03-01", "formats": "html"}),
     "extract": (["spec"], {"spec": "«spec»", "extract": "«extract»", "out": "«new»", "key_dir": "«keys»"}),
+    "innsyn": (["patient_id"], {"patient_id": "P001", "extract": "«extract»", "out": "«new»", "key_dir": "«keys»"}),
+    "sletting": ([], {"extract": "«extract»", "out": "«new»", "key_dir": "«keys»"}),
     **{
         f"experiment {step}": (
             ["spec"],
@@ -328,6 +339,12 @@ def fixtures(tmp_path_factory) -> dict[str, Path]:
         f[name] = base / f"{name.replace(' ', '-')}.yaml"
         f[name].write_bytes(data)
     f["keys"] = base / "nokler"
+    from opr_analysis.safety.owned import owned_dir
+
+    with owned_dir(base / "rapport", "report") as tmp:  # an opr report folder: no access answer may go there
+        (tmp / "arsrapport.html").write_text("x\n")
+    f["report folder"] = base / "rapport"
+    f["in a report folder"] = base / "rapport" / "innsyn"
     return f
 
 
@@ -363,6 +380,10 @@ def _fill(value: str, fixtures: dict, case: Path) -> str:
         return "finnes-ikke"
     if value == "«units times scale»":
         return "20"
+    if value == "«nin id»":  # built at run time, never stored
+        from opr_analysis.safety.nin import make_valid_nin
+
+        return make_valid_nin("010170")
     if value.startswith("«") and value.endswith("»"):
         return str(fixtures[value[1:-1]])
     return value

@@ -65,6 +65,7 @@ __all__ = [
     "check_key_store",
     "check_dir_target",
     "check_file_target",
+    "check_outside_outputs",
     "clean_leftovers",
     "output_lock",
     "owned_dir",
@@ -220,6 +221,21 @@ def check_file_target(target, signature: str, protect: list[tuple[str, Path]] | 
             f"filen «{target}» finnes og er ikke skrevet av opr (første linje er en annen); "
             "opr skriver ikke over den, velg et annet filnavn"
         )
+    return target
+
+
+def check_outside_outputs(target, command: str) -> Path:
+    """Raise :class:`UsageError` when ``target`` lies inside a folder opr writes (a report, a delivery,
+    any folder holding :data:`MARKER`): for outputs about one patient, which must never travel with a
+    report or a delivery (``opr innsyn``, ``opr sletting``; patients' rights, issue 26)."""
+    target = Path(target)
+    for folder in target.resolve().parents:
+        if (folder / MARKER).is_file():
+            marker = _marker(folder) or {}
+            raise UsageError(
+                f"«{target}» ligger i «{folder}», som «opr {marker.get('command', '?')}» har skrevet; "
+                f"resultatet av opr {command} skal ligge i en egen mappe utenfor rapporter og leveranser"
+            )
     return target
 
 
