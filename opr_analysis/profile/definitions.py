@@ -94,6 +94,7 @@ class Score:
 
     column: str
     label: str
+    short: str
     instrument: str
     decimals: int
     higher_is_better: bool
@@ -108,15 +109,17 @@ class Score:
 #: The scores of a profile, in the order shown (the change scores of the outcomes chapter but the
 #: EQ-5D-5L level sum, which clinicians do not read).
 SCORES = (
-    Score("nrs_avg", "Gjennomsnittlig smerte (NRS 0–10)", "nrs", 0, False, 0, 10),
-    Score("nrs_worst", "Verste smerte (NRS 0–10)", "nrs", 0, False, 0, 10),
-    Score("bpi_interference", "Smertens påvirkning (BPI 0–10)", "bpi_interference", 1, False, 0, 10),
-    Score("eq5d_index", "Livskvalitet, EQ-5D-5L indeks", "eq5d5l", 3, True, -0.453, 1),
-    Score("eq5d_vas", "Helsetilstand i dag (EQ VAS 0–100)", "eq5d5l", 0, True, 0, 100),
-    Score("hscl10_mean", "Psykisk symptomtrykk (HSCL-10, 1–4)", "hscl10", 2, False, 1, 4),
-    Score("pcs_total", "Smertekatastrofering (PCS 0–52)", "pcs", 0, False, 0, 52),
-    Score("isi_total", "Søvnvansker (ISI 0–28)", "isi", 0, False, 0, 28),
-    Score("odi_percent", "Funksjon (ODI, % 0–100)", "odi", 1, False, 0, 100),
+    Score("nrs_avg", "Gjennomsnittlig smerte (NRS 0–10)", "Smerte, snitt (NRS)", "nrs", 0, False, 0, 10),
+    Score("nrs_worst", "Verste smerte (NRS 0–10)", "Smerte, verste (NRS)", "nrs", 0, False, 0, 10),
+    Score(
+        "bpi_interference", "Smertens påvirkning (BPI 0–10)", "Påvirkning (BPI)", "bpi_interference", 1, False, 0, 10
+    ),
+    Score("eq5d_index", "Livskvalitet, EQ-5D-5L indeks", "EQ-5D-5L indeks", "eq5d5l", 3, True, -0.453, 1),
+    Score("eq5d_vas", "Helsetilstand i dag (EQ VAS 0–100)", "EQ VAS", "eq5d5l", 0, True, 0, 100),
+    Score("hscl10_mean", "Psykisk symptomtrykk (HSCL-10, 1–4)", "Psykisk (HSCL-10)", "hscl10", 2, False, 1, 4),
+    Score("pcs_total", "Smertekatastrofering (PCS 0–52)", "Katastrofering (PCS)", "pcs", 0, False, 0, 52),
+    Score("isi_total", "Søvnvansker (ISI 0–28)", "Søvn (ISI)", "isi", 0, False, 0, 28),
+    Score("odi_percent", "Funksjon (ODI, % 0–100)", "Funksjon (ODI %)", "odi", 1, False, 0, 100),
 )
 
 
