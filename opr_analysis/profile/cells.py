@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..extract import codebook
 from ..formatting import MISSING, NBSP, fmt_int, fmt_num, is_missing
-from .definitions import MCIDS, PAIRING_NOTE, SCORES, scoring_notes, score
+from .definitions import MCIDS, PAIRING_NOTE, SCORES, score, scoring_notes
 from .reference import AGE_BANDS, MIN_REFERENCE
 
 __all__ = [
@@ -227,9 +227,9 @@ def method_notes(p) -> list[str]:
     sex = (_sex(p.sex) or "ukjent kjønn").lower()
     bands = ", ".join([f"{lo}–{hi - 1}" for lo, hi in zip(AGE_BANDS, AGE_BANDS[1:])] + [f"{AGE_BANDS[-1]}+"])
     notes = [
-        f"Persentil: andelen i referansegruppen med lavere skår pluss halvparten av dem med lik skår "
-        f"(scipy percentileofscore, kind=«mean»); 50 er midt i gruppen. Høyere persentil betyr høyere skår, "
-        f"uansett om høy skår er bedre eller verre.",
+        "Persentil: andelen i referansegruppen med lavere skår pluss halvparten av dem med lik skår "
+        "(scipy percentileofscore, kind=«mean»); 50 er midt i gruppen. Høyere persentil betyr høyere skår, "
+        "uansett om høy skår er bedre eller verre.",
         f"Referansegruppe: registerets pasienter ({sex}, {band} år) som besvarte baselineskjemaet før "
         f"{p.reference_year}, én besvarelse per pasient (den siste), pasienten selv ikke medregnet; "
         f"aldersgrupper {bands} år etter fødselsår. Persentil og referansebånd vises bare når minst "
