@@ -30,6 +30,7 @@ __all__ = [
     "fmt_date",
     "header_cells",
     "method_notes",
+    "sex_age",
     "timeline_cells",
 ]
 
@@ -77,9 +78,19 @@ def _sex(code) -> str | None:
     return str(codebook.load().column("patients", "sex").codes.get(code, code))
 
 
+def sex_age(p) -> str:
+    """«Kvinne, 53 år» (age by birth year at the first consultation); the parts that are known.
+
+    >>> from types import SimpleNamespace
+    >>> sex_age(SimpleNamespace(sex="K", age=53.0)), sex_age(SimpleNamespace(sex=None, age=None))
+    ('Kvinne, 53 år', '')
+    """
+    return ", ".join(x for x in (_sex(p.sex), None if p.age is None else f"{fmt_int(p.age)} år") if x)
+
+
 def header_cells(p) -> list[tuple[str, str]]:
     """The header lines: (label, value) for patient, enrolment, dates, unit, diagnosis and as-of day."""
-    who = ", ".join(x for x in (_sex(p.sex), None if p.age is None else f"{fmt_int(p.age)} år") if x)
+    who = sex_age(p)
     out = [("Pasient", f"{p.patient_id}" + (f" – {who}" if who else ""))]
     out.append(("Innskriving", f"{p.enrolment_id}, rett til helsehjelp {fmt_date(p.granted_date)}"))
     fc = p.first_consultation_date

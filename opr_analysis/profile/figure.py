@@ -78,6 +78,8 @@ def profile_figure(p):
     data["series"] = PATIENT
     band = data.dropna(subset=["q1"]).assign(series=BAND)
     limits = _limits(data["column"]).assign(panel=lambda f: f["panel"].astype(cat))
+    known = data.dropna(subset=["value"])
+    lines = known[known.groupby("panel", observed=True)["value"].transform("size") > 1]
     first, last = data["date"].min(), data["date"].max()
     pad = max(pd.Timedelta(days=45), (last - first) * 0.06)
     limits["date"] = first
@@ -96,8 +98,8 @@ def profile_figure(p):
         + geom_blank(aes("date", "y"), data=limits)
         + geom_linerange(aes(ymin="q1", ymax="q3", colour="series"), data=band, size=3.2, alpha=0.55)
         + geom_point(aes(y="median"), data=band, shape="_", size=5, colour="#4d4d4d")
-        + geom_line(aes(group="panel"), data=data.dropna(subset=["value"]), colour=PALETTE[0], size=0.6)
-        + geom_point(aes(shape="series"), data=data.dropna(subset=["value"]), size=2.2, colour=PALETTE[0])
+        + geom_line(aes(group="panel"), data=lines, colour=PALETTE[0], size=0.6)
+        + geom_point(aes(shape="series"), data=known, size=2.2, colour=PALETTE[0])
         + facet_wrap("panel", ncol=3, scales="free_y")
         + scale_colour_manual(values={BAND: "#9e9e9e"}, name="")
         + scale_shape_manual(values={PATIENT: "o"}, name="")
