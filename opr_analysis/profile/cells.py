@@ -134,7 +134,7 @@ def baseline_cells(p) -> list[dict[str, str]]:
                 "value": fmt_score(r["value"], s.decimals),
                 "category": r["category"] if isinstance(r["category"], str) else MISSING,
                 "percentile": pct,
-                "reference": _reference_text(r) if r["value"] is not None else MISSING,
+                "reference": MISSING if is_missing(r["value"]) else _reference_text(r),
                 "direction": s.direction,
             }
         )
@@ -168,6 +168,11 @@ def _short_kind(kind: str) -> str:
     return short_kind_label(kind)
 
 
+def _yes(flag) -> bool:
+    """True for a true flag (Python or NumPy bool); False for false, None and NA."""
+    return not is_missing(flag) and bool(flag)
+
+
 def _change_cell(column: str, row) -> str:
     s = score(column)
     if row is None or is_missing(row["followup"]):
@@ -179,7 +184,7 @@ def _change_cell(column: str, row) -> str:
     rule = MCIDS.get(column)
     if rule is not None and rule.kind == "share" and row["baseline"]:
         parts.append(fmt_change(100 * row["change"] / row["baseline"], 0) + f"{NBSP}%")
-    mark = f" {MCID_MARK}" if row["mcid"] is True else ""
+    mark = f" {MCID_MARK}" if _yes(row["mcid"]) else ""
     return f"{text} ({'; '.join(parts)}){mark}"
 
 
@@ -219,7 +224,7 @@ def change_tables(p) -> list[dict]:
                 label = pgic.loc[fid, "label"] if fid in pgic.index else None
                 improved = pgic.loc[fid, "improved"] if fid in pgic.index else None
                 pg.append(
-                    MISSING if not isinstance(label, str) else label + (f" {MCID_MARK}" if improved is True else "")
+                    MISSING if not isinstance(label, str) else label + (f" {MCID_MARK}" if _yes(improved) else "")
                 )
             rows.append(["Endring (PGIC)", ""] + pg)
             title = "Endring fra baseline" if paired else "Oppfølginger uten baseline å sammenligne med"
