@@ -137,8 +137,14 @@ def clinic_registry(folder, with_qy: bool = True):
         short_forms=[{"short_form_id": "SZ3", "patient_id": "WZ3", "date": DAY, "reason": "glemt", "unit_id": "B"}],
         treatments=[{"treatment_id": "TX1", "patient_id": "PX1", "kind": "rf", "date": "2023-04-03", "unit_id": "A"}],
         followups=[
-            {"followup_id": "FX1", "patient_id": "PX1", "kind": "rf_3m", "anchor_id": "TX1",
-             "sent_date": "2023-07-03", "responded_at": "2023-07-06T12:00:00"},
+            {
+                "followup_id": "FX1",
+                "patient_id": "PX1",
+                "kind": "rf_3m",
+                "anchor_id": "TX1",
+                "sent_date": "2023-07-03",
+                "responded_at": "2023-07-06T12:00:00",
+            },
             {"followup_id": "FX2", "patient_id": "PX1", "kind": "rf_6m", "anchor_id": "TX1", "sent_date": "2023-10-03"},
         ],  # fmt: skip
         followup_answers=_answers("followup_id", {"FX1": PX_FOLLOWUP}),

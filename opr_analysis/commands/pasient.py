@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ._dates import add_as_of, as_of_date, load_with_summary, parse_date
+from ._dates import add_as_of, as_of_date, parse_date
 
 
 def register(sub) -> None:
@@ -68,24 +68,27 @@ def run(args) -> int:
     protect = protected_folders([args.extract])
     check_dir_target(args.out, COMMAND, protect)
     check_not_inside_output(args.out)
-    reg = load_with_summary(args.extract)
-
+    from ..extract.reader import load_extract
     from ..extract.units import unit_table
-    from ..profile import profile_context
+    from ..profile import patient_enrolment, profile_context
     from ..profile.write import write_clinic_day, write_patient
     from ..report.pipeline import find_quarto
 
+    reg = load_extract(args.extract)
     if args.enhet is not None:
         known = unit_table(reg)["unit_id"].astype(str).tolist()
         if args.enhet not in known:
             from ..errors import UsageError
 
             raise UsageError(f"ukjent enhet «{args.enhet}»; enhetene i uttrekket er: {', '.join(known)}")
+    ctx = profile_context(reg, as_of)
+    if args.patient is not None:
+        patient_enrolment(ctx, str(args.patient).strip())  # unknown, erased or not enrolled: stop before any output
+    print(reg.report.summary_text(), file=sys.stderr)  # the validation summary, once the arguments hold
 
     def log(line: str) -> None:
         print(line, file=sys.stderr)
 
-    ctx = profile_context(reg, as_of)
     quarto = find_quarto()
     if day is None:
         done = write_patient(ctx, str(args.patient).strip(), args.out, quarto, protect, log)
