@@ -97,8 +97,7 @@ def run(args) -> int:
         done = write_clinic_day(ctx, day, args.out, quarto, protect, log, args.enhet)
         what = f"{done.profiles} {'profil' if done.profiles == 1 else 'profiler'} for {day:%d.%m.%Y} og oversikten"
     formats = "HTML og PDF" if done.pdf else "HTML"
-    print(
-        f"{what} ({formats}, data per {as_of:%d.%m.%Y}) ligger i {args.out}: "
-        f"{', '.join(f for f in done.files if not f.startswith('.'))} ({done.seconds:.1f} s)"
-    )
+    shown = [f for f in done.files if not f.startswith(".")]
+    files = ", ".join(shown) if day is None else next(f for f in shown if f.startswith("klinikkdag-"))
+    print(f"{what} ({formats}, data per {as_of:%d.%m.%Y}) ligger i {args.out}: {files} ({done.seconds:.1f} s)")
     return 0
