@@ -348,6 +348,30 @@ def test_reserved_patient_still_gets_a_profile_of_what_she_answered(ctx):
     ]  # fmt: skip
 
 
+def test_implants_appear_in_the_timeline_when_the_extract_has_them(reg):
+    """Contract v1.2 ``implants`` (optional): the patient's components, implanted and explanted, generically."""
+    import dataclasses
+
+    implants = pd.DataFrame(
+        {
+            "implant_id": ["I1", "I2"], "patient_id": ["PX1", "QY2"], "treatment_id": [None, None],
+            "component": ["generator", "elektrode"], "manufacturer": ["Medtronic", "Abbott"],
+            "model": ["Intellis", "Octrode"], "serial_number": ["SN-77", "SN-88"],
+            "implanted_date": pd.to_datetime(["2023-04-03", "2023-04-05"]),
+            "explanted_date": pd.to_datetime(["2023-11-01", None]), "explant_reason": ["infeksjon", None],
+        }
+    )  # fmt: skip
+    with_implants = dataclasses.replace(reg, tables={**reg.tables, "implants": implants}, _memo={})
+    p = patient_profile(_context(with_implants, AS_OF), "EX1")
+    rows = [c for c in timeline_cells(p) if "plantert" in c["event"]]
+    assert [(c["date"], c["detail"]) for c in rows] == [
+        ("03.04.2023", "Medtronic Intellis, serienr. SN-77"), ("01.11.2023", "Medtronic Intellis – infeksjon"),
+    ]  # fmt: skip
+    assert rows[0]["event"].startswith("Implantert: ") and rows[1]["event"].startswith("Eksplantert: ")
+    assert "SN-88" not in str(timeline_cells(p))
+    assert "plantert" not in str(timeline_cells(patient_profile(_context(reg, AS_OF), "EX1")))
+
+
 # --- the erasure gate ------------------------------------------------------------------------
 
 
