@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 from helpers import make_extract
 
-from opr_analysis import cli
+from opr_analysis import cli, codebook
 from opr_analysis.formatting import NBSP
 from opr_analysis.profile import ErasedPatientError, clinic_enrolments, patient_enrolment, patient_profile
 from opr_analysis.profile import profile_context as _context
@@ -69,6 +69,10 @@ PX_FOLLOWUP = {
 }  # fmt: skip
 QY_BASELINE = {"nrs_avg": 3, "nrs_worst": 9, "eq5d_vas": 97, "isi_onset": 1}
 REFERENCE_NRS = [2] * 5 + [4] * 5 + [6] * 4 + [8] * 8
+HAS_RIGHTS_TABLE = "rights_requests" in codebook.load().tables
+needs_rights_table = pytest.mark.skipif(
+    not HAS_RIGHTS_TABLE, reason="the reader reads rights_requests once issue 26 (i26-rights) is on main"
+)
 
 
 def _answers(id_column, answers: dict[str, dict[str, float]]):
@@ -121,6 +125,14 @@ def clinic_registry(folder, with_qy: bool = True):
                "BR01old": {"nrs_avg": 10}}  # fmt: skip
     for i, (r, v) in enumerate(zip(ref_ids, REFERENCE_NRS, strict=True)):
         answers[f"B{r}"] = {"nrs_avg": v, **({"eq5d_vas": 50} if i < 19 else {})}
+    rights = {}
+    if HAS_RIGHTS_TABLE:  # contract v1.2, read by the reader once issue 26 is on main
+        rights["rights_requests"] = [
+            {"request_id": "K1", "patient_id": "UU5", "kind": "sletting", "received_date": "2023-05-20",
+             "effective_date": "2023-06-01", "closed_date": "2023-05-30"},
+            {"request_id": "K2", "patient_id": "VV4", "kind": "reservasjon", "received_date": "2022-04-20",
+             "effective_date": "2022-05-01"},
+        ]  # fmt: skip
     if not with_qy:
         patients = [p for p in patients if p["patient_id"] != "QY2"]
         enrolments = [e for e in enrolments if e["patient_id"] != "QY2"]
@@ -148,6 +160,7 @@ def clinic_registry(folder, with_qy: bool = True):
             {"followup_id": "FX2", "patient_id": "PX1", "kind": "rf_6m", "anchor_id": "TX1", "sent_date": "2023-10-03"},
         ],  # fmt: skip
         followup_answers=_answers("followup_id", {"FX1": PX_FOLLOWUP}),
+        **rights,
     )
 
 
@@ -385,10 +398,12 @@ def test_erased_patient_gets_no_profile_and_is_in_no_reference_group(ctx):
     assert (enrolments, erased) == (["EX1", "EY2", "EZ3"], 1)
 
 
-def test_erasure_takes_effect_on_its_date(reg):
-    before = _context(reg, "2023-05-31")
-    assert patient_enrolment(before, "UU5") == "EU5"
-    assert "UU5" in set(before.baselines["patient_id"].astype(str))
+def test_erasure_takes_effect_on_its_date_whatever_the_as_of_day(reg):
+    from opr_analysis.profile.gate import erased_patients
+
+    assert erased_patients(reg, "2023-05-31") == frozenset()
+    assert erased_patients(reg, "2023-06-01") == erased_patients(reg) == {"UU5"}
+    assert "UU5" in _context(reg, "2023-05-31").erased  # an as-of day before it changes nothing
 
 
 # --- the clinic day and privacy ----------------------------------------------------------------
@@ -446,6 +461,7 @@ def test_cli_one_patient_writes_one_escaped_page_into_its_own_folder(tmp_path, e
     assert "QY2" not in _text(html) and "WZ3" not in _text(html)
 
 
+@needs_rights_table
 def test_cli_clinic_day_makes_exactly_one_profile_per_enrolment_and_an_index(tmp_path, extract_dir, capsys,
                                                                              monkeypatch):  # fmt: skip
     monkeypatch.setenv("QUARTO_PATH", str(tmp_path / "no-quarto"))
@@ -472,6 +488,18 @@ def test_cli_clinic_day_makes_exactly_one_profile_per_enrolment_and_an_index(tmp
     assert sorted(p.name for p in out.glob("pasientprofil-*")) == [
         "pasientprofil-PX1-EX1.html", "pasientprofil-QY2-EY2.html",
     ]  # fmt: skip
+
+
+@needs_rights_table
+def test_cli_erased_patient_gets_no_profile(tmp_path, extract_dir, capsys):
+    out = tmp_path / "profil"
+    status, stdout, err = _run(capsys, "pasient", "UU5", "--extract", extract_dir, "--out", out, "--as-of", AS_OF)
+    assert status == 1 and stdout == ""
+    assert err == (
+        "opr pasient: pasient UU5 har krevd sletting fra registeret; det lages ingen profil, og ingenting om "
+        "pasienten er tatt med\n"
+    )
+    assert not out.exists()
 
 
 def test_cli_refuses_a_folder_inside_another_opr_output(tmp_path, extract_dir, capsys):

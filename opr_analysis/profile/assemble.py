@@ -43,7 +43,7 @@ from ..stats.followup import followup_audit
 from ..stats.linking import day, enrolment_of
 from ..stats.proms import baseline_scores, followup_scores, paired_outcomes
 from .definitions import INSTRUMENT_NAMES, SCORES, baseline_category, item_rules, mcid_reached
-from .gate import erased_patients
+from .gate import erased_enrolments, erased_patients
 from .reference import age_band, latest_per_patient, reference_summary
 
 __all__ = [
@@ -93,7 +93,7 @@ class ProfileContext:
 def profile_context(reg, as_of=None) -> ProfileContext:
     """Score, pair and audit the registry once for profiles as of ``as_of`` (default today)."""
     as_of = pd.Timestamp.today().normalize() if as_of is None else pd.Timestamp(as_of).normalize()
-    erased = erased_patients(reg, as_of)
+    erased = erased_patients(reg)
     base = baseline_scores(reg)
     base = base[(base["submitted_date"] <= as_of) & ~base["patient_id"].astype(str).isin(erased)].copy()
     base["age_band"] = age_band(base["age"]).to_numpy()
@@ -117,8 +117,8 @@ def profile_context(reg, as_of=None) -> ProfileContext:
 def _check_patient(ctx: ProfileContext, patient_id: str) -> None:
     if patient_id in ctx.erased:
         raise ErasedPatientError(
-            f"pasient {patient_id} har krevd sletting fra registeret (gjelder fra før {ctx.as_of:%d.%m.%Y}); "
-            "det lages ingen profil, og ingenting om pasienten er tatt med"
+            f"pasient {patient_id} har krevd sletting fra registeret; det lages ingen profil, og ingenting om "
+            "pasienten er tatt med"
         )
     if not (ctx.reg.patients["patient_id"].astype(str) == patient_id).any():
         raise UsageError(f"pasient-ID «{patient_id}» finnes ikke i uttrekket (tabellen patients)")
@@ -143,14 +143,21 @@ def patient_enrolment(ctx: ProfileContext, patient_id: str) -> str:
 def clinic_enrolments(ctx: ProfileContext, date, unit_id: str | None = None) -> tuple[list[str], int]:
     """Enrolments whose first consultation is on ``date`` (in ``unit_id`` if given), by patient id,
     and how many more there are of patients with an effective erasure (they get no profile)."""
+    date = pd.Timestamp(date).normalize()
+
+    def on_day(frame: pd.DataFrame, units) -> pd.DataFrame:
+        hit = (day(frame["first_consultation_date"]) == date).to_numpy()
+        if unit_id is not None:
+            hit = hit & (units == unit_id)
+        return frame[hit]
+
     e = ctx.reg.enrolments
-    on_day = day(e["first_consultation_date"]) == pd.Timestamp(date).normalize()
-    if unit_id is not None:
-        on_day &= row_units(ctx.reg, "enrolments").to_numpy() == unit_id
-    rows = e[on_day.to_numpy()]
-    erased = rows["patient_id"].astype(str).isin(ctx.erased)
-    kept = rows[~erased.to_numpy()].sort_values(["patient_id", "enrolment_id"], kind="stable")
-    return kept["enrolment_id"].astype(str).tolist(), int(erased.sum())
+    rows = on_day(e, row_units(ctx.reg, "enrolments").to_numpy())
+    rows = rows[~rows["patient_id"].astype(str).isin(ctx.erased).to_numpy()]
+    kept = rows.sort_values(["patient_id", "enrolment_id"], kind="stable")["enrolment_id"].astype(str).tolist()
+    gone = erased_enrolments(ctx.reg, ctx.erased)
+    units = gone["unit_id"].astype(object).to_numpy() if has_units(ctx.reg) else "ous"
+    return kept, len(on_day(gone, units))
 
 
 # --------------------------------------------------------------------------- the profile
