@@ -608,6 +608,10 @@ def patient_profile(ctx: ProfileContext, enrolment_id: str) -> PatientProfile:
     e = reg.enrolments
     hit = e[e["enrolment_id"].astype(str) == str(enrolment_id)]
     if hit.empty:
+        gone = erased_enrolments(reg, ctx.erased)
+        mine = gone[gone["enrolment_id"].astype(str) == str(enrolment_id)]
+        if len(mine):
+            _check_patient(ctx, str(mine["patient_id"].iloc[0]))
         raise UsageError(f"innskriving «{enrolment_id}» finnes ikke i uttrekket (tabellen enrolments)")
     enr = hit.iloc[0]
     patient_id = str(enr["patient_id"])
