@@ -474,10 +474,10 @@ def test_cli_clinic_day_makes_exactly_one_profile_per_enrolment_and_an_index(tmp
         ".opr-output", "klinikkdag-2023-03-20.html", "pasientprofil-PX1-EX1.html", "pasientprofil-QY2-EY2.html",
         "pasientprofil-WZ3-EZ3.html",
     ]  # fmt: skip
-    # the erased UU5 is only counted; each profile holds only its own patient
+    # the erased UU5 is neither listed nor counted; each profile holds only its own patient
     index = (out / "klinikkdag-2023-03-20.html").read_text(encoding="utf-8")
     assert "3 innskrivinger med førstekonsultasjon 20.03.2023" in index and "UU5" not in index
-    assert "1 pasient med førstekonsultasjon denne dagen har krevd sletting" in index
+    assert "Pasienter som har krevd sletting fra registeret, får ingen profil og står ikke på listen." in index
     for name, own in [("PX1-EX1", "PX1"), ("QY2-EY2", "QY2"), ("WZ3-EZ3", "WZ3")]:
         text = _text((out / f"pasientprofil-{name}.html").read_text(encoding="utf-8"))
         others = {"PX1", "QY2", "WZ3", "UU5", "VV4"} - {own}

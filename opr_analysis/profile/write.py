@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 COMMAND = "pasient"
+ERASED_NOTE = "Pasienter som har krevd sletting fra registeret, får ingen profil og står ikke på listen."
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _DATA_URI = re.compile(r"data:[a-z/+.-]+;base64,[A-Za-z0-9+/=]+")
 _CHECKED_ID = re.compile(r"[^\W\d_]|.{6,}")  # a letter, or at least six characters
@@ -211,12 +212,8 @@ def write_clinic_day(
         links.append({"html": f"{b.stem}.html", "pdf": f"{b.stem}.pdf" if quarto is not None else None})
     name = f"klinikkdag-{date:%Y-%m-%d}.html"
     title = f"Førstekonsultasjoner {fmt_date(date)}"
-    lines = [_index_line(len(built), date, ctx.as_of, unit_id)]
-    if erased:
-        lines.append(
-            f"{erased} {'pasient' if erased == 1 else 'pasienter'} med førstekonsultasjon denne dagen har krevd "
-            "sletting fra registeret og får ingen profil."
-        )
+    # The same sentence every day: a count of erased patients on a day's list would point at them.
+    lines = [_index_line(len(built), date, ctx.as_of, unit_id), ERASED_NOTE]
     header = ["Pasient", "Innskriving", "Kjønn og alder", "Baseline", "Datamerknader"]
     index = (name, index_html(title, lines, header, rows, links))
     files = _write(ctx, out, built, index, quarto, protect, log)
