@@ -154,11 +154,16 @@ def _caveats(p) -> str:
 
 
 def _notes(p) -> str:
-    notes = ", ".join(typ(n) for n in method_notes(p))
+    # Two columns by hand: Typst fills a column to the foot of the page before it starts the next.
+    notes = method_notes(p)
+    half = (len(notes) + 1) // 2
+    first = ", ".join(typ(n) for n in notes[:half])
+    second = ", ".join(typ(n) for n in notes[half:])
     made = f"Laget av opr pasient med data per {fmt_date(p.as_of)}."
     return (
-        f"== #{typ('Slik er tallene regnet')}\n#text(size: 6.8pt, fill: luma(50))[#columns(2, gutter: 5mm)"
-        f"[#enum({notes})]]\n#text(size: 6.8pt, fill: luma(90), {typ(made)})\n"
+        f"== #{typ('Slik er tallene regnet')}\n#text(size: 6.8pt, fill: luma(50))[#grid(columns: (1fr, 1fr), "
+        f"column-gutter: 5mm, enum({first}), enum(start: {half + 1}, {second}))]\n"
+        f"#text(size: 6.8pt, fill: luma(90), {typ(made)})\n"
     )
 
 
