@@ -64,7 +64,8 @@ thead th { border-bottom: 1.2px solid #555; font-weight: bold; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.date { white-space: nowrap; }
 tr.planned td { color: #555; font-style: italic; }
-.change td, .change th { white-space: nowrap; }
+.change td { white-space: nowrap; }
+.change th { white-space: normal; }
 .change td:not(:first-child), .change th:not(:first-child) { text-align: right; }
 .background { display: grid; grid-template-columns: auto 1fr; gap: 0.3mm 3mm; margin: 1.5mm 0 0;
               font-size: 8.6pt; }
