@@ -23,7 +23,7 @@ import re
 
 import pandas as pd
 import pytest
-from helpers import make_extract
+from helpers import answer_rows, make_extract
 
 from opr_analysis import cli, codebook
 from opr_analysis.formatting import NBSP
@@ -73,10 +73,6 @@ HAS_RIGHTS_TABLE = "rights_requests" in codebook.load().tables
 needs_rights_table = pytest.mark.skipif(
     not HAS_RIGHTS_TABLE, reason="the reader reads rights_requests once issue 26 (i26-rights) is on main"
 )
-
-
-def _answers(id_column, answers: dict[str, dict[str, float]]):
-    return [{id_column: i, "item": item, "value": v} for i, items in answers.items() for item, v in items.items()]
 
 
 def clinic_registry(folder, with_qy: bool = True):
@@ -145,7 +141,7 @@ def clinic_registry(folder, with_qy: bool = True):
         referrals=[{"patient_id": "PX1", "unit_id": "A"}],
         enrolments=enrolments,
         baseline_responses=[{**b, "unit_id": "A"} for b in baselines],
-        baseline_answers=_answers("response_id", answers),
+        baseline_answers=answer_rows("response_id", answers),
         short_forms=[{"short_form_id": "SZ3", "patient_id": "WZ3", "date": DAY, "reason": "glemt", "unit_id": "B"}],
         treatments=[{"treatment_id": "TX1", "patient_id": "PX1", "kind": "rf", "date": "2023-04-03", "unit_id": "A"}],
         followups=[
@@ -159,7 +155,7 @@ def clinic_registry(folder, with_qy: bool = True):
             },
             {"followup_id": "FX2", "patient_id": "PX1", "kind": "rf_6m", "anchor_id": "TX1", "sent_date": "2023-10-03"},
         ],  # fmt: skip
-        followup_answers=_answers("followup_id", {"FX1": PX_FOLLOWUP}),
+        followup_answers=answer_rows("followup_id", {"FX1": PX_FOLLOWUP}),
         **rights,
     )
 
@@ -207,7 +203,7 @@ def px(ctx):
 
 
 def test_baseline_scores_are_the_scoring_modules(px):
-    wide = answers_to_wide(pd.DataFrame(_answers("response_id", {"BX1": PX_BASELINE})), "response_id")
+    wide = answers_to_wide(pd.DataFrame(answer_rows("response_id", {"BX1": PX_BASELINE})), "response_id")
     expected = score_all(wide).iloc[0]
     got = px.scores.set_index("column")["value"]
     for s in SCORES:
