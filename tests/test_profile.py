@@ -507,3 +507,26 @@ def test_cli_refuses_a_folder_inside_another_opr_output(tmp_path, extract_dir, c
     status, _, err = _run(capsys, "pasient", "PX1", "--extract", extract_dir, "--out", report)
     assert status == 2 and "opr report" in err
     assert sorted(p.name for p in report.iterdir()) == [".opr-output"]
+
+
+@pytest.mark.slow
+def test_pdf_is_a4_names_the_patient_on_every_page_and_shows_text_as_written(tmp_path, extract_dir, capsys):
+    from pypdf import PdfReader
+
+    from opr_analysis.report.pipeline import find_quarto
+
+    if find_quarto() is None:
+        pytest.skip("quarto is not on PATH (nor in QUARTO_PATH): profiles are HTML only (tested above)")
+    out = tmp_path / "profil"
+    status, stdout, err = _run(capsys, "pasient", "PX1", "--extract", extract_dir, "--out", out, "--as-of", AS_OF)
+    assert status == 0, err
+    assert "(HTML og PDF, data per 31.12.2023)" in stdout
+    reader = PdfReader(out / "pasientprofil-PX1.pdf")
+    assert 1 <= len(reader.pages) <= 2
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
+    texts = [page.extract_text() for page in reader.pages]
+    assert all("Pasientprofil PX1" in t and f"side {i} av {len(texts)}" in t for i, t in enumerate(texts, start=1))
+    text = " ".join(texts)
+    assert "<b>M54.5</b>" in text  # shown as written, not as markup
+    assert "55" in text and "Mye bedre" in text and "QY2" not in text and "WZ3" not in text
