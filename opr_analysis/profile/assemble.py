@@ -38,6 +38,7 @@ import pandas as pd
 from ..errors import OprError, UsageError
 from ..extract import codebook
 from ..extract.units import has_units, row_units, unit_table
+from ..report.prom_figures import short_kind_label
 from ..stats.derived import age_at
 from ..stats.followup import followup_audit
 from ..stats.linking import day, enrolment_of
@@ -50,7 +51,11 @@ __all__ = [
     "ErasedPatientError",
     "PatientProfile",
     "ProfileContext",
+    "baseline_reference",
     "clinic_enrolments",
+    "followup_reference",
+    "followup_status",
+    "missing_item_notes",
     "patient_enrolment",
     "patient_profile",
     "profile_context",
@@ -343,12 +348,6 @@ def _kind_label(kind: str) -> str:
     return str(codebook.load().column("followups", "kind").codes.get(kind, kind))
 
 
-def _short_kind(kind: str) -> str:
-    from ..report.prom_figures import short_kind_label
-
-    return short_kind_label(kind)
-
-
 _STATUS = {
     "sendt": "sendt",
     "sendt_ikke_skyldig": "sendt (ikke skyldig)",
@@ -381,7 +380,7 @@ def _events(ctx, patient_id, patient, enrolments, treatments, audit, short_forms
     cb = codebook.load()
     rows = []
     for _, e in enrolments.iterrows():
-        rows.append((day_of(e["granted_date"]), "Rett til helsehjelp", f"innskriving {e['enrolment_id']}", False))
+        rows.append((_day_of(e["granted_date"]), "Rett til helsehjelp", f"innskriving {e['enrolment_id']}", False))
         fc = _date(e["first_consultation_date"])
         if fc is not None:
             rows.append((fc, "Førstekonsultasjon", f"innskriving {e['enrolment_id']}", fc > as_of))
@@ -389,18 +388,20 @@ def _events(ctx, patient_id, patient, enrolments, treatments, audit, short_forms
         if closed is not None and closed <= as_of:
             rows.append((closed, "Avsluttet i registeret", f"innskriving {e['enrolment_id']}", False))
     for _, b in baselines.iterrows():
-        rows.append((day_of(b["submitted_at"]), "Baselineskjema besvart", "fullt skjema", False))
+        rows.append((_day_of(b["submitted_at"]), "Baselineskjema besvart", "fullt skjema", False))
     reasons = cb.column("short_forms", "reason").codes
     for _, s in short_forms.iterrows():
         reason = reasons.get(s["reason"], "annet") if pd.notna(s["reason"]) else "årsak ikke oppgitt"
-        rows.append((day_of(s["date"]), "Kortversjon av baseline", str(reason), False))
+        rows.append((_day_of(s["date"]), "Kortversjon av baseline", str(reason), False))
     kinds = cb.column("treatments", "kind").codes
     for _, t in treatments.iterrows():
-        rows.append((day_of(t["date"]), str(kinds.get(t["kind"], t["kind"])), f"behandling {t['treatment_id']}", False))
+        rows.append(
+            (_day_of(t["date"]), str(kinds.get(t["kind"], t["kind"])), f"behandling {t['treatment_id']}", False)
+        )
     for _, a in audit.iterrows():
         when = a["sent_date"] if a["sent"] else a["due_date"]
         detail = followup_status(a)
-        rows.append((day_of(when), f"Oppfølging {_kind_label(a['kind'])}", detail, detail == "planlagt"))
+        rows.append((_day_of(when), f"Oppfølging {_kind_label(a['kind'])}", detail, detail == "planlagt"))
     rows += _implant_events(reg, patient_id, as_of)
     reserved = _date(patient.get("reserved_date"))
     for when in [reserved, *_reservations(reg, patient_id)]:
@@ -410,7 +411,7 @@ def _events(ctx, patient_id, patient, enrolments, treatments, audit, short_forms
     return events.sort_values(["date"], kind="stable").reset_index(drop=True)
 
 
-def day_of(v) -> pd.Timestamp:
+def _day_of(v) -> pd.Timestamp:
     return pd.Timestamp(v).normalize()
 
 
@@ -464,7 +465,7 @@ def _changes(ctx, patient_id: str) -> pd.DataFrame:
                     "followup_id": r["followup_id"],
                     "kind": r["kind"],
                     "episode_id": r["episode_id"],
-                    "responded_date": day_of(r["responded_at"]),
+                    "responded_date": _day_of(r["responded_at"]),
                     "paired": bool(r["paired"]),
                     "baseline_date": _date(r["baseline_date"]),
                     "column": s.column,
@@ -504,7 +505,7 @@ def _series(ctx, patient_id, base_rows, sex, band, year) -> pd.DataFrame:
     for _, b in base_rows.iterrows():
         for s in SCORES:
             summary = reference_summary(ref_base[s.column] if ref_base is not None else pd.Series(dtype=float))
-            rows.append(("Baseline", "baseline", day_of(b["submitted_at"]), s.column, b[s.column], summary))
+            rows.append(("Baseline", "baseline", _day_of(b["submitted_at"]), s.column, b[s.column], summary))
     f = ctx.followups
     mine = f[(f["patient_id"].astype(str) == patient_id) & f["first_answer"]].sort_values("responded_at")
     for _, r in mine.iterrows():
@@ -512,7 +513,14 @@ def _series(ctx, patient_id, base_rows, sex, band, year) -> pd.DataFrame:
         for s in SCORES:
             summary = reference_summary(ref[s.column] if ref is not None else pd.Series(dtype=float))
             rows.append(
-                (_short_kind(r["kind"]), str(r["kind"]), day_of(r["responded_at"]), s.column, r[s.column], summary)
+                (
+                    short_kind_label(r["kind"]),
+                    str(r["kind"]),
+                    _day_of(r["responded_at"]),
+                    s.column,
+                    r[s.column],
+                    summary,
+                )
             )
     out = pd.DataFrame(
         [
@@ -534,26 +542,26 @@ def _series(ctx, patient_id, base_rows, sex, band, year) -> pd.DataFrame:
     return out
 
 
-def _caveats(ctx, patient, enr, base, base_answers, short_forms, pgic, audit_rows, patient_id) -> list[str]:
+def _caveats(ctx, patient, enr, base, base_answers, short_forms, audit_rows, patient_id) -> list[str]:
     out = []
     fc = _date(enr["first_consultation_date"])
     if base is None:
         out.append("Ingen fullstendig baseline er besvart for denne innskrivingen; skårene og persentilene mangler.")
-    elif fc is not None and day_of(base["submitted_at"]) > fc:
-        days = (day_of(base["submitted_at"]) - fc).days
+    elif fc is not None and _day_of(base["submitted_at"]) > fc:
+        days = (_day_of(base["submitted_at"]) - fc).days
         out.append(
-            f"Baseline ble besvart {day_of(base['submitted_at']):%d.%m.%Y}, {days} dager etter førstekonsultasjonen "
+            f"Baseline ble besvart {_day_of(base['submitted_at']):%d.%m.%Y}, {days} dager etter førstekonsultasjonen "
             f"({fc:%d.%m.%Y}); skårene beskriver ikke nødvendigvis tilstanden før første møte."
         )
     if len(short_forms):
-        dates = ", ".join(f"{day_of(d):%d.%m.%Y}" for d in short_forms["date"])
+        dates = ", ".join(f"{_day_of(d):%d.%m.%Y}" for d in short_forms["date"])
         out.append(
             f"Pasienten fikk kortversjonen av baselineskjemaet på poliklinikken ({dates}); kortversjonens svar "
             "finnes ikke i registeruttrekket."
         )
     notes = missing_item_notes(base_answers, base) if base is not None else []
     if notes:
-        out.append(f"Baseline ({day_of(base['submitted_at']):%d.%m.%Y}): " + "; ".join(notes) + ".")
+        out.append(f"Baseline ({_day_of(base['submitted_at']):%d.%m.%Y}): " + "; ".join(notes) + ".")
     for _, a in audit_rows.iterrows():
         if a["sent"] and a["responded"] and str(a.get("variant", "full")) == "kort":
             out.append(f"Oppfølging {_kind_label(a['kind'])}: kort skjema (bare EQ-5D og PGIC).")
@@ -571,7 +579,7 @@ def _followup_caveats(ctx, patient_id, changes: pd.DataFrame) -> list[str]:
     f = ctx.followups
     mine = f[f["patient_id"].astype(str) == patient_id].sort_values("responded_at")
     for _, r in mine.iterrows():
-        when = f"{day_of(r['responded_at']):%d.%m.%Y}"
+        when = f"{_day_of(r['responded_at']):%d.%m.%Y}"
         if not r["first_answer"]:
             out.append(
                 f"Oppfølging {_kind_label(r['kind'])} ble besvart mer enn én gang; bare første svar er brukt "
@@ -627,7 +635,7 @@ def patient_profile(ctx: ProfileContext, enrolment_id: str) -> PatientProfile:
     base = _choose_baseline(ctx, str(enrolment_id), fc)
     base_dict = None if base is None else base.to_dict()
     band = age_band(pd.Series([base["age"] if base is not None else age])).iloc[0]
-    year = int(day_of(base["submitted_at"]).year) if base is not None else int(at.year)
+    year = int(_day_of(base["submitted_at"]).year) if base is not None else int(at.year)
     base_answers = _answers(reg, "baseline_answers", "response_id", None if base is None else base["response_id"])
 
     mine = e[(e["patient_id"].astype(str) == patient_id) & (e["granted_date"] <= as_of)]
@@ -650,7 +658,7 @@ def patient_profile(ctx: ProfileContext, enrolment_id: str) -> PatientProfile:
         unit = str(units.get(row_units(reg, "enrolments").loc[hit.index[0]], ""))
     diagnosis = str(enr["diagnosis"]) if "diagnosis" in enr and pd.notna(enr["diagnosis"]) else None
 
-    caveats = _caveats(ctx, patient, enr, base, base_answers, short_here, None, audit, patient_id)
+    caveats = _caveats(ctx, patient, enr, base, base_answers, short_here, audit, patient_id)
     caveats += _followup_caveats(ctx, patient_id, changes)
     return PatientProfile(
         patient_id=patient_id,

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..extract import codebook
 from ..formatting import MISSING, NBSP, fmt_int, fmt_num, is_missing
+from ..report.prom_figures import short_kind_label
 from .definitions import MCIDS, PAIRING_NOTE, SCORES, score, scoring_notes
 from .reference import AGE_BANDS, MIN_REFERENCE
 
@@ -25,9 +26,12 @@ __all__ = [
     "TITLE",
     "background_cells",
     "baseline_cells",
+    "baseline_title",
     "caveat_cells",
     "change_tables",
+    "fmt_change",
     "fmt_date",
+    "fmt_score",
     "header_cells",
     "method_notes",
     "sex_age",
@@ -162,12 +166,6 @@ def timeline_cells(p) -> list[dict[str, str]]:
     ]
 
 
-def _short_kind(kind: str) -> str:
-    from ..report.prom_figures import short_kind_label
-
-    return short_kind_label(kind)
-
-
 def _yes(flag) -> bool:
     """True for a true flag (Python or NumPy bool); False for false, None and NA."""
     return not is_missing(flag) and bool(flag)
@@ -212,7 +210,7 @@ def change_tables(p) -> list[dict]:
             header = header
             for fid in chunk:
                 r = fus[fus["followup_id"] == fid].iloc[0]
-                header.append(f"{_short_kind(r['kind'])} {fmt_date(r['responded_date'])}")
+                header.append(f"{short_kind_label(r['kind'])} {fmt_date(r['responded_date'])}")
             rows = []
             for s in SCORES:
                 cells = ch[(ch["column"] == s.column) & ch["followup_id"].isin(chunk)].set_index("followup_id")

@@ -35,7 +35,7 @@ from ..report.theme import PALETTE, label_number, theme_opr
 from .definitions import SCORES
 from .reference import MIN_REFERENCE
 
-__all__ = ["FIGURE_SIZE", "figure_cells", "profile_figure", "figure_png"]
+__all__ = ["FIGURE_SIZE", "figure_alt", "figure_cells", "figure_png", "profile_figure"]
 
 #: Inches: the A4 text width of the PDF and a height for three rows of panels.
 FIGURE_SIZE = (6.9, 3.9)
@@ -113,6 +113,18 @@ def profile_figure(p):
         plot += geom_vline(aes(xintercept="date", linetype="what"), data=treat, colour=PALETTE[1], size=0.5)
         plot += scale_linetype_manual(values={v: "dashed" for v in treat["what"].unique()}, name="")
     return plot
+
+
+def figure_alt(p) -> str:
+    """The figure's alternative text, written from its data."""
+    data = figure_cells(p)
+    panels = list(dict.fromkeys(data["panel"]))
+    points = data.dropna(subset=["value"]).drop_duplicates(["date", "point"])
+    return (
+        f"Pasientens skår over tid ({len(points)} besvarte skjemaer), ett panel for hver av {', '.join(panels)}, "
+        f"med referansegruppens kvartiler der gruppen har minst {MIN_REFERENCE} pasienter og behandlinger som "
+        "stiplede linjer."
+    )
 
 
 def figure_png(plot, dpi: int = 200) -> bytes:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +38,7 @@ from ..safety.owned import MARKER, owned_dir
 from ..safety.privacy import IdMatcher, scan_outputs
 from .assemble import ProfileContext, clinic_enrolments, patient_enrolment, patient_profile
 from .cells import fmt_date, sex_age
-from .figure import figure_png, profile_figure
+from .figure import figure_alt, figure_png, profile_figure
 from .page import index_html, profile_html
 from .typst import profile_typst, render_pdf
 
@@ -48,7 +48,6 @@ __all__ = [
     "check_not_inside_output",
     "check_only_own",
     "file_stem",
-    "figure_alt",
     "write_clinic_day",
     "write_patient",
 ]
@@ -96,19 +95,6 @@ def check_only_own(files: dict[str, str], all_ids: Iterable[str], own: dict[str,
             )
 
 
-def figure_alt(p) -> str:
-    """The figure's alternative text: what it shows, from its data."""
-    from .figure import figure_cells
-
-    data = figure_cells(p)
-    panels = list(dict.fromkeys(data["panel"]))
-    points = data.dropna(subset=["value"]).drop_duplicates(["date", "point"])
-    return (
-        f"Pasientens skår over tid ({len(points)} besvarte skjemaer), ett panel for hver av {', '.join(panels)}, "
-        "med referansegruppens kvartiler der gruppen har minst 20 pasienter og behandlinger som stiplede linjer."
-    )
-
-
 @dataclass
 class _Profile:
     stem: str
@@ -146,7 +132,6 @@ def _write(
     index: tuple[str, str] | None,
     quarto: str | None,
     protect,
-    log: Callable[[str], None],
 ) -> list[str]:
     all_ids = ctx.reg.patients["patient_id"].astype(str).tolist()
     texts = {f"{b.stem}.html": b.html for b in built}
@@ -189,7 +174,7 @@ def write_patient(ctx: ProfileContext, patient_id: str, out: Path, quarto: str |
     if note:
         log(note)
     built, _ = _build(ctx, enrolment_id, file_stem(patient_id), quarto is not None)
-    files = _write(ctx, out, [built], None, quarto, protect, log)
+    files = _write(ctx, out, [built], None, quarto, protect)
     return Written(out, files, 1, quarto is not None, seconds=time.perf_counter() - started)
 
 
@@ -216,7 +201,7 @@ def write_clinic_day(
     lines = [_index_line(len(built), date, ctx.as_of, unit_id), ERASED_NOTE]
     header = ["Pasient", "Innskriving", "Kjønn og alder", "Baseline", "Datamerknader"]
     index = (name, index_html(title, lines, header, rows, links))
-    files = _write(ctx, out, built, index, quarto, protect, log)
+    files = _write(ctx, out, built, index, quarto, protect)
     return Written(out, files, len(built), quarto is not None, erased, time.perf_counter() - started)
 
 
