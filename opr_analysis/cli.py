@@ -40,6 +40,7 @@ COMMANDS = [
     "experiment",
     "innsyn",
     "sletting",
+    "pasient",
 ]
 
 

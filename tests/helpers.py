@@ -93,6 +93,12 @@ def make_extract(folder: Path, patients=None, **tables) -> opr_analysis.Registry
     return load_extract(folder)
 
 
+def answer_rows(id_column: str, answers: dict[str, dict[str, float]]) -> list[dict]:
+    """Long-format answer rows (``id_column``, item, value) for ``baseline_answers``/``followup_answers``
+    from ``{response_id: {item: value}}``."""
+    return [{id_column: i, "item": item, "value": v} for i, items in answers.items() for item, v in items.items()]
+
+
 # --- write_base_extract: a valid extract in any format, for the reader and the CLI ----------
 
 # Four patients, every required table with a few valid rows, and the optional legacy_v1.

@@ -106,6 +106,52 @@ def test_report_arguments_are_checked_before_any_notebook_runs(tmp_path, capsys,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["extract"]  # nothing written, no temporary
 
 
+# --- opr pasient (issue 28) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--konsultasjonsdato", "31/12/2024"],
+            "--konsultasjonsdato «31/12/2024» er ikke en dato (skriv ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ)",
+        ),
+        (["--konsultasjonsdato", ""], "--konsultasjonsdato «» er ikke en dato"),
+        (
+            ["P001", "--konsultasjonsdato", "2022-02-01"],
+            "oppgi enten en PASIENT-ID eller --konsultasjonsdato DATO (ikke begge, ikke ingen)",
+        ),
+        ([], "oppgi enten en PASIENT-ID eller --konsultasjonsdato DATO (ikke begge, ikke ingen)"),
+        (["P001", "--as-of", "1.1.24"], "--as-of «1.1.24» er ikke en dato (skriv ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ)"),
+        ([" "], "PASIENT-ID kan ikke være tom"),
+        (["X999"], "pasient-ID «X999» finnes ikke i uttrekket (tabellen patients)"),
+        (["P001", "--enhet", "ous"], "--enhet gjelder bare sammen med --konsultasjonsdato"),
+        (["--konsultasjonsdato", "2022-02-01", "--enhet", "Z"], "ukjent enhet «Z»; enhetene i uttrekket er: ous"),
+    ],
+)
+def test_pasient_arguments_are_checked_before_anything_is_written(tmp_path, capsys, args, message):
+    extract = write_base_extract(tmp_path)
+    as_of = [] if "--as-of" in args else ["--as-of", "2025-03-01"]
+    status, err = _run(capsys, "pasient", *args, "--extract", extract, "--out", tmp_path / "profiler", *as_of)
+    assert status == 2
+    assert message in _one_line(err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["extract"]  # nothing written, no temporary
+
+
+def test_pasient_output_folder_is_never_the_extract_or_inside_another_output(tmp_path, capsys):
+    extract = write_base_extract(tmp_path)
+    status, err = _run(capsys, "pasient", "P001", "--extract", extract, "--out", extract)
+    assert status == 2 and "er uttrekksmappen" in _one_line(err)
+    assert _run(capsys, "tables", extract, "--out", tmp_path / "tabeller", "--as-of", "2025-03-01")[0] == 0
+    for out, words in [
+        (tmp_path / "tabeller", "skrevet av «opr tables»"),
+        (tmp_path / "tabeller" / "p", "ligger inne i"),
+    ]:
+        status, err = _run(capsys, "pasient", "P001", "--extract", extract, "--out", out)
+        assert status == 2 and words in _one_line(err)
+    assert not (tmp_path / "tabeller" / "p").exists()
+
+
 # --- argparse in Bokmål -----------------------------------------------------------------------
 
 
