@@ -274,6 +274,13 @@ for _command in ("innsyn", "sletting"):
     BAD[(_command, "key_dir")] = [*NOT_A_PATH, "«a file»", "«extract»"]
 BAD[("innsyn", "patient_id")] = ["", " ", "«nin id»", "finnes-ikke", "x" * 300]
 BAD[("innsyn", "texts")] = [*NOT_A_PATH, MISSING, "«a file»"]
+# the clinician's patient profile (issue 28)
+BAD[("pasient", "patient")] = ["", " ", "«nin id»", "finnes-ikke", "x" * 300, "<img src=x onerror=alert(1)>"]
+BAD[("pasient", "konsultasjonsdato")] = BAD_DATES
+BAD[("pasient", "extract")] = BAD_IN_FOLDER
+BAD[("pasient", "out")] = [*BAD_OUT_FOLDER, "«report folder»", "«in a report folder»"]
+BAD[("pasient", "enhet")] = ["x/../../../pwned", "", "a b", "«unknown unit»", "<img src=x onerror=alert(1)>"]
+BAD[("pasient", "as_of")] = BAD_DATES
 #: Options that take no value (nothing can be wrong with them).
 FLAGS = {("synth", "answers"), ("report", "include_proms"), ("extract", "no_docs")}
 #: Bad values that may exit 1 rather than 2: the extract or a file cannot be read (not a wrong argument as such).
@@ -291,6 +298,7 @@ VALID = {
     "extract": (["spec"], {"spec": "«spec»", "extract": "«extract»", "out": "«new»", "key_dir": "«keys»"}),
     "innsyn": (["patient_id"], {"patient_id": "P001", "extract": "«extract»", "out": "«new»", "key_dir": "«keys»"}),
     "sletting": ([], {"extract": "«extract»", "out": "«new»", "key_dir": "«keys»"}),
+    "pasient": (["patient"], {"patient": "P001", "extract": "«extract»", "out": "«new»", "as_of": "2025-03-01"}),
     **{
         f"experiment {step}": (
             ["spec"],

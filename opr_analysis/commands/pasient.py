@@ -11,9 +11,9 @@ opr may not replace or one inside another opr output).
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from ._dates import add_as_of, as_of_date, parse_date
+from ._options import path_arg
 
 
 def register(sub) -> None:
@@ -34,10 +34,10 @@ def register(sub) -> None:
         metavar="DATO",
         help="lag profiler for alle innskrivinger med førstekonsultasjon denne dagen (ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ)",
     )
-    p.add_argument("--extract", type=Path, required=True, metavar="MAPPE", help="mappen med uttrekkets tabellfiler")
+    p.add_argument("--extract", type=path_arg, required=True, metavar="MAPPE", help="mappen med uttrekkets tabellfiler")
     p.add_argument(
         "--out",
-        type=Path,
+        type=path_arg,
         required=True,
         metavar="MAPPE",
         help="mappen profilene skrives til; erstattes som helhet, og bare hvis opr pasient har skrevet den",
