@@ -36,6 +36,7 @@ from ..safety.owned import check_dir_target, owned_dir, protected_folders
 from ..safety.privacy import scan_outputs
 from . import disclosure as dc
 from .docs import codebook_html, docs_context, readme, render_notebook, variable_summary
+from .log_format import LOG_FIELDS
 from .pseudonyms import project_key, pseudonym, pseudonymise
 from .select import base_frames, select_enrolments
 from .spec import LEVELS, Spec, load_spec
@@ -398,7 +399,6 @@ def deliver(
     )
 
 
-LOG_FIELDS = ("delivered_at", "project", "variables", "patients", "enrolments", "manifest_sha256", "folder")
 LOG_NAME = "delivery-log.csv"
 
 
