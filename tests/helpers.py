@@ -39,10 +39,12 @@ DEFAULTS = {
     "short_forms": {"patient_id": "P1", "date": "2021-01-01"},
     "treatments": {"patient_id": "P1", "kind": "rf", "date": "2021-06-01"},
     "followups": {"patient_id": "P1", "kind": "rf_3m", "sent_date": "2021-09-01"},
+    "implants": {"patient_id": "P1", "component": "generator", "manufacturer": "Nordstim", "model": "Vega R",
+                 "implanted_date": "2022-03-01"},  # v1.2 implants (issue 27); serial_number is the test's to give
 }  # fmt: skip
 
 ID_PREFIX = {"referrals": "R", "enrolments": "E", "baseline_responses": "B", "short_forms": "S",
-             "treatments": "T", "followups": "F", "patients": "P"}  # fmt: skip
+             "treatments": "T", "followups": "F", "patients": "P", "implants": "I"}  # fmt: skip
 
 
 def _frame(table: str, rows) -> pd.DataFrame:

@@ -1,0 +1,59 @@
+"""How a device's text (manufacturer, model, serial number, lot) is compared: one rule everywhere.
+
+Rule: two texts match when they are equal after
+
+1. Unicode NFKC normalisation: full-width letters and digits (``ＡＢ１２``), ligatures and
+   compatibility characters become their plain forms, and a no-break space becomes a space
+   (a notice copied from a PDF or a web page often carries them);
+2. removing invisible format characters (zero-width space and joiners, soft hyphen, byte-order
+   mark: Unicode category Cf), which a copy from a PDF leaves inside a value;
+3. trimming surrounding whitespace;
+4. Unicode case folding (``str.casefold``: ``ß`` folds to ``ss``, ``İ`` and ``I`` both to ``i``).
+
+Nothing else: inner spaces, hyphens, leading zeros and look-alike letters (``O``/``0``) are kept,
+so ``NKA 123`` and ``NKA123`` are different serial numbers. A recall must never silently add or
+drop a patient, so there is no fuzzy matching; a serial number of a notice that matches nobody is
+reported instead, for the clinic to check for a typo.
+
+>>> normalise_text("  ＮＫＡ１２３\\u200b ")
+'nka123'
+>>> normalise_text("Straße") == normalise_text("STRASSE")
+True
+>>> normalise_text("NKA 123") == normalise_text("NKA123")
+False
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pandas as pd
+
+__all__ = ["normalise_text", "normalise", "device_key"]
+
+# The separator of the (manufacturer, serial) key: a control character no normalised text holds.
+_SEP = "\x1f"
+
+
+def normalise_text(value: str | None) -> str | None:
+    """One text under the matching rule (module docstring); None and blanks give None."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    text = unicodedata.normalize("NFKC", str(value))
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = text.strip().casefold()
+    return text or None
+
+
+def normalise(values: pd.Series) -> pd.Series:
+    """:func:`normalise_text` of every value (index kept; blanks missing), computed once per distinct value."""
+    text = values.astype("string")
+    uniques = pd.unique(text.dropna())
+    mapping = {u: normalise_text(u) for u in uniques}
+    return text.map(mapping, na_action="ignore").astype("string")
+
+
+def device_key(manufacturer: pd.Series, serial: pd.Series) -> pd.Series:
+    """The key that names one device: normalised manufacturer and serial number (missing if either is)."""
+    key = normalise(manufacturer) + _SEP + normalise(serial)
+    return key.astype("string")
