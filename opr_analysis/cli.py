@@ -36,6 +36,7 @@ COMMANDS = [
     "report",
     "extract",
     "experiment",
+    "implantat",
 ]
 
 

@@ -46,11 +46,19 @@ def normalise_text(value: str | None) -> str | None:
 
 
 def normalise(values: pd.Series) -> pd.Series:
-    """:func:`normalise_text` of every value (index kept; blanks missing), computed once per distinct value."""
-    text = values.astype("string")
-    uniques = pd.unique(text.dropna())
-    mapping = {u: normalise_text(u) for u in uniques}
-    return text.map(mapping, na_action="ignore").astype("string")
+    """:func:`normalise_text` of every value (index kept; blanks missing).
+
+    Printable ASCII (nearly every serial number) is trimmed of spaces and lower-cased in Arrow, which
+    is what the rule does to it; any other value goes through :func:`normalise_text`, once per distinct value.
+    """
+    text = values.astype("string[pyarrow]")
+    plain = text.str.fullmatch(r"[\x20-\x7e]*").fillna(True).to_numpy(dtype=bool)
+    out = text.str.strip(" ").str.lower()
+    if not plain.all():
+        other = text[~plain]
+        mapping = {u: normalise_text(u) for u in pd.unique(other.dropna())}
+        out[~plain] = other.map(mapping, na_action="ignore").astype("string[pyarrow]")
+    return out.mask(out == "").astype("string[pyarrow]")
 
 
 def device_key(manufacturer: pd.Series, serial: pd.Series) -> pd.Series:

@@ -60,6 +60,7 @@ __all__ = [
     "MARKER",
     "check_dir_target",
     "check_file_target",
+    "check_not_inside_outputs",
     "clean_leftovers",
     "output_lock",
     "owned_dir",
@@ -338,3 +339,32 @@ def owned_file(
             yield tmp
             if check is not None:
                 check(tmp)
+
+
+# --- lists that hold patient ids (issue 27) ---------------------------------------------------
+
+
+def check_not_inside_outputs(target, command: str, protect: list[tuple[str, Path]] | None = None) -> Path:
+    """Raise :class:`UsageError` when ``target`` lies inside another opr output folder (a report, a
+    research delivery, tables, …) or inside one of the ``protect`` folders (the extract).
+
+    For outputs that hold patient ids by design (``opr implantat søk``): such a list must never
+    end up in a folder that is published or delivered. A folder counts as an opr output when
+    it or any folder above it holds the marker :data:`MARKER`; the target itself is checked by
+    :func:`check_dir_target` (it may be this command's own earlier output).
+    """
+    target = Path(target)
+    resolved = target.expanduser().resolve()
+    for folder in resolved.parents:
+        marker = _marker(folder)
+        if marker is not None:
+            raise UsageError(
+                f"«{target}» ligger i en mappe skrevet av «opr {marker.get('command')}» ({folder}); "
+                f"«opr {command}» lager en liste med pasient-ID-er og skriver den aldri inn i en rapport-, "
+                "tabell- eller utleveringsmappe. Velg en egen mappe utenfor den"
+            )
+    for label, folder in protect or []:
+        folder = Path(folder).expanduser().resolve()
+        if folder in resolved.parents:
+            raise UsageError(f"«{target}» ligger i {label} ({folder}); velg en egen mappe for resultatet")
+    return target
