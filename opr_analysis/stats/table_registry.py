@@ -139,6 +139,21 @@ TABLES: list[Table] = [
         "quality_consultation_before_grant", "quality.quality_consultation_before_grant",
         "Førstekonsultasjon datert før rett til helsehjelp",
     ),
+    # --- v1.2 implants (issue 27); empty when the extract has no implant register ---
+    Table("implanted_per_year", "implants.implanted_per_year", "Implanterte komponenter per år og komponent"),
+    Table(
+        "explants_by_reason", "implants.explants_by_reason",
+        "Eksplanterte komponenter per år og årsak, med årsakens andel av årets eksplantasjoner",
+    ),
+    Table(
+        "implant_survival", "implants.implant_survival",
+        "Implanterte systemer uten uplanlagt eksplantasjon (Kaplan–Meier) per måned etter implantasjon", as_of=True,
+    ),
+    Table(
+        "implant_survival_summary", "implants.implant_survival_summary",
+        "Implanterte systemer uten uplanlagt eksplantasjon etter 1 og 2 år", source="implant_survival",
+    ),
+    # --- end v1.2 implants ---
 ]  # fmt: skip
 
 #: Public names of :mod:`opr_analysis.stats` that are not table functions: building blocks that
@@ -156,6 +171,7 @@ HELPERS: dict[str, str] = {
     "trend_test": "trends",
     "CONTRACT_COLUMNS": "export", "check_contract_columns": "export", "compute_tables": "export", "published_tables": "export",
     "extra_tables": "export", "report_tables": "export", "write_tables": "export",
+    "implant_systems": "implants", "kaplan_meier": "implants", "month_days": "implants",  # issue 27
 }  # fmt: skip
 
 
