@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import make_extract
+from helpers import IMPLANT_TREATMENTS, IMPLANTS, make_extract
 
 from opr_analysis.stats.export import compute_tables
 from opr_analysis.stats.implants import (
@@ -22,49 +22,9 @@ from opr_analysis.stats.implants import (
 AS_OF = pd.Timestamp("2024-12-31")
 
 
-def _imp(patient, treatment, day, **kw) -> dict:
-    row = dict(patient_id=patient, treatment_id=treatment, component="generator", manufacturer="M", model="G",
-               serial_number=f"S{len(ROWS) + 1}", implanted_date=day)  # fmt: skip
-    row.update(kw)
-    return row
-
-
-ROWS: list[dict] = []
-for row in [
-    # S1: a lead migrates after 100 days (a failure); another component's explant after as-of is not yet
-    ("P1", "T1", "2022-01-01", {}),
-    (
-        "P1",
-        "T1",
-        "2022-01-01",
-        dict(component="elektrode", explanted_date="2022-04-11", explant_reason="elektrodevandring"),
-    ),
-    ("P1", "T1", "2022-01-01", dict(component="annet", explanted_date="2025-03-01", explant_reason="infeksjon")),
-    # S2: implanted 200 days before as-of, nothing removed: censored at 200
-    ("P2", "T2", "2024-06-14", {}),
-    # S3, S4: infection and pocket pain after 300 days (the revised generator goes back in: still a failure)
-    ("P3", "T3", "2022-01-01", dict(explanted_date="2022-10-28", explant_reason="infeksjon")),
-    ("P4", "T4", "2022-01-01", dict(explanted_date="2022-10-28", explant_reason="lommesmerte")),
-    ("P4", "T4", "2022-10-28", {}),
-    # S5: its only component out for battery after 400 days, nothing put back: censored at 400
-    ("P5", "T5", "2022-01-01", dict(explanted_date="2023-02-05", explant_reason="batteri")),
-    # S6: lack of effect after 500 days
-    ("P6", "T6", "2022-01-01", dict(explanted_date="2023-05-16", explant_reason="manglende_effekt")),
-    # S7 (no treatment: the patient's system): a battery change is not a failure; censored at 800
-    ("P7", "", "2022-10-23", dict(explanted_date="2024-01-10", explant_reason="batteri")),
-    ("P7", "", "2024-01-10", dict(component="elektrode")),
-    # implanted after the as-of date: not a system yet
-    ("P8", "T8", "2025-02-01", {}),
-]:
-    ROWS.append(_imp(row[0], row[1], row[2], **row[3]))
-TREATMENTS = [
-    dict(treatment_id=f"T{i}", patient_id=f"P{i}", kind="scs", date="2022-01-01") for i in (1, 2, 3, 4, 5, 6, 8)
-]
-
-
 @pytest.fixture(scope="module")
 def reg(tmp_path_factory):
-    return make_extract(tmp_path_factory.mktemp("imp"), treatments=TREATMENTS, implants=ROWS)
+    return make_extract(tmp_path_factory.mktemp("imp"), treatments=IMPLANT_TREATMENTS, implants=IMPLANTS)
 
 
 def test_systems_times_and_events(reg):

@@ -438,3 +438,116 @@ def nonresponse_paragraph(nonresponse, window: tuple[int, int], show_model: bool
             "hvem som svarer (det trengs minst 10 av hvert per forklaringsvariabel)."
         )
     return "## Hvem svarer på oppfølgingen?\n\n" + body
+
+
+# --- v1.2 implants (issue 27) -------------------------------------------------------------------
+# The sentences take the displayed cells of report/implant_tables.py, so every number in the text
+# is one the tables show, suppressed the same way («×» and «–» are never quoted).
+
+
+def _counted(text: str, one: str, many: str) -> str:
+    """A displayed count with its noun; a hidden count says so instead of showing the symbol.
+
+    >>> _counted("1", "generator", "generatorer"), _counted("×", "generator", "generatorer")
+    ('1 generator', 'et lite eller skjult antall generatorer')
+    """
+    from .suppression import SUPPRESSED
+
+    if text in (SUPPRESSED, MISSING, ""):
+        return f"et lite eller skjult antall {many}"
+    return f"{text} {one if text == '1' else many}"
+
+
+def implants_paragraph(implanted_cells: pd.DataFrame, explant_cells: pd.DataFrame, year: int) -> str:
+    """What was implanted and removed in ``year``, from
+    :func:`~opr_analysis.report.implant_tables.implanted_per_year_cells` and
+    :func:`~opr_analysis.report.implant_tables.explants_by_reason_cells`.
+
+    >>> imp = pd.DataFrame({"component": ["generator", "elektrode", "annet", "totalt"], "2024": ["40", "66", "1", "107"]})
+    >>> ex = pd.DataFrame({"reason": ["infeksjon", "totalt"], "2024": ["×", "19"]})
+    >>> print(implants_paragraph(imp, ex, 2024))
+    I 2024 ble det satt inn 107 komponenter: 40 generatorer, 66 elektroder og 1 annen komponent (@tbl-implantater). 19 komponenter ble tatt ut samme år (@tbl-eksplantasjoner).
+    """
+    col = str(year)
+    if col not in implanted_cells.columns:
+        return f"Implantatregisteret har ingen komponenter satt inn i {year}."
+    imp = implanted_cells.set_index("component")[col]
+    out = (
+        f"I {year} ble det satt inn {_counted(imp['totalt'], 'komponent', 'komponenter')}: "
+        f"{_counted(imp['generator'], 'generator', 'generatorer')}, "
+        f"{_counted(imp['elektrode'], 'elektrode', 'elektroder')} og "
+        f"{_counted(imp['annet'], 'annen komponent', 'andre komponenter')} (@tbl-implantater)."
+    )
+    if col in explant_cells.columns:
+        removed = explant_cells.set_index("reason").loc["totalt", col]
+        out += f" {_counted(removed, 'komponent', 'komponenter').capitalize()} ble tatt ut samme år (@tbl-eksplantasjoner)."
+    return out
+
+
+def explant_share_sentence(explant_cells: pd.DataFrame) -> str:
+    """The shares of all removals that were for infection and for pocket pain, over every year of the extract.
+
+    >>> ex = pd.DataFrame({"reason": ["infeksjon", "lommesmerte", "totalt"], "alle": ["27", "×", "119"],
+    ...     "share": ["22,7 %", "–", ""], "share_ci": ["16,1–31,0 %", "–", ""]})
+    >>> print(explant_share_sentence(ex).replace("\\u00a0", " "))
+    Over hele perioden ble 119 komponenter tatt ut. 22,7 % av dem (95 % KI 16,1–31,0 %) ble tatt ut på grunn av infeksjon; for smerte ved generatorlommen er tallet for lite til å vise andelen.
+    """
+    ex = explant_cells.set_index("reason")
+    total = ex.loc["totalt", "alle"]
+    if total == "0":
+        return "Ingen komponenter er tatt ut i perioden uttrekket dekker."
+    out = f"Over hele perioden ble {_counted(total, 'komponent', 'komponenter')} tatt ut."
+    parts = []
+    for code, what in (("infeksjon", "infeksjon"), ("lommesmerte", "smerte ved generatorlommen")):
+        share, ci = ex.loc[code, "share"], ex.loc[code, "share_ci"]
+        if share in (MISSING, ""):
+            parts.append(f"for {what} er tallet for lite til å vise andelen")
+        else:
+            parts.append(f"{share} av dem ({CI_LABEL} {ci}) ble tatt ut på grunn av {what}")
+    first, second = parts
+    joined = (
+        f"{first[0].upper()}{first[1:]}; {second}."
+        if "for lite" in second
+        else f"{first[0].upper()}{first[1:]}, og {second}."
+    )
+    return f"{out} {joined}"
+
+
+def implant_survival_sentence(survival_cells: pd.DataFrame) -> str:
+    """1- and 2-year survival of the implanted systems, from
+    :func:`~opr_analysis.report.implant_tables.implant_survival_cells`.
+
+    >>> c = pd.DataFrame({"years": [1, 2], "systems": ["217", "217"], "survival": ["78,5 %", "–"],
+    ...     "survival_ci": ["72,3–83,5 %", "–"]})
+    >>> print(implant_survival_sentence(c).replace("\\u00a0", " "))
+    Av 217 implanterte systemer var 78,5 % (95 % KI 72,3–83,5 %) uten uplanlagt eksplantasjon ett år etter implantasjonen; for to år er tallene for små til å vise andelen. Et batteribytte regnes ikke som eksplantasjon av systemet (@tbl-implantat-overlevelse, @fig-implantat-overlevelse).
+    """
+    if survival_cells.empty:
+        return "Implantatregisteret har ingen implanterte systemer å følge."
+    c = survival_cells.set_index("years")
+    systems = c["systems"].iloc[0]
+    words = {1: "ett år", 2: "to år"}
+    shown = [y for y in (1, 2) if y in c.index and c.loc[y, "survival"] not in (MISSING, "")]
+    out = f"Av {_counted(systems, 'implantert system', 'implanterte systemer')} var "
+    if not shown:
+        return (
+            f"For {_counted(systems, 'implantert system', 'implanterte systemer')} er tallene for små til å vise "
+            "andelen uten uplanlagt eksplantasjon etter ett og to år."
+        )
+    pieces = [f"{c.loc[y, 'survival']} ({CI_LABEL} {c.loc[y, 'survival_ci']})" for y in shown]
+    if shown == [1, 2]:
+        out += f"{pieces[0]} uten uplanlagt eksplantasjon ett år etter implantasjonen og {pieces[1]} etter to år."
+    else:
+        y = shown[0]
+        missing = words[3 - y]
+        out += (
+            f"{pieces[0]} uten uplanlagt eksplantasjon {words[y]} etter implantasjonen; for {missing} er tallene "
+            "for små til å vise andelen."
+        )
+    return out + (
+        " Et batteribytte regnes ikke som eksplantasjon av systemet (@tbl-implantat-overlevelse, "
+        "@fig-implantat-overlevelse)."
+    )
+
+
+# --- end v1.2 implants ---
