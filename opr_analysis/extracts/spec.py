@@ -35,7 +35,7 @@ from ..errors import UsageError
 
 DATE_LEVELS = ("full", "month", "year", "relative")
 FORMATS = ("csv", "parquet", "sav", "dta", "xlsx")
-LEVELS = ("enrolments", "treatments", "followups", "baseline_responses")
+LEVELS = ("enrolments", "treatments", "followups", "baseline_responses", "implants")  # implants: issue 27
 GENERALISATION_STEPS = (
     "age_band_10",
     "age_band_20",
