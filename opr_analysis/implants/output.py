@@ -95,45 +95,61 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _sheet(wb, title: str, frame: pd.DataFrame) -> None:
+    """One list as a sheet of a write-only workbook (fast for national-size lists): bold wrapped
+    headings, dates as dates (DD.MM.YYYY), frozen heading row and a filter."""
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(title)
-    ws.append([heading(c) for c in frame.columns])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row in frame.itertuples(index=False):
-        ws.append([None if pd.isna(v) else (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v) for v in row])
     for j, column in enumerate(frame.columns, start=1):
-        letter = ws.cell(row=1, column=j).column_letter
-        ws.column_dimensions[letter].width = 60 if column in ("contact_note", "quarantine_reason", "note") else 18
-        if column.endswith(("_date", "_from")):
-            for i in range(2, len(frame) + 2):
-                ws.cell(row=i, column=j).number_format = "DD.MM.YYYY"
+        wide = column in ("contact_note", "quarantine_reason", "note")
+        ws.column_dimensions[get_column_letter(j)].width = 60 if wide else 18
     ws.freeze_panes = "A2"
     if len(frame):
-        ws.auto_filter.ref = ws.dimensions
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
+    head = []
+    for column in frame.columns:
+        cell = WriteOnlyCell(ws, value=heading(column))
+        cell.font, cell.alignment = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+        head.append(cell)
+    ws.append(head)
+    dates = [column.endswith(("_date", "_from")) for column in frame.columns]
+    for row in frame.itertuples(index=False):
+        values = []
+        for v, is_date in zip(row, dates, strict=True):
+            if pd.isna(v):
+                values.append(None)
+            elif is_date and isinstance(v, pd.Timestamp):
+                cell = WriteOnlyCell(ws, value=v.to_pydatetime())
+                cell.number_format = "DD.MM.YYYY"
+                values.append(cell)
+            else:
+                values.append(v)
+        ws.append(values)
 
 
 def _workbook(result: RecallResult, lines: list[str], path: Path) -> None:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    wb = Workbook()
-    cover = wb.active
-    cover.title = "Les meg"
-    cover.append(["Tilbakekalling av implantater: pasienter som har komponenten"])
-    cover["A1"].font = Font(bold=True, size=13)
+    wb = Workbook(write_only=True)
+    cover = wb.create_sheet("Les meg")
+    cover.column_dimensions["A"].width = 30
+    cover.column_dimensions["B"].width = 40
+    title = WriteOnlyCell(cover, value="Tilbakekalling av implantater: pasienter som har komponenten")
+    title.font = Font(bold=True, size=13)
+    day = WriteOnlyCell(cover, value=result.as_of.to_pydatetime())
+    day.number_format = "DD.MM.YYYY"
+    cover.append([title])
     cover.append([])
-    cover.append(["Per dato", result.as_of.to_pydatetime()])
-    cover["B3"].number_format = "DD.MM.YYYY"
+    cover.append(["Per dato", day])
     for what, value in result.query.describe():
         cover.append([what, value])
     cover.append([])
     for line in [*lines, "", CONTACT_TEXT]:
         cover.append([line])
-    cover.column_dimensions["A"].width = 30
-    cover.column_dimensions["B"].width = 40
     _sheet(wb, "Bærere", _labelled(result.carriers))
     _sheet(wb, "Fjernet", _labelled(result.removed))
     _sheet(wb, "Karantene", result.quarantined)

@@ -215,12 +215,14 @@ def rights_status(reg, patient_ids: pd.Series, as_of) -> pd.DataFrame:
     """
     as_of = pd.Timestamp(as_of)
     ids = patient_ids.astype(object)
+    wanted = pd.unique(ids.dropna())  # a recall names a few thousand of the registry's patients: look up those
     p = reg.patients
+    p = p[p["patient_id"].isin(wanted).to_numpy(dtype=bool)]
     reserved = pd.Series(p["reserved_date"].to_numpy(), index=p["patient_id"].astype(object).to_numpy())
     erased = pd.Series(pd.NaT, index=reserved.index, dtype="datetime64[ns]")
     requests = reg.tables.get("rights_requests")
     if requests is not None and len(requests) and {"kind", "effective_date", "patient_id"} <= set(requests.columns):
-        r = requests[requests["effective_date"].notna()]
+        r = requests[requests["effective_date"].notna() & requests["patient_id"].isin(wanted).to_numpy(dtype=bool)]
         by_kind = r.groupby([r["kind"].astype(str), r["patient_id"].astype(object)])["effective_date"].min()
         if "reservasjon" in by_kind.index.get_level_values(0):
             reserved = pd.concat([reserved, by_kind["reservasjon"]]).groupby(level=0).min()
@@ -244,7 +246,10 @@ def _units(reg, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
     unit = frame["unit_id"].astype(object)
     t = reg.treatments
-    by_treatment = pd.Series(row_units(reg, "treatments").to_numpy(), index=t["treatment_id"].astype(object).to_numpy())
+    mine = t["treatment_id"].isin(pd.unique(frame["treatment_id"].dropna())).to_numpy(dtype=bool)
+    by_treatment = pd.Series(
+        row_units(reg, "treatments")[mine].to_numpy(), index=t["treatment_id"][mine].astype(object)
+    )
     by_treatment = by_treatment[~by_treatment.index.duplicated()]
     unit = unit.where(unit.notna(), frame["treatment_id"].astype(object).map(by_treatment))
     if not has_units(reg):
@@ -290,17 +295,20 @@ def _quarantined(reg, query: RecallQuery) -> pd.DataFrame:
 
 def _unmatched(reg, query: RecallQuery, matched: pd.Series, quarantined: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """The notice's serial numbers (as written first) that matched no listed row, and how many distinct there are."""
+    if not query.serials:
+        return pd.DataFrame(columns=["serial_number", "note"]), 0
     notice = pd.Series(list(query.serials), dtype="string")
     keys = normalise(notice)
     first = pd.DataFrame({"serial_number": notice, "key": keys}).dropna().drop_duplicates("key")
     found = set(normalise(matched).dropna())
     if len(quarantined) and "serial_number" in quarantined:
         found |= set(normalise(quarantined["serial_number"]).dropna())
-    anywhere = set(normalise(reg.implants["serial_number"]).dropna())
+    missed = first[~first["key"].isin(found)]
+    elsewhere = normalise(reg.implants["serial_number"]).isin(set(missed["key"]))
+    anywhere = set(normalise(reg.implants["serial_number"][elsewhere.to_numpy(dtype=bool)]).dropna())
     q = reg.report.quarantine.get("implants")
     if q is not None and "serial_number" in q:
         anywhere |= set(normalise(q["serial_number"]).dropna())
-    missed = first[~first["key"].isin(found)]
     note = np.where(
         missed["key"].isin(anywhere),
         "finnes i registeret, men med andre kjennetegn enn søket (produsent, modell, parti, komponent eller periode)",
