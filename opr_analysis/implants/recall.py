@@ -232,8 +232,8 @@ def rights_status(reg, patient_ids: pd.Series, as_of) -> pd.DataFrame:
     erased = erased[~erased.index.duplicated()]
     out = pd.DataFrame(
         {
-            "reserved_from": pd.to_datetime(ids.map(reserved).to_numpy()),
-            "erased_from": pd.to_datetime(ids.map(erased).to_numpy()),
+            "reserved_from": pd.to_datetime(reserved.reindex(ids.to_numpy()).to_numpy()),
+            "erased_from": pd.to_datetime(erased.reindex(ids.to_numpy()).to_numpy()),
         },
         index=patient_ids.index,
     )
