@@ -123,6 +123,25 @@ def test_erased_patient_from_rights_requests_is_still_listed(tmp_path):
     assert r.counts()["carriers_erased"] == 1
 
 
+def test_patients_the_reader_erased_are_still_reached(tmp_path):
+    """Where the reader leaves erased patients out (contract v1.2, issue 26) and keeps their rows in
+    ``report.erasure.removed``, the recall puts them back: the clinic must contact them."""
+    from types import SimpleNamespace
+
+    reg = make_extract(tmp_path / "x", patients=PATIENTS, implants=REGISTER)
+    gone = {name: reg.tables[name][reg.tables[name]["patient_id"] == "P3"] for name in ("patients", "implants")}
+    for name, rows in gone.items():
+        reg.tables[name] = reg.tables[name].drop(index=rows.index)
+    reg.report.erasure = SimpleNamespace(removed=gone)
+    reg.tables["rights_requests"] = pd.DataFrame(
+        {"kind": ["sletting"], "patient_id": ["P3"], "effective_date": pd.to_datetime(["2024-05-02"])}
+    )
+    r = recall(reg, RecallQuery(manufacturers=(NS,), lots=(LOT,)), AS_OF)
+    p3 = r.carriers.set_index("patient_id").loc["P3"]
+    assert p3["erased_from"] == pd.Timestamp("2024-05-02") and "krevd sletting" in p3["contact_note"]
+    assert len(r.carriers) == 5 and r.counts()["carriers_erased"] == 1
+
+
 def test_query_checks():
     with pytest.raises(UsageError, match="oppgi minst én av --manufacturer"):
         RecallQuery(components=("generator",)).check()

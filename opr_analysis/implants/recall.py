@@ -22,7 +22,10 @@ Counting rules and decisions:
   (``patients.reserved_date``, or a ``reservasjon`` in ``rights_requests``) is against
   questionnaires, and an erasure request (``sletting``) governs the registry's use of data; a
   patient who carries a recalled device must still be contacted (patient safety). The list
-  says so in the row and the command says how many.
+  says so in the row and the command says how many. Where the reader leaves erased patients out
+  of the registry (contract v1.2, issue 26), it keeps their rows in memory
+  (``reg.report.erasure.removed``) and the recall takes their implants, patient and treatment
+  rows from there (:func:`with_erased`): this list is the one output that must still name them.
 - **Serial numbers of the notice that matched nobody** are listed, each with whether the
   register has it at all (then with other characteristics: another manufacturer, a component
   outside the period, …), so the clinic can look for a typo in the notice or the register.
@@ -45,7 +48,7 @@ from ..errors import UsageError
 from ..extract import codebook
 from .matching import normalise, normalise_text
 
-__all__ = ["RecallQuery", "RecallResult", "recall", "rights_status", "ROW_COLUMNS", "REMOVED_COLUMNS"]
+__all__ = ["RecallQuery", "RecallResult", "recall", "rights_status", "with_erased", "ROW_COLUMNS", "REMOVED_COLUMNS"]
 
 #: The columns of the carriers' list (CSV names; the workbook shows the codebook's labels).
 ROW_COLUMNS = [
@@ -206,6 +209,20 @@ def _in_period(dates: pd.Series, query: RecallQuery, unknown: bool) -> pd.Series
     return keep
 
 
+def with_erased(reg, table: str) -> pd.DataFrame:
+    """The usable rows of ``table``, with those of patients erased at their own request put back.
+
+    The reader may leave erased patients out of every table and keep the rows it took out in
+    ``reg.report.erasure.removed`` (contract v1.2, issue 26); a recall must still reach them.
+    """
+    frame = reg.tables[table]
+    erasure = getattr(reg.report, "erasure", None)
+    extra = (getattr(erasure, "removed", None) or {}).get(table)
+    if extra is None or not len(extra):
+        return frame
+    return pd.concat([frame, extra[list(frame.columns)]]).sort_index(kind="stable")
+
+
 def rights_status(reg, patient_ids: pd.Series, as_of) -> pd.DataFrame:
     """``reserved_from`` and ``erased_from`` of each patient (index aligned; missing: none on or before ``as_of``).
 
@@ -216,7 +233,7 @@ def rights_status(reg, patient_ids: pd.Series, as_of) -> pd.DataFrame:
     as_of = pd.Timestamp(as_of)
     ids = patient_ids.astype(object)
     wanted = pd.unique(ids.dropna())  # a recall names a few thousand of the registry's patients: look up those
-    p = reg.patients
+    p = with_erased(reg, "patients")
     p = p[p["patient_id"].isin(wanted).to_numpy(dtype=bool)]
     reserved = pd.Series(p["reserved_date"].to_numpy(), index=p["patient_id"].astype(object).to_numpy())
     erased = pd.Series(pd.NaT, index=reserved.index, dtype="datetime64[ns]")
@@ -241,21 +258,21 @@ def rights_status(reg, patient_ids: pd.Series, as_of) -> pd.DataFrame:
 
 
 def _units(reg, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """unit_id and unit name of each component: its own, else its treatment's, else the own unit."""
-    from ..extract.units import has_units, row_units, unit_table
+    """unit_id and unit name of each component: its own, else its treatment's, else the own unit
+    (an extract without units is the registry's own unit: :mod:`opr_analysis.extract.units`)."""
+    from ..extract.units import has_units, unit_table
 
-    unit = frame["unit_id"].astype(object)
-    t = reg.treatments
-    mine = t["treatment_id"].isin(pd.unique(frame["treatment_id"].dropna())).to_numpy(dtype=bool)
-    by_treatment = pd.Series(
-        row_units(reg, "treatments")[mine].to_numpy(), index=t["treatment_id"][mine].astype(object)
-    )
-    by_treatment = by_treatment[~by_treatment.index.duplicated()]
-    unit = unit.where(unit.notna(), frame["treatment_id"].astype(object).map(by_treatment))
+    units = unit_table(reg)
     if not has_units(reg):
-        unit = unit.where(unit.notna(), unit_table(reg)["unit_id"].iloc[0])
-    names = unit_table(reg).set_index("unit_id")["name"]
-    return unit, unit.map(names)
+        unit = pd.Series(units["unit_id"].iloc[0], index=frame.index, dtype=object)
+    else:
+        t = with_erased(reg, "treatments")
+        t = t[t["treatment_id"].isin(pd.unique(frame["treatment_id"].dropna())).to_numpy(dtype=bool)]
+        by_treatment = pd.Series(t["unit_id"].astype(object).to_numpy(), index=t["treatment_id"].astype(object))
+        by_treatment = by_treatment[~by_treatment.index.duplicated()]
+        unit = frame["unit_id"].astype(object)
+        unit = unit.where(unit.notna(), frame["treatment_id"].astype(object).map(by_treatment))
+    return unit, unit.map(units.set_index("unit_id")["name"])
 
 
 def _rows(reg, frame: pd.DataFrame, as_of, columns: list[str]) -> pd.DataFrame:
@@ -304,8 +321,9 @@ def _unmatched(reg, query: RecallQuery, matched: pd.Series, quarantined: pd.Data
     if len(quarantined) and "serial_number" in quarantined:
         found |= set(normalise(quarantined["serial_number"]).dropna())
     missed = first[~first["key"].isin(found)]
-    elsewhere = normalise(reg.implants["serial_number"]).isin(set(missed["key"]))
-    anywhere = set(normalise(reg.implants["serial_number"][elsewhere.to_numpy(dtype=bool)]).dropna())
+    serials = with_erased(reg, "implants")["serial_number"]
+    elsewhere = normalise(serials).isin(set(missed["key"]))
+    anywhere = set(normalise(serials[elsewhere.to_numpy(dtype=bool)]).dropna())
     q = reg.report.quarantine.get("implants")
     if q is not None and "serial_number" in q:
         anywhere |= set(normalise(q["serial_number"]).dropna())
@@ -326,7 +344,7 @@ def recall(reg, query: RecallQuery, as_of) -> RecallResult:
             "uten det kan ingen tilbakekalling søkes"
         )
     as_of = pd.Timestamp(as_of).normalize()
-    imp = reg.implants
+    imp = with_erased(reg, "implants")
     hit = _matches(imp, query) & _in_period(imp["implanted_date"], query, unknown=False)
     hit &= (imp["implanted_date"] <= as_of).to_numpy(dtype=bool)
     matched = imp[hit]
