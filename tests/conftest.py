@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -13,3 +14,12 @@ from helpers import write_base_extract  # noqa: E402
 def extract(tmp_path):
     """The valid base extract as CSV."""
     return write_base_extract(tmp_path)
+
+
+@pytest.fixture
+def keys(tmp_path, monkeypatch):
+    """A key store of the test's own, with no master key from the environment (research deliveries)."""
+    for var in list(os.environ):
+        if var.startswith("OPR_EXTRACT_KEY"):
+            monkeypatch.delenv(var)
+    return tmp_path / "keys"

@@ -3,7 +3,6 @@ serial numbers and lots never leave."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pandas as pd
@@ -41,14 +40,6 @@ def extract(tmp_path_factory):
             )
     pd.DataFrame(rows).to_csv(folder / "implants.csv", index=False)
     return folder
-
-
-@pytest.fixture
-def keys(tmp_path, monkeypatch):
-    for var in list(os.environ):
-        if var.startswith("OPR_EXTRACT_KEY"):
-            monkeypatch.delenv(var)
-    return tmp_path / "keys"
 
 
 IMPLANT_VARIABLES = ["implants.component", "implants.manufacturer", "implants.model", "implants.implanted_date",
