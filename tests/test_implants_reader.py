@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from helpers import make_extract
 
@@ -65,7 +67,7 @@ def test_quarantine_rules_hold(tmp_path):
     assert "RF-behandling, ikke en SCS-behandling" in q[5]
     assert "finnes ikke i treatments" in q[6]
     assert "satt i karantene" in q[7]
-    assert "ikke pasienten som behandlingen T3 tilhører" in q[8]
+    assert "ikke pasienten SCS-behandlingen i treatment_id tilhører" in q[8]
     assert "rad 10 (hos en annen pasient)" in q[9] and "rad 9 (hos en annen pasient)" in q[10]
     assert "rad 12 (hos samme pasient)" in q[11] and "rad 11 (hos samme pasient)" in q[12]
     summary = reg.report.summaries["implants"]
@@ -81,6 +83,22 @@ def test_quarantine_file_has_every_row_with_its_reason(tmp_path):
     assert tmp_path / "q" / "implants.csv" in written
     assert frame["row"].astype(int).tolist() == list(range(2, 13))
     assert frame.loc[frame["row"] == "10", "serial_number"].item() == "x100"  # the cell as read (trimmed)
+
+
+def test_the_reports_copy_of_the_quarantine_holds_no_identifier(tmp_path):
+    reg = make_extract(tmp_path / "x", treatments=TREATMENTS, implants=REGISTER)
+    reg.report.write_quarantine(tmp_path / "q", extract=tmp_path / "x", hide_identifiers=True)
+    text = (tmp_path / "q" / "implants.csv").read_text(encoding="utf-8")
+    frame = pd.read_csv(tmp_path / "q" / "implants.csv", dtype=str, keep_default_na=False)
+    assert frame["row"].astype(int).tolist() == list(range(2, 13))  # the staff can still find each row
+    assert set(frame["serial_number"]) == set(frame["patient_id"]) == {"(skjult)"}
+    assert (
+        "kolonne «serial_number», verdi «(skjult)»: samme produsent"
+        in frame.set_index("row").at["9", "quarantine_reason"]
+    )
+    tokens = set(re.findall(r"[\w-]+", text))
+    secrets = {r["serial_number"].strip() for r in REGISTER} | {"P1", "P2", "P3", "T1", "T2", "T3", "T4", "T9"}
+    assert not tokens & secrets, tokens & secrets
 
 
 def test_overlap_checks_every_row_of_a_device(tmp_path):

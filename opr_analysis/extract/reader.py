@@ -649,9 +649,11 @@ def _implant_treatment_problems(frame, cells, parsed, bad) -> pd.DataFrame:
     out = [_problems(frame.index[not_scs], "treatment_id", cells["treatment_id"][not_scs],
                      ("er en " + kind[not_scs].str.upper() + reason).to_numpy(dtype=object))]  # fmt: skip
     foreign = (owner != frame["patient_id"].astype("string")).fillna(False).to_numpy(dtype=bool) & ~not_scs
-    what = "er ikke pasienten som behandlingen " + frame["treatment_id"][foreign].astype("string") + " tilhører ("
-    what = what + owner[foreign] + "): implantatet viser til en annen pasients behandling"
-    out.append(_problems(frame.index[foreign], "patient_id", cells["patient_id"][foreign], what.to_numpy(dtype=object)))
+    # The reason names no other patient: the quarantine may be shown where ids are hidden (the report's copy).
+    what = (
+        "er ikke pasienten SCS-behandlingen i treatment_id tilhører: implantatet viser til en annen pasients behandling"
+    )
+    out.append(_problems(frame.index[foreign], "patient_id", cells["patient_id"][foreign], what))
     other = (unit != frame["unit_id"].astype("string")).fillna(False).to_numpy(dtype=bool) & ~not_scs & ~foreign
     given = cells["unit_id"][other] if "unit_id" in cells else [""] * int(other.sum())
     out.append(_problems(frame.index[other], "unit_id", given, IMPLANT_UNIT_MISMATCH))

@@ -440,7 +440,9 @@ def run_report(
         with steps.step("workbook", "Skrev tabellene til Excel"):
             files.append(write_report_workbook(reg, as_of, work / f"{stem}-tabeller.xlsx", min_cell, title))
         if reg.report.rows_quarantined:
-            reg.report.write_quarantine(work / "karantene")
+            # The report's copy shows no identifier (ids, an implant's serial number and lot: issue 27);
+            # `opr validate --quarantine` writes the rows whole.
+            reg.report.write_quarantine(work / "karantene", hide_identifiers=True)
         timings = {**steps.timings, "total": round(time.perf_counter() - started, 3)}
         manifest = {
             "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
