@@ -123,3 +123,21 @@ def test_no_serial_lot_or_patient_in_any_published_piece(tables):
 
     tokens = set(re.findall(r"[\w-]+", "\n".join(texts)))
     assert not tokens & secrets
+
+
+def test_a_serial_or_lot_in_an_output_stops_it(tmp_path):
+    """The report's and the deliveries' privacy scan looks for the extract's serial numbers and lots."""
+    from opr_analysis.errors import IdentifiableDataError
+    from opr_analysis.implants.identifiers import device_identifiers
+    from opr_analysis.safety.privacy import scan_outputs
+
+    reg = make_extract(tmp_path / "x", treatments=IMPLANT_TREATMENTS, implants=IMPLANTS)
+    devices = device_identifiers(reg)
+    assert {"S001", "LOT001"} <= devices
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "tabell.csv").write_text("year,n\n2024,12\n", encoding="utf-8")
+    scan_outputs(out, devices)  # clean
+    (out / "notat.html").write_text("<p>Enheten LOT003 er tilbakekalt</p>", encoding="utf-8")
+    with pytest.raises(IdentifiableDataError, match="notat.html"):
+        scan_outputs(out, devices)

@@ -286,10 +286,6 @@ def _original_ids(frames: dict[str, pd.DataFrame]) -> set[str]:
         for c in ("_patient_id", "_enrolment_id", "_treatment_id", "_followup_id", "_response_id", "_implant_id"):
             if c in f:
                 ids.update(str(v) for v in f[c].dropna())
-        # An implant's serial number and lot are direct identifiers (codebook): never in a delivery.
-        for c in ("implants.serial_number", "implants.lot"):
-            if c in f:
-                ids.update(str(v) for v in f[c].dropna())
     return ids
 
 
@@ -324,6 +320,10 @@ def deliver(
     files = built["files"]
     ids = _original_ids(built["frames"])
     _check_no_ids(files, ids)
+    # An implant's serial number and lot are direct identifiers (codebook): the scan looks for them too.
+    from ..implants.identifiers import device_identifiers
+
+    ids |= device_identifiers(reg)
 
     # Written to a temporary folder beside ``out``; every file (manifest included) is scanned for
     # identity numbers and the extract's original ids before the folder is moved into place.

@@ -411,7 +411,11 @@ def run_report(
         )
 
     # Built in a temporary folder beside ``out``, scanned for identity numbers, then swapped in.
-    with owned_dir(out, "report", check=scan_outputs, protect=protect) as work:
+    # Scanned for identity numbers and for the extract's implant serial numbers and lots (issue 27).
+    from ..implants.identifiers import device_identifiers
+
+    devices = device_identifiers(reg)
+    with owned_dir(out, "report", check=lambda tmp: scan_outputs(tmp, devices or None), protect=protect) as work:
         executed = work / "build" / NOTEBOOK.name
         with steps.step("execute", f"Kjørte notatboken {NOTEBOOK.name} med papermill"):
             # Units (issue 16): the indicator chapter's cells (tag UNITS_TAG) are left out for a one-unit
