@@ -22,7 +22,7 @@ help:
 	@echo "make extract-example deliver the example research extract into $(DELIVERIES)/"
 	@echo "make experiment-example plan, allocate and analyse the example response-rate experiment into $(EXPERIMENT_OUT)/"
 	@echo "make audit           check the locked dependencies for known vulnerabilities"
-	@echo "make docs            regenerate docs/codebook.md and docs/tables.md"
+	@echo "make docs            regenerate docs/codebook.md, docs/tables.md and the report notebook's table cells"
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +90,7 @@ audit: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/opr codebook --out docs/codebook.md
 	$(BIN)/python -c "from opr_analysis.stats.table_registry import tables_markdown; print(tables_markdown(), end='')" > docs/tables.md
+	$(BIN)/python -c "from opr_analysis.report.publication import sync_notebook; sync_notebook('notebooks/annual_report.ipynb')"
 
 clean:
 	rm -rf $(VENV) $(OUT) _build

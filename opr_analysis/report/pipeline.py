@@ -272,11 +272,14 @@ def render_nbconvert(executed: Path, target: Path, title: str) -> Path:
     return render_fallback(executed, target, title)
 
 
-def write_report_workbook(reg, as_of: dt.date, path: Path, min_cell: int, title: str) -> Path:
-    """The tables of ``opr tables`` as the staff's Excel workbook (:mod:`.workbook`)."""
+def write_report_workbook(reg, as_of: dt.date, path: Path, min_cell: int, title: str, unit: str | None = None) -> Path:
+    """The tables of ``opr tables`` as the staff's Excel workbook (:mod:`.workbook`); for a unit's report,
+    computed from that unit's rows, as the report's tables are."""
+    from ..extract.units import for_unit
     from ..stats.export import published_tables
 
-    return write_workbook(published_tables(reg, as_of=as_of), path, min_cell, title)
+    shown = for_unit(reg, unit) if unit else reg
+    return write_workbook(published_tables(shown, as_of=as_of), path, min_cell, title)
 
 
 class FormatsNotMade(OprError):
@@ -442,7 +445,7 @@ def run_report(
             with steps.step("render", f"Laget HTML med nbconvert {nbconvert.__version__} (uten Quarto)"):
                 files = [render_nbconvert(executed, work / f"{stem}.html", title)]
         with steps.step("workbook", "Skrev tabellene til Excel"):
-            files.append(write_report_workbook(reg, as_of, work / f"{stem}-tabeller.xlsx", min_cell, title))
+            files.append(write_report_workbook(reg, as_of, work / f"{stem}-tabeller.xlsx", min_cell, title, unit))
         if reg.report.rows_quarantined:
             # The report's copy shows no identifier (ids, an implant's serial number and lot: issue 27);
             # `opr validate --quarantine` writes the rows whole.
