@@ -11,6 +11,7 @@ from helpers import IMPLANT_TREATMENTS, IMPLANTS, make_extract
 
 from opr_analysis.stats.export import compute_tables
 from opr_analysis.stats.implants import (
+    explant_reason_shares,
     explants_by_reason,
     implant_survival,
     implant_survival_summary,
@@ -18,6 +19,7 @@ from opr_analysis.stats.implants import (
     implanted_per_year,
     kaplan_meier,
 )
+from opr_analysis.stats.shares import wilson_interval
 
 AS_OF = pd.Timestamp("2024-12-31")
 
@@ -85,18 +87,31 @@ def test_implanted_and_removed_counts(reg):
     assert imp.loc[2024].to_dict() == {"generator": 1, "elektrode": 1, "annet": 0}
     assert imp.loc[2025].to_dict() == {"generator": 1, "elektrode": 0, "annet": 0}
     assert imp.loc[2023].sum() == 0  # a year without implantations is in the grid
-    ex = explants_by_reason(reg).set_index(["period", "reason"])
-    assert ex.loc["2022", "n"].to_dict() == {"infeksjon": 1, "elektrodevandring": 1, "batteri": 0, "lommesmerte": 1,
-                                             "manglende_effekt": 0, "annet": 0}  # fmt: skip
-    assert ex.loc["alle", "n"].sum() == 7 and (ex.loc["alle", "explants"] == 7).all()
-    assert ex.loc[("alle", "infeksjon"), "share"] == pytest.approx(2 / 7)
-    assert ex.loc[("alle", "infeksjon"), "share_ci_low"] == pytest.approx(0.0822, abs=1e-4)  # Wilson 2/7
-    assert ex.loc[("2023", "batteri"), "share"] == pytest.approx(1 / 2) and ex.loc[("2024", "batteri"), "share"] == 1
+    assert 2025 not in implanted_per_year(reg, AS_OF)["year"].tolist()  # implanted after the as-of date
+    ex = explants_by_reason(reg).set_index(["year", "reason"])["n"]
+    assert ex.loc[2022].to_dict() == {"infeksjon": 1, "elektrodevandring": 1, "batteri": 0, "lommesmerte": 1,
+                                      "manglende_effekt": 0, "annet": 0}  # fmt: skip
+    assert ex.loc[2023].to_dict()["batteri"] == 1 and ex.loc[2024].sum() == 1 and ex.sum() == 7
+    assert explants_by_reason(reg, AS_OF)["n"].sum() == 6  # the 2025 removal has not happened yet
+
+
+def test_shares_of_every_removal(reg):
+    shares = explant_reason_shares(reg, AS_OF).set_index("reason")
+    assert shares["n"].to_dict() == {"infeksjon": 1, "elektrodevandring": 1, "batteri": 2, "lommesmerte": 1,
+                                     "manglende_effekt": 1, "annet": 0}  # fmt: skip
+    assert (shares["explants"] == 6).all()
+    assert shares.loc["batteri", "share"] == pytest.approx(2 / 6)
+    low, high = wilson_interval([2], [6])
+    assert (shares.loc["batteri", "share_ci_low"], shares.loc["batteri", "share_ci_high"]) == (
+        pytest.approx(low[0]), pytest.approx(high[0]))  # fmt: skip
+    # the per-year counts add up to the all-years counts (a margin the report's audit relies on)
+    by_year = explants_by_reason(reg, AS_OF).groupby("reason")["n"].sum()
+    assert by_year.reindex(shares.index).tolist() == shares["n"].tolist()
 
 
 def test_without_the_register_every_table_is_empty(tmp_path):
     reg = make_extract(tmp_path, enrolments=[dict(patient_id="P1")])
-    tables = compute_tables(reg, AS_OF, ["implanted_per_year", "explants_by_reason", "implant_survival",
-                                         "implant_survival_summary"])  # fmt: skip
+    tables = compute_tables(reg, AS_OF, ["implanted_per_year", "explants_by_reason", "explant_reason_shares",
+                                         "implant_survival", "implant_survival_summary"])  # fmt: skip
     assert all(len(t) == 0 for t in tables.values())
     assert list(tables["implant_survival_summary"].columns)[:3] == ["years", "days", "systems"]

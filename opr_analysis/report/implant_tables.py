@@ -1,19 +1,22 @@
-"""The implant chapter's tables (great-tables), with small-cell suppression (contract v1.2, issue 27).
+"""The implant chapter's tables (great-tables), from their declarations (contract v1.2, issue 27).
 
 Same two-function pattern as :mod:`.gt_tables`: ``<name>_cells`` gives the displayed text cells
-(tests compare these with the statistics), ``<name>_table`` wraps them in a ``GT``. Counts of
-components removed and systems that failed are outcomes for patients and go through
-:mod:`.suppression`:
+(tests compare these with the statistics and the rendered report), ``<name>_table`` wraps them in
+a ``GT``. What is hidden is decided once, by each table's declaration in
+:mod:`opr_analysis.stats.table_registry` (:func:`~.suppression.publish` for the cells,
+:func:`~.suppression.published_margins` for the total lines), so the report, the workbook and the
+audit agree:
 
 - **Implanted** (:func:`implanted_per_year_cells`): components by kind (rows) and year
   (columns) with a «Totalt» row. Implantations are procedures, administrative counts like
-  referrals and forms (the report's rule): shown without suppression.
-- **Removed** (:func:`explants_by_reason_cells`): reasons (rows) by year, then every year
-  together with the reason's share and its interval; each row's years (shown or not) add up
-  to «Alle år», and each column to «Totalt». A share is hidden with its count or its total.
+  referrals and forms (the report's rule): shown exactly.
+- **Removed** (:func:`explants_by_reason_cells`): reasons (rows) by year (the years the report
+  shows) and «Alle år», with the «Totalt» line: counts about patients, the totals being the
+  table's own margins, so one audit covers every number a reader sees (and the text's shares,
+  which are of displayed totals).
 - **Survival** (:func:`implant_survival_cells`): at 1 and 2 years, the systems = failures +
-  censored + still followed; the survival and its interval are hidden when the failures or
-  the systems still followed are hidden (a few failures, or a tail of a few systems).
+  followed shorter + followed longer; the estimate and its interval are hidden when the
+  failures or the systems followed longer are hidden.
 
 No cell ever shows a serial number, a lot or a patient: the statistics hold none.
 
@@ -32,9 +35,9 @@ import pandas as pd
 from great_tables import GT
 
 from ..extract import codebook
-from ..formatting import MISSING, fmt_pct, fmt_pct_interval
+from ..formatting import MISSING, fmt_int, fmt_pct, fmt_pct_interval
 from .gt_tables import STUB, house_table
-from .suppression import DEFAULT_MIN_CELL, display_counts, display_hidden, suppress_wide, suppression_note
+from .suppression import DEFAULT_MIN_CELL, display_value, publish, published_margins, suppression_note
 
 __all__ = [
     "SOURCE_IMPLANTS",
@@ -59,9 +62,13 @@ def _note(min_cell: int) -> str:
     return " " + suppression_note(min_cell) if min_cell > 1 else ""
 
 
+def _interval(low, high) -> str:
+    return MISSING if MISSING in (low, high) or pd.isna(low) or pd.isna(high) else fmt_pct_interval(low, high)
+
+
 def implanted_per_year_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
     """Components implanted per year by kind (:func:`~opr_analysis.stats.implants.implanted_per_year`), with the
-    total. Procedures are administrative counts (like referrals and forms) and are shown without suppression."""
+    total. Procedures are administrative counts (like referrals and forms) and are shown exactly."""
     years = [int(y) for y in years]
     labels = _labels("component")
     f = frame.assign(year=frame["year"].astype(int), component=frame["component"].astype(str))
@@ -70,7 +77,7 @@ def implanted_per_year_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.Da
     wide.loc[TOTAL] = wide.sum()
     out = pd.DataFrame({"component": wide.index, STUB: [labels.get(c, "Totalt") for c in wide.index]})
     for y in years:
-        out[str(y)] = display_counts(wide[y]).to_numpy()
+        out[str(y)] = [fmt_int(v) for v in wide[y]]
     return out.reset_index(drop=True)
 
 
@@ -86,41 +93,36 @@ def implanted_per_year_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
 def explants_by_reason_cells(
     frame: pd.DataFrame, years: Sequence[int], min_cell: int = DEFAULT_MIN_CELL
 ) -> pd.DataFrame:
-    """Components removed per year and reason (:func:`~opr_analysis.stats.implants.explants_by_reason`), then every
-    year together with each reason's share of all removals and its 95 % interval."""
+    """Components removed per year by reason (:func:`~opr_analysis.stats.implants.explants_by_reason`) for
+    ``years``, then every year together («alle»), with the totals per year and in all («totalt»): the
+    published cells and total lines of the table's declaration."""
     years = [int(y) for y in years]
     labels = _labels("explant_reason")
-    f = frame.assign(period=frame["period"].astype(str), reason=frame["reason"].astype(str))
-    wide = f.pivot_table(index="reason", columns="period", values="n", aggfunc="sum", observed=True)
-    cols = [str(y) for y in years]
-    wide = wide.reindex(index=list(labels), columns=[*cols, ALL]).fillna(0).astype("int64")
-    wide["other_years"] = wide[ALL] - wide[cols].sum(axis=1)  # years the table does not show
-    wide.loc[TOTAL] = wide.sum()
-    hidden = suppress_wide(wide, [(ALL, [*cols, "other_years"])], min_cell, total_row=TOTAL, displayed=[*cols, ALL])
-    every = f[f["period"] == ALL].set_index("reason").reindex(list(labels))
-    share_hidden = (hidden[ALL] | hidden.loc[TOTAL, ALL]).iloc[: len(labels)].to_numpy()
-    shares = pd.Series([fmt_pct(v) for v in every["share"]], index=every.index)
-    ci = pd.Series(
-        [fmt_pct_interval(lo, hi) for lo, hi in zip(every["share_ci_low"], every["share_ci_high"], strict=True)],
-        index=every.index,
-    )
-    out = pd.DataFrame({"reason": wide.index, STUB: [labels.get(r, "Totalt") for r in wide.index]})
-    for c in [*cols, ALL]:
-        out[c] = display_counts(wide[c], hidden[c], min_cell).to_numpy()
-    out["share"] = [*display_hidden(shares, pd.Series(share_hidden, index=shares.index)).to_numpy(), ""]
-    out["share_ci"] = [*display_hidden(ci, pd.Series(share_hidden, index=ci.index)).to_numpy(), ""]
-    return out.reset_index(drop=True)
+    shown = publish("explants_by_reason", frame, min_cell)
+    value = {(r, int(y)): v for r, y, v in zip(frame["reason"].astype(str), frame["year"], shown["n"], strict=True)}
+    margins = published_margins("explants_by_reason", frame, min_cell)
+    total = {(int(i), k): v for i, k, v in zip(margins["margin"], margins["key"], margins["shown"], strict=True)}
+
+    def line(code, label, cells, all_years):
+        return {"reason": code, STUB: label, **{str(y): display_value(cells(y), fmt_int) for y in years},
+                ALL: display_value(all_years, fmt_int)}  # fmt: skip
+
+    rows = [
+        line(code, label, lambda y, code=code: value.get((code, y), 0), total.get((1, (code,)), 0))
+        for code, label in labels.items()
+    ]
+    rows.append(line(TOTAL, "Totalt", lambda y: total.get((0, (y,)), 0), total.get((2, ()), 0)))
+    return pd.DataFrame(rows)
 
 
 def explants_by_reason_table(frame: pd.DataFrame, years: Sequence[int], min_cell: int = DEFAULT_MIN_CELL) -> GT:
     cells = explants_by_reason_cells(frame, years, min_cell).drop(columns="reason")
-    labels = {ALL: "Alle år", "share": "Andel, alle år", "share_ci": "95 % KI"}
     note = (
-        SOURCE_IMPLANTS + " Komponenter tatt ut, etter året de ble tatt ut og årsaken registeret oppgir. «Alle år» "
-        "gjelder hele perioden i uttrekket; andelen er årsakens andel av alle komponenter som er tatt ut."
+        SOURCE_IMPLANTS + " Komponenter tatt ut, etter året de ble tatt ut og årsaken registeret oppgir; «Alle år» "
+        "gjelder hele perioden fram til skjæringsdatoen. Batteri: generatoren er tom eller byttet (planlagt)."
         + _note(min_cell)
     )
-    return house_table(cells, note, labels=labels, stubhead="Årsak", id="explants_by_reason")
+    return house_table(cells, note, labels={ALL: "Alle år"}, stubhead="Årsak", id="explants_by_reason")
 
 
 SURVIVAL_COLUMNS = [
@@ -133,20 +135,16 @@ SURVIVAL_COLUMNS = [
 
 def implant_survival_cells(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Survival of the implanted systems at 1 and 2 years
-    (:func:`~opr_analysis.stats.implants.implant_survival_summary`), counts suppressed (module docstring)."""
-    f = summary.set_index("years")
-    hidden = suppress_wide(f, [("systems", ["events", "censored", "followed"])], min_cell)
-    survival_hidden = hidden["events"] | hidden["followed"] | f["survival"].isna()
-    out = pd.DataFrame({"years": f.index, STUB: [f"{y} år" for y in f.index]}, index=f.index)
+    (:func:`~opr_analysis.stats.implants.implant_survival_summary`), as published."""
+    shown = publish("implant_survival_summary", summary, min_cell)
+    out = pd.DataFrame({"years": summary["years"].astype(int), STUB: [f"{int(y)} år" for y in summary["years"]]})
     for col, _ in SURVIVAL_COLUMNS:
-        out[col] = display_counts(f[col], hidden[col], min_cell)
-    out["survival"] = display_hidden(f["survival"].map(fmt_pct), survival_hidden)
-    ci = pd.Series(
-        [fmt_pct_interval(lo, hi) for lo, hi in zip(f["survival_ci_low"], f["survival_ci_high"], strict=True)],
-        index=f.index,
-    )
-    out["survival_ci"] = display_hidden(ci, survival_hidden)
-    return out.replace({"survival": {"": MISSING}}).reset_index(drop=True)
+        out[col] = [display_value(v, fmt_int) for v in shown[col]]
+    out["survival"] = [MISSING if pd.isna(v) else display_value(v, fmt_pct) for v in shown["survival"]]
+    out["survival_ci"] = [
+        _interval(lo, hi) for lo, hi in zip(shown["survival_ci_low"], shown["survival_ci_high"], strict=True)
+    ]
+    return out.reset_index(drop=True)
 
 
 def implant_survival_table(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> GT:
@@ -160,4 +158,4 @@ def implant_survival_table(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CE
         "(log(−log)-transformasjon); den skjules når antallet eksplantasjoner eller systemer som er fulgt lenger, "
         "er skjult." + _note(min_cell)
     )
-    return house_table(cells, note, labels=labels, stubhead="Tid etter implantasjon", id="implant_survival")
+    return house_table(cells, note, labels=labels, stubhead="Tid etter implantasjon", id="implant_survival_summary")

@@ -442,7 +442,7 @@ def nonresponse_paragraph(nonresponse, window: tuple[int, int], show_model: bool
 
 # --- v1.2 implants (issue 27) -------------------------------------------------------------------
 # The sentences take the displayed cells of report/implant_tables.py, so every number in the text
-# is one the tables show, suppressed the same way («×» and «–» are never quoted).
+# is one the tables show, hidden the same way («×» and «–» are never quoted).
 
 
 def _counted(text: str, one: str, many: str) -> str:
@@ -458,90 +458,103 @@ def _counted(text: str, one: str, many: str) -> str:
     return f"{text} {one if text == '1' else many}"
 
 
-def implants_paragraph(implanted_cells: pd.DataFrame, explant_cells: pd.DataFrame, year: int) -> str:
-    """What was implanted and removed in ``year``, from
-    :func:`~opr_analysis.report.implant_tables.implanted_per_year_cells` and
-    :func:`~opr_analysis.report.implant_tables.explants_by_reason_cells`.
+def _until(year: int, as_of) -> str:
+    """«31.12.2024» (the as-of date) or, without one, «utgangen av 2024»."""
+    return f"{pd.Timestamp(as_of):%d.%m.%Y}" if as_of is not None else f"utgangen av {year}"
 
-    >>> imp = pd.DataFrame({"component": ["generator", "elektrode", "annet", "totalt"], "2024": ["40", "66", "1", "107"]})
-    >>> ex = pd.DataFrame({"reason": ["infeksjon", "totalt"], "2024": ["×", "19"]})
-    >>> print(implants_paragraph(imp, ex, 2024))
-    I 2024 ble det satt inn 107 komponenter: 40 generatorer, 66 elektroder og 1 annen komponent (@tbl-implantater). 19 komponenter ble tatt ut samme år (@tbl-eksplantasjoner).
+
+def implanted_sentence(cells: pd.DataFrame, year: int) -> str:
+    """What was implanted in ``year``, from :func:`~opr_analysis.report.implant_tables.implanted_per_year_cells`.
+
+    >>> c = pd.DataFrame({"component": ["generator", "elektrode", "annet", "totalt"], "2024": ["40", "66", "1", "107"]})
+    >>> print(implanted_sentence(c, 2024))
+    I 2024 ble det satt inn 107 komponenter: 40 generatorer, 66 elektroder og 1 annen komponent (@tbl-implantater).
     """
     col = str(year)
-    if col not in implanted_cells.columns:
+    if col not in cells.columns:
         return f"Implantatregisteret har ingen komponenter satt inn i {year}."
-    imp = implanted_cells.set_index("component")[col]
-    out = (
-        f"I {year} ble det satt inn {_counted(imp['totalt'], 'komponent', 'komponenter')}: "
-        f"{_counted(imp['generator'], 'generator', 'generatorer')}, "
-        f"{_counted(imp['elektrode'], 'elektrode', 'elektroder')} og "
-        f"{_counted(imp['annet'], 'annen komponent', 'andre komponenter')} (@tbl-implantater)."
+    c = cells.set_index("component")[col]
+    return (
+        f"I {year} ble det satt inn {_counted(c['totalt'], 'komponent', 'komponenter')}: "
+        f"{_counted(c['generator'], 'generator', 'generatorer')}, {_counted(c['elektrode'], 'elektrode', 'elektroder')}"
+        f" og {_counted(c['annet'], 'annen komponent', 'andre komponenter')} (@tbl-implantater)."
     )
-    if col in explant_cells.columns:
-        removed = explant_cells.set_index("reason").loc["totalt", col]
-        out += f" {_counted(removed, 'komponent', 'komponenter').capitalize()} ble tatt ut samme år (@tbl-eksplantasjoner)."
-    return out
 
 
-def explant_share_sentence(explant_cells: pd.DataFrame) -> str:
-    """The shares of all removals that were for infection and for pocket pain, over every year of the extract.
+def _displayed_count(text: str) -> int | None:
+    """A displayed count as a number (None when hidden or blank): «1\u00a0200» is 1200."""
+    digits = str(text).replace("\u00a0", "").replace(" ", "")
+    return int(digits) if digits.isdigit() else None
 
-    >>> ex = pd.DataFrame({"reason": ["infeksjon", "lommesmerte", "totalt"], "alle": ["27", "×", "119"],
-    ...     "share": ["22,7 %", "–", ""], "share_ci": ["16,1–31,0 %", "–", ""]})
-    >>> print(explant_share_sentence(ex).replace("\\u00a0", " "))
-    Over hele perioden ble 119 komponenter tatt ut. 22,7 % av dem (95 % KI 16,1–31,0 %) ble tatt ut på grunn av infeksjon; for smerte ved generatorlommen er tallet for lite til å vise andelen.
+
+def explants_sentence(cells: pd.DataFrame, year: int, as_of=None) -> str:
+    """Components removed in ``year`` and in all, and the shares of all removals for infection and for pocket
+    pain, from :func:`~opr_analysis.report.implant_tables.explants_by_reason_cells`. A share is quoted only
+    when both its counts are displayed; it is the displayed count over the displayed total, with its 95 %
+    Wilson interval (:func:`~opr_analysis.stats.shares.wilson_interval`).
+
+    >>> c = pd.DataFrame({"reason": ["infeksjon", "lommesmerte", "totalt"], "2024": ["×", "×", "19"],
+    ...     "alle": ["27", "×", "119"]})
+    >>> print(explants_sentence(c, 2024, pd.Timestamp("2025-03-01")).replace("\u00a0", " "))
+    I 2024 ble 19 komponenter tatt ut, og til og med 01.03.2025 er 119 tatt ut i alt (@tbl-eksplantasjoner). 27 av dem (22,7 %; 95 % KI 16,1–31,0 %) ble tatt ut på grunn av infeksjon; for smerte ved generatorlommen er tallet for lite til å vise andelen.
     """
-    ex = explant_cells.set_index("reason")
-    total = ex.loc["totalt", "alle"]
-    if total == "0":
-        return "Ingen komponenter er tatt ut i perioden uttrekket dekker."
-    out = f"Over hele perioden ble {_counted(total, 'komponent', 'komponenter')} tatt ut."
+    from ..stats.shares import wilson_interval
+
+    c = cells.set_index("reason")
+    col = str(year)
+    in_year = c.loc["totalt", col] if col in c.columns else "0"
+    total = _displayed_count(c.loc["totalt", "alle"])
+    in_all = fmt_int(total) if total is not None else "et lite eller skjult antall"
+    out = (
+        f"I {year} ble {_counted(in_year, 'komponent', 'komponenter')} tatt ut, og til og med {_until(year, as_of)} "
+        f"er {in_all} tatt ut i alt (@tbl-eksplantasjoner)."
+    )
+    if total == 0:
+        return out
     parts = []
     for code, what in (("infeksjon", "infeksjon"), ("lommesmerte", "smerte ved generatorlommen")):
-        share, ci = ex.loc[code, "share"], ex.loc[code, "share_ci"]
-        if share in (MISSING, ""):
+        n = _displayed_count(c.loc[code, "alle"]) if code in c.index else None
+        if n is None or total is None:
             parts.append(f"for {what} er tallet for lite til å vise andelen")
-        else:
-            parts.append(f"{share} av dem ({CI_LABEL} {ci}) ble tatt ut på grunn av {what}")
+            continue
+        low, high = wilson_interval([n], [total])
+        share = f"{fmt_pct(n / total)}; {CI_LABEL} {fmt_pct_interval(low[0], high[0])}"
+        parts.append(f"{fmt_int(n)} av dem ({share}) ble tatt ut på grunn av {what}")
+    if all("for lite" in p for p in parts):
+        return out + " For infeksjon og smerte ved generatorlommen er tallene for små til å vise andelene."
     first, second = parts
-    joined = (
-        f"{first[0].upper()}{first[1:]}; {second}."
-        if "for lite" in second
-        else f"{first[0].upper()}{first[1:]}, og {second}."
-    )
-    return f"{out} {joined}"
+    joiner = "; " if "for lite" in second else ", og "
+    return f"{out} {first[0].upper()}{first[1:]}{joiner}{second}."
 
 
-def implant_survival_sentence(survival_cells: pd.DataFrame) -> str:
+def implant_survival_sentence(cells: pd.DataFrame, year: int, as_of=None) -> str:
     """1- and 2-year survival of the implanted systems, from
     :func:`~opr_analysis.report.implant_tables.implant_survival_cells`.
 
     >>> c = pd.DataFrame({"years": [1, 2], "systems": ["217", "217"], "survival": ["78,5 %", "–"],
     ...     "survival_ci": ["72,3–83,5 %", "–"]})
-    >>> print(implant_survival_sentence(c).replace("\\u00a0", " "))
-    Av 217 implanterte systemer var 78,5 % (95 % KI 72,3–83,5 %) uten uplanlagt eksplantasjon ett år etter implantasjonen; for to år er tallene for små til å vise andelen. Et batteribytte regnes ikke som eksplantasjon av systemet (@tbl-implantat-overlevelse, @fig-implantat-overlevelse).
+    >>> print(implant_survival_sentence(c, 2024).replace("\u00a0", " "))
+    Av 217 systemer implantert til og med utgangen av 2024 var 78,5 % (95 % KI 72,3–83,5 %) uten uplanlagt eksplantasjon ett år etter implantasjonen; for to år er tallene for små til å vise andelen. Et batteribytte regnes ikke som eksplantasjon av systemet (@tbl-implantat-overlevelse, @fig-implantat-overlevelse).
     """
-    if survival_cells.empty:
+    if cells.empty:
         return "Implantatregisteret har ingen implanterte systemer å følge."
-    c = survival_cells.set_index("years")
-    systems = c["systems"].iloc[0]
+    c = cells.set_index("years")
+    systems = _counted(c["systems"].iloc[0], "system", "systemer")
     words = {1: "ett år", 2: "to år"}
     shown = [y for y in (1, 2) if y in c.index and c.loc[y, "survival"] not in (MISSING, "")]
-    out = f"Av {_counted(systems, 'implantert system', 'implanterte systemer')} var "
     if not shown:
         return (
-            f"For {_counted(systems, 'implantert system', 'implanterte systemer')} er tallene for små til å vise "
-            "andelen uten uplanlagt eksplantasjon etter ett og to år."
+            f"For {systems} implantert til og med {_until(year, as_of)} er tallene for små til å vise andelen uten "
+            "uplanlagt eksplantasjon etter ett og to år."
         )
     pieces = [f"{c.loc[y, 'survival']} ({CI_LABEL} {c.loc[y, 'survival_ci']})" for y in shown]
+    out = f"Av {systems} implantert til og med {_until(year, as_of)} var "
     if shown == [1, 2]:
         out += f"{pieces[0]} uten uplanlagt eksplantasjon ett år etter implantasjonen og {pieces[1]} etter to år."
     else:
         y = shown[0]
-        missing = words[3 - y]
         out += (
-            f"{pieces[0]} uten uplanlagt eksplantasjon {words[y]} etter implantasjonen; for {missing} er tallene "
+            f"{pieces[0]} uten uplanlagt eksplantasjon {words[y]} etter implantasjonen; for {words[3 - y]} er tallene "
             "for små til å vise andelen."
         )
     return out + (

@@ -4,14 +4,18 @@ Counting rules and decisions:
 
 - Only usable rows of ``implants`` count (the reader's quarantine excludes the others). An
   extract without the table gives empty tables.
+- Every table counts what happened on or before the as-of date (the report's); an as-of date
+  of None counts everything.
 - **Implanted** (:func:`implanted_per_year`): components by the year of ``implanted_date``, by
   component; a replacement (a new generator after a battery change, a new lead after a
   migration, a revised generator put back) is an implantation of its own. Every year from the
   first to the last implantation × every component code, zeros included.
-- **Removed** (:func:`explants_by_reason`): components by the year of ``explanted_date``, by
-  reason, with the reason's share of all components removed that year and its 95 % Wilson
-  limits; ``period`` is the year, and ``alle`` for every year together. Every year × every
-  reason, zeros included.
+- **Removed** (:func:`explants_by_reason`): components by the year of ``explanted_date`` and
+  reason; every year × every reason, zeros included. The report shows the totals per year, per
+  reason and in all beside it (one suppression audit over them) and quotes the shares of the
+  totals for infection and pocket pain. :func:`explant_reason_shares` (a building block for the
+  notebook, not a published table) gives every removal together by reason with the reason's share
+  and its 95 % Wilson limits.
 - **A system** is what one SCS treatment implanted: the components with that ``treatment_id``.
   Components without a ``treatment_id`` form one system per patient. A system starts at its
   first implantation and *fails* at the first explantation of any of its components for a
@@ -55,35 +59,48 @@ def _codes(column: str) -> list[str]:
     return list(codebook.load().column("implants", column).codes)
 
 
-def implanted_per_year(reg) -> pd.DataFrame:
+def _until(dates: pd.Series, as_of) -> pd.Series:
+    """Dates on or before ``as_of`` (every date when it is None); missing dates never."""
+    return dates.notna() if as_of is None else (dates <= pd.Timestamp(as_of).normalize()).fillna(False)
+
+
+def implanted_per_year(reg, as_of=None) -> pd.DataFrame:
     """Components implanted per year and component: year, component, n (module docstring)."""
     imp = reg.implants
+    imp = imp[_until(imp["implanted_date"], as_of).to_numpy(dtype=bool)]
     rows = pd.DataFrame(
         {"year": imp["implanted_date"].dt.year.astype("int64"), "component": imp["component"].astype(object), "n": 1}
     )
     return count_grid(rows, {"year": year_range(rows["year"]), "component": _codes("component")}, {"n": "n"})
 
 
-def explants_by_reason(reg) -> pd.DataFrame:
-    """Components removed per year and reason, with the reason's share of the year's removals.
-
-    Columns: period (a year, or ``alle``), reason, n, explants (all removals of the period),
-    share, share_ci_low, share_ci_high.
-    """
+def _explant_rows(reg, as_of) -> pd.DataFrame:
+    """One row per component removed on or before ``as_of``: year, reason, n = 1."""
     imp = reg.implants
-    out = imp[imp["explanted_date"].notna()]
-    rows = pd.DataFrame(
+    out = imp[_until(imp["explanted_date"], as_of).to_numpy(dtype=bool)]
+    return pd.DataFrame(
         {"year": out["explanted_date"].dt.year.astype("int64"), "reason": out["explant_reason"].astype(object), "n": 1}
     )
-    reasons = _codes("explant_reason")
-    years = year_range(rows["year"])
-    counts = count_grid(rows, {"year": years, "reason": reasons}, {"n": "n"})
-    every = counts.groupby("reason", sort=False)["n"].sum().reindex(reasons).reset_index()
-    every.insert(0, "year", "alle")
-    parts = [counts.astype({"year": object}), every] if years else [counts.astype({"year": object})]
-    counts = pd.concat(parts, ignore_index=True).rename(columns={"year": "period"})
-    counts["period"] = counts["period"].astype(str)
-    counts["explants"] = counts.groupby("period", sort=False)["n"].transform("sum")
+
+
+def explants_by_reason(reg, as_of=None) -> pd.DataFrame:
+    """Components removed per year and reason: year, reason, n (module docstring)."""
+    rows = _explant_rows(reg, as_of)
+    return count_grid(rows, {"year": year_range(rows["year"]), "reason": _codes("explant_reason")}, {"n": "n"})
+
+
+def explant_reason_shares(reg, as_of=None) -> pd.DataFrame:
+    """Every component removed (on or before ``as_of``) by reason, with the reason's share of them all.
+
+    Columns: reason, n, explants (every removal), share, share_ci_low, share_ci_high; no rows when
+    nothing has been removed.
+    """
+    rows = _explant_rows(reg, as_of)
+    if rows.empty:
+        counts = pd.DataFrame({"reason": pd.Series(dtype=object), "n": pd.Series(dtype="int64")})
+    else:
+        counts = count_grid(rows, {"reason": _codes("explant_reason")}, {"n": "n"})
+    counts["explants"] = int(counts["n"].sum())
     return add_share(counts.astype({"n": "int64", "explants": "int64"}), "share", "n", "explants")
 
 
