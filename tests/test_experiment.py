@@ -17,6 +17,7 @@ from opr_analysis.experiment import allocate, analyse, parse_spec, sample_size
 from opr_analysis.experiment.allocate import arm_sequence, blocks, eligible_patients, list_bytes
 from opr_analysis.experiment.analyse import arm_shares, compare_arms
 
+SEED = 11  # the allocation seed (a real experiment's is drawn once and kept in the key store)
 BASE = {
     "id": "kort-test",
     "question": "Svarer flere med kort skjema?",
@@ -25,7 +26,6 @@ BASE = {
     "strata": ["treatment", "age_band"],
     "age_bands": [18, 65],
     "block_sizes": [2, 4, 6],
-    "seed": 11,
     "primary_outcome": {"answered_within_days": 30},
     "minimal_difference": 0.1,
 }
@@ -86,15 +86,15 @@ def test_sample_size_matches_hand_computation(k):
 
 def test_blocks_are_balanced_permutations_of_varying_size():
     s = spec(arms={"full": 1, "kort": 2}, block_sizes=[3, 6])
-    gen = blocks(s, "rf|18-64")
+    gen = blocks(s, "rf|18-64", SEED)
     drawn = [next(gen) for _ in range(60)]
     assert {len(b) for b in drawn} == {3, 6}
     for b in drawn:
         assert b.count("kort") == 2 * b.count("full")
     assert len({tuple(b) for b in drawn if len(b) == 3}) > 1  # permuted, not a fixed pattern
     flat = [a for b in drawn for a in b]
-    assert arm_sequence(s, "rf|18-64", 50) == flat[:50]
-    assert arm_sequence(s, "rf|65+", 50) != flat[:50]  # each stratum its own sequence
+    assert arm_sequence(s, "rf|18-64", 50, SEED) == flat[:50]
+    assert arm_sequence(s, "rf|65+", 50, SEED) != flat[:50]  # each stratum its own sequence
 
 
 def _rf_patients(n: int, start: str = "2024-10-01", first: int = 0, old_every: int = 3):
@@ -125,17 +125,17 @@ def test_allocation_balanced_within_strata_and_reproducible(tmp_path):
     patients, treatments = _rf_patients(90)
     reg = make_extract(tmp_path, patients=patients, treatments=treatments)
     s = spec()
-    rows = allocate(s, reg, None, "2024-12-01")
+    rows = allocate(s, reg, None, "2024-12-01", seed=SEED)
     assert len(rows) == 90 and rows["patient_id"].is_unique
     assert set(rows["allocated_date"]) == {"2024-12-01"}
     for stratum, group in rows.groupby("stratum"):
         arms = group["arm"].tolist()
-        assert arms == arm_sequence(s, stratum, len(arms))  # consumed in list order
+        assert arms == arm_sequence(s, stratum, len(arms), SEED)  # consumed in list order
         running = pd.Series([1 if a == "kort" else -1 for a in arms]).cumsum()
         assert running.abs().max() <= max(s.block_sizes) // 2
-    again = allocate(s, reg, None, "2024-12-01")
+    again = allocate(s, reg, None, "2024-12-01", seed=SEED)
     assert list_bytes(again) == list_bytes(rows)
-    other_seed = allocate(spec(seed=12), reg, None, "2024-12-01")
+    other_seed = allocate(s, reg, None, "2024-12-01", seed=SEED + 1)
     assert other_seed["arm"].tolist() != rows["arm"].tolist()
 
 
@@ -143,25 +143,25 @@ def test_allocation_extends_without_changing_earlier_rows(tmp_path):
     p1, t1 = _rf_patients(30)
     first = make_extract(tmp_path / "a", patients=p1, treatments=t1)
     s = spec()
-    early = allocate(s, first, None, "2024-11-01")
+    early = allocate(s, first, None, "2024-11-01", seed=SEED)
     # later: 25 more patients, some with procedures (and so due dates) earlier than the first ones
     p2, t2 = _rf_patients(25, start="2024-09-01", first=30)
     later = make_extract(tmp_path / "b", patients=p1 + p2, treatments=t1 + t2)
-    extended = allocate(s, later, early, "2024-12-01")
+    extended = allocate(s, later, early, "2024-12-01", seed=SEED)
     assert list_bytes(extended).startswith(list_bytes(early))
     assert len(extended) == 55
     assert set(extended["allocated_date"].iloc[30:]) == {"2024-12-01"}
     for stratum, group in extended.groupby("stratum"):  # new rows continue each stratum's sequence
-        assert group["arm"].tolist() == arm_sequence(s, stratum, len(group))
+        assert group["arm"].tolist() == arm_sequence(s, stratum, len(group), SEED)
     # nothing new: the same list
-    assert list_bytes(allocate(s, later, extended, "2025-01-15")) == list_bytes(extended)
+    assert list_bytes(allocate(s, later, extended, "2025-01-15", seed=SEED)) == list_bytes(extended)
 
 
 def test_allocations_in_the_extract_count_as_allocated(tmp_path):
     patients, treatments = _rf_patients(6)
     alloc = [{"experiment_id": "kort-test", "patient_id": "P0002", "arm": "kort", "allocated_date": "2024-10-20"}]
     reg = make_extract(tmp_path, patients=patients, treatments=treatments, allocations=alloc)
-    rows = allocate(spec(), reg, None, "2024-12-01")
+    rows = allocate(spec(), reg, None, "2024-12-01", seed=SEED)
     assert rows.iloc[0].to_dict() == {
         "experiment_id": "kort-test", "patient_id": "P0002", "arm": "kort", "allocated_date": "2024-10-20",
         "stratum": "",
@@ -188,7 +188,8 @@ def test_reader_quarantines_a_patient_allocated_twice(tmp_path):
 def _run(step, spec_path, extract, out, as_of="2024-12-01"):
     from opr_analysis.commands import experiment as cmd
 
-    args = Namespace(step=step, spec=spec_path, extract=extract, out=out, as_of=as_of)
+    key_dir = Path(extract).parent / "nokler"  # hermetic: the seed's key store in the test's folder
+    args = Namespace(step=step, spec=spec_path, extract=extract, out=out, as_of=as_of, key_dir=key_dir)
     return cmd.run(args)
 
 
@@ -215,7 +216,7 @@ def test_allocate_command_same_bytes_and_refuses_foreign_or_changed(tmp_path):
     with pytest.raises(UsageError, match="ikke er skrevet av"):
         _run("allocate", spec_path, tmp_path / "x", foreign)
     assert [p.name for p in foreign.iterdir()] == ["notater.txt"]
-    changed = _spec_file(tmp_path, seed=99)
+    changed = _spec_file(tmp_path, minimal_difference=0.2)
     with pytest.raises(UsageError, match="spesifikasjonen er endret"):
         _run("allocate", changed, tmp_path / "x", out)
     assert (out / "allocations.csv").read_bytes() == first

@@ -12,7 +12,7 @@ from opr_analysis import load_extract
 from opr_analysis.experiment import analyse, load_spec
 from opr_analysis.experiment.allocate import arm_sequence
 from opr_analysis.extract import codebook
-from opr_analysis.synth.experiment import experiment_generators
+from opr_analysis.synth.experiment import experiment_generators, synthetic_seed
 from opr_analysis.synth.registry import synthesize, write_tables
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "reports" / "experiments" / "examples" / "kort-skjema-2025.yaml"
@@ -63,7 +63,7 @@ def test_synthetic_allocation_follows_the_block_sequences(planted):
     alloc = reg.allocations
     assert len(alloc) > 300 and alloc["patient_id"].is_unique
     for stratum, group in synth.tables["allocations"].groupby("stratum", sort=False):
-        assert group["arm"].astype(str).tolist() == arm_sequence(SPEC, stratum, len(group))
+        assert group["arm"].astype(str).tolist() == arm_sequence(SPEC, stratum, len(group), synthetic_seed(SPEC))
     assert (alloc["allocated_date"] < pd.Timestamp(SPEC.window[1])).all()
 
 

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..formatting import fmt_int, fmt_num, fmt_pct
+from ..safety.markup import escape
 from .allocate import add_strata
 from .plan import owed_units
 from .spec import ARMS, ExperimentSpec
@@ -281,7 +282,7 @@ def result_markdown(res: ExperimentResult) -> str:
     level = fmt_num(100 * (1 - spec.alpha), 0)
     cutoff = pd.Timestamp(res.as_of) - pd.Timedelta(days=spec.answered_within_days)
     lines = [
-        f"**Spørsmål:** {spec.question}",
+        f"**Spørsmål:** {escape(spec.question)}",  # spec text: the one escaping function
         "",
         f"Med er skyldige oppfølginger med forfall {spec.window[0]:%d.%m.%Y}–{spec.window[1]:%d.%m.%Y} og "
         f"senest {cutoff:%d.%m.%Y} ({spec.answered_within_days} dager før kjøringsdatoen "

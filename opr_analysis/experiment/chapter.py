@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import UsageError
+from ..safety.markup import escape
 from .spec import ExperimentSpec, load_spec
 
 #: The cells inserted into the report (fixed ids: the executed notebook must not vary between runs).
@@ -90,13 +91,15 @@ def experiment_chapter(reg, texts_dir, as_of) -> str:
     ]
     for exp_id in ids:
         spec = specs.get(exp_id)
+        shown = escape(exp_id)  # the id comes from the extract: quoted through the one escaping function
         if spec is None:
             parts.append(
-                f"## {exp_id}\n\nUttrekket har randomiseringer for dette forsøket, men spesifikasjonen "
-                f"({exp_id}.yaml) finnes ikke under {Path(texts_dir).name}/experiments/; resultatene beregnes ikke.\n"
+                f"## {shown}\n\nUttrekket har randomiseringer for dette forsøket, men spesifikasjonen "
+                f"({shown}.yaml) finnes ikke under {escape(Path(texts_dir).name)}/experiments/; resultatene "
+                "beregnes ikke.\n"
             )
             continue
         res = analyse(reg, spec, pd.Timestamp(as_of))
         window = f"{spec.window[0]:%d.%m.%Y}–{spec.window[1]:%d.%m.%Y}"
-        parts.append(f"## {exp_id} (forfall {window})\n\n" + result_markdown(res))
+        parts.append(f"## {shown} (forfall {window})\n\n" + result_markdown(res))
     return "\n".join(parts)

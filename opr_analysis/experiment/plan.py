@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from ..formatting import fmt_int, fmt_num, fmt_pct
+from ..safety.markup import escape
 from .spec import ExperimentSpec
 
 
@@ -166,9 +167,9 @@ def plan_markdown(plan: Plan, spec: ExperimentSpec) -> str:
     )
     ratio = f"{spec.ratio['full']}:{spec.ratio['kort']}"
     lines = [
-        f"# Plan for eksperimentet {spec.id}",
+        f"# Plan for eksperimentet {escape(spec.id)}",
         "",
-        f"**Spørsmål:** {spec.question}",
+        f"**Spørsmål:** {escape(spec.question)}",
         "",
         f"- Forventet svarandel med fullt skjema: {fmt_pct(s.p_full)} ({source}).",
         f"- Minste forskjell som er verdt å oppdage: {fmt_num(100 * spec.minimal_difference)} prosentpoeng "

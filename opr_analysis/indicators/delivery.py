@@ -12,6 +12,14 @@ no aggregate row in this format), only years from the indicator's
 ``context`` known, ``year``/``var``/``denominator`` natural numbers, ``orgnr``
 nine digits, ``var`` ≤ ``denominator``, no zero denominator, known indicator
 ids, no duplicate (context, year, orgnr, ind_id). Every failing row is named.
+
+Small numbers (decided in issue 23): the file carries every count as it is,
+``var`` 2 of ``denominator`` 3 included. It is not a publication but the
+registry's transfer to the portal, which applies its own small-number and
+minimum-denominator rules before anything is shown and sums trusts to regions
+and the nation from exact counts (hidden cells would break those sums). The
+file is uploaded to the portal only, never published or shared as it is;
+``opr indicators --help``, the command's last line and the README say so.
 """
 
 from __future__ import annotations

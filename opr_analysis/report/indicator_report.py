@@ -49,6 +49,7 @@ from ..indicators import LEVELS, TOTAL, indicator_results, load_definitions
 from ..indicators.compute import TOTAL_NAME
 from ..indicators.funnel import LEVELS as FUNNEL_LEVELS
 from ..indicators.funnel import funnel_limits
+from ..safety.markup import escape
 from .suppression import DEFAULT_MIN_CELL, small_share, suppressed_label
 from .theme import label_pct, theme_opr
 
@@ -164,8 +165,8 @@ def definitions_markdown(view: UnitView) -> str:
     lines = []
     for ind in view.definitions.values():
         better = "høyere er bedre" if ind.direction == "higher" else "lavere er bedre"
-        lines.append(
-            f"- **{ind.title}** ({ind.id}). {ind.long} Målnivå: {_target_text(ind)} ({better}); "
+        lines.append(  # a registry's own definitions file is data: quoted through the one escaping function
+            f"- **{escape(ind.title)}** ({escape(ind.id)}). {escape(ind.long)} Målnivå: {_target_text(ind)} ({better}); "
             f"minst {ind.min_denominator} i nevneren; gjelder fra {ind.first_year}."
         )
     return "\n".join(lines)
@@ -236,7 +237,7 @@ def funnel_caption(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL) 
     if adjusted:
         base += (
             " Der enhetene varierer mer enn tilfeldighet tilsier, er grensene utvidet med Spiegelhalters additive "
-            "tilfeldige effekter (overdispersjon), merket «justert»: " + ", ".join(adjusted) + "."
+            "tilfeldige effekter (overdispersjon), merket «justert»: " + ", ".join(map(escape, adjusted)) + "."
         )
     else:
         base += " Ingen indikator viste overdispersjon, så grensene er ikke justert."
@@ -277,19 +278,19 @@ def trend_figure(view: UnitView, min_cell: int = DEFAULT_MIN_CELL, indicators: l
 def chapter_markdown(view: UnitView, year: int) -> str:
     """The chapter's heading, what it shows, and every indicator's definition."""
     who = (
-        f"Kapitlet viser tallene for {view.unit_name} med hele registeret ved siden av."
+        f"Kapitlet viser tallene for {escape(view.unit_name)} med hele registeret ved siden av."
         if view.unit
         else f"Kapitlet sammenligner registerets {len(view.units)} enheter."
     )
     return (
         "# Kvalitetsindikatorer\n\n"
         f"{who} Hver indikator har et målnivå (grønn, gul, rød) og et minste antall i nevneren; under det "
-        "står «for lite datagrunnlag». Tallene for {year} står i @tbl-indikatorer; @fig-traktplott viser hvor "
+        f"står «for lite datagrunnlag». Tallene for {year} står i @tbl-indikatorer; @fig-traktplott viser hvor "
         "mye enhetene skiller seg fra registersnittet når tilfeldig variasjon er tatt med, og "
         "@fig-indikatortrend viser utviklingen per enhet. Indikatorene og målnivåene er definert i "
         "indicators.yaml og leveres til den nasjonale resultatportalen med `opr indicators`.\n\n"
         "Definisjoner:\n\n" + definitions_markdown(view)
-    ).replace("{year}", str(year))
+    )
 
 
 def _parse_years(years) -> list[int] | None:
