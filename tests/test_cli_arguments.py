@@ -219,6 +219,21 @@ for _step in ("plan", "allocate", "analyse"):
     BAD[(f"experiment {_step}", "out")] = BAD_OUT_FOLDER
     BAD[(f"experiment {_step}", "as_of")] = BAD_DATES
 BAD[("experiment allocate", "key_dir")] = [*NOT_A_PATH, "«a file»", "«extract»"]
+# The recall list (issue 27); «sok» is the same command as «søk».
+BAD_TEXT = ["", "   ", "a\x01b", "x" * 201]
+for _name in ("implantat søk", "implantat sok"):
+    BAD[(_name, "extract")] = BAD_IN_FOLDER
+    BAD[(_name, "out")] = [*BAD_OUT_FOLDER, "«inside a report»"]
+    BAD[(_name, "manufacturer")] = BAD_TEXT
+    BAD[(_name, "model")] = BAD_TEXT
+    BAD[(_name, "lot")] = BAD_TEXT
+    BAD[(_name, "serial")] = BAD_TEXT
+    BAD[(_name, "serial_file")] = [*NOT_A_PATH, MISSING, "«a folder»", "«big»", "«a file with control characters»"]
+    BAD[(_name, "serial_column")] = ["", "SN"]  # without --serial-file it has nothing to name
+    BAD[(_name, "component")] = ["batteri", ""]
+    BAD[(_name, "implanted_from")] = BAD_DATES
+    BAD[(_name, "implanted_to")] = [*BAD_DATES, "2000-01-01"]  # before --implanted-from in VALID
+    BAD[(_name, "as_of")] = BAD_DATES
 #: Options that take no value (nothing can be wrong with them).
 FLAGS = {("synth", "answers"), ("report", "include_proms"), ("extract", "no_docs")}
 #: Bad values that may exit 1 rather than 2: the extract or a file cannot be read (not a wrong argument as such).
@@ -241,6 +256,19 @@ VALID = {
         )
         for step in ("plan", "allocate", "analyse")
     },
+    **{
+        name: (
+            ["extract"],
+            {
+                "extract": "«extract»",
+                "out": "«new»",
+                "lot": "VP-2203A",
+                "as_of": "2025-03-01",
+                "implanted_from": "2021-01-01",
+            },
+        )
+        for name in ("implantat søk", "implantat sok")
+    },  # fmt: skip
 }
 
 
@@ -328,6 +356,11 @@ def fixtures(tmp_path_factory) -> dict[str, Path]:
         f[name] = base / f"{name.replace(' ', '-')}.yaml"
         f[name].write_bytes(data)
     f["keys"] = base / "nokler"
+    f["inside a report"] = base / "rapport" / "tilbakekalling"  # a report folder (its marker) holds it
+    (base / "rapport").mkdir()
+    (base / "rapport" / ".opr-output").write_text('{"written_by": "opr", "command": "report", "entries": []}\n')
+    f["a file with control characters"] = base / "serienumre.txt"
+    f["a file with control characters"].write_bytes(b"NSM1\nNSM\x072\n")
     return f
 
 

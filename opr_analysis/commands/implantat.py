@@ -7,11 +7,27 @@ prints counts only, never an id.
 
 from __future__ import annotations
 
-from pathlib import Path
+import argparse
 
 from ._dates import parse_date
+from ._options import path_arg
 
 COMPONENTS = ("generator", "elektrode", "annet")  # the codebook's codes (a test keeps them in step)
+
+
+def text_arg(text: str) -> str:
+    """An argparse type: a manufacturer, model, lot or serial number to search for (not blank, no control
+    characters, at most :data:`~opr_analysis.implants.matching.MAX_TEXT_CHARS` characters)."""
+    from ..implants.matching import text_problem
+    from ..safety.nin import mask_nin
+
+    problem = text_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"«{mask_nin(text[:40])}» {problem}")
+    return text
+
+
+text_arg.__name__ = "tekst"
 
 
 def register(sub) -> None:
@@ -36,15 +52,22 @@ def register(sub) -> None:
         "og skrives bare til en egen mappe (aldri i en rapport- eller utleveringsmappe); kommandoen skriver "
         "bare antall på skjermen.",
     )
-    s.add_argument("extract", type=Path, metavar="UTTREKK", help="mappen med uttrekkets tabellfiler")
-    s.add_argument("--out", type=Path, required=True, metavar="MAPPE", help="mappen listen skrives til")
-    s.add_argument("--manufacturer", action="append", default=[], metavar="PRODUSENT", help="produsenten")
-    s.add_argument("--model", action="append", default=[], metavar="MODELL", help="modellen (kan gjentas)")
-    s.add_argument("--lot", action="append", default=[], metavar="PARTI", help="produksjonspartiet (kan gjentas)")
+    s.add_argument("extract", type=path_arg, metavar="UTTREKK", help="mappen med uttrekkets tabellfiler")
+    s.add_argument("--out", type=path_arg, required=True, metavar="MAPPE", help="mappen listen skrives til")
+    s.add_argument(
+        "--manufacturer", action="append", type=text_arg, default=[], metavar="PRODUSENT", help="produsenten"
+    )
+    s.add_argument(
+        "--model", action="append", type=text_arg, default=[], metavar="MODELL", help="modellen (kan gjentas)"
+    )
+    s.add_argument(
+        "--lot", action="append", type=text_arg, default=[], metavar="PARTI", help="produksjonspartiet (kan gjentas)"
+    )
     s.add_argument(
         "--serial",
         action="extend",
         nargs="+",
+        type=text_arg,
         default=[],
         metavar="SERIENR",
         help="ett eller flere serienumre (kan gjentas)",
@@ -52,13 +75,13 @@ def register(sub) -> None:
     s.add_argument(
         "--serial-file",
         action="append",
-        type=Path,
+        type=path_arg,
         default=[],
         metavar="FIL",
         help="fil med serienumrene fra varselet: ett per linje, en CSV-kolonne eller en Excel-kolonne "
         "(overskriften «Serial number» eller «Serienummer» finnes selv; ellers --serial-column)",
     )
-    s.add_argument("--serial-column", metavar="NAVN", help="kolonnen med serienumre i --serial-file")
+    s.add_argument("--serial-column", type=text_arg, metavar="NAVN", help="kolonnen med serienumre i --serial-file")
     s.add_argument("--component", action="append", default=[], choices=COMPONENTS, help="komponenten (kan gjentas)")
     s.add_argument("--implanted-from", metavar="DATO", help="implantert denne dagen eller senere")
     s.add_argument("--implanted-to", metavar="DATO", help="implantert denne dagen eller tidligere")

@@ -249,6 +249,7 @@ class _Variables(UserModel):
     treatments: Names = []
     followups: Names = []
     baseline_responses: Names = []
+    implants: Names = []  # contract v1.2 (issue 27)
 
     @field_validator(*LEVELS)
     @classmethod

@@ -27,17 +27,33 @@ from __future__ import annotations
 
 import unicodedata
 
-import pandas as pd
+__all__ = ["MAX_TEXT_CHARS", "normalise_text", "normalise", "device_key", "text_problem"]
 
-__all__ = ["normalise_text", "normalise", "device_key"]
+#: The longest manufacturer, model, lot or serial number a search accepts (labels are far shorter).
+MAX_TEXT_CHARS = 200
 
 # The separator of the (manufacturer, serial) key: a control character no normalised text holds.
 _SEP = "\x1f"
 
 
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a manufacturer, model, lot or serial number to search for (None: it can).
+
+    >>> text_problem("NSM123"), text_problem("  "), text_problem("a\x00b")
+    (None, 'er blank', 'inneholder et kontrolltegn')
+    """
+    if normalise_text(value) is None:
+        return "er blank"
+    if any(unicodedata.category(ch) == "Cc" for ch in value.strip()):
+        return "inneholder et kontrolltegn"
+    if len(value) > MAX_TEXT_CHARS:
+        return f"er lengre enn {MAX_TEXT_CHARS} tegn"
+    return None
+
+
 def normalise_text(value: str | None) -> str | None:
     """One text under the matching rule (module docstring); None and blanks give None."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if value is None or (not isinstance(value, str) and _missing(value)):
         return None
     text = unicodedata.normalize("NFKC", str(value))
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
@@ -45,12 +61,22 @@ def normalise_text(value: str | None) -> str | None:
     return text or None
 
 
-def normalise(values: pd.Series) -> pd.Series:
+def _missing(value) -> bool:
+    """NaN or pandas' NA (without importing pandas: this module is read when the command line starts)."""
+    try:
+        return bool(value != value)
+    except TypeError:  # pd.NA: its comparisons are NA, which has no truth value
+        return True
+
+
+def normalise(values):
     """:func:`normalise_text` of every value (index kept; blanks missing).
 
     Printable ASCII (nearly every serial number) is trimmed of spaces and lower-cased in Arrow, which
     is what the rule does to it; any other value goes through :func:`normalise_text`, once per distinct value.
     """
+    import pandas as pd
+
     text = values.astype("string[pyarrow]")
     plain = text.str.fullmatch(r"[\x20-\x7e]*").fillna(True).to_numpy(dtype=bool)
     out = text.str.strip(" ").str.lower()
@@ -61,7 +87,7 @@ def normalise(values: pd.Series) -> pd.Series:
     return out.mask(out == "").astype("string[pyarrow]")
 
 
-def device_key(manufacturer: pd.Series, serial: pd.Series) -> pd.Series:
+def device_key(manufacturer, serial):
     """The key that names one device: normalised manufacturer and serial number (missing if either is)."""
     key = normalise(manufacturer) + _SEP + normalise(serial)
     return key.astype("string")

@@ -29,7 +29,7 @@ import io
 from pathlib import Path
 
 from ..errors import UsageError
-from .matching import normalise_text
+from .matching import normalise_text, text_problem
 
 __all__ = ["SERIAL_HEADERS", "MAX_NOTICE_BYTES", "read_serials"]
 
@@ -61,6 +61,10 @@ def read_serials(path: str | Path, column: str | None = None) -> list[str]:
     values = [v for v in values if v.strip()]
     if not values:
         raise UsageError(f"{path.name}: filen har ingen serienumre")
+    for value in values:  # a value no label holds: the wrong file, or a column of something else
+        problem = text_problem(value)
+        if problem:
+            raise UsageError(f"{path.name}: en verdi i serienummerlisten {problem}; er det riktig fil og kolonne?")
     return list(dict.fromkeys(values))
 
 
