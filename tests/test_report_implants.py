@@ -34,7 +34,7 @@ def _pub(tables, min_cell):
 
 def test_implanted_cells_are_the_counts(tables):
     cells = implanted_per_year_cells(tables["implanted_per_year"], YEARS)
-    assert cells[["component", "2022", "2023", "2024"]].values.tolist() == [
+    assert cells[["kind", "2022", "2023", "2024"]].values.tolist() == [
         ["generator", "7", "0", "1"],
         ["elektrode", "1", "0", "1"],
         ["annet", "1", "0", "0"],
@@ -46,17 +46,17 @@ def test_implanted_cells_are_the_counts(tables):
 
 def test_explant_cells_follow_the_declaration_and_pass_the_audit(tables):
     with recorded_tables() as recorded:
-        cells = _pub(tables, 5).cells("explants_by_reason").set_index("reason")
+        cells = _pub(tables, 5).cells("explants_by_reason").set_index("kind")
     assert recorded and all(recoverable_cells(t) == [] for t in recorded)
     # every count here is 1–4: hidden; zeros are shown; the totals are small too, and so hidden
     assert cells.loc["infeksjon", ["2022", "2023", "2024", "alle"]].tolist() == ["×", "0", "0", "×"]
     assert cells.loc["annet", ["2022", "alle"]].tolist() == ["0", "0"]
     assert cells.loc["totalt", ["2022", "2023", "2024", "alle"]].tolist() == ["×", "×", "×", "×"]
-    open_cells = explants_by_reason_cells(tables["explants_by_reason"], YEARS, min_cell=1).set_index("reason")
+    open_cells = explants_by_reason_cells(tables["explants_by_reason"], YEARS, min_cell=1).set_index("kind")
     assert open_cells.loc["batteri", ["2022", "2023", "2024", "alle"]].tolist() == ["0", "1", "1", "2"]
     assert open_cells.loc["totalt", ["2022", "2023", "2024", "alle"]].tolist() == ["3", "2", "1", "6"]
     # a window of two years: «alle» still counts every year (2022's removals too)
-    two = explants_by_reason_cells(tables["explants_by_reason"], [2023, 2024], min_cell=1).set_index("reason")
+    two = explants_by_reason_cells(tables["explants_by_reason"], [2023, 2024], min_cell=1).set_index("kind")
     assert list(two.columns) == ["label", "2023", "2024", "alle"] and two.loc["totalt", "alle"] == "6"
 
 
@@ -90,7 +90,7 @@ def test_sentences_quote_the_displayed_cells(tables):
         "1 av dem (16,7 %; 95 % KI 3,0–56,4 %) ble tatt ut på grunn av infeksjon, og 1 av dem (16,7 %; 95 % KI "
         "3,0–56,4 %) ble tatt ut på grunn av smerte ved generatorlommen."
     )
-    surv = pub.cells("implant_survival_summary").set_index("years")
+    surv = pub.cells("implant_survival_summary").set_index("kind")
     assert surv.at[1, "survival"] == "51,4\u00a0%" and surv.at[2, "survival"] == "25,7\u00a0%"  # 18/35, 9/35
     assert pub.sentence("implant_survival_summary").data == (
         f"Av 7 systemer implantert til og med 31.12.2024 var {surv.at[1, 'survival']} (95\u00a0% KI "

@@ -134,7 +134,7 @@ def _html_rows(soup: BeautifulSoup, table_id: str) -> list[list[str]]:
     return rows
 
 
-KEYS = ("group", "kind", "variable", "level", "indicator", "score", "term", "component", "reason", "years")
+KEYS = ("group", "kind", "variable", "level", "indicator", "score", "term")
 
 
 def _expected(cells: pd.DataFrame) -> list[list[str]]:

@@ -39,7 +39,7 @@ _SEP = "\x1f"
 def text_problem(value: str) -> str | None:
     """Why ``value`` cannot be a manufacturer, model, lot or serial number to search for (None: it can).
 
-    >>> text_problem("NSM123"), text_problem("  "), text_problem("a\x00b")
+    >>> text_problem("NSM123"), text_problem("  "), text_problem("a\\x00b")
     (None, 'er blank', 'inneholder et kontrolltegn')
     """
     if normalise_text(value) is None:

@@ -2,7 +2,8 @@
 
 Same two-function pattern as :mod:`.gt_tables`: ``<name>_cells`` gives the displayed text cells
 (tests compare these with the statistics and the rendered report), ``<name>_table`` wraps them in
-a ``GT``. What is hidden is decided once, by each table's declaration in
+a ``GT``. Each row's key is in the column ``kind`` (a component or reason code, ``totalt``, or the
+years after implantation), as in the follow-up table; the table does not show it. What is hidden is decided once, by each table's declaration in
 :mod:`opr_analysis.stats.table_registry` (:func:`~.suppression.publish` for the cells,
 :func:`~.suppression.published_margins` for the total lines), so the report, the workbook and the
 audit agree:
@@ -75,7 +76,7 @@ def implanted_per_year_cells(frame: pd.DataFrame, years: Sequence[int]) -> pd.Da
     wide = f.pivot_table(index="component", columns="year", values="n", aggfunc="sum", observed=True)
     wide = wide.reindex(index=list(labels), columns=years).fillna(0).astype("int64")
     wide.loc[TOTAL] = wide.sum()
-    out = pd.DataFrame({"component": wide.index, STUB: [labels.get(c, "Totalt") for c in wide.index]})
+    out = pd.DataFrame({"kind": wide.index, STUB: [labels.get(c, "Totalt") for c in wide.index]})
     for y in years:
         out[str(y)] = [fmt_int(v) for v in wide[y]]
     return out.reset_index(drop=True)
@@ -86,7 +87,7 @@ def implanted_per_year_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
         SOURCE_IMPLANTS + " Hver komponent telles i året den ble satt inn; en ny generator etter batteribytte og en "
         "ny elektrode etter elektrodevandring telles også. Inngrep er administrative tall og vises uten prikking."
     )
-    cells = implanted_per_year_cells(frame, years).drop(columns="component")
+    cells = implanted_per_year_cells(frame, years).drop(columns="kind")
     return house_table(cells, note, stubhead="Komponent", id="implanted_per_year")
 
 
@@ -104,7 +105,7 @@ def explants_by_reason_cells(
     total = {(int(i), k): v for i, k, v in zip(margins["margin"], margins["key"], margins["shown"], strict=True)}
 
     def line(code, label, cells, all_years):
-        return {"reason": code, STUB: label, **{str(y): display_value(cells(y), fmt_int) for y in years},
+        return {"kind": code, STUB: label, **{str(y): display_value(cells(y), fmt_int) for y in years},
                 ALL: display_value(all_years, fmt_int)}  # fmt: skip
 
     rows = [
@@ -116,7 +117,7 @@ def explants_by_reason_cells(
 
 
 def explants_by_reason_table(frame: pd.DataFrame, years: Sequence[int], min_cell: int = DEFAULT_MIN_CELL) -> GT:
-    cells = explants_by_reason_cells(frame, years, min_cell).drop(columns="reason")
+    cells = explants_by_reason_cells(frame, years, min_cell).drop(columns="kind")
     note = (
         SOURCE_IMPLANTS + " Komponenter tatt ut, etter året de ble tatt ut og årsaken registeret oppgir; «Alle år» "
         "gjelder hele perioden fram til skjæringsdatoen. Batteri: generatoren er tom eller byttet (planlagt)."
@@ -137,7 +138,7 @@ def implant_survival_cells(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CE
     """Survival of the implanted systems at 1 and 2 years
     (:func:`~opr_analysis.stats.implants.implant_survival_summary`), as published."""
     shown = publish("implant_survival_summary", summary, min_cell)
-    out = pd.DataFrame({"years": summary["years"].astype(int), STUB: [f"{int(y)} år" for y in summary["years"]]})
+    out = pd.DataFrame({"kind": summary["years"].astype(int), STUB: [f"{int(y)} år" for y in summary["years"]]})
     for col, _ in SURVIVAL_COLUMNS:
         out[col] = [display_value(v, fmt_int) for v in shown[col]]
     out["survival"] = [MISSING if pd.isna(v) else display_value(v, fmt_pct) for v in shown["survival"]]
@@ -148,7 +149,7 @@ def implant_survival_cells(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CE
 
 
 def implant_survival_table(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> GT:
-    cells = implant_survival_cells(summary, min_cell).drop(columns="years")
+    cells = implant_survival_cells(summary, min_cell).drop(columns="kind")
     labels = {**dict(SURVIVAL_COLUMNS), "survival": "Uten uplanlagt eksplantasjon", "survival_ci": "95 % KI"}
     note = (
         SOURCE_IMPLANTS + " Et system er komponentene én SCS-behandling satte inn (komponenter uten behandling: ett "

@@ -466,14 +466,14 @@ def _until(year: int, as_of) -> str:
 def implanted_sentence(cells: pd.DataFrame, year: int) -> str:
     """What was implanted in ``year``, from :func:`~opr_analysis.report.implant_tables.implanted_per_year_cells`.
 
-    >>> c = pd.DataFrame({"component": ["generator", "elektrode", "annet", "totalt"], "2024": ["40", "66", "1", "107"]})
+    >>> c = pd.DataFrame({"kind": ["generator", "elektrode", "annet", "totalt"], "2024": ["40", "66", "1", "107"]})
     >>> print(implanted_sentence(c, 2024))
     I 2024 ble det satt inn 107 komponenter: 40 generatorer, 66 elektroder og 1 annen komponent (@tbl-implantater).
     """
     col = str(year)
     if col not in cells.columns:
         return f"Implantatregisteret har ingen komponenter satt inn i {year}."
-    c = cells.set_index("component")[col]
+    c = cells.set_index("kind")[col]
     return (
         f"I {year} ble det satt inn {_counted(c['totalt'], 'komponent', 'komponenter')}: "
         f"{_counted(c['generator'], 'generator', 'generatorer')}, {_counted(c['elektrode'], 'elektrode', 'elektroder')}"
@@ -493,14 +493,14 @@ def explants_sentence(cells: pd.DataFrame, year: int, as_of=None) -> str:
     when both its counts are displayed; it is the displayed count over the displayed total, with its 95 %
     Wilson interval (:func:`~opr_analysis.stats.shares.wilson_interval`).
 
-    >>> c = pd.DataFrame({"reason": ["infeksjon", "lommesmerte", "totalt"], "2024": ["×", "×", "19"],
+    >>> c = pd.DataFrame({"kind": ["infeksjon", "lommesmerte", "totalt"], "2024": ["×", "×", "19"],
     ...     "alle": ["27", "×", "119"]})
     >>> print(explants_sentence(c, 2024, pd.Timestamp("2025-03-01")).replace("\u00a0", " "))
     I 2024 ble 19 komponenter tatt ut, og til og med 01.03.2025 er 119 tatt ut i alt (@tbl-eksplantasjoner). 27 av dem (22,7 %; 95 % KI 16,1–31,0 %) ble tatt ut på grunn av infeksjon; for smerte ved generatorlommen er tallet for lite til å vise andelen.
     """
     from ..stats.shares import wilson_interval
 
-    c = cells.set_index("reason")
+    c = cells.set_index("kind")
     col = str(year)
     in_year = c.loc["totalt", col] if col in c.columns else "0"
     total = _displayed_count(c.loc["totalt", "alle"])
@@ -531,14 +531,14 @@ def implant_survival_sentence(cells: pd.DataFrame, year: int, as_of=None) -> str
     """1- and 2-year survival of the implanted systems, from
     :func:`~opr_analysis.report.implant_tables.implant_survival_cells`.
 
-    >>> c = pd.DataFrame({"years": [1, 2], "systems": ["217", "217"], "survival": ["78,5 %", "–"],
+    >>> c = pd.DataFrame({"kind": [1, 2], "systems": ["217", "217"], "survival": ["78,5 %", "–"],
     ...     "survival_ci": ["72,3–83,5 %", "–"]})
     >>> print(implant_survival_sentence(c, 2024).replace("\u00a0", " "))
     Av 217 systemer implantert til og med utgangen av 2024 var 78,5 % (95 % KI 72,3–83,5 %) uten uplanlagt eksplantasjon ett år etter implantasjonen; for to år er tallene for små til å vise andelen. Et batteribytte regnes ikke som eksplantasjon av systemet (@tbl-implantat-overlevelse, @fig-implantat-overlevelse).
     """
     if cells.empty:
         return "Implantatregisteret har ingen implanterte systemer å følge."
-    c = cells.set_index("years")
+    c = cells.set_index("kind")
     systems = _counted(c["systems"].iloc[0], "system", "systemer")
     words = {1: "ett år", 2: "to år"}
     shown = [y for y in (1, 2) if y in c.index and c.loc[y, "survival"] not in (MISSING, "")]
