@@ -23,6 +23,7 @@ refused with a message saying where the seed belongs.
 Example (see ``reports/experiments/examples/`` for a complete file)::
 
     id: kort-skjema-2025
+    title: Kort eller fullt oppfølgingsskjema 2025   # the report's heading (optional)
     question: Svarer flere pasienter når oppfølgingsskjemaet er kort?
     arms: {full: 1, kort: 1}          # allocation ratio
     window: {first_due: 2025-01-01, last_due: 2025-06-30}
@@ -88,6 +89,7 @@ class ExperimentSpecFile(UserModel):
     """The schema of an experiment spec file (the module docstring gives the meaning of each key)."""
 
     id: Slug
+    title: NonEmptyText | None = None
     question: NonEmptyText
     arms: _Arms = _Arms()
     window: _Window
@@ -177,6 +179,7 @@ class ExperimentSpec:
     power: float = 0.8
     alpha: float = 0.05
     recent_years: int = 2
+    title: str | None = None  # the report's heading for the experiment; None: what is compared and the window
     source_bytes: bytes = field(default=b"", compare=False, repr=False)
 
     @property
@@ -206,6 +209,7 @@ def parse_spec(raw, source_bytes: bytes = b"", name: str = "eksperimentet") -> E
     return ExperimentSpec(
         id=f.id,
         question=" ".join(f.question.split()),
+        title=" ".join(f.title.split()) if f.title else None,
         window=(f.window.first_due, f.window.last_due),
         minimal_difference=float(f.minimal_difference),
         ratio={"full": f.arms.full, "kort": f.arms.kort},

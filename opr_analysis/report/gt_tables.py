@@ -29,7 +29,7 @@ from great_tables import GT, loc, style
 
 from ..extract import codebook
 from ..formatting import MISSING, fmt_int, fmt_num, fmt_pct, fmt_pct_interval, format_hms
-from ..stats.followup import AWAITING_DAYS, followup_totals, response_columns
+from ..stats.followup import AWAITING_DAYS, RESPONSE_COUNTS, followup_totals, response_columns
 from .suppression import (
     DEFAULT_MIN_CELL,
     SUPPRESSED,
@@ -342,22 +342,22 @@ FOLLOWUP_COLUMNS = [
     ("owed", "Skyldig"),
     ("sent_owed", "Sendt"),
     ("not_sent", "Ikke sendt"),
-    ("awaiting", "Venter på svar"),
+    ("awaiting", "Svarfrist ikke ute"),
     ("settled", "Grunnlag for svarandel"),
-    ("responded_owed", "Besvart"),
+    ("responded_settled", "Besvart"),
 ]
 #: Shown apart, after the share: sends that were not owed and the answers to them.
 FOLLOWUP_APART = [("sent_not_owed", "Sendt uten å være skyldig"), ("responded_not_owed", "Besvart av disse")]
-_FOLLOWUP_COUNTS = ["owed", "sent_owed", "sent_not_owed", "responded", "responded_owed", "awaiting"]
+_FOLLOWUP_COUNTS = list(RESPONSE_COUNTS)
 
 
 def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Follow-up audit for one year, each share beside the denominator it divides by.
 
-    Columns: owed, sent (as owed), not sent, awaiting an answer (sent within
-    :data:`~opr_analysis.stats.followup.AWAITING_DAYS` days of the as-of date), settled
-    (= sent − awaiting, the share's denominator), answered (among the sent-as-owed),
-    the share answered / settled with its limits; then apart: sent without being
+    Columns: owed, sent (as owed), not sent, response window still open (sent within
+    :data:`~opr_analysis.stats.followup.AWAITING_DAYS` days of the as-of date, answered or not), settled
+    (= sent − window open, the share's denominator; :func:`~opr_analysis.stats.followup.settled_at`),
+    answered (among the settled), the share answered / settled with its limits; then apart: sent without being
     owed and the answers to those (never in the share). One row per kind present plus
     «Alle typer» (:func:`~opr_analysis.stats.followup.followup_totals`). Counts about
     patients: suppressed below ``min_cell`` with secondary suppression over
@@ -374,14 +374,14 @@ def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFA
     if present:
         total = followup_totals(frame[frame["year"].astype(int) == int(year)]).iloc[0]
         f.loc["alle", list(total.index.drop("year"))] = total.drop("year").to_numpy()
-    f["unanswered"] = f["settled"] - f["responded_owed"]
+    f["unanswered"] = f["settled"] - f["responded_settled"]
     f["unanswered_not_owed"] = f["sent_not_owed"] - f["responded_not_owed"]
     hidden = suppress_wide(
         f,
         [
             ("owed", ["sent_owed", "not_sent"]),
             ("sent_owed", ["awaiting", "settled"]),
-            ("settled", ["responded_owed", "unanswered"]),
+            ("settled", ["responded_settled", "unanswered"]),
             ("sent_not_owed", ["responded_not_owed", "unanswered_not_owed"]),
         ],
         min_cell,
@@ -392,7 +392,7 @@ def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFA
     out = pd.DataFrame({"kind": f.index, STUB: [labels.get(k, "Alle typer") for k in f.index]}, index=f.index)
     for col, _ in FOLLOWUP_COLUMNS:
         out[col] = display_counts(f[col], hidden[col], min_cell)
-    share_hidden = hidden["responded_owed"] | hidden["settled"]
+    share_hidden = hidden["responded_settled"] | hidden["settled"]
     out["response_share"] = display_hidden(f["response_share_settled"].map(fmt_pct), share_hidden)
     out["response_share_ci"] = display_hidden(ci_cells(f, "response_share_settled"), share_hidden)
     for col, _ in FOLLOWUP_APART:
@@ -411,8 +411,9 @@ def followup_response_table(frame: pd.DataFrame, year: int, min_cell: int = DEFA
         f"Kilde: OUS smerteregister. Skyldig: oppfølging med forfallsdato i {year} til pasient som oppfyller "
         "kriteriene (18 år eller eldre, ikke kognitiv svikt, ikke behov for tolk, ikke i forskningsprosjekt, "
         "ikke reservert), regnet per skjæringsdatoen. Sendt: første utsending for en skyldig oppfølging. "
-        f"Venter på svar: sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen og ikke besvart; regnes "
-        "ikke som ubesvart. Svarandel = besvart / grunnlag for svarandel (sendt − venter på svar); "
+        f"Svarfrist ikke ute: sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen, besvart eller ikke; "
+        "ikke med i svarandelen ennå. Svarandel = besvart / grunnlag for svarandel (sendt − svarfrist ikke ute): "
+        "andelen av de sendte skjemaene som ble besvart; "
         "svar etter skjæringsdatoen er ikke med. Skjemaer sendt uten å være skyldige (sendt på nytt, "
         "til unntatte pasienter eller før forfall) og svarene på dem står til høyre og er ikke med i svarandelen."
         + (" " + suppression_note(min_cell) if min_cell > 1 else "")

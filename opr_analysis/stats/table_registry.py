@@ -293,9 +293,12 @@ FOLLOWUP_COLUMNS = (
     count("responded_owed", "Besvart av sendt som skyldige"),
     share("response_share_owed", "Andel besvart av sendt som skyldige"),
     count("responded_not_owed", "Besvart, ikke skyldige"),
-    count("awaiting", "Venter på svar"),
-    count("settled", "Grunnlag for svarandel"),
-    share("response_share_settled", "Svarandel (besvart av grunnlaget)"),
+    count("awaiting", "Svarfrist ikke ute (sendt som skyldige, besvart eller ikke)"),
+    count("settled", "Grunnlag for svarandel (sendt som skyldige, svarfrist ute)"),
+    count("responded_settled", "Besvart av grunnlaget"),
+    share("response_share_settled", "Svarandel blant sendte (besvart av grunnlaget)"),
+    count("owed_settled", "Skyldige med svarfrist ute, sendt eller ikke"),
+    share("owed_answered_share", "Andel besvart av skyldige med svarfrist ute (som indikatorene)"),
 )
 FOLLOWUP_FORMS = Administrative(
     "oppfølgingsrevisjonen teller skjemaer som er skyldige, sendt og besvart, ikke pasienters kjennetegn eller "
@@ -499,6 +502,7 @@ TABLES: list[Table] = [
             Column("odds_ratio_ci_high", "Oddsratio per år, øvre grense 95 % KI"),
             Column("p_value", "p-verdi"), Column("method", "Metode"),
             Column("dispersion", "Spredningsforhold (Pearsons χ² / frihetsgrader)"),
+            Column("df_resid", "Frihetsgrader (antall år − 2; t-fordelingen)"),
             Column("start_reason", "Hvorfor serien starter det første året"),
         ),
         suppression=Administrative(
@@ -682,6 +686,8 @@ HELPERS: dict[str, str] = {
     "format_hms": "completion",
     "quality_tables": "quality",
     "trend_test": "trends",
+    "settled_at": "followup", "first_whole_due_year": "followup", "too_few_years": "trends",
+    "waiting_times": "waiting", "complete_window": "waiting", "km_median": "waiting",
     "CONTRACT_COLUMNS": "export", "check_contract_columns": "export", "compute_tables": "export", "published_tables": "export",
     "extra_tables": "export", "report_tables": "export", "write_tables": "export",
     "implant_systems": "implants", "kaplan_meier": "implants", "month_days": "implants",  # issue 27
