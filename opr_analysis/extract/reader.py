@@ -74,7 +74,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import ExtractError, IdentifiableDataError
+from ..errors import ExtractError, IdentifiableDataError, UsageError
+from ..paths import resolve_extract
 from ..safety.nin import has_nin, mask_nin, nin_cells
 from . import codebook, schemas
 from .parsing import EXPECTED, PARSERS
@@ -178,6 +179,19 @@ def load_extract(path: str | os.PathLike) -> Registry:
         # The text cells are done with (the quarantine has its rows): free them before the next table.
         raw.cells = raw.cells.iloc[:0]
     return Registry(path=folder, tables=tables, report=report, sources={n: r.source for n, r in raws.items()})
+
+
+def open_extract(path: str | os.PathLike = "data/synthetic") -> Registry:
+    """:func:`load_extract` of the folder ``path`` names, resolved as notebooks give it
+    (absolute, from the working directory, or from the project folder:
+    :func:`opr_analysis.paths.resolve_extract`); a clear message if it is not there."""
+    folder = resolve_extract(path)
+    if not folder.is_dir():
+        raise UsageError(
+            f"Fant ikke uttrekket {folder}. Skriv det syntetiske registeret med «make data» "
+            f"(eller «opr synth --out data/synthetic») i prosjektmappen, eller oppgi en annen sti."
+        )
+    return load_extract(folder)
 
 
 def _read_all(folder: Path, cb: codebook.Codebook) -> tuple[dict[str, RawTable], list[str]]:

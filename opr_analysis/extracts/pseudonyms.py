@@ -36,6 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import OprError, UsageError
+from ..paths import default_key_store
 
 PSEUDONYM_CHARS = 16
 MIN_ENV_KEY = 32
@@ -47,13 +48,12 @@ def env_var(project: str) -> str:
 
 
 def default_key_dir() -> Path:
-    """``$OPR_KEY_DIR``, else ``keys/`` beside the package's source checkout."""
-    if os.environ.get("OPR_KEY_DIR"):
-        return Path(os.environ["OPR_KEY_DIR"])
-    root = Path(__file__).resolve().parents[2]
-    if (root / "pyproject.toml").is_file():
-        return root / "keys"
-    raise UsageError("fant ikke nøkkellageret; sett OPR_KEY_DIR til en mappe bare du har tilgang til")
+    """``$OPR_KEY_DIR``, else ``keys/`` beside the package's source checkout
+    (:func:`opr_analysis.paths.default_key_store`, the folder no command may write over)."""
+    store = default_key_store()
+    if store is None:
+        raise UsageError("fant ikke nøkkellageret; sett OPR_KEY_DIR til en mappe bare du har tilgang til")
+    return store
 
 
 def project_key(project: str, key_dir: Path | None = None) -> tuple[bytes, str]:

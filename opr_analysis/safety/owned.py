@@ -57,6 +57,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import UsageError
+from ..paths import default_key_store, is_repo_root, repo_root, source_checkout
 from .atomic import OLD_INFIX, TMP_INFIX, atomic_dir, atomic_file, signals_deferred
 
 __all__ = [
@@ -97,25 +98,10 @@ def protected_folders(extracts: Iterable[os.PathLike | str | None] = (), key_dir
         out.append(("nøkkellageret", store))
     out.append(("arbeidsmappen", Path.cwd()))
     out.append(("hjemmemappen", Path.home()))
-    from ..paths import _is_root, repo_root
-
-    for root in {repo_root(), Path(__file__).resolve().parents[2]}:
-        if _is_root(root):
+    for root in {repo_root(), source_checkout()}:
+        if root is not None and is_repo_root(root):
             out.append(("prosjektmappen (repository)", root))
     return out
-
-
-def default_key_store() -> Path | None:
-    """``$OPR_KEY_DIR``, else ``keys/`` of the source checkout, else None.
-
-    Mirrors :func:`opr_analysis.extracts.pseudonyms.default_key_dir` (a test checks that they
-    agree); not imported from there because the extracts package loads pandas, and every
-    command checks its target before such work.
-    """
-    if os.environ.get("OPR_KEY_DIR"):
-        return Path(os.environ["OPR_KEY_DIR"])
-    root = Path(__file__).resolve().parents[2]
-    return root / "keys" if (root / "pyproject.toml").is_file() else None
 
 
 def _check_protected(target: Path, protect: list[tuple[str, Path]]) -> None:
