@@ -218,3 +218,13 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 _TREE = pytest.StashKey[dict]()
+
+
+@pytest.fixture
+def keys(tmp_path, monkeypatch):
+    """A key store of the test's own for research deliveries, with no master key from the environment
+    (the tests of deliveries pass it as ``key_dir``)."""
+    for var in list(os.environ):
+        if var.startswith(("OPR_EXTRACT_KEY", "OPR_REGISTER_KEY")):
+            monkeypatch.delenv(var)
+    return tmp_path / "keys"

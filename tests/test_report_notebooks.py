@@ -163,6 +163,22 @@ def test_report_tables_show_exactly_what_opr_tables_computes(report_run, contrac
 
 
 @pytest.mark.slow
+def test_report_has_the_implant_chapter_and_no_device_identifier(report_run, small_extract):
+    """The chapter «Implantater» is there (the synthetic extract has the register); no file of the report
+    folder holds a serial number, a lot or a patient id of the implant register (issue 27)."""
+    from opr_analysis.safety.privacy import file_text
+
+    soup = BeautifulSoup(report_run.files[0].read_text(encoding="utf-8"), "html.parser")
+    assert soup.find(id="Implantater") is not None and soup.find(id="opr-implant_survival_summary") is not None
+    implants = pd.read_csv(small_extract / "implants.csv", dtype=str)
+    secrets = set(implants["serial_number"]) | set(implants["lot"]) | set(implants["patient_id"])
+    assert len(secrets) > 100
+    for path in (p for p in report_run.out.rglob("*") if p.is_file()):
+        tokens = set(re.findall(r"[\w-]+", file_text(path)))
+        assert not tokens & secrets, path.name
+
+
+@pytest.mark.slow
 def test_report_figures_fit_the_page_and_tables_trigger_no_remote_scripts(report_run):
     executed = nbformat.read(report_run.out / "build" / "annual_report.ipynb", as_version=4)
     images = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]

@@ -61,13 +61,13 @@ def _check_arguments(args):
 
 
 def run(args) -> int:
-    from ..profile.write import COMMAND, check_not_inside_output
-    from ..safety.owned import check_dir_target, protected_folders
+    from ..profile.write import COMMAND
+    from ..safety.owned import check_dir_target, check_not_inside_outputs, protected_folders
 
     as_of, day = _check_arguments(args)
     protect = protected_folders([args.extract])
     check_dir_target(args.out, COMMAND, protect)
-    check_not_inside_output(args.out)
+    check_not_inside_outputs(args.out, COMMAND)
     from ..extract.reader import load_extract
     from ..extract.units import unit_table
     from ..profile import patient_enrolment, profile_context

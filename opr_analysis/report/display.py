@@ -45,6 +45,7 @@ GEOM_WORDS = {
     "geom_vline": "loddrette markeringer",
     "geom_hline": "vannrette markeringer",
     "geom_text": "tekst",
+    "geom_step": "Trappediagram",  # a survival curve (issue 27)
 }
 
 

@@ -421,7 +421,11 @@ def run_report(
         )
 
     # Built in a temporary folder beside ``out``, scanned for identity numbers, then swapped in.
-    with owned_dir(out, "report", check=scan_outputs, protect=protect) as work:
+    # Scanned for identity numbers and for the extract's implant serial numbers and lots (issue 27).
+    from ..implants.identifiers import device_identifiers
+
+    devices = device_identifiers(reg)
+    with owned_dir(out, "report", check=lambda tmp: scan_outputs(tmp, devices or None), protect=protect) as work:
         executed = work / "build" / NOTEBOOK.name
         with steps.step("execute", f"Kjørte notatboken {NOTEBOOK.name} med papermill"):
             # Units (issue 16): the indicator chapter's cells (tag UNITS_TAG) are left out for a one-unit
@@ -450,7 +454,9 @@ def run_report(
         with steps.step("workbook", "Skrev tabellene til Excel"):
             files.append(write_report_workbook(reg, as_of, work / f"{stem}-tabeller.xlsx", min_cell, title, unit))
         if reg.report.rows_quarantined:
-            reg.report.write_quarantine(work / "karantene")
+            # The report's copy shows no identifier (ids, an implant's serial number and lot: issue 27);
+            # `opr validate --quarantine` writes the rows whole.
+            reg.report.write_quarantine(work / "karantene", hide_identifiers=True)
         timings = {**steps.timings, "total": round(time.perf_counter() - started, 3)}
         manifest = {
             "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),

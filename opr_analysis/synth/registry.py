@@ -2,7 +2,8 @@
 
 :func:`synthesize` draws a whole registry extract in the shape of the data
 contract (``codebook.yaml``): referrals, patients, enrolments, baseline
-responses, short forms, treatments, follow-ups and the OPRv1 aggregates. The
+responses, short forms, treatments, follow-ups, the OPRv1 aggregates and the
+implant register of the SCS treatments (:mod:`.implants`, its own random stream). The
 volumes and shares resemble the registry's 2023 annual report (the seed
 report): about 2 200 assessed referrals a year, a rejected share rising from
 30 % to 46 %, about 900 baseline responses a year, a median completion time
@@ -658,6 +659,11 @@ def synthesize(
         years=years,
         extract_end=pd.Timestamp(f"{years[1]}-12-31"),
     )
+    # --- v1.2 implants (issue 27): drawn from a stream of its own, so every other table is as before ---
+    from .implants import synth_implants
+
+    reg.tables.update(synth_implants(reg, _generator_rng(seed, synth_implants)))
+    # --- end v1.2 implants ---
     for fn in default_generators() if generators is None else generators:
         reg.tables.update(fn(reg, _generator_rng(seed, fn)))
     return reg
