@@ -193,7 +193,8 @@ def _per_system(latent: pd.DataFrame, patients: pd.Series) -> np.ndarray:
 
 def _frame(rows: list[tuple], scs: pd.DataFrame, end: int, rng) -> pd.DataFrame:
     """The table: rows implanted by the extract's end, explants after it blank, lots drawn, in implant order."""
-    from .registry import _dates, _ids
+    from .values import dates as _dates
+    from .values import ids as _ids
 
     system, maker, component, model, serial, day, out, reason = (list(c) for c in zip(*rows)) if rows else ([],) * 8
     day = np.asarray(day, dtype=np.int64)

@@ -46,6 +46,9 @@ import pandas as pd
 from ..errors import UsageError
 from ..extract import codebook
 from ..safety.owned import owned_dir
+from .values import dates as _dates
+from .values import ids as _ids
+from .values import stamps as _stamps
 
 FORMATS = ("csv", "parquet", "xlsx")
 #: CSV dialects: ``iso`` (``,``, ISO dates, ``true``/``false``, LF) and ``norsk``, the shape the
@@ -154,30 +157,6 @@ class SyntheticRegistry:
 
 def _day(s: str) -> int:
     return int(np.datetime64(s, "D").astype(np.int64))
-
-
-def _ids(prefix: str, n: int) -> np.ndarray:
-    """``prefix`` + 7-digit running number: P0000001, ... (never 11 digits)."""
-    nums = pd.Series(np.arange(1, n + 1, dtype=np.int64)).astype(str).str.zfill(7)
-    return (prefix + nums).to_numpy(dtype=object)
-
-
-def _dates(days: np.ndarray) -> pd.Series:
-    """Int day numbers (NaN/-1 = blank) to a ``datetime64[s]`` series."""
-    days = np.asarray(days, dtype=np.float64)
-    out = np.full(days.shape, np.datetime64("NaT"), dtype="datetime64[s]")
-    ok = ~np.isnan(days)
-    out[ok] = days[ok].astype(np.int64).astype("datetime64[D]").astype("datetime64[s]")
-    return pd.Series(out)
-
-
-def _stamps(seconds: np.ndarray) -> pd.Series:
-    """Seconds since epoch (NaN = blank) to a ``datetime64[s]`` series."""
-    seconds = np.asarray(seconds, dtype=np.float64)
-    out = np.full(seconds.shape, np.datetime64("NaT"), dtype="datetime64[s]")
-    ok = ~np.isnan(seconds)
-    out[ok] = seconds[ok].astype(np.int64).astype("datetime64[s]")
-    return pd.Series(out)
 
 
 def _add_months(days: np.ndarray, months: int) -> np.ndarray:
