@@ -63,7 +63,7 @@ from ..safety.owned import check_dir_target, owned_dir, protected_folders
 from ..safety.privacy import scan_outputs
 from .fallback import render_fallback
 from .kernel import kernel_manager_class, raise_if_stopped, restored_signal_handlers
-from .quarto import QUARTO_CONFIG, QUARTO_TO, quarto_version, render_quarto
+from .quarto import QUARTO_SETTINGS, QUARTO_TO, quarto_inputs, quarto_version, render_quarto
 from .texts import placeholder_texts, text_files
 from .typography import tie_notebook
 from .workbook import write_workbook
@@ -78,7 +78,7 @@ __all__ = [
     "ROOT",
     "NOTEBOOK",
     "FORMATS",
-    "QUARTO_CONFIG",
+    "QUARTO_SETTINGS",
     "QUARTO_TO",
     "default_report_year",
     "find_quarto",
@@ -453,7 +453,7 @@ def run_report(
             },
             "inputs_sha256": {
                 str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p): _sha256(p)
-                for p in [NOTEBOOK, QUARTO_CONFIG, *text_files(texts_dir)]
+                for p in [NOTEBOOK, *(quarto_inputs() if quarto else []), *text_files(texts_dir)]
                 if p.is_file()
             },
             "package": {"name": "opr-analysis", "version": __version__, **git_state},
