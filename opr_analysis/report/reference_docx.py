@@ -16,9 +16,9 @@ what the report needs, so that Word looks like the HTML page:
   page. The figure paragraph is centred.
 - Tables (style «Table»): 9 pt, a rule under the header row and at the foot, a
   header row that repeats on every page; «Table Small» (7,5 pt) for the cells of
-  a table too wide for 9 pt (``quarto_docx.lua`` decides).
+  a table too wide for 9 pt (``quarto_report.lua`` decides).
 - Table-of-contents styles (``TOC1``/``TOC2``) for the contents that
-  ``quarto_docx.lua`` writes.
+  ``quarto_report.lua`` writes.
 
 ``make reference-docx`` (``python -m opr_analysis.report.reference_docx``)
 writes the file; a test makes it again and compares the bytes. Zip entries carry
@@ -221,7 +221,7 @@ def build_reference_docx(default: bytes) -> bytes:
         doc.styles[name].font.italic = False
     _paragraph_style(doc, "Figure", keep_next=True, align=WD_ALIGN_PARAGRAPH.CENTER, before=8, after=0, base="Normal")
     _paragraph_style(doc, "Captioned Figure", keep_next=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    # cells of a table too wide for 9 pt (quarto_docx.lua); no space around the lines, like «Compact»
+    # cells of a table too wide for 9 pt (quarto_report.lua); no space around the lines, like «Compact»
     _paragraph_style(doc, "Table Small", size=7.5, before=0, after=0, base="Compact")
     link = doc.styles["Hyperlink"]
     link.font.color.rgb = RGBColor.from_string(LINK_COLOUR)

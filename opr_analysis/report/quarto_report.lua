@@ -1,16 +1,27 @@
 --[[
-The annual report in Word (Quarto 1.7+; listed in quarto_report.yaml with `at: post-render`,
-so it runs after Quarto has turned tables and figures into plain pandoc elements).
+The annual report's Lua filter for Word and PDF (Typst); Quarto 1.7+. Listed in
+quarto_report.yaml with `at: post-render`, so it runs after Quarto has turned tables and
+figures into plain pandoc elements. It does nothing for HTML.
 
+Tables (Word and PDF): columns get widths in proportion to what they hold, and never less than
+their longest piece that cannot break («1 601», «95 % KI», «23,0–36,1 %» hold no-break spaces
+and word joiners). Left to themselves, Typst shares a too-wide table's width out evenly and lets
+unbreakable text overprint the next column (Tabell 8: «Svarandel» over «95 % KI»), a source note
+spanning all columns widens the last one, and LibreOffice squeezes an autofit Word table to its
+narrowest and breaks inside words. A table that does not fit in the normal table size is set
+smaller (Word: paragraph style «Table Small»; PDF: the table's text size).
+
+Word only:
 1. Real tables, not nested. Quarto renders every captioned float in Word as a one-cell
    «layout table» holding the caption and the content (customnodes/floatreftarget.lua,
    FloatRefTarget renderer for docx). A data table inside such a cell is squeezed by
    LibreOffice (words break: «Nasjon al», «1 6 52») and read as two tables by screen
    readers. Each layout table whose single cell holds one float (a Div with id tbl-… or
    fig-…) is replaced by that Div: caption paragraph and table (or image) at the top level.
-   The Div keeps its id, so cross-references still point at it. A table caption gets the
-   style «Table Caption» (Quarto gives every caption «Image Caption»); both caption styles
-   and «Figure» keep with the next paragraph (quarto_reference.docx).
+   The Div keeps its id, so cross-references still point at it. Captions get the styles
+   «Table Caption» and «Image Caption» and the image «Figure» (quarto_reference.docx: a table
+   caption and an image keep with what follows). great-tables' alignment classes (gt_right …)
+   become cell alignment, which pandoc's HTML reader leaves out.
 2. A table of contents that is filled when the document is opened. Pandoc writes an empty
    TOC field that Word fills only when the reader updates fields, and LibreOffice never. Here
    the field carries its entries (headings to toc-depth, with their section numbers, linked
@@ -18,9 +29,17 @@ so it runs after Quarto has turned tables and figures into plain pandoc elements
    `toc` is false for docx in the settings so pandoc does not write a second one.
 ]]
 
-if not quarto.doc.is_format("docx") then
+local DOCX = quarto.doc.is_format("docx")
+local TYPST = quarto.doc.is_format("typst")
+if not (DOCX or TYPST) then
   return {}
 end
+
+-- Text width of the A4 page with 2,2 cm margins (quarto_reference.docx, quarto_report.yaml), table
+-- text sizes, mean character width in em (digits are 0,5-0,56 em; bold header letters about as
+-- much) and the cell padding left + right.
+local METRICS = DOCX and { text = 470, size = 9, small = 7.5, em = 0.58, padding = 6 }
+  or { text = 470, size = 8.5, small = 7.5, em = 0.55, padding = 7 }
 
 local function float_div(tbl)
   if #tbl.head.rows ~= 0 or #tbl.bodies ~= 1 or #tbl.foot.rows ~= 0 then
@@ -97,26 +116,23 @@ local function lengths(cell)
   return utf8.len(text) or #text, longest
 end
 
-local TEXT_WIDTH_PT = 470 -- A4 with 2,2 cm margins (quarto_reference.docx)
-local CELL_MARGINS_PT = 6 -- 3 pt left and right (the «Table» style)
-local EM_PER_CHAR = 0.58 -- Arial's digits are 0,556 em wide, bold header letters about as much
+local TEXT_WIDTH_PT = METRICS.text
 
 local function points(chars, size_pt)
-  return chars * EM_PER_CHAR * size_pt + CELL_MARGINS_PT
+  return chars * METRICS.em * size_pt + METRICS.padding
 end
 
--- Column widths for Word in proportion to what the columns hold, so the table spans the text width
--- and no column is narrower than its longest unbreakable piece (LibreOffice squeezes an autofit table
--- to its narrowest and then breaks inside words). Row labels wrap after about 26 characters, other
--- cells after 14. A table too wide for 9 pt is set in 7,5 pt (paragraph style «Table Small»).
+-- Column widths (module comment): what the columns hold, row labels wrapping after about 26
+-- characters and other cells after 14, never less than the longest unbreakable piece; a table
+-- narrower than the page keeps its natural width. Returns the text size the table needs.
 local function column_widths(tbl)
   local ncol = #tbl.colspecs
   if ncol < 2 then
-    return false
+    return METRICS.size
   end
   for _, spec in ipairs(tbl.colspecs) do
     if spec[2] ~= nil and spec[2] ~= 0 then
-      return false
+      return METRICS.size
     end
   end
   local need, least = {}, {}
@@ -149,8 +165,7 @@ local function column_widths(tbl)
     end
     return sum
   end
-  local small = total(least, 9) > TEXT_WIDTH_PT
-  local size = small and 7.5 or 9
+  local size = total(least, METRICS.size) > TEXT_WIDTH_PT and METRICS.small or METRICS.size
   local widths = {}
   if total(need, size) <= TEXT_WIDTH_PT then
     for i = 1, ncol do
@@ -168,10 +183,11 @@ local function column_widths(tbl)
   for i = 1, ncol do
     sum = sum + widths[i]
   end
+  local scale = math.max(sum, TEXT_WIDTH_PT) -- fractions of the text width; never wider than it
   for i = 1, ncol do
-    tbl.colspecs[i] = { tbl.colspecs[i][1], widths[i] / sum }
+    tbl.colspecs[i] = { tbl.colspecs[i][1], widths[i] / scale }
   end
-  return small
+  return size
 end
 
 -- pandoc gives a custom style to paragraphs in a cell, not to its plain text blocks
@@ -198,14 +214,57 @@ local function align_rows(rows)
   end
 end
 
+local function row_count(tbl)
+  local n = #tbl.head.rows
+  for _, body in ipairs(tbl.bodies) do
+    n = n + #body.head + #body.body
+  end
+  return n
+end
+
+-- PDF: the source note (the table's footer) becomes a paragraph under the table, and a table of at
+-- most SHORT_TABLE_ROWS rows is kept on one page together with its note. A footer that no longer
+-- fits on a page would otherwise appear alone on the next one under a repeated header row.
+local SHORT_TABLE_ROWS = 24
+
+local function typst_table(tbl, size)
+  tbl.attributes["typst:text:size"] = size .. "pt"
+  local note = pandoc.Blocks({})
+  for _, row in ipairs(tbl.foot.rows) do
+    for _, cell in ipairs(row.cells) do
+      note:extend(cell.contents)
+    end
+  end
+  tbl.foot.rows = {}
+  local short = row_count(tbl) <= SHORT_TABLE_ROWS
+  local out = pandoc.Blocks({})
+  if short then
+    out:insert(pandoc.RawBlock("typst", "#block(breakable: false, width: 100%)["))
+  end
+  out:insert(tbl)
+  if #note > 0 then
+    out:insert(pandoc.RawBlock("typst", "#block(above: 0.4em, width: 100%)[#set text(size: " .. size .. "pt)"))
+    out:extend(note)
+    out:insert(pandoc.RawBlock("typst", "]"))
+  end
+  if short then
+    out:insert(pandoc.RawBlock("typst", "]"))
+  end
+  return out
+end
+
 local function shape_table(tbl)
+  local size = column_widths(tbl)
+  if TYPST then
+    return typst_table(tbl, size)
+  end
   align_rows(tbl.head.rows)
   for _, body in ipairs(tbl.bodies) do
     align_rows(body.head)
     align_rows(body.body)
   end
   align_rows(tbl.foot.rows)
-  if column_widths(tbl) then
+  if size < METRICS.size then
     small_rows(tbl.head.rows)
     for _, body in ipairs(tbl.bodies) do
       small_rows(body.head)
@@ -215,10 +274,10 @@ local function shape_table(tbl)
   return tbl
 end
 
-local function unnest(blocks)
+local function shape_tables(blocks)
   return blocks:walk({
     Table = function(tbl)
-      local div = float_div(tbl)
+      local div = DOCX and float_div(tbl)
       if div then
         return restyle(div)
       end
@@ -272,7 +331,11 @@ local function toc_block(blocks, title, depth)
 end
 
 function Pandoc(doc)
-  local blocks = unnest(doc.blocks)
+  local blocks = shape_tables(doc.blocks)
+  if TYPST then
+    doc.blocks = blocks
+    return doc
+  end
   local title = doc.meta["toc-title"] and pandoc.utils.stringify(doc.meta["toc-title"]) or "Innhold"
   local depth = tonumber(doc.meta["toc-depth"] and pandoc.utils.stringify(doc.meta["toc-depth"]) or "2") or 2
   local toc = toc_block(blocks, title, depth)
