@@ -36,7 +36,13 @@ def test_completion_time_marks_the_quartiles():
     p = figures.completion_time_figure(responses, completion, "alle")
     vline = next(layer for layer in p.layers if type(layer.geom).__name__ == "geom_vline")
     assert vline.geom.data["minutes"].tolist() == [20.0, 30.0, 45.0]
-    assert vline.geom.data["label"].tolist()[1] == "Median\n00:30:00"
+    # the quartiles are named with their times in the legend, never as labels that could overlap
+    assert vline.geom.data["quartile"].astype(str).tolist() == [
+        "1. kvartil: 00:20:00",
+        "Median: 00:30:00",
+        "3. kvartil: 00:45:00",
+    ]
+    assert not [layer for layer in p.layers if type(layer.geom).__name__ in ("geom_text", "geom_label")]
     p2023 = figures.completion_time_figure(responses, completion, "2023")
     assert len(p2023.data) == 2
     p.draw()

@@ -87,7 +87,10 @@ __all__ = [
     "render_quarto",
     "quarto_version",
     "ReportRun",
+    "ReportPlan",
     "FormatsNotMade",
+    "execute_report",
+    "plan_report",
 ]
 
 
@@ -336,6 +339,71 @@ def check_report_year(reg, year: int, as_of: dt.date) -> None:
     raise UsageError(f"--year {year} ligger utenfor årene uttrekket dekker ({first}–{last}); {choose}")
 
 
+@dataclass
+class ReportPlan:
+    """What a report run makes from a validated extract: its year, notebook parameters, title and file stem."""
+
+    year: int
+    parameters: dict
+    title: str
+    stem: str
+    with_units: bool
+
+
+def plan_report(
+    reg,
+    extract: str | os.PathLike,
+    *,
+    year: int | None,
+    as_of: dt.date,
+    years_shown: int = 3,
+    min_cell: int = 5,
+    texts_dir: str | os.PathLike = TEXTS,
+    include_proms: bool = True,
+    unit: str | None = None,
+) -> ReportPlan:
+    """The report year (default: :func:`default_report_year`, checked), the notebook's parameters,
+    title and file stem for ``reg`` (a unit report: ``unit`` in both, and the unit's name in the title)."""
+    from ..extract.units import unit_table
+
+    year = int(year) if year is not None else default_report_year(reg, as_of)
+    check_report_year(reg, year, as_of)
+    parameters = {
+        "extract": str(Path(extract).resolve()),
+        "report_year": year,
+        "as_of": as_of.isoformat(),
+        "years_shown": years_shown,
+        "min_cell": min_cell,
+        "texts_dir": str(Path(texts_dir).resolve()),
+        "include_proms": include_proms,
+    }
+    title = f"Årsrapport {year} for OUS smerteregister"
+    stem = f"arsrapport-{year}"
+    units = unit_table(reg)  # units (issue 16)
+    if unit is not None:
+        if unit not in set(units["unit_id"]):
+            raise UsageError(f"ukjent enhet «{unit}»; enhetene i uttrekket er: {', '.join(units['unit_id'])}")
+        parameters["unit"] = unit
+        title += " – " + str(units.set_index("unit_id").at[unit, "name"])
+        stem += f"-{unit}"
+    return ReportPlan(year, parameters, title, stem, with_units=unit is not None or len(units) > 1)
+
+
+def execute_report(reg, plan: ReportPlan, executed: Path) -> None:
+    """Execute the report notebook for ``plan`` into ``executed`` (papermill; :func:`execute_notebook`).
+
+    Units (issue 16): the indicator chapter's cells (tag UNITS_TAG) are left out for a one-unit
+    extract. Response-rate experiments (issue 18): the chapter is added only when the extract has
+    allocations. Otherwise the template is NOTEBOOK itself and the report is unchanged.
+    """
+    from ..experiment.chapter import report_template
+
+    with tempfile.TemporaryDirectory(prefix="opr-report-") as scratch:
+        base = NOTEBOOK if plan.with_units else without_tagged_cells(NOTEBOOK, Path(scratch) / "units", UNITS_TAG)
+        template = report_template(base, reg, Path(scratch) / "experiment")
+        execute_notebook(template, executed, plan.parameters, cwd=NOTEBOOK.parent)
+
+
 def run_report(
     extract: str | os.PathLike = "data/synthetic",
     *,
@@ -378,31 +446,18 @@ def run_report(
         read, used, quarantined = (fmt_int(n) for n in (rep.rows_read, rep.rows_used, rep.rows_quarantined))
         info["message"] = f"Validerte uttrekket {extract}: {read} rader lest, {used} brukt, {quarantined} i karantene"
     as_of = as_of or dt.date.today()
-    year = int(year) if year is not None else default_report_year(reg, as_of)
-    check_report_year(reg, year, as_of)
-    parameters = {
-        "extract": str(Path(extract).resolve()),
-        "report_year": year,
-        "as_of": as_of.isoformat(),
-        "years_shown": years_shown,
-        "min_cell": min_cell,
-        "texts_dir": str(texts_dir),
-        "include_proms": include_proms,
-    }
-    title = f"Årsrapport {year} for OUS smerteregister"
-    stem = f"arsrapport-{year}"
-    # --- units (issue 16) ---
-    from ..extract.units import unit_table
-
-    units = unit_table(reg)
-    if unit is not None:
-        if unit not in set(units["unit_id"]):
-            raise UsageError(f"ukjent enhet «{unit}»; enhetene i uttrekket er: {', '.join(units['unit_id'])}")
-        parameters["unit"] = unit
-        title += " – " + str(units.set_index("unit_id").at[unit, "name"])
-        stem += f"-{unit}"
-    with_units = unit is not None or len(units) > 1
-    # --- end units ---
+    plan = plan_report(
+        reg,
+        extract,
+        year=year,
+        as_of=as_of,
+        years_shown=years_shown,
+        min_cell=min_cell,
+        texts_dir=texts_dir,
+        include_proms=include_proms,
+        unit=unit,
+    )
+    year, parameters, title, stem = plan.year, plan.parameters, plan.title, plan.stem
     placeholders = placeholder_texts(texts_dir, year)
     if placeholders:
         log(
@@ -414,15 +469,7 @@ def run_report(
     with owned_dir(out, "report", check=scan_outputs, protect=protect) as work:
         executed = work / "build" / NOTEBOOK.name
         with steps.step("execute", f"Kjørte notatboken {NOTEBOOK.name} med papermill"):
-            # Units (issue 16): the indicator chapter's cells (tag UNITS_TAG) are left out for a one-unit
-            # extract. Response-rate experiments (issue 18): the chapter is added only when the extract
-            # has allocations. Otherwise the template is NOTEBOOK itself and the report is unchanged.
-            from ..experiment.chapter import report_template
-
-            with tempfile.TemporaryDirectory(prefix="opr-report-") as scratch:
-                base = NOTEBOOK if with_units else without_tagged_cells(NOTEBOOK, Path(scratch) / "units", UNITS_TAG)
-                template = report_template(base, reg, Path(scratch) / "experiment")
-                execute_notebook(template, executed, parameters, cwd=NOTEBOOK.parent)
+            execute_report(reg, plan, executed)
         if quarto:
             renderer = {"name": "quarto", "version": quarto_version(quarto), "path": quarto}
             with steps.step("render", f"Laget {', '.join(formats)} med Quarto {renderer['version']}"):

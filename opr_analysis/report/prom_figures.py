@@ -37,7 +37,7 @@ from plotnine import (
 
 from ..formatting import fmt_num
 from ..stats.proms import INDICATORS, TREATMENTS
-from .theme import PALETTE, label_int, label_pct, theme_opr
+from .theme import FIGURE_SIZE, PALETTE, label_int, label_pct, theme_opr, wrap_labels
 
 __all__ = ["improvement_figure", "odds_ratio_figure", "score_distribution_figure", "short_kind_label"]
 
@@ -74,6 +74,10 @@ def _label_number(breaks) -> list[str]:
     return [fmt_num(b, 0 if float(b).is_integer() else (1 if round(b, 1) == b else 2)) for b in breaks]
 
 
+#: Facet titles wrap at this many characters: two panels side by side on the page (bold 10 pt).
+_STRIP_CHARS = int(FIGURE_SIZE[0] / 2 / (0.62 * 10 / 72))
+
+
 def improvement_figure(rates: pd.DataFrame) -> ggplot:
     """Share improved with 95 % limits per follow-up kind, one panel per indicator.
 
@@ -86,7 +90,7 @@ def improvement_figure(rates: pd.DataFrame) -> ggplot:
     return (
         ggplot(d, aes("kind", "share", colour="behandling"))
         + geom_pointrange(aes(ymin="share_ci_low", ymax="share_ci_high"))
-        + facet_wrap("~indikator")
+        + facet_wrap("~indikator", labeller=wrap_labels(_STRIP_CHARS))
         + scale_y_continuous(limits=(0, 1), labels=label_pct())
         + scale_x_discrete(labels=lambda kinds: [short_kind_label(k) for k in kinds])
         + scale_colour_manual(values=PALETTE)
