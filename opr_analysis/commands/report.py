@@ -85,8 +85,8 @@ def register(sub) -> None:
         "--unit",
         default=None,
         metavar="ID",
-        help="render one unit's report (a unit_id of the extract's units table): its own numbers, with the "
-        "registry total beside them in the quality-indicator chapter",
+        help="lag rapporten for én enhet (en unit_id i uttrekkets units-tabell): enhetens egne tall, med hele "
+        "registeret ved siden av i kapitlet om kvalitetsindikatorer",
     )
     p.set_defaults(func=run)
 

@@ -68,7 +68,7 @@ QUARTO_TO = {"html": "html", "docx": "docx", "pdf": "typst"}
 EXTENSION = {"html": ".html", "docx": ".docx", "pdf": ".pdf"}
 # Output types that make Quarto add require.js and jQuery from a CDN (quarto-cli src/core/jupyter/widgets.ts).
 REMOTE_TRIGGERS = ("text/html", "application/javascript", "application/vnd.jupyter.widget-view+json")
-_FONT_FAMILY = re.compile(r"^\s*font-family:[^;{}]*;\s*$", re.M)
+_FONT_FAMILY = re.compile(r"^[ \t]*font-family:[^;{}\n]*;[ \t]*\n?", re.M)
 _CAPTIONED_TABLE = re.compile(r"^#\|\s*label:\s*tbl-", re.M)
 
 

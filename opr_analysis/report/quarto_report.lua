@@ -124,16 +124,12 @@ end
 
 -- Column widths (module comment): what the columns hold, row labels wrapping after about 26
 -- characters and other cells after 14, never less than the longest unbreakable piece; a table
--- narrower than the page keeps its natural width. Returns the text size the table needs.
+-- narrower than the page keeps its natural width. Widths the HTML asked for (great-tables'
+-- cols_width, in pixels of a web page) are replaced. Returns the text size the table needs.
 local function column_widths(tbl)
   local ncol = #tbl.colspecs
   if ncol < 2 then
     return METRICS.size
-  end
-  for _, spec in ipairs(tbl.colspecs) do
-    if spec[2] ~= nil and spec[2] ~= 0 then
-      return METRICS.size
-    end
   end
   local need, least = {}, {}
   for i = 1, ncol do
