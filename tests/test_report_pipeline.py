@@ -3,6 +3,7 @@
 import datetime as dt
 import os
 import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
@@ -149,6 +150,7 @@ def test_notebook_for_quarto_has_no_output_that_makes_quarto_fetch_scripts():
 
     nb = _executed_notebook()
     nb.cells[4].outputs[0]["metadata"] = {"image/png": {"alt": "Linjediagram: Antall etter år."}}
+    nb.cells[3].metadata["papermill"] = {"start_time": "2025-03-01T12:00:00"}  # would become HTML attributes
     nb.cells[3].outputs[0]["data"]["text/html"] = (
         "<div><style>\n#x table {\n  font-family: -apple-system, Arial, sans-serif;\n  color: #333;\n}\n</style>"
         "<table></table></div>"
@@ -164,9 +166,10 @@ def test_notebook_for_quarto_has_no_output_that_makes_quarto_fetch_scripts():
     assert table.outputs[0]["data"]["text/markdown"] == (
         "```{=html}\n<div><style>\n#x table {\n  color: #333;\n}\n</style><table></table></div>\n```\n"
     )  # no font list: a table takes the document's font (in the PDF an installed Arial would be embedded)
-    assert table.source.startswith("#| tbl-column: page-right\n#| label: tbl-a")
+    assert table.source.startswith("#| column: page-right\n#| label: tbl-a")
+    assert table.metadata == {} and nb.cells[1].metadata["tags"] == ["injected-parameters"]
     assert nb.cells[5].source.startswith('#| fig-alt: "Linjediagram: Antall etter år."\n')
-    assert "tbl-column" not in nb.cells[5].source
+    assert "#| column" not in nb.cells[5].source
 
 
 def test_git_dirty_is_read_before_the_run_writes(monkeypatch, tmp_path):
@@ -231,3 +234,34 @@ def test_plain_text_beside_a_shown_form_is_dropped_from_the_executed_notebook():
     nb = nbformat.v4.new_notebook(cells=[cell])
     drop_shadowed_plain_text(nb)
     assert [sorted(o["data"]) for o in nb.cells[0].outputs] == [["text/html"], ["text/plain"], ["image/png"]]
+
+
+def test_root_pre_render_never_replaces_a_notebook_it_did_not_write(tmp_path):
+    import nbformat
+
+    from opr_analysis.errors import OprError
+    from opr_analysis.report.quarto_project import pre_render
+
+    mine = tmp_path / "arsrapport.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), mine)
+    before = mine.read_bytes()
+    with pytest.raises(OprError, match="er ikke skrevet av"):
+        pre_render(tmp_path, log=lambda s: None)
+    assert mine.read_bytes() == before
+
+
+def test_settings_file_is_shipped_with_the_package():
+    """A non-editable install finds the settings: they and the files they name are package data."""
+    import fnmatch
+    import tomllib
+
+    from opr_analysis.report import quarto
+
+    patterns = tomllib.loads((pipeline.ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+        "package-data"
+    ]["opr_analysis"]
+    package = pipeline.ROOT / "opr_analysis"
+    files = [pipeline.QUARTO_SETTINGS, *(Path(h[k]) for h, k in quarto.settings_files(quarto.run_settings()))]
+    for path in files:
+        rel = path.relative_to(package).as_posix()
+        assert any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch("x/" + rel, p) for p in patterns), rel

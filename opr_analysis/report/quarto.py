@@ -27,10 +27,13 @@ Rules:
     nothing remote. The tables' own font list is dropped (they take the
     document's font; in the PDF a font such as Arial would otherwise be
     embedded where it is installed);
-  - a captioned table's cell gets ``#| tbl-column: page-right``, so in HTML a
-    wide table may use the empty right margin (the contents are on the left);
+  - a captioned table's cell gets ``#| column: page-right``, so in HTML a wide
+    table may use the empty right margin (the contents are on the left). Word
+    and Typst have no margin column and ignore it;
   - each figure's alt text (display metadata, :mod:`.display`) becomes the
-    cell's ``#| fig-alt``.
+    cell's ``#| fig-alt``;
+  - cell metadata other than tags is dropped (Quarto writes it into the HTML
+    as attributes: papermill's execution times would make every page differ).
 """
 
 from __future__ import annotations
@@ -114,6 +117,7 @@ def prepare_for_quarto(nb, title: str | None = None) -> None:
         nb.cells = [c for c in nb.cells if c.get("metadata", {}).get("opr") != "front-matter"]
         nb.cells.insert(0, _front_matter(title))
     for cell in nb.cells:
+        cell.metadata = {k: v for k, v in cell.get("metadata", {}).items() if k in ("tags", "opr")}
         if cell.cell_type != "code":
             continue
         alts = []
@@ -132,8 +136,8 @@ def prepare_for_quarto(nb, title: str | None = None) -> None:
         if alts and "#| fig-alt:" not in cell.source and "#| label: fig-" in cell.source:
             escaped = alts[0].replace('"', "'")
             cell.source = f'#| fig-alt: "{escaped}"\n' + cell.source
-        if _CAPTIONED_TABLE.search(cell.source) and "#| tbl-column:" not in cell.source:
-            cell.source = "#| tbl-column: page-right\n" + cell.source
+        if _CAPTIONED_TABLE.search(cell.source) and "#| column:" not in cell.source:
+            cell.source = "#| column: page-right\n" + cell.source
 
 
 def quarto_version(quarto: str) -> str:

@@ -286,6 +286,15 @@ local function xml_escape(text)
   return (text:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;"):gsub('"', "&quot;"))
 end
 
+-- The name pandoc gives a heading's bookmark: Word allows 40 characters, so a longer identifier
+-- becomes «X» and 39 hex digits of its SHA-1 (pandoc's Docx writer, bookmark names).
+local function bookmark(id)
+  if (utf8.len(id) or #id) <= 40 then
+    return id
+  end
+  return "X" .. pandoc.utils.sha1(id):sub(2)
+end
+
 local function toc_block(blocks, title, depth)
   local entries = {}
   blocks:walk({
@@ -315,7 +324,7 @@ local function toc_block(blocks, title, depth)
       )
       table.insert(xml, '<w:r><w:fldChar w:fldCharType="separate"/></w:r>')
     end
-    table.insert(xml, '<w:hyperlink w:anchor="' .. xml_escape(e.id) .. '" w:history="1">')
+    table.insert(xml, '<w:hyperlink w:anchor="' .. xml_escape(bookmark(e.id)) .. '" w:history="1">')
     table.insert(xml, '<w:r><w:t xml:space="preserve">' .. xml_escape(e.text) .. "</w:t></w:r></w:hyperlink>")
     if i == #entries then
       table.insert(xml, '<w:r><w:fldChar w:fldCharType="end"/></w:r>')
