@@ -289,7 +289,9 @@ def test_word_tables_are_real_top_level_tables_with_norwegian_captions(quarto_re
             following = following.getnext()
         assert following is not None and following.tag == f"{w}tbl", p.text
     figures = [p for p in docx_document.paragraphs if p.style.name == "Image Caption"]
-    assert [p.text.split(":")[0] for p in figures] == [f"Figur {n}" for n in range(1, counts["fig"] + 1)]
+    assert [p.text.split(":")[0].replace("\u00a0", " ") for p in figures] == [
+        f"Figur {n}" for n in range(1, counts["fig"] + 1)
+    ]
     text = "\n".join(p.text for p in docx_document.paragraphs)
     assert not re.search(r"\b(Table|Figure) \d", text) and not [c for c in CODE if c in text]
     assert not [p for p in docx_document.paragraphs if p.style.name in ("Source Code", "SourceCode")]
@@ -355,7 +357,9 @@ def test_quarto_render_at_the_root_makes_the_report_with_the_same_settings(root_
     assert soup.html["lang"] == "nb" and soup.select_one("h1.title").get_text(strip=True) == TITLE
     assert soup.select_one("nav#TOC #toc-title").get_text(strip=True) == "Innhold"
     assert any(c.get_text(" ").strip().startswith("Tabell\u00a01:") for c in soup.select("figcaption"))
-    assert not soup.select(".quarto-alternate-formats")  # HTML alone: no links to files not made
+    # the project's own formats, labelled as opr report labels them (a full `quarto render` makes all three)
+    links = [(a.get_text(strip=True), a["href"]) for a in soup.select(".quarto-alternate-formats a")]
+    assert links == [("Word", "arsrapport.docx"), ("PDF", "arsrapport.pdf")]
     assert all(img["src"].startswith("data:image/") for img in soup.find_all("img"))
     nb = nbformat.read(project / "arsrapport.ipynb", as_version=4)
     assert nb.metadata["opr"]["written_by"] == "opr_analysis.report.quarto_project"
