@@ -9,8 +9,9 @@ Steps (each prints one line with its duration):
    audit trail). The injected-parameters cell is tagged ``remove-cell`` and
    marked ``#| include: false`` so that it never shows.
 3. **render** – with Quarto (``quarto`` on PATH or ``$QUARTO_PATH``): the
-   executed notebook is rendered (never re-executed) with the root
-   ``_quarto.yml``, one ``quarto render --to`` per format (``pdf`` is Typst).
+   executed notebook is rendered (never re-executed) with the report's
+   settings (``quarto_report.yaml``, the file the root ``_quarto.yml`` reads
+   too), every format in one ``quarto render`` (``pdf`` is Typst; :mod:`.quarto`).
    Without Quarto: :mod:`.fallback` renders the same executed notebook to one
    self-contained HTML document (contents, numbered sections, captions, linked
    references, print stylesheet). If DOCX or PDF was asked for, the run writes
