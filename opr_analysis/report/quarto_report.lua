@@ -123,8 +123,8 @@ local function points(chars, size_pt)
 end
 
 -- Column widths (module comment): what the columns hold, row labels wrapping after about 26
--- characters and other cells after 14, never less than the longest unbreakable piece; a table
--- narrower than the page keeps its natural width. Widths the HTML asked for (great-tables'
+-- characters and other cells after 14, never less than the longest unbreakable piece; in the PDF a
+-- table narrower than the page keeps its natural width. Widths the HTML asked for (great-tables'
 -- cols_width, in pixels of a web page) are replaced. Returns the text size the table needs.
 local function column_widths(tbl)
   local ncol = #tbl.colspecs
@@ -179,7 +179,10 @@ local function column_widths(tbl)
   for i = 1, ncol do
     sum = sum + widths[i]
   end
-  local scale = math.max(sum, TEXT_WIDTH_PT) -- fractions of the text width; never wider than it
+  -- Fractions of the text width. PDF: a narrow table keeps its natural width. Word: pandoc turns the
+  -- fractions into grid columns of a 5,5 in page whatever the reference document says, and only a
+  -- table whose fractions add up to 1 is stretched to the real text width (tblW 100 %).
+  local scale = DOCX and sum or math.max(sum, TEXT_WIDTH_PT)
   for i = 1, ncol do
     tbl.colspecs[i] = { tbl.colspecs[i][1], widths[i] / scale }
   end
