@@ -66,7 +66,7 @@ from .fallback import render_fallback
 from .kernel import kernel_manager_class, raise_if_stopped, restored_signal_handlers
 from .quarto import QUARTO_SETTINGS, QUARTO_TO, quarto_inputs, quarto_version, render_quarto
 from .texts import placeholder_texts, text_files
-from .typography import tie_notebook
+from .typography import tie_notebook, tie_title
 from .workbook import write_workbook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -387,7 +387,7 @@ def plan_report(
         parameters["unit"] = unit
         title += " – " + str(units.set_index("unit_id").at[unit, "name"])
         stem += f"-{unit}"
-    return ReportPlan(year, parameters, title, stem, with_units=unit is not None or len(units) > 1)
+    return ReportPlan(year, parameters, tie_title(title), stem, with_units=unit is not None or len(units) > 1)
 
 
 def execute_report(reg, plan: ReportPlan, executed: Path) -> None:
