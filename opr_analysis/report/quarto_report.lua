@@ -37,8 +37,9 @@ end
 
 -- Text width of the A4 page with 2,2 cm margins (quarto_reference.docx, quarto_report.yaml), table
 -- text sizes, mean character width in em (digits are 0,5-0,56 em; bold header letters about as
--- much) and the cell padding left + right.
-local METRICS = DOCX and { text = 470, size = 9, small = 7.5, em = 0.58, padding = 6 }
+-- much) and the cell padding left + right. Word: the «Table» style asks for 3 pt a side, but
+-- LibreOffice keeps its own 0,19 cm, so columns are sized for that.
+local METRICS = DOCX and { text = 470, size = 9, small = 7.5, em = 0.58, padding = 11 }
   or { text = 470, size = 8.5, small = 7.5, em = 0.55, padding = 7 }
 
 local function float_div(tbl)
