@@ -16,12 +16,14 @@ QUARTO = find_quarto()
 NO_QUARTO = os.path.join(os.sep, "nonexistent", "quarto")
 
 
-@pytest.fixture(autouse=True)
-def _quarto_only_where_asked(request, monkeypatch):
-    """Quarto is visible only to tests marked ``quarto``; every other report test (and each `opr report`
-    it starts) uses the nbconvert fallback, so the fallback stays tested on machines that have Quarto."""
-    if request.node.get_closest_marker("quarto") is None:
-        monkeypatch.setenv("QUARTO_PATH", NO_QUARTO)
+@pytest.fixture(scope="session", autouse=True)
+def _no_quarto_unless_asked():
+    """No test sees Quarto through the environment, module- and session-scoped report fixtures included:
+    every report test (and each `opr report` it starts) uses the nbconvert fallback, so the fallback stays
+    tested on machines that have Quarto. The tests marked ``quarto`` pass :data:`QUARTO` explicitly."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("QUARTO_PATH", NO_QUARTO)
+        yield
 
 
 @pytest.fixture
