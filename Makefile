@@ -30,7 +30,7 @@ help:
 	@echo "make extract-example deliver the example research extract into $(DELIVERIES)/"
 	@echo "make experiment-example plan, allocate and analyse the example response-rate experiment into $(EXPERIMENT_OUT)/"
 	@echo "make audit           check the locked dependencies for known vulnerabilities"
-	@echo "make docs            regenerate docs/codebook.md and docs/tables.md"
+	@echo "make docs            regenerate docs/codebook.md, docs/tables.md and the report notebook's table cells"
 	@echo "make quarto          install Quarto 1.7.27 from $(QUARTO_TOOLS) into $(QUARTO_DEST) (HTML, Word and PDF)"
 	@echo "make reference-docx  regenerate the Word reference document of the report (needs Quarto)"
 
@@ -100,6 +100,7 @@ audit: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/opr codebook --out docs/codebook.md
 	$(BIN)/python -c "from opr_analysis.stats.table_registry import tables_markdown; print(tables_markdown(), end='')" > docs/tables.md
+	$(BIN)/python -c "from opr_analysis.report.publication import sync_notebook; sync_notebook('notebooks/annual_report.ipynb')"
 
 # Quarto from its public source (../shared/tools/quarto/README.md); install.sh returns at once when
 # $(QUARTO_DEST) already holds a complete install of the same version.

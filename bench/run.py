@@ -37,7 +37,7 @@ Usage::
 
 Writes ``bench/results.json`` (every run; per dialect the ratios ``opr tables`` / floor and
 the targets of issue 15 with measured values), ``bench/scaling.png`` and the table between the
-``bench`` markers in the README's Performance section; generated data goes to ``bench/runs/``
+``bench`` markers in the Performance section of ``docs/architecture.md``; generated data goes to ``bench/runs/``
 (git-ignored).
 """
 
@@ -439,7 +439,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results", type=Path, default=HERE / "results.json")
     ap.add_argument("--figure", type=Path, default=HERE / "scaling.png")
     ap.add_argument("--steps", help="comma-separated subset of steps (default all)")
-    ap.add_argument("--readme", type=Path, default=ROOT / "README.md", help="README to write the table into")
+    ap.add_argument(
+        "--readme",
+        type=Path,
+        default=ROOT / "docs" / "architecture.md",
+        help="file with the bench markers to write into",
+    )
     ap.add_argument("--no-readme", dest="readme", action="store_const", const=None, help="leave the README alone")
     ap.add_argument("--dialects", default=",".join(DIALECTS), help="comma-separated CSV dialects (default iso,norsk)")
     args = ap.parse_args(argv)

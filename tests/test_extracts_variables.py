@@ -9,18 +9,24 @@ from opr_analysis.extracts.select import base_frames
 from opr_analysis.extracts.variables import (
     Settings,
     Variable,
-    age_bands,
     coarsen,
     register_provider,
     registry,
     resolve,
 )
+from opr_analysis.stats.derived import age_groups
 
 
 def test_age_bands_top_coded_and_widths():
+    # research extracts' age_band uses the one age-group rule of stats.derived
     ages = pd.Series([0, 17, 18, 79, 80, 103], dtype="Int64")
-    assert age_bands(ages, 10).astype(str).tolist() == ["0–9", "10–19", "10–19", "70–79", "80+", "80+"]
-    assert age_bands(ages, 20).astype(str).tolist() == ["0–19", "0–19", "0–19", "60–79", "80+", "80+"]
+    assert age_groups(ages, 10).astype(str).tolist() == ["0–9", "10–19", "10–19", "70–79", "80+", "80+"]
+    assert age_groups(ages, 20).astype(str).tolist() == ["0–19", "0–19", "0–19", "60–79", "80+", "80+"]
+    # a group of its own below the minimum age (statistics), else the first group (extracts, which exclude them)
+    assert age_groups(ages, 20, floor=18, below="0–17").astype(str).tolist() == [
+        "0–17", "0–17", "18–39", "60–79", "80+", "80+"
+    ]  # fmt: skip
+    assert age_groups(ages, 20, floor=18).astype(str).tolist()[:3] == ["18–39", "18–39", "18–39"]
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Report tables from stand-in tidy frames with the API.md columns (no statistics here)."""
 
 import pandas as pd
+import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from opr_analysis.formatting import fmt_num, fmt_pct
@@ -134,6 +135,8 @@ def _fu():
             "response_share_ci_high": [0.414, 0.428, 0.6],
             "responded_owed": [62, 10, 3],
             "awaiting": [12, 0, 0],
+            "responded_settled": [58, 10, 3],
+            "owed_settled": [176, 41, 10],
         }
     )
 
@@ -167,9 +170,9 @@ def test_followup_without_suppression_shows_everything():
 def test_followup_share_divides_by_the_denominator_in_its_own_row():
     cells = g.followup_response_cells(_fu(), 2024, min_cell=0).set_index("kind")
     rf = cells.loc["rf_3m"]
-    # 182 sent as owed, 12 still awaiting an answer: 170 settled, 62 answered
-    assert (rf["sent_owed"], rf["awaiting"], rf["settled"], rf["responded_owed"]) == ("182", "12", "170", "62")
-    assert rf["response_share"] == fmt_pct(62 / 170)
+    # 182 sent as owed, 12 within their response window (4 of them already answered): 170 settled, 58 answered
+    assert (rf["sent_owed"], rf["awaiting"], rf["settled"], rf["responded_settled"]) == ("182", "12", "170", "58")
+    assert rf["response_share"] == fmt_pct(58 / 170)
     # answers to the 7 unowed sends are apart and not in the share
     assert (rf["sent_not_owed"], rf["responded_not_owed"]) == ("7", "3")
 
@@ -177,7 +180,7 @@ def test_followup_share_divides_by_the_denominator_in_its_own_row():
 def test_patient_level_suppression_hides_share_with_numerator():
     t = pd.DataFrame(
         {
-            "year": [2023, 2024],
+            "year": [2020, 2024],
             "enrolments": [100, 50],
             "enrolments_with_baseline": [97, 30],
             "response_share": [0.97, 0.6],
@@ -185,36 +188,56 @@ def test_patient_level_suppression_hides_share_with_numerator():
             "response_share_ci_high": [0.99, 0.73],
         }
     )
-    cells = g.baseline_patient_level_cells(t, [2023, 2024]).set_index("label")
+    cells = g.baseline_patient_level_cells(t, [2020, 2024]).set_index("label")
+    # 3 without a baseline answer (100 enrolments are public in table 12): 97 hidden, and the share with it
     assert cells.loc["Innskrivinger med minst ett baselinesvar"].tolist() == ["×", "30"]
     assert cells.loc["Andel med baselinesvar"].tolist() == ["–", f"60,0{NB}%"]
+    assert cells.loc["Innskrivinger"].tolist() == ["100", "50"]  # shown exactly in table 12: never hidden
 
 
-def test_quality_table_never_shows_patient_rows():
-    rows = pd.DataFrame({"enrolment_id": ["E1"], "patient_id": ["P1"]})
-    assert g.quality_table("quality_closed_in_dips_list", rows) is None
+def test_patient_level_suppression_counts_the_trend_tests_sum_as_published():
+    # The trend tests publish the sum of enrolments with a baseline answer from 2021 on (a declared margin):
+    # 97 + 30 = 127 and 30 shown would give 97 (and so the 3 without) away, so 30 is hidden too.
+    t = pd.DataFrame({"year": [2023, 2024], "enrolments": [100, 50], "enrolments_with_baseline": [97, 30]})
+    t["response_share"] = t["enrolments_with_baseline"] / t["enrolments"]
+    t["response_share_ci_low"], t["response_share_ci_high"] = t["response_share"] - 0.1, t["response_share"] + 0.01
+    cells = g.baseline_patient_level_cells(t, [2023, 2024]).set_index("label")
+    assert cells.loc["Innskrivinger med minst ett baselinesvar"].tolist() == ["×", "×"]
+
+
+def test_quality_tables_are_shown_by_their_declaration_and_patient_rows_never():
+    from opr_analysis.report.publication import Publication
+
     agg = pd.DataFrame(
         {
+            "table": ["referrals", "referrals"],
+            "column": ["region", "region"],
             "year": [2022, 2023],
-            "enrolments": pd.array([10, 12], dtype="Int64"),
+            "rows": pd.array([10, 12], dtype="Int64"),
+            "missing": pd.array([1, 3], dtype="Int64"),
             "missing_share": [0.1, 0.25],
             "missing_share_ci_low": [0.02, 0.09],
             "missing_share_ci_high": [0.4, 0.53],
         }
     )
-    title, table = g.quality_table("quality_missing", agg, [2023])
-    html = table.as_raw_html()
-    assert title == "Manglende verdier i valgfrie felt"
+    rows = pd.DataFrame({"enrolment_id": ["E1"], "patient_id": ["P1"]})
+    pub = Publication({"quality_missing": agg, "quality_closed_in_dips_list": rows}, 2023, [2021, 2022, 2023])
+    html = pub.table("quality_missing").as_raw_html()  # declared years="report": the report year only
     assert f"25,0{NB}%" in html and "2022" not in html and f"9,0–53,0{NB}%" in html
+    assert pub.cells("quality_missing").values.tolist() == [
+        ["Henvisninger", "Helseregion", "2023", "12", "3", f"25,0{NB}%", f"9,0–53,0{NB}%"]
+    ]  # tables and columns by their codebook labels
+    with pytest.raises(KeyError, match="not a table of the report"):
+        pub.table("quality_closed_in_dips_list")
 
 
 def test_followup_all_kinds_row_shows_the_overall_share_with_its_interval():
     cells = g.followup_response_cells(_fu(), 2024, min_cell=0).set_index("kind")
     alle = cells.loc["alle"]
-    assert alle["owed"] == "233" and alle["responded_owed"] == "72" and alle["settled"] == "208"
-    # 72 answered of 208 settled (182 + 38 − 12); Wilson limits from statsmodels
-    low, high = proportion_confint(72, 208, method="wilson")
-    assert alle["response_share"] == fmt_pct(72 / 208)
+    assert alle["owed"] == "233" and alle["responded_settled"] == "68" and alle["settled"] == "208"
+    # 68 answered of 208 settled (182 + 38 − 12); Wilson limits from statsmodels
+    low, high = proportion_confint(68, 208, method="wilson")
+    assert alle["response_share"] == fmt_pct(68 / 208)
     assert alle["response_share_ci"] == f"{fmt_num(100 * low)}–{fmt_pct(high)}"
 
 

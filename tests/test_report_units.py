@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import nbformat
+import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 from helpers import make_extract
@@ -97,8 +98,48 @@ def test_unit_report_renders_with_the_units_numbers(multi_extract, tmp_path):
     n_unit = int((view.reg.referrals["assessed_date"].dt.year == YEAR).sum())
     n_all = int((view.reg_all.referrals["assessed_date"].dt.year == YEAR).sum())
     assert n_unit < n_all
+    # the unit's workbook is computed from the unit's rows, and equals the unit's report number by number
+    _unit_workbook_equals_unit_report(run.files[1], soup, view.reg)
     with pytest.raises(Exception, match="ukjent enhet"):
         pipeline.run_report(multi_extract, as_of=AS_OF, formats=["html"], out=tmp_path / "x", unit="zz")
+
+
+def _unit_workbook_equals_unit_report(workbook, soup, unit_reg):
+    import openpyxl
+
+    from opr_analysis.report.gt_tables import years_window
+    from opr_analysis.report.publication import Publication, labelled
+    from opr_analysis.report.suppression import publish
+    from opr_analysis.report.typography import tie
+    from opr_analysis.stats.export import published_tables
+    from opr_analysis.stats.table_registry import TABLES
+
+    tables = published_tables(unit_reg, as_of=AS_OF)
+    wb = openpyxl.load_workbook(workbook)
+    pub = Publication(tables, YEAR, years_window(YEAR), 5, AS_OF)
+    for t in (t for t in TABLES if t.published):
+        rows = list(wb[t.sheet].iter_rows(min_row=2, values_only=True))
+        want = labelled(t, publish(t, tables[t.name], 5)).astype(object)
+        assert len(rows) == len(want), t.name
+        for got, row in zip(rows, want.itertuples(index=False), strict=True):
+            assert [None if pd.isna(w) else w for w in row] == pytest.approx(list(got)), t.name
+        if t.in_report and len(tables[t.name]):  # the report's table shows the same unit's numbers
+            div = soup.find(id=f"opr-{t.name}")
+            html = [
+                [c.get_text() for c in tr.find_all(["th", "td"])]
+                for tr in div.select("tbody tr")
+                if "gt_group_heading_row" not in (tr.get("class") or [])
+            ]
+            cells = pub.cells(t.name)
+            cells = cells.drop(columns=[c for c in ("group", "kind") if c in cells.columns])
+            assert html == cells.astype(str).map(tie).values.tolist(), t.name
+    # one number by hand: referrals assessed in the report year, the unit's own
+    assessed = wb["Henvisninger vurdert"]
+    n = next(r[1] for r in assessed.iter_rows(min_row=2, values_only=True) if r[0] == YEAR)
+    r = unit_reg.referrals
+    assert n == int(
+        (r["decision"].isin(["rett", "avvist", "videresendt"]) & (r["assessed_date"].dt.year == YEAR)).sum()
+    )
 
 
 @pytest.mark.slow

@@ -129,3 +129,40 @@ def test_region_denominator_excludes_annet_and_blank(tmp_path):
     assert t.at[("avvist", "annet_blank"), "n"] == 1
     assert t.loc["avvist", "share"].isna().all()
     assert t.loc["avvist", "n"].sum() == 1
+
+
+def test_referrals_by_sex_age_counts_granted_referrals_with_unknown_patients_apart(tmp_path):
+    from opr_analysis import referrals_by_sex_age
+
+    reg = make_extract(
+        tmp_path,
+        patients=[dict(patient_id="P1", birth_year=1980, sex="K"), dict(patient_id="P2", birth_year=2010, sex="M"),
+                  dict(patient_id="P3", birth_year=1940, sex="K")],
+        referrals=[
+            dict(patient_id="P1", assessed_date="2024-03-01", decision="rett"),  # K, 44: 40–49
+            dict(patient_id="P2", assessed_date="2024-05-01", decision="rett"),  # M, 14: 0–17
+            dict(patient_id="P3", assessed_date="2024-06-01", decision="rett"),  # K, 84: 80+
+            dict(patient_id="PX", assessed_date="2024-07-01", decision="rett"),  # not in patients: ukjent
+            dict(patient_id="P1", assessed_date="2024-08-01", decision="avvist"),  # not granted
+            dict(patient_id="P1", assessed_date="2023-02-01", decision="rett"),  # K, 43, in 2023
+        ],
+    )  # fmt: skip
+    t = referrals_by_sex_age(reg)
+    groups = ["0–17", "18–29", "30–39", "40–49", "50–59", "60–69", "70–79", "80+", "ukjent"]
+    assert t["age_group"].drop_duplicates().tolist() == groups
+    assert t["sex"].drop_duplicates().tolist() == ["K", "M", "ukjent"]
+    assert len(t) == 2 * 3 * 9  # every year × sex × age group, zeros included
+    n = t.set_index(["year", "sex", "age_group"])["n"]
+    assert n[n > 0].to_dict() == {
+        (2023, "K", "40–49"): 1,
+        (2024, "K", "40–49"): 1,
+        (2024, "K", "80+"): 1,
+        (2024, "M", "0–17"): 1,
+        (2024, "ukjent", "ukjent"): 1,
+    }
+    # a year's total is table 11's total of referrals granted the right to health care (a declared margin)
+    region = referrals_by_region(reg)
+    assert (
+        t.groupby("year")["n"].sum().tolist()
+        == region[region["decision"] == "rett"].groupby("year")["n"].sum().tolist()
+    )

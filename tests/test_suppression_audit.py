@@ -129,3 +129,53 @@ def test_no_table_of_the_synthetic_report_has_a_recoverable_cell(synthetic, min_
         assert table.hidden[small].all()
         iv = intervals(table)
         assert ((iv["high"] - iv["low"]) >= min_cell).all()
+
+
+@pytest.fixture(scope="module")
+def synthetic_units(tmp_path_factory):
+    from opr_analysis.extract.reader import load_extract
+    from opr_analysis.synth.registry import write_tables
+    from opr_analysis.synth.units import synthesize_units
+
+    folder = tmp_path_factory.mktemp("units") / "extract"
+    write_tables(synthesize_units(3, seed=11, scale=0.3, years=(2021, 2024)), folder)
+    return load_extract(folder)
+
+
+@pytest.mark.parametrize("min_cell", [5, 10])
+def test_every_declared_table_in_every_format_has_no_recoverable_cell(synthetic, synthetic_units, min_cell):
+    """The report's tables, the workbook's sheets and each unit's outputs, all from the declarations
+    (stats.table_registry): every patient-count table is suppressed and audited in each of them."""
+    from opr_analysis import for_unit, unit_table
+    from opr_analysis.report import gt_tables
+    from opr_analysis.report.pipeline import default_report_year
+    from opr_analysis.report.publication import Publication
+    from opr_analysis.report.workbook import workbook_frames
+    from opr_analysis.stats.export import published_tables
+    from opr_analysis.stats.table_registry import TABLES
+
+    as_of = dt.date(2025, 3, 1)
+    patient_tables = [t for t in TABLES if t.patient_counts]
+    assert {t.name for t in patient_tables} >= {"baseline_response_patient_level", "referrals_by_sex_age"}
+    units = [for_unit(synthetic_units, u) for u in unit_table(synthetic_units)["unit_id"]]
+    hidden = 0
+    for reg in (synthetic, synthetic_units, *units) if min_cell == 5 else (synthetic,):
+        year = default_report_year(reg, as_of)
+        tables = published_tables(reg, as_of=as_of)
+        pub = Publication(tables, year, gt_tables.years_window(year), min_cell, as_of)
+        for fmt in ("report", "workbook"):
+            with recorded_tables() as recorded:
+                if fmt == "report":
+                    for t in (t for t in TABLES if t.in_report):
+                        pub.cells(t.name)
+                else:
+                    workbook_frames(tables, min_cell)
+            # each patient-count table was suppressed in this format (a part per year at least)
+            assert len(recorded) >= len(patient_tables), fmt
+            for table in recorded:
+                assert recoverable_cells(table) == [], fmt
+                small = [c for c in table.values.index if 0 < float(table.values[c]) < min_cell and table.displayed[c]]
+                known = table.fixed if table.fixed is not None else pd.Series(False, index=table.values.index)
+                assert all(table.hidden[c] or known[c] for c in small), fmt  # shown exactly elsewhere, or hidden
+                hidden += int(table.hidden.sum())
+    assert hidden > 0  # the audit had something to check

@@ -54,7 +54,7 @@ import pandas as pd
 
 from ..errors import UsageError
 from ..extract import codebook
-from ..stats.derived import days_between
+from ..stats.derived import age_groups, days_between
 
 LEVEL_TABLES = {
     "enrolments": ("patients", "enrolments"),
@@ -82,7 +82,6 @@ NOT_IDENTIFYING = {
     "flag": "ja/nei om forløpet (behandling, svar, avslutning); beskriver forløpet, ikke personen",
     "code": "kode for hendelsen (type behandling eller oppfølging); beskriver forløpet, ikke personen",
 }
-AGE_TOP = 80  # ages from here are one band ("80+") at every width
 BOOL_CODES = {"1": "Ja", "0": "Nei"}
 
 
@@ -166,28 +165,8 @@ def not_identifying_reason(var: Variable, settings: Settings | None = None) -> s
 # --------------------------------------------------------------------------- derived variables
 
 
-def age_bands(age: pd.Series, width: int, floor: int = 0) -> pd.Series:
-    """Age bands of ``width`` years (``"20–24"``), ``"80+"`` from 80, as an ordered Categorical.
-
-    With ``floor`` (the spec's minimum age) the first band starts there and
-    absorbs a remainder shorter than half a band, so that a delivery of adults
-    does not get a tiny ``18–19`` band.
-
-    >>> age_bands(pd.Series([19, 24, 25, 91, None], dtype="Int64"), 5).tolist()
-    ['15–19', '20–24', '25–29', '80+', nan]
-    >>> age_bands(pd.Series([18, 29, 30], dtype="Int64"), 10, floor=18).tolist()
-    ['18–29', '18–29', '30–39']
-    """
-    cuts = [floor] + [m for m in range(0, AGE_TOP, width) if m > floor and 2 * (m - floor) >= width]
-    labels = [f"{lo}–{hi - 1}" for lo, hi in zip(cuts, [*cuts[1:], AGE_TOP], strict=True)] + [f"{AGE_TOP}+"]
-    a = pd.to_numeric(age, errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    idx = np.searchsorted(np.array([*cuts[1:], AGE_TOP], dtype=float), np.nan_to_num(a, nan=0), side="right")
-    idx = np.where(np.isnan(a), -1, idx).astype(int)
-    return pd.Series(pd.Categorical.from_codes(idx, categories=labels, ordered=True), index=age.index)
-
-
 def _age_band(ctx: Context) -> pd.Series:
-    return age_bands(ctx.frame["_age"], ctx.settings.age_band_width, ctx.settings.age_floor)
+    return age_groups(ctx.frame["_age"], ctx.settings.age_band_width, ctx.settings.age_floor)
 
 
 def _year(ctx: Context) -> pd.Series:

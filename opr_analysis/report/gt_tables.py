@@ -29,8 +29,17 @@ from great_tables import GT, loc, style
 
 from ..extract import codebook
 from ..formatting import MISSING, fmt_int, fmt_num, fmt_pct, fmt_pct_interval, format_hms
-from ..stats.followup import AWAITING_DAYS, followup_totals, response_columns
-from .suppression import DEFAULT_MIN_CELL, display_counts, display_hidden, suppress_wide, suppression_note
+from ..stats.followup import AWAITING_DAYS, RESPONSE_COUNTS, followup_totals, response_columns
+from .suppression import (
+    DEFAULT_MIN_CELL,
+    SUPPRESSED,
+    display_counts,
+    display_hidden,
+    display_value,
+    publish,
+    suppress_wide,
+    suppression_note,
+)
 
 __all__ = [
     "years_window",
@@ -50,8 +59,8 @@ __all__ = [
     "short_form_reasons_table",
     "followup_response_cells",
     "followup_response_table",
+    "generic_cells",
     "generic_table",
-    "quality_table",
 ]
 
 STUB = "label"
@@ -222,23 +231,17 @@ def baseline_response_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
 def baseline_patient_level_cells(
     frame: pd.DataFrame, years: Sequence[int], min_cell: int = DEFAULT_MIN_CELL
 ) -> pd.DataFrame:
-    """Enrolments with at least one baseline answer (patient level), suppressed below ``min_cell``."""
-    f = _by_year(frame).reindex(years)
-    f["without"] = f["enrolments"] - f["enrolments_with_baseline"]
-    hidden = suppress_wide(
-        f,
-        [("enrolments", ["enrolments_with_baseline", "without"])],
-        min_cell,
-        displayed=["enrolments", "enrolments_with_baseline"],
-    )
-    share_hidden = hidden["enrolments_with_baseline"] | hidden["enrolments"]
+    """Enrolments with at least one baseline answer (patient level): the published cells
+    (:func:`~.suppression.publish`, the table's declaration), for ``years``."""
+    f = _by_year(publish("baseline_response_patient_level", frame, min_cell)).reindex(years)
     rows = {
-        "Innskrivinger": display_counts(f["enrolments"], hidden["enrolments"], min_cell),
-        "Innskrivinger med minst ett baselinesvar": display_counts(
-            f["enrolments_with_baseline"], hidden["enrolments_with_baseline"], min_cell
-        ),
-        "Andel med baselinesvar": display_hidden(f["response_share"].map(fmt_pct), share_hidden),
-        "95 % KI": display_hidden(ci_cells(f, "response_share"), share_hidden),
+        "Innskrivinger": [display_value(v, fmt_int) for v in f["enrolments"]],
+        "Innskrivinger med minst ett baselinesvar": [display_value(v, fmt_int) for v in f["enrolments_with_baseline"]],
+        "Andel med baselinesvar": [display_value(v, fmt_pct) for v in f["response_share"]],
+        "95 % KI": [
+            MISSING if MISSING in (lo, hi) else fmt_pct_interval(lo, hi)
+            for lo, hi in zip(f["response_share_ci_low"], f["response_share_ci_high"], strict=True)
+        ],
     }
     return pd.DataFrame(
         [{STUB: k, **{str(y): v for y, v in zip(years, vals, strict=True)}} for k, vals in rows.items()]
@@ -339,22 +342,22 @@ FOLLOWUP_COLUMNS = [
     ("owed", "Skyldig"),
     ("sent_owed", "Sendt"),
     ("not_sent", "Ikke sendt"),
-    ("awaiting", "Venter på svar"),
+    ("awaiting", "Svarfrist ikke ute"),
     ("settled", "Grunnlag for svarandel"),
-    ("responded_owed", "Besvart"),
+    ("responded_settled", "Besvart"),
 ]
 #: Shown apart, after the share: sends that were not owed and the answers to them.
 FOLLOWUP_APART = [("sent_not_owed", "Sendt uten å være skyldig"), ("responded_not_owed", "Besvart av disse")]
-_FOLLOWUP_COUNTS = ["owed", "sent_owed", "sent_not_owed", "responded", "responded_owed", "awaiting"]
+_FOLLOWUP_COUNTS = list(RESPONSE_COUNTS)
 
 
 def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Follow-up audit for one year, each share beside the denominator it divides by.
 
-    Columns: owed, sent (as owed), not sent, awaiting an answer (sent within
-    :data:`~opr_analysis.stats.followup.AWAITING_DAYS` days of the as-of date), settled
-    (= sent − awaiting, the share's denominator), answered (among the sent-as-owed),
-    the share answered / settled with its limits; then apart: sent without being
+    Columns: owed, sent (as owed), not sent, response window still open (sent within
+    :data:`~opr_analysis.stats.followup.AWAITING_DAYS` days of the as-of date, answered or not), settled
+    (= sent − window open, the share's denominator; :func:`~opr_analysis.stats.followup.settled_at`),
+    answered (among the settled), the share answered / settled with its limits; then apart: sent without being
     owed and the answers to those (never in the share). One row per kind present plus
     «Alle typer» (:func:`~opr_analysis.stats.followup.followup_totals`). Counts about
     patients: suppressed below ``min_cell`` with secondary suppression over
@@ -371,14 +374,14 @@ def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFA
     if present:
         total = followup_totals(frame[frame["year"].astype(int) == int(year)]).iloc[0]
         f.loc["alle", list(total.index.drop("year"))] = total.drop("year").to_numpy()
-    f["unanswered"] = f["settled"] - f["responded_owed"]
+    f["unanswered"] = f["settled"] - f["responded_settled"]
     f["unanswered_not_owed"] = f["sent_not_owed"] - f["responded_not_owed"]
     hidden = suppress_wide(
         f,
         [
             ("owed", ["sent_owed", "not_sent"]),
             ("sent_owed", ["awaiting", "settled"]),
-            ("settled", ["responded_owed", "unanswered"]),
+            ("settled", ["responded_settled", "unanswered"]),
             ("sent_not_owed", ["responded_not_owed", "unanswered_not_owed"]),
         ],
         min_cell,
@@ -389,7 +392,7 @@ def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFA
     out = pd.DataFrame({"kind": f.index, STUB: [labels.get(k, "Alle typer") for k in f.index]}, index=f.index)
     for col, _ in FOLLOWUP_COLUMNS:
         out[col] = display_counts(f[col], hidden[col], min_cell)
-    share_hidden = hidden["responded_owed"] | hidden["settled"]
+    share_hidden = hidden["responded_settled"] | hidden["settled"]
     out["response_share"] = display_hidden(f["response_share_settled"].map(fmt_pct), share_hidden)
     out["response_share_ci"] = display_hidden(ci_cells(f, "response_share_settled"), share_hidden)
     for col, _ in FOLLOWUP_APART:
@@ -408,8 +411,9 @@ def followup_response_table(frame: pd.DataFrame, year: int, min_cell: int = DEFA
         f"Kilde: OUS smerteregister. Skyldig: oppfølging med forfallsdato i {year} til pasient som oppfyller "
         "kriteriene (18 år eller eldre, ikke kognitiv svikt, ikke behov for tolk, ikke i forskningsprosjekt, "
         "ikke reservert), regnet per skjæringsdatoen. Sendt: første utsending for en skyldig oppfølging. "
-        f"Venter på svar: sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen og ikke besvart; regnes "
-        "ikke som ubesvart. Svarandel = besvart / grunnlag for svarandel (sendt − venter på svar); "
+        f"Svarfrist ikke ute: sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen, besvart eller ikke; "
+        "ikke med i svarandelen ennå. Svarandel = besvart / grunnlag for svarandel (sendt − svarfrist ikke ute): "
+        "andelen av de sendte skjemaene som ble besvart; "
         "svar etter skjæringsdatoen er ikke med. Skjemaer sendt uten å være skyldige (sendt på nytt, "
         "til unntatte pasienter eller før forfall) og svarene på dem står til høyre og er ikke med i svarandelen."
         + (" " + suppression_note(min_cell) if min_cell > 1 else "")
@@ -450,80 +454,85 @@ COLUMN_LABELS = {
 }
 
 
+def _symbol(value) -> bool:
+    return isinstance(value, str) and value in (SUPPRESSED, MISSING)
+
+
+def _kind(s: pd.Series) -> str:
+    """What a column holds, hidden cells («×», «–») aside: integer, floating, or other."""
+    if s.dtype == object:
+        kind = pd.api.types.infer_dtype(s[~s.map(_symbol)], skipna=True)
+        return kind if kind in ("integer", "floating") else ("floating" if kind == "mixed-integer-float" else "other")
+    if pd.api.types.is_integer_dtype(s):
+        return "integer"
+    return "floating" if pd.api.types.is_float_dtype(s) else "other"
+
+
+def _generic(frame: pd.DataFrame, labels: dict[str, str] | None):
+    """(cells, column headings, right-aligned columns) of :func:`generic_table`."""
+    cells = pd.DataFrame(index=frame.index)
+    names = {**COLUMN_LABELS, **(labels or {})}
+    numeric: list[str] = []  # right-aligned, so that digits line up
+    for col in frame.columns:
+        s = frame[col]
+        kind = _kind(s)
+        if col.endswith(("_ci_low", "_ci_high")):
+            continue
+        if col == "year":
+            cells[col] = s.astype("string").fillna(MISSING)
+        elif col.endswith("_share") and kind != "other":
+            cells[col] = s.map(lambda v: display_value(v, fmt_pct))
+            numeric.append(col)
+            names.setdefault(col, "Andel")
+            if f"{col}_ci_low" in frame.columns:
+                low, high = frame[f"{col}_ci_low"], frame[f"{col}_ci_high"]
+                cells[f"{col}_ci"] = [
+                    MISSING if _symbol(lo) or _symbol(hi) else fmt_pct_interval(lo, hi)
+                    for lo, hi in zip(low, high, strict=True)
+                ]
+                numeric.append(f"{col}_ci")
+                names.setdefault(f"{col}_ci", "95 % KI")
+        elif kind == "integer":
+            cells[col] = s.map(lambda v: display_value(v, fmt_int))
+            numeric.append(col)
+        elif kind == "floating":
+            cells[col] = s.map(lambda v: display_value(v, fmt_num))
+            numeric.append(col)
+        else:
+            cells[col] = s.astype("string").fillna(MISSING)
+    return cells.reset_index(drop=True), names, numeric
+
+
+def _named_tables(frame: pd.DataFrame) -> pd.DataFrame:
+    """The extract's tables by their codebook label, never their internal name."""
+    if "table" not in frame.columns:
+        return frame
+    tables = codebook.load().tables
+    return frame.assign(table=[tables[t].label if t in tables else t for t in frame["table"]])
+
+
+def generic_cells(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """The text cells of :func:`generic_table` (plain data), hidden cells («×», «–») as they are."""
+    return _generic(_named_tables(frame), labels)[0]
+
+
 def generic_table(frame: pd.DataFrame, source: str, labels: dict[str, str] | None = None, id: str | None = None) -> GT:
     """A tidy frame shown as is, Norwegian formatted by column type (validation and data-quality tables).
 
     Integer columns get thousands separators, ``X_share`` columns percentages
     with their ``X_share_ci_low/high`` joined into one «95 % KI» column, other
-    floats one decimal; ``year`` stays plain. Columns are labelled from
+    floats one decimal; ``year`` stays plain; hidden cells of a published frame
+    (:func:`~.suppression.publish`) keep their symbols. Columns are labelled from
     ``labels``, then :data:`COLUMN_LABELS`, else by their name. The HTML id is
     ``opr-<id>``, by default derived from the content, so that the same table
     gives the same page on every run (great-tables would draw a random one).
     """
-    cells = pd.DataFrame(index=frame.index)
-    names = {**COLUMN_LABELS, **(labels or {})}
-    numeric: list[str] = []  # right-aligned, so that digits line up
-    if "table" in frame.columns:  # the extract's tables by their codebook label, never their internal name
-        tables = codebook.load().tables
-        frame = frame.assign(table=[tables[t].label if t in tables else t for t in frame["table"]])
-    for col in frame.columns:
-        s = frame[col]
-        if col.endswith(("_ci_low", "_ci_high")):
-            continue
-        if col == "year":
-            cells[col] = s.astype("string").fillna(MISSING)
-        elif col.endswith("_share") and pd.api.types.is_numeric_dtype(s):
-            cells[col] = s.map(fmt_pct)
-            numeric.append(col)
-            names.setdefault(col, "Andel")
-            if f"{col}_ci_low" in frame.columns:
-                cells[f"{col}_ci"] = ci_cells(frame, col)
-                numeric.append(f"{col}_ci")
-                names.setdefault(f"{col}_ci", "95 % KI")
-        elif pd.api.types.is_integer_dtype(s):
-            cells[col] = s.map(fmt_int)
-            numeric.append(col)
-        elif pd.api.types.is_float_dtype(s):
-            cells[col] = s.map(fmt_num)
-            numeric.append(col)
-        else:
-            cells[col] = s.astype("string").fillna(MISSING)
+    frame = _named_tables(frame)
+    cells, names, numeric = _generic(frame, labels)
     if id is None:
         id = hashlib.sha256(f"{source}\n{frame.to_csv()}".encode()).hexdigest()[:12]
-    table = GT(cells.reset_index(drop=True), id=f"opr-{id}").tab_source_note(source)
+    table = GT(cells, id=f"opr-{id}").tab_source_note(source)
     table = table.cols_label(cases={c: names.get(c, c.replace("_", " ").capitalize()) for c in cells.columns})
     if numeric:
         table = table.cols_align("right", columns=numeric)
     return table.tab_options(table_font_size="90%")
-
-
-QUALITY_TITLES = {
-    "quality_closed_in_dips": "Forløp avsluttet i DIPS, men ikke i registeret",
-    "quality_missing": "Manglende verdier i valgfrie felt",
-    "quality_multiple_enrolments": "Pasienter med mer enn én innskriving samme år",
-    "quality_multiple_baselines": "Innskrivinger med mer enn ett baselineskjema",
-    "quality_baseline_after_consultation": "Baselineskjemaer sendt inn etter første konsultasjon",
-    "quality_consultation_before_grant": "Førstekonsultasjon datert før rett til helsehjelp",
-}
-
-
-def quality_table(name: str, frame: pd.DataFrame, years: Sequence[int] | None = None) -> tuple[str, GT] | None:
-    """A data-quality table with its Norwegian title, limited to ``years``.
-
-    Row lists about single patients (a ``patient_id`` column) are never shown
-    in the report: they are for the registry's staff, not for readers.
-    """
-    if "patient_id" in frame.columns:
-        return None
-    if years is not None and "year" in frame.columns:
-        frame = frame[frame["year"].astype(int).isin([int(y) for y in years])]
-    if {"table", "column"} <= set(frame.columns):  # name tables and columns as the codebook labels them
-        cb = codebook.load()
-        frame = frame.assign(
-            column=[cb.column(t, c).label for t, c in zip(frame["table"], frame["column"], strict=True)],
-            table=[cb.tables[t].label for t in frame["table"]],
-        )
-    title = QUALITY_TITLES.get(name, name.removeprefix("quality_").replace("_", " ").capitalize())
-    return title, generic_table(
-        frame.reset_index(drop=True), "Kilde: OUS smerteregister, kontroll av datakvalitet.", id=name
-    )

@@ -65,7 +65,7 @@ from ..safety.privacy import scan_outputs
 from .fallback import render_fallback
 from .kernel import kernel_manager_class, raise_if_stopped, restored_signal_handlers
 from .quarto import QUARTO_SETTINGS, QUARTO_TO, quarto_inputs, quarto_version, render_quarto
-from .texts import placeholder_texts, text_files
+from .texts import check_glossaries, placeholder_texts, text_files
 from .typography import tie_notebook, tie_title
 from .workbook import write_workbook
 
@@ -276,11 +276,14 @@ def render_nbconvert(executed: Path, target: Path, title: str) -> Path:
     return render_fallback(executed, target, title)
 
 
-def write_report_workbook(reg, as_of: dt.date, path: Path, min_cell: int, title: str) -> Path:
-    """The tables of ``opr tables`` as the staff's Excel workbook (:mod:`.workbook`)."""
+def write_report_workbook(reg, as_of: dt.date, path: Path, min_cell: int, title: str, unit: str | None = None) -> Path:
+    """The tables of ``opr tables`` as the staff's Excel workbook (:mod:`.workbook`); for a unit's report,
+    computed from that unit's rows, as the report's tables are."""
+    from ..extract.units import for_unit
     from ..stats.export import published_tables
 
-    return write_workbook(published_tables(reg, as_of=as_of), path, min_cell, title)
+    shown = for_unit(reg, unit) if unit else reg
+    return write_workbook(published_tables(shown, as_of=as_of), path, min_cell, title)
 
 
 class FormatsNotMade(OprError):
@@ -302,6 +305,7 @@ def check_report_parameters(*, min_cell: int, years_shown: int, texts_dir: Path)
         raise UsageError(f"--years-shown må være 1 eller større (fikk {years_shown})")
     if not Path(texts_dir).is_dir():
         raise UsageError(f"fant ikke tekstmappen «{texts_dir}» (--texts)")
+    check_glossaries(texts_dir)  # the guarded loader and the glossary's schema, before any work
 
 
 def report_years(reg) -> tuple[int, int] | None:
@@ -437,6 +441,12 @@ def run_report(
     if not NOTEBOOK.is_file():
         raise OprError(f"fant ikke rapportnotatboken {NOTEBOOK}")
     check_report_parameters(min_cell=min_cell, years_shown=years_shown, texts_dir=texts_dir)
+    if unit is not None:  # the id becomes part of file names: refused before any work unless it is safe there
+        from ..safety.limits import FILE_NAME_ID
+        from ..safety.nin import mask_nin
+
+        if not FILE_NAME_ID.match(str(unit)):
+            raise UsageError(f"«{mask_nin(str(unit))}» er ikke en gyldig enhets-ID (bokstaver, sifre, _ og -)")
     protect = protected_folders([extract])
     check_dir_target(out, "report", protect)
 
@@ -486,7 +496,7 @@ def run_report(
             with steps.step("render", f"Laget HTML med nbconvert {nbconvert.__version__} (uten Quarto)"):
                 files = [render_nbconvert(executed, work / f"{stem}.html", title)]
         with steps.step("workbook", "Skrev tabellene til Excel"):
-            files.append(write_report_workbook(reg, as_of, work / f"{stem}-tabeller.xlsx", min_cell, title))
+            files.append(write_report_workbook(reg, as_of, work / f"{stem}-tabeller.xlsx", min_cell, title, unit))
         if reg.report.rows_quarantined:
             reg.report.write_quarantine(work / "karantene")
         timings = {**steps.timings, "total": round(time.perf_counter() - started, 3)}

@@ -58,7 +58,7 @@ def pre_render(root: str | os.PathLike, log=print) -> Path:
     from .. import cli
     from ..extract.reader import load_extract
     from ..safety.privacy import scanned_file
-    from .pipeline import execute_report, plan_report
+    from .pipeline import TEXTS, check_report_parameters, execute_report, plan_report
     from .quarto import prepare_for_quarto
 
     root = Path(root).resolve()
@@ -75,6 +75,7 @@ def pre_render(root: str | os.PathLike, log=print) -> Path:
             raise OprError(f"opr synth kunne ikke skrive {extract}")
     as_of = dt.date.fromisoformat(os.environ["OPR_AS_OF"]) if os.environ.get("OPR_AS_OF") else dt.date.today()
     year = int(os.environ["OPR_YEAR"]) if os.environ.get("OPR_YEAR") else None
+    check_report_parameters(min_cell=5, years_shown=3, texts_dir=TEXTS)  # the glossary's schema, as opr report
     reg = load_extract(extract)
     plan = plan_report(reg, extract, year=year, as_of=as_of)
     with tempfile.TemporaryDirectory(prefix="opr-quarto-") as scratch:

@@ -27,12 +27,24 @@ Rule (documented in the report's method section and the delivery README):
 
 Administrative counts (referrals, forms, reasons) are not suppressed.
 
-Two front ends share the rule: :func:`suppress` for a long frame (one count per
+**Which tables, which sums.** Every published table declares its class in
+:mod:`opr_analysis.stats.table_registry`: a
+:class:`~opr_analysis.stats.table_registry.PatientCounts` table names its
+counts, the sums within a row, the margins that are published (by this table or
+by another, e.g. a sum over years shown by the trend tests) and the columns
+another table shows exactly (known to every reader: never hidden, and no help
+in protecting anything). :func:`publish` turns a table's tidy frame into what
+every publication shows (the report's table, the workbook's sheet, a unit's
+report): hidden counts «×», hidden shares and their limits «–». The report and
+the workbook both take their cells from it, so they cannot disagree.
+
+Three front ends share the rule: :func:`hidden_cells` (a tidy frame and its
+declaration), and :func:`suppress` for a long frame (one count per
 row, groups given by key columns, each group's sum published) and
 :func:`suppress_wide` for a wide frame (several counts per row, with per-row
 partitions such as ``owed = sent_owed + not_sent``; there the total is a member
-of its group). Inside :func:`recorded_tables` every table passed through either
-is recorded with its sums, so a test can audit every table a report builds.
+of its group). Inside :func:`recorded_tables` every table passed through any of
+them is recorded with its sums, so a test can audit every table a report builds.
 
 Examples
 --------
@@ -73,6 +85,10 @@ __all__ = [
     "suppressed_label",
     "display_counts",
     "display_hidden",
+    "display_value",
+    "hidden_cells",
+    "publish",
+    "published_margins",
 ]
 
 
@@ -95,6 +111,7 @@ class SuppressedTable:
     hidden: pd.Series
     groups: list[tuple[list[tuple[Hashable, float]], float]]
     min_cell: int
+    fixed: pd.Series | None = None  # cells another published table shows exactly: never hidden
 
 
 _RECORDS: list[SuppressedTable] | None = None
@@ -126,6 +143,8 @@ def _arrays(table: SuppressedTable):
     pos = {c: i for i, c in enumerate(labels)}
     values = _numbers(table.values).to_numpy(dtype=float)
     displayed = table.displayed.reindex(table.values.index).to_numpy(dtype=bool)
+    if table.fixed is not None:  # a cell shown exactly elsewhere cannot be hidden: it counts as displayed here
+        displayed = displayed | table.fixed.reindex(table.values.index).fillna(False).to_numpy(dtype=bool)
     groups = [([(pos[c], float(k)) for c, k in members], float(constant)) for members, constant in table.groups]
     return labels, pos, values, displayed, groups
 
@@ -206,7 +225,7 @@ def recoverable_cells(table: SuppressedTable) -> list[Hashable]:
     return [c for c, lo, hi in zip(iv.index, iv["low"], iv["high"], strict=True) if hi - lo < table.min_cell - 1e-9]
 
 
-def _lone_unknowns(values, displayed, hidden, groups, min_cell) -> None:
+def _lone_unknowns(values, displayed, hidden, groups, min_cell, fixed) -> None:
     """The cheap first pass (no linear programming): while a sum has exactly one unknown and it must
     be protected, hide the smallest displayed count of that sum. Changes ``hidden`` in place."""
     small = (values > 0) & (values < min_cell)
@@ -218,7 +237,7 @@ def _lone_unknowns(values, displayed, hidden, groups, min_cell) -> None:
             unknown = [m for m in cells if hidden[m] or not displayed[m]]
             if len(unknown) != 1 or not (hidden[unknown[0]] or small[unknown[0]]):
                 continue
-            options = [m for m in cells if displayed[m] and not hidden[m] and values[m] > 0]
+            options = [m for m in cells if displayed[m] and not hidden[m] and not fixed[m] and values[m] > 0]
             if options:
                 hidden[min(options, key=lambda m: (values[m], m))] = True
                 changed = True
@@ -228,11 +247,15 @@ def _protect(table: SuppressedTable) -> pd.Series:
     """Hide displayed cells until :func:`recoverable_cells` is empty (or nothing displayed is left)."""
     labels, _, values, displayed, groups = _arrays(table)
     hidden = table.hidden.reindex(table.values.index).to_numpy(dtype=bool).copy()
+    fixed = np.zeros(len(values), dtype=bool)
+    if table.fixed is not None:
+        fixed = table.fixed.reindex(table.values.index).fillna(False).to_numpy(dtype=bool)
+        hidden &= ~fixed
     member_of: dict[int, list[int]] = {}
     for g, (members, _) in enumerate(groups):
         for cell, _coef in members:
             member_of.setdefault(cell, []).append(g)
-    _lone_unknowns(values, displayed, hidden, groups, table.min_cell)
+    _lone_unknowns(values, displayed, hidden, groups, table.min_cell, fixed)
     # Hiding a cell only widens every range (one more unknown), so a cell found wide stays wide.
     wide: set[int] = set()
     while True:
@@ -252,7 +275,7 @@ def _protect(table: SuppressedTable) -> pd.Series:
         for cell in weak:
             for g in member_of.get(cell, []):
                 members = [m for m, _ in groups[g][0]]
-                options = [m for m in members if displayed[m] and not hidden[m] and values[m] > 0]
+                options = [m for m in members if displayed[m] and not hidden[m] and not fixed[m] and values[m] > 0]
                 if not options:
                     continue
                 pick = min(options, key=lambda m: (values[m], m))
@@ -260,7 +283,7 @@ def _protect(table: SuppressedTable) -> pd.Series:
                 if best is None or key < best[0]:
                     best = (key, pick)
         if best is None:  # nothing displayed left near any weak cell: hide the smallest shown count anywhere
-            options = np.flatnonzero(displayed & ~hidden & (values > 0))
+            options = np.flatnonzero(displayed & ~hidden & ~fixed & (values > 0))
             if not len(options):
                 break
             chosen = int(options[np.argmin(values[options])])
@@ -271,11 +294,58 @@ def _protect(table: SuppressedTable) -> pd.Series:
     return table.hidden
 
 
+def _components(table: SuppressedTable) -> list[SuppressedTable]:
+    """The table split into parts no sum ties together (one per year, say), each protected on its own:
+    the same cells are hidden (a part's choices never change another part's ranges), with far smaller
+    linear programs."""
+    index = list(table.values.index)
+    pos = {c: i for i, c in enumerate(index)}
+    parent = list(range(len(index)))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for members, _ in table.groups:
+        first = root(pos[members[0][0]])
+        for cell, _ in members[1:]:
+            parent[root(pos[cell])] = first
+    parts: dict[int, list[int]] = {}
+    for i in range(len(index)):
+        parts.setdefault(root(i), []).append(i)
+    if len(parts) == 1:
+        return [table]
+    group_of = {}
+    for members, constant in table.groups:
+        group_of.setdefault(root(pos[members[0][0]]), []).append((members, constant))
+    out = []
+    for r, at in parts.items():
+        labels = table.values.index[at]
+        fixed = None if table.fixed is None else table.fixed.reindex(labels)
+        out.append(
+            SuppressedTable(
+                table.values.reindex(labels),
+                table.displayed.reindex(labels),
+                table.hidden.reindex(labels),
+                group_of.get(r, []),
+                table.min_cell,
+                fixed,
+            )
+        )
+    return out
+
+
 def _run(table: SuppressedTable) -> pd.Series:
-    hidden = _protect(table)
+    parts = _components(table)
+    hidden = pd.concat([_protect(part) for part in parts]).reindex(table.values.index) if len(parts) > 1 else None
+    if hidden is None:
+        hidden = _protect(table)
+    table.hidden = hidden.astype(bool)
     if _RECORDS is not None:
-        _RECORDS.append(table)
-    return hidden
+        _RECORDS.extend(parts)
+    return table.hidden
 
 
 def suppress(
@@ -304,8 +374,7 @@ def suppress(
     cell_groups = []
     for by in groups:
         if by:
-            keys = list(by) if len(by) > 1 else by[0]
-            index_sets = [list(ix) for ix in frame.groupby(keys, observed=True, dropna=False).groups.values()]
+            index_sets = [list(ix) for ix in frame.groupby(_keys(by), observed=True, dropna=False).groups.values()]
         else:
             index_sets = [list(frame.index)]
         cell_groups += [([(i, 1.0) for i in ix], float(numbers[ix].sum())) for ix in index_sets]
@@ -358,6 +427,182 @@ def suppress_wide(
     return hidden.unstack()[columns].reindex(frame.index).astype(bool)
 
 
+def _declared(frame: pd.DataFrame, spec, min_cell: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(hidden cells of ``frame``, the table's own margins with their hidden flag): see :func:`hidden_cells`."""
+    out = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    margins = pd.DataFrame(columns=["margin", "key", "column", "value", "hidden"])
+    f = frame.reset_index(drop=True)
+    parts = []
+    for total, members in spec.parts:
+        rest = [m for m in members if m not in f.columns]
+        given = [m for m in members if m in f.columns]
+        if total not in f.columns or len(rest) > 1 or not given:
+            continue
+        if rest:
+            f[rest[0]] = f[total] - f[given].sum(axis=1)
+        parts.append((total, members))
+    remainders = {m for _, members in parts for m in members if m not in frame.columns}
+    columns = [c for c in spec.columns() if c in f.columns]
+    if not columns or f.empty:
+        return out, margins
+    numbers = _numbers(f[columns].stack(future_stack=True))
+    labels: list = list(numbers.index)
+    values = list(numbers.to_numpy())
+    displayed = [col not in remainders for _, col in labels]
+    public = {c for c, _ in spec.public}
+    fixed = [col in public for _, col in labels]
+    groups = [
+        ([((row, total), -1.0), *[((row, part), 1.0) for part in members]], 0.0)
+        for row in f.index
+        for total, members in parts
+    ]
+    own = []  # the margins this table shows: cells of their own, tied to their members
+    totals: dict[tuple, object] = {}  # (margin, key, column) -> its cell's label, or its value when public
+    for i, margin in enumerate(spec.margins):
+        rows = f.query(margin.where) if margin.where else f
+        if margin.by:
+            index_sets = {
+                k if isinstance(k, tuple) else (k,): list(ix)
+                for k, ix in rows.groupby(_keys(margin.by), observed=True, dropna=False).groups.items()
+            }
+        else:
+            index_sets = {(): list(rows.index)}
+        for col in [c for c in (margin.columns or spec.counts) if c in columns]:
+            for key, ix in index_sets.items():
+                cells = [(row, col) for row in ix]
+                total = float(numbers[cells].sum())
+                if margin.published_by:  # known from the other table: a constant
+                    groups.append(([(c, 1.0) for c in cells], total))
+                    totals[(i, key, col)] = total
+                    continue
+                label = ("margin", i, key, col)
+                labels.append(label)
+                values.append(total)
+                displayed.append(True)
+                fixed.append(False)
+                own.append(label)
+                totals[(i, key, col)] = label
+                groups.append(([(label, -1.0), *[(c, 1.0) for c in cells]], 0.0))
+    groups += _nested_margins(spec.margins, totals)
+    index = pd.Index(labels, dtype=object, tupleize_cols=False)
+    long = pd.Series(values, index=index, dtype=float)
+    shown = pd.Series(displayed, index=index)
+    known = pd.Series(fixed, index=index)
+    primary = _primary(long, min_cell) & shown & ~known
+    if min_cell > 1:
+        hidden = _run(SuppressedTable(long, shown, primary, groups, min_cell, known))
+    else:
+        hidden = pd.Series(False, index=index)
+    flags = dict(zip(labels, hidden.to_numpy(dtype=bool), strict=True))
+    for col in columns:
+        if col in out.columns:
+            out[col] = [flags[(row, col)] for row in f.index]
+    for share, numerator, denominator in spec.shares:
+        off = pd.Series(False, index=frame.index)
+        for c in (numerator, denominator):
+            if c in out.columns:
+                off |= out[c]
+        for c in (share, f"{share}_ci_low", f"{share}_ci_high"):
+            if c in out.columns:
+                out[c] = off
+    margins = pd.DataFrame(
+        [(i, key, col, float(long[label]), flags[label]) for label in own for _, i, key, col in [label]],
+        columns=margins.columns,
+    )
+    return out, margins
+
+
+def _nested_margins(margins, totals: dict) -> list:
+    """Sums of totals: a coarser margin (its ``by`` a subset of a finer one's, same rows) is the sum of the
+    finer one's totals. The cells already imply it, but stating it lets the search for a cell to hide see
+    that a total is pinned by the totals beside it (a row total of 5 by the grand total and the other rows)."""
+    out = []
+    for c, coarse in enumerate(margins):
+        for f, fine in enumerate(margins):
+            if not (set(coarse.by) < set(fine.by)) or coarse.where != fine.where or coarse.columns != fine.columns:
+                continue
+            at = [fine.by.index(k) for k in coarse.by]
+            members: dict[tuple, list] = {}
+            for (i, key, col), total in totals.items():
+                if i == f:
+                    members.setdefault((tuple(key[j] for j in at), col), []).append(total)
+            for (key, col), parts in members.items():
+                whole = totals.get((c, key, col))
+                if whole is None:
+                    continue
+                cells = [(p, 1.0) for p in parts if not isinstance(p, float)]
+                constant = -sum(p for p in parts if isinstance(p, float))
+                if isinstance(whole, float):
+                    constant += whole
+                else:
+                    cells.append((whole, -1.0))
+                if cells:
+                    out.append((cells, constant))
+    return out
+
+
+def hidden_cells(frame: pd.DataFrame, spec, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Boolean frame like ``frame``: the cells a publication hides, by the table's declaration ``spec``
+    (a :class:`~opr_analysis.stats.table_registry.PatientCounts`).
+
+    Counts follow the rule of the module docstring, over the declared sums within rows
+    (``parts``; a part that is not a column is the rest, never shown) and over rows
+    (``margins``). A margin another table publishes is known to the reader; a margin
+    this table shows (its total lines) is a cell of its own, tied to its members, and
+    hidden by the same rule (:func:`published_margins`). ``public`` columns are known
+    and never hidden. A share and its interval limits are hidden with its numerator or
+    denominator. Declared columns missing from ``frame`` are left out. With
+    ``min_cell <= 1`` nothing is hidden.
+
+    >>> from opr_analysis.stats.table_registry import Margin, PatientCounts
+    >>> t = pd.DataFrame({"year": [2024] * 3, "sex": ["K", "M", "ukjent"], "n": [3, 10, 20]})
+    >>> hidden_cells(t, PatientCounts(("n",), margins=(Margin(("year",), published_by="other"),)))["n"].tolist()
+    [True, True, False]
+    """
+    return _declared(frame, spec, min_cell)[0]
+
+
+def published_margins(table, frame: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """The total lines a patient-count table shows itself (its margins without ``published_by``): one row per
+    sum, ``margin`` (its position among the declared margins), ``key`` (the values of its ``by`` columns, a
+    tuple), ``column``, ``value``, and ``shown`` (the value, or «×» when hidden)."""
+    from ..stats.table_registry import get
+
+    table = get(table) if isinstance(table, str) else table
+    margins = _declared(frame, table.suppression, min_cell)[1]
+    margins["shown"] = [SUPPRESSED if h else int(v) for v, h in zip(margins["value"], margins["hidden"], strict=True)]
+    return margins.drop(columns="hidden")
+
+
+def _keys(by: Sequence[str]):
+    return by[0] if len(by) == 1 else list(by)
+
+
+def publish(table, frame: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """The tidy ``frame`` of a published table as every publication shows it.
+
+    ``table`` is its :class:`~opr_analysis.stats.table_registry.Table` or its name. Internal
+    columns (kept for the CSV only) are left out; in a patient-count table a hidden count
+    shows :data:`SUPPRESSED` («×») and a hidden share or limit :data:`MISSING` («–»), in
+    columns of objects (numbers stay numbers).
+    """
+    from ..stats.table_registry import PatientCounts, get
+
+    table = get(table) if isinstance(table, str) else table
+    keep = [c for c in frame.columns if not ((col := table.column(c)) is not None and col.internal)]
+    out = frame[keep].copy()
+    spec = table.suppression
+    if not isinstance(spec, PatientCounts):
+        return out
+    mask = _declared(frame, spec, min_cell)[0]
+    counts = set(spec.columns())
+    for c in keep:
+        if mask[c].any():
+            out[c] = out[c].astype(object)
+            out.loc[mask[c].to_numpy(), c] = SUPPRESSED if c in counts else MISSING
+    return out
+
+
 def display_counts(counts: pd.Series, hidden: pd.Series | None = None, min_cell: int = DEFAULT_MIN_CELL) -> pd.Series:
     """Counts as Norwegian text; every hidden count shows :data:`SUPPRESSED` («×»), whatever its size.
 
@@ -371,6 +616,15 @@ def display_counts(counts: pd.Series, hidden: pd.Series | None = None, min_cell:
         index=counts.index,
         dtype=object,
     )
+
+
+def display_value(value, fmt) -> str:
+    """A published value as text: a hidden cell's symbol as it is, anything else through ``fmt``.
+
+    >>> display_value("×", fmt_int), display_value(1200, fmt_int).replace("\u00a0", " ")
+    ('×', '1 200')
+    """
+    return value if isinstance(value, str) and value in (SUPPRESSED, MISSING) else fmt(value)
 
 
 def display_hidden(text: pd.Series, hidden: pd.Series) -> pd.Series:

@@ -1,4 +1,4 @@
-"""Referrals assessed and rejected (seed table 10) and by health region (table 11).
+"""Referrals assessed and rejected (seed table 10), by health region (table 11), and by sex and age group.
 
 Counting rules (data contract): ``apen_retur`` and ``foresporsel`` are not
 assessed referrals and are left out of every count; assessed = ``rett``,
@@ -6,6 +6,14 @@ assessed referrals and are left out of every count; assessed = ``rett``,
 ``assessed_date``. Region shares are computed over ``lokal``, ``regional`` and
 ``nasjonal`` only; ``annet`` and blank are one line, ``annet_blank``, outside
 the denominator (its share is blank).
+
+Referrals by sex and age group (:func:`referrals_by_sex_age`) count the
+referrals granted the right to health care (``rett``, the first block of table
+11, so a year's total is that block's total). Sex and birth year come from
+``patients``; a referral's patient need not be there (data contract: rejected
+patients are never enrolled), and then both are ``ukjent``. Age is the assessed
+year minus the birth year (:func:`.derived.age_at`), grouped by
+:func:`.derived.age_groups`: ten years from 18, ``0–17`` apart, ``80+`` at the top.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .derived import age_at, age_groups
 from .memo import shared, year_of, years
 from .shares import add_share, aggregate_share, count_grid, year_range
 
@@ -20,6 +29,10 @@ ASSESSED_DECISIONS = ("rett", "avvist", "videresendt")
 REGION_DECISIONS = ("rett", "avvist")
 SHARE_REGIONS = ("lokal", "regional", "nasjonal")
 REGIONS = (*SHARE_REGIONS, "annet_blank")
+UNKNOWN = "ukjent"
+SEXES = ("K", "M")
+#: Age groups of the breakdowns by age: width, first age, and the label of the children's group.
+AGE_WIDTH, AGE_FLOOR, AGE_BELOW = 10, 18, "0–17"
 
 
 def assessed_referrals(reg) -> pd.DataFrame:
@@ -118,3 +131,37 @@ def _region_lines(region: pd.Series) -> pd.Series:
         return pd.Series(pd.Categorical.from_codes(at[codes], categories=list(REGIONS)), index=region.index)
     region = region.astype(object)
     return region.where(region.isin(SHARE_REGIONS), "annet_blank").fillna("annet_blank")
+
+
+def referrals_by_sex_age(reg) -> pd.DataFrame:
+    """Referrals granted the right to health care per year, by sex and age group: year, sex, age_group, n.
+
+    Every year × sex (``K``, ``M``) × age group is a row, zeros included; the level
+    ``ukjent`` of ``sex`` and of ``age_group`` is added when some referral's patient is not
+    in ``patients`` (module docstring). Years are those of table 11.
+    """
+    r = reg.referrals
+    granted = r[(r["decision"] == "rett").to_numpy()]
+    patients = reg.patients.drop_duplicates("patient_id").set_index("patient_id")
+    pid = granted["patient_id"].astype(object)
+    known = pid.isin(patients.index)
+    sex = pid.map(patients["sex"].astype(object)).where(known, UNKNOWN)
+    birth = pid.map(patients["birth_year"].astype("Float64"))
+    groups = age_groups(age_at(granted["assessed_date"], birth.to_numpy()), AGE_WIDTH, AGE_FLOOR, AGE_BELOW)
+    rows = pd.DataFrame(
+        {
+            "year": granted["assessed_date"].dt.year.astype("int64"),
+            "sex": sex,
+            "age_group": groups.astype(object).where(groups.notna(), UNKNOWN),
+            "n": 1,
+        }
+    )
+    flags = _assessed_flags(reg)
+    region_years = flags["year"][flags["decision"].isin(REGION_DECISIONS).to_numpy()]
+    unknown = [UNKNOWN] if (rows["sex"] == UNKNOWN).any() or (rows["age_group"] == UNKNOWN).any() else []
+    grid = {
+        "year": year_range(region_years),
+        "sex": [*SEXES, *unknown],
+        "age_group": [*groups.cat.categories, *unknown],
+    }
+    return count_grid(rows, grid, {"n": "n"})
