@@ -162,6 +162,9 @@ def test_notebook_for_quarto_has_no_output_that_makes_quarto_fetch_scripts():
     assert nb.cells[0].cell_type == "raw" and nb.cells[0].source == "---\ntitle: Årsrapport 2024\n---\n"
     quarto.prepare_for_quarto(nb, "Årsrapport 2024")
     assert [c.cell_type for c in nb.cells].count("raw") == 1
+    # a unit's name from the extract is data: escaped (Quarto reads the title as Markdown), last word tied
+    quarto.prepare_for_quarto(nb, "Årsrapport 2024 – *Klinikk* <b>A</b> B")
+    assert nb.cells[0].source == "---\ntitle: Årsrapport 2024 – &#42;Klinikk&#42; &lt;b&gt;A&lt;/b&gt;\u00a0B\n---\n"
     table = nb.cells[4]
     assert table.outputs[0]["data"]["text/markdown"] == (
         "```{=html}\n<div><style>\n#x table {\n  color: #333;\n}\n</style><table></table></div>\n```\n"

@@ -17,8 +17,8 @@ Rules:
 - :func:`prepare_for_quarto` makes an executed notebook ready for Quarto, in
   place (the root project's pre-render step uses it too):
 
-  - a front-matter raw cell with the title, so Quarto does not take the first
-    heading («Ordliste») as the title;
+  - a front-matter raw cell with the title (escaped: it may hold a unit's name),
+    so Quarto does not take the first heading («Ordliste») as the title;
   - each ``text/html`` output (the great-tables tables) becomes a
     ``text/markdown`` output holding the same HTML as a raw ``{=html}`` block:
     Quarto treats any ``text/html`` or ``application/javascript`` output as a
@@ -49,6 +49,8 @@ import nbformat
 import yaml
 
 from ..errors import OprError
+from ..safety.markup import escape
+from .typography import tie_title
 
 __all__ = [
     "PACKAGE_PARENT",
@@ -106,7 +108,10 @@ def quarto_inputs() -> list[Path]:
 
 
 def _front_matter(title: str) -> nbformat.NotebookNode:
-    cell = nbformat.v4.new_raw_cell("---\n" + yaml.safe_dump({"title": title}, allow_unicode=True) + "---\n")
+    # Quarto reads the title as Markdown and it may hold a unit's name from the extract: escaped by the
+    # one escaping function, which also turns no-break spaces into spaces, so the short last word is tied again.
+    text = tie_title(escape(title))
+    cell = nbformat.v4.new_raw_cell("---\n" + yaml.safe_dump({"title": text}, allow_unicode=True) + "---\n")
     cell.metadata["opr"] = "front-matter"
     return cell
 
