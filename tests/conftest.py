@@ -94,6 +94,23 @@ def opr_store(_private_state) -> OprStore:
     return _private_state
 
 
+from opr_analysis.report.pipeline import find_quarto  # noqa: E402
+
+#: The Quarto this session may use (``QUARTO_PATH`` or ``quarto`` on PATH), found before any test hides it.
+QUARTO = find_quarto()
+NO_QUARTO = os.path.join(os.sep, "nonexistent", "quarto")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_quarto_unless_asked():
+    """No test sees Quarto through the environment, module- and session-scoped report fixtures included:
+    every report test (and each `opr report` it starts) uses the nbconvert fallback, so the fallback stays
+    tested on machines that have Quarto. The tests marked ``quarto`` pass :data:`QUARTO` explicitly."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("QUARTO_PATH", NO_QUARTO)
+        yield
+
+
 @pytest.fixture
 def extract(tmp_path):
     """The valid base extract as CSV."""

@@ -502,3 +502,50 @@ for row in [
 IMPLANT_TREATMENTS = [
     dict(treatment_id=f"T{i}", patient_id=f"P{i}", kind="scs", date="2022-01-01") for i in (1, 2, 3, 4, 5, 6, 8)
 ]
+
+
+# --- figures: does every text fit? -----------------------------------------------------------
+
+
+def figure_text_problems(plot) -> list[tuple]:
+    """Texts of ``plot`` drawn at the size the report stores it that leave the figure or overlap.
+
+    Each problem is ``("outside", text)`` or ``("overlap", text, text)``. Tick labels set at an
+    angle are left out of the overlap check: their boxes overlap although the texts do not.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+    from plotnine import theme
+
+    from opr_analysis.report.display import figure_size
+
+    fig = (plot + theme(figure_size=figure_size(plot))).draw()
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    boxes = [
+        (t.get_text(), t.get_window_extent(renderer), t.get_rotation() % 90 == 0)
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip()
+    ]
+    frame = fig.bbox
+    problems = [
+        ("outside", text)
+        for text, b, _ in boxes
+        if b.x0 < frame.x0 - 1 or b.x1 > frame.x1 + 1 or b.y0 < frame.y0 - 1 or b.y1 > frame.y1 + 1
+    ]
+    for i, (text_a, a, straight_a) in enumerate(boxes):
+        for text_b, b, straight_b in boxes[i + 1 :]:
+            if (
+                straight_a
+                and straight_b
+                and a.x0 < b.x1 - 1
+                and b.x0 < a.x1 - 1
+                and a.y0 < b.y1 - 1
+                and b.y0 < a.y1 - 1
+            ):
+                problems.append(("overlap", text_a, text_b))
+    return problems
