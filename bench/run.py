@@ -11,14 +11,7 @@ per round (an A/B pair) as well as of the medians.
 
 Shapes (``--shapes``), each at every scale of the synthetic registry (``opr synth --scale``):
 
-=============  ==============================================================================
-``synthetic``  ``opr synth`` as it is: ISO dialect, with the questionnaire-answer tables
-               (about 400 000 answer rows per scale unit; 40 M at scale 100)
-``registry``   the registry's own tables export: ``opr synth --dialect norsk`` (``;``, BOM,
-               ``31.12.2023 14:05:09``, ``ja``/``nei``, CRLF) without the answer files (the
-               same bytes as synth-then-drop: ``--no-answers`` draws the answers last)
-=============  ==============================================================================
-
+=============  =======================================================================
 Steps (``--steps``; the floor runs on the same files in the same run):
 
 ====================  ============================================================
@@ -35,6 +28,8 @@ Steps (``--steps``; the floor runs on the same files in the same run):
 ``report``            ``opr report --formats html`` (scales up to 10), each run from an empty
                       cache: the pipeline validates, the notebook reads the cache
 ``extract``           ``opr extract`` of the first example spec (scales up to 10)
+``recall``            ``opr implantat søk --no-cache``: the recall list of one model
+                      (issue 27: it must answer in seconds at national size)
 ``*_units``           ``opr synth --units 5``, ``opr tables`` and ``opr indicators`` on it
                       (registry shape, scales up to 10)
 ====================  ============================================================
@@ -168,6 +163,9 @@ def step_commands(scale: float, runs: Path, commands: set[str], shape: str = "re
                                   "--no-cache"]),
         "indicators_units": Step(cmd=[*OPR, "indicators", str(units), "--out", str(out / "indicators_units"),
                                       "--as-of", AS_OF, "--no-cache"]),
+        # issue 27: a field safety notice for one model; the list goes to its own folder
+        "recall": Step(cmd=[*OPR, "implantat", "søk", str(data), "--manufacturer", "Nordstim Medical", "--model",
+                            "Vega P", "--as-of", AS_OF, "--out", str(out / "recall"), "--no-cache"]),
     }  # fmt: skip
     spec = extract_spec()
     if "extract" not in commands:
@@ -178,6 +176,8 @@ def step_commands(scale: float, runs: Path, commands: set[str], shape: str = "re
         steps["extract"] = Step(cmd=[*OPR, "extract", str(spec), "--extract", str(data), "--out", str(out / "extract")])
     if "report" not in commands:
         steps["report"] = "skipped: command not available"
+    if "implantat" not in commands:
+        steps["recall"] = "skipped: command not available"
     if "indicators" not in commands or shape != "registry":
         for step in ("synth_units", "tables_units", "indicators_units"):
             steps[step] = "skipped: command not available" if "indicators" not in commands else "registry shape only"
@@ -251,11 +251,12 @@ TARGETS = {
     "followups_wall_s_at_1": 1.0,  # opr followups, cold
     "reload_s_at_100": 0.3,  # load_extract from the cache, in-process (bench/reload.py)
     "report_wall_s_at_1": 10.0,  # opr report --formats html, nbconvert fallback, from an empty cache
+    "recall_wall_s_at_100": 10.0,  # opr implantat søk at national size (issue 27), cold, extract read included
 }
 
 
 def targets(d: dict, results: dict) -> dict:
-    """Each target of issue 29 with the measured value and whether it is met (None: not measured)."""
+    """Each target (issue 29; the recall of issue 27) with the measured value and whether it is met (None: not measured)."""
 
     def med(scale, step, metric="wall_s"):
         return results.get(scale, {}).get(step, {}).get(metric, {}).get("median")
@@ -268,6 +269,7 @@ def targets(d: dict, results: dict) -> dict:
         "followups_wall_s_at_1": med("1", "followups"),
         "reload_s_at_100": reload,
         "report_wall_s_at_1": med("1", "report"),
+        "recall_wall_s_at_100": med("100", "recall"),
     }
     return {
         k: {"target": TARGETS[k], "measured": v, "met": None if v is None else bool(v <= TARGETS[k])}
@@ -457,6 +459,7 @@ STEP_LABELS = {
     "followups_cached": "`opr followups`, cache filled",
     "reload": "reload from the cache",
     "report": "`opr report` (HTML)",
+    "recall": "`opr implantat søk`",
 }
 
 

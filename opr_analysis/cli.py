@@ -38,6 +38,10 @@ COMMANDS = [
     "report",
     "extract",
     "experiment",
+    "innsyn",
+    "sletting",
+    "pasient",
+    "implantat",
 ]
 
 

@@ -5,7 +5,7 @@ Hermetic tests (issue 22): no test writes outside pytest's temporary folders.
 - ``_private_state`` (autouse, every test): the key store (``OPR_KEY_DIR``), and with it the
   delivery log (``delivery-log.csv`` next to the key store, :func:`opr_analysis.extracts.delivery.default_log`),
   and the lock folder (``OPR_LOCK_DIR``) point into a fresh temporary folder of the test; keys from
-  the user's environment (``OPR_EXTRACT_KEY*``) are removed. The folder is a sibling of
+  the user's environment (``OPR_EXTRACT_KEY*``, ``OPR_REGISTER_KEY``) are removed. The folder is a sibling of
   ``tmp_path``, not inside it: opr refuses to write into a folder that holds the key store, and
   many tests write their output straight into ``tmp_path``. The ``opr_store`` fixture names it.
 - ``_session_temp`` (autouse, once per worker): ``TMPDIR`` and :data:`tempfile.tempdir` point
@@ -81,7 +81,7 @@ def _session_temp(tmp_path_factory):
 def _private_state(tmp_path_factory, monkeypatch) -> OprStore:
     store = tmp_path_factory.mktemp("opr-store")
     for var in list(os.environ):
-        if var.startswith("OPR_EXTRACT_KEY"):
+        if var.startswith(("OPR_EXTRACT_KEY", "OPR_REGISTER_KEY")):  # and the delivery register's (issue 26)
             monkeypatch.delenv(var)
     monkeypatch.setenv("OPR_KEY_DIR", str(store / "keys"))
     monkeypatch.setenv("OPR_LOCK_DIR", str(store / "locks"))
@@ -92,6 +92,23 @@ def _private_state(tmp_path_factory, monkeypatch) -> OprStore:
 def opr_store(_private_state) -> OprStore:
     """The key store, delivery log and lock folder this test's runs use by default."""
     return _private_state
+
+
+from opr_analysis.report.pipeline import find_quarto  # noqa: E402
+
+#: The Quarto this session may use (``QUARTO_PATH`` or ``quarto`` on PATH), found before any test hides it.
+QUARTO = find_quarto()
+NO_QUARTO = os.path.join(os.sep, "nonexistent", "quarto")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_quarto_unless_asked():
+    """No test sees Quarto through the environment, module- and session-scoped report fixtures included:
+    every report test (and each `opr report` it starts) uses the nbconvert fallback, so the fallback stays
+    tested on machines that have Quarto. The tests marked ``quarto`` pass :data:`QUARTO` explicitly."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("QUARTO_PATH", NO_QUARTO)
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -226,3 +243,13 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 _TREE = pytest.StashKey[dict]()
+
+
+@pytest.fixture
+def keys(tmp_path, monkeypatch):
+    """A key store of the test's own for research deliveries, with no master key from the environment
+    (the tests of deliveries pass it as ``key_dir``)."""
+    for var in list(os.environ):
+        if var.startswith(("OPR_EXTRACT_KEY", "OPR_REGISTER_KEY")):
+            monkeypatch.delenv(var)
+    return tmp_path / "keys"

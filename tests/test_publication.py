@@ -53,6 +53,20 @@ def small(tmp_path_factory):
                     for i, y in year.items()],
         baseline_responses=[dict(patient_id=f"P{i}", submitted_at=f"{y}-02-10 10:00:00", duration_ms=600000 + i)
                             for i, y in year.items() if i != 3],
+        # the implant register (issue 27): three SCS systems, removals in two years
+        treatments=[dict(treatment_id=f"T{i}", patient_id=f"P{i}", kind="scs", date=f"202{i}-03-01") for i in (1, 2, 3)],
+        implants=[
+            dict(patient_id="P1", treatment_id="T1", component="generator", manufacturer="M", model="G",
+                 serial_number="S1", implanted_date="2021-03-01"),
+            dict(patient_id="P1", treatment_id="T1", component="elektrode", manufacturer="M", model="E",
+                 serial_number="S2", implanted_date="2021-03-01", explanted_date="2021-06-01",
+                 explant_reason="elektrodevandring"),
+            dict(patient_id="P2", treatment_id="T2", component="generator", manufacturer="M", model="G",
+                 serial_number="S3", implanted_date="2022-03-01", explanted_date="2024-02-01",
+                 explant_reason="infeksjon"),
+            dict(patient_id="P3", treatment_id="T3", component="generator", manufacturer="M", model="G",
+                 serial_number="S4", implanted_date="2023-03-01"),
+        ],
     )  # fmt: skip
 
 

@@ -41,7 +41,9 @@ def register(subparsers) -> None:
         "synth",
         help=HELP,
         description="Skriv et komplett syntetisk registeruttrekk i datakontraktens format: "
-        "alle påkrevde tabeller, den valgfrie tabellen legacy_v1 og utvidelseskolonnen diagnosis. "
+        "alle påkrevde tabeller, den valgfrie tabellen legacy_v1, utvidelseskolonnen diagnosis og "
+        "implantatregisteret (implants: generator og elektroder for hver SCS-behandling, fiktive produsenter, "
+        "eksplantasjoner og batteribytter). "
         "Volumet ligner avdelingens (om lag 2 200 vurderte henvisninger i året med --scale 1; "
         "--scale 100 er nasjonal størrelse). Samme frø, skala, år og format gir de samme bytene. "
         "Mappen skrives ferdig og flyttes så på plass; en mappe som finnes, erstattes bare hvis "
@@ -126,13 +128,18 @@ def run(args: argparse.Namespace) -> int:
         )
     check_dir_target(args.out, "synth")
     start = time.perf_counter()
-    generators = None if getattr(args, "answers", True) else []
+    generators = None
+    if not getattr(args, "answers", True):  # every default generator but the answers (rights requests stay)
+        from ..synth.answers import synth_answers
+        from ..synth.registry import default_generators
+
+        generators = [g for g in default_generators() if g is not synth_answers]
     if getattr(args, "experiment", None):  # response-rate experiments (issue 18)
         from ..experiment import load_spec
         from ..synth.experiment import experiment_generators
 
         spec = load_spec(args.experiment)
-        generators = experiment_generators(spec, args.effect, answers=generators is None)
+        generators = experiment_generators(spec, args.effect, answers=getattr(args, "answers", True))
     if getattr(args, "units", 1) > 1:  # v1.1 units (issue 16)
         from ..synth.units import synthesize_units
 

@@ -37,8 +37,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-#: Tables every load reads, whatever the command needs (none yet; see module docstring).
-ALWAYS: tuple[str, ...] = ()
+#: Tables every load reads, whatever the command needs: the patients' requests (erasure, reservation).
+ALWAYS: tuple[str, ...] = ("rights_requests",)
 
 #: Cross-table rules of the reader beyond codebook ``references`` (:mod:`.reader`): the tables a
 #: table's rows are checked against.

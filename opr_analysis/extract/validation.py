@@ -48,7 +48,11 @@ class Problem:
 
 @dataclass
 class TableSummary:
-    """Row counts of one table; read = used + quarantined always holds."""
+    """Row counts of one table; read = used + quarantined + erased always holds.
+
+    ``rows_erased`` (contract v1.2, issue 26): rows of patients erased at their own request, left
+    out of the table and of the quarantine (:func:`opr_analysis.rights.without_erased`).
+    """
 
     table: str
     file: str | None
@@ -57,15 +61,19 @@ class TableSummary:
     rows_quarantined: int = 0
     notes: list[str] = field(default_factory=list)
     read: bool = True  # False: the command did not read the table (it uses no statistic of it)
+    rows_erased: int = 0
 
     def as_dict(self) -> dict:
-        return {
+        out = {
             "table": self.table,
             "file": self.file,
             "rows_read": self.rows_read,
             "rows_used": self.rows_used,
             "rows_quarantined": self.rows_quarantined,
         }
+        if self.rows_erased:
+            out["rows_erased"] = self.rows_erased
+        return out
 
 
 @dataclass
@@ -83,6 +91,9 @@ class ValidationReport:
         """The tables the command did not read (none for ``opr validate``, the report and notebooks)."""
         return [s.table for s in self.summaries.values() if not s.read]
 
+    #: The erasure applied after validation (:class:`opr_analysis.rights.Erasure`), None when none was.
+    erasure: object = None
+
     @property
     def rows_read(self) -> int:
         """Rows read over all tables."""
@@ -98,15 +109,28 @@ class ValidationReport:
         """Rows quarantined over all tables."""
         return sum(s.rows_quarantined for s in self.summaries.values())
 
+    @property
+    def rows_erased(self) -> int:
+        """Rows of erased patients over all tables (contract v1.2)."""
+        return sum(s.rows_erased for s in self.summaries.values())
+
     def counts(self) -> pd.DataFrame:
         """One row per table: file, rows read, used and quarantined (an absent table of
-        :data:`QUIET_WHEN_ABSENT` and a table that was not read have no row)."""
+        :data:`QUIET_WHEN_ABSENT` and a table that was not read have no row); ``rows_erased`` too when
+        patients were erased."""
         shown = [s for s in self.summaries.values() if s.read and not (s.file is None and s.table in QUIET_WHEN_ABSENT)]
-        return pd.DataFrame([s.as_dict() for s in shown])
+        frame = pd.DataFrame([s.as_dict() for s in shown])
+        if "rows_erased" in frame:
+            frame["rows_erased"] = frame["rows_erased"].fillna(0).astype("int64")
+        return frame
 
     def summary_text(self, max_problems: int = 20) -> str:
         """The per-table summary a registry clerk reads after a run."""
-        lines = [f"{'Tabell':<20} {'Fil':<26} {'Lest':>9} {'Brukt':>9} {'Karantene':>10}"]
+        erased = self.rows_erased > 0
+        lines = [
+            f"{'Tabell':<20} {'Fil':<26} {'Lest':>9} {'Brukt':>9} {'Karantene':>10}"
+            + (f" {'Slettet':>9}" if erased else "")
+        ]
         for s in self.summaries.values():
             if s.file is None:
                 lines.append(f"{s.table:<20} {'(finnes ikke, valgfri)':<26}")
@@ -114,11 +138,12 @@ class ValidationReport:
             if not s.read:
                 lines.append(f"{s.table:<20} {s.file:<26} (ikke lest: kommandoen bruker ikke tabellen)")
                 continue
-            lines.append(
-                f"{s.table:<20} {s.file:<26} {s.rows_read:>9,} {s.rows_used:>9,} {s.rows_quarantined:>10,}".replace(
-                    ",", " "
-                )
-            )
+            line = f"{s.table:<20} {s.file:<26} {s.rows_read:>9,} {s.rows_used:>9,} {s.rows_quarantined:>10,}"
+            if erased:
+                line += f" {s.rows_erased:>9,}"
+            lines.append(line.replace(",", " "))
+        if self.erasure is not None:
+            lines.append(self.erasure.summary_line())
         for s in self.summaries.values():
             lines.extend(f"Merk: {s.file}: {note}" for note in s.notes)
         if self.not_read:
@@ -137,13 +162,14 @@ class ValidationReport:
                 lines.append(f"  … og {len(self.problems) - max_problems} til (se karantenefilene)")
         return "\n".join(lines)
 
-    def write_quarantine(self, folder: Path, extract: Path | None = None) -> list[Path]:
+    def write_quarantine(self, folder: Path, extract: Path | None = None, hide_identifiers: bool = False) -> list[Path]:
         """Write ``<table>.csv`` for each table with quarantined rows, atomically.
 
         The folder is replaced as a whole, so no quarantine file from an
         earlier run is left behind to be mistaken for this run's; and only if
         ``opr validate`` wrote it (:mod:`opr_analysis.safety.owned`), never the
-        ``extract`` folder or one above it.
+        ``extract`` folder or one above it. With ``hide_identifiers`` (the report's
+        copy) every identifier is shown as «(skjult)» (:func:`without_identifiers`).
         """
         # Imported here: only a run that writes a quarantine needs them (every command loads an extract).
         from ..safety.owned import owned_dir, protected_folders
@@ -155,6 +181,33 @@ class ValidationReport:
         with owned_dir(folder, "validate", check=scan_outputs, protect=protected_folders([extract])) as tmp:
             for table, frame in self.quarantine.items():
                 if len(frame):
+                    frame = without_identifiers(table, frame) if hide_identifiers else frame
                     frame.to_csv(tmp / f"{table}.csv", index=False, encoding="utf-8")
                     written.append(folder / f"{table}.csv")
         return written
+
+
+# --- issue 27: the report's copy of the quarantine holds no identifier ---
+HIDDEN = "(skjult)"
+
+
+def without_identifiers(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The quarantined rows of ``table`` with every identifier shown as «(skjult)»: the id columns and the
+    columns the codebook classes as direct identifiers (an implant's serial number and lot), in their cells
+    and where the reason quotes them. The row number and the reason stay, so the staff can find the row;
+    ``opr validate --quarantine`` writes the rows whole."""
+    from . import codebook
+
+    spec = codebook.load().tables.get(table)
+    columns = [c for c, col in spec.columns.items() if col.direct_identifier and c in frame] if spec else []
+    out = frame.copy()
+    reasons = out["quarantine_reason"].astype(str).tolist()
+    for column in columns:
+        values = out[column].astype("string").fillna("")
+        reasons = [
+            r.replace(f"«{_shown(v)}»", f"«{HIDDEN}»") if v else r
+            for r, v in zip(reasons, values.tolist(), strict=True)
+        ]
+        out[column] = values.where(values == "", HIDDEN)
+    out["quarantine_reason"] = reasons
+    return out

@@ -5,7 +5,9 @@ enrolments, builds one pseudonymised file per level, checks k-anonymity
 (refusing or generalising), writes the data files, codebook, README, a copy
 of the spec, the rendered documentation and ``manifest.json`` into a temporary
 folder, scans it for original ids and moves it into place in one step. Then it
-appends one line to the delivery log, which lives outside the delivery.
+records the delivery and the keyed hashes of its patients in the delivery
+register (:mod:`opr_analysis.rights.register`, patients' rights) and appends one
+line to the delivery log; both live outside the delivery.
 
 Byte identity: the same spec, key and extract give byte-identical files,
 the rendered ``documentation.html`` included where nbconvert renders it
@@ -29,10 +31,12 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import IdentifiableDataError, UsageError
+from ..rights.register import check_register, delivery_entry, record_delivery
 from ..safety.owned import check_dir_target, owned_dir, protected_folders
 from ..safety.privacy import scan_outputs
 from . import disclosure as dc
 from .docs import codebook_html, docs_context, readme, render_notebook, variable_summary
+from .log_format import LOG_FIELDS
 from .pseudonyms import project_key, pseudonym, pseudonymise
 from .select import base_frames, select_enrolments
 from .spec import LEVELS, Spec, load_spec
@@ -54,6 +58,7 @@ ID_KIND = {
     "treatments": ("treatment", "_treatment_id", "treatment_no"),
     "followups": ("followup", "_followup_id", "followup_no"),
     "baseline_responses": ("response", "_response_id", "response_no"),
+    "implants": ("implant", "_implant_id", "implant_no"),
 }
 KEY_META = {
     "pid": ColumnMeta("pid", "Pseudonym for pasienten (prosjektspesifikk)", "string", disclosure="pseudonym"),
@@ -61,6 +66,7 @@ KEY_META = {
     "treatment_no": ColumnMeta("treatment_no", "Behandlingens løpenummer for pasienten", "int"),
     "followup_no": ColumnMeta("followup_no", "Oppfølgingsskjemaets løpenummer for pasienten", "int"),
     "response_no": ColumnMeta("response_no", "Baselinebesvarelsens løpenummer for pasienten", "int"),
+    "implant_no": ColumnMeta("implant_no", "Implantatkomponentens løpenummer for pasienten", "int"),
 }
 
 
@@ -140,6 +146,7 @@ def _keys(frames: dict[str, pd.DataFrame], keep: pd.Series, key: bytes) -> dict[
     t = out["treatments"]
     tno = dict(zip(t["_treatment_id"], t["__treatment_no"], strict=True))
     out["followups"]["_treatment_no"] = out["followups"]["_anchor_id"].map(tno).astype("Int64")
+    out["implants"]["_treatment_no"] = out["implants"]["_treatment_id"].map(tno).astype("Int64")
     return out
 
 
@@ -242,6 +249,8 @@ def build(spec: Spec, reg, key: bytes) -> dict:
     }
     counts = {"patients": int(data["pid"].nunique()), "enrolments": int(len(data))}
     counts.update({level: int(len(d)) for level, (d, _) in files.items()})
+    # The delivered patients' original ids, for the delivery register only (issue 26); never written.
+    held = keyed["enrolments"][keyed["enrolments"]["__pid"].isin(set(data["pid"]))]
     return {
         "files": files,
         "flow": flow,
@@ -249,6 +258,7 @@ def build(spec: Spec, reg, key: bytes) -> dict:
         "counts": counts,
         "settings": settings,
         "frames": frames,
+        "patient_ids": sorted(set(held["_patient_id"].astype(str))),
     }
 
 
@@ -280,7 +290,7 @@ def git_commit() -> str | None:
 def _original_ids(frames: dict[str, pd.DataFrame]) -> set[str]:
     ids: set[str] = set()
     for f in frames.values():
-        for c in ("_patient_id", "_enrolment_id", "_treatment_id", "_followup_id", "_response_id"):
+        for c in ("_patient_id", "_enrolment_id", "_treatment_id", "_followup_id", "_response_id", "_implant_id"):
             if c in f:
                 ids.update(str(v) for v in f[c].dropna())
     return ids
@@ -310,6 +320,7 @@ def deliver(
     check_dir_target(out, "extract", protect)
     log_path = Path(log) if log else default_log(key_dir)
     check_log(log_path, out)
+    check_register(log_path)  # patients' rights (issue 26): the register beside the log
     spec = load_spec(spec_path)
     reg = load_extract(extract)
     key, key_source = project_key(spec.project, key_dir)
@@ -317,6 +328,10 @@ def deliver(
     files = built["files"]
     ids = _original_ids(built["frames"])
     _check_no_ids(files, ids)
+    # An implant's serial number and lot are direct identifiers (codebook): the scan looks for them too.
+    from ..implants.identifiers import device_identifiers
+
+    ids |= device_identifiers(reg)
 
     # Written to a temporary folder beside ``out``; every file (manifest included) is scanned for
     # identity numbers and the extract's original ids before the folder is moved into place.
@@ -374,7 +389,12 @@ def deliver(
         body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
         (tmp / "manifest.json").write_text(body, encoding="utf-8")
     manifest_sha = hashlib.sha256(body.encode("utf-8")).hexdigest()
-    append_log(log_path, spec, built["counts"], manifest_sha, out)
+    when = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    # --- patients' rights (issue 26): which patients the delivery held, as keyed hashes beside the log ---
+    entry = delivery_entry(spec, built["counts"], manifest_sha, out, when)
+    record_delivery(log_path, entry, built["patient_ids"], key_dir)
+    # --- end patients' rights ---
+    append_log(log_path, spec, built["counts"], manifest_sha, out, when=when)
     return Delivery(
         out,
         manifest["files"],
@@ -386,7 +406,6 @@ def deliver(
     )
 
 
-LOG_FIELDS = ("delivered_at", "project", "variables", "patients", "enrolments", "manifest_sha256", "folder")
 LOG_NAME = "delivery-log.csv"
 
 
@@ -423,8 +442,9 @@ def check_log(path: Path, out: Path) -> None:
             )
 
 
-def append_log(path: Path, spec: Spec, counts: dict, manifest_sha: str, folder: Path) -> None:
-    """Append one line (CSV) to the delivery log, writing the header for a new log.
+def append_log(path: Path, spec: Spec, counts: dict, manifest_sha: str, folder: Path, when: str | None = None) -> None:
+    """Append one line (CSV) to the delivery log, writing the header for a new log (``when``: the
+    delivery's time as recorded in the delivery register, default now).
 
     Append-only: existing lines are never rewritten; concurrent deliveries take
     the log's lock (:func:`opr_analysis.safety.owned.output_lock`) so lines never interleave.
@@ -439,7 +459,7 @@ def append_log(path: Path, spec: Spec, counts: dict, manifest_sha: str, folder: 
             w.writerow(LOG_FIELDS)
         w.writerow(
             [
-                dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                when or dt.datetime.now().astimezone().isoformat(timespec="seconds"),
                 spec.project,
                 ";".join(f"{lvl}:{v}" for lvl in LEVELS for v in spec.variables.get(lvl, ())),
                 counts["patients"],

@@ -42,7 +42,7 @@ from ..safety.schema import SLUG, Field, Listed, NonEmptyText, PlainDate, Slug, 
 
 DATE_LEVELS = ("full", "month", "year", "relative")
 FORMATS = ("csv", "parquet", "sav", "dta", "xlsx")
-LEVELS = ("enrolments", "treatments", "followups", "baseline_responses")
+LEVELS = ("enrolments", "treatments", "followups", "baseline_responses", "implants")  # implants: issue 27
 GENERALISATION_STEPS = (
     "age_band_10",
     "age_band_20",
@@ -107,6 +107,7 @@ class Spec:
     dates: str = "year"
     formats: tuple[str, ...] = ("csv",)
     disclosure: Disclosure = field(default_factory=Disclosure)
+    purpose: str = ""  # plain-language purpose shown to patients (access answers, issue 26); default: the question
     raw: dict = field(default_factory=dict, compare=False)
     source_bytes: bytes = field(default=b"", compare=False, repr=False)
 
@@ -249,6 +250,7 @@ class _Variables(UserModel):
     treatments: Names = []
     followups: Names = []
     baseline_responses: Names = []
+    implants: Names = []  # contract v1.2 (issue 27)
 
     @field_validator(*LEVELS)
     @classmethod
@@ -276,6 +278,7 @@ class ExtractSpecFile(UserModel):
     project: Slug
     title: Annotated[NonEmptyText, Field(max_length=500)]
     research_question: NonEmptyText
+    purpose: str = Field("", max_length=2_000)  # shown to patients who ask who got their data (issue 26)
     approvals: Annotated[list[_Approval], Field(max_length=20)] = []
     recipient: _Recipient
     agreement: str = Field("", max_length=10_000)
@@ -310,6 +313,7 @@ def parse_spec(raw, source_bytes: bytes = b"", name: str = "spesifikasjonen") ->
         project=f.project,
         title=" ".join(f.title.split()),
         research_question=f.research_question.strip(),
+        purpose=" ".join(f.purpose.split()),
         recipient=f.recipient.model_dump(exclude_none=True),
         variables={lv: tuple(names) for lv in LEVELS if (names := getattr(f.variables, lv))},
         approvals=tuple(a.model_dump(exclude_none=True) for a in f.approvals),

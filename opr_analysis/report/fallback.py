@@ -30,6 +30,7 @@ with without("rfc3987_syntax"):  # 1.4 s of grammars for a format nbformat never
     import nbformat
 
 from ..safety.markup import escape
+from .typography import tie_title
 
 __all__ = ["CAPTION_WORD", "number_floats", "render_fallback", "FALLBACK_CSS"]
 
@@ -249,7 +250,7 @@ def render_fallback(executed: str | Path, target: str | Path, title: str, subtit
         '<!DOCTYPE html>\n<html lang="nb">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>{FALLBACK_CSS}</style>\n</head>\n<body>\n"
-        f'<header><h1 class="title">{escape(title)}</h1>'
+        f'<header><h1 class="title">{tie_title(escape(title))}</h1>'
         + (f"<p>{escape(subtitle)}</p>" if subtitle else "")
         + "</header>\n"
         + _toc_html(toc)

@@ -413,10 +413,15 @@ def method_paragraph(report, as_of, min_cell: int, include_proms: bool) -> str:
     """The method section's counting rules: as-of date, rows read/used/quarantined, years, intervals,
     suppression and, with the PROM chapter, its suppression and model rules. ``report`` is the
     extract's :class:`~opr_analysis.extract.validation.ValidationReport`."""
+    from ..rights.erasure import report_rows
+
+    # Rows of patients erased at their own request are not counted here (contract v1.2; they are counted
+    # once, as patients, in the data-quality chapter).
+    read, used, quarantined = report_rows(report)
     text = (
         f"Tallene er regnet ut fra registeruttrekket med datoen {as_of:%d.%m.%Y} som skjæringsdato. "
-        f"Uttrekket hadde {fmt_int(report.rows_read)} rader; {fmt_int(report.rows_used)} ble brukt og "
-        f"{fmt_int(report.rows_quarantined)} ble satt i "
+        f"Uttrekket hadde {fmt_int(read)} rader; {fmt_int(used)} ble brukt og "
+        f"{fmt_int(quarantined)} ble satt i "
         "karantene fordi de ikke kunne brukes (se kapitlet om datakvalitet). "
         "Et år regnes etter datoen henvisningen ble vurdert, innskrivingen fikk rett til helsehjelp, "
         "skjemaet ble sendt inn eller oppfølgingen forfalt. "
@@ -483,3 +488,214 @@ def nonresponse_paragraph(nonresponse, window: tuple[int, int], show_model: bool
             "hvem som svarer (det trengs minst 10 av hvert per forklaringsvariabel)."
         )
     return "## Hvem svarer på oppfølgingen?\n\n" + body
+
+
+# --- patients' rights (contract v1.2, issue 26) -----------------------------------------------
+
+
+def erasure_sentence(erased: int, min_cell: int = DEFAULT_MIN_CELL) -> str:
+    """The data-quality chapter's one count of patients erased at their own request (small-number rule).
+
+    >>> erasure_sentence(0)
+    ''
+    >>> erasure_sentence(3).startswith("Færre enn 5 pasienter er slettet etter krav fra pasienten.")
+    True
+    >>> erasure_sentence(12).replace("\\u00a0", " ")[:52]
+    '12 pasienter er slettet etter krav fra pasienten. Ra'
+    """
+    if not erased:
+        return ""
+    count = f"Færre enn {min_cell} pasienter" if 0 < erased < min_cell else f"{fmt_int(erased)} pasienter"
+    return (
+        f"{count} er slettet etter krav fra pasienten. Radene deres er holdt utenfor alle tall i rapporten, også "
+        "radtallene i tabellen over, og telles bare her."
+    )
+
+
+def rights_requests_paragraph(cells: pd.DataFrame, year: int, as_of) -> str:
+    """The rights section's sentences from :func:`~opr_analysis.report.rights_tables.rights_requests_cells`
+    (the cells' text, so hidden counts stay hidden: «×» reads «under {min_cell}» nowhere, it reads «×»).
+
+    >>> c = pd.DataFrame({"kind": ["innsyn", "retting", "sletting", "reservasjon", "alle"],
+    ...     "received": ["4", "0", "×", "20", "26"], "closed": ["4", "0", "×", "19", "25"],
+    ...     "median_days": ["–", "–", "–", "9", "10"], "within_30": ["–", "–", "–", "90,0 %", "88,0 %"],
+    ...     "within_30_ci": ["", "", "", "", "70,0–96,0 %"], "open_past_30": ["0", "0", "0", "1", "1"]})
+    >>> rights_requests_paragraph(c, 2024, "2025-03-01")[:95]
+    'I 2024 mottok registeret 26 krav fra pasienter: 4 om innsyn, 0 om retting, × om sletting og 20 '
+    """
+    rows = cells.set_index("kind")
+    total = rows.loc["alle"]
+    kinds = [("innsyn", "innsyn"), ("retting", "retting"), ("sletting", "sletting"), ("reservasjon", "reservasjon")]
+    parts = [f"{rows.at[k, 'received']} om {word}" for k, word in kinds]
+    text = f"I {year} mottok registeret {total['received']} krav fra pasienter: " + ", ".join(parts[:-1])
+    text += f" og {parts[-1]} mot flere spørreskjemaer (@tbl-rettigheter)."
+    if total["median_days"] != MISSING:
+        text += f" Medianen fra mottak til svar var {total['median_days']} dager"
+        if total["within_30"] != MISSING:
+            text += (
+                f", og {total['within_30']} ({CI_LABEL} {total['within_30_ci']}) ble besvart innen fristen på 30 dager"
+            )
+        text += "."
+    open_late = total["open_past_30"]
+    text += (
+        f" Per {pd.Timestamp(as_of):%d.%m.%Y} var "
+        + ("ingen krav fra året" if open_late == "0" else f"{open_late} krav fra året")
+        + " fortsatt ubesvart mer enn 30 dager etter at de kom inn."
+    )
+    return text
+
+
+def reservation_share_sentence(cells: pd.DataFrame, year: int) -> str:
+    """The sentence beside the consent-exemption text, from the displayed cells of ``rights_reservation_share``
+    (its declaration's default presentation: one row per year; hidden values stay hidden).
+
+    >>> c = pd.DataFrame({"year": ["2024"], "patients": ["1 032"], "reserved_or_erased": ["16"],
+    ...     "reserved_or_erased_share": ["1,6 %"], "reserved_or_erased_share_ci": ["1,0–2,5 %"]})
+    >>> reservation_share_sentence(c, 2024).replace("\xa0", " ").endswith("gjelder det 16 (1,6 %; 95 % KI 1,0–2,5 %).")
+    True
+    """
+    text = (
+        "Registeret samler inn opplysninger uten samtykke (samtykkefritak fra 2021), så det finnes ingen "
+        "samtykkeprosent å rapportere. Det dataene viser i stedet, er hvor mange som har reservert seg mot flere "
+        "spørreskjemaer eller fått opplysningene slettet (@tbl-reservasjon)"
+    )
+    row = cells[cells["year"].astype(str) == str(year)]
+    if row.empty:
+        return text + "."
+    r = row.iloc[0]
+    if r["reserved_or_erased_share"] == MISSING:
+        return (
+            text
+            + f": for de {r['patients']} pasientene som ble innskrevet første gang i {year}, er tallet for lite til å vises."
+        )
+    return (
+        text + f": av de {r['patients']} pasientene som ble innskrevet første gang i {year}, gjelder det "
+        f"{r['reserved_or_erased']} ({r['reserved_or_erased_share']}; {CI_LABEL} {r['reserved_or_erased_share_ci']})."
+    )
+
+
+# --- end patients' rights ---
+# --- v1.2 implants (issue 27) -------------------------------------------------------------------
+# The sentences take the displayed cells of report/implant_tables.py, so every number in the text
+# is one the tables show, hidden the same way («×» and «–» are never quoted).
+
+
+def _counted(text: str, one: str, many: str) -> str:
+    """A displayed count with its noun; a hidden count says so instead of showing the symbol.
+
+    >>> _counted("1", "generator", "generatorer"), _counted("×", "generator", "generatorer")
+    ('1 generator', 'et lite eller skjult antall generatorer')
+    """
+    from .suppression import SUPPRESSED
+
+    if text in (SUPPRESSED, MISSING, ""):
+        return f"et lite eller skjult antall {many}"
+    return f"{text} {one if text == '1' else many}"
+
+
+def _until(year: int, as_of) -> str:
+    """«31.12.2024» (the as-of date) or, without one, «utgangen av 2024»."""
+    return f"{pd.Timestamp(as_of):%d.%m.%Y}" if as_of is not None else f"utgangen av {year}"
+
+
+def implanted_sentence(cells: pd.DataFrame, year: int) -> str:
+    """What was implanted in ``year``, from :func:`~opr_analysis.report.implant_tables.implanted_per_year_cells`.
+
+    >>> c = pd.DataFrame({"kind": ["generator", "elektrode", "annet", "totalt"], "2024": ["40", "66", "1", "107"]})
+    >>> print(implanted_sentence(c, 2024))
+    I 2024 ble det satt inn 107 komponenter: 40 generatorer, 66 elektroder og 1 annen komponent (@tbl-implantater).
+    """
+    col = str(year)
+    if col not in cells.columns:
+        return f"Implantatregisteret har ingen komponenter satt inn i {year}."
+    c = cells.set_index("kind")[col]
+    return (
+        f"I {year} ble det satt inn {_counted(c['totalt'], 'komponent', 'komponenter')}: "
+        f"{_counted(c['generator'], 'generator', 'generatorer')}, {_counted(c['elektrode'], 'elektrode', 'elektroder')}"
+        f" og {_counted(c['annet'], 'annen komponent', 'andre komponenter')} (@tbl-implantater)."
+    )
+
+
+def _displayed_count(text: str) -> int | None:
+    """A displayed count as a number (None when hidden or blank): «1\u00a0200» is 1200."""
+    digits = str(text).replace("\u00a0", "").replace(" ", "")
+    return int(digits) if digits.isdigit() else None
+
+
+def explants_sentence(cells: pd.DataFrame, year: int, as_of=None) -> str:
+    """Components removed in ``year`` and in all, and the shares of all removals for infection and for pocket
+    pain, from :func:`~opr_analysis.report.implant_tables.explants_by_reason_cells`. A share is quoted only
+    when both its counts are displayed; it is the displayed count over the displayed total, with its 95 %
+    Wilson interval (:func:`~opr_analysis.stats.shares.wilson_interval`).
+
+    >>> c = pd.DataFrame({"kind": ["infeksjon", "lommesmerte", "totalt"], "2024": ["×", "×", "19"],
+    ...     "alle": ["27", "×", "119"]})
+    >>> print(explants_sentence(c, 2024, pd.Timestamp("2025-03-01")).replace("\u00a0", " "))
+    I 2024 ble 19 komponenter tatt ut, og til og med 01.03.2025 er 119 tatt ut i alt (@tbl-eksplantasjoner). 27 av dem (22,7 %; 95 % KI 16,1–31,0 %) ble tatt ut på grunn av infeksjon; for smerte ved generatorlommen er tallet for lite til å vise andelen.
+    """
+    from ..stats.shares import wilson_interval
+
+    c = cells.set_index("kind")
+    col = str(year)
+    in_year = c.loc["totalt", col] if col in c.columns else "0"
+    total = _displayed_count(c.loc["totalt", "alle"])
+    in_all = fmt_int(total) if total is not None else "et lite eller skjult antall"
+    out = (
+        f"I {year} ble {_counted(in_year, 'komponent', 'komponenter')} tatt ut, og til og med {_until(year, as_of)} "
+        f"er {in_all} tatt ut i alt (@tbl-eksplantasjoner)."
+    )
+    if total == 0:
+        return out
+    parts = []
+    for code, what in (("infeksjon", "infeksjon"), ("lommesmerte", "smerte ved generatorlommen")):
+        n = _displayed_count(c.loc[code, "alle"]) if code in c.index else None
+        if n is None or total is None:
+            parts.append(f"for {what} er tallet for lite til å vise andelen")
+            continue
+        low, high = wilson_interval([n], [total])
+        share = f"{fmt_pct(n / total)}; {CI_LABEL} {fmt_pct_interval(low[0], high[0])}"
+        parts.append(f"{fmt_int(n)} av dem ({share}) ble tatt ut på grunn av {what}")
+    if all("for lite" in p for p in parts):
+        return out + " For infeksjon og smerte ved generatorlommen er tallene for små til å vise andelene."
+    first, second = parts
+    joiner = "; " if "for lite" in second else ", og "
+    return f"{out} {first[0].upper()}{first[1:]}{joiner}{second}."
+
+
+def implant_survival_sentence(cells: pd.DataFrame, year: int, as_of=None) -> str:
+    """1- and 2-year survival of the implanted systems, from
+    :func:`~opr_analysis.report.implant_tables.implant_survival_cells`.
+
+    >>> c = pd.DataFrame({"kind": [1, 2], "systems": ["217", "217"], "survival": ["78,5 %", "–"],
+    ...     "survival_ci": ["72,3–83,5 %", "–"]})
+    >>> print(implant_survival_sentence(c, 2024).replace("\u00a0", " "))
+    Av 217 systemer implantert til og med utgangen av 2024 var 78,5 % (95 % KI 72,3–83,5 %) uten uplanlagt eksplantasjon ett år etter implantasjonen; for to år er tallene for små til å vise andelen. Et batteribytte regnes ikke som eksplantasjon av systemet (@tbl-implantat-overlevelse, @fig-implantat-overlevelse).
+    """
+    if cells.empty:
+        return "Implantatregisteret har ingen implanterte systemer å følge."
+    c = cells.set_index("kind")
+    systems = _counted(c["systems"].iloc[0], "system", "systemer")
+    words = {1: "ett år", 2: "to år"}
+    shown = [y for y in (1, 2) if y in c.index and c.loc[y, "survival"] not in (MISSING, "")]
+    if not shown:
+        return (
+            f"For {systems} implantert til og med {_until(year, as_of)} er tallene for små til å vise andelen uten "
+            "uplanlagt eksplantasjon etter ett og to år."
+        )
+    pieces = [f"{c.loc[y, 'survival']} ({CI_LABEL} {c.loc[y, 'survival_ci']})" for y in shown]
+    out = f"Av {systems} implantert til og med {_until(year, as_of)} var "
+    if shown == [1, 2]:
+        out += f"{pieces[0]} uten uplanlagt eksplantasjon ett år etter implantasjonen og {pieces[1]} etter to år."
+    else:
+        y = shown[0]
+        out += (
+            f"{pieces[0]} uten uplanlagt eksplantasjon {words[y]} etter implantasjonen; for {words[3 - y]} er tallene "
+            "for små til å vise andelen."
+        )
+    return out + (
+        " Et batteribytte regnes ikke som eksplantasjon av systemet (@tbl-implantat-overlevelse, "
+        "@fig-implantat-overlevelse)."
+    )
+
+
+# --- end v1.2 implants ---
