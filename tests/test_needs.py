@@ -41,14 +41,22 @@ def _partial(extract, tables):
 
 def test_closure_follows_references_and_the_readers_own_rules():
     cb = codebook.load()
-    assert needs.closure(cb, ["legacy_v1"]) == ("legacy_v1",)
-    assert needs.closure(cb, ["referrals"]) == ("units", "referrals")
-    assert needs.closure(cb, ["baseline_answers"]) == ("units", "patients", "baseline_responses", "baseline_answers")
+    own = lambda names: needs.closure(cb, names, always=False)  # noqa: E731
+    assert own(["legacy_v1"]) == ("legacy_v1",)
+    assert own(["referrals"]) == ("units", "referrals")
+    assert own(["baseline_answers"]) == ("units", "patients", "baseline_responses", "baseline_answers")
     # a follow-up's anchor is a treatment or an enrolment (reader rule, not a codebook reference)
-    assert set(needs.closure(cb, ["followups"])) == {"units", "patients", "enrolments", "treatments", "followups"}
+    assert set(own(["followups"])) == {"units", "patients", "enrolments", "treatments", "followups"}
     assert needs.closure(cb, None) == tuple(cb.tables)
     with pytest.raises(ValueError, match="ukjent|unknown"):
         needs.closure(cb, ["referals"])
+
+
+def test_every_command_reads_the_patients_requests():
+    """Erasure and reservations (issue 26) hold for a command that reads one table too."""
+    cb = codebook.load()
+    assert set(needs.closure(cb, ["legacy_v1"])) == {"legacy_v1", "rights_requests", "patients"}
+    assert "rights_requests" in needs.closure(cb, ["referrals"])
 
 
 def test_always_read_tables_join_every_closure_but_not_a_tables_own(monkeypatch):
@@ -87,7 +95,8 @@ def test_a_table_that_was_not_read_is_not_an_empty_table(extract):
     from opr_analysis.stats import referrals_assessed
 
     reg = load_extract(extract, ["legacy_v1"], cache=False)
-    assert set(reg.tables) == {"legacy_v1"} and "referrals" in reg.report.not_read
+    # and the patients' requests with the patients they name, which every command reads (erasure, issue 26)
+    assert set(reg.tables) == {"legacy_v1", "rights_requests", "patients"} and "referrals" in reg.report.not_read
     for ask in (lambda: reg.referrals, lambda: reg["referrals"], lambda: reg.tables.get("referrals")):
         with pytest.raises(needs.TableNotRead, match="referrals"):
             ask()
@@ -111,9 +120,12 @@ def test_the_summary_says_which_tables_were_read(extract, capsys, tmp_path):
     lines = {line.split()[0]: line for line in err.splitlines() if line and line.split()[0] in codebook.load().tables}
     for table in ("referrals", "baseline_responses", "short_forms", "legacy_v1", "baseline_answers"):
         assert "ikke lest" in lines[table], table
-    for table in ("patients", "enrolments", "treatments", "followups", "units"):
+    for table in ("patients", "enrolments", "treatments", "followups", "units", "rights_requests"):
         assert "ikke lest" not in lines[table] and lines[table].split()[2].replace("\u00a0", "").isdigit(), table
-    assert "6 tabeller ble ikke lest" in err and "«opr validate» kontrollerer hele uttrekket" in err
+    not_read = {t for t, line in lines.items() if "ikke lest" in line}
+    assert not_read == {"referrals", "baseline_responses", "short_forms", "legacy_v1", "baseline_answers",
+                        "followup_answers", "implants"}  # fmt: skip
+    assert f"{len(not_read)} tabeller ble ikke lest" in err and "«opr validate» kontrollerer hele uttrekket" in err
     assert main(["validate", str(extract), "--no-cache"]) == 0
     assert "ikke lest" not in capsys.readouterr().out
 
@@ -121,7 +133,7 @@ def test_the_summary_says_which_tables_were_read(extract, capsys, tmp_path):
 def test_counts_leave_out_the_tables_that_were_not_read(extract, whole):
     part = load_extract(extract, ["followups"], cache=False)
     counts = part.report.counts()
-    assert set(counts["table"]) == {"units", "patients", "enrolments", "treatments", "followups"}
+    assert set(counts["table"]) == {"units", "patients", "enrolments", "treatments", "followups", "rights_requests"}
     assert part.report.rows_read == sum(whole.report.summaries[t].rows_read for t in counts["table"])
     for name in counts["table"]:
         assert part.report.summaries[name] == whole.report.summaries[name]
