@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args) -> int:
     try:
-        with _terminate_by_exception():
+        with _terminate_by_exception(), _cache_setting(args):
             status = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return status
@@ -202,6 +202,24 @@ def _run(args) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+@contextlib.contextmanager
+def _cache_setting(args) -> Iterator[None]:
+    """``--no-cache`` as ``OPR_CACHE=0`` while the command runs: the reader, and the notebook kernels the
+    command starts (the report reads the extract again there), leave the validated-extract cache alone."""
+    if not getattr(args, "no_cache", False):
+        yield
+        return
+    saved = os.environ.get("OPR_CACHE")
+    os.environ["OPR_CACHE"] = "0"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("OPR_CACHE", None)
+        else:
+            os.environ["OPR_CACHE"] = saved
 
 
 @contextlib.contextmanager

@@ -111,6 +111,14 @@ def _no_quarto_unless_asked():
         yield
 
 
+@pytest.fixture(autouse=True)
+def no_extract_cache(monkeypatch):
+    """Tests read their extracts afresh: the validated-extract cache (extract/cache.py) would write beside
+    each test's folder, outside its tmp_path, and a second load would not exercise the reader. The cache's
+    own tests switch it on with a folder inside their tmp_path."""
+    monkeypatch.setenv("OPR_CACHE", "0")
+
+
 @pytest.fixture
 def extract(tmp_path):
     """The valid base extract as CSV."""

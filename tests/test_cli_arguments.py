@@ -298,6 +298,13 @@ for _name in ("implantat søk", "implantat sok"):
     BAD[(_name, "as_of")] = BAD_DATES
 #: Options that take no value (nothing can be wrong with them).
 FLAGS = {("synth", "answers"), ("report", "include_proms"), ("extract", "no_docs")}
+# --no-cache (issue 29): a switch on every command that reads an extract
+FLAGS |= {
+    (command, "no_cache")
+    for command in ("validate", "tables", "indicators", "followups", "report", "extract",
+                    "experiment plan", "experiment allocate", "experiment analyse", "innsyn", "sletting",
+                    "pasient", "implantat søk", "implantat sok")
+}  # fmt: skip
 #: Bad values that may exit 1 rather than 2: the extract or a file cannot be read (not a wrong argument as such).
 NOT_USAGE = {MISSING, "«a file»"}
 

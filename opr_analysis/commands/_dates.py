@@ -61,13 +61,24 @@ def add_as_of(parser) -> None:
     )
 
 
-def load_with_summary(path):
-    """Load an extract and print its validation summary (read/used/quarantined) to stderr."""
+def add_no_cache(parser) -> None:
+    """``--no-cache``: read and validate the extract's files even where the validated-extract cache has them
+    (:mod:`opr_analysis.extract.cache`); the CLI sets ``OPR_CACHE=0`` for the run, so notebooks it starts obey too."""
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="les og kontroller uttrekkets filer på nytt, også når hurtiglageret har dem (som OPR_CACHE=0)",
+    )
+
+
+def load_with_summary(path, tables=None):
+    """Load an extract (only ``tables`` and what they refer to, when given) and print its validation summary
+    (read/used/quarantined) to stderr."""
     import sys
 
     from ..extract.reader import load_extract
 
-    reg = load_extract(path)
+    reg = load_extract(path, tables)
     print(reg.report.summary_text(), file=sys.stderr)
     return reg
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ._dates import as_of_date, load_with_summary
+from ._dates import add_no_cache, as_of_date, load_with_summary
 from ._options import path_arg
 
 MARKER = "experiment.json"
@@ -68,6 +68,7 @@ def register(sub) -> None:
                 "analyse": "oppfølginger som forfaller etter den er ennå ikke skyldige",
             }[name],
         )
+        add_no_cache(s)
         s.set_defaults(func=run)
 
 

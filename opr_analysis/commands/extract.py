@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._dates import add_no_cache
 from ._options import path_arg
 
 
@@ -39,6 +40,7 @@ def register(sub) -> None:
         "--key-dir", type=path_arg, metavar="MAPPE", help="nøkkellageret (standard: $OPR_KEY_DIR eller keys/)"
     )
     p.add_argument("--no-docs", action="store_true", help="ikke kjør og lag dokumentasjonsnotatboken")
+    add_no_cache(p)
     p.set_defaults(func=run)
 
 

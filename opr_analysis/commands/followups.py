@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._dates import add_as_of, as_of_date, load_with_summary
+from ._dates import add_as_of, add_no_cache, as_of_date, load_with_summary
 from ._options import path_arg
 
 
@@ -23,6 +23,7 @@ def register(sub) -> None:
     p.add_argument("extract", type=path_arg, metavar="UTTREKK", help="mappen med uttrekkets tabellfiler")
     p.add_argument("--out", type=path_arg, required=True, metavar="FIL.csv", help="CSV-filen som skrives")
     add_as_of(p)
+    add_no_cache(p)
     p.set_defaults(func=run)
 
 
@@ -34,6 +35,7 @@ def signature() -> str:
 
 
 def run(args) -> int:
+    from ..extract.needs import tables_read_by
     from ..safety.owned import check_file_target, owned_file, protected_folders
     from ..safety.privacy import scan_file
     from ..stats import followup_audit
@@ -42,7 +44,7 @@ def run(args) -> int:
     out = Path(args.out)
     protect = protected_folders([args.extract])
     check_file_target(out, signature(), protect)
-    reg = load_with_summary(args.extract)
+    reg = load_with_summary(args.extract, tables_read_by(followup_audit))
     audit = followup_audit(reg, as_of=as_of)
     # scanned for identity numbers before it is moved into place
     with owned_file(out, signature(), protect, check=lambda tmp: scan_file(tmp, out.name, None)) as tmp:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._dates import parse_date
+from ._dates import add_no_cache, parse_date
 from ._options import path_arg
 
 COMPONENTS = ("generator", "elektrode", "annet")  # the codebook's codes (a test keeps them in step)
@@ -91,6 +91,7 @@ def register(sub) -> None:
         help="dagen listen gjelder: komponenter fjernet senere regnes som på plass (ÅÅÅÅ-MM-DD eller "
         "DD.MM.ÅÅÅÅ; standard: i dag)",
     )
+    add_no_cache(s)
     s.set_defaults(func=run)
 
 

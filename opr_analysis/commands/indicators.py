@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._dates import add_as_of, as_of_date, load_with_summary
+from ._dates import add_as_of, add_no_cache, as_of_date, load_with_summary
 from ._options import path_arg
 
 
@@ -28,18 +28,19 @@ def register(sub) -> None:
         help="registerets egen indikatorfil (YAML): oppføringer erstatter pakkens med samme id, eller legges til",
     )
     add_as_of(p)
+    add_no_cache(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..indicators import load_definitions
-    from ..indicators.output import write_indicators
+    from ..indicators.output import tables_read, write_indicators
     from ..safety.owned import check_dir_target, protected_folders
 
     as_of = as_of_date(args.as_of)
     load_definitions(args.definitions)  # a bad definitions file or --out is refused before the extract is read
     check_dir_target(args.out, "indicators", protected_folders([args.extract]))
-    reg = load_with_summary(args.extract)
+    reg = load_with_summary(args.extract, tables_read(args.definitions))
     written = write_indicators(reg, args.out, as_of=as_of, definitions_file=args.definitions)
     print(f"Skrev {', '.join(p.name for p in written)} til {args.out} (oppfølging per {as_of:%Y-%m-%d}).")
     print(

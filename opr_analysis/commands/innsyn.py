@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._dates import add_register_options, check_register_options
+from ._dates import add_no_cache, add_register_options, check_register_options
 from ._options import path_arg
 
 
@@ -29,6 +29,7 @@ def register(sub) -> None:
         metavar="MAPPE",
         help="mappen med rettigheter.md (standard: reports/ i prosjektmappen)",
     )
+    add_no_cache(p)
     p.set_defaults(func=run)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from ._dates import add_as_of, as_of_date, parse_date
+from ._dates import add_as_of, add_no_cache, as_of_date, parse_date
 from ._options import path_arg
 
 
@@ -44,6 +44,7 @@ def register(sub) -> None:
     )
     p.add_argument("--enhet", default=None, metavar="ENHET-ID", help="bare innskrivinger ved denne enheten")
     add_as_of(p)
+    add_no_cache(p)
     p.set_defaults(func=run)
 
 

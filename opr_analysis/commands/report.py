@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ._dates import add_no_cache
 from ._options import bounded_int, path_arg, unit_id, year_arg
 
 # Mirrors opr_analysis.report.pipeline.FORMATS (a test checks that they agree); not imported from there so
@@ -96,6 +97,7 @@ def register(sub) -> None:
         help="lag rapporten for én enhet (en unit_id i uttrekkets units-tabell: bokstaver, sifre, _ og -): "
         "enhetens egne tall, med hele registeret ved siden av i kapitlet om kvalitetsindikatorer",
     )
+    add_no_cache(p)
     p.set_defaults(func=run)
 
 

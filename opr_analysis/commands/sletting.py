@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._dates import add_register_options, check_register_options
+from ._dates import add_no_cache, add_register_options, check_register_options
 from ._options import path_arg
 
 DEFAULT_OUT = Path("_output") / "sletting"
@@ -31,6 +31,7 @@ def register(sub) -> None:
         "skrevet den)",
     )
     add_register_options(p)
+    add_no_cache(p)
     p.set_defaults(func=run)
 
 

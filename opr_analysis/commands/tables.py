@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._dates import add_as_of, as_of_date, load_with_summary
+from ._dates import add_as_of, add_no_cache, as_of_date, load_with_summary
 from ._options import path_arg
 
 
@@ -21,16 +21,17 @@ def register(sub) -> None:
     p.add_argument("extract", type=path_arg, metavar="UTTREKK", help="mappen med uttrekkets tabellfiler")
     p.add_argument("--out", type=path_arg, required=True, metavar="UT", help="mappen CSV-filene skrives til")
     add_as_of(p)
+    add_no_cache(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..safety.owned import check_dir_target, protected_folders
-    from ..stats.export import write_tables
+    from ..stats.export import tables_read, write_tables
 
     as_of = as_of_date(args.as_of)
     check_dir_target(args.out, "tables", protected_folders([args.extract]))
-    reg = load_with_summary(args.extract)
+    reg = load_with_summary(args.extract, tables_read())
     written = write_tables(reg, args.out, as_of=as_of)
     print(f"Skrev {len(written)} tabeller til {args.out} (oppfølging per {as_of:%Y-%m-%d}).")
     return 0

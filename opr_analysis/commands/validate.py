@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._dates import add_no_cache
 from ._options import path_arg
 
 
@@ -22,6 +23,7 @@ def register(sub) -> None:
         help="mappe for <tabell>.csv med radene i karantene (med row og quarantine_reason); "
         "erstattes som helhet, og bare hvis opr validate har skrevet den",
     )
+    add_no_cache(p)
     p.set_defaults(func=run)
 
 

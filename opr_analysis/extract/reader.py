@@ -67,6 +67,7 @@ dtype('<M8[ns]')
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,7 +78,7 @@ import pandas as pd
 from ..errors import ExtractError, IdentifiableDataError, UsageError
 from ..paths import resolve_extract
 from ..safety.nin import has_nin, mask_nin, nin_cells
-from . import codebook, schemas
+from . import codebook, needs, schemas
 from .parsing import EXPECTED, PARSERS
 from .sources import RawTable, SourceFile, find_table_file, read_table
 from .validation import Problem, TableSummary, ValidationReport
@@ -102,13 +103,34 @@ UNIT_MISMATCH_REASON = "oppgir en annen enhet enn behandlingen/innskrivingen den
 # --- end v1.1 units ---
 
 
+class Tables(dict):
+    """A registry's tables by name. A table the command did not read (:mod:`.needs`) is not here, and
+    asking for it raises :class:`~opr_analysis.extract.needs.TableNotRead` rather than giving nothing."""
+
+    def __init__(self, tables=(), not_read=()):
+        super().__init__(tables)
+        self.not_read = frozenset(not_read)
+
+    def __getitem__(self, name):
+        if name in self.not_read:
+            raise needs.TableNotRead(name)
+        return super().__getitem__(name)
+
+    def get(self, name, default=None):
+        if name in self.not_read:
+            raise needs.TableNotRead(name)
+        return super().get(name, default)
+
+
 @dataclass
 class Registry:
     """A validated extract: one typed DataFrame per table plus the validation report.
 
     Tables are attributes too (``reg.referrals``). Each frame is indexed by
     ``row``, the row's 1-based data row in its source file. An optional table
-    that was absent is an empty frame with the codebook's columns.
+    that was absent is an empty frame with the codebook's columns. A table the
+    command did not read (``load_extract(tables=…)``) is not there at all: asking
+    for it raises :class:`~opr_analysis.extract.needs.TableNotRead`.
     """
 
     path: Path
@@ -116,6 +138,11 @@ class Registry:
     report: ValidationReport
     sources: dict[str, SourceFile] = field(default_factory=dict)
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self):
+        # The report says which tables were not read; the tables refuse them (also after dict(reg.tables)).
+        not_read = [s.table for s in self.report.summaries.values() if not s.read]
+        self.tables = Tables(self.tables, not_read)
 
     def memo(self, key, compute):
         """``compute()`` once per registry and ``key``: for costly derived frames (PROM scores)
@@ -126,7 +153,7 @@ class Registry:
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
-        if name in tables:
+        if name in tables or name in getattr(tables, "not_read", ()):
             return tables[name]
         raise AttributeError(name)
 
@@ -138,8 +165,17 @@ class Registry:
         return {s.path.name: s.sha256 for s in self.sources.values()}
 
 
-def load_extract(path: str | os.PathLike) -> Registry:
+def load_extract(
+    path: str | os.PathLike, tables: Iterable[str] | None = None, *, cache: bool | None = None
+) -> Registry:
     """Read, type and validate the extract in folder ``path``.
+
+    ``tables``: the extract tables the caller's statistics read (:func:`.needs.tables_read_by`);
+    those and the tables they refer to are read and validated, no other (the summary says which
+    were not read). None, the default: every table.
+
+    ``cache``: reuse (and write) the validated-extract cache (:mod:`.cache`); None, the default,
+    uses it unless ``$OPR_CACHE`` is ``0``. A cached table equals the one validation gives.
 
     Last step (contract v1.2, issue 26): patients erased at their own request
     are left out of every table and of the quarantine
@@ -154,23 +190,47 @@ def load_extract(path: str | os.PathLike) -> Registry:
     if not folder.is_dir():
         raise ExtractError(f"fant ikke uttrekksmappen «{folder}»")
     cb = codebook.load()
-    raws, fatal = _read_all(folder, cb)
-    _stop_on_identity_numbers(raws, folder)
-    if fatal:
-        raise ExtractError("uttrekket kan ikke brukes:\n  " + "\n  ".join(fatal))
+    wanted = needs.closure(cb, tables)
+    from .cache import Store
 
+    store, why_not = Store.open(folder, cache)
+    reg = _load_cached(folder, cb, wanted, store) if store is not None else None
+    if reg is None:
+        reg = _load_validated(folder, cb, wanted, store)
+    if why_not:
+        reg.report.cache_note = f"hurtiglageret brukes ikke: {why_not}"
+    # --- v1.2 patients' rights (issue 26): erased patients leave here, so every output is without them.
+    # After the cache: what it holds is the validated files; the erasure is judged on each run's date. ---
+    from ..rights.erasure import without_erased
+
+    return without_erased(reg)
+    # --- end v1.2 patients' rights ---
+
+
+def _load_validated(folder: Path, cb: codebook.Codebook, wanted: tuple[str, ...], store) -> Registry:
+    """Read and validate the ``wanted`` tables (the cold path); write them to the cache ``store`` if any."""
+    tomorrow = _tomorrow()
     report = ValidationReport()
     parsed: dict[str, pd.DataFrame] = {}
     bad: dict[str, pd.DataFrame] = {}
     tables: dict[str, pd.DataFrame] = {}
+    windows: dict[str, tuple] = {}
+    reading = _Reading(folder, cb, wanted)
+    raws = reading.raws
     for name, spec in cb.tables.items():
-        raw = raws.get(name)
+        raw = reading.take(name)
+        if reading.stopping:  # the run stops (identity number, unusable file) once every file is read
+            continue
+        if name not in wanted:
+            _not_read(name, spec, folder, report)
+            continue
         if raw is None:
             parsed[name] = _empty_frame(spec)
             bad[name] = _no_problems()
             tables[name] = _finish_table(name, spec, parsed[name], bad[name], raw, report)
             continue
         frame, problems = _parse_and_check(raw, spec)
+        windows[name] = _date_window(frame, spec, tomorrow)
         problems = pd.concat([problems, _reference_problems(frame, raw, spec, parsed, bad, raws)])
         if name == "followups":
             problems = pd.concat([problems, _anchor_problems(frame, raw, parsed, bad)])
@@ -188,12 +248,12 @@ def load_extract(path: str | os.PathLike) -> Registry:
         tables[name] = _finish_table(name, spec, frame, problems, raw, report)
         # The text cells are done with (the quarantine has its rows): free them before the next table.
         raw.cells = raw.cells.iloc[:0]
-    reg = Registry(path=folder, tables=tables, report=report, sources={n: r.source for n, r in raws.items()})
-    # --- v1.2 patients' rights (issue 26): erased patients leave here, so every output is without them ---
-    from ..rights.erasure import without_erased
-
-    return without_erased(reg)
-    # --- end v1.2 patients' rights ---
+    reading.stop_if_unusable()
+    sources = {n: r.source for n, r in raws.items() if n in wanted}
+    reg = Registry(path=folder, tables=tables, report=report, sources=sources)
+    if store is not None and _tomorrow() == tomorrow:  # a run across midnight judged dates by two days
+        _write_cache(store, cb, reg, windows)  # before the erasure: it depends on the run date
+    return reg
 
 
 def open_extract(path: str | os.PathLike = "data/synthetic") -> Registry:
@@ -209,80 +269,255 @@ def open_extract(path: str | os.PathLike = "data/synthetic") -> Registry:
     return load_extract(folder)
 
 
-def _read_all(folder: Path, cb: codebook.Codebook) -> tuple[dict[str, RawTable], list[str]]:
-    # Two files are read at a time: Arrow parses, hashes and scans a file without holding the GIL,
-    # so one file's native work overlaps another's Python (national size: about 0.6 s of 2 s wall).
-    # Results are taken in codebook order, so the messages and their order are as before.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        reads = {}
+# --- the validated-extract cache (issue 29; extract/cache.py) ---------------------------------------
+
+
+def _load_cached(folder: Path, cb: codebook.Codebook, wanted: tuple[str, ...], store) -> Registry | None:
+    """The ``wanted`` tables from the cache, or None when any of them has no valid entry.
+
+    Whatever would stop the run (a missing table, two files for one table, an identity number in a
+    file name) also sends it to the cold path, which stops it with the usual message.
+    """
+    from .cache import table_key
+
+    try:
+        files = {name: find_table_file(folder, name) for name in cb.tables}
+        if any(spec.required and files[n] is None for n, spec in cb.tables.items()) or _name_hits(folder):
+            return None
+        present = [n for n in wanted if files[n] is not None]
+        hashes = {n: (files[n].name, store.file_hash(files[n])) for n in present}
+    except (ExtractError, OSError):
+        return None
+    entries = {}
+    for name in present:
+        key = table_key(cb, name, {t: hashes.get(t) for t in needs.closure(cb, [name], always=False)})
+        entry = store.read(name, key)
+        if entry is None or not _window_holds(entry.info.get("window")):
+            store.save_hashes()
+            return None
+        entries[name] = entry
+    store.save_hashes()
+    report = ValidationReport()
+    tables, sources = {}, {}
+    for name, spec in cb.tables.items():
+        if name not in wanted:
+            _not_read(name, spec, folder, report)
+        elif files[name] is None:
+            tables[name] = _finish_table(name, spec, _empty_frame(spec), _no_problems(), None, report)
+        else:
+            file, info = files[name], entries[name].info
+            src, counts = info["source"], info["summary"]
+            sources[name] = SourceFile(
+                name, file, hashes[name][1], src["format"], src["encoding"], src["separator"], list(src["notes"])
+            )
+            report.summaries[name] = TableSummary(
+                name, file.name, counts["rows_read"], counts["rows_used"], counts["rows_quarantined"],
+                notes=list(counts["notes"]),
+            )  # fmt: skip
+            p = entries[name].problems
+            report.problems.extend(
+                Problem(name, file.name, int(row), str(column), str(value), str(reason))
+                for row, column, value, reason in zip(p["row"], p["column"], p["value"], p["reason"], strict=True)
+            )
+            report.quarantine[name] = entries[name].quarantine
+            tables[name] = entries[name].frame
+    report.cache_note = (
+        f"tabellene er hentet fra hurtiglageret ({store.root}): de samme filene er lest og kontrollert før; "
+        "--no-cache leser og kontrollerer dem på nytt"
+    )
+    return Registry(path=folder, tables=tables, report=report, sources=sources)
+
+
+def _write_cache(store, cb: codebook.Codebook, reg: Registry, windows: dict[str, tuple]) -> None:
+    """One cache entry per table read (never raises: a table that cannot be stored exactly is skipped)."""
+    from .cache import Entry, table_key
+
+    hashes = {n: (s.path.name, s.sha256) for n, s in reg.sources.items()}
+    problems: dict[str, list[Problem]] = {}
+    for p in reg.report.problems:
+        problems.setdefault(p.table, []).append(p)
+    for name, source in reg.sources.items():
+        if source.stat is not None:
+            store.remember(source.path, source.stat, source.sha256, source.read_at)
+        key = table_key(cb, name, {t: hashes.get(t) for t in needs.closure(cb, [name], always=False)})
+        summary = reg.report.summaries[name]
+        rows = problems.get(name, [])
+        info = {
+            "file": source.path.name,
+            "source": {"format": source.format, "encoding": source.encoding, "separator": source.separator,
+                       "notes": list(source.notes)},
+            "summary": {"rows_read": summary.rows_read, "rows_used": summary.rows_used,
+                        "rows_quarantined": summary.rows_quarantined, "notes": list(summary.notes)},
+            "window": list(windows.get(name, (None, None))),
+        }  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                "row": np.array([p.row for p in rows], dtype="int64"),
+                "column": np.array([p.column for p in rows], dtype=object),
+                "value": np.array([p.value for p in rows], dtype=object),
+                "reason": np.array([p.reason for p in rows], dtype=object),
+            }
+        )
+        store.write(Entry(name, reg.tables[name], reg.report.quarantine[name], frame, info), key)
+    store.save_hashes()
+    store.prune()
+
+
+def _date_window(frame: pd.DataFrame, spec: codebook.Table, tomorrow: pd.Timestamp) -> tuple[int | None, int | None]:
+    """The latest date before ``tomorrow`` and the earliest from it on (nanoseconds; None: none), over the
+    table's date and datetime columns: a cached table is valid while the run date keeps them on the same side."""
+    past, future = None, None
+    edge = tomorrow.value
+    for name, col in spec.columns.items():
+        if col.type not in ("date", "datetime") or name not in frame:
+            continue
+        values = frame[name].to_numpy().view("int64")
+        values = values[values != np.iinfo(np.int64).min]  # NaT
+        before, after = values[values < edge], values[values >= edge]
+        if before.size:
+            past = int(before.max()) if past is None else max(past, int(before.max()))
+        if after.size:
+            future = int(after.min()) if future is None else min(future, int(after.min()))
+    return past, future
+
+
+def _window_holds(window) -> bool:
+    """Whether today's run date judges a cached table's dates as its own run date did (see :func:`_date_window`)."""
+    if not isinstance(window, list) or len(window) != 2:
+        return False
+    past, future = window
+    edge = _tomorrow().value
+    return (past is None or past < edge) and (future is None or future >= edge)
+
+
+# --- end cache ---
+
+
+def _not_read(name: str, spec: codebook.Table, folder: Path, report: ValidationReport) -> None:
+    """The summary line of a table the command does not read: its file, or that it is absent."""
+    file = find_table_file(folder, name)  # found once already: two files for one table stopped the run
+    if file is None:
+        if spec.since is None:  # an absent optional table reads as absent, as when it is read
+            report.summaries[name] = TableSummary(name, None)
+        return
+    report.summaries[name] = TableSummary(name, file.name, read=False)
+
+
+class _Reading:
+    """The extract's table files, read in codebook order as the validation asks for them (:meth:`take`).
+
+    The next wanted file is read in the background while a table is validated (Arrow parses, hashes
+    and scans a file without holding the GIL), and at most those two tables' text cells are held at
+    once (national size: the text of all tables together was 300 MB more at the peak). Each table is
+    scanned for identity numbers as it is read; an unusable file or an identity number anywhere stops
+    the run (:attr:`stopping`), but only after every file has been read and scanned, so the messages,
+    their order and which error wins are those of reading everything first: an identity number before
+    anything else (:meth:`stop_if_unusable`). A table that is not wanted is only looked for (a missing
+    required table, or two files for one table, is still fatal), not read.
+    """
+
+    def __init__(self, folder: Path, cb: codebook.Codebook, wanted: tuple[str, ...]):
+        self.folder, self.cb = folder, cb
+        self.raws: dict[str, RawTable] = {}
+        self.fatal: list[str] = []
+        self.hits: list[str] = _name_hits(folder)
+        self.files: dict[str, Path | None | ExtractError] = {}
         for name in cb.tables:
             try:
-                file = find_table_file(folder, name)
+                self.files[name] = find_table_file(folder, name)
             except ExtractError as exc:
-                reads[name] = (None, exc)
-                continue
-            reads[name] = (file, None if file is None else pool.submit(read_table, file, name))
-        return _collect_reads(folder, cb, reads)
+                self.files[name] = exc
+        self.queue = [n for n in cb.tables if n in wanted and isinstance(self.files[n], Path)]
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pending: dict[str, object] = {}
+        self._ahead()
 
+    @property
+    def stopping(self) -> bool:
+        return bool(self.hits or self.fatal)
 
-def _collect_reads(folder: Path, cb: codebook.Codebook, reads: dict) -> tuple[dict[str, RawTable], list[str]]:
-    """Each table's read (file, future or error), in codebook order: the raw tables and the fatal problems."""
-    raws, fatal = {}, []
-    for name, spec in cb.tables.items():
-        file, read = reads[name]
+    def _ahead(self) -> None:
+        """Keep the next two wanted files read or being read."""
+        for name in self.queue[:2]:
+            if name not in self.pending:
+                self.pending[name] = self.pool.submit(read_table, self.files[name], name)
+
+    def take(self, name: str) -> RawTable | None:
+        """Table ``name``'s text cells (None: absent, not wanted or unusable), its problems recorded."""
+        spec, file = self.cb.tables[name], self.files[name]
+        if isinstance(file, ExtractError):
+            self.fatal.append(str(file))
+            return None
+        if file is None:
+            if spec.required:
+                self.fatal.append(f"tabellen «{name}» mangler (ventet {name}.csv, .parquet eller .xlsx)")
+            return None
+        if name not in self.pending:
+            return None  # not wanted: only looked for
+        self.queue.remove(name)
+        read = self.pending.pop(name)
+        self._ahead()
         try:
-            if isinstance(read, ExtractError):
-                raise read
-            if file is None:
-                if spec.required:
-                    fatal.append(f"tabellen «{name}» mangler (ventet {name}.csv, .parquet eller .xlsx)")
-                continue
             raw = read.result()
         except ExtractError as exc:
-            fatal.append(str(exc))
-            continue
+            self.fatal.append(str(exc))
+            return None
+        self._check_columns(name, spec, file, raw)
+        self.hits.extend(_nin_hits(raw))
+        self.raws[name] = raw
+        return raw
+
+    def _check_columns(self, name: str, spec: codebook.Table, file: Path, raw: RawTable) -> None:
         missing = [c for c in spec.required_columns if c not in raw.cells.columns]
-        if name in UNIT_REQUIRED and find_table_file(folder, "units") is not None and UNIT_COLUMN not in raw.cells:
+        if name in UNIT_REQUIRED and self.files.get("units") is not None and UNIT_COLUMN not in raw.cells:
             missing.append(UNIT_COLUMN)  # required once the extract has units (contract v1.1)
         if missing:
             cols = ", ".join(f"«{c}»" for c in missing)
-            fatal.append(f"{file.name}: mangler kolonne {cols}")
+            self.fatal.append(f"{file.name}: mangler kolonne {cols}")
         if raw.rows_read == 0:
             raw.source.notes.append("filen har bare overskriftsrad; tabellen er tom")
         unknown = [c for c in raw.cells.columns if c not in spec.columns]
         if unknown:
             raw.source.notes.append("ukjente kolonner ble ikke brukt: " + ", ".join(unknown))
-        raws[name] = raw
-    return raws, fatal
 
-
-def _stop_on_identity_numbers(raws: dict[str, RawTable], folder: Path) -> None:
-    # Every file name in the extract's folder (a table file's name is fixed, but others lie beside it).
-    hits = [f"filnavnet «{p.name}»" for p in sorted(folder.iterdir()) if has_nin(p.name)]
-    for raw in raws.values():
-        if any(has_nin(str(c)) for c in raw.cells.columns):
-            hits.append(f"{raw.source.path.name}, overskriftsraden")
-        for col in raw.cells.columns if raw.maybe_nin else ():
-            mask = nin_cells(raw.cells[col])
-            for row in raw.cells.index[mask][:5]:
-                hits.append(
-                    f"{raw.source.path.name}, rad {row}, kolonne «{col}» («{mask_nin(raw.cells.at[row, col])}»)"
-                )
-        for row, cells in raw.ragged.items():
-            if nin_cells(pd.Series(cells, dtype="string")).any():
-                hits.append(f"{raw.source.path.name}, rad {row}")
-        if raw.source.format in ("xlsx", "parquet") and _container_has_nin(raw.source.path):
-            hits.append(
-                f"{raw.source.path.name}, utenfor tabellen (andre ark, arknavn, kommentarer, topp-/bunntekst, "
-                "dokumentegenskaper eller metadata)"
+    def stop_if_unusable(self) -> None:
+        """Raise for an identity number anywhere, else for an unusable table; nothing when the extract is usable."""
+        self.pool.shutdown()
+        if self.hits:
+            shown = "\n  ".join(mask_nin(h) for h in self.hits[:20])
+            raise IdentifiableDataError(
+                "uttrekket inneholder fødselsnummer (11 sifre med gyldige kontrollsifre og fødselsdato, "
+                "også med skilletegn eller uten ledende null) og kan ikke brukes; "
+                "ingenting er skrevet. Fjern dem i kildesystemet og lag uttrekket på nytt:\n  " + shown
             )
-    if hits:
-        shown = "\n  ".join(mask_nin(h) for h in hits[:20])
-        raise IdentifiableDataError(
-            "uttrekket inneholder fødselsnummer (11 sifre med gyldige kontrollsifre og fødselsdato, "
-            "også med skilletegn eller uten ledende null) og kan ikke brukes; "
-            "ingenting er skrevet. Fjern dem i kildesystemet og lag uttrekket på nytt:\n  " + shown
+        if self.fatal:
+            raise ExtractError("uttrekket kan ikke brukes:\n  " + "\n  ".join(self.fatal))
+
+
+def _name_hits(folder: Path) -> list[str]:
+    """Every file name in the extract's folder holding an identity number (a table file's name is
+    fixed, but others lie beside it)."""
+    return [f"filnavnet «{p.name}»" for p in sorted(folder.iterdir()) if has_nin(p.name)]
+
+
+def _nin_hits(raw: RawTable) -> list[str]:
+    """Where one table's file holds an identity number: header, cells (five per column), ragged rows, container."""
+    hits = []
+    if any(has_nin(str(c)) for c in raw.cells.columns):
+        hits.append(f"{raw.source.path.name}, overskriftsraden")
+    for col in raw.cells.columns if raw.maybe_nin else ():
+        mask = nin_cells(raw.cells[col])
+        for row in raw.cells.index[mask][:5]:
+            hits.append(f"{raw.source.path.name}, rad {row}, kolonne «{col}» («{mask_nin(raw.cells.at[row, col])}»)")
+    for row, cells in raw.ragged.items():
+        if nin_cells(pd.Series(cells, dtype="string")).any():
+            hits.append(f"{raw.source.path.name}, rad {row}")
+    if raw.source.format in ("xlsx", "parquet") and _container_has_nin(raw.source.path):
+        hits.append(
+            f"{raw.source.path.name}, utenfor tabellen (andre ark, arknavn, kommentarer, topp-/bunntekst, "
+            "dokumentegenskaper eller metadata)"
         )
+    return hits
 
 
 def _container_has_nin(path: Path) -> bool:

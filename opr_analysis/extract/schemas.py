@@ -15,37 +15,33 @@ Examples
 
 from __future__ import annotations
 
-import sys
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from ..imports import without
 from . import codebook
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 
 def _import_pandera():
-    """pandera, without loading hypothesis for it.
-
-    pandera imports hypothesis, when installed, only for its data-synthesis strategies, which
-    validation never uses; that import is a third of pandera's start-up (about 0.15 s of every
-    command). Unless something has loaded hypothesis already, pandera is imported as if it were
-    absent; hypothesis itself stays importable afterwards.
-    """
-    hide = "hypothesis" not in sys.modules
-    if hide:
-        sys.modules["hypothesis"] = None  # makes `import hypothesis` raise ImportError
-    try:
+    """pandera, without loading hypothesis for it (:mod:`opr_analysis.imports`)."""
+    with without("hypothesis"):
         import pandera.backends.pandas.builtin_checks  # noqa: F401 (what the first validate would import)
         import pandera.errors
         import pandera.pandas
-    finally:
-        if hide and sys.modules.get("hypothesis", 0) is None:
-            del sys.modules["hypothesis"]
     return pandera.pandas, pandera.errors.SchemaErrors
 
 
-pa, SchemaErrors = _import_pandera()
+@cache
+def _pandera():
+    """(pandera.pandas, SchemaErrors), imported on first validation: a load from the cache never needs them."""
+    return _import_pandera()
+
 
 DTYPES = {
     "id": "string",
@@ -63,6 +59,7 @@ DTYPES = {
 
 
 def _column_schema(col: codebook.Column, items: dict) -> pa.Column:
+    pa, _ = _pandera()
     checks = []
     if col.type == "code":
         checks.append(pa.Check.isin(list(col.codes), name="code"))
@@ -94,6 +91,7 @@ def _valid_orgnr(values: pd.Series) -> pd.Series:
 
 
 def _item_range_check(items: dict) -> pa.Check:
+    pa, _ = _pandera()
     lo = pd.Series({code: item.min for code, item in items.items()}, dtype="float64")
     hi = pd.Series({code: item.max for code, item in items.items()}, dtype="float64")
 
@@ -111,6 +109,7 @@ def _item_range_check(items: dict) -> pa.Check:
 @cache
 def schema_for(table: str) -> pa.DataFrameSchema:
     """The pandera schema of one codebook table."""
+    pa, _ = _pandera()
     cb = codebook.load()
     spec = cb.tables[table]
     items = cb.items
@@ -129,9 +128,10 @@ def failures(table: str, frame: pd.DataFrame) -> pd.DataFrame:
 
     ``row`` is the frame's index (the 1-based data row of the source file).
     """
+    _, schema_errors = _pandera()
     try:
         schema_for(table).validate(frame, lazy=True)
-    except SchemaErrors as err:
+    except schema_errors as err:
         cases = err.failure_cases
     else:
         return pd.DataFrame(columns=["row", "column", "check", "value"])

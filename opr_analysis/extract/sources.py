@@ -20,6 +20,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,7 @@ import pandas as pd
 from ..errors import ExtractError
 from ..safety.limits import MAX_CELL_CHARS, check_xlsx
 from ..safety.nin import mask_nin, may_hold_nin
+from .cache import stat_stamp
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 
@@ -45,6 +48,10 @@ class SourceFile:
     encoding: str | None = None
     separator: str | None = None
     notes: list[str] = field(default_factory=list)
+    # The file's stat (device, inode, size, mtime, ctime) before it was read and when (ns), if it did not
+    # change while it was read: what lets the cache reuse its SHA-256 (extract/cache.py).
+    stat: tuple | None = field(default=None, compare=False)
+    read_at: int | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -76,10 +83,16 @@ def find_table_file(folder: Path, table: str) -> Path | None:
 def read_table(path: Path, table: str) -> RawTable:
     """Read one table file into text cells."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            before, read_at = os.fstat(fh.fileno()), time.time_ns()
+            data = fh.read()
+        after = os.stat(path)
     except OSError as exc:
         raise ExtractError(f"{path.name}: filen kan ikke åpnes ({exc.strerror or type(exc).__name__})") from exc
     source = SourceFile(table=table, path=path, sha256=hashlib.sha256(data).hexdigest(), format=path.suffix[1:])
+    stamp = stat_stamp(before)
+    if stamp == stat_stamp(after):
+        source.stat, source.read_at = stamp, read_at
     try:
         if path.suffix == ".csv":
             raw = _read_csv(data, source)

@@ -60,6 +60,7 @@ class TableSummary:
     rows_used: int = 0
     rows_quarantined: int = 0
     notes: list[str] = field(default_factory=list)
+    read: bool = True  # False: the command did not read the table (it uses no statistic of it)
     rows_erased: int = 0
 
     def as_dict(self) -> dict:
@@ -82,6 +83,14 @@ class ValidationReport:
     summaries: dict[str, TableSummary] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     quarantine: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # Where the tables came from when not from the files (the cache), or why the cache was not used.
+    cache_note: str | None = None
+
+    @property
+    def not_read(self) -> list[str]:
+        """The tables the command did not read (none for ``opr validate``, the report and notebooks)."""
+        return [s.table for s in self.summaries.values() if not s.read]
+
     #: The erasure applied after validation (:class:`opr_analysis.rights.Erasure`), None when none was.
     erasure: object = None
 
@@ -107,8 +116,9 @@ class ValidationReport:
 
     def counts(self) -> pd.DataFrame:
         """One row per table: file, rows read, used and quarantined (an absent table of
-        :data:`QUIET_WHEN_ABSENT` has no row); ``rows_erased`` too when patients were erased."""
-        shown = [s for s in self.summaries.values() if not (s.file is None and s.table in QUIET_WHEN_ABSENT)]
+        :data:`QUIET_WHEN_ABSENT` and a table that was not read have no row); ``rows_erased`` too when
+        patients were erased."""
+        shown = [s for s in self.summaries.values() if s.read and not (s.file is None and s.table in QUIET_WHEN_ABSENT)]
         frame = pd.DataFrame([s.as_dict() for s in shown])
         if "rows_erased" in frame:
             frame["rows_erased"] = frame["rows_erased"].fillna(0).astype("int64")
@@ -125,6 +135,9 @@ class ValidationReport:
             if s.file is None:
                 lines.append(f"{s.table:<20} {'(finnes ikke, valgfri)':<26}")
                 continue
+            if not s.read:
+                lines.append(f"{s.table:<20} {s.file:<26} (ikke lest: kommandoen bruker ikke tabellen)")
+                continue
             line = f"{s.table:<20} {s.file:<26} {s.rows_read:>9,} {s.rows_used:>9,} {s.rows_quarantined:>10,}"
             if erased:
                 line += f" {s.rows_erased:>9,}"
@@ -133,6 +146,14 @@ class ValidationReport:
             lines.append(self.erasure.summary_line())
         for s in self.summaries.values():
             lines.extend(f"Merk: {s.file}: {note}" for note in s.notes)
+        if self.not_read:
+            n = len(self.not_read)
+            lines.append(
+                f"Merk: {n} {'tabell' if n == 1 else 'tabeller'} ble ikke lest eller kontrollert fordi kommandoen ikke "
+                "bruker dem; «opr validate» kontrollerer hele uttrekket."
+            )
+        if self.cache_note:
+            lines.append(f"Merk: {self.cache_note}.")
         if self.problems:
             lines.append("")
             lines.append(f"Problemer ({len(self.problems)}):")

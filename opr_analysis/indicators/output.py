@@ -12,15 +12,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..extract.needs import reads, tables_read_by
 from ..safety.owned import owned_dir, protected_folders
 from ..safety.privacy import scan_outputs
 from .compute import indicator_results
 from .definitions import load_definitions
 from .delivery import FILE_NAME, check_delivery, delivery_frame
+from .statistics import STATISTICS
 
 RESULTS_FILE = "indikatorer.csv"
 
 
+def tables_read(definitions_file=None) -> frozenset[str]:
+    """The extract tables ``opr indicators`` reads: those of its indicators' statistics, and its own."""
+    defs = load_definitions(definitions_file)
+    return tables_read_by(write_indicators, *(STATISTICS[d.statistic] for d in defs.values()))
+
+
+@reads("patients", "units")  # the patients' ids for the privacy scan; the units (indicator_results)
 def write_indicators(reg, out_dir, as_of=None, definitions_file=None) -> list[Path]:
     """Compute, check and write both files into ``out_dir``; returns their paths."""
     defs = load_definitions(definitions_file)

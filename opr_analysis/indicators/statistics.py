@@ -54,6 +54,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..extract.needs import reads
 from ..extract.units import anchor_units, row_units
 from ..stats.baseline import baseline_links
 from ..stats.followup import MONTHS, first_whole_due_year, followup_audit, followup_kinds
@@ -92,6 +93,7 @@ def _waits(reg, as_of) -> tuple[pd.DataFrame, pd.Series]:
     return times[keep], row_units(reg, "enrolments")[keep]
 
 
+@reads("enrolments", "units")
 def waiting_within(reg, as_of=None, days: int = 60) -> pd.DataFrame:
     """Share of enrolments seen within ``days`` of the grant, among grants whose window has passed (module
     docstring)."""
@@ -101,6 +103,7 @@ def waiting_within(reg, as_of=None, days: int = 60) -> pd.DataFrame:
     return _rows(units, times["year"].astype("int64"), denominator, numerator)
 
 
+@reads("enrolments", "units")
 def waiting_days(reg, as_of=None) -> pd.DataFrame:
     """Days from grant to first consultation, or to the as-of date for patients still waiting (censored)."""
     times, units = _waits(reg, as_of)
@@ -113,6 +116,7 @@ def waiting_days(reg, as_of=None) -> pd.DataFrame:
     )
 
 
+@reads(baseline_links, "units")
 def baseline_before_consultation(reg, as_of=None) -> pd.DataFrame:
     """Enrolments granted by the as-of date with a baseline in the patient-level window by then (module
     docstring)."""
@@ -147,6 +151,7 @@ def _answered_of_owed(reg, as_of, kinds: list[str]) -> pd.DataFrame:
     return _rows(units, rows["year"], np.ones(len(rows), bool), rows["responded"].to_numpy(dtype=bool))
 
 
+@reads(followup_audit, "treatments", "enrolments", "units")
 def followup_answered(reg, as_of=None, kind: str = "rf_3m") -> pd.DataFrame:
     """Owed follow-ups of ``kind`` settled at the as-of date, sent or not; numerator: answered (module docstring)."""
     return _answered_of_owed(reg, as_of, [kind])
@@ -160,11 +165,13 @@ def _outcome(reg, as_of, months: int, flag: str) -> pd.DataFrame:
     return _rows(units, po["year"], known, po[flag].fillna(False).to_numpy(dtype=bool))
 
 
+@reads(paired_outcomes, "treatments", "enrolments", "units")
 def nrs_improved_30(reg, as_of=None, months: int = 12) -> pd.DataFrame:
     """Answered follow-ups ``months`` after, with ≥ 30 % lower average pain than the paired baseline."""
     return _outcome(reg, as_of, months, "nrs_improved_30")
 
 
+@reads(paired_outcomes, "treatments", "enrolments", "units")
 def pgic_improved(reg, as_of=None, months: int = 12) -> pd.DataFrame:
     """Answered follow-ups ``months`` after with PGIC «mye» or «svært mye bedre»."""
     return _outcome(reg, as_of, months, "pgic_improved")
@@ -174,6 +181,7 @@ def _kinds_at(months: int) -> list[str]:
     return [k for k in followup_kinds() if MONTHS.get(k.rsplit("_", 1)[-1]) == int(months)]
 
 
+@reads(followup_audit, "treatments", "enrolments", "units")
 def outcome_response(reg, as_of=None, months: int = 12) -> pd.DataFrame:
     """The response behind an outcome indicator: owed follow-ups ``months`` after (every kind), settled at the
     as-of date, sent or not; numerator: answered. Shown beside the outcome (module docstring)."""

@@ -24,7 +24,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import nbformat
+from ..imports import without
+
+with without("rfc3987_syntax"):  # 1.4 s of grammars for a format nbformat never checks
+    import nbformat
 
 from ..safety.markup import escape
 from .typography import tie_title

@@ -56,7 +56,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
+from ..imports import without
+
+with without("rfc3987_syntax"):  # 1.4 s of grammars for a format nbformat never checks
+    import nbformat
 
 from ..errors import OprError, UsageError
 from ..formatting import NBSP, fmt_int, fmt_num
@@ -251,6 +254,9 @@ def execute_notebook(template: Path, target: Path, parameters: dict, cwd: Path |
                 log_output=False,
                 report_mode=False,
                 kernel_manager_class=km_class,
+                # Written once at the end (and on an error), not at every cell's start and end: those 150
+                # saves re-encoded the whole notebook, figures included, ~1 s of a scale-1 report (issue 29).
+                request_save_on_cell_execute=False,
             )
     except PapermillExecutionError as exc:
         raise_if_stopped(km_class)

@@ -45,7 +45,10 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-import nbformat
+from ..imports import without
+
+with without("rfc3987_syntax"):  # 1.4 s of grammars for a format nbformat never checks
+    import nbformat
 import yaml
 
 from ..errors import OprError

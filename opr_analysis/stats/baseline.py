@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..extract.needs import reads
 from .linking import _NAT, _day_numbers, _enrolment_positions, enrolment_of, patient_codes
 from .linking import day as _day
 from .memo import shared, year_of
@@ -31,6 +32,7 @@ from .shares import add_share, count_grid, year_range
 _memo = shared  # the shared derived frames of this module
 
 
+@reads("baseline_responses", "enrolments")
 def baseline_links(reg) -> pd.DataFrame:
     return _memo(reg, "baseline_links", ("baseline_responses", "enrolments"), _baseline_links)
 
@@ -142,6 +144,7 @@ def _enrolment_rows(reg) -> pd.DataFrame:
     )
 
 
+@reads("baseline_responses", "enrolments")
 def enrolment_baseline_flags(reg) -> pd.DataFrame:
     """One row per enrolment (index aligned with ``reg.enrolments``): enrolment_id, patient_id,
     year (granted), enrolments (1), with_baseline (0/1: a baseline in the window above),
@@ -157,6 +160,7 @@ def _enrolment_years(reg) -> pd.Series:
     return year_of(reg, "enrolments", "granted_date")
 
 
+@reads("baseline_responses", "enrolments")
 def baseline_response(reg) -> pd.DataFrame:
     return _memo(reg, "baseline_response", ("baseline_responses", "enrolments"), _baseline_response)
 
@@ -186,6 +190,7 @@ def _baseline_response(reg) -> pd.DataFrame:
     return add_share(out, "response_share", "baseline_responses", "enrolments", ci=False)
 
 
+@reads("baseline_responses", "enrolments")
 def baseline_response_patient_level(reg) -> pd.DataFrame:
     return _memo(
         reg, "baseline_response_patient_level", ("baseline_responses", "enrolments"), _baseline_response_patient_level
@@ -211,6 +216,7 @@ def _baseline_response_patient_level(reg) -> pd.DataFrame:
     return out
 
 
+@reads("legacy_v1")
 def legacy_baseline_response(reg) -> pd.DataFrame:
     """Seed table 13 (OPRv1): year, baseline_responses, new_patients, response_share.
 

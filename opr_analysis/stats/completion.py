@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..extract.needs import reads
 from ..formatting import format_hms
 from .shares import _as_float, quartile_summary, year_range
 
@@ -20,6 +21,7 @@ def _summary(period: str, ms: pd.Series) -> dict:
     return {"period": period, "n": q["n"], **{f"{k}_ms": q[k] for k in ("min", "q1", "median", "q3", "max")}}
 
 
+@reads("baseline_responses")
 def completion_time(reg) -> pd.DataFrame:
     """Seed table 14: period (year, or ``alle``), n, min_ms, q1_ms, median_ms, q3_ms, max_ms,
     then the same five as ``*_hms`` (``HH:MM:SS``, truncated).

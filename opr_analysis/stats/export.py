@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..safety.owned import owned_dir, protected_folders
 from ..safety.privacy import scan_outputs
-from .table_registry import TABLES
+from .table_registry import TABLES, get
 
 # The contract's column lists, in order (from the table registry).
 CONTRACT_COLUMNS: dict[str, list[str]] = {t.name: list(t.contract) for t in TABLES if t.contract}
@@ -41,6 +41,18 @@ def compute_tables(reg, as_of=None, names=None) -> dict[str, pd.DataFrame]:
         else:
             out[table.name] = func(reg)
     return out
+
+
+def tables_read(names=None) -> frozenset[str]:
+    """The extract tables the registered tables (or those in ``names``) read: the union of their statistics'
+    declarations (:mod:`opr_analysis.extract.needs`); a table computed from another reads what that one reads."""
+    from ..extract.needs import tables_read_by
+
+    wanted = None if names is None else set(names)
+    funcs = [
+        (get(t.source) if t.source is not None else t).resolve() for t in TABLES if wanted is None or t.name in wanted
+    ]
+    return tables_read_by(*funcs)
 
 
 def report_tables(reg, as_of=None) -> dict[str, pd.DataFrame]:

@@ -101,6 +101,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..extract import codebook
+from ..extract.needs import reads
 from ..rights.reservation import reservation_dates
 from .calendar import calendar_years, shifted_months, year_numbers
 from .derived import age_at
@@ -184,6 +185,7 @@ def followup_kinds() -> list[str]:
     return list(codebook.load().tables["followups"].columns["kind"].codes)
 
 
+@reads("followups", "treatments", "enrolments", "patients")
 def followup_candidates(reg, as_of=None) -> pd.DataFrame:
     """Every follow-up the rule gives, owed or not: one row per (anchor_id, kind).
 
@@ -467,6 +469,7 @@ def _rule(reg, as_of: pd.Timestamp) -> _Rule:
     return _Rule(cand, sent, sent_owed, responded, sent_owed & ~settled, settled, cand_settled)
 
 
+@reads(followup_candidates)
 def followup_audit(reg, as_of=None) -> pd.DataFrame:
     """Row-level audit: every candidate follow-up (owed or not) joined to what was sent.
 
@@ -632,6 +635,7 @@ def _take(s: pd.Series, at: np.ndarray) -> pd.Series:
     return taken.mask(pd.Series(at < 0)) if (at < 0).any() else taken
 
 
+@reads(followup_candidates)
 def followup_response(reg, as_of=None) -> pd.DataFrame:
     """§4.4 response table, one row per due year × kind (module docstring for the rules).
 
@@ -786,6 +790,7 @@ def followup_totals(response: pd.DataFrame) -> pd.DataFrame:
 FOREIGN_ANCHOR_REASON = "annen pasients forløp"
 
 
+@reads("followups", "treatments", "enrolments")
 def foreign_anchor_count(reg) -> int:
     """Follow-ups quarantined because their patient_id is not their anchor's patient (counted nowhere else)."""
     q = getattr(getattr(reg, "report", None), "quarantine", {}).get("followups")

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from ..extract import codebook
+from ..extract.needs import reads
 from .shares import ALPHA, add_share, count_grid, year_range
 
 DAYS_PER_YEAR = 365.25
@@ -64,6 +65,7 @@ def _until(dates: pd.Series, as_of) -> pd.Series:
     return dates.notna() if as_of is None else (dates <= pd.Timestamp(as_of).normalize()).fillna(False)
 
 
+@reads("implants")
 def implanted_per_year(reg, as_of=None) -> pd.DataFrame:
     """Components implanted per year and component: year, component, n (module docstring)."""
     imp = reg.implants
@@ -83,12 +85,14 @@ def _explant_rows(reg, as_of) -> pd.DataFrame:
     )
 
 
+@reads("implants")
 def explants_by_reason(reg, as_of=None) -> pd.DataFrame:
     """Components removed per year and reason: year, reason, n (module docstring)."""
     rows = _explant_rows(reg, as_of)
     return count_grid(rows, {"year": year_range(rows["year"]), "reason": _codes("explant_reason")}, {"n": "n"})
 
 
+@reads("implants")
 def explant_reason_shares(reg, as_of=None) -> pd.DataFrame:
     """Every component removed (on or before ``as_of``) by reason, with the reason's share of them all.
 
@@ -104,6 +108,7 @@ def explant_reason_shares(reg, as_of=None) -> pd.DataFrame:
     return add_share(counts.astype({"n": "int64", "explants": "int64"}), "share", "n", "explants")
 
 
+@reads("implants")
 def implant_systems(reg, as_of) -> pd.DataFrame:
     """One row per implanted system (module docstring): system, patient_id, start, end, event, reason, days.
 
@@ -202,6 +207,7 @@ def month_days(months) -> np.ndarray:
     return np.floor(np.asarray(months, dtype=float) * DAYS_PER_YEAR / 12).astype("int64")
 
 
+@reads(implant_systems)
 def implant_survival(reg, as_of) -> pd.DataFrame:
     """Kaplan–Meier survival of the implanted systems by month since implantation (module docstring).
 

@@ -63,6 +63,7 @@ import pandas as pd
 from statsmodels.stats.weightstats import DescrStatsW
 
 from ..extract import codebook
+from ..extract.needs import reads
 from .baseline import baseline_links
 from .derived import age_at
 from .followup import followup_audit, followup_kinds
@@ -152,6 +153,7 @@ def _patients(reg) -> pd.DataFrame:
     return p.set_index(p["patient_id"].astype(object))[["birth_year", "sex"]]
 
 
+@reads(baseline_links, "patients", "baseline_answers")
 def baseline_scores(reg) -> pd.DataFrame:
     """One row per baseline response with every score.
 
@@ -245,6 +247,7 @@ def _pair(reg, sent: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@reads(followup_audit, "patients", "followup_answers")
 def followup_scores(reg, as_of=None) -> pd.DataFrame:
     """One row per answered follow-up with every score.
 
@@ -306,6 +309,7 @@ def _nrs_improved_30(before: pd.Series, after: pd.Series) -> pd.Series:
     return reduced_by_share(before, after, NRS_IMPROVEMENT_SHARE)
 
 
+@reads(baseline_scores, followup_scores)
 def paired_outcomes(reg, as_of=None) -> pd.DataFrame:
     """Each answered follow-up with its paired baseline (module docstring) and change scores.
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..extract import codebook
+from ..extract.needs import reads
 from .baseline import _enrolment_counts, _link_flags, _patient_codes
 from .linking import _NAT, _day_numbers
 from .memo import year_of
@@ -33,6 +34,7 @@ def _years(reg, table: str) -> pd.Series:
     return year_of(reg, table, YEAR_COLUMNS[table])
 
 
+@reads("enrolments")
 def quality_closed_in_dips_list(reg) -> pd.DataFrame:
     """Enrolments closed in DIPS but open in the registry: enrolment_id, patient_id,
     granted_date, dips_closed_date (the list the office staff work through)."""
@@ -41,6 +43,7 @@ def quality_closed_in_dips_list(reg) -> pd.DataFrame:
     return sel[["enrolment_id", "patient_id", "granted_date", "dips_closed_date"]].reset_index(drop=True)
 
 
+@reads("enrolments")
 def quality_closed_in_dips(reg) -> pd.DataFrame:
     """year, enrolments, closed_in_dips, open_in_registry, open_in_registry_share (+ limits).
 
@@ -68,6 +71,7 @@ def quality_closed_in_dips(reg) -> pd.DataFrame:
 NOT_MISSING = {("followups", "variant")}
 
 
+@reads(*YEAR_COLUMNS)
 def quality_missing(reg) -> pd.DataFrame:
     """table, column, year, rows, missing, missing_share (+ limits): every optional column
     of every table with a year, every year of that table.
@@ -101,6 +105,7 @@ def quality_missing(reg) -> pd.DataFrame:
     return add_share(out, "missing_share", "missing", "rows")
 
 
+@reads("enrolments", "baseline_responses")
 def quality_multiple_enrolments(reg) -> pd.DataFrame:
     """year, patients, patients_multiple (more than one enrolment granted that year),
     multiple_share (+ limits), enrolments."""
@@ -130,6 +135,7 @@ def _enrolments_per_patient_year(years: np.ndarray, codes: np.ndarray) -> pd.Dat
     return pd.DataFrame({"year": pairs // size + first, "k": k.astype("int64")})
 
 
+@reads("enrolments", "baseline_responses")
 def quality_multiple_baselines(reg) -> pd.DataFrame:
     """year (granted), enrolments, enrolments_multiple_baselines, multiple_share (+ limits).
 
@@ -146,6 +152,7 @@ def quality_multiple_baselines(reg) -> pd.DataFrame:
     return add_share(out, "multiple_share", "enrolments_multiple_baselines", "enrolments")
 
 
+@reads("enrolments")
 def quality_consultation_before_grant(reg) -> pd.DataFrame:
     """year (granted), enrolments, with_consultation, consultation_before_grant,
     consultation_before_grant_share (over enrolments with a first consultation, + limits).
@@ -173,6 +180,7 @@ def quality_consultation_before_grant(reg) -> pd.DataFrame:
     return add_share(out, "consultation_before_grant_share", "consultation_before_grant", "with_consultation")
 
 
+@reads("baseline_responses", "enrolments")
 def quality_baseline_after_consultation(reg) -> pd.DataFrame:
     """year (submitted), baseline_responses, without_enrolment, with_enrolment,
     after_consultation, after_consultation_share (over with_enrolment, + limits),
@@ -199,6 +207,7 @@ def quality_baseline_after_consultation(reg) -> pd.DataFrame:
     return add_share(out, "without_enrolment_share", "without_enrolment", "baseline_responses")
 
 
+@reads(*YEAR_COLUMNS)  # quality_missing reads every table with a year; the others fewer
 def quality_tables(reg) -> dict[str, pd.DataFrame]:
     """Every data-quality table, keyed by its CSV name."""
     return {

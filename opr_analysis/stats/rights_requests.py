@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..extract import codebook
+from ..extract.needs import reads
 from .shares import add_share, count_grid, year_range
 
 DEADLINE_DAYS = 30
@@ -61,6 +62,7 @@ def _requests(reg) -> pd.DataFrame:
     return table
 
 
+@reads("rights_requests")
 def request_flags(reg, as_of=None) -> pd.DataFrame:
     """One row per request received by as-of: year, kind, days (to closure, NaN if open) and the count flags."""
     as_of = _as_of(as_of)
@@ -86,6 +88,7 @@ def request_flags(reg, as_of=None) -> pd.DataFrame:
     )
 
 
+@reads(request_flags)
 def rights_requests_handling(reg, as_of=None) -> pd.DataFrame:
     """year, kind, received, closed, open, median_days, closed_within_30, open_past_30, deadline_known,
     closed_within_30_share (+ Wilson limits): see the module docstring. Every year from the first to the
@@ -110,6 +113,7 @@ def rights_requests_handling(reg, as_of=None) -> pd.DataFrame:
     return out[cols]
 
 
+@reads("rights_requests", "patients", "enrolments")
 def rights_reservation_share(reg, as_of=None) -> pd.DataFrame:
     """year (first enrolment), patients, reserved, erased, reserved_or_erased, reserved_or_erased_share
     (+ Wilson limits): see the module docstring."""

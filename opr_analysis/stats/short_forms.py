@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from ..extract import codebook
+from ..extract.needs import reads
 from .shares import count_grid, year_range
 
 
+@reads("short_forms")
 def short_form_reasons(reg) -> pd.DataFrame:
     """Seed table 15: year, reason, n — every year × every reason code, zeros included.
 

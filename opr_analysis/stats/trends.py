@@ -64,6 +64,7 @@ from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.tools import add_constant
 
+from ..extract.needs import reads
 from .baseline import baseline_response_patient_level
 from .referrals import referrals_assessed
 
@@ -183,6 +184,7 @@ def series_test(frame: pd.DataFrame, successes: str, trials: str, indicator: str
     return trend_test(frame, successes, trials, indicator, first_year=first, start_reason=reason)
 
 
+@reads(referrals_assessed, baseline_response_patient_level)
 def trend_tests(reg) -> pd.DataFrame:
     """Trend tests for the rejection share and the patient-level baseline response share."""
     return pd.concat(
