@@ -15,6 +15,7 @@ from bs4 import BeautifulSoup
 from helpers import make_extract
 
 from opr_analysis import cli
+from opr_analysis.extract.needs import reads
 from opr_analysis.report import publication
 from opr_analysis.report.publication import Publication, synced_notebook
 from opr_analysis.report.suppression import recorded_tables, recoverable_cells
@@ -185,6 +186,7 @@ def test_the_notebook_shows_every_report_table_through_its_declaration():
 # --- the recipe of docs/architecture.md, followed with a toy table ----------------------------
 
 
+@reads("referrals", "patients")
 def toy_referrals_by_sex(reg) -> pd.DataFrame:
     """1. The statistic: referrals granted the right to health care per year and sex (``ukjent``: no patient)."""
     r = reg.referrals[(reg.referrals["decision"] == "rett").to_numpy()]

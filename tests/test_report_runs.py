@@ -177,7 +177,8 @@ def test_sigterm_during_notebook_execution_keeps_previous_output(extract, tmp_pa
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_for(lambda: list(parent.glob(f".out.opr-tmp-*/build/{NOTEBOOK.name}")), 60, "the build folder")
+        # the temporary folder (papermill writes the executed notebook into build/ only when it is done)
+        _wait_for(lambda: list(parent.glob(".out.opr-tmp-*")), 60, "the temporary folder")
         kernels = _wait_for(lambda: _kernel_children(proc.pid), 60, "the notebook kernel")
         connection = [a for a in kernels[0].cmdline() if a.endswith("kernel.json")]
         kernel_dir = Path(connection[0]).parent  # ... -f <private folder>/kernel.json

@@ -12,6 +12,7 @@ from helpers import make_extract
 
 import opr_analysis
 from opr_analysis import cli, stats
+from opr_analysis.extract.needs import reads
 from opr_analysis.stats import table_registry
 from opr_analysis.stats.export import CONTRACT_COLUMNS, compute_tables, report_tables, write_tables
 from opr_analysis.stats.table_registry import HELPERS, TABLES, Table
@@ -40,6 +41,7 @@ def reg(tmp_path):
     )  # fmt: skip
 
 
+@reads("referrals")
 def toy_rejected_per_region(reg) -> pd.DataFrame:
     """A toy statistic: rejected referrals per region (all years)."""
     r = reg.referrals

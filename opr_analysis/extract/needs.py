@@ -26,7 +26,7 @@ The module imports nothing heavy (the commands ask it before loading pandas).
 
 >>> from opr_analysis.extract import codebook
 >>> closure(codebook.load(), ["followups"])
-('units', 'patients', 'enrolments', 'treatments', 'followups')
+('units', 'patients', 'enrolments', 'treatments', 'followups', 'rights_requests')
 >>> @reads("short_forms")
 ... def count_forms(reg): ...
 >>> sorted(tables_read_by(count_forms, "legacy_v1"))
