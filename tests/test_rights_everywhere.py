@@ -102,10 +102,18 @@ def test_a_research_delivery_is_as_without_the_patient(pair, tmp_path):
 @pytest.mark.slow
 def test_the_report_is_as_without_the_patient_but_for_the_one_count(pair, tmp_path, capsys):
     with_, without = pair
+    printed = {}
     for name, extract in (("med", with_), ("uten", without)):
         _opr("report", "--extract", extract, "--out", tmp_path / name, "--year", "2023", "--as-of", AS_OF,
              "--formats", "html", "--no-proms")  # fmt: skip
-    capsys.readouterr()
+        printed[name] = capsys.readouterr()
+    # the run's first line adds up: read = used + quarantined + held out for the erasure
+    line = next(x for x in (printed["med"].out + printed["med"].err).splitlines() if "Validerte uttrekket" in x)
+    read, used, quarantined, erased = (
+        int(n.replace("\u00a0", "")) for n in re.findall(r"([\d\u00a0]+) (?:rader|brukt|i k|holdt)", line)
+    )
+    assert erased > 0 and read == used + quarantined + erased, line
+    assert "holdt utenfor" not in (printed["uten"].out + printed["uten"].err)
     a = (tmp_path / "med" / "arsrapport-2023.html").read_text(encoding="utf-8")
     b = (tmp_path / "uten" / "arsrapport-2023.html").read_text(encoding="utf-8")
     sentence = re.compile(r"<p>Færre enn 5 pasienter er slettet etter krav fra pasienten\..*?</p>\s*", re.S)

@@ -462,6 +462,8 @@ def run_report(
         rep = reg.report
         read, used, quarantined = (fmt_int(n) for n in (rep.rows_read, rep.rows_used, rep.rows_quarantined))
         info["message"] = f"Validerte uttrekket {extract}: {read} rader lest, {used} brukt, {quarantined} i karantene"
+        if rep.rows_erased:  # read = used + quarantined + erased: the line adds up (issue 26)
+            info["message"] += f", {fmt_int(rep.rows_erased)} holdt utenfor etter krav om sletting"
     as_of = as_of or dt.date.today()
     plan = plan_report(
         reg,
