@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -427,10 +427,87 @@ def suppress_wide(
     return hidden.unstack()[columns].reindex(frame.index).astype(bool)
 
 
-def _declared(frame: pd.DataFrame, spec, min_cell: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(hidden cells of ``frame``, the table's own margins with their hidden flag): see :func:`hidden_cells`."""
-    out = pd.DataFrame(False, index=frame.index, columns=frame.columns)
-    margins = pd.DataFrame(columns=["margin", "key", "column", "value", "hidden"])
+@dataclass
+class Hidden:
+    """What the publications of one declared table hide.
+
+    ``cells``: a boolean frame with the tidy frame's index and columns (a share and its limits are
+    hidden with their numerator or denominator); ``margins``: the total lines the table shows itself
+    (its margins without ``published_by``), one row per sum: ``margin`` (its position among the
+    declared margins), ``key`` (the values of its ``by`` columns, a tuple), ``column``, ``value``,
+    ``hidden``.
+    """
+
+    cells: pd.DataFrame
+    margins: pd.DataFrame
+
+
+@dataclass
+class _Piece:
+    """One published frame as cells of the audit: every count, the sums within it, and how to find a cell
+    by its row's key values (to tie it to the same count in another frame)."""
+
+    scope: Hashable
+    name: str
+    spec: object
+    frame: pd.DataFrame
+    rows: pd.DataFrame  # the frame with a fresh index and the remainder parts as columns
+    columns: list[str]
+    labels: list = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    displayed: list[bool] = field(default_factory=list)
+    fixed: list[bool] = field(default_factory=list)
+    groups: list = field(default_factory=list)
+    own: list = field(default_factory=list)  # labels of the margins this frame shows (its total lines)
+    external: list = field(default_factory=list)  # (margin, key, column, member cells, sum): published elsewhere
+    by_key: dict = field(default_factory=dict)  # (row key values, column) -> label
+    at: dict = field(default_factory=dict)  # label -> position
+
+    def add(self, label, value: float, displayed: bool = True, fixed: bool = False) -> None:
+        self.at[label] = len(self.labels)
+        self.labels.append(label)
+        self.values.append(float(value))
+        self.displayed.append(displayed)
+        self.fixed.append(fixed)
+
+    def value(self, label) -> float:
+        return self.values[self.at[label]]
+
+    def cells(self, where: str | None, column: str, by: Sequence[str]) -> dict[tuple, list]:
+        """Labels of ``column`` in the rows matching ``where``, grouped by the values of ``by``."""
+        if column not in self.columns or self.rows.empty:
+            return {}
+        rows = self.rows.query(where) if where else self.rows
+        if not by:
+            groups = {(): list(rows.index)} if len(rows) else {}
+        else:
+            groups = {
+                k if isinstance(k, tuple) else (k,): list(ix)
+                for k, ix in rows.groupby(_keys(by), observed=True, dropna=False).groups.items()
+            }
+        return {_plain(k): [(self.scope, self.name, row, column) for row in ix] for k, ix in groups.items()}
+
+
+def _plain(key: tuple) -> tuple:
+    """Key values as plain Python values (so the same year from two frames is one key)."""
+    return tuple(v.item() if hasattr(v, "item") else v for v in key)
+
+
+def _patient_table(name: str) -> bool:
+    from ..stats.table_registry import get
+
+    try:
+        return get(name).patient_counts
+    except KeyError:
+        return False
+
+
+def _piece(frame: pd.DataFrame, spec, scope: Hashable = None, name: str = "") -> _Piece:
+    """The cells of one published frame (module docstring): counts, parts that are not columns (the rest of
+    a sum: never shown, protected when small), the table's own total lines, and the sums tying them.
+
+    A margin published by another patient-count table is left in ``external`` (the caller ties it to that
+    table's cells, or counts it as known); one published by any other table is a known constant."""
     f = frame.reset_index(drop=True)
     parts = []
     for total, members in spec.parts:
@@ -443,60 +520,80 @@ def _declared(frame: pd.DataFrame, spec, min_cell: int) -> tuple[pd.DataFrame, p
         parts.append((total, members))
     remainders = {m for _, members in parts for m in members if m not in frame.columns}
     columns = [c for c in spec.columns() if c in f.columns]
+    piece = _Piece(scope, name, spec, frame, f, columns)
     if not columns or f.empty:
-        return out, margins
-    numbers = _numbers(f[columns].stack(future_stack=True))
-    labels: list = list(numbers.index)
-    values = list(numbers.to_numpy())
-    displayed = [col not in remainders for _, col in labels]
+        return piece
     public = {c for c, _ in spec.public}
-    fixed = [col in public for _, col in labels]
-    groups = [
-        ([((row, total), -1.0), *[((row, part), 1.0) for part in members]], 0.0)
+    keys = [k for k in spec.keys if k in f.columns]
+    row_keys = [_plain(k) for k in f[keys].itertuples(index=False, name=None)] if keys else [()] * len(f)
+    stacked = _numbers(f[columns].stack(future_stack=True))
+    numbers = dict(zip(stacked.index, stacked.to_numpy(), strict=True))
+    for (row, col), value in numbers.items():
+        label = (scope, name, row, col)
+        piece.add(label, value, displayed=col not in remainders, fixed=col in public)
+        piece.by_key[(row_keys[row], col)] = label
+    piece.groups += [
+        ([((scope, name, row, total), -1.0), *[((scope, name, row, p), 1.0) for p in members]], 0.0)
         for row in f.index
         for total, members in parts
     ]
-    own = []  # the margins this table shows: cells of their own, tied to their members
-    totals: dict[tuple, object] = {}  # (margin, key, column) -> its cell's label, or its value when public
+    totals: dict[tuple, object] = {}  # (margin, key, column) -> its cell's label, or its value when known
     for i, margin in enumerate(spec.margins):
-        rows = f.query(margin.where) if margin.where else f
-        if margin.by:
-            index_sets = {
-                k if isinstance(k, tuple) else (k,): list(ix)
-                for k, ix in rows.groupby(_keys(margin.by), observed=True, dropna=False).groups.items()
-            }
-        else:
-            index_sets = {(): list(rows.index)}
         for col in [c for c in (margin.columns or spec.counts) if c in columns]:
-            for key, ix in index_sets.items():
-                cells = [(row, col) for row in ix]
-                total = float(numbers[cells].sum())
-                if margin.published_by:  # known from the other table: a constant
-                    groups.append(([(c, 1.0) for c in cells], total))
+            for key, cells in piece.cells(margin.where, col, margin.by).items():
+                total = float(sum(numbers[(lab[2], lab[3])] for lab in cells))
+                if margin.published_by and _patient_table(margin.published_by):
+                    piece.external.append((margin, key, col, cells, total))
+                    continue
+                if margin.published_by:  # known from an administrative table: a constant
+                    piece.groups.append(([(c, 1.0) for c in cells], total))
                     totals[(i, key, col)] = total
                     continue
-                label = ("margin", i, key, col)
-                labels.append(label)
-                values.append(total)
-                displayed.append(True)
-                fixed.append(False)
-                own.append(label)
+                label = (scope, name, "margin", i, key, col)
+                piece.add(label, total)
+                piece.own.append(label)
+                piece.by_key[(("margin", i, key), col)] = label
                 totals[(i, key, col)] = label
-                groups.append(([(label, -1.0), *[(c, 1.0) for c in cells]], 0.0))
-    groups += _nested_margins(spec.margins, totals)
+                piece.groups.append(([(label, -1.0), *[(c, 1.0) for c in cells]], 0.0))
+    piece.groups += _nested_margins(spec.margins, totals)
+    return piece
+
+
+def _solve(pieces: Sequence[_Piece], groups: Sequence, min_cell: int, extra: Sequence = ()) -> dict:
+    """Every cell of ``pieces`` (and the ``extra`` cells: ``(label, value, displayed, fixed)``) suppressed
+    together under their own sums and ``groups``: label -> hidden."""
+    labels, values, displayed, fixed = [], [], [], []
+    for p in pieces:
+        labels += p.labels
+        values += p.values
+        displayed += p.displayed
+        fixed += p.fixed
+    for label, value, shown, known in extra:
+        labels.append(label)
+        values.append(float(value))
+        displayed.append(shown)
+        fixed.append(known)
+    if not labels:
+        return {}
     index = pd.Index(labels, dtype=object, tupleize_cols=False)
     long = pd.Series(values, index=index, dtype=float)
     shown = pd.Series(displayed, index=index)
     known = pd.Series(fixed, index=index)
+    if min_cell <= 1:
+        return dict.fromkeys(labels, False)
     primary = _primary(long, min_cell) & shown & ~known
-    if min_cell > 1:
-        hidden = _run(SuppressedTable(long, shown, primary, groups, min_cell, known))
-    else:
-        hidden = pd.Series(False, index=index)
-    flags = dict(zip(labels, hidden.to_numpy(dtype=bool), strict=True))
-    for col in columns:
+    every = [g for p in pieces for g in p.groups] + list(groups)
+    hidden = _run(SuppressedTable(long, shown, primary, every, min_cell, known))
+    return dict(zip(labels, hidden.to_numpy(dtype=bool), strict=True))
+
+
+def _hidden(piece: _Piece, flags: dict) -> Hidden:
+    """The piece's cells and total lines as hidden by ``flags``."""
+    frame, spec, scope, name = piece.frame, piece.spec, piece.scope, piece.name
+    out = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    for col in piece.columns:
         if col in out.columns:
-            out[col] = [flags[(row, col)] for row in f.index]
+            out[col] = [flags.get((scope, name, row, col), False) for row in range(len(frame))]
     for share, numerator, denominator in spec.shares:
         off = pd.Series(False, index=frame.index)
         for c in (numerator, denominator):
@@ -506,10 +603,26 @@ def _declared(frame: pd.DataFrame, spec, min_cell: int) -> tuple[pd.DataFrame, p
             if c in out.columns:
                 out[c] = off
     margins = pd.DataFrame(
-        [(i, key, col, float(long[label]), flags[label]) for label in own for _, i, key, col in [label]],
-        columns=margins.columns,
+        [
+            (i, key, col, piece.value(label), flags.get(label, False))
+            for label in piece.own
+            for *_, i, key, col in [label]
+        ],
+        columns=["margin", "key", "column", "value", "hidden"],
     )
-    return out, margins
+    return Hidden(out, margins)
+
+
+def _known(piece: _Piece) -> list:
+    """The piece's margins published elsewhere, as known constants."""
+    return [([(c, 1.0) for c in cells], total) for _, _, _, cells, total in piece.external]
+
+
+def _declared(frame: pd.DataFrame, spec, min_cell: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(hidden cells of ``frame``, the table's own margins with their hidden flag): see :func:`hidden_cells`."""
+    piece = _piece(frame, spec)
+    hidden = _hidden(piece, _solve([piece], _known(piece), min_cell))
+    return hidden.cells, hidden.margins
 
 
 def _nested_margins(margins, totals: dict) -> list:
@@ -541,6 +654,130 @@ def _nested_margins(margins, totals: dict) -> list:
     return out
 
 
+@dataclass(frozen=True)
+class Link:
+    """Two published counts that are the same number, in every scope: the sum of column ``a[2]`` over the
+    rows of table ``a[0]`` matching ``a[1]`` (a :meth:`pandas.DataFrame.query` string, or None for every
+    row) equals that of ``b``, per group of equal ``by`` values. Example: an indicator's numerator for a
+    follow-up kind is the follow-up table's «answered» for that kind and year."""
+
+    a: tuple[str, str | None, str]
+    b: tuple[str, str | None, str]
+    by: tuple[str, ...] = ("year",)
+
+
+@dataclass
+class Together:
+    """The result of :func:`hidden_together`: ``hidden[scope][table]`` (:class:`Hidden`), and how many
+    declared ties did not hold in the data (``untied``: such a pair is no sum a reader can use, so it is
+    left out; a test keeps it at zero on the synthetic registry)."""
+
+    hidden: dict
+    untied: list
+
+
+def _tie(total: list, members: list, lookup: dict, extra: list, groups: list, label) -> bool:
+    """``Σ total cells = Σ member cells`` as a sum of the audit; a positive difference is a part nobody sees
+    (``label``: protected when small). False when the members add up to more than the total (no tie)."""
+    rest = sum(lookup[c] for c in total) - sum(lookup[c] for c in members)
+    if rest < 0:
+        return False
+    cells = [*((c, -1.0) for c in total), *((c, 1.0) for c in members)]
+    if rest > 0:
+        extra.append((label, rest, False, False))
+        cells.append((label, 1.0))
+    groups.append((cells, 0.0))
+    return True
+
+
+def hidden_together(
+    scopes: Mapping[Hashable, Mapping[str, tuple[object, pd.DataFrame]]],
+    min_cell: int = DEFAULT_MIN_CELL,
+    links: Sequence[Link] = (),
+    sums: tuple[Hashable, Sequence[Hashable]] | None = None,
+) -> Together:
+    """Several publications suppressed as one: no hidden count can be recovered from all of them together.
+
+    ``scopes``: scope (a report: the whole registry, one unit) -> table name -> ``(spec, frame)``, where
+    ``spec`` is the table's :class:`~opr_analysis.stats.table_registry.PatientCounts`. Each frame brings
+    its own sums (:func:`hidden_cells`); in addition
+
+    - a margin one table declares as published by another patient-count table of the same scope is tied
+      to that table's cells (not counted as known: the other table may hide it);
+    - each :class:`Link` ties two counts of the same scope;
+    - with ``sums = (total, parts)``, every count of scope ``total`` is the sum of the same count (same
+      table, row key and column) in the ``parts`` scopes: the whole registry is the sum of its units, so a
+      unit's hidden count cannot be found as the total minus the other units. A total larger than its
+      parts leaves a rest nobody sees (protected when small).
+
+    Every count then follows the module's rule over all these sums at once (one linear program per part
+    that no sum ties to another).
+    """
+    pieces = {
+        (scope, name): _piece(frame, spec, scope, name)
+        for scope, tables in scopes.items()
+        for name, (spec, frame) in tables.items()
+    }
+    lookup = {label: value for p in pieces.values() for label, value in zip(p.labels, p.values, strict=True)}
+    groups, extra, untied = [], [], []
+    for (scope, _), p in pieces.items():
+        for margin, key, col, cells, total in p.external:
+            other = pieces.get((scope, margin.published_by))
+            found = {} if other is None else other.cells(
+                margin.published_where, margin.published_column or col, margin.by
+            )  # fmt: skip
+            if key not in found:
+                groups.append(([(c, 1.0) for c in cells], total))  # not suppressed with it: known
+            elif sum(lookup[c] for c in found[key]) == total:
+                groups.append(([*((c, 1.0) for c in cells), *((c, -1.0) for c in found[key])], 0.0))
+            else:
+                untied.append((scope, p.name, margin.published_by, key, col))
+    for link in links:
+        for scope in scopes:
+            a, b = pieces.get((scope, link.a[0])), pieces.get((scope, link.b[0]))
+            if a is None or b is None:
+                continue
+            left, right = a.cells(*link.a[1:], link.by), b.cells(*link.b[1:], link.by)
+            for key in left.keys() & right.keys():
+                if sum(lookup[c] for c in left[key]) != sum(lookup[c] for c in right[key]):
+                    untied.append((scope, link, key))
+                    continue
+                groups.append(([*((c, 1.0) for c in left[key]), *((c, -1.0) for c in right[key])], 0.0))
+    if sums is not None:
+        total, members = sums
+        for (scope, name), p in pieces.items():
+            if scope != total:
+                continue
+            parts = [pieces[(m, name)] for m in members if (m, name) in pieces]
+            for where, label in p.by_key.items():
+                if not p.displayed[p.at[label]]:
+                    continue  # a rest is the sum of the parts' rests already
+                cells = [q.by_key[where] for q in parts if where in q.by_key]
+                if not _tie([label], cells, lookup, extra, groups, ("rest", *label)):
+                    untied.append((total, name, where))
+    flags = _solve(list(pieces.values()), groups, min_cell, extra)
+    hidden: dict = {}
+    for (scope, name), p in pieces.items():
+        hidden.setdefault(scope, {})[name] = _hidden(p, flags)
+    return Together(hidden, untied)
+
+
+def hidden_tables(tables: Mapping[str, pd.DataFrame], min_cell: int = DEFAULT_MIN_CELL) -> dict[str, Hidden]:
+    """The declared patient-count tables of one publication (``opr tables``' frames by name), suppressed
+    together (:func:`hidden_together`): table name -> :class:`Hidden`. Other tables are left out."""
+    from ..stats.table_registry import get
+
+    scope = {}
+    for name, frame in tables.items():
+        try:
+            table = get(name)
+        except KeyError:
+            continue
+        if table.patient_counts:
+            scope[name] = (table.suppression, frame)
+    return hidden_together({None: scope}, min_cell).hidden.get(None, {})
+
+
 def hidden_cells(frame: pd.DataFrame, spec, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Boolean frame like ``frame``: the cells a publication hides, by the table's declaration ``spec``
     (a :class:`~opr_analysis.stats.table_registry.PatientCounts`).
@@ -552,7 +789,7 @@ def hidden_cells(frame: pd.DataFrame, spec, min_cell: int = DEFAULT_MIN_CELL) ->
     hidden by the same rule (:func:`published_margins`). ``public`` columns are known
     and never hidden. A share and its interval limits are hidden with its numerator or
     denominator. Declared columns missing from ``frame`` are left out. With
-    ``min_cell <= 1`` nothing is hidden.
+    ``min_cell <= 1`` nothing is hidden. (Tables published together: :func:`hidden_together`.)
 
     >>> from opr_analysis.stats.table_registry import Margin, PatientCounts
     >>> t = pd.DataFrame({"year": [2024] * 3, "sex": ["K", "M", "ukjent"], "n": [3, 10, 20]})
@@ -562,14 +799,26 @@ def hidden_cells(frame: pd.DataFrame, spec, min_cell: int = DEFAULT_MIN_CELL) ->
     return _declared(frame, spec, min_cell)[0]
 
 
-def published_margins(table, frame: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+def _hidden_for(table, frame: pd.DataFrame, min_cell: int, hidden: Hidden | None) -> Hidden:
+    if hidden is None:
+        cells, margins = _declared(frame, table.suppression, min_cell)
+        return Hidden(cells, margins)
+    if not hidden.cells.index.equals(frame.index):
+        raise ValueError(f"{table.name}: the hidden cells were computed for other rows than these")
+    return hidden
+
+
+def published_margins(
+    table, frame: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, hidden: Hidden | None = None
+) -> pd.DataFrame:
     """The total lines a patient-count table shows itself (its margins without ``published_by``): one row per
     sum, ``margin`` (its position among the declared margins), ``key`` (the values of its ``by`` columns, a
-    tuple), ``column``, ``value``, and ``shown`` (the value, or «×» when hidden)."""
+    tuple), ``column``, ``value``, and ``shown`` (the value, or «×» when hidden). ``hidden``: the table's
+    cells as suppressed together with others (:func:`hidden_together`); default: the table on its own."""
     from ..stats.table_registry import get
 
     table = get(table) if isinstance(table, str) else table
-    margins = _declared(frame, table.suppression, min_cell)[1]
+    margins = _hidden_for(table, frame, min_cell, hidden).margins.copy()
     margins["shown"] = [SUPPRESSED if h else int(v) for v, h in zip(margins["value"], margins["hidden"], strict=True)]
     return margins.drop(columns="hidden")
 
@@ -578,13 +827,15 @@ def _keys(by: Sequence[str]):
     return by[0] if len(by) == 1 else list(by)
 
 
-def publish(table, frame: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+def publish(table, frame: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, hidden: Hidden | None = None) -> pd.DataFrame:
     """The tidy ``frame`` of a published table as every publication shows it.
 
     ``table`` is its :class:`~opr_analysis.stats.table_registry.Table` or its name. Internal
     columns (kept for the CSV only) are left out; in a patient-count table a hidden count
     shows :data:`SUPPRESSED` («×») and a hidden share or limit :data:`MISSING` («–»), in
-    columns of objects (numbers stay numbers).
+    columns of objects (numbers stay numbers). ``hidden``: the table's cells as suppressed
+    together with the other tables of the publication (:func:`hidden_together`); default:
+    the table on its own.
     """
     from ..stats.table_registry import PatientCounts, get
 
@@ -592,9 +843,9 @@ def publish(table, frame: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.
     keep = [c for c in frame.columns if not ((col := table.column(c)) is not None and col.internal)]
     out = frame[keep].copy()
     spec = table.suppression
-    if not isinstance(spec, PatientCounts):
+    if not isinstance(spec, PatientCounts) or min_cell <= 1:
         return out
-    mask = _declared(frame, spec, min_cell)[0]
+    mask = _hidden_for(table, frame, min_cell, hidden).cells
     counts = set(spec.columns())
     for c in keep:
         if mask[c].any():
