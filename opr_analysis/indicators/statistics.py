@@ -132,3 +132,15 @@ STATISTICS = {
         pgic_improved,
     )
 }
+
+#: Statistic -> the published table that counts the same cases, so that every publication hides them alike
+#: (:mod:`opr_analysis.report.unit_disclosure`): ``(table, rows, numerator column, denominator column)``,
+#: ``rows`` a :meth:`pandas.DataFrame.query` string filled in with the indicator's ``params`` (None: every
+#: row), summed per year. ``tests/test_unit_disclosure.py`` checks that the numbers agree, for every unit
+#: and year; a statistic counted differently from its table must be taken out here.
+PUBLISHED_AS = {
+    "followup_answered": ("followup_response", "kind == '{kind}'", "responded_owed", "sent_owed"),
+    "baseline_before_consultation": (
+        "baseline_response_patient_level", None, "enrolments_with_baseline", "enrolments",
+    ),
+}  # fmt: skip

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..formatting import CI_LABEL, MISSING, fmt_int, fmt_interval, fmt_num, fmt_p, fmt_pct, fmt_pct_interval, fmt_trend
 from ..stats.trends import POOR_FIT_DISPERSION, series_test, trend_test
-from .suppression import DEFAULT_MIN_CELL, small_share, suppression_method_text
+from .suppression import DEFAULT_MIN_CELL, SUPPRESSED, small_share, suppression_method_text
 
 
 def cell_value(frame: pd.DataFrame, col: str, **keys):
@@ -159,33 +159,56 @@ def followup_sentence(cells: pd.DataFrame, year: int, as_of) -> str:
     """The follow-up audit of ``year`` in words, from the «Alle typer» row of
     :func:`~opr_analysis.report.gt_tables.followup_response_cells` (so every number is in the table).
 
+    The counts are patient counts: a clause whose number the table hides («×», «–») is left out, and the
+    sentence says that hidden numbers are left out, so it never quotes a hidden count.
+
     >>> c = pd.DataFrame({"kind": ["alle"], "owed": ["233"], "sent_owed": ["220"], "not_sent": ["13"],
     ...     "awaiting": ["12"], "settled": ["208"], "responded_owed": ["72"], "response_share": ["34,6 %"],
     ...     "response_share_ci": ["28,5–41,3 %"], "sent_not_owed": ["9"], "responded_not_owed": ["4"]})
     >>> print(followup_sentence(c, 2024, pd.Timestamp("2025-03-01")).replace("\\u00a0", " "))
     For 2024 var 233 oppfølgingsskjemaer skyldige per 01.03.2025; 220 av dem ble sendt og 13 ble ikke sendt. 12 var sendt mindre enn 30 dager før skjæringsdatoen uten svar ennå og regnes ikke som ubesvarte. Av de 208 andre ble 72 besvart (34,6 %; 95 % KI 28,5–41,3 %). 9 skjemaer ble sendt uten å være skyldige (sendt på nytt, til unntatte pasienter eller før forfall); 4 av dem ble besvart, og de er ikke med i svarandelen.
+    >>> c[["not_sent", "sent_owed", "sent_not_owed", "responded_not_owed"]] = "×"
+    >>> print(followup_sentence(c, 2024, pd.Timestamp("2025-03-01")).replace("\\u00a0", " "))
+    For 2024 var 233 oppfølgingsskjemaer skyldige per 01.03.2025. 12 var sendt mindre enn 30 dager før skjæringsdatoen uten svar ennå og regnes ikke som ubesvarte. Av de 208 andre ble 72 besvart (34,6 %; 95 % KI 28,5–41,3 %). Tall som er skjult i tabellen fordi de er små eller ville avsløre et lite tall, er utelatt her.
     """
     from ..stats.followup import AWAITING_DAYS
 
     r = cells.set_index("kind").loc["alle"]
-    out = (
-        f"For {year} var {r['owed']} oppfølgingsskjemaer skyldige per {pd.Timestamp(as_of):%d.%m.%Y}; "
-        f"{r['sent_owed']} av dem ble sendt og {r['not_sent']} ble ikke sendt. "
-    )
-    if r["awaiting"] not in ("0", "–"):
-        out += (
+    hidden = {c for c, v in r.items() if v in (SUPPRESSED, MISSING)}
+
+    def shown(*cols: str) -> bool:
+        return not hidden.intersection(cols)
+
+    out = []
+    if shown("owed"):
+        first = f"For {year} var {r['owed']} oppfølgingsskjemaer skyldige per {pd.Timestamp(as_of):%d.%m.%Y}"
+        if shown("sent_owed", "not_sent"):
+            first += f"; {r['sent_owed']} av dem ble sendt og {r['not_sent']} ble ikke sendt"
+        out.append(first + ".")
+    waiting = shown("awaiting") and r["awaiting"] != "0"
+    if waiting:
+        out.append(
             f"{r['awaiting']} var sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen uten svar ennå og "
-            f"regnes ikke som ubesvarte. Av de {r['settled']} andre ble "
+            "regnes ikke som ubesvarte."
         )
-    else:
-        out += "Av dem ble "
-    out += f"{r['responded_owed']} besvart ({r['response_share']}; 95\u00a0% KI {r['response_share_ci']})."
-    if r["sent_not_owed"] not in ("0", "–"):
-        out += (
-            f" {r['sent_not_owed']} skjemaer ble sendt uten å være skyldige (sendt på nytt, til unntatte pasienter "
+    if shown("settled", "responded_owed", "response_share", "response_share_ci"):
+        if waiting:
+            whom = f"Av de {r['settled']} andre ble"
+        elif shown("awaiting") and shown("sent_owed", "owed", "not_sent"):
+            whom = "Av dem ble"  # nothing awaits an answer: the settled are the sent
+        else:
+            whom = f"Av de {r['settled']} som var sendt og ikke lenger venter på svar, ble"
+        out.append(
+            f"{whom} {r['responded_owed']} besvart ({r['response_share']}; 95\u00a0% KI {r['response_share_ci']})."
+        )
+    if shown("sent_not_owed", "responded_not_owed") and r["sent_not_owed"] != "0":
+        out.append(
+            f"{r['sent_not_owed']} skjemaer ble sendt uten å være skyldige (sendt på nytt, til unntatte pasienter "
             f"eller før forfall); {r['responded_not_owed']} av dem ble besvart, og de er ikke med i svarandelen."
         )
-    return out
+    if SUPPRESSED in set(r):  # a share reads «–» also when nothing is settled yet; only «×» is a hidden count
+        out.append("Tall som er skjult i tabellen fordi de er små eller ville avsløre et lite tall, er utelatt her.")
+    return " ".join(out)
 
 
 def _kind_phrase(kind: str) -> str:
