@@ -3,7 +3,9 @@
 Each subcommand lives in ``opr_analysis.commands.<name>`` and provides
 ``register(subparsers)`` (which sets ``func``) and ``run(args) -> int``.
 Errors derived from :class:`~opr_analysis.errors.OprError` end the command with
-their message and exit status, never with a traceback. SIGTERM and SIGHUP
+their message and exit status, never with a traceback; so does an
+:class:`OSError` (a full disk, a folder without access: one Norwegian sentence
+from :func:`opr_analysis.safety.oserror.describe`, exit status 1). SIGTERM and SIGHUP
 raise :class:`~opr_analysis.errors.Terminated` inside the command, so its
 clean-up runs (temporary output removed, earlier output left as it was); the
 command then ends with status 128 + the signal number.
@@ -180,6 +182,13 @@ def _run(args) -> int:
     except KeyboardInterrupt:
         print(f"opr {args.command}: avbrutt", file=sys.stderr)
         return 130
+    except OSError as exc:  # the system refused (a full disk, no access): plain words, not «uventet feil»
+        if os.environ.get("OPR_DEBUG"):
+            raise
+        from .safety.oserror import describe
+
+        print(f"opr {args.command}: {describe(exc)}", file=sys.stderr)
+        return 1
     except Exception as exc:  # a bug, not bad input: still one line, details on request
         if os.environ.get("OPR_DEBUG"):
             raise

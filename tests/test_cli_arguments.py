@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from helpers import write_base_extract
 
 from opr_analysis import cli
@@ -62,8 +63,8 @@ def test_norwegian_date_is_accepted_by_tables_and_report(tmp_path, capsys):
     assert _run(capsys, "tables", extract, "--out", tmp_path / "t", "--as-of", "01.03.2025")[0] == 0
     # The report parses it and goes on to the year check (which this year fails): the date was fine.
     status, err = _run(capsys, "report", "--extract", extract, "--out", tmp_path / "r", "--as-of", "01.03.2025",
-                       "--year", "1900")  # fmt: skip
-    assert status == 2 and "--year 1900" in _one_line(err)
+                       "--year", "2000")  # fmt: skip
+    assert status == 2 and "--year 2000" in _one_line(err)
 
 
 # --- report parameters ------------------------------------------------------------------------
@@ -73,15 +74,17 @@ def test_norwegian_date_is_accepted_by_tables_and_report(tmp_path, capsys):
     ("args", "message"),
     [
         (
-            ["--year", "1900"],
-            "--year 1900 ligger utenfor årene uttrekket dekker (2022–2023); velg et år fra 2023 til 2023",
+            ["--year", "2000"],
+            "--year 2000 ligger utenfor årene uttrekket dekker (2022–2023); velg et år fra 2023 til 2023",
         ),
+        (["--year", "1900"], "argumentet --year: «1900» ligger utenfor 1990–2100"),
         (["--year", "2022"], "--year 2022 er det første året i uttrekket; rapporten sammenligner med årene før"),
         (["--year", "2030"], "rapportåret 2030 ligger etter datoen for kjøringen (2025-03-01)"),
-        (["--years-shown", "0"], "--years-shown må være 1 eller større (fikk 0)"),
-        (["--min-cell", "0"], "--min-cell må være 1 eller større (fikk 0)"),
+        (["--years-shown", "0"], "argumentet --years-shown: «0» ligger utenfor 1–10"),
+        (["--min-cell", "0"], "argumentet --min-cell: «0» ligger utenfor 1–100"),
         (["--texts", "finnes-ikke"], "fant ikke tekstmappen"),
-        (["--year", "x"], "feil: argumentet --year: «x» er ikke et heltall (se «opr report --help»)"),
+        (["--year", "x"], "feil: argumentet --year: «x» er ikke et årstall (se «opr report --help»)"),
+        (["--unit", "x/../../../pwned"], "argumentet --unit: «x/../../../pwned» er ikke en gyldig enhets-ID"),
     ],
 )
 def test_report_arguments_are_checked_before_any_notebook_runs(tmp_path, capsys, monkeypatch, args, message):
@@ -154,3 +157,255 @@ def test_make_report_and_extract_example_write_to_separate_folders():
     assert "--log" not in done.stdout  # the delivery log: its default, next to the key store (git-ignored)
     ignored = (ROOT / ".gitignore").read_text().split()
     assert "/keys/" in ignored and "/delivery-log.csv" in ignored
+
+
+# --- every option of every command: a bad value never gives «uventet feil» (issue 23) -----------------
+#
+# The parsers are enumerated from argparse itself: a new option without bad values listed in BAD (or
+# in FLAGS, for options that take no value) fails test_every_option_has_bad_values. Each bad value is
+# run through the real command line on a tiny extract; the run must stop with a Norwegian message
+# (never «uventet feil», never a traceback), exit 2 for a value that is wrong in itself (USAGE) and
+# 1 or 2 otherwise, and leave nothing behind in the test's folder.
+
+#: Placeholders (in «»), filled per test: files and folders that are wrong where a value is expected.
+NOT_A_PATH = ["", "a\0b", "x" * 300]
+MISSING = "«missing»"
+BAD_OUT_FOLDER = [*NOT_A_PATH, "«foreign»", "«a file»", "«extract»", "«under a file»", "."]
+BAD_IN_FOLDER = [*NOT_A_PATH, MISSING, "«a file»"]
+BAD_OUT_FILE = [*NOT_A_PATH, "«foreign file»", "«a folder»", "«extract»", "«under a file»"]
+BAD_DATES = ["", "2024-13-01", "1.1.24", "9999-12-31", "0001-01-01", "31.12.1989"]
+HOSTILE_YAML = [MISSING, "«a folder»", "«cp1252»", "«billion laughs»", "«deep»", "«twice»", "«nin»", "«big»"]
+BAD = {
+    ("validate", "extract"): BAD_IN_FOLDER,
+    ("validate", "quarantine"): BAD_OUT_FOLDER,
+    ("codebook", "out"): BAD_OUT_FILE,
+    ("tables", "extract"): BAD_IN_FOLDER,
+    ("tables", "out"): BAD_OUT_FOLDER,
+    ("tables", "as_of"): BAD_DATES,
+    ("indicators", "extract"): BAD_IN_FOLDER,
+    ("indicators", "out"): BAD_OUT_FOLDER,
+    ("indicators", "definitions"): [*NOT_A_PATH, *HOSTILE_YAML, "«definitions misspelt»", "«definitions values»"],
+    ("indicators", "as_of"): BAD_DATES,
+    ("followups", "extract"): BAD_IN_FOLDER,
+    ("followups", "out"): BAD_OUT_FILE,
+    ("followups", "as_of"): BAD_DATES,
+    ("synth", "out"): BAD_OUT_FOLDER,
+    ("synth", "seed"): ["x", "-1", "1.5", str(2**63), "1" * 40],
+    ("synth", "scale"): ["x", "0", "-1", "1e-9", "nan", "inf", "1000", "1e400"],
+    ("synth", "years"): ["x", "2025-2020", "1800-1801", "1999-2020", "2000-2200", "20202-20203", ""],
+    ("synth", "fmt"): ["sav", ""],
+    ("synth", "dialect"): ["svensk", ""],
+    ("synth", "experiment"): [*NOT_A_PATH, *HOSTILE_YAML, "«experiment misspelt»", "«experiment values»"],
+    ("synth", "effect"): ["x", "nan", "inf", "-inf", "2", "-1.5"],
+    ("synth", "units"): ["x", "0", "-3", "1000000", "2.5", "«units times scale»"],
+    ("report", "extract"): BAD_IN_FOLDER,
+    ("report", "year"): ["x", "1900", "99999999999999999999", "2000", "2030", "2022"],
+    ("report", "as_of"): BAD_DATES,
+    ("report", "formats"): ["rtf", "", ",", "html,exe"],
+    ("report", "out"): BAD_OUT_FOLDER,
+    ("report", "min_cell"): ["x", "0", "-5", "101", "1e3"],
+    ("report", "years_shown"): ["x", "0", "11", "-1"],
+    ("report", "texts"): [*NOT_A_PATH, MISSING, "«a file»"],
+    ("report", "unit"): ["x/../../../pwned", "../x", "", "a b", "«unknown unit»", "<img src=x onerror=alert(1)>"],
+    ("extract", "spec"): [*NOT_A_PATH, *HOSTILE_YAML, "«spec misspelt»", "«spec values»"],
+    ("extract", "extract"): BAD_IN_FOLDER,
+    ("extract", "out"): BAD_OUT_FOLDER,
+    ("extract", "log"): [*NOT_A_PATH, "«a folder»", "«extract»"],
+    ("extract", "key_dir"): [*NOT_A_PATH, "«a file»", "«extract»"],
+}
+for _step in ("plan", "allocate", "analyse"):
+    BAD[(f"experiment {_step}", "spec")] = [*NOT_A_PATH, *HOSTILE_YAML, "«experiment misspelt»", "«experiment values»"]
+    BAD[(f"experiment {_step}", "extract")] = BAD_IN_FOLDER
+    BAD[(f"experiment {_step}", "out")] = BAD_OUT_FOLDER
+    BAD[(f"experiment {_step}", "as_of")] = BAD_DATES
+BAD[("experiment allocate", "key_dir")] = [*NOT_A_PATH, "«a file»", "«extract»"]
+#: Options that take no value (nothing can be wrong with them).
+FLAGS = {("synth", "answers"), ("report", "include_proms"), ("extract", "no_docs")}
+#: Bad values that may exit 1 rather than 2: the extract or a file cannot be read (not a wrong argument as such).
+NOT_USAGE = {MISSING, "«a file»"}
+
+#: A valid run of each command, as (positional dests, {dest: value}); bad values replace one of them.
+VALID = {
+    "validate": (["extract"], {"extract": "«extract»", "quarantine": "«new»"}),
+    "codebook": ([], {"out": "«new».md"}),
+    "tables": (["extract"], {"extract": "«extract»", "out": "«new»", "as_of": "2025-03-01"}),
+    "indicators": (["extract"], {"extract": "«extract»", "out": "«new»", "as_of": "2025-03-01"}),
+    "followups": (["extract"], {"extract": "«extract»", "out": "«new».csv", "as_of": "2025-03-01"}),
+    "synth": ([], {"out": "«new»", "scale": "0.01"}),
+    "report": ([], {"extract": "«extract»", "out": "«new»", "as_of": "2025-03-01", "formats": "html"}),
+    "extract": (["spec"], {"spec": "«spec»", "extract": "«extract»", "out": "«new»", "key_dir": "«keys»"}),
+    **{
+        f"experiment {step}": (
+            ["spec"],
+            {"spec": "«experiment»", "extract": "«extract»", "out": "«new»", "as_of": "2025-03-01"},
+        )
+        for step in ("plan", "allocate", "analyse")
+    },
+}
+
+
+def _subparsers(parser) -> dict[str, object]:
+    """Every command (``experiment allocate`` for nested ones) and its parser."""
+    import argparse
+
+    found = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                nested = _subparsers(sub)
+                found.update({f"{name} {k}": v for k, v in nested.items()} if nested else {name: sub})
+    return found
+
+
+def _options(sub) -> dict[str, object]:
+    import argparse
+
+    skip = (argparse._HelpAction, argparse._SubParsersAction, argparse._VersionAction)
+    return {a.dest: a for a in sub._actions if not isinstance(a, skip)}
+
+
+PARSERS = _subparsers(cli.build_parser())
+
+
+def test_every_option_has_bad_values():
+    """A new option (or command) must come with its bad values here."""
+    every = {(command, dest) for command, sub in PARSERS.items() for dest in _options(sub)}
+    assert every - set(BAD) - FLAGS == set(), "options without bad values in BAD"
+    assert set(BAD) | FLAGS <= every, "BAD names options that do not exist"
+    assert set(VALID) == set(PARSERS)
+    for command, dest in FLAGS:
+        assert _options(PARSERS[command])[dest].nargs == 0
+
+
+@pytest.fixture(scope="module")
+def fixtures(tmp_path_factory) -> dict[str, Path]:
+    """The valid inputs and the wrong things a value may point at (shared, never changed by a run)."""
+    from helpers import BASE_SPEC
+
+    from opr_analysis.safety.nin import make_valid_nin
+
+    base = tmp_path_factory.mktemp("argumenter")
+    f = {"extract": write_base_extract(base), "base": base}
+    (base / "en-fil.txt").write_text("x\n")
+    f["a file"] = base / "en-fil.txt"
+    f["a folder"] = base / "en-mappe"
+    f["a folder"].mkdir()
+    f["foreign"] = base / "fremmed"
+    f["foreign"].mkdir()
+    (f["foreign"] / "notater.txt").write_text("mine\n")
+    f["foreign file"] = base / "fremmed.csv"
+    f["foreign file"].write_text("mitt,eget\n1,2\n")
+    f["under a file"] = f["a file"] / "under"
+    yaml_files = {
+        "cp1252": "title: Søvn og smerte\n".encode("cp1252"),
+        "billion laughs": (
+            "\n".join(
+                ['a: &a ["lol","lol","lol"]'] + [f"{c}: &{c} [*{p},*{p},*{p}]" for p, c in zip("abcdefg", "bcdefgh")]
+            )
+        ).encode(),
+        "deep": b"a: " + b"[" * 5000 + b"]" * 5000,
+        "twice": b"id: a\nid: b\n",
+        "nin": f"id: e-{make_valid_nin('010170')[:6]}-{make_valid_nin('010170')[6:]}\n".encode(),
+        "big": b"# " + b"x" * 300_000 + b"\n",
+        "spec misspelt": yaml.safe_dump({**BASE_SPEC, "formatz": ["csv"]}).encode(),
+        "spec values": yaml.safe_dump(
+            {**BASE_SPEC, "period": {"from": "0001-01-01"}, "disclosure": {"k": -5}}
+        ).encode(),
+        "experiment misspelt": (EXPERIMENT + "parms: {a: 1}\n").encode(),
+        "experiment values": (
+            EXPERIMENT.replace("block_sizes: [2, 4]", "block_sizes: [1000000000]").replace("kinds: [rf_3m]", "kinds: 5")
+            + "first_year: -100000000\n"
+        ).encode(),
+        "definitions misspelt": DEFINITION.replace("params:", "parms:").encode(),
+        "definitions values": DEFINITION.replace("green: 0.9", "green: høy")
+        .replace("min_denominator: 5", "min_denominator: -5")
+        .replace("days: 30", "dager: 30")
+        .encode(),
+        "spec": yaml.safe_dump({**BASE_SPEC, "formats": ["csv"]}).encode(),
+        "experiment": EXPERIMENT.encode(),
+    }
+    for name, data in yaml_files.items():
+        f[name] = base / f"{name.replace(' ', '-')}.yaml"
+        f[name].write_bytes(data)
+    f["keys"] = base / "nokler"
+    return f
+
+
+EXPERIMENT = """id: kort-test
+question: Svarer flere med kort skjema?
+window: {first_due: 2025-01-01, last_due: 2025-06-30}
+kinds: [rf_3m]
+block_sizes: [2, 4]
+minimal_difference: 0.1
+"""
+DEFINITION = """indicators:
+  - id: ny
+    title: T
+    short: s
+    long: l
+    type: share
+    statistic: waiting_within
+    params: {days: 30}
+    direction: higher
+    green: 0.9
+    yellow: 0.7
+    min_denominator: 5
+    first_year: 2022
+"""
+
+
+def _fill(value: str, fixtures: dict, case: Path) -> str:
+    if value == "«new»" or value.startswith("«new»."):
+        return str(case / ("ut" + value[len("«new»") :]))
+    if value == MISSING:
+        return str(case / "finnes-ikke")
+    if value == "«unknown unit»":
+        return "finnes-ikke"
+    if value == "«units times scale»":
+        return "20"
+    if value.startswith("«") and value.endswith("»"):
+        return str(fixtures[value[1:-1]])
+    return value
+
+
+def _tree(folder: Path) -> set:
+    return {(p.relative_to(folder).as_posix(), p.stat().st_mtime_ns if p.is_file() else 0) for p in folder.rglob("*")}
+
+
+CASES = [(command, dest, value) for (command, dest), values in BAD.items() for value in values]
+
+
+@pytest.mark.parametrize(("command", "dest", "value"), CASES, ids=[f"{c}-{d}-{v!r}"[:80] for c, d, v in CASES])
+def test_a_bad_value_of_any_option_is_refused_clearly(fixtures, tmp_path, monkeypatch, capsys, command, dest, value):
+    import papermill
+
+    def no_notebook(*a, **k):
+        raise AssertionError("a notebook was started")
+
+    monkeypatch.setattr(papermill, "execute_notebook", no_notebook)
+    monkeypatch.setenv("OPR_KEY_DIR", str(tmp_path / "nokkellager"))
+    monkeypatch.setenv("OPR_LOCK_DIR", str(tmp_path / "laaser"))
+    monkeypatch.chdir(tmp_path)
+    positional, values = VALID[command]
+    values = {**values, dest: value}
+    if value == "«units times scale»":
+        values["scale"] = "50"
+    options = _options(PARSERS[command])
+    argv = command.split()
+    argv += [_fill(values[d], fixtures, tmp_path) for d in positional]
+    for d, v in values.items():
+        if d not in positional:
+            argv += [options[d].option_strings[0], _fill(v, fixtures, tmp_path)]
+    before_fixtures, before_case = _tree(fixtures["base"]), _tree(tmp_path)
+    try:
+        status = cli.main(argv)
+    except SystemExit as exc:  # argparse refuses the value itself
+        status = exc.code
+    err = capsys.readouterr().err
+    assert status in ((2,) if value not in NOT_USAGE else (1, 2)), err
+    assert any(line.startswith(f"opr {command.split()[0]}") for line in err.splitlines()), err
+    assert "uventet feil" not in err and "Traceback" not in err, err
+    assert _tree(fixtures["base"]) == before_fixtures  # nothing written, nothing replaced
+    assert {p for p, _ in _tree(tmp_path) - before_case} <= {"laaser"} | {
+        p for p, _ in _tree(tmp_path) if p.startswith("laaser/")
+    }

@@ -42,11 +42,19 @@ def test_lazy_names_resolve_to_their_modules():
 def test_synth_command_defaults_mirror_the_generator():
     from opr_analysis.commands import synth as command
     from opr_analysis.synth import registry as synth
+    from opr_analysis.synth import units
 
     assert (command.DEFAULT_SEED, command.FORMATS, command.DIALECTS) == (
         synth.DEFAULT_SEED,
         synth.FORMATS,
         synth.DIALECTS,
+    )
+    assert (command.MIN_SCALE, command.MAX_SCALE, command.FIRST_YEAR, command.LAST_YEAR, command.MAX_UNITS) == (
+        synth.MIN_SCALE,
+        synth.MAX_SCALE,
+        synth.FIRST_YEAR,
+        synth.LAST_YEAR,
+        units.MAX_UNITS,
     )
 
 

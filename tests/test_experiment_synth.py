@@ -12,7 +12,7 @@ from opr_analysis import load_extract
 from opr_analysis.experiment import analyse, load_spec
 from opr_analysis.experiment.allocate import arm_sequence
 from opr_analysis.extract import codebook
-from opr_analysis.synth.experiment import experiment_generators
+from opr_analysis.synth.experiment import experiment_generators, synthetic_seed
 from opr_analysis.synth.registry import synthesize, write_tables
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "reports" / "experiments" / "examples" / "kort-skjema-2025.yaml"
@@ -43,7 +43,15 @@ def test_planted_effect_is_recovered(planted):
     assert c["difference"] > 0
     assert c["diff_low"] < 0.10 < c["diff_high"]
     assert res.model["odds_ratio"] > 1
-    assert res.model["patients"] < res.model["n"]  # several follow-ups per patient: clustering matters
+    # one outcome per randomised patient, in the model as in the primary analysis; strata as recorded
+    assert res.model["patients"] == res.model["n"] == int(res.itt["n"].sum()) and res.model["strata_recorded"]
+    assert res.units["patient_id"].is_unique
+    # every randomised patient is in the flow; at the window's end + 6 months every outcome is known
+    flow = res.flow.set_index("step")
+    assert (flow.loc["allocated", ["full", "kort"]] == flow.loc["analysed", ["full", "kort"]]).all()
+    assert res.recruitment.final
+    every = res.secondary["all_followups"]
+    assert every["n"] > every["patients"] == res.model["n"]  # several follow-ups per patient in the sensitivity
     assert "flere svar" in res.conclusion or "ingen sikker forskjell" in res.conclusion
     if c["diff_low"] > 0:
         assert "Hele intervallet ligger over null" in res.conclusion
@@ -58,12 +66,26 @@ def test_no_effect_claimed_when_none_planted(null):
     assert "ser ut til" not in res.conclusion
 
 
+def test_interim_look_in_the_window_is_descriptive_only(planted):
+    _, reg = planted
+    res = analyse(reg, SPEC, "2025-06-15")
+    assert res.recruitment.interim and not res.recruitment.window_closed
+    flow = res.flow.set_index("step")
+    for arm in ("full", "kort"):
+        parts = sum(flow.at[s, arm] for s in ("not_known", "not_found", "analysed"))
+        assert flow.at["allocated", arm] == parts and flow.at["not_known", arm] > 0
+    assert "foreløpig gjennomgang" in res.conclusion and "ser ut til" not in res.conclusion
+    # allocations dated after the as-of date are not yet made
+    made = reg.allocations["allocated_date"] <= pd.Timestamp("2025-06-15")
+    assert int(flow.loc["allocated", ["full", "kort"]].sum()) == int(made.sum())
+
+
 def test_synthetic_allocation_follows_the_block_sequences(planted):
     synth, reg = planted
     alloc = reg.allocations
     assert len(alloc) > 300 and alloc["patient_id"].is_unique
     for stratum, group in synth.tables["allocations"].groupby("stratum", sort=False):
-        assert group["arm"].astype(str).tolist() == arm_sequence(SPEC, stratum, len(group))
+        assert group["arm"].astype(str).tolist() == arm_sequence(SPEC, stratum, len(group), synthetic_seed(SPEC))
     assert (alloc["allocated_date"] < pd.Timestamp(SPEC.window[1])).all()
 
 

@@ -85,9 +85,11 @@ def test_exact_values_per_unit_and_total(reg):
         assert (row["numerator"], row["denominator"]) == (num, den), (unit, ind)
         assert row["value"] == pytest.approx(num / den)
         assert row["level"] == "too_few"  # every denominator is under the minimum of 10
+    # Kaplan–Meier: A waited 10 and 61 days, E3 still waiting (censored at 362 days): S = 2/3, then 1/3 at 61
     med = _get(res, "A", "opr_ventetid_median")
-    assert med["value"] == 35.5 and med["denominator"] == 2  # median of 10 and 61 days
-    assert _get(res, "B", "opr_ventetid_median")["value"] == 45.0
+    assert med["value"] == 61.0 and med["denominator"] == 3
+    # B: 30 and 60 days, S = 1/2 at 30, 0 at 60; statsmodels (like SAS) takes the first day S < 1/2
+    assert _get(res, "B", "opr_ventetid_median")["value"] == 60.0
     low, high = _get(res, "alle", "opr_ventetid_60d")[["ci_low", "ci_high"]]
     assert (round(low, 4), round(high, 4)) == (0.2307, 0.8824)  # Wilson 3/5
     # years run from first_year to the last year with cases: no 12-month follow-ups, no rows
@@ -130,14 +132,42 @@ def test_override_file_replaces_and_adds(tmp_path):
         load_definitions(f)
 
 
-def test_funnel_limits_plain_against_hand_computation():
+def _exact_limit(p0, n, q):
+    """Spiegelhalter's (2005) interpolated binomial quantile, by hand from the binomial probabilities."""
+    from math import comb
+
+    cdf, total = [], 0.0
+    for k in range(n + 1):
+        total += comb(n, k) * p0**k * (1 - p0) ** (n - k)
+        cdf.append(total)
+    r = next(k for k in range(n + 1) if cdf[k] >= q)
+    below = cdf[r - 1] if r else 0.0
+    return (r - (cdf[r] - q) / (cdf[r] - below)) / n
+
+
+def test_funnel_limits_plain_are_exact_binomial_by_hand():
     fl = funnel_limits([50, 45, 55], [100, 100, 100], winsorise=0)
     assert fl.target == pytest.approx(0.5) and not fl.adjusted
-    # p0 = 0.5, n = 100: 0.5 ± 1.959964 * 0.05 and 0.5 ± 3.090232 * 0.05
-    low, high = fl.limits([100], 0.95)
-    assert (low[0], high[0]) == pytest.approx((0.5 - 0.0979982, 0.5 + 0.0979982), abs=1e-6)
-    low, high = fl.limits([100], 0.998)
-    assert (low[0], high[0]) == pytest.approx((0.5 - 0.1545116, 0.5 + 0.1545116), abs=1e-6)
+    for level, q in ((0.95, 0.025), (0.998, 0.001)):
+        low, high = fl.limits([100, 7], level)  # clipped to 0–1 (at n = 7 the 99.8 % limits fall outside)
+        assert low == pytest.approx([max(0, _exact_limit(0.5, n, q)) for n in (100, 7)], abs=1e-12)
+        assert high == pytest.approx([min(1, _exact_limit(0.5, n, 1 - q)) for n in (100, 7)], abs=1e-12)
+    assert "eksakte binomiske" in fl.description
+
+
+def test_funnel_exact_limit_at_small_n_is_far_below_the_normal_one():
+    # issue 24: n = 12, p0 = 0.291. F(0) = 0.709¹² = 0.0161, F(1) = 0.0956: r = 1,
+    # α = (0.0956 − 0.025) / (0.0956 − 0.0161) = 0.888, limit = (1 − 0.888) / 12 = 0.9 %
+    from opr_analysis.indicators.funnel import Funnel
+
+    low, high = Funnel(0.291, float("nan"), 0.0, False, 1).limits([12], 0.95)
+    assert low[0] == pytest.approx(_exact_limit(0.291, 12, 0.025), abs=1e-12)
+    assert round(100 * low[0], 1) == 0.9
+    normal = 0.291 - 1.959964 * np.sqrt(0.291 * 0.709 / 12)
+    assert round(100 * normal, 1) == 3.4  # what the normal approximation drew
+    assert high[0] == pytest.approx(_exact_limit(0.291, 12, 0.975), abs=1e-12)
+    # no effect: a unit of 12 with 1 answer (8.3 %) is inside both; with 0 it is below both
+    assert low[0] < 1 / 12 and low[0] > 0
 
 
 def test_funnel_limits_overdispersion_adjusted_against_hand_computation():
@@ -156,6 +186,10 @@ def test_funnel_limits_overdispersion_adjusted_against_hand_computation():
     half = 1.959964 * np.sqrt(np.array([0.0042, 0.21 / 5000]) + tau2)
     assert high == pytest.approx(0.3 + half, abs=1e-6)
     assert low == pytest.approx(0.3 - half, abs=1e-6)
+    # at n = 2 the additive normal limit is narrower than the exact plain one: the wider is drawn
+    low2, high2 = fl.limits([2], 0.95)
+    assert high2[0] == pytest.approx(max(_exact_limit(0.3, 2, 0.975), 0.3 + 1.959964 * np.sqrt(0.105 + tau2)))
+    assert low2[0] == 0.0
     assert fl.tau2 == pytest.approx(0.0155333, abs=1e-7)  # (4·3.5238 − 3) / (3 / 0.0042)
     assert "justert for overdispersjon" in fl.description
 

@@ -29,6 +29,19 @@ DISGUISES = {
     "lost leading zero": lambda n: n[1:],
     "lost zero as float": lambda n: f"{n[1:]}.0",
     "lost zero in E-notation": lambda n: f"{n[1]}.{n[2:]}E+09",
+    "slash": lambda n: f"{n[:6]}/{n[6:]}",
+    # Issue 23: the birth-date part written as a date.
+    "date with dots": lambda n: f"{n[:2]}.{n[2:4]}.{n[4:6]} {n[6:]}",
+    "date with hyphens, four-digit year": lambda n: f"{n[:2]}-{n[2:4]}-19{n[4:6]} {n[6:]}",
+    "short date and slash": lambda n: f"{int(n[:2])}.{int(n[2:4])}.{n[4:6]}/{n[6:]}",
+    "date with slashes and spaces": lambda n: f"{n[:2]}/{n[2:4]}/19{n[4:6]}  -  {n[6:]}",
+    "date with spaces only": lambda n: f"{n[:2]} {n[2:4]} {n[4:6]} {n[6:]}",
+    "ISO date": lambda n: f"19{n[4:6]}-{n[2:4]}-{n[:2]} {n[6:]}",
+    "date with mixed separators": lambda n: f"{n[:2]}.{n[2:4]}-{n[4:6]}.{n[6:]}",
+    "date in full-width digits and dashes": lambda n: f"{n[:2]}\u2013{n[2:4]}\u2013{n[4:6]}\u00a0{n[6:]}".translate(
+        WIDE
+    ),
+    "date with a zero-width space": lambda n: f"{n[:2]}.\u200b{n[2:4]}.{n[4:6]} {n[6:]}",
 }
 
 
@@ -38,6 +51,16 @@ def test_each_disguise_is_found_and_masked(disguise):
     assert find_nins(text) == [NIN]
     masked = mask_nin(text)
     assert find_nins(masked) == [] and NIN[6:] not in masked and masked.startswith("pasient 01*")
+
+
+def test_a_date_form_counts_only_when_its_four_digit_year_is_the_number_s():
+    """The individual digits give the century: 01.01.2070 followed by these digits is not this number,
+    and a date that continues a longer date or number is not read as one."""
+    d, m, y, p = NIN[:2], NIN[2:4], NIN[4:6], NIN[6:]
+    assert find_nins(f"{d}.{m}.19{y} {p}") == [NIN]
+    for text in (f"{d}.{m}.20{y} {p}", f"20{y}-{m}-{d} {p}", f"2024-{d}.{m}.{y} {p}", f"1{d}.{m}.{y} {p}",
+                 f"{d}.{m}.{y} {p}7", f"{d}.{m}.{y} {p}.5"):  # fmt: skip
+        assert find_nins(text) == [], text
 
 
 def test_d_h_and_synthetic_numbers():
@@ -266,3 +289,28 @@ def test_a_large_clean_output_is_passed_and_one_number_in_it_is_still_found(tmp_
     (tmp_path / "a.csv").write_text(clean + f"P9,{NIN[:6]} {NIN[6:]},1\n", encoding="utf-8")
     with pytest.raises(IdentifiableDataError, match="a.csv inneholder et fødselsnummer"):
         scan_outputs(tmp_path)
+
+
+def test_every_written_date_form_is_found_and_passes_the_prefilter():
+    """Day and month with one or two digits, a two- or four-digit year, either order, every separator
+    (ASCII and Unicode dashes, spaces around them, spaces alone): found, and through the native prefilter."""
+    import itertools
+
+    from opr_analysis.safety.nin import may_hold_nin
+
+    seps = [".", "-", "/", " ", " . ", "\u2013", " \u2212 "]
+    tails = [" ", "/", "-", ".", "  -  ", "\t", "\u00a0"]
+    checked = 0
+    for nin in (NIN, make_valid_nin("410170")):  # an ordinary number and a D-number (day + 40)
+        d, m, yy, p = nin[:2], nin[2:4], nin[4:6], nin[6:]
+        days, months = {d, str(int(d))}, {m, str(int(m))}
+        for day, month, year, s1, s2, tail in itertools.product(days, months, [yy, "19" + yy], seps, seps, tails):
+            forms = [f"{day}{s1}{month}{s2}{year}{tail}{p}"]
+            if len(year) == 4:
+                forms.append(f"{year}{s1}{month}{s2}{day}{tail}{p}")
+            for form in forms:
+                for text in (form, f"Klinikk {form},7", form.translate(WIDE)):
+                    assert find_nins(text) == [nin], text
+                    assert may_hold_nin(text), text
+                    checked += 1
+    assert checked > 10_000

@@ -187,12 +187,27 @@ def test_report_into_the_extract_is_refused_before_reading_it(tmp_path, capsys):
 
 
 def test_a_locked_target_waits_then_refuses(tmp_path, lock_dir, monkeypatch, capsys):
+    import threading
+
     monkeypatch.setenv("OPR_LOCK_TIMEOUT", "0.2")
     target = tmp_path / "out"
-    with output_lock(target):
+    held, done = threading.Event(), threading.Event()
+
+    def other_run():  # another run (the lock is re-entrant only within one thread)
+        with output_lock(target):
+            held.set()
+            done.wait(10)
+
+    other = threading.Thread(target=other_run)
+    other.start()
+    held.wait(10)
+    try:
         with pytest.raises(UsageError, match=f"en annen opr-kjøring skriver fortsatt til «{target.resolve()}»"):
             with owned_dir(target, "tables"):
                 pass
+    finally:
+        done.set()
+        other.join()
     assert "venter" in capsys.readouterr().err
     assert not target.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["locks"]
     with owned_dir(target, "tables") as tmp:  # the lock is free again
@@ -348,3 +363,12 @@ def test_the_protected_key_store_is_the_one_deliveries_use(monkeypatch, tmp_path
     assert default_key_store() == default_key_dir()
     monkeypatch.setenv("OPR_KEY_DIR", str(tmp_path / "nøkler"))
     assert default_key_store() == default_key_dir() == tmp_path / "nøkler"
+
+
+def test_one_run_may_hold_its_target_s_lock_around_the_writer(tmp_path, lock_dir):
+    """``opr experiment allocate`` reads the earlier list and writes the new one under one lock."""
+    target = tmp_path / "out"
+    with output_lock(target):
+        with owned_dir(target, "tables") as tmp:
+            (tmp / "a.csv").write_text("1\n")
+    assert (target / "a.csv").read_text() == "1\n"

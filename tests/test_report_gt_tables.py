@@ -121,10 +121,9 @@ def test_table_15_reason_order_other_last_and_total():
 
 def _fu():
     """A follow-up table as ``stats.followup.followup_response`` returns it (derived columns by its rule)."""
-    from opr_analysis.stats.followup import response_columns
+    from opr_analysis.stats.followup import RESPONSE_COUNTS, response_columns
 
-    counts = ["year", "kind", "owed", "sent_owed", "sent_not_owed", "responded", "responded_owed", "awaiting"]
-    return response_columns(_fu_counts()[counts], ["year", "kind"])
+    return response_columns(_fu_counts()[["year", "kind", *RESPONSE_COUNTS]], ["year", "kind"])
 
 
 def _fu_counts():
@@ -143,6 +142,8 @@ def _fu_counts():
             "response_share_ci_high": [0.414, 0.428, 0.6],
             "responded_owed": [62, 10, 3],
             "awaiting": [12, 0, 0],
+            "responded_settled": [58, 10, 3],
+            "owed_settled": [176, 41, 10],
         }
     )
 
@@ -176,9 +177,9 @@ def test_followup_without_suppression_shows_everything():
 def test_followup_share_divides_by_the_denominator_in_its_own_row():
     cells = g.followup_response_cells(_fu(), 2024, min_cell=0).set_index("kind")
     rf = cells.loc["rf_3m"]
-    # 182 sent as owed, 12 still awaiting an answer: 170 settled, 62 answered
-    assert (rf["sent_owed"], rf["awaiting"], rf["settled"], rf["responded_owed"]) == ("182", "12", "170", "62")
-    assert rf["response_share"] == fmt_pct(62 / 170)
+    # 182 sent as owed, 12 within their response window (4 of them already answered): 170 settled, 58 answered
+    assert (rf["sent_owed"], rf["awaiting"], rf["settled"], rf["responded_settled"]) == ("182", "12", "170", "58")
+    assert rf["response_share"] == fmt_pct(58 / 170)
     # answers to the 7 unowed sends are apart and not in the share
     assert (rf["sent_not_owed"], rf["responded_not_owed"]) == ("7", "3")
 
@@ -240,10 +241,10 @@ def test_quality_tables_are_shown_by_their_declaration_and_patient_rows_never():
 def test_followup_all_kinds_row_shows_the_overall_share_with_its_interval():
     cells = g.followup_response_cells(_fu(), 2024, min_cell=0).set_index("kind")
     alle = cells.loc["alle"]
-    assert alle["owed"] == "233" and alle["responded_owed"] == "72" and alle["settled"] == "208"
-    # 72 answered of 208 settled (182 + 38 − 12); Wilson limits from statsmodels
-    low, high = proportion_confint(72, 208, method="wilson")
-    assert alle["response_share"] == fmt_pct(72 / 208)
+    assert alle["owed"] == "233" and alle["responded_settled"] == "68" and alle["settled"] == "208"
+    # 68 answered of 208 settled (182 + 38 − 12); Wilson limits from statsmodels
+    low, high = proportion_confint(68, 208, method="wilson")
+    assert alle["response_share"] == fmt_pct(68 / 208)
     assert alle["response_share_ci"] == f"{fmt_num(100 * low)}–{fmt_pct(high)}"
 
 

@@ -179,8 +179,9 @@ def test_bad_extract_stops_with_validator_message_and_writes_nothing(tmp_path, c
 
 
 def test_unknown_format_is_a_usage_error(tmp_path, capsys):
-    status = cli.main(["report", "--extract", str(tmp_path), "--formats", "html,odt", "--out", str(tmp_path / "o")])
-    assert status == 2
+    with pytest.raises(SystemExit) as exc:  # refused by the argument parser, before anything runs
+        cli.main(["report", "--extract", str(tmp_path), "--formats", "html,odt", "--out", str(tmp_path / "o")])
+    assert exc.value.code == 2
     assert "ukjent format odt" in capsys.readouterr().err
 
 

@@ -4,20 +4,35 @@ from opr_analysis.report.prose import trend_sentence
 
 
 def _frame(k):
-    return pd.DataFrame({"year": [2021, 2022, 2023, 2024], "k": k, "n": [1000] * 4})
+    return pd.DataFrame({"year": list(range(2021, 2021 + len(k))), "k": k, "n": [1000] * len(k)})
 
 
 def test_rising_falling_and_flat_trends_are_worded_by_significance():
-    assert " økte fra 2021 til 2023 " in trend_sentence(_frame([300, 400, 500, 900]), "k", "n", "x", "Andelen", 2023)
+    rise = trend_sentence(_frame([300, 400, 500, 600, 900]), "k", "n", "x", "Andelen", 2024)
+    assert " økte fra 2021 til 2024 " in rise and "t-fordeling med 2 frihetsgrader" in rise
     assert " falt fra 2021 til 2024 " in trend_sentence(_frame([500, 400, 300, 200]), "k", "n", "x", "Andelen", 2024)
     flat = trend_sentence(_frame([300, 301, 299, 300]), "k", "n", "x", "Andelen", 2024)
     assert "endret seg ikke sikkert" in flat and "p = 0," in flat
 
 
+def test_three_years_are_too_few_for_a_test_and_the_sentence_says_so_without_p():
+    # the seed's rejected share 2021–2023: with normal quantiles p = 0.00016 and «økte»; on t(1) p = 0.17
+    f = pd.DataFrame({"year": [2021, 2022, 2023], "k": [691, 797, 951], "n": [2299, 2339, 2080]})
+    text = trend_sentence(f, "k", "n", "x", "Andelen avviste henvisninger", 2023)
+    assert text == (
+        "Andelen avviste henvisninger: 3 år (2021–2023) er for få til å skille en trend fra vanlig variasjon "
+        "mellom årene, så det er ikke gjort noen trendtest."
+    )
+    # a fourth year gives 2 degrees of freedom: the sentence then follows the t-based numbers
+    four = pd.concat([f, pd.DataFrame({"year": [2024], "k": [1050], "n": [2100]})])
+    text4 = trend_sentence(four, "k", "n", "x", "Andelen", 2024)
+    assert "p = " in text4 or "p < " in text4
+
+
 def test_years_after_the_report_year_are_left_out():
-    # A jump in 2024 must not count in a 2023 report.
-    text = trend_sentence(_frame([300, 300, 300, 900]), "k", "n", "x", "Andelen", 2023)
-    assert "endret seg ikke sikkert" in text and "til 2023" in text
+    # A jump in 2025 must not count in a 2024 report.
+    text = trend_sentence(_frame([300, 300, 302, 300, 900]), "k", "n", "x", "Andelen", 2024)
+    assert "endret seg ikke sikkert" in text and "til 2024" in text
 
 
 def test_overdispersed_rise_is_not_called_a_rise_and_poor_fit_is_stated():
@@ -25,18 +40,25 @@ def test_overdispersed_rise_is_not_called_a_rise_and_poor_fit_is_stated():
     f = pd.DataFrame({"year": [2021, 2022, 2023, 2024], "k": [300, 600, 350, 650], "n": [1000] * 4})
     text = trend_sentence(f, "k", "n", "x", "Andelen", 2024)
     assert "økte" not in text and "endret seg ikke sikkert" in text
-    assert "passer dårlig" in text and "justert for overspredning" in text
+    assert "passer dårlig" in text and "kvasibinomisk" in text
 
 
 def test_configured_series_leaves_out_the_partial_first_year_and_says_why():
-    f = pd.DataFrame({"year": [2020, 2021, 2022, 2023], "k": [11, 600, 610, 590], "n": [100, 1000, 1000, 1000]})
-    text = trend_sentence(
-        f, "k", "n", "response_share", "Andelen", 2023, series="baseline_response_share_patient_level"
+    f = pd.DataFrame(
+        {"year": [2020, 2021, 2022, 2023, 2024], "k": [11, 600, 610, 590, 605], "n": [100, 1000, 1000, 1000, 1000]}
     )
-    assert "fra 2021 til 2023" in text and "2020 er ikke med i testen" in text and "desember 2020" in text
+    text = trend_sentence(
+        f, "k", "n", "response_share", "Andelen", 2024, series="baseline_response_share_patient_level"
+    )
+    assert "fra 2021 til 2024" in text and "2020 er ikke med i testen" in text and "desember 2020" in text
     assert "økte" not in text
     # with 2020 the test would span the partial year (and find the fit poor)
-    assert "fra 2020 til 2023" in trend_sentence(f, "k", "n", "response_share", "Andelen", 2023)
+    assert "fra 2020 til 2024" in trend_sentence(f, "k", "n", "response_share", "Andelen", 2024)
+    # up to 2023 the series has three whole years: too few, and still says why 2020 is out
+    short = trend_sentence(
+        f, "k", "n", "response_share", "Andelen", 2023, series="baseline_response_share_patient_level"
+    )
+    assert "3 år (2021–2023) er for få" in short and "2020 er ikke med: " in short
 
 
 def test_single_year_gives_no_sentence():

@@ -217,6 +217,8 @@ def test_followup_totals_sum_kinds_per_year_and_leave_0_of_0_blank():
             "responded": [3, 2, 0],
             "responded_owed": [3, 1, 0],
             "awaiting": [2, 0, 0],
+            "responded_settled": [2, 1, 0],
+            "owed_settled": [9, 5, 0],
         }
     )
     out = followup_totals(per_kind).set_index("year")
@@ -230,7 +232,8 @@ def test_followup_totals_sum_kinds_per_year_and_leave_0_of_0_blank():
     ]
     assert out.loc[2023, "response_share"] == 5 / 15
     assert out.loc[2023, ["responded_owed", "responded_not_owed", "settled"]].tolist() == [4, 1, 12]
-    assert out.loc[2023, "response_share_owed"] == 4 / 14 and out.loc[2023, "response_share_settled"] == 4 / 12
+    assert out.loc[2023, "response_share_owed"] == 4 / 14 and out.loc[2023, "response_share_settled"] == 3 / 12
+    assert out.loc[2023, "owed_answered_share"] == 3 / 14
     assert 0 < out.loc[2023, "response_share_ci_low"] < 5 / 15 < out.loc[2023, "response_share_ci_high"] < 1
     assert pd.isna(out.loc[2024, "response_share"]) and pd.isna(out.loc[2024, "response_share_ci_low"])
 

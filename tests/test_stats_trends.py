@@ -9,16 +9,16 @@ from helpers import make_extract
 from opr_analysis import trend_test, trend_tests
 
 
-def test_flat_series_has_odds_ratio_one():
+def test_series_exactly_on_the_curve_has_no_variance_to_test_against():
     f = pd.DataFrame({"year": [2021, 2022, 2023], "k": [30, 30, 30], "n": [100, 100, 100]})
     t = trend_test(f, "k", "n", "flat").iloc[0]
     assert t["odds_ratio_per_year"] == pytest.approx(1.0)
-    assert t["p_value"] == pytest.approx(1.0)
-    assert t["odds_ratio_ci_low"] < 1 < t["odds_ratio_ci_high"]
+    assert t["dispersion"] == pytest.approx(0.0, abs=1e-12)
+    assert math.isnan(t["p_value"]) and math.isnan(t["odds_ratio_ci_low"])
 
 
-def test_rising_series_is_significant_and_matches_closed_form():
-    # two years: the ML slope is the log odds ratio of the 2x2 table
+def test_two_years_are_the_binomial_closed_form_without_dispersion():
+    # two years: the ML slope is the log odds ratio of the 2x2 table; no df left to estimate φ
     f = pd.DataFrame({"year": [2021, 2022], "k": [20, 40], "n": [100, 100]})
     t = trend_test(f, "k", "n", "rise").iloc[0]
     assert t["odds_ratio_per_year"] == pytest.approx((40 / 60) / (20 / 80))
@@ -26,6 +26,7 @@ def test_rising_series_is_significant_and_matches_closed_form():
     assert t["odds_ratio_ci_low"] == pytest.approx(math.exp(math.log(8 / 3) - 1.959964 * se), rel=1e-5)
     assert t["p_value"] < 0.01
     assert (t["first_year"], t["last_year"], t["years"], t["trials"], t["successes"]) == (2021, 2022, 2, 200, 60)
+    assert t["df_resid"] == 0 and math.isnan(t["dispersion"]) and "kvasibinomisk" not in t["method"]
 
 
 def test_undefined_cases_are_blank():
@@ -69,37 +70,89 @@ def _hand_logit(x, k, n, steps=50):
     return b, math.sqrt(var_b), chi2
 
 
-def test_overdispersed_three_year_series_scales_the_standard_error_by_hand():
-    k, n = [10, 40, 30], [100, 100, 100]
-    f = pd.DataFrame({"year": [2021, 2022, 2023], "k": k, "n": n})
-    t = trend_test(f, "k", "n", "x").iloc[0]
-    b, se, chi2 = _hand_logit([0, 1, 2], k, n)
-    phi = chi2 / (3 - 2)
-    assert phi > 10  # the middle year is far off the line
-    assert t["dispersion"] == pytest.approx(phi, rel=1e-6)
-    se_q = se * math.sqrt(phi)
-    assert t["odds_ratio_per_year"] == pytest.approx(math.exp(b), rel=1e-6)
-    assert t["odds_ratio_ci_low"] == pytest.approx(math.exp(b - 1.959964 * se_q), rel=1e-5)
-    assert t["odds_ratio_ci_high"] == pytest.approx(math.exp(b + 1.959964 * se_q), rel=1e-5)
-    z = abs(b) / se_q
-    assert t["p_value"] == pytest.approx(math.erfc(z / math.sqrt(2)), rel=1e-5)
-    assert t["p_value"] > 0.05 and t["odds_ratio_ci_low"] < 1  # unscaled, this would be "significant"
-    assert 2 * (1 - 0.5 * math.erfc(-(abs(b) / se) / math.sqrt(2))) < 0.05
-    assert "kvasibinomisk" in t["method"]
+def _t1_quantile(p):
+    """Quantile of t with 1 df (the Cauchy distribution): tan(π(p − ½))."""
+    return math.tan(math.pi * (p - 0.5))
 
 
-def test_underdispersed_series_keeps_the_binomial_standard_error():
-    k, n = [10, 20, 30], [100, 100, 100]
+def _t1_two_sided_p(t):
+    return 1 - 2 / math.pi * math.atan(abs(t))
+
+
+def _t4_cdf(t):
+    """Closed-form CDF of t with 4 df."""
+    u = t / math.sqrt(1 + t * t / 4)
+    return 0.5 + 3 / 8 * u * (1 - t * t / (12 * (1 + t * t / 4)))
+
+
+def _t4_quantile(p):
+    lo, hi = 0.0, 50.0
+    for _ in range(200):  # bisection on the closed form
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if _t4_cdf(mid) < p else (lo, mid)
+    return lo
+
+
+def test_three_year_seed_series_uses_t_with_one_degree_of_freedom_by_hand():
+    # The held-out seed extract's rejected share 2021–2023 (issue 24): φ = 7.95 on 1 df.
+    k, n = [691, 797, 951], [2299, 2339, 2080]
     t = trend_test(pd.DataFrame({"year": [2021, 2022, 2023], "k": k, "n": n}), "k", "n", "x").iloc[0]
     b, se, chi2 = _hand_logit([0, 1, 2], k, n)
-    assert t["dispersion"] == pytest.approx(chi2, rel=1e-6) and chi2 < 1
-    assert t["odds_ratio_ci_low"] == pytest.approx(math.exp(b - 1.959964 * se), rel=1e-5)
-    assert "kvasibinomisk" not in t["method"]
+    phi = chi2 / (3 - 2)
+    se_q = se * math.sqrt(phi)
+    q = _t1_quantile(0.975)
+    assert q == pytest.approx(12.7062, abs=1e-4)
+    assert t["dispersion"] == pytest.approx(phi, rel=1e-6) and round(phi, 2) == 7.95
+    assert t["df_resid"] == 1
+    assert t["odds_ratio_per_year"] == pytest.approx(math.exp(b), rel=1e-6)
+    assert t["odds_ratio_ci_low"] == pytest.approx(math.exp(b - q * se_q), rel=1e-5)
+    assert t["odds_ratio_ci_high"] == pytest.approx(math.exp(b + q * se_q), rel=1e-5)
+    assert t["p_value"] == pytest.approx(_t1_two_sided_p(b / se_q), rel=1e-5)
+    # the issue's figures: OR 1.40, limits 0.45–4.39, p = 0.17 (normal quantiles gave 1.18–1.67, p = 0.00016)
+    assert [round(t[c], 2) for c in ("odds_ratio_per_year", "odds_ratio_ci_low", "odds_ratio_ci_high", "p_value")] == [
+        1.40, 0.45, 4.39, 0.17,
+    ]  # fmt: skip
+    assert "kvasibinomisk" in t["method"] and "t-fordelingen" in t["method"]
 
 
-def test_two_years_have_no_dispersion():
-    t = trend_test(pd.DataFrame({"year": [2021, 2022], "k": [20, 40], "n": [100, 100]}), "k", "n", "x").iloc[0]
-    assert math.isnan(t["dispersion"])
+def test_six_year_series_uses_t_with_four_degrees_of_freedom_by_hand():
+    k, n = [300, 330, 310, 360, 350, 400], [1000] * 6
+    t = trend_test(pd.DataFrame({"year": range(2020, 2026), "k": k, "n": n}), "k", "n", "x").iloc[0]
+    b, se, chi2 = _hand_logit(list(range(6)), k, n)
+    phi = chi2 / (6 - 2)
+    se_q = se * math.sqrt(phi)
+    q = _t4_quantile(0.975)
+    assert q == pytest.approx(2.776445, abs=1e-5)
+    assert (t["df_resid"], t["years"]) == (4, 6)
+    assert t["dispersion"] == pytest.approx(phi, rel=1e-6)
+    assert t["odds_ratio_ci_low"] == pytest.approx(math.exp(b - q * se_q), rel=1e-5)
+    assert t["odds_ratio_ci_high"] == pytest.approx(math.exp(b + q * se_q), rel=1e-5)
+    assert t["p_value"] == pytest.approx(2 * (1 - _t4_cdf(abs(b) / se_q)), rel=1e-5)
+    # normal quantiles would have given a smaller p: t(4) has heavier tails
+    assert t["p_value"] > math.erfc(abs(b) / se_q / math.sqrt(2))
+
+
+def test_underdispersed_series_uses_the_estimated_dispersion_as_r_does():
+    k, n = [10, 20, 30, 40], [100] * 4
+    t = trend_test(pd.DataFrame({"year": [2021, 2022, 2023, 2024], "k": k, "n": n}), "k", "n", "x").iloc[0]
+    b, se, chi2 = _hand_logit([0, 1, 2, 3], k, n)
+    phi = chi2 / 2
+    assert phi < 1 and t["dispersion"] == pytest.approx(phi, rel=1e-6)
+    q = 4.302653  # t(2) 97.5 %: sqrt(2 / (1 − (2·0.975 − 1)²) − 2) for 2 df
+    assert q == pytest.approx(math.sqrt(2 / (1 - (2 * 0.975 - 1) ** 2) - 2), rel=1e-6)
+    assert t["odds_ratio_ci_low"] == pytest.approx(math.exp(b - q * se * math.sqrt(phi)), rel=1e-5)
+
+
+def test_no_trend_planted_is_not_found_and_a_planted_trend_is():
+    # no effect: the same expected share every year, binomial noise only
+    flat = trend_test(pd.DataFrame({"year": range(2020, 2026), "k": [301, 296, 305, 298, 303, 299], "n": [1000] * 6}),
+                      "k", "n", "flat").iloc[0]  # fmt: skip
+    assert flat["odds_ratio_ci_low"] < 1 < flat["odds_ratio_ci_high"] and flat["p_value"] > 0.5
+    # planted: odds ratio 1.2 per year
+    odds = [0.4 * 1.2**i for i in range(6)]
+    k = [round(2000 * o / (1 + o)) for o in odds]
+    rise = trend_test(pd.DataFrame({"year": range(2020, 2026), "k": k, "n": [2000] * 6}), "k", "n", "rise").iloc[0]
+    assert rise["odds_ratio_per_year"] == pytest.approx(1.2, abs=0.01) and rise["odds_ratio_ci_low"] > 1
 
 
 def test_baseline_series_starts_in_2021_with_its_reason(tmp_path):

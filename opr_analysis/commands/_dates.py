@@ -14,8 +14,9 @@ DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 
 
 def parse_date(text: str, option: str = "--as-of") -> dt.date:
-    """``YYYY-MM-DD`` or ``DD.MM.YYYY`` (both everywhere) as a date; anything else, the empty
-    text included, is a :class:`UsageError`.
+    """``YYYY-MM-DD`` or ``DD.MM.YYYY`` (both everywhere) as a date between
+    :data:`~opr_analysis.safety.limits.MIN_DATE` and :data:`~opr_analysis.safety.limits.MAX_DATE`;
+    anything else, the empty text included, is a :class:`UsageError`.
 
     >>> parse_date("31.12.2024"), parse_date(" 2024-12-31 ")
     (datetime.date(2024, 12, 31), datetime.date(2024, 12, 31))
@@ -24,11 +25,16 @@ def parse_date(text: str, option: str = "--as-of") -> dt.date:
     ...
     opr_analysis.errors.UsageError: --as-of «» er ikke en dato (skriv ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ)
     """
+    from ..safety.limits import MAX_DATE, MIN_DATE
+
     for fmt in DATE_FORMATS:
         try:
-            return dt.datetime.strptime(str(text).strip(), fmt).date()
+            value = dt.datetime.strptime(str(text).strip(), fmt).date()
         except ValueError:
             continue
+        if not MIN_DATE <= value <= MAX_DATE:
+            raise UsageError(f"{option} «{text}» ligger utenfor {MIN_DATE:%d.%m.%Y}–{MAX_DATE:%d.%m.%Y}")
+        return value
     raise UsageError(f"{option} «{text}» er ikke en dato (skriv ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ)")
 
 

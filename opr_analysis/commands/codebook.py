@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+
+from ._options import path_arg
 
 # The first line of the Markdown (see opr_analysis.extract.codebook_doc): what marks a file as ours.
 SIGNATURE = "# Kodebok for OPR-uttrekket"
@@ -16,7 +17,7 @@ def register(sub) -> None:
         description="Skriv den maskinlesbare kodeboken som Markdown (docs/codebook.md). En fil som "
         "finnes, erstattes bare hvis den er en kodebok opr har skrevet.",
     )
-    p.add_argument("--out", type=Path, metavar="FIL", help="filen som skrives (standard: standard ut)")
+    p.add_argument("--out", type=path_arg, metavar="FIL", help="filen som skrives (standard: standard ut)")
     p.set_defaults(func=run)
 
 

@@ -4,7 +4,14 @@ Every output folder is written whole (temporary folder, scanned for identity
 numbers, then moved into place) and holds ``experiment.json``; an existing
 folder is replaced only when that file shows it is this experiment's output of
 the same step. The allocation step refuses a spec whose bytes differ from the
-one the list was started with (the design is fixed once patients are allocated).
+one the list was started with (the design is fixed once patients are allocated),
+and a seed that differs from the one it was started with (a replaced key store).
+
+The whole allocation step (read the earlier list, allocate, write the new list)
+runs under the output folder's lock (:func:`opr_analysis.safety.owned.output_lock`):
+two runs on the same ``--out`` at the same time take turns, so the second
+reads the list the first wrote and only appends; no allocation is lost or
+changed. The seed comes from the key store (:mod:`opr_analysis.experiment.seed`).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import json
 from pathlib import Path
 
 from ._dates import as_of_date, load_with_summary
+from ._options import path_arg
 
 MARKER = "experiment.json"
 
@@ -34,15 +42,22 @@ def register(sub) -> None:
         ("analyse", "analyser forsøket; skrives ut, og til --out om den er gitt"),
     ):
         s = steps.add_parser(name, help=text, description=text)
-        s.add_argument("spec", type=Path, help="forsøkets spesifikasjon (YAML)")
-        s.add_argument("--extract", type=Path, required=True, metavar="MAPPE", help="mappen med uttrekket")
+        s.add_argument("spec", type=path_arg, help="forsøkets spesifikasjon (YAML)")
+        s.add_argument("--extract", type=path_arg, required=True, metavar="MAPPE", help="mappen med uttrekket")
         s.add_argument(
             "--out",
-            type=Path,
+            type=path_arg,
             required=name == "allocate",
             metavar="MAPPE",
             help="mappen som skrives (erstattes som helhet)",
         )
+        if name == "allocate":
+            s.add_argument(
+                "--key-dir",
+                type=path_arg,
+                metavar="MAPPE",
+                help="nøkkellageret der randomiseringsfrøet ligger (standard: $OPR_KEY_DIR eller keys/)",
+            )
         s.add_argument(
             "--as-of",
             metavar="DATO",
@@ -58,9 +73,15 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ..experiment import load_spec
+    from ..safety.owned import check_dir_target, check_key_store, protected_folders
 
-    spec = load_spec(args.spec)
     as_of = as_of_date(args.as_of)
+    spec = load_spec(args.spec)
+    check_key_store(getattr(args, "key_dir", None), [args.extract], [args.out])
+    if args.out is not None:  # refused before the extract is read
+        protect = protected_folders([args.extract], [getattr(args, "key_dir", None)])
+        check_owned(args.out, spec, args.step)
+        check_dir_target(args.out, f"experiment {args.step}", protect)
     reg = load_with_summary(args.extract)
     return {"plan": _plan, "allocate": _allocate, "analyse": _analyse}[args.step](args, spec, reg, as_of)
 
@@ -92,13 +113,14 @@ def check_owned(out: Path, spec, step: str) -> dict | None:
     return info
 
 
-def _write(out: Path, files: dict[str, bytes], extract=None, step: str = "") -> None:
+def _write(out: Path, files: dict[str, bytes], extract=None, step: str = "", key_dir=None) -> None:
     """Replace ``out`` as a whole, under the same owned-folder, lock and privacy-scan rules as every output."""
     from ..safety.owned import owned_dir, protected_folders
     from ..safety.privacy import scan_outputs
 
     command = f"experiment {step}".strip()
-    with owned_dir(out, command, check=scan_outputs, protect=protected_folders([extract])) as tmp:
+    protect = protected_folders([extract], [key_dir])
+    with owned_dir(out, command, check=scan_outputs, protect=protect) as tmp:
         for name, data in files.items():
             (tmp / name).write_bytes(data)
 
@@ -128,28 +150,40 @@ def _plan(args, spec, reg, as_of) -> int:
 def _allocate(args, spec, reg, as_of) -> int:
     from ..errors import UsageError
     from ..experiment.allocate import allocate, list_bytes, read_list
+    from ..experiment.seed import allocation_seed, seed_fingerprint
+    from ..safety.owned import output_lock
 
-    info = check_owned(args.out, spec, "allocate")
-    if info and info.get("spec_sha256") != spec.sha256:
-        raise UsageError(
-            f"{spec.id}: spesifikasjonen er endret siden listen i {args.out} ble startet; en randomisering kan ikke "
-            "endres underveis. Bruk den opprinnelige filen (eller start et nytt eksperiment med ny id)"
+    key_dir = getattr(args, "key_dir", None)
+    with output_lock(args.out):  # read, allocate and write as one step (module docstring)
+        info = check_owned(args.out, spec, "allocate")
+        seed, _ = allocation_seed(spec.id, key_dir)
+        fingerprint = seed_fingerprint(spec.id, seed)
+        if info and info.get("spec_sha256") != spec.sha256:
+            raise UsageError(
+                f"{spec.id}: spesifikasjonen er endret siden listen i {args.out} ble startet; en randomisering kan "
+                "ikke endres underveis. Bruk den opprinnelige filen (eller start et nytt eksperiment med ny id)"
+            )
+        if info and info.get("seed_sha256", fingerprint) != fingerprint:
+            raise UsageError(
+                f"{spec.id}: randomiseringsfrøet i nøkkellageret er et annet enn det listen i {args.out} ble startet "
+                "med (er nøkkellageret byttet ut?); listen kan ikke utvides med et annet frø. Legg tilbake frøfilen"
+            )
+        earlier = read_list(args.out / "allocations.csv", spec.id) if info else None
+        rows = allocate(spec, reg, earlier, as_of, seed=seed)
+        known = set() if earlier is None else set(earlier["patient_id"])
+        table = reg.allocations
+        known |= set(table.loc[table["experiment_id"].astype(str) == spec.id, "patient_id"].astype(str))
+        new = int((~rows["patient_id"].isin(known)).sum())
+        _write(
+            args.out,
+            {
+                "allocations.csv": list_bytes(rows),
+                MARKER: _marker(spec, "allocate", rows=len(rows), seed_sha256=fingerprint).encode("utf-8"),
+            },
+            extract=args.extract,
+            step="allocate",
+            key_dir=key_dir,
         )
-    earlier = read_list(args.out / "allocations.csv") if info else None
-    rows = allocate(spec, reg, earlier, as_of)
-    known = set() if earlier is None else set(earlier["patient_id"])
-    table = reg.allocations
-    known |= set(table.loc[table["experiment_id"].astype(str) == spec.id, "patient_id"].astype(str))
-    new = int((~rows["patient_id"].isin(known)).sum())
-    _write(
-        args.out,
-        {
-            "allocations.csv": list_bytes(rows),
-            MARKER: _marker(spec, "allocate", rows=len(rows)).encode("utf-8"),
-        },
-        extract=args.extract,
-        step="allocate",
-    )
     counts = rows["arm"].value_counts()
     print(
         f"Randomiseringslisten {args.out / 'allocations.csv'}: {len(rows)} pasienter ({new} nye), "

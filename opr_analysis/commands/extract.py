@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from ._options import path_arg
 
 
 def register(sub) -> None:
@@ -19,23 +19,25 @@ def register(sub) -> None:
         "(k-anonymitet); 2: feil i spesifikasjonen eller i argumentene.",
     )
     p.add_argument(
-        "spec", type=Path, metavar="SPEC", help="leveransespesifikasjonen (YAML; se reports/extracts/examples/)"
+        "spec", type=path_arg, metavar="SPEC", help="leveransespesifikasjonen (YAML; se reports/extracts/examples/)"
     )
-    p.add_argument("--extract", type=Path, required=True, metavar="MAPPE", help="mappen med registeruttrekket")
+    p.add_argument("--extract", type=path_arg, required=True, metavar="MAPPE", help="mappen med registeruttrekket")
     p.add_argument(
         "--out",
-        type=Path,
+        type=path_arg,
         required=True,
         metavar="MAPPE",
         help="leveransemappen (lages, eller erstattes som helhet hvis opr extract har skrevet den)",
     )
     p.add_argument(
         "--log",
-        type=Path,
+        type=path_arg,
         metavar="FIL",
         help="leveranseloggen det legges til en linje i (standard: delivery-log.csv ved siden av nøkkellageret)",
     )
-    p.add_argument("--key-dir", type=Path, metavar="MAPPE", help="nøkkellageret (standard: $OPR_KEY_DIR eller keys/)")
+    p.add_argument(
+        "--key-dir", type=path_arg, metavar="MAPPE", help="nøkkellageret (standard: $OPR_KEY_DIR eller keys/)"
+    )
     p.add_argument("--no-docs", action="store_true", help="ikke kjør og lag dokumentasjonsnotatboken")
     p.set_defaults(func=run)
 
@@ -44,6 +46,9 @@ def run(args) -> int:
     from ..safety.limits import check_yaml_file
 
     check_yaml_file(args.spec)  # a hostile spec is refused before the heavy imports and any work
+    from ..safety.owned import check_key_store
+
+    check_key_store(args.key_dir, [args.extract], [args.out])
     from ..extracts import deliver
 
     d = deliver(args.spec, args.extract, args.out, log=args.log, key_dir=args.key_dir, docs=not args.no_docs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ._dates import add_as_of, as_of_date, load_with_summary
+from ._options import path_arg
 
 
 def register(sub) -> None:
@@ -19,8 +20,8 @@ def register(sub) -> None:
         "sendt_ikke_skyldig, unntatt. Oppfølginger uten anker settes i karantene av leseren (se "
         "oppsummeringen) og listes ikke. Filen erstattes bare hvis opr followups har skrevet den.",
     )
-    p.add_argument("extract", type=Path, metavar="UTTREKK", help="mappen med uttrekkets tabellfiler")
-    p.add_argument("--out", type=Path, required=True, metavar="FIL.csv", help="CSV-filen som skrives")
+    p.add_argument("extract", type=path_arg, metavar="UTTREKK", help="mappen med uttrekkets tabellfiler")
+    p.add_argument("--out", type=path_arg, required=True, metavar="FIL.csv", help="CSV-filen som skrives")
     add_as_of(p)
     p.set_defaults(func=run)
 

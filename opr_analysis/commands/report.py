@@ -5,6 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ._options import bounded_int, path_arg, unit_id, year_arg
+
+# Mirrors opr_analysis.report.pipeline.FORMATS (a test checks that they agree); not imported from there so
+# that `opr --help` does not load the report's dependencies.
+FORMATS = ("html", "docx", "pdf")
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -19,14 +25,14 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--extract",
-        type=Path,
+        type=path_arg,
         default=Path("data/synthetic"),
         metavar="MAPPE",
         help="mappen med uttrekkets tabellfiler (standard: data/synthetic)",
     )
     p.add_argument(
         "--year",
-        type=_int("--year"),
+        type=year_arg(),
         default=None,
         metavar="ÅR",
         help="rapportåret, etter uttrekkets første år (standard: siste hele kalenderår før --as-of, "
@@ -47,7 +53,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--out",
-        type=Path,
+        type=path_arg,
         default=Path("_output/report"),
         metavar="MAPPE",
         help="mappen rapporten skrives til; erstattes som helhet når kjøringen er ferdig, og bare hvis "
@@ -55,21 +61,22 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--min-cell",
-        type=_int("--min-cell"),
+        type=bounded_int(1, 100),
         default=5,
         metavar="N",
-        help="skjul pasienttall under N i tabeller over pasientenes kjennetegn og utfall (standard: 5; 1 viser alt)",
+        help="skjul pasienttall under N (1–100) i tabeller over pasientenes kjennetegn og utfall "
+        "(standard: 5; 1 viser alt)",
     )
     p.add_argument(
         "--years-shown",
-        type=_int("--years-shown"),
+        type=bounded_int(1, 10),
         default=3,
         metavar="N",
-        help="år som vises side om side i tabell 10–12 og 15 (standard: 3)",
+        help="år som vises side om side i tabell 10–12 og 15, 1–10 (standard: 3)",
     )
     p.add_argument(
         "--texts",
-        type=Path,
+        type=path_arg,
         default=None,
         metavar="MAPPE",
         help="mappen med rapportens redigerbare tekster (standard: reports/ i denne kopien)",
@@ -83,27 +90,23 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--unit",
+        type=unit_id,
         default=None,
         metavar="ID",
-        help="render one unit's report (a unit_id of the extract's units table): its own numbers, with the "
-        "registry total beside them in the quality-indicator chapter",
+        help="lag rapporten for én enhet (en unit_id i uttrekkets units-tabell: bokstaver, sifre, _ og -): "
+        "enhetens egne tall, med hele registeret ved siden av i kapitlet om kvalitetsindikatorer",
     )
     p.set_defaults(func=run)
 
 
-def _int(option: str):
-    def parse(text: str) -> int:
-        try:
-            return int(text.strip())
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"«{text}» er ikke et heltall") from None
-
-    parse.__name__ = option
-    return parse
-
-
 def _formats(text: str) -> list[str]:
-    return [f.strip().lower() for f in text.split(",") if f.strip()]
+    formats = [f.strip().lower() for f in text.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise argparse.ArgumentTypeError(
+            f"ukjent format {', '.join(unknown) or '(tomt)'}; velg blant {', '.join(FORMATS)}, skilt med komma"
+        )
+    return formats
 
 
 def run(args) -> int:

@@ -6,6 +6,8 @@ import argparse
 import re
 import time
 
+from ._options import bounded_float, bounded_int, path_arg
+
 # Mirrors opr_analysis.synth.registry.DEFAULT_SEED / FORMATS / DIALECTS (tests check they agree); not imported from
 # there so that `opr --help` does not load numpy and pandas.
 DEFAULT_SEED = 2024
@@ -15,6 +17,13 @@ DIALECTS = ("iso", "norsk")
 HELP = "skriv et syntetisk registeruttrekk (ingen ekte pasienter)"
 
 
+# Bounds, mirroring opr_analysis.synth.registry / .units (tests check they agree): the volumes a user may ask
+# for, units × scale at most MAX_SCALE (national size twice over), the years the generator models.
+MIN_SCALE, MAX_SCALE = 0.01, 200.0
+MAX_UNITS = 20
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
 def _years(value: str) -> tuple[int, int]:
     m = re.fullmatch(r"\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?", value)
     if not m:
@@ -22,37 +31,9 @@ def _years(value: str) -> tuple[int, int]:
     first, last = int(m.group(1)), int(m.group(2) or m.group(1))
     if first > last:
         raise argparse.ArgumentTypeError(f"første år {first} er etter siste år {last}")
+    if first < FIRST_YEAR or last > LAST_YEAR:
+        raise argparse.ArgumentTypeError(f"årene må ligge mellom {FIRST_YEAR} og {LAST_YEAR} (fikk {first}-{last})")
     return first, last
-
-
-def _scale(value: str) -> float:
-    try:
-        scale = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"ugyldig skala {value!r}; skriv et tall, for eksempel 1 eller 0.5") from None
-    if not scale > 0:
-        raise argparse.ArgumentTypeError("skala må være større enn 0")
-    return scale
-
-
-def _seed(value: str) -> int:
-    try:
-        seed = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"ugyldig frø {value!r}; skriv et heltall, for eksempel 2024") from None
-    if seed < 0:
-        raise argparse.ArgumentTypeError("frøet må være 0 eller større")
-    return seed
-
-
-def _units(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"ugyldig antall enheter {value!r}; skriv et helt tall") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError("antall enheter må være minst 1")
-    return n
 
 
 def register(subparsers) -> None:
@@ -66,17 +47,28 @@ def register(subparsers) -> None:
         "Mappen skrives ferdig og flyttes så på plass; en mappe som finnes, erstattes bare hvis "
         "opr synth har skrevet den.",
     )
-    p.add_argument("--out", required=True, metavar="MAPPE", help="mappen som skrives (f.eks. data/synthetic)")
     p.add_argument(
-        "--seed", type=_seed, default=DEFAULT_SEED, help=f"frø for tilfeldige tall (standard {DEFAULT_SEED})"
+        "--out", required=True, type=path_arg, metavar="MAPPE", help="mappen som skrives (f.eks. data/synthetic)"
     )
-    p.add_argument("--scale", type=_scale, default=1.0, help="volumfaktor (standard 1; 100 = nasjonal størrelse)")
+    p.add_argument(
+        "--seed",
+        type=bounded_int(0, 2**63 - 1),
+        default=DEFAULT_SEED,
+        help=f"frø for tilfeldige tall, 0 eller større (standard {DEFAULT_SEED})",
+    )
+    p.add_argument(
+        "--scale",
+        type=bounded_float(MIN_SCALE, MAX_SCALE),
+        default=1.0,
+        help=f"volumfaktor {MIN_SCALE:g}–{MAX_SCALE:g} (standard 1; 100 = nasjonal størrelse)".replace(".", ","),
+    )
     p.add_argument(
         "--years",
         type=_years,
         default=(2020, 2025),
         metavar="FØRSTE-SISTE",
-        help="henvisningsår, begge med (standard 2020-2025); uttrekket slutter 31. desember i SISTE",
+        help=f"henvisningsår, begge med, mellom {FIRST_YEAR} og {LAST_YEAR} (standard 2020-2025); uttrekket "
+        "slutter 31. desember i SISTE",
     )
     p.add_argument("--format", dest="fmt", choices=FORMATS, default="csv", help="filformat (standard csv)")
     p.add_argument(
@@ -96,34 +88,42 @@ def register(subparsers) -> None:
     # Response-rate experiments (issue 18)
     p.add_argument(
         "--experiment",
+        type=path_arg,
         metavar="SPEC",
         help="skriv også et syntetisk forsøk med kort oppfølgingsskjema: tabellen allocations og kolonnen "
         "variant i followups, med en plantet effekt (se --effect)",
     )
     p.add_argument(
         "--effect",
-        type=float,
+        type=bounded_float(-1.0, 1.0),
         default=0.10,
-        help="med --experiment: den plantede forskjellen i svarandel (intention to treat), kort minus full "
-        "(standard 0.10; 0 planter ingen)",
+        help="med --experiment: den plantede forskjellen i svarandel (intention to treat), kort minus full, "
+        "mellom -1 og 1 (standard 0.10; 0 planter ingen)",
     )
     # --- v1.1 units (issue 16) ---
     p.add_argument(
         "--units",
-        type=_units,
+        type=bounded_int(1, MAX_UNITS, "et helt antall enheter"),
         default=1,
         metavar="N",
-        help="antall enheter (klinikker); N > 1 skriver tabellen units og kolonnene unit_id (kontrakt v1.1), "
-        "enheter av ulik størrelse og kvalitet (standard 1: ingen units-tabell, som før)",
+        help=f"antall enheter (klinikker), 1–{MAX_UNITS}; N > 1 skriver tabellen units og kolonnene unit_id "
+        "(kontrakt v1.1), enheter av ulik størrelse og kvalitet (standard 1: ingen units-tabell, som før)",
     )
     # --- end v1.1 units ---
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import UsageError
     from ..safety.owned import check_dir_target
     from ..synth.registry import synthesize, write_tables
 
+    units = getattr(args, "units", 1)
+    if units * args.scale > MAX_SCALE:
+        raise UsageError(
+            f"--units {units} med --scale {args.scale:g} gir {units * args.scale:g} ganger avdelingens volum; "
+            f"grensen er {MAX_SCALE:g} (nasjonal størrelse er 100). Velg færre enheter eller en mindre skala"
+        )
     check_dir_target(args.out, "synth")
     start = time.perf_counter()
     generators = None if getattr(args, "answers", True) else []

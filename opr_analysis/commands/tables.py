@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ._dates import add_as_of, as_of_date, load_with_summary
+from ._options import path_arg
 
 
 def register(sub) -> None:
@@ -19,8 +18,8 @@ def register(sub) -> None:
         "brøk 0–1, tomt der verdien ikke er definert (0/0). Mappen erstattes som helhet, og bare "
         "hvis opr tables har skrevet den.",
     )
-    p.add_argument("extract", type=Path, metavar="UTTREKK", help="mappen med uttrekkets tabellfiler")
-    p.add_argument("--out", type=Path, required=True, metavar="UT", help="mappen CSV-filene skrives til")
+    p.add_argument("extract", type=path_arg, metavar="UTTREKK", help="mappen med uttrekkets tabellfiler")
+    p.add_argument("--out", type=path_arg, required=True, metavar="UT", help="mappen CSV-filene skrives til")
     add_as_of(p)
     p.set_defaults(func=run)
 

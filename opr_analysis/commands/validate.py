@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from ._options import path_arg
 
 
 def register(sub) -> None:
@@ -14,10 +14,10 @@ def register(sub) -> None:
         "(en påkrevd tabell eller kolonne mangler, en fil kan ikke leses, et fødselsnummer); "
         "2: feil bruk.",
     )
-    p.add_argument("extract", type=Path, metavar="UTTREKK", help="mappen med uttrekkets tabellfiler")
+    p.add_argument("extract", type=path_arg, metavar="UTTREKK", help="mappen med uttrekkets tabellfiler")
     p.add_argument(
         "--quarantine",
-        type=Path,
+        type=path_arg,
         metavar="MAPPE",
         help="mappe for <tabell>.csv med radene i karantene (med row og quarantine_reason); "
         "erstattes som helhet, og bare hvis opr validate har skrevet den",

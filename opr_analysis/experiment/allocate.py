@@ -9,7 +9,7 @@ Rules:
   are taken from it: ``kind``, ``treatment`` (rf/scs/avsluttet), ``age_band``
   (due year − birth year, bands from the spec's lower bounds) and ``sex``.
 - Each stratum has its own arm sequence, drawn from ``(seed, experiment id,
-  stratum)`` alone: blocks whose size is drawn from ``block_sizes``, each a
+  stratum)`` alone (the seed comes from the key store, :mod:`.seed`, never from the spec): blocks whose size is drawn from ``block_sizes``, each a
   random permutation of the arms in the spec's ratio. The sequence never
   depends on which or how many patients exist, so it can be extended.
 - Patients already allocated (rows of the earlier list, and rows of the
@@ -19,6 +19,11 @@ Rules:
   date, patient id). Same inputs → same rows → same bytes; a later run with
   more patients only appends.
 - The list shows who has been allocated, never what comes next.
+- An earlier list is read with the extract reader's CSV handling
+  (:func:`read_list`): a list opened and re-saved by Excel (``;``, BOM, CRLF,
+  Windows-1252, dates as ``01.12.2024``) reads as the list it was. Anything
+  that is not the list, or not this experiment's, is refused with a message
+  naming the file, row and column; nothing is written then.
 """
 
 from __future__ import annotations
@@ -77,10 +82,10 @@ def add_strata(rows: pd.DataFrame, reg, spec: ExperimentSpec) -> pd.DataFrame:
     return rows
 
 
-def blocks(spec: ExperimentSpec, stratum: str):
+def blocks(spec: ExperimentSpec, stratum: str, seed: int):
     """The blocks of ``stratum``'s sequence, endlessly: each a random permutation of the arms in
     the spec's ratio, of a size drawn from ``block_sizes``; drawn from (seed, experiment id, stratum) alone."""
-    rng = np.random.default_rng([spec.seed, zlib.crc32(f"{spec.id}|{stratum}".encode())])
+    rng = np.random.default_rng([seed, zlib.crc32(f"{spec.id}|{stratum}".encode())])
     unit = [arm for arm in ARMS for _ in range(spec.ratio[arm])]
     while True:
         size = int(rng.choice(spec.block_sizes))
@@ -88,28 +93,29 @@ def blocks(spec: ExperimentSpec, stratum: str):
         yield [block[i] for i in rng.permutation(len(block))]
 
 
-def arm_sequence(spec: ExperimentSpec, stratum: str, length: int) -> list[str]:
+def arm_sequence(spec: ExperimentSpec, stratum: str, length: int, seed: int) -> list[str]:
     """The first ``length`` arms of ``stratum``'s sequence (a prefix: longer calls extend shorter ones).
 
     >>> from opr_analysis.experiment.spec import parse_spec
-    >>> s = parse_spec({"id": "e1", "question": "Q", "seed": 7, "minimal_difference": 0.1,
+    >>> s = parse_spec({"id": "e1", "question": "Q", "minimal_difference": 0.1,
     ...                 "window": {"first_due": "2025-01-01", "last_due": "2025-06-30"}})
-    >>> arm_sequence(s, "rf|50-64", 6) == arm_sequence(s, "rf|50-64", 12)[:6]
+    >>> arm_sequence(s, "rf|50-64", 6, seed=7) == arm_sequence(s, "rf|50-64", 12, seed=7)[:6]
     True
     """
     seq: list[str] = []
-    for block in blocks(spec, stratum):
+    for block in blocks(spec, stratum, seed):
         if len(seq) >= length:
             break
         seq.extend(block)
     return seq[:length]
 
 
-def allocate(spec: ExperimentSpec, reg, existing: pd.DataFrame | None, date) -> pd.DataFrame:
+def allocate(spec: ExperimentSpec, reg, existing: pd.DataFrame | None, date, *, seed: int) -> pd.DataFrame:
     """The allocation list: ``existing`` rows (unchanged, first) plus the newly eligible patients.
 
     ``existing``: earlier rows (``LIST_COLUMNS``, text) of this experiment.
-    ``date``: the allocation date written on new rows. Returns text columns ``LIST_COLUMNS``.
+    ``date``: the allocation date written on new rows. ``seed``: the experiment's
+    allocation seed (:func:`.seed.allocation_seed`). Returns text columns ``LIST_COLUMNS``.
     """
     old = _existing(spec, reg, existing)
     elig = eligible_patients(reg, spec)
@@ -119,7 +125,7 @@ def allocate(spec: ExperimentSpec, reg, existing: pd.DataFrame | None, date) -> 
     arms = pd.Series(index=new.index, dtype=object)
     for stratum, group in new.groupby("stratum", sort=True):
         start = int(used.get(stratum, 0))
-        arms[group.index] = arm_sequence(spec, stratum, start + len(group))[start:]
+        arms[group.index] = arm_sequence(spec, stratum, start + len(group), seed)[start:]
     rows = pd.DataFrame(
         {
             "experiment_id": spec.id,
@@ -159,14 +165,66 @@ def _existing(spec: ExperimentSpec, reg, existing: pd.DataFrame | None) -> pd.Da
     return out.drop_duplicates("patient_id", keep="first").reset_index(drop=True)
 
 
-def read_list(path) -> pd.DataFrame | None:
-    """An earlier allocation list (all text), or None when there is none."""
+def read_list(path, experiment_id: str | None = None) -> pd.DataFrame | None:
+    """An earlier allocation list (all text, ``LIST_COLUMNS``), or None when there is none.
+
+    Read as the extract reader reads a table (:func:`opr_analysis.extract.sources.read_table`:
+    separator ``,`` or ``;``, BOM, CRLF, UTF-8 or Windows-1252), so a list re-saved by Excel
+    reads as the list it was; dates written ``01.12.2024`` are read as ``2024-12-01``. A
+    file that is not a list of ``experiment_id`` (missing columns, an unknown arm, a date
+    that is not one, a patient twice, another experiment's rows) raises :class:`UsageError`
+    naming the file, row and column.
+    """
     from pathlib import Path
+
+    from ..errors import ExtractError, UsageError
+    from ..extract.sources import read_table
+    from ..safety.nin import mask_nin
 
     path = Path(path)
     if not path.is_file():
         return None
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    try:
+        raw = read_table(path, "allocations")
+    except ExtractError as exc:
+        raise UsageError(f"randomiseringslisten kan ikke leses: {exc}") from None
+    cells = raw.cells
+    missing = [c for c in LIST_COLUMNS if c not in cells.columns]
+    if missing or raw.ragged:
+        why = f"mangler kolonnene {', '.join(missing)}" if missing else f"rad {min(raw.ragged)} har feil antall felt"
+        raise UsageError(
+            f"{path}: er ikke en randomiseringsliste fra opr ({why}); ingenting er endret. Legg tilbake listen "
+            "slik opr skrev den"
+        )
+    rows = cells[LIST_COLUMNS].astype(str)
+
+    def refuse(mask, column: str, why: str) -> None:
+        if mask.any():
+            row = mask[mask].index[0]
+            value = mask_nin(rows.at[row, column])
+            raise UsageError(f"{path}, rad {row}, kolonne «{column}»: «{value}» {why}; ingenting er endret")
+
+    if experiment_id is not None:
+        refuse(rows["experiment_id"] != experiment_id, "experiment_id", f"er ikke eksperimentet {experiment_id}")
+    refuse(~rows["arm"].isin(ARMS), "arm", f"er ikke en gruppe ({', '.join(ARMS)})")
+    refuse(rows["patient_id"] == "", "patient_id", "er tom")
+    refuse(rows["patient_id"].duplicated(), "patient_id", "står mer enn én gang")
+    dates = rows["allocated_date"].map(_iso_date)
+    refuse(dates.isna(), "allocated_date", "er ikke en dato (ÅÅÅÅ-MM-DD)")
+    rows["allocated_date"] = dates
+    return rows.reset_index(drop=True)
+
+
+def _iso_date(text: str) -> str | None:
+    """``2024-12-01`` or ``01.12.2024`` (Excel's Norwegian date) as ``2024-12-01``; else None."""
+    import datetime as dt
+
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(text.strip(), fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
 
 
 def list_bytes(rows: pd.DataFrame) -> bytes:

@@ -1,20 +1,29 @@
-"""Planning an experiment: how many follow-ups, and how many months of follow-up flow.
+"""Planning an experiment: how many patients, and how many months of follow-up flow.
 
 Rules:
 
-- The unit is an owed follow-up of a chosen kind (the primary outcome is
-  per follow-up: answered within ``answered_within_days`` of sending; one
-  never sent counts as not answered, as in the intention-to-treat analysis).
+- The unit is a patient, as in the analysis (:mod:`.analyse`): each randomised
+  patient gives one outcome, whether their first owed follow-up of a chosen
+  kind in the window was answered within ``answered_within_days`` of sending
+  (one never sent counts as not answered, as in the intention-to-treat analysis).
 - The expected share in the ``full`` arm is the spec's ``baseline_share``, or
   else the audit's share for the chosen kinds in the ``recent_years`` complete
-  calendar years before the as-of date (:func:`recent_flow`).
+  calendar years before the as-of date (:func:`recent_flow`): owed follow-ups
+  settled at the as-of date (:func:`opr_analysis.stats.followup.settled_at`
+  with the outcome's days, so a recent send is not counted as unanswered),
+  answered within the days. Every owed follow-up counts here, not only each
+  patient's first; the two shares differ little, and this one rests on more data.
 - Sample size: statsmodels' ``NormalIndPower`` on Cohen's *h*
   (``proportion_effectsize``) for ``full`` share *p* against *p* + minimal
-  difference, two-sided, with the spec's α, power and allocation ratio.
-  Patients give several follow-ups each; the sizing ignores that clustering,
-  so the plan's months are a lower bound (the report says so).
-- Months needed = total follow-ups ÷ owed follow-ups per month in the recent
-  years (rounded up).
+  difference, two-sided, with the spec's α, power and allocation ratio: the
+  number of patients per arm.
+- New patients per month: the recent years are cut into consecutive periods of
+  the window's length (``window_months``); in each, every patient with an owed
+  follow-up of the chosen kinds due in it counts once, in the month of the
+  first such follow-up (as a window of that length would recruit them). Months
+  needed = total patients ÷ new patients per month (rounded up). A longer
+  window than this recruits fewer patients per month (more of them have been
+  counted already), so the months are a lower bound when they exceed the window.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from ..formatting import fmt_int, fmt_num, fmt_pct
+from ..safety.markup import escape
 from .spec import ExperimentSpec
 
 
@@ -83,20 +93,29 @@ def owed_units(audit: pd.DataFrame, spec: ExperimentSpec) -> pd.DataFrame:
 
 
 def recent_flow(reg, spec: ExperimentSpec, as_of) -> pd.DataFrame:
-    """Owed follow-ups of the chosen kinds per due month in the recent complete years.
+    """Owed follow-ups of the chosen kinds per due month in the recent complete years (module docstring).
 
-    Columns: month (``YYYY-MM``), owed, answered (primary outcome), one row per
-    month of the years ``as_of.year - recent_years`` … ``as_of.year - 1``.
+    Columns: month (``YYYY-MM``), owed and answered (settled owed follow-ups; the
+    primary outcome), patients (new patients a window of the spec's length would
+    recruit that month), one row per month of the years ``as_of.year - recent_years`` …
+    ``as_of.year - 1``.
     """
-    from ..stats.followup import followup_audit
+    from ..stats.followup import followup_audit, settled_at
 
     as_of = pd.Timestamp(as_of).normalize()
     years = range(as_of.year - spec.recent_years, as_of.year)
     units = owed_units(followup_audit(reg, as_of), spec)
     units = units[units["due_date"].dt.year.isin(list(years))]
+    units = units[settled_at(units["due_date"], units["sent_date"], as_of, spec.answered_within_days)]
     months = pd.period_range(f"{years[0]}-01", f"{years[-1]}-12", freq="M")
-    by = units.groupby(units["due_date"].dt.to_period("M"))
+    month = units["due_date"].dt.to_period("M")
+    by = units.groupby(month)
     out = pd.DataFrame({"owed": by.size(), "answered": by["answered"].sum()}).reindex(months, fill_value=0)
+    # each patient once per window-length period, in the month of their first owed follow-up in it
+    period = (month.dt.year - years[0]) * 12 + month.dt.month - 1
+    block = period // spec.window_months
+    first = units.assign(_m=month, _b=block).sort_values("due_date").drop_duplicates(["patient_id", "_b"])
+    out["patients"] = first.groupby("_m").size().reindex(months, fill_value=0)
     out = out.astype("int64").rename_axis("month").reset_index()
     out["month"] = out["month"].astype(str)
     return out
@@ -112,6 +131,7 @@ class Plan:
     baseline_source: str  # "spec" | "audit"
     size: SampleSize
     owed_per_month: float
+    patients_per_month: float
     months_needed: int | None
     window_months: int
     flow: pd.DataFrame
@@ -141,7 +161,8 @@ def make_plan(spec: ExperimentSpec, reg, as_of) -> Plan:
         raise UsageError(f"forventet svarandel {p:.3f} + minimal_difference er 1 eller mer; velg en mindre forskjell")
     size = sample_size(p, spec.minimal_difference, spec.alpha, spec.power, spec.ratio)
     per_month = owed / len(flow) if len(flow) else 0.0
-    months = math.ceil(size.total / per_month) if per_month else None
+    patients = int(flow["patients"].sum()) / len(flow) if len(flow) else 0.0
+    months = math.ceil(size.total / patients - 1e-9) if patients else None
     return Plan(
         experiment_id=spec.id,
         as_of=as_of.date().isoformat(),
@@ -149,6 +170,7 @@ def make_plan(spec: ExperimentSpec, reg, as_of) -> Plan:
         baseline_source=source,
         size=size,
         owed_per_month=per_month,
+        patients_per_month=patients,
         months_needed=months,
         window_months=spec.window_months,
         flow=flow,
@@ -166,19 +188,20 @@ def plan_markdown(plan: Plan, spec: ExperimentSpec) -> str:
     )
     ratio = f"{spec.ratio['full']}:{spec.ratio['kort']}"
     lines = [
-        f"# Plan for eksperimentet {spec.id}",
+        f"# Plan for eksperimentet {escape(spec.id)}",
         "",
-        f"**Spørsmål:** {spec.question}",
+        f"**Spørsmål:** {escape(spec.question)}",
         "",
         f"- Forventet svarandel med fullt skjema: {fmt_pct(s.p_full)} ({source}).",
         f"- Minste forskjell som er verdt å oppdage: {fmt_num(100 * spec.minimal_difference)} prosentpoeng "
         f"(kort skjema {fmt_pct(s.p_kort)}); Cohens h = {fmt_num(s.effect_size, 3)}.",
         f"- Styrke {fmt_pct(spec.power, 0)}, signifikansnivå {fmt_num(spec.alpha, 2)} (tosidig), "
         f"fordeling full:kort = {ratio}.",
-        f"- Nødvendig antall skyldige oppfølginger: {fmt_int(s.n_full)} med fullt skjema og "
-        f"{fmt_int(s.n_kort)} med kort skjema, til sammen {fmt_int(s.total)}.",
-        f"- Skyldige oppfølginger av typene {', '.join(spec.kinds)} per måned i {plan.years}: "
-        f"{fmt_num(plan.owed_per_month)}.",
+        f"- Nødvendig antall pasienter (én oppfølging hver: den første skyldige i vinduet): {fmt_int(s.n_full)} "
+        f"med fullt skjema og {fmt_int(s.n_kort)} med kort skjema, til sammen {fmt_int(s.total)}.",
+        f"- Nye pasienter med skyldig oppfølging av typene {', '.join(spec.kinds)} per måned i {plan.years}, "
+        f"regnet for et vindu på {fmt_int(plan.window_months)} måneder: {fmt_num(plan.patients_per_month)} "
+        f"({fmt_num(plan.owed_per_month)} skyldige oppfølginger per måned).",
     ]
     if plan.months_needed is None:
         lines.append(
@@ -191,13 +214,14 @@ def plan_markdown(plan: Plan, spec: ExperimentSpec) -> str:
             else "Vinduet er for kort: forleng det, ta med flere typer oppfølging eller velg en større forskjell."
         )
         lines.append(
-            f"- Det trengs omtrent {fmt_int(plan.months_needed)} måneder med oppfølginger; vinduet "
+            f"- Det trengs omtrent {fmt_int(plan.months_needed)} måneder med nye pasienter; vinduet "
             f"({spec.window[0]:%d.%m.%Y}–{spec.window[1]:%d.%m.%Y}) dekker {fmt_int(plan.window_months)}. {verdict}"
         )
     lines += [
         "",
-        "Beregningen regner hver oppfølging for seg. Mange pasienter får flere oppfølginger i vinduet, og "
-        "svarene deres henger sammen; det reelle behovet er derfor noe større, så antall måneder er et minimum.",
+        "Beregningen regner hver pasient én gang, slik analysen gjør: pasienten ble randomisert, og utfallet er den "
+        "første skyldige oppfølgingen i vinduet. Et lengre vindu enn det forsøket har, gir færre nye pasienter per "
+        "måned, så når det trengs flere måneder enn vinduet dekker, er antallet måneder et minimum.",
         "",
     ]
     return "\n".join(lines).replace("\u00a0", " ")

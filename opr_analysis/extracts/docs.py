@@ -13,7 +13,6 @@ software. Each code is listed with the number it has in the .sav/.dta files
 
 from __future__ import annotations
 
-import html
 import json
 import shutil
 import tempfile
@@ -24,6 +23,7 @@ import pandas as pd
 
 from ..formatting import fmt_int, fmt_num, fmt_pct
 from ..report.suppression import SUPPRESSED
+from ..safety.markup import escape
 from .disclosure import STEP_TEXT, hidden_counts
 from .writers import ColumnMeta, numeric_codes
 
@@ -153,17 +153,18 @@ def codebook_html(summary: pd.DataFrame, title: str) -> str:
     body = codebook_table(summary, title).as_raw_html()
     return (
         '<!DOCTYPE html>\n<html lang="nb"><head><meta charset="utf-8"><title>Kodebok – '
-        f"{html.escape(title)}</title></head><body>\n{body}\n</body></html>\n"
+        f"{escape(title)}</title></head><body>\n{body}\n</body></html>\n"
     )
 
 
 def readme(spec, files: list[str], counts: dict, flow: list, disclosure: dict, version: str) -> str:
-    """The recipient's README (Norwegian, Markdown)."""
+    """The recipient's README (Norwegian, Markdown); the spec's texts are quoted through the one escaping function."""
     approvals = (
-        "\n".join(f"- {a.get('kind', 'Godkjenning')}: {a['reference']}" for a in spec.approvals) or "- (ingen oppgitt)"
+        "\n".join(f"- {escape(a.get('kind', 'Godkjenning'))}: {escape(a['reference'])}" for a in spec.approvals)
+        or "- (ingen oppgitt)"
     )
     rec = spec.recipient
-    recipient = ", ".join(str(rec[k]) for k in ("name", "institution", "email") if rec.get(k))
+    recipient = ", ".join(escape(rec[k]) for k in ("name", "institution", "email") if rec.get(k))
     period = " – ".join(str(d) if d else "…" for d in spec.period) if any(spec.period) else "hele uttrekket"
     flow_lines = "\n".join(f"| {label} | {n} |" for label, n in flow)
     steps = disclosure.get("generalised_text") or ["ingen"]
@@ -176,10 +177,10 @@ def readme(spec, files: list[str], counts: dict, flow: list, disclosure: dict, v
     file_lines = "\n".join(f"- `{f}`" for f in files)
     return f"""# Datautlevering fra OUS smerteregister (OPR)
 
-**Prosjekt:** {spec.title} (`{spec.project}`)
+**Prosjekt:** {escape(spec.title)} (`{spec.project}`)
 **Mottaker:** {recipient}
 **Periode (dato for rett til helsehjelp):** {period}
-**Forskningsspørsmål:** {" ".join(spec.research_question.split())}
+**Forskningsspørsmål:** {escape(spec.research_question)}
 
 Godkjenninger:
 {approvals}
@@ -227,7 +228,7 @@ Dataene er pseudonyme personopplysninger og skal behandles etter utleveringsavta
 
 ## Vilkår
 
-{spec.agreement or "Utleveringsavtalen for OUS smerteregister gjelder."} Dataene skal bare brukes til
+{escape(spec.agreement) or "Utleveringsavtalen for OUS smerteregister gjelder."} Dataene skal bare brukes til
 prosjektet og forskningsspørsmålet over, ikke deles videre, ikke kobles med andre data uten godkjenning,
 og slettes når prosjektet er avsluttet. Forsøk på å identifisere personer er ikke tillatt.
 Resultater fra grupper med færre enn {disclosure["min_cell"]} pasienter skal ikke publiseres.
@@ -304,7 +305,7 @@ def notebook_inputs(
     documents an example delivery of ``example_spec`` made in a temporary folder,
     with the context taken from that delivery's manifest.
     """
-    import yaml
+    from ..safety.limits import load_yaml_file
 
     folder = Path(delivery_dir) if delivery_dir else None
     ctx = json.loads(context_json or "{}")
@@ -322,6 +323,6 @@ def notebook_inputs(
             "flow": [[s["criterion"], s["enrolments"]] for s in manifest["selection"]],
             "disclosure": {**disclosure, "generalised_text": [STEP_TEXT[g] for g in disclosure.get("generalised", [])]},
         }
-    spec = yaml.safe_load((folder / "spec.yaml").read_text(encoding="utf-8"))
+    spec, _ = load_yaml_file(folder / "spec.yaml", "spesifikasjonsfilen")  # the guarded loader, as for every spec
     codebook = pd.read_csv(folder / "codebook.csv", dtype=str, keep_default_na=False)
     return folder, ctx, spec, codebook

@@ -1,9 +1,13 @@
 """The delivery spec: one reviewed YAML file per research delivery.
 
 A spec names the project, its research question and what it may have
-(seed §5.1.1). :func:`load_spec` reads and validates it and raises
-:class:`~opr_analysis.errors.UsageError` listing every problem at once, in
-Norwegian, so the reviewer can fix the file in one go.
+(seed §5.1.1). :func:`load_spec` reads it through the guarded YAML loader
+(:mod:`opr_analysis.safety.limits`) and validates it against one schema
+(:class:`ExtractSpecFile`, pydantic; :mod:`opr_analysis.safety.schema`),
+raising :class:`~opr_analysis.errors.UsageError` that lists every problem at
+once, in Norwegian, so the reviewer can fix the file in one go: unknown keys
+(with the nearest known one), wrong types, values out of range (dates and
+years 1990–2100, ages 0–120, ``k`` 2–100), unknown codes and variables.
 
 Example (see ``reports/extracts/examples/`` for complete files)::
 
@@ -27,11 +31,14 @@ Example (see ``reports/extracts/examples/`` for complete files)::
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, ValidationInfo, field_validator
 
 from ..errors import UsageError
+from ..safety.schema import SLUG, Field, Listed, NonEmptyText, PlainDate, Slug, UserModel, Year, opr_error, validate
 
 DATE_LEVELS = ("full", "month", "year", "relative")
 FORMATS = ("csv", "parquet", "sav", "dta", "xlsx")
@@ -55,33 +62,7 @@ DEFAULT_LADDER = (
     "drop_region",
     "drop_rare_patients",
 )
-PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
-
-TOP_KEYS = {
-    "project",
-    "title",
-    "research_question",
-    "approvals",
-    "recipient",
-    "agreement",
-    "period",
-    "inclusion",
-    "variables",
-    "dates",
-    "formats",
-    "disclosure",
-}
-INCLUSION_KEYS = {
-    "enrolment_years",
-    "age",
-    "sex",
-    "treatment_kinds",
-    "has_baseline",
-    "followup_kinds",
-    "followup_responded",
-    "first_enrolment_only",
-}
-DISCLOSURE_KEYS = {"k", "quasi_identifiers", "on_violation", "generalise", "min_cell", "age_band_width"}
+PROJECT_ID = SLUG  # (kept for callers of the earlier API)
 
 
 @dataclass(frozen=True)
@@ -134,241 +115,226 @@ class Spec:
         return [v for level in LEVELS for v in self.variables.get(level, ())]
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Read and validate a spec file; :class:`UsageError` lists every problem."""
-    from ..safety.limits import MAX_YAML_BYTES, load_yaml
+def _bad_codes(values: list[str], allowed, what: str) -> list[str]:
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        raise opr_error(f"ukjent {what} {bad}; ventet noen av {', '.join(allowed)}")
+    return values
 
-    p = Path(path)
-    if not p.is_file():
-        raise UsageError(f"fant ikke spesifikasjonsfilen «{p}»")
-    with open(p, "rb") as fh:  # never more than the limit into memory
-        data = fh.read(MAX_YAML_BYTES + 1)
-    raw = load_yaml(data, p.name)  # size limit, no anchors/aliases (safety.limits)
-    return parse_spec(raw, source_bytes=data, name=p.name)
+
+def _codebook_codes(table: str, column: str) -> tuple[str, ...]:
+    from ..extract import codebook
+
+    return tuple(codebook.load().column(table, column).codes)
+
+
+Codes = Annotated[list[str], Listed, Field(min_length=1, max_length=50)]
+
+
+class _Recipient(UserModel):
+    name: NonEmptyText
+    institution: str | None = None
+    email: str | None = None
+
+
+class _Approval(UserModel):
+    kind: str = "Godkjenning"
+    reference: NonEmptyText
+    date: PlainDate | None = None
+
+
+class _Period(UserModel):
+    start: PlainDate | None = Field(None, alias="from")
+    to: PlainDate | None = None
+
+    @field_validator("to")
+    @classmethod
+    def _ordered(cls, end, info: ValidationInfo):
+        start = info.data.get("start")
+        if start and end and start > end:
+            raise opr_error(f"from ({start}) ligger etter to ({end})")
+        return end
+
+
+class _Years(UserModel):
+    start: Year = Field(alias="from")
+    to: Year
+
+
+class _Age(UserModel):
+    min: int | None = Field(None, ge=0, le=120)
+    max: int | None = Field(None, ge=0, le=120)
+
+    @field_validator("max")
+    @classmethod
+    def _ordered(cls, hi, info: ValidationInfo):
+        lo = info.data.get("min")
+        if lo is not None and hi is not None and lo > hi:
+            raise opr_error(f"min ({lo}) er større enn max ({hi})")
+        return hi
+
+
+def _years_mapping(value):
+    """``2022``, ``[2021, 2023]`` or ``{from: 2021, to: 2023}``, all as the mapping."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"from": value, "to": value}
+    if isinstance(value, list):
+        if len(value) != 2:
+            raise opr_error("ventet et år, [fra, til] eller {from: år, to: år}")
+        return {"from": value[0], "to": value[1]}
+    if value is not None and not isinstance(value, dict):
+        raise opr_error("ventet et år, [fra, til] eller {from: år, to: år}")
+    return value
+
+
+class _Inclusion(UserModel):
+    enrolment_years: Annotated[_Years | None, BeforeValidator(_years_mapping)] = None
+    age: _Age | None = None
+    sex: Codes | None = None
+    treatment_kinds: Codes | None = None
+    has_baseline: bool | None = None
+    followup_kinds: Codes | None = None
+    followup_responded: bool | None = None
+    first_enrolment_only: bool = False
+
+    @field_validator("enrolment_years")
+    @classmethod
+    def _years(cls, value):
+        if value is None:
+            return None
+        lo, hi = value.start, value.to
+        if lo > hi:
+            raise opr_error(f"fra-året ({lo}) ligger etter til-året ({hi})")
+        return (lo, hi)
+
+    @field_validator("sex")
+    @classmethod
+    def _sex(cls, v):
+        return v if v is None else _bad_codes(v, _codebook_codes("patients", "sex"), "kode")
+
+    @field_validator("treatment_kinds")
+    @classmethod
+    def _treatments(cls, v):
+        return v if v is None else _bad_codes(v, _codebook_codes("treatments", "kind"), "behandlingstype")
+
+    @field_validator("followup_kinds")
+    @classmethod
+    def _followups(cls, v):
+        return v if v is None else _bad_codes(v, _codebook_codes("followups", "kind"), "oppfølgingstype")
+
+
+def _resolved(names: list[str], level: str) -> list[str]:
+    """The variables' canonical names; every unknown one in one error (with suggestions)."""
+    from .variables import resolve
+
+    out, problems = [], []
+    for n in names:
+        try:
+            out.append(resolve(str(n), level).name)
+        except UsageError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise opr_error(" ".join(problems))
+    dup = sorted({n for n in out if out.count(n) > 1})
+    if dup:
+        raise opr_error(f"{', '.join(dup)} står flere ganger")
+    return list(dict.fromkeys(out))
+
+
+Names = Annotated[list[str], Listed, Field(max_length=500)]
+
+
+class _Variables(UserModel):
+    enrolments: Annotated[Names, Field(min_length=1)]
+    treatments: Names = []
+    followups: Names = []
+    baseline_responses: Names = []
+
+    @field_validator(*LEVELS)
+    @classmethod
+    def _resolve(cls, names: list[str], info: ValidationInfo) -> list[str]:
+        return _resolved(names, info.field_name)
+
+
+class _Disclosure(UserModel):
+    k: int = Field(5, ge=2, le=100)
+    quasi_identifiers: Names | None = None
+    on_violation: Literal["refuse", "generalise", "generalize"] = "refuse"
+    generalise: Annotated[list[Literal[GENERALISATION_STEPS]], Field(max_length=20)] = list(DEFAULT_LADDER)
+    min_cell: int = Field(5, ge=1, le=100)
+    age_band_width: Literal[5, 10, 20] = 5
+
+    @field_validator("quasi_identifiers")
+    @classmethod
+    def _qis(cls, names):
+        return names if names is None else _resolved(names, "enrolments")
+
+
+class ExtractSpecFile(UserModel):
+    """The schema of a delivery spec file (the module docstring has an example)."""
+
+    project: Slug
+    title: Annotated[NonEmptyText, Field(max_length=500)]
+    research_question: NonEmptyText
+    approvals: Annotated[list[_Approval], Field(max_length=20)] = []
+    recipient: _Recipient
+    agreement: str = Field("", max_length=10_000)
+    period: _Period | None = None
+    inclusion: _Inclusion = _Inclusion()
+    variables: _Variables
+    dates: Literal[DATE_LEVELS] = "year"
+    formats: Annotated[list[str], Listed, Field(min_length=1, max_length=10)] = ["csv"]
+    disclosure: _Disclosure = _Disclosure()
+
+    @field_validator("formats")
+    @classmethod
+    def _formats(cls, formats: list[str]) -> list[str]:
+        return _bad_codes(formats, FORMATS, "format")
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a spec file (guarded loader, then the schema); :class:`UsageError` lists every problem."""
+    from ..safety.limits import load_yaml_file
+
+    raw, data = load_yaml_file(path, "spesifikasjonsfilen")
+    return parse_spec(raw, source_bytes=data, name=Path(path).name)
 
 
 def parse_spec(raw, source_bytes: bytes = b"", name: str = "spesifikasjonen") -> Spec:
-    """Validate the parsed YAML structure ``raw`` (see :func:`load_spec`)."""
-    errs: list[str] = []
-    if not isinstance(raw, dict):
-        raise UsageError(f"{name}: ventet en YAML-mapping med nøkler som project, title, variables")
-    _unknown(raw, TOP_KEYS, "", errs)
-    project = _text(raw, "project", errs, required=True)
-    if project and not PROJECT_ID.match(project):
-        errs.append(f"project «{project}»: bruk 2–41 tegn a–z, 0–9 og bindestrek (det blir mappenavn og nøkkelnavn)")
-    title = _text(raw, "title", errs, required=True)
-    question = _text(raw, "research_question", errs, required=True)
-    recipient = raw.get("recipient")
-    if not isinstance(recipient, dict) or not str(recipient.get("name") or "").strip():
-        errs.append("recipient: mangler (ventet minst «name», gjerne «institution» og «email»)")
-        recipient = {}
-    approvals = raw.get("approvals") or []
-    if not isinstance(approvals, list) or not all(isinstance(a, dict) and a.get("reference") for a in approvals):
-        errs.append("approvals: ventet en liste av {kind: ..., reference: ...}")
-        approvals = []
-    agreement = " ".join(str(raw.get("agreement") or "").split())
-    period = _period(raw.get("period"), errs)
-    inclusion = _inclusion(raw.get("inclusion") or {}, errs)
-    variables = _variables(raw.get("variables"), errs)
-    dates = str(raw.get("dates", "year"))
-    if dates not in DATE_LEVELS:
-        errs.append(f"dates «{dates}»: ventet en av {', '.join(DATE_LEVELS)}")
-    formats = raw.get("formats", ["csv"])
-    if isinstance(formats, str):
-        formats = [formats]
-    bad = [f for f in formats if f not in FORMATS]
-    if bad or not formats:
-        errs.append(f"formats {bad or '[]'}: ventet noen av {', '.join(FORMATS)}")
-    disclosure = _disclosure(raw.get("disclosure") or {}, errs)
-    if errs:
-        raise UsageError(f"{name} har feil:\n  " + "\n  ".join(errs))
+    """Validate the parsed YAML structure ``raw`` against :class:`ExtractSpecFile` (see :func:`load_spec`)."""
+    f = validate(ExtractSpecFile, raw, name)
+    inc, dis = f.inclusion, f.disclosure
+    period = (f.period.start, f.period.to) if f.period else (None, None)
+    tupled = lambda v: None if v is None else tuple(v)  # noqa: E731
     return Spec(
-        project=project,
-        title=title,
-        research_question=question,
-        recipient=dict(recipient),
-        variables=variables,
-        approvals=tuple(dict(a) for a in approvals),
-        agreement=agreement,
+        project=f.project,
+        title=" ".join(f.title.split()),
+        research_question=f.research_question.strip(),
+        recipient=f.recipient.model_dump(exclude_none=True),
+        variables={lv: tuple(names) for lv in LEVELS if (names := getattr(f.variables, lv))},
+        approvals=tuple(a.model_dump(exclude_none=True) for a in f.approvals),
+        agreement=" ".join(f.agreement.split()),
         period=period,
-        inclusion=inclusion,
-        dates=dates,
-        formats=tuple(dict.fromkeys(formats)),
-        disclosure=disclosure,
+        inclusion=Inclusion(
+            enrolment_years=inc.enrolment_years,
+            age=(inc.age.min, inc.age.max) if inc.age and (inc.age.min, inc.age.max) != (None, None) else None,
+            sex=tupled(inc.sex),
+            treatment_kinds=tupled(inc.treatment_kinds),
+            has_baseline=inc.has_baseline,
+            followup_kinds=tupled(inc.followup_kinds),
+            followup_responded=inc.followup_responded,
+            first_enrolment_only=inc.first_enrolment_only,
+        ),
+        dates=f.dates,
+        formats=tuple(dict.fromkeys(f.formats)),
+        disclosure=Disclosure(
+            k=dis.k,
+            quasi_identifiers=tupled(dis.quasi_identifiers),
+            on_violation="generalise" if dis.on_violation == "generalize" else dis.on_violation,
+            generalise=tuple(dis.generalise),
+            min_cell=dis.min_cell,
+            age_band_width=dis.age_band_width,
+        ),
         raw=raw,
         source_bytes=source_bytes,
-    )
-
-
-def _unknown(d: dict, allowed: set[str], where: str, errs: list[str]) -> None:
-    for k in d:
-        if k not in allowed:
-            errs.append(f"{where}{k}: ukjent nøkkel (tillatt: {', '.join(sorted(allowed))})")
-
-
-def _text(raw: dict, key: str, errs: list[str], required: bool = False) -> str:
-    value = raw.get(key)
-    if value is None or not str(value).strip():
-        if required:
-            errs.append(f"{key}: mangler (påkrevd)")
-        return ""
-    return " ".join(str(value).split()) if key != "research_question" else str(value).strip()
-
-
-def _date(value, where: str, errs: list[str]) -> dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        errs.append(f"{where} «{value}»: ventet dato som ÅÅÅÅ-MM-DD")
-        return None
-
-
-def _period(value, errs: list[str]) -> tuple[dt.date | None, dt.date | None]:
-    if value is None:
-        return (None, None)
-    if not isinstance(value, dict):
-        errs.append("period: ventet {from: ÅÅÅÅ-MM-DD, to: ÅÅÅÅ-MM-DD}")
-        return (None, None)
-    _unknown(value, {"from", "to"}, "period.", errs)
-    start, end = _date(value.get("from"), "period.from", errs), _date(value.get("to"), "period.to", errs)
-    if start and end and start > end:
-        errs.append(f"period: from ({start}) ligger etter to ({end})")
-    return (start, end)
-
-
-def _codes(value, allowed: tuple[str, ...], where: str, errs: list[str]) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    values = [value] if isinstance(value, str) else list(value)
-    bad = [v for v in values if v not in allowed]
-    if bad or not values:
-        errs.append(f"{where} {bad or '[]'}: ventet noen av {', '.join(allowed)}")
-    return tuple(values)
-
-
-def _inclusion(raw, errs: list[str]) -> Inclusion:
-    from ..extract import codebook
-
-    if not isinstance(raw, dict):
-        errs.append("inclusion: ventet en mapping av kriterier")
-        return Inclusion()
-    _unknown(raw, INCLUSION_KEYS, "inclusion.", errs)
-    cb = codebook.load()
-    years = raw.get("enrolment_years")
-    if years is not None:
-        if isinstance(years, int):
-            years = (years, years)
-        elif isinstance(years, dict):
-            years = (years.get("from"), years.get("to"))
-        elif isinstance(years, list) and len(years) == 2:
-            years = tuple(years)
-        if not (isinstance(years, tuple) and all(isinstance(y, int) for y in years) and years[0] <= years[1]):
-            errs.append("inclusion.enrolment_years: ventet et år, [fra, til] eller {from: år, to: år}")
-            years = None
-    age = raw.get("age")
-    if age is not None:
-        if not isinstance(age, dict) or set(age) - {"min", "max"} or not age:
-            errs.append("inclusion.age: ventet {min: år, max: år}")
-            age = None
-        else:
-            age = (age.get("min"), age.get("max"))
-    bools = {}
-    for key in ("has_baseline", "followup_responded", "first_enrolment_only"):
-        v = raw.get(key)
-        if v is not None and not isinstance(v, bool):
-            errs.append(f"inclusion.{key}: ventet true eller false")
-            v = None
-        bools[key] = v
-    return Inclusion(
-        enrolment_years=years,
-        age=age,
-        sex=_codes(raw.get("sex"), tuple(cb.column("patients", "sex").codes), "inclusion.sex", errs),
-        treatment_kinds=_codes(
-            raw.get("treatment_kinds"), tuple(cb.column("treatments", "kind").codes), "inclusion.treatment_kinds", errs
-        ),
-        has_baseline=bools["has_baseline"],
-        followup_kinds=_codes(
-            raw.get("followup_kinds"), tuple(cb.column("followups", "kind").codes), "inclusion.followup_kinds", errs
-        ),
-        followup_responded=bools["followup_responded"],
-        first_enrolment_only=bool(bools["first_enrolment_only"]),
-    )
-
-
-def _variables(raw, errs: list[str]) -> dict[str, tuple[str, ...]]:
-    from .variables import resolve
-
-    if not isinstance(raw, dict) or not raw.get("enrolments"):
-        errs.append(
-            "variables: ventet minst «enrolments: [...]» (én rad per innskriving), og ev. " + ", ".join(LEVELS[1:])
-        )
-        return {}
-    out = {}
-    for level, names in raw.items():
-        if level not in LEVELS:
-            errs.append(f"variables.{level}: ukjent nivå (tillatt: {', '.join(LEVELS)})")
-            continue
-        if isinstance(names, str):
-            names = [names]
-        resolved = []
-        for n in names or []:
-            try:
-                resolved.append(resolve(str(n), level).name)
-            except UsageError as exc:
-                errs.append(f"variables.{level}: {exc}")
-        dup = sorted({n for n in resolved if resolved.count(n) > 1})
-        if dup:
-            errs.append(f"variables.{level}: {', '.join(dup)} står flere ganger")
-        out[level] = tuple(dict.fromkeys(resolved))
-    return out
-
-
-def _disclosure(raw, errs: list[str]) -> Disclosure:
-    if not isinstance(raw, dict):
-        errs.append("disclosure: ventet en mapping")
-        return Disclosure()
-    _unknown(raw, DISCLOSURE_KEYS, "disclosure.", errs)
-    k = raw.get("k", 5)
-    if not isinstance(k, int) or k < 2:
-        errs.append(f"disclosure.k «{k}»: ventet et heltall ≥ 2")
-        k = 5
-    min_cell = raw.get("min_cell", 5)
-    if not isinstance(min_cell, int) or min_cell < 1:
-        errs.append(f"disclosure.min_cell «{min_cell}»: ventet et heltall ≥ 1")
-        min_cell = 5
-    on_violation = raw.get("on_violation", "refuse")
-    if on_violation in ("generalize",):
-        on_violation = "generalise"
-    if on_violation not in ("refuse", "generalise"):
-        errs.append(f"disclosure.on_violation «{on_violation}»: ventet refuse eller generalise")
-    ladder = raw.get("generalise", list(DEFAULT_LADDER))
-    bad = [s for s in ladder if s not in GENERALISATION_STEPS]
-    if bad:
-        errs.append(f"disclosure.generalise {bad}: ventet trinn blant {', '.join(GENERALISATION_STEPS)}")
-    width = raw.get("age_band_width", 5)
-    if width not in (5, 10, 20):
-        errs.append(f"disclosure.age_band_width «{width}»: ventet 5, 10 eller 20")
-        width = 5
-    qis = raw.get("quasi_identifiers")
-    if qis is not None:
-        from .variables import resolve
-
-        names = []
-        for q in qis:
-            try:
-                names.append(resolve(str(q), "enrolments").name)
-            except UsageError as exc:
-                errs.append(f"disclosure.quasi_identifiers: {exc}")
-        qis = tuple(names)
-    return Disclosure(
-        k=k,
-        quasi_identifiers=qis,
-        on_violation=on_violation,
-        generalise=tuple(ladder),
-        min_cell=min_cell,
-        age_band_width=width,
     )

@@ -5,13 +5,26 @@ denominator`` (nothing else). ``context`` is ``caregiver`` (the treating
 health trust). Rows are aggregates: per health trust (``orgnr``; units of one
 trust are summed), year and share indicator, ``var`` = numerator and
 ``denominator`` = the count. Only share indicators are delivered (a median has
-no aggregate row in this format), only years from the indicator's
-``first_year``, and no row whose denominator is 0 (the portal rejects them).
+no aggregate row in this format), only whole years: from the later of the
+indicator's ``first_year`` and the first whole year of its data source
+(:func:`~opr_analysis.indicators.compute.start_year`; a partial first year, such
+as follow-ups due from June or December only, is never delivered), and no row
+whose denominator is 0 (the portal rejects them). Rows under the indicator's
+``min_denominator`` are delivered: the portal applies its own copy of that
+threshold (see indicators.yaml).
 
 :func:`check_delivery` runs before anything is written: required columns only,
 ``context`` known, ``year``/``var``/``denominator`` natural numbers, ``orgnr``
 nine digits, ``var`` ≤ ``denominator``, no zero denominator, known indicator
 ids, no duplicate (context, year, orgnr, ind_id). Every failing row is named.
+
+Small numbers (decided in issue 23): the file carries every count as it is,
+``var`` 2 of ``denominator`` 3 included. It is not a publication but the
+registry's transfer to the portal, which applies its own small-number and
+minimum-denominator rules before anything is shown and sums trusts to regions
+and the nation from exact counts (hidden cells would break those sums). The
+file is uploaded to the portal only, never published or shared as it is;
+``opr indicators --help``, the command's last line and the README say so.
 """
 
 from __future__ import annotations
@@ -19,7 +32,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import OprError
-from .compute import TOTAL
+from .compute import TOTAL, start_year
 
 COLUMNS = ["context", "year", "orgnr", "ind_id", "var", "denominator"]
 CONTEXTS = ("caregiver", "resident")
@@ -34,6 +47,8 @@ def delivery_frame(results: pd.DataFrame, definitions: dict) -> pd.DataFrame:
     """The portal rows from :func:`~opr_analysis.indicators.indicator_results`' output."""
     shares = {i for i, d in definitions.items() if d.type == "share"}
     r = results[(results["unit_id"] != TOTAL) & results["ind_id"].isin(shares)]
+    first = r["ind_id"].map({i: start_year(definitions[i]) for i in shares})
+    r = r[r["year"] >= first]
     out = (
         r.groupby(["year", "orgnr", "ind_id"], as_index=False, sort=True)[["numerator", "denominator"]]
         .sum()

@@ -21,11 +21,12 @@ Cells marked ``#| include: false``, raw cells and cells tagged ``remove-cell``
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 
 import nbformat
+
+from ..safety.markup import escape
 
 __all__ = ["CAPTION_WORD", "number_floats", "render_fallback", "FALLBACK_CSS"]
 
@@ -200,7 +201,7 @@ def _decorate(body: str, floats: dict, unnumbered: set[str]):
 def _toc_html(toc: list) -> str:
     out, open_sub = ['<nav id="toc" aria-label="Innhold"><h2>Innhold</h2><ol>'], False
     for i, (level, number, title, anchor) in enumerate(toc):
-        item = f'<a href="#{html.escape(anchor)}">{(number + " ") if number else ""}{html.escape(title)}</a>'
+        item = f'<a href="#{escape(anchor)}">{(number + " ") if number else ""}{escape(title)}</a>'
         if level == 1:
             if open_sub:
                 out.append("</ol></li>")
@@ -244,9 +245,9 @@ def render_fallback(executed: str | Path, target: str | Path, title: str, subtit
     page = (
         '<!DOCTYPE html>\n<html lang="nb">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{FALLBACK_CSS}</style>\n</head>\n<body>\n"
-        f'<header><h1 class="title">{html.escape(title)}</h1>'
-        + (f"<p>{html.escape(subtitle)}</p>" if subtitle else "")
+        f"<title>{escape(title)}</title>\n<style>{FALLBACK_CSS}</style>\n</head>\n<body>\n"
+        f'<header><h1 class="title">{escape(title)}</h1>'
+        + (f"<p>{escape(subtitle)}</p>" if subtitle else "")
         + "</header>\n"
         + _toc_html(toc)
         + "\n<main>\n"

@@ -346,9 +346,9 @@ FOLLOWUP_COLUMNS = [
     ("owed", "Skyldig"),
     ("sent_owed", "Sendt"),
     ("not_sent", "Ikke sendt"),
-    ("awaiting", "Venter på svar"),
+    ("awaiting", "Svarfrist ikke ute"),
     ("settled", "Grunnlag for svarandel"),
-    ("responded_owed", "Besvart"),
+    ("responded_settled", "Besvart"),
 ]
 #: Shown apart, after the share: sends that were not owed and the answers to them.
 FOLLOWUP_APART = [("sent_not_owed", "Sendt uten å være skyldig"), ("responded_not_owed", "Besvart av disse")]
@@ -359,10 +359,10 @@ def followup_response_cells(
 ) -> pd.DataFrame:
     """Follow-up audit for one year, each share beside the denominator it divides by.
 
-    Columns: owed, sent (as owed), not sent, awaiting an answer (sent within
-    :data:`~opr_analysis.stats.followup.AWAITING_DAYS` days of the as-of date), settled
-    (= sent − awaiting, the share's denominator), answered (among the sent-as-owed),
-    the share answered / settled with its limits; then apart: sent without being
+    Columns: owed, sent (as owed), not sent, response window still open (sent within
+    :data:`~opr_analysis.stats.followup.AWAITING_DAYS` days of the as-of date, answered or not), settled
+    (= sent − window open, the share's denominator; :func:`~opr_analysis.stats.followup.settled_at`),
+    answered (among the settled), the share answered / settled with its limits; then apart: sent without being
     owed and the answers to those (never in the share). One row per kind present plus
     «Alle typer» (the table ``followup_response_totals``). The counts are patient
     counts: the cells are those every publication shows (:func:`~.suppression.publish`
@@ -409,8 +409,9 @@ def followup_response_table(
         f"Kilde: OUS smerteregister. Skyldig: oppfølging med forfallsdato i {year} til pasient som oppfyller "
         "kriteriene (18 år eller eldre, ikke kognitiv svikt, ikke behov for tolk, ikke i forskningsprosjekt, "
         "ikke reservert), regnet per skjæringsdatoen. Sendt: første utsending for en skyldig oppfølging. "
-        f"Venter på svar: sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen og ikke besvart; regnes "
-        "ikke som ubesvart. Svarandel = besvart / grunnlag for svarandel (sendt − venter på svar); "
+        f"Svarfrist ikke ute: sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen, besvart eller ikke; "
+        "ikke med i svarandelen ennå. Svarandel = besvart / grunnlag for svarandel (sendt − svarfrist ikke ute): "
+        "andelen av de sendte skjemaene som ble besvart; "
         "svar etter skjæringsdatoen er ikke med. Skjemaer sendt uten å være skyldige (sendt på nytt, "
         "til unntatte pasienter eller før forfall) og svarene på dem står til høyre og er ikke med i svarandelen."
         + (" " + suppression_note(min_cell) if min_cell > 1 else "")

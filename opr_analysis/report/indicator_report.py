@@ -51,11 +51,13 @@ from plotnine import (
 from ..extract.units import for_unit, unit_table
 from ..formatting import MISSING, fmt_int, fmt_num, fmt_pct
 from ..indicators import LEVELS, TOTAL, indicator_results, load_definitions
-from ..indicators.compute import TOTAL_NAME
+from ..indicators.compute import TOTAL_NAME, start_year
 from ..indicators.funnel import LEVELS as FUNNEL_LEVELS
 from ..indicators.funnel import funnel_limits
+from ..safety.markup import escape
 from .suppression import DEFAULT_MIN_CELL, suppressed_label
 from .theme import label_pct, theme_opr
+from .unit_disclosure import disclose, response_key
 
 #: Background colours of the target levels (light, so black text stays readable).
 LEVEL_COLOURS = {"green": "#cfe8d5", "yellow": "#fbeec1", "red": "#f4c7c3", "too_few": "#ffffff"}
@@ -82,8 +84,6 @@ class UnitView:
         if self.source is not None:
             return self.source.disclosure(min_cell)
         if min_cell not in self._disclosures:
-            from .unit_disclosure import disclose
-
             self._disclosures[min_cell] = disclose(self.reg_all, self.as_of, self.results, self.definitions, min_cell)
         return self._disclosures[min_cell]
 
@@ -159,7 +159,28 @@ def indicator_cells(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL)
                 row[f"level:{label}"] = rec["level"]
                 row[f"n:{label}"] = fmt_int(int(rec["denominator"]))
         rows.append(row)
+        if sub["response_denominator"].notna().any():
+            rows.append(_response_row(ind, sub, cols, names, min_cell, hidden, year))
     return pd.DataFrame(rows)
+
+
+def _response_row(ind, sub: pd.DataFrame, cols: list[str], names: dict, min_cell: int, hidden: set, year) -> dict:
+    """The row under an outcome indicator: the share of owed follow-ups answered, per unit (no target level)."""
+    row = {STUB: f"– besvart av skyldige oppfølginger ({ind.params.get('months', 12)} mnd.)", "Mål": ""}
+    for unit in cols:
+        rec = sub.loc[unit]
+        label = names.get(unit, TOTAL_NAME)
+        if (unit, int(year), response_key(ind.id)) in hidden:
+            row[label] = suppressed_label(min_cell)
+            row[f"level:{label}"], row[f"n:{label}"] = "response", suppressed_label(min_cell)
+            continue
+        if pd.isna(rec["response_denominator"]) or not int(rec["response_denominator"]):
+            row[label] = MISSING
+        else:
+            row[label] = fmt_pct(rec["response_share"])
+        row[f"level:{label}"] = "response"
+        row[f"n:{label}"] = "" if pd.isna(rec["response_denominator"]) else fmt_int(int(rec["response_denominator"]))
+    return row
 
 
 def indicator_table(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL) -> GT:
@@ -179,6 +200,12 @@ def indicator_table(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL)
         f"Fargen gjentar symbolet. {suppressed_label(min_cell)}: skjult fordi tallet ville vise færre enn "
         f"{min_cell} pasienter."
     )
+    if (cells.filter(like="level:") == "response").any().any():
+        note += (
+            " Under hver utfallsindikator står andelen av de skyldige oppfølgingene (sendt eller ikke, svarfristen "
+            "ute) som ble besvart: utfallet gjelder bare dem som svarte, og er ikke justert for forskjeller i "
+            "pasientsammensetning mellom enhetene."
+        )
     return table.tab_source_note(note).tab_options(table_font_size="90%", quarto_disable_processing=False)
 
 
@@ -187,9 +214,9 @@ def definitions_markdown(view: UnitView) -> str:
     lines = []
     for ind in view.definitions.values():
         better = "høyere er bedre" if ind.direction == "higher" else "lavere er bedre"
-        lines.append(
-            f"- **{ind.title}** ({ind.id}). {ind.long} Målnivå: {_target_text(ind)} ({better}); "
-            f"minst {ind.min_denominator} i nevneren; gjelder fra {ind.first_year}."
+        lines.append(  # a registry's own definitions file is data: quoted through the one escaping function
+            f"- **{escape(ind.title)}** ({escape(ind.id)}). {escape(ind.long)} Målnivå: {_target_text(ind)} ({better}); "
+            f"minst {ind.min_denominator} i nevneren; gjelder fra {start_year(ind)} (første hele år av datakilden)."
         )
     return "\n".join(lines)
 
@@ -260,12 +287,13 @@ def funnel_caption(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL) 
     adjusted = [view.definitions[i].title for i, n in notes.items() if "justert for" in n]
     base = (
         f"Traktplott for {year}: hver enhets andel mot antallet i nevneren. Den heltrukne linjen er "
-        "registersnittet; stiplet og prikket linje er 95 % og 99,8 % kontrollgrenser (binomisk normaltilnærming)."
+        "registersnittet; stiplet og prikket linje er 95 % og 99,8 % kontrollgrenser (eksakte binomiske grenser, "
+        "Spiegelhalter 2005)."
     )
     if adjusted:
         base += (
             " Der enhetene varierer mer enn tilfeldighet tilsier, er grensene utvidet med Spiegelhalters additive "
-            "tilfeldige effekter (overdispersjon), merket «justert»: " + ", ".join(adjusted) + "."
+            "tilfeldige effekter (overdispersjon), merket «justert»: " + ", ".join(map(escape, adjusted)) + "."
         )
     else:
         base += " Ingen indikator viste overdispersjon, så grensene er ikke justert."
@@ -311,19 +339,19 @@ def trend_figure(view: UnitView, min_cell: int = DEFAULT_MIN_CELL, indicators: l
 def chapter_markdown(view: UnitView, year: int) -> str:
     """The chapter's heading, what it shows, and every indicator's definition."""
     who = (
-        f"Kapitlet viser tallene for {view.unit_name} med hele registeret ved siden av."
+        f"Kapitlet viser tallene for {escape(view.unit_name)} med hele registeret ved siden av."
         if view.unit
         else f"Kapitlet sammenligner registerets {len(view.units)} enheter."
     )
     return (
         "# Kvalitetsindikatorer\n\n"
         f"{who} Hver indikator har et målnivå (grønn, gul, rød) og et minste antall i nevneren; under det "
-        "står «for lite datagrunnlag». Tallene for {year} står i @tbl-indikatorer; @fig-traktplott viser hvor "
+        f"står «for lite datagrunnlag». Tallene for {year} står i @tbl-indikatorer; @fig-traktplott viser hvor "
         "mye enhetene skiller seg fra registersnittet når tilfeldig variasjon er tatt med, og "
         "@fig-indikatortrend viser utviklingen per enhet. Indikatorene og målnivåene er definert i "
         "indicators.yaml og leveres til den nasjonale resultatportalen med `opr indicators`.\n\n"
         "Definisjoner:\n\n" + definitions_markdown(view)
-    ).replace("{year}", str(year))
+    )
 
 
 def _parse_years(years) -> list[int] | None:

@@ -64,7 +64,7 @@ from ..safety.privacy import scan_outputs
 from .fallback import render_fallback
 from .kernel import kernel_manager_class, raise_if_stopped, restored_signal_handlers
 from .quarto import QUARTO_CONFIG, QUARTO_TO, quarto_version, render_quarto
-from .texts import placeholder_texts, text_files
+from .texts import check_glossaries, placeholder_texts, text_files
 from .typography import tie_notebook
 from .workbook import write_workbook
 
@@ -307,6 +307,7 @@ def check_report_parameters(*, min_cell: int, years_shown: int, texts_dir: Path)
         raise UsageError(f"--years-shown må være 1 eller større (fikk {years_shown})")
     if not Path(texts_dir).is_dir():
         raise UsageError(f"fant ikke tekstmappen «{texts_dir}» (--texts)")
+    check_glossaries(texts_dir)  # the guarded loader and the glossary's schema, before any work
 
 
 def report_years(reg) -> tuple[int, int] | None:
@@ -377,6 +378,12 @@ def run_report(
     if not NOTEBOOK.is_file():
         raise OprError(f"fant ikke rapportnotatboken {NOTEBOOK}")
     check_report_parameters(min_cell=min_cell, years_shown=years_shown, texts_dir=texts_dir)
+    if unit is not None:  # the id becomes part of file names: refused before any work unless it is safe there
+        from ..safety.limits import FILE_NAME_ID
+        from ..safety.nin import mask_nin
+
+        if not FILE_NAME_ID.match(str(unit)):
+            raise UsageError(f"«{mask_nin(str(unit))}» er ikke en gyldig enhets-ID (bokstaver, sifre, _ og -)")
     protect = protected_folders([extract])
     check_dir_target(out, "report", protect)
 

@@ -3,9 +3,11 @@
 Examples
 --------
 >>> import pandas as pd
->>> f = pd.DataFrame({"year": [2021, 2022, 2023], "k": [300, 400, 500], "n": [1000, 1000, 1000]})
->>> trend_sentence(f, "k", "n", "x", "Andelen avviste", last_year=2023).replace("\\u00a0", " ")
-'Andelen avviste økte fra 2021 til 2023 (oddsratio per år 1,53; 95 % KI 1,39–1,67; p < 0,001; logistisk regresjon på år).'
+>>> f = pd.DataFrame({"year": [2021, 2022, 2023, 2024], "k": [300, 400, 500, 600], "n": [1000] * 4})
+>>> trend_sentence(f, "k", "n", "x", "Andelen avviste", last_year=2024).replace("\\u00a0", " ")
+'Andelen avviste økte fra 2021 til 2024 (oddsratio per år 1,52; 95 % KI 1,47–1,56; p < 0,001; kvasibinomisk logistisk regresjon på år, t-fordeling med 2 frihetsgrader).'
+>>> trend_sentence(f, "k", "n", "x", "Andelen avviste", last_year=2023)
+'Andelen avviste: 3 år (2021–2023) er for få til å skille en trend fra vanlig variasjon mellom årene, så det er ikke gjort noen trendtest.'
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import re
 import pandas as pd
 
 from ..formatting import CI_LABEL, MISSING, fmt_int, fmt_interval, fmt_num, fmt_p, fmt_pct, fmt_pct_interval, fmt_trend
-from ..stats.trends import POOR_FIT_DISPERSION, series_test, trend_test
+from ..stats.trends import POOR_FIT_DISPERSION, series_test, too_few_years, trend_test
 from .suppression import DEFAULT_MIN_CELL, SUPPRESSED, small_share, suppression_method_text
 
 
@@ -118,63 +120,89 @@ def trend_sentence(
 ) -> str:
     """One sentence on the trend of ``successes / trials`` over the years up to ``last_year``.
 
-    The test is :func:`~opr_analysis.stats.trends.trend_test` (logistic regression
-    on year, standard errors scaled for overdispersion); with ``series`` the
-    series' configured first year applies (:data:`~opr_analysis.stats.trends.SERIES`)
-    and left-out years are named with the reason. A trend is called a rise or
-    fall only when the 95 % interval of the odds ratio excludes 1. A dispersion
-    above :data:`~opr_analysis.stats.trends.POOR_FIT_DISPERSION` is stated as
-    poor fit. Empty when the test cannot be made (fewer than two years, or no variation).
+    The test is :func:`~opr_analysis.stats.trends.trend_test` (quasi-binomial
+    logistic regression on year, limits and p value from t with ``years − 2``
+    degrees of freedom); with ``series`` the series' configured first year
+    applies (:data:`~opr_analysis.stats.trends.SERIES`) and left-out years are
+    named with the reason. The sentence follows the numbers:
+
+    - fewer than :data:`~opr_analysis.stats.trends.MIN_TREND_DF` residual degrees
+      of freedom (three years or less): one sentence saying the years are too few
+      to tell a trend from year-to-year variation, with no p value and no claim;
+    - otherwise a rise or fall only when the t-based 95 % interval of the odds
+      ratio excludes 1, else «endret seg ikke sikkert»; a dispersion above
+      :data:`~opr_analysis.stats.trends.POOR_FIT_DISPERSION` is stated as poor fit.
+
+    Empty when the test cannot be made (fewer than two years, or no variation).
     """
     f = frame[frame["year"].astype(int) <= int(last_year)]
     test = (series_test(f, successes, trials, series) if series else trend_test(f, successes, trials, share)).iloc[0]
-    if pd.isna(test["p_value"]):
+    if pd.isna(test["odds_ratio_per_year"]):
         return ""
-    low, high = test["odds_ratio_ci_low"], test["odds_ratio_ci_high"]
-    if low > 1:
-        word = "økte"
-    elif high < 1:
-        word = "falt"
-    else:
-        word = "endret seg ikke sikkert"
-    method = "logistisk regresjon på år"
-    dispersion = test["dispersion"]
-    if pd.notna(dispersion) and dispersion > 1:
-        method += ", standardfeil justert for overspredning"
-    out = f"{subject} {word} fra {int(test['first_year'])} til {int(test['last_year'])} ({fmt_trend(test)}; {method})."
-    if pd.notna(dispersion) and dispersion > POOR_FIT_DISPERSION:
-        out += (
-            f" Årstallene varierer langt mer enn en jevn trend tilsier (spredningsmål χ²/df = "
-            f"{fmt_num(dispersion, 1)}): modellen passer dårlig, og intervallet og p-verdien er gjort bredere "
-            "for å ta høyde for det."
+    span = f"{int(test['first_year'])}–{int(test['last_year'])}"
+    if too_few_years(test):
+        out = (
+            f"{subject}: {fmt_int(test['years'])} år ({span}) er for få til å skille en trend fra vanlig variasjon "
+            "mellom årene, så det er ikke gjort noen trendtest."
         )
+    elif pd.isna(test["p_value"]):
+        return ""
+    else:
+        low, high = test["odds_ratio_ci_low"], test["odds_ratio_ci_high"]
+        if low > 1:
+            word = "økte"
+        elif high < 1:
+            word = "falt"
+        else:
+            word = "endret seg ikke sikkert"
+        method = f"kvasibinomisk logistisk regresjon på år, t-fordeling med {fmt_int(test['df_resid'])} frihetsgrader"
+        out = (
+            f"{subject} {word} fra {int(test['first_year'])} til {int(test['last_year'])} "
+            f"({fmt_trend(test)}; {method})."
+        )
+        dispersion = test["dispersion"]
+        if pd.notna(dispersion) and dispersion > POOR_FIT_DISPERSION:
+            out += (
+                f" Årstallene varierer langt mer enn en jevn trend tilsier (spredningsmål χ²/df = "
+                f"{fmt_num(dispersion, 1)}): modellen passer dårlig, og intervallet og p-verdien er gjort bredere "
+                "for å ta høyde for det."
+            )
     earlier = sorted(int(y) for y in frame.loc[frame["year"].astype(int) < int(test["first_year"]), "year"].unique())
     if series and earlier and test["start_reason"]:
         years = ", ".join(str(y) for y in earlier)
-        out += f" {years} er ikke med i testen: {test['start_reason']}."
+        out += f" {years} er ikke med{'' if too_few_years(test) else ' i testen'}: {test['start_reason']}."
     return out
 
 
-def followup_sentence(cells: pd.DataFrame, year: int, as_of) -> str:
+def followup_sentence(cells: pd.DataFrame, year: int, as_of, totals: pd.DataFrame | None = None) -> str:
     """The follow-up audit of ``year`` in words, from the «Alle typer» row of
     :func:`~opr_analysis.report.gt_tables.followup_response_cells` (so every number is in the table).
 
-    The counts are patient counts: a clause whose number the table hides («×», «–») is left out, and the
-    sentence says that hidden numbers are left out, so it never quotes a hidden count.
+    The share is the patients' response share: of the questionnaires sent as owed
+    whose response window has run out (:func:`~opr_analysis.stats.followup.settled_at`),
+    the share answered. With ``totals`` (the published ``followup_response_totals``:
+    :meth:`~.publication.Publication.published`) a second sentence names the other share
+    plainly: of every owed follow-up whose window has run out, sent or not, the share
+    answered, which is what the quality indicators report.
+
+    The counts are patient counts: a clause whose number is hidden («×», «–») is left
+    out, and the sentence says that hidden numbers are left out, so it never quotes a
+    hidden count.
 
     >>> c = pd.DataFrame({"kind": ["alle"], "owed": ["233"], "sent_owed": ["220"], "not_sent": ["13"],
-    ...     "awaiting": ["12"], "settled": ["208"], "responded_owed": ["72"], "response_share": ["34,6 %"],
+    ...     "awaiting": ["12"], "settled": ["208"], "responded_settled": ["72"], "response_share": ["34,6 %"],
     ...     "response_share_ci": ["28,5–41,3 %"], "sent_not_owed": ["9"], "responded_not_owed": ["4"]})
     >>> print(followup_sentence(c, 2024, pd.Timestamp("2025-03-01")).replace("\\u00a0", " "))
-    For 2024 var 233 oppfølgingsskjemaer skyldige per 01.03.2025; 220 av dem ble sendt og 13 ble ikke sendt. 12 var sendt mindre enn 30 dager før skjæringsdatoen uten svar ennå og regnes ikke som ubesvarte. Av de 208 andre ble 72 besvart (34,6 %; 95 % KI 28,5–41,3 %). 9 skjemaer ble sendt uten å være skyldige (sendt på nytt, til unntatte pasienter eller før forfall); 4 av dem ble besvart, og de er ikke med i svarandelen.
+    For 2024 var 233 oppfølgingsskjemaer skyldige per 01.03.2025; 220 av dem ble sendt og 13 ble ikke sendt. 12 ble sendt mindre enn 30 dager før skjæringsdatoen; svarfristen er ikke ute, så de er ikke med i svarandelen ennå. Av de 208 som ble sendt tidligere, ble 72 besvart: en svarandel blant de sendte skjemaene på 34,6 % (95 % KI 28,5–41,3 %). 9 skjemaer ble sendt uten å være skyldige (sendt på nytt, til unntatte pasienter eller før forfall); 4 av dem ble besvart, og de er ikke med i svarandelen.
     >>> c[["not_sent", "sent_owed", "sent_not_owed", "responded_not_owed"]] = "×"
     >>> print(followup_sentence(c, 2024, pd.Timestamp("2025-03-01")).replace("\\u00a0", " "))
-    For 2024 var 233 oppfølgingsskjemaer skyldige per 01.03.2025. 12 var sendt mindre enn 30 dager før skjæringsdatoen uten svar ennå og regnes ikke som ubesvarte. Av de 208 andre ble 72 besvart (34,6 %; 95 % KI 28,5–41,3 %). Tall som er skjult i tabellen fordi de er små eller ville avsløre et lite tall, er utelatt her.
+    For 2024 var 233 oppfølgingsskjemaer skyldige per 01.03.2025. 12 ble sendt mindre enn 30 dager før skjæringsdatoen; svarfristen er ikke ute, så de er ikke med i svarandelen ennå. Av de 208 som ble sendt tidligere, ble 72 besvart: en svarandel blant de sendte skjemaene på 34,6 % (95 % KI 28,5–41,3 %). Tall som er skjult i tabellen fordi de er små eller ville avsløre et lite tall, er utelatt her.
     """
     from ..stats.followup import AWAITING_DAYS
 
     r = cells.set_index("kind").loc["alle"]
     hidden = {c for c, v in r.items() if v in (SUPPRESSED, MISSING)}
+    some_hidden = SUPPRESSED in set(r)  # a share reads «–» also when nothing is settled; only «×» hides a count
 
     def shown(*cols: str) -> bool:
         return not hidden.intersection(cols)
@@ -188,25 +216,34 @@ def followup_sentence(cells: pd.DataFrame, year: int, as_of) -> str:
     waiting = shown("awaiting") and r["awaiting"] != "0"
     if waiting:
         out.append(
-            f"{r['awaiting']} var sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen uten svar ennå og "
-            "regnes ikke som ubesvarte."
+            f"{r['awaiting']} ble sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen; svarfristen er ikke "
+            "ute, så de er ikke med i svarandelen ennå."
         )
-    if shown("settled", "responded_owed", "response_share", "response_share_ci"):
-        if waiting:
-            whom = f"Av de {r['settled']} andre ble"
-        elif shown("awaiting") and shown("sent_owed", "owed", "not_sent"):
-            whom = "Av dem ble"  # nothing awaits an answer: the settled are the sent
-        else:
-            whom = f"Av de {r['settled']} som var sendt og ikke lenger venter på svar, ble"
+    if shown("settled", "responded_settled", "response_share", "response_share_ci"):
+        whom = f"Av de {r['settled']} som ble sendt tidligere, ble" if waiting else "Av de sendte ble"
+        if not waiting and not shown("awaiting"):
+            whom = f"Av de {r['settled']} som ble sendt og har utløpt svarfrist, ble"
         out.append(
-            f"{whom} {r['responded_owed']} besvart ({r['response_share']}; 95\u00a0% KI {r['response_share_ci']})."
+            f"{whom} {r['responded_settled']} besvart: en svarandel blant de sendte skjemaene på "
+            f"{r['response_share']} (95\u00a0% KI {r['response_share_ci']})."
         )
+    if totals is not None:
+        t = totals[totals["year"].astype(int) == int(year)]
+        values = t[["responded_settled", "owed_settled", "owed_answered_share"]].iloc[0] if len(t) else None
+        if values is not None and not any(isinstance(v, str) for v in values) and int(values["owed_settled"]):
+            out.append(
+                f"Regnet av alle skyldige oppfølginger med utløpt svarfrist, også de som ikke ble sendt, ble "
+                f"{fmt_int(values['responded_settled'])} av {fmt_int(values['owed_settled'])} besvart "
+                f"({fmt_pct(values['owed_answered_share'])}); denne andelen måler både utsending og svar, og er den "
+                "kvalitetsindikatorene for svar på oppfølging bruker."
+            )
+        some_hidden |= values is not None and any(isinstance(v, str) and v == SUPPRESSED for v in values)
     if shown("sent_not_owed", "responded_not_owed") and r["sent_not_owed"] != "0":
         out.append(
             f"{r['sent_not_owed']} skjemaer ble sendt uten å være skyldige (sendt på nytt, til unntatte pasienter "
             f"eller før forfall); {r['responded_not_owed']} av dem ble besvart, og de er ikke med i svarandelen."
         )
-    if SUPPRESSED in set(r):  # a share reads «–» also when nothing is settled yet; only «×» is a hidden count
+    if some_hidden:
         out.append("Tall som er skjult i tabellen fordi de er små eller ville avsløre et lite tall, er utelatt her.")
     return " ".join(out)
 
@@ -318,7 +355,7 @@ def method_rules(as_of, window: tuple[int, int], hscl: dict[str, int] | None = N
     from ..stats.models import MIN_LEVEL_EVENTS
     from ..stats.proms import PAIRING_MAX_DAYS
     from ..stats.scoring import HSCL10_MIN_ITEMS
-    from ..stats.trends import POOR_FIT_DISPERSION, SERIES
+    from ..stats.trends import MIN_TREND_DF, POOR_FIT_DISPERSION, SERIES
 
     as_of = pd.Timestamp(as_of)
     first = {
@@ -339,16 +376,23 @@ def method_rules(as_of, window: tuple[int, int], hscl: dict[str, int] | None = N
     rules = [
         f"**Skjæringsdato.** Alt er regnet slik registeret så ut ved utgangen av {as_of:%d.%m.%Y}: skjemaer "
         "sendt eller besvart senere er ikke med, og oppfølginger med forfallsdato senere er ikke skyldige ennå.",
-        "**Svarandel på oppfølging.** Besvart delt på sendt som skyldig (første utsending per skyldig "
-        f"oppfølging), uten skjemaer som ble sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen og ennå "
-        "ikke er besvart; de regnes ikke som ubesvarte. Nevneren står i tabellen. Skjemaer sendt uten å være "
+        "**Svarandel på oppfølging.** En skyldig oppfølging er avgjort når svarfristen på "
+        f"{AWAITING_DAYS} dager er ute: den ble sendt minst {AWAITING_DAYS} dager før skjæringsdatoen, eller, "
+        "om den aldri ble sendt, forfalt minst så lenge før. Om den er besvart, spiller ingen rolle for regelen, "
+        "så andelen blir ikke skjev av at noen svarer raskt. Svarandelen i tabellen er besvart delt på avgjorte "
+        "skjemaer sendt som skyldige (første utsending per skyldig oppfølging): andelen av de sendte som ble "
+        "besvart. Kvalitetsindikatorene deler i stedet på alle avgjorte skyldige oppfølginger, også de som ikke "
+        "ble sendt, og måler dermed både utsending og svar. Nevneren står i tabellen. Skjemaer sendt uten å være "
         "skyldige og svarene på dem vises for seg og er ikke med i andelen.",
         "**Konfidensintervaller** (Wilson, 95 %) vises bare for andeler der telleren er en del av nevneren. "
         "Forholdstall som baselineskjemaer per innskriving kan overstige 100 % og vises uten intervall.",
-        "**Trendtester.** Logistisk regresjon på år. Når årene varierer mer enn modellen tillater "
-        "(Pearsons χ²/df over 1), er standardfeilen ganget med √(χ²/df) (kvasibinomisk modell), og "
-        f"intervall og p-verdi bygger på den. Over {fmt_num(POOR_FIT_DISPERSION, 0)} sier teksten at modellen "
-        "passer dårlig. En økning eller nedgang nevnes bare når intervallet for oddsratioen ikke omfatter 1. "
+        "**Trendtester.** Kvasibinomisk logistisk regresjon på år: spredningen mellom årene (Pearsons χ²/df) "
+        "anslås fra dataene, standardfeilen ganges med √(χ²/df), og intervall og p-verdi bygger på "
+        "t-fordelingen med antall år − 2 frihetsgrader (som R gjør for kvasibinomiske modeller), fordi "
+        f"spredningen anslås fra bare noen få årstall. Med færre enn {fmt_int(MIN_TREND_DF + 2)} år kan en trend "
+        "ikke skilles fra vanlig variasjon mellom årene; da oppgis ingen test. Over "
+        f"{fmt_num(POOR_FIT_DISPERSION, 0)} i spredningsmål sier teksten at modellen passer dårlig. En økning "
+        "eller nedgang nevnes bare når intervallet for oddsratioen ikke omfatter 1. "
         f"Hver serie starter i første hele år av datakilden: {starts}.",
         f"**Utfall og modeller** gjelder oppfølginger med forfallsår {window_text}. Oppfølgingen pares med "
         f"siste baselinesvar i samme behandlingsforløp, sendt inn før behandlingen og høyst {PAIRING_MAX_DAYS} "

@@ -57,6 +57,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import heapq
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -149,47 +150,177 @@ def _arrays(table: SuppressedTable):
     return labels, pos, values, displayed, groups
 
 
+def _highs_module():
+    """HiGHS's Python interface: the ``highspy`` package when installed, else the copy scipy ships (the solver
+    behind :func:`scipy.optimize.linprog`); None when neither can be loaded (then ``linprog`` is used)."""
+    try:
+        import highspy
+
+        return highspy, highspy.Highs
+    except ImportError:
+        pass
+    try:
+        from scipy.optimize._highspy import _core
+
+        return _core, _core._Highs
+    except (ImportError, AttributeError):  # pragma: no cover - scipy moved it
+        return None
+
+
+class _Highs:
+    """One linear program kept in HiGHS, solved for many objectives (the smallest or largest value of one
+    variable after another), each from the previous basis: far cheaper than a fresh ``linprog`` call each."""
+
+    def __init__(self, module, make, a_eq, rhs, lower):
+        self.h, self.model = module, make()
+        self.model.setOptionValue("output_flag", False)
+        self.model.setOptionValue("presolve", "off")  # keeps the basis between objectives and clear statuses
+        n = a_eq.shape[1]
+        lp = module.HighsLp()
+        lp.num_col_, lp.num_row_ = n, a_eq.shape[0]
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_ = np.asarray(lower, dtype=float)
+        lp.col_upper_ = np.full(n, np.inf)
+        lp.row_lower_ = lp.row_upper_ = np.asarray(rhs, dtype=float)
+        lp.a_matrix_.format_ = module.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, a_eq.shape[0]
+        lp.a_matrix_.start_ = a_eq.indptr
+        lp.a_matrix_.index_ = a_eq.indices
+        lp.a_matrix_.value_ = a_eq.data.astype(float)
+        self.model.passModel(lp)
+        self.costed: int | None = None
+
+    def extreme(self, var: int, sign: float) -> float | None:
+        """max (``sign`` 1) or min (−1) of variable ``var``; inf when unbounded, None when not solved."""
+        if self.costed is not None and self.costed != var:
+            self.model.changeColCost(self.costed, 0.0)
+        self.model.changeColCost(var, -sign)  # HiGHS minimises
+        self.costed = var
+        statuses = self.h.HighsModelStatus
+        for _ in range(2):
+            self.model.run()
+            status = self.model.getModelStatus()
+            if status == statuses.kOptimal:
+                return -sign * self.model.getInfo().objective_function_value
+            if status in (statuses.kUnbounded, statuses.kUnboundedOrInfeasible):
+                self.model.clearSolver()  # a start from an unbounded ray fails: the next objective starts afresh
+                return np.inf
+            self.model.clearSolver()  # anything else: once more from scratch
+        return None
+
+
+def _solver(a_eq, rhs, lower) -> _Highs | None:
+    found = _highs_module()
+    if a_eq is None or found is None:
+        return None
+    return _Highs(*found, a_eq, rhs, lower)
+
+
+class _Program:
+    """The linear programs of one state of a table: the unknown cells (hidden or undisplayed), the sums
+    with the known cells moved to the right-hand side, split into clusters no sum ties together (a cell's
+    range depends on its cluster only, so each program is small)."""
+
+    def __init__(self, values, displayed, hidden, groups):
+        unknown = hidden | ~displayed
+        self.order = np.flatnonzero(unknown)
+        self.var = {int(c): i for i, c in enumerate(self.order)}
+        self.values = values
+        rows = []
+        for members, constant in groups:
+            coefs: dict[int, float] = {}
+            b = constant
+            for cell, coef in members:
+                i = self.var.get(cell)
+                if i is None:
+                    b -= coef * values[cell]
+                else:
+                    coefs[i] = coefs.get(i, 0.0) + coef
+            coefs = {i: k for i, k in coefs.items() if k}
+            if coefs:
+                rows.append((coefs, b))
+        self.rows = rows
+        # Zeros are shown, so a hidden displayed count is at least 1; an undisplayed one may be 0.
+        self.lower = np.array([1.0 if displayed[c] and values[c] > 0 else 0.0 for c in self.order])
+        parent = list(range(len(self.order)))
+
+        def root(i):
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for coefs, _ in rows:
+            first, *rest = coefs
+            for i in rest:
+                parent[root(i)] = root(first)
+        self.root = [root(i) for i in range(len(self.order))]
+        self.members: dict[int, list[int]] = {}
+        for j, r in enumerate(self.root):
+            self.members.setdefault(r, []).append(j)
+        self.cluster_rows: dict[int, list[int]] = {}
+        for r, (coefs, _) in enumerate(rows):
+            self.cluster_rows.setdefault(self.root[next(iter(coefs))], []).append(r)
+        self._built: dict[int, tuple] = {}
+
+    def _cluster(self, i: int):
+        r = self.root[i]
+        if r not in self._built:
+            from scipy.sparse import csc_matrix
+
+            members = self.members[r]
+            local = {j: k for k, j in enumerate(members)}
+            data, ri, ci, rhs = [], [], [], []
+            for n, row in enumerate(self.cluster_rows.get(r, [])):
+                coefs, b = self.rows[row]
+                for j, k in coefs.items():
+                    data.append(k)
+                    ri.append(n)
+                    ci.append(local[j])
+                rhs.append(b)
+            a_eq = csc_matrix((data, (ri, ci)), shape=(len(rhs), len(members))) if rhs else None
+            lower = self.lower[members]
+            self._built[r] = (local, a_eq, np.array(rhs, dtype=float), lower, _solver(a_eq, np.array(rhs), lower))
+        return self._built[r]
+
+    def bound(self, cell: int, sign: float) -> float:
+        """The largest (``sign`` 1) or smallest (−1) value ``cell`` can take."""
+        i = self.var[cell]
+        local, a_eq, b_eq, lower, solver = self._cluster(i)
+        if a_eq is None:
+            return np.inf if sign > 0 else float(self.lower[i])
+        found = solver.extreme(local[i], sign) if solver is not None else None
+        if found is None:  # no HiGHS object, or it failed: scipy's linprog
+            from scipy.optimize import linprog
+
+            c = np.zeros(len(local))
+            c[local[i]] = -sign  # linprog minimises
+            res = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=[(lo, None) for lo in lower], method="highs")
+            if res.status == 0:
+                found = float(-res.fun) if sign > 0 else float(res.fun)
+            elif res.status == 3:  # unbounded
+                found = np.inf
+            else:  # cannot happen for a consistent table; count the cell as known
+                found = float(self.values[cell])
+        return -np.inf if found == np.inf and sign < 0 else found
+
+    def range(self, cell: int) -> tuple[float, float]:
+        return self.bound(cell, -1.0), self.bound(cell, 1.0)
+
+    def wide(self, cell: int, min_cell: int) -> bool:
+        """Whether ``cell`` can take values at least ``min_cell`` apart. The true value is feasible, so one
+        side reaching ``min_cell`` from it is enough (one program instead of two, most of the time)."""
+        value = float(self.values[cell])
+        high = self.bound(cell, 1.0)
+        if high - value >= min_cell - 1e-9:
+            return True
+        return high - self.bound(cell, -1.0) >= min_cell - 1e-9
+
+
 def _ranges(values, displayed, hidden, groups, cells) -> list[tuple[float, float]]:
     """(low, high) of each cell position in ``cells``, by linear programming over the unknown cells."""
-    from scipy.optimize import linprog
-
-    unknown = hidden | ~displayed
-    order = np.flatnonzero(unknown)
-    var = {int(c): i for i, c in enumerate(order)}
-    rows, rhs = [], []
-    for members, constant in groups:
-        row = np.zeros(len(order))
-        b = constant
-        for cell, coef in members:
-            if cell in var:
-                row[var[cell]] += coef
-            else:
-                b -= coef * values[cell]
-        if row.any():
-            rows.append(row)
-            rhs.append(b)
-    # Zeros are shown, so a hidden displayed count is at least 1; an undisplayed one may be 0.
-    bounds = [(1.0 if displayed[c] and values[c] > 0 else 0.0, None) for c in order]
-    a_eq, b_eq = (np.array(rows), np.array(rhs)) if rows else (None, None)
-    out = []
-    for cell in cells:
-        i = var[cell]
-        if a_eq is None or not a_eq[:, i].any():
-            out.append((bounds[i][0], np.inf))
-            continue
-        found = []
-        for sign in (1.0, -1.0):
-            c = np.zeros(len(order))
-            c[i] = sign
-            res = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-            if res.status == 3:  # unbounded
-                found.append(np.inf)
-            elif res.status == 0:
-                found.append(sign * res.fun)
-            else:  # cannot happen for a consistent table; count the cell as known
-                found.append(values[cell])
-        out.append((found[0], found[1]))
-    return out
+    program = _Program(values, displayed, hidden, groups)
+    return [program.range(cell) for cell in cells]
 
 
 def _checked_positions(values, displayed, hidden, min_cell) -> list[int]:
@@ -221,8 +352,11 @@ def recoverable_cells(table: SuppressedTable) -> list[Hashable]:
     """Cells a reader can pin to a range narrower than ``min_cell`` (empty when the table is safe)."""
     if table.min_cell <= 1:
         return []
-    iv = intervals(table)
-    return [c for c, lo, hi in zip(iv.index, iv["low"], iv["high"], strict=True) if hi - lo < table.min_cell - 1e-9]
+    labels, _, values, displayed, groups = _arrays(table)
+    hidden = table.hidden.reindex(table.values.index).to_numpy(dtype=bool)
+    program = _Program(values, displayed, hidden, groups)
+    cells = _checked_positions(values, displayed, hidden, table.min_cell)
+    return [labels[c] for c in cells if not program.wide(c, table.min_cell)]
 
 
 def _lone_unknowns(values, displayed, hidden, groups, min_cell, fixed) -> None:
@@ -256,40 +390,60 @@ def _protect(table: SuppressedTable) -> pd.Series:
         for cell, _coef in members:
             member_of.setdefault(cell, []).append(g)
     _lone_unknowns(values, displayed, hidden, groups, table.min_cell, fixed)
-    # Hiding a cell only widens every range (one more unknown), so a cell found wide stays wide.
-    wide: set[int] = set()
-    while True:
-        todo = [c for c in _checked_positions(values, displayed, hidden, table.min_cell) if c not in wide]
-        weak = []
-        for cell, (low, high) in zip(todo, _ranges(values, displayed, hidden, groups, todo), strict=True):
-            if high - low >= table.min_cell - 1e-9:
-                wide.add(cell)
-            else:
-                weak.append(cell)
-        if not weak:
-            break
-        # Open the sum that pins a weak cell down most tightly (fewest other unknowns), by hiding its
-        # smallest displayed count; ties go to the smaller count.
+    # The greedy: while some checked cell is weak (its range narrower than min_cell), open the sum that pins a
+    # weak cell down most tightly (fewest other unknowns) by hiding its smallest displayed count (ties: the
+    # smaller count), choosing over every weak cell. Evaluated lazily, with the same choices: hiding a cell
+    # only widens ranges (a wide cell stays wide) and only makes a cell's choice worse (more unknowns, fewer
+    # options), so a weak cell's earlier choice is a lower bound, and a cell is checked again (one or two
+    # linear programs) only when it comes first in the queue.
+    no_choice = (np.inf,)
+
+    def choice(cell):
         unknown = hidden | ~displayed
-        best = None
-        for cell in weak:
-            for g in member_of.get(cell, []):
-                members = [m for m, _ in groups[g][0]]
-                options = [m for m in members if displayed[m] and not hidden[m] and not fixed[m] and values[m] > 0]
-                if not options:
-                    continue
+        best = no_choice
+        for g in member_of.get(cell, []):
+            members = [m for m, _ in groups[g][0]]
+            options = [m for m in members if displayed[m] and not hidden[m] and not fixed[m] and values[m] > 0]
+            if options:
                 pick = min(options, key=lambda m: (values[m], m))
-                key = (sum(bool(unknown[m]) for m in members if m != cell), values[pick], pick)
-                if best is None or key < best[0]:
-                    best = (key, pick)
-        if best is None:  # nothing displayed left near any weak cell: hide the smallest shown count anywhere
+                best = min(best, (sum(bool(unknown[m]) for m in members if m != cell), values[pick], pick))
+        return best
+
+    wide: set[int] = set()
+    queue: list = []  # (choice, cell): the choice as last computed, a lower bound of the current one
+    pending = list(_checked_positions(values, displayed, hidden, table.min_cell))
+    program = None
+    while True:
+        if pending:
+            program = program or _Program(values, displayed, hidden, groups)
+            for cell in pending:
+                if program.wide(cell, table.min_cell):
+                    wide.add(cell)
+                else:
+                    heapq.heappush(queue, (choice(cell), cell))
+            pending = []
+        if not queue:
+            break
+        _, cell = heapq.heappop(queue)
+        program = program or _Program(values, displayed, hidden, groups)
+        if program.wide(cell, table.min_cell):
+            wide.add(cell)
+            continue
+        best = choice(cell)
+        if queue and best > queue[0][0]:  # another weak cell may come first now
+            heapq.heappush(queue, (best, cell))
+            continue
+        if best == no_choice:  # nothing displayed left near any weak cell: hide the smallest shown count anywhere
             options = np.flatnonzero(displayed & ~hidden & ~fixed & (values > 0))
             if not len(options):
                 break
             chosen = int(options[np.argmin(values[options])])
         else:
-            chosen = best[1]
+            chosen = best[2]
         hidden[chosen] = True
+        program = None
+        heapq.heappush(queue, (best, cell))  # checked again: it may still be weak
+        pending = [chosen]  # a newly hidden cell is checked too
     table.hidden = pd.Series(hidden, index=table.values.index)
     return table.hidden
 

@@ -25,11 +25,20 @@ import re
 from pathlib import Path
 from string import Template
 
-import yaml
+from pydantic import ConfigDict, RootModel
 
 from ..errors import UsageError
+from ..safety.schema import NonEmptyText
 
-__all__ = ["text_path", "load_text", "load_glossary", "glossary_markdown", "text_files", "placeholder_texts"]
+__all__ = [
+    "text_path",
+    "load_text",
+    "load_glossary",
+    "check_glossaries",
+    "glossary_markdown",
+    "text_files",
+    "placeholder_texts",
+]
 
 PLACEHOLDER = re.compile(r"\bplassholder\b", re.IGNORECASE)
 
@@ -50,13 +59,41 @@ def load_text(name: str, texts_dir: str | os.PathLike = "reports", year: int | N
     return Template(raw).safe_substitute({"report_year": year, **values})
 
 
+class Glossary(RootModel[dict[str, NonEmptyText]]):
+    """The schema of ``ordliste.yaml``: «term: explanation», both text."""
+
+    model_config = ConfigDict(strict=True)
+
+
 def load_glossary(texts_dir: str | os.PathLike = "reports", year: int | None = None) -> dict[str, str]:
-    """The glossary (term -> explanation), sorted by term as Norwegian readers expect (å last)."""
+    """The glossary (term -> explanation), sorted by term as Norwegian readers expect (å last).
+
+    Read through the guarded YAML loader and :class:`Glossary` (like every file a user hands the program).
+    """
+    from ..safety.limits import load_yaml_file
+    from ..safety.schema import validate
+
     path = text_path("ordliste", texts_dir, year, suffix=".yaml")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data, dict):
+    raw, _ = load_yaml_file(path, "ordlisten")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
         raise UsageError(f"{path}: ordlisten skal være «begrep: forklaring», én per linje")
-    return dict(sorted(((str(k), str(v)) for k, v in data.items()), key=lambda kv: kv[0].casefold()))
+    data = validate(Glossary, raw, path.name).root
+    return dict(sorted(data.items(), key=lambda kv: kv[0].casefold()))
+
+
+def check_glossaries(texts_dir: str | os.PathLike = "reports") -> None:
+    """Read every ``ordliste.yaml`` under ``texts_dir`` (the standing one and each year's) as the report will,
+    so that a broken or hostile glossary stops ``opr report`` before any work, not inside the notebook."""
+    from ..safety.limits import load_yaml_file
+    from ..safety.schema import validate
+
+    for path in sorted(Path(texts_dir).glob("ordliste.yaml")) + sorted(Path(texts_dir).glob("*/ordliste.yaml")):
+        name = path.name if path.parent == Path(texts_dir) else f"{path.parent.name}/{path.name}"
+        raw, _ = load_yaml_file(path, "ordlisten", name)
+        if raw is not None:
+            validate(Glossary, raw, name)
 
 
 def glossary_markdown(texts_dir: str | os.PathLike = "reports", year: int | None = None) -> str:

@@ -13,7 +13,9 @@ appears:
   and denominator per unit and year, and the registry's, tied the same way (with «not in the
   numerator», the rest of the denominator nobody sees, protected when small). The table shows the
   share, the funnel plot the share against the denominator and the trend figure the share per year,
-  so numerator and denominator both count as shown, for every unit and year.
+  so numerator and denominator both count as shown, for every unit and year. The response shown
+  under an outcome indicator (:data:`~opr_analysis.indicators.statistics.RESPONSE_OF`) is one more
+  share of the same kind, keyed :func:`response_key`.
 - **Ties between them.** An indicator that counts the cases of a published table
   (:data:`opr_analysis.indicators.statistics.PUBLISHED_AS`: follow-up forms answered of those sent as
   owed = the follow-up table's cells; baseline before the first consultation = the baseline table per
@@ -38,12 +40,12 @@ import pandas as pd
 
 from ..extract.units import for_unit, unit_table
 from ..indicators.compute import TOTAL
-from ..indicators.statistics import PUBLISHED_AS, STATISTICS
+from ..indicators.statistics import PUBLISHED_AS, RESPONSE_OF, STATISTICS
 from ..stats.export import compute_tables
 from ..stats.table_registry import TABLES, PatientCounts
 from .suppression import DEFAULT_MIN_CELL, Hidden, Link, hidden_together
 
-__all__ = ["INDICATORS", "Disclosure", "disclose", "indicator_links"]
+__all__ = ["INDICATORS", "Disclosure", "disclose", "indicator_links", "response_key"]
 
 #: The name of the indicator results among the audit's tables.
 INDICATOR_TABLE = "indicators"
@@ -82,9 +84,14 @@ class Disclosure:
         return set(zip(h["unit_id"], h["year"].astype(int), h["ind_id"], strict=True))
 
 
-def _params(ind) -> dict:
+def response_key(ind_id: str) -> str:
+    """The key of the response shown under an outcome indicator, among the indicators' values."""
+    return f"{ind_id}/svar"
+
+
+def _params(ind, statistic: str | None = None) -> dict:
     """The indicator's parameters with the statistic's defaults filled in."""
-    func = STATISTICS.get(ind.statistic)
+    func = STATISTICS.get(statistic or ind.statistic) or RESPONSE_OF.get(ind.statistic)
     defaults = {}
     if func is not None:
         defaults = {
@@ -100,13 +107,18 @@ def indicator_links(definitions: dict) -> list[Link]:
     (:data:`~opr_analysis.indicators.statistics.PUBLISHED_AS`), numerator and denominator."""
     out = []
     for ind in definitions.values():
-        if ind.type != "share" or ind.statistic not in PUBLISHED_AS:
+        if ind.type != "share":
             continue
-        table, rows, numerator, denominator = PUBLISHED_AS[ind.statistic]
-        where = rows.format(**_params(ind)) if rows else None
-        mine = f"ind_id == {ind.id!r}"
-        out.append(Link((INDICATOR_TABLE, mine, "numerator"), (table, where, numerator)))
-        out.append(Link((INDICATOR_TABLE, mine, "denominator"), (table, where, denominator)))
+        response = RESPONSE_OF.get(ind.statistic)
+        for key, statistic in ((ind.id, ind.statistic), (response_key(ind.id), response and response.__name__)):
+            if statistic not in PUBLISHED_AS:
+                continue
+            table, rows, numerator, denominator = PUBLISHED_AS[statistic]
+            params = _params(ind, statistic)
+            where = rows(params) if callable(rows) else rows.format(**params) if rows else None
+            mine = f"ind_id == {key!r}"
+            out.append(Link((INDICATOR_TABLE, mine, "numerator"), (table, where, numerator)))
+            out.append(Link((INDICATOR_TABLE, mine, "denominator"), (table, where, denominator)))
     return out
 
 
@@ -117,9 +129,10 @@ def _of_type(results: pd.DataFrame, definitions: dict, share: bool) -> pd.DataFr
 
 
 def _indicator_frame(results: pd.DataFrame, unit, definitions: dict) -> pd.DataFrame:
+    """The share indicators' counts of one unit (or the total), and the responses shown under them."""
     r = _of_type(results, definitions, share=True)
     r = r[r["unit_id"] == unit]
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "ind_id": r["ind_id"].astype(object).to_numpy(),
             "year": r["year"].astype("int64").to_numpy(),
@@ -127,6 +140,18 @@ def _indicator_frame(results: pd.DataFrame, unit, definitions: dict) -> pd.DataF
             "denominator": r["denominator"].astype("int64").to_numpy(),
         }
     )
+    if "response_denominator" not in r.columns:
+        return frame
+    r = r[r["response_denominator"].notna()]
+    responses = pd.DataFrame(
+        {
+            "ind_id": r["ind_id"].map(response_key).astype(object).to_numpy(),
+            "year": r["year"].astype("int64").to_numpy(),
+            "numerator": r["response_numerator"].fillna(0).astype("int64").to_numpy(),
+            "denominator": r["response_denominator"].astype("int64").to_numpy(),
+        }
+    )
+    return pd.concat([frame, responses], ignore_index=True)
 
 
 def disclose(

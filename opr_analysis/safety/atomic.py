@@ -17,7 +17,9 @@ sits at ``.<name>.opr-old-…`` for the instant of the swap; removing them runs
 with termination signals held, so an ended or SIGTERM'd run leaves neither.
 A run killed with SIGKILL (which no program can catch) may leave one behind,
 never a partial target; :func:`opr_analysis.safety.owned.clean_leftovers`
-(called by the next run on that target) removes it.
+(called by the next run on that target) removes it. A write that fails because
+the disk is full ends as :class:`~opr_analysis.safety.oserror.DiskFullError`
+(«disken er full», naming the folder) once the temporary output is removed.
 
 >>> import tempfile, pathlib
 >>> base = pathlib.Path(tempfile.mkdtemp())
@@ -48,6 +50,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from .oserror import disk_full, is_disk_full
 
 __all__ = ["atomic_dir", "atomic_file", "replace_dir", "signals_deferred", "TMP_INFIX", "OLD_INFIX"]
 
@@ -118,9 +122,11 @@ def atomic_dir(target: str | os.PathLike, check: Callable[[Path], None] | None =
         if check is not None:
             check(tmp)
         replace_dir(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with signals_deferred():
             shutil.rmtree(tmp, ignore_errors=True)
+        if is_disk_full(exc):
+            raise disk_full(target.parent.resolve(), exc) from exc
         raise
 
 
@@ -136,6 +142,8 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
         tmp.chmod(_umask_mode(0o666))
         yield tmp
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if is_disk_full(exc):
+            raise disk_full(path.parent.resolve(), exc) from exc
         raise

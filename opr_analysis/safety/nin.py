@@ -13,8 +13,18 @@ write). The rules:
   one in a hundred ordinary eleven-digit numbers would pass.
 - **Disguises undone first.** Unicode NFKC (full-width digits become ASCII,
   no-break spaces become spaces), zero-width characters and soft hyphens
-  removed; any run of spaces, tabs, dots or hyphens/dashes between the six
-  and the five digits (``010170.12343``, ``010170 - 12343``).
+  removed; any run of spaces, tabs, dots, slashes or hyphens/dashes between
+  the six and the five digits (``010170.12343``, ``010170 - 12343``).
+- **The birth date written as a date.** Day, month and year separated by
+  dots, slashes, hyphens/dashes or spaces, day and month with one or two
+  digits, the year with two or four, in either order (``01.01.70``,
+  ``1.1.70``, ``01-01-1970``, ``1970-01-01``), then such a separator run and
+  the five personal digits (``01.01.70 12343``, ``1.1.70/12343``). The date
+  becomes the six digits; with a four-digit year the number must belong to
+  that year (its individual digits give the century), which keeps an ISO date
+  followed by an ordinary five-digit number from alarming. The date may not
+  continue a longer number or date (``2024-01-01`` is not read as
+  ``24-01-01``).
 - **Lost leading zero.** A number born on day 01-09 saved as a number (Excel,
   Parquet, a CSV written from a spreadsheet) has ten digits: a standalone
   ten-digit number, also as ``1017012343.0`` or ``1.017012343E+09``, counts
@@ -51,8 +61,17 @@ if TYPE_CHECKING:  # pandas is imported on use, so that printing a message stays
 
 # Removed before matching: zero-width space/non-joiner/joiner, word joiner, BOM, soft hyphen, Mongolian separator.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
-# Between the six and the five digits (after NFKC): spaces, tabs, dots, hyphens and dashes, any run.
-_SEP = "[ \\t.\\-\u2010-\u2015\u2212]*"
+# Between the six and the five digits (after NFKC): spaces, tabs, dots, slashes, hyphens and dashes, any run.
+_SEP = "[ \\t./\\-\u2010-\u2015\u2212]*"
+# Between the parts of a written date: one dot, slash, hyphen or dash (spaces around it allowed), or spaces alone.
+_DATE_SEP = "(?:[ \\t]*[./\\-\u2010-\u2015\u2212][ \\t]*|[ \\t]+)"
+# Not continuing a number or a date: no digit, and no digit and date separator, just before (a comma may
+# separate CSV fields, so it does not count).
+_FREE = "(?<![0-9])(?<![0-9][./\\-\u2010-\u2015\u2212])"
+_DATE_TAIL = "[ \\t./\\-\u2010-\u2015\u2212]+([0-9]{5})(?![0-9]|\\.[0-9])"
+# 01.01.70 12343, 1.1.1970/12343 (day, month, year) and 1970-01-01 12343 (year, month, day).
+_DMY = re.compile(rf"{_FREE}([0-9]{{1,2}}){_DATE_SEP}([0-9]{{1,2}}){_DATE_SEP}([0-9]{{4}}|[0-9]{{2}}){_DATE_TAIL}")
+_YMD = re.compile(rf"{_FREE}([0-9]{{4}}){_DATE_SEP}([0-9]{{1,2}}){_DATE_SEP}([0-9]{{1,2}}){_DATE_TAIL}")
 # A dot after a digit starts a decimal fraction; a comma may be a CSV separator, so it does not.
 _ELEVEN = re.compile(rf"(?<![0-9])(?<![0-9]\.)([0-9]{{6}}){_SEP}([0-9]{{5}})(?![0-9])")
 # Ten digits (a lost leading zero), possibly written as a float; not part of a decimal fraction.
@@ -63,8 +82,12 @@ _SCIENTIFIC = re.compile(r"(?<![0-9])(?<![0-9]\.)([1-9])[.,]([0-9]{1,9})0*[eE]\+
 _LONG_TOKEN = re.compile(r"[0-9A-Za-z]{16,}")
 _UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 _SWITCH = re.compile(r"(?<=[0-9])(?=[A-Za-z])|(?<=[A-Za-z])(?=[0-9])")
-# A cheap, lookaround-free test (runs natively on Arrow strings) that every hit passes.
-PREFILTER = r"[0-9]{10}|[0-9]{6}[ \t.-]+[0-9]{5}|[0-9][.,][0-9]{1,9}[eE]|[^\x00-\x7f]"
+# A cheap, lookaround-free test (runs natively on Arrow strings) that every hit passes: ten digits, six and
+# five with separators, a written date and five digits, E-notation, or anything non-ASCII (dashes, wide digits).
+PREFILTER = (
+    r"[0-9]{10}|[0-9]{6}[ \t./-]+[0-9]{5}|[0-9][ \t./-]+[0-9]{1,2}[ \t./-]+[0-9]{1,4}[ \t./-]+[0-9]{5}"
+    r"|[0-9][.,][0-9]{1,9}[eE]|[^\x00-\x7f]"
+)
 
 
 def is_valid_nin(value: str) -> bool:
@@ -117,6 +140,25 @@ def _without_machine_tokens(text: str) -> str:
     return _LONG_TOKEN.sub(lambda m: "#" * len(m.group()) if _is_machine_token(m.group()) else m.group(), text)
 
 
+def _birth_year(number: str) -> int | None:
+    """The birth year of a valid number (synthetic test numbers: with the 80 taken off the month)."""
+    month = int(number[2:4])
+    if month > 80:
+        number = f"{number[:2]}{month - 80:02d}{number[4:]}"
+    try:
+        return fodselsnummer.get_birth_date(number).year
+    except ValidationError:
+        return None
+
+
+def _dated(day: str, month: str, year: str, personal: str) -> str | None:
+    """The number a written date and five digits stand for, when it is valid (a four-digit year must agree)."""
+    number = f"{int(day):02d}{int(month):02d}{year[-2:]}{personal}"
+    if len(number) != 11 or not is_valid_nin(number):
+        return None
+    return number if len(year) == 2 or _birth_year(number) == int(year) else None
+
+
 def _hits(text: str) -> list[tuple[int, int, str]]:
     """(start, end, number) of every hit in normalised ``text``."""
     clean = _without_machine_tokens(text)
@@ -132,6 +174,12 @@ def _hits(text: str) -> list[tuple[int, int, str]]:
         number = "0" + m.group(1) + m.group(2).ljust(9, "0")
         if is_valid_nin(number):
             found.append((m.start(), m.end(), number))
+    for pattern, order in ((_DMY, (1, 2, 3)), (_YMD, (3, 2, 1))):
+        for m in pattern.finditer(clean):
+            day, month, year = (m.group(i) for i in order)
+            number = _dated(day, month, year, m.group(4))
+            if number:
+                found.append((m.start(), m.end(), number))
     return sorted(found)
 
 

@@ -16,7 +16,10 @@ Rules (every writing command goes through :func:`owned_dir` or :func:`owned_file
 3. **One writer at a time.** A ``filelock`` lock per target (in a private
    per-user folder, so output folders are not littered with lock files): a
    second run waits up to ``$OPR_LOCK_TIMEOUT`` seconds (default 300) and then
-   refuses. Locks are per machine and user: two users or two machines writing
+   refuses. The lock is re-entrant within one thread, so a command that must
+   read the earlier output and write the new one as one step (``opr
+   experiment allocate``) holds :func:`output_lock` around both and the writer
+   takes it again inside. Locks are per machine and user: two users or two machines writing
    one shared folder are not serialised (each swap is still atomic).
 4. **Leftovers.** Temporary outputs are named ``.<name>.opr-tmp-…`` and the
    folder being replaced is moved to ``.<name>.opr-old-…`` for the instant of
@@ -58,6 +61,7 @@ from .atomic import OLD_INFIX, TMP_INFIX, atomic_dir, atomic_file, signals_defer
 
 __all__ = [
     "MARKER",
+    "check_key_store",
     "check_dir_target",
     "check_file_target",
     "clean_leftovers",
@@ -125,6 +129,27 @@ def _check_protected(target: Path, protect: list[tuple[str, Path]]) -> None:
         )
 
 
+def check_key_store(key_dir, extracts: Iterable[os.PathLike | str | None] = (), outputs=()) -> None:
+    """Raise :class:`UsageError` unless ``key_dir`` (None: the default) can hold keys: a folder (or
+    nothing yet) that is neither in an extract folder nor in an output, where a key would travel
+    with data it protects."""
+    if key_dir is None:
+        return
+    store = Path(key_dir)
+    if store.exists() and not store.is_dir():
+        raise UsageError(f"nøkkellageret «{store}» er en fil, ikke en mappe; oppgi en mappe (--key-dir)")
+    _check_parent(store)
+    here = store.resolve()
+    # (An output that *is* the key store is refused by the protected-folder rule, with its own message.)
+    for label, folder in [("uttrekksmappen", e) for e in extracts if e] + [("resultatmappen", o) for o in outputs if o]:
+        f = Path(folder).resolve()
+        if (here == f and label == "uttrekksmappen") or f in here.parents:
+            raise UsageError(
+                f"nøkkellageret «{store}» ligger i {label} ({f}); da følger nøklene med dataene. "
+                "Velg en egen mappe bare du har tilgang til"
+            )
+
+
 # --- ownership -------------------------------------------------------------------------------
 
 
@@ -147,11 +172,24 @@ def _check_not_link(target: Path) -> None:
         raise UsageError(f"«{target}» er en symbolsk lenke; oppgi mappen eller filen den peker på, eller en ny sti")
 
 
+def _check_parent(target: Path) -> None:
+    """The nearest existing folder above ``target`` must be a folder opr may write in."""
+    for parent in target.absolute().parents:
+        if not parent.exists():
+            continue
+        if not parent.is_dir():
+            raise UsageError(f"«{target}» kan ikke lages: «{parent}» er en fil, ikke en mappe")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise UsageError(f"«{target}» kan ikke lages: du har ikke skrivetilgang til mappen «{parent}»")
+        return
+
+
 def check_dir_target(target, command: str, protect: list[tuple[str, Path]] | None = None) -> Path:
     """Raise :class:`UsageError` unless ``opr <command>`` may replace the folder ``target``."""
     target = Path(target)
     _check_protected(target, protected_folders() if protect is None else protect)
     _check_not_link(target)
+    _check_parent(target)
     if not target.exists():
         return target
     if not target.is_dir():
@@ -184,6 +222,7 @@ def check_file_target(target, signature: str, protect: list[tuple[str, Path]] | 
     target = Path(target)
     _check_protected(target, protected_folders() if protect is None else protect)
     _check_not_link(target)
+    _check_parent(target)
     if not target.exists():
         return target
     if target.is_dir():
@@ -227,7 +266,7 @@ def output_lock(target) -> Iterator[None]:
 
     target = Path(target).resolve()
     key = hashlib.sha256(str(target).encode("utf-8")).hexdigest()[:32]
-    lock = FileLock(_lock_dir() / f"{key}.lock")
+    lock = FileLock(_lock_dir() / f"{key}.lock", is_singleton=True)  # re-entrant per thread (module docstring)
     try:
         lock.acquire(timeout=0)
     except Timeout:

@@ -1,7 +1,7 @@
 """Statistics: one function per published table, each a tidy DataFrame, plus their building blocks.
 
 Registry statistics (:mod:`.referrals`, :mod:`.baseline`, :mod:`.completion`,
-:mod:`.short_forms`, :mod:`.followup`, :mod:`.quality`, :mod:`.trends`) and
+:mod:`.short_forms`, :mod:`.followup`, :mod:`.quality`, :mod:`.trends`, :mod:`.waiting`) and
 questionnaire statistics (:mod:`.linking`, :mod:`.scoring`, :mod:`.proms`,
 :mod:`.models`). The published tables are listed once, in
 :mod:`.table_registry`; the public names here are derived from it and imported

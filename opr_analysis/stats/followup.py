@@ -36,19 +36,46 @@ Censoring at the as-of date
 ---------------------------
 Everything is seen as it stood at the end of the as-of day: a row sent after
 it is not in the audit, an answer after it counts as no answer, and a due date
-after it is not yet owed (``ikke_forfalt``). A follow-up sent as owed fewer than
-:data:`AWAITING_DAYS` days before the as-of date and not answered is
-``awaiting`` (still within the answering period): it is not counted as
-unanswered, so the response share over settled sends leaves it out.
+after it is not yet owed (``ikke_forfalt``).
+
+Settled follow-ups (one rule, :func:`settled_at`)
+-------------------------------------------------
+An owed follow-up is *settled* at the as-of date when its response window of
+:data:`AWAITING_DAYS` days has run out: it was sent at least that many days
+before the as-of date, or, if it was never sent, it fell due at least that many
+days before. Whether it was answered does not enter the rule: a rule that drops
+only the recent *unanswered* sends (the rule before issue 24) keeps the recent
+answered ones and biases the share up, and one that counts every recent send as
+unanswered biases it down. Every share of the last year is computed over
+settled follow-ups only, with the same function, wherever it is shown: the
+follow-up table (``settled``, ``response_share_settled``, ``owed_settled``,
+``owed_answered_share``), the row-level audit (``settled``, ``awaiting``), the
+quality indicators (:func:`opr_analysis.indicators.statistics.followup_answered`),
+the non-response model, and the experiment, whose window is its own
+``answered_within_days`` (:mod:`opr_analysis.experiment.analyse`). With an
+as-of date at least the window after the end of a year, every follow-up due in
+that year and sent by then is settled.
+
+``awaiting`` counts follow-ups sent as owed whose window is still open
+(sent fewer than :data:`AWAITING_DAYS` days before the as-of date), answered or
+not: ``sent_owed = awaiting + settled``.
 
 Response shares
 ---------------
-``response_share`` = responded / sent (all sent rows, the contract's
-definition). ``responded_owed`` counts answers among ``sent_owed`` rows (one
-per owed follow-up) and ``response_share_owed`` = responded_owed / sent_owed;
-answers to rows sent without being owed are ``responded_not_owed``, reported
-apart. ``response_share_settled`` = responded_owed / (sent_owed − awaiting) is
-the share the report shows, with the denominator ``settled`` beside it.
+Two shares answer two questions, and each is named for it:
+
+- ``response_share_settled`` = responded_settled / settled: of the settled
+  questionnaires *sent* as owed, the share answered (by the as-of date). This
+  is the patients' response share, the one the follow-up table shows.
+- ``owed_answered_share`` = responded_settled / owed_settled: of the settled
+  follow-ups *owed*, sent or not, the share answered. This measures the whole
+  process, sending and answering (a unit that fails to send scores lower), and
+  is what the quality indicators «Svar på oppfølging» report.
+
+The contract's ``response_share`` = responded / sent (all sent rows) and
+``response_share_owed`` = responded_owed / sent_owed (one row per owed
+follow-up, every answer by the as-of date) are kept as defined; answers to rows
+sent without being owed are ``responded_not_owed``, reported apart.
 
 One computation
 ---------------
@@ -81,7 +108,8 @@ RF_SCS_START = pd.Timestamp("2021-06-01")
 CLOSED_START = pd.Timestamp("2021-12-01")
 MONTHS = {"3m": 3, "6m": 6, "12m": 12}
 
-#: A follow-up sent fewer than this many days before the as-of date, not yet answered, is still awaiting an answer.
+#: The response window: an owed follow-up is settled once it was sent (or, never sent, fell due) at least this many
+#: days before the as-of date (:func:`settled_at`).
 AWAITING_DAYS = 30
 
 EXCLUSIONS = {
@@ -105,12 +133,48 @@ STATUSES = {
 AUDIT_COLUMNS = [
     "patient_id", "kind", "anchor_id", "anchor_date", "due_date", "year", "owed", "exclusion", "exclusions",
     "followup_id", "sent_date", "sent", "sent_owed", "sent_not_owed", "responded_at", "responded", "status",
-    "awaiting",
+    "awaiting", "settled",
 ]  # fmt: skip
 
 
 def _as_of(as_of) -> pd.Timestamp:
     return pd.Timestamp.today().normalize() if as_of is None else pd.Timestamp(as_of).normalize()
+
+
+def settled_at(due_date, sent_date, as_of, window_days: int = AWAITING_DAYS) -> np.ndarray:
+    """Whether each owed follow-up is settled at the end of the as-of day (module docstring): sent at least
+    ``window_days`` days before ``as_of``, or, where ``sent_date`` is blank (never sent), due at least that long
+    before. Blank dates are never settled. The one rule for every follow-up share of the package.
+
+    >>> settled_at(["2025-01-10", "2025-01-10", "2025-01-30", "2025-02-01"],
+    ...            ["2025-01-30", "2025-01-31", None, None], "2025-03-01").tolist()
+    [True, False, True, False]
+    """
+    start = _dates(sent_date)
+    start = np.where(np.isnat(start), _dates(due_date), start)
+    cut = np.datetime64(_as_of(as_of) - pd.Timedelta(days=int(window_days)), "ns")
+    return ~np.isnat(start) & (start <= cut)
+
+
+def _dates(values) -> np.ndarray:
+    """Dates (datetime64, text or None) as a datetime64[ns] array, NaT for blanks."""
+    arr = np.asarray(values)
+    if not np.issubdtype(arr.dtype, np.datetime64):
+        arr = pd.to_datetime(pd.Series(arr, dtype=object)).to_numpy(dtype="datetime64[ns]")
+    return arr.astype("datetime64[ns]")
+
+
+def first_whole_due_year(kind: str) -> int:
+    """The first calendar year whose every day can be a due date of ``kind``: follow-up started with
+    procedures from :data:`RF_SCS_START` and enrolments closed from :data:`CLOSED_START`, so the first year
+    with due dates is partial unless the first due date is 1 January.
+
+    >>> [first_whole_due_year(k) for k in ("rf_3m", "rf_6m", "rf_12m", "avsluttet_12m")]
+    [2022, 2022, 2023, 2023]
+    """
+    start = CLOSED_START if kind.startswith("avsluttet") else RF_SCS_START
+    first_due = start + pd.DateOffset(months=MONTHS[kind.rsplit("_", 1)[1]])
+    return first_due.year if (first_due.month, first_due.day) == (1, 1) else first_due.year + 1
 
 
 def followup_kinds() -> list[str]:
@@ -378,7 +442,9 @@ class _Rule:
     sent: _Sent
     sent_owed: np.ndarray
     responded: np.ndarray
-    awaiting: np.ndarray
+    awaiting: np.ndarray  # per sent row: sent as owed, window still open (answered or not)
+    settled: np.ndarray  # per sent row: sent as owed and settled (:func:`settled_at`)
+    cand_settled: np.ndarray  # per candidate: owed and settled (by its first send, or its due date if unsent)
 
 
 def _rule(reg, as_of: pd.Timestamp) -> _Rule:
@@ -389,8 +455,12 @@ def _rule(reg, as_of: pd.Timestamp) -> _Rule:
     sent_owed = owed & sent.first
     responded = sent.answered
     sent_dates = sent.rows["sent_date"].astype("datetime64[ns]").to_numpy()
-    recent = sent_dates > np.datetime64(as_of - pd.Timedelta(days=AWAITING_DAYS), "ns")
-    return _Rule(cand, sent, sent_owed, responded, sent_owed & ~responded & recent)
+    # The one rule, per owed candidate: its first send (sent_owed) if any, else its due date.
+    first_sent = np.full(len(cand.kind), _NAT, dtype="datetime64[ns]")
+    first_sent[sent.cand_at[sent_owed]] = sent_dates[sent_owed]
+    cand_settled = cand.owed & settled_at(cand.due, first_sent, as_of)
+    settled = sent_owed & _at(cand_settled, sent.cand_at, False)
+    return _Rule(cand, sent, sent_owed, responded, sent_owed & ~settled, settled, cand_settled)
 
 
 def followup_audit(reg, as_of=None) -> pd.DataFrame:
@@ -398,7 +468,10 @@ def followup_audit(reg, as_of=None) -> pd.DataFrame:
 
     One row per candidate not sent, and one row per sent follow-up (a candidate
     sent twice gives two rows). Columns: ``AUDIT_COLUMNS``; ``status`` is one of
-    ``STATUSES``. This is what ``opr followups`` writes.
+    ``STATUSES``. ``settled`` (:func:`settled_at`) is true on the one row of each
+    owed follow-up (its first send, or its unsent candidate row) once its
+    response window has run out; ``awaiting`` marks first sends whose window is
+    still open, answered or not. This is what ``opr followups`` writes.
     """
     as_of = _as_of(as_of)
     r = _rule(reg, as_of)
@@ -456,6 +529,7 @@ def followup_audit(reg, as_of=None) -> pd.DataFrame:
                 pd.StringDtype(),
             ),
             "awaiting": _at(r.awaiting, sent_at, False),
+            "settled": np.where(sent, _at(r.settled, sent_at, False), _at(r.cand_settled, cand_at, False)),
         }
     )
     return out[AUDIT_COLUMNS]
@@ -561,8 +635,11 @@ def followup_response(reg, as_of=None) -> pd.DataFrame:
     sent_not_owed, responded, response_share (= responded / sent),
     responded_owed, response_share_owed (= responded_owed / sent_owed). Then:
     response_share and response_share_owed limits, responded_not_owed,
-    awaiting, settled (= sent_owed − awaiting), response_share_settled
-    (= responded_owed / settled) with limits.
+    awaiting (sent as owed, response window still open), settled
+    (= sent_owed − awaiting), responded_settled, response_share_settled
+    (= responded_settled / settled), owed_settled (owed follow-ups settled,
+    sent or not), owed_answered_share (= responded_settled / owed_settled),
+    each share with its Wilson limits. «Settled» is :func:`settled_at`.
 
     Years are due years, from the first to the last year with a follow-up owed
     or sent; every year × kind has a row. sent = sent_owed + sent_not_owed;
@@ -593,6 +670,8 @@ def followup_response(reg, as_of=None) -> pd.DataFrame:
         "responded": count(sent_cell, r.responded),
         "responded_owed": count(sent_cell, r.responded & r.sent_owed),
         "awaiting": count(sent_cell, r.awaiting),
+        "responded_settled": count(sent_cell, r.responded & r.settled),
+        "owed_settled": count(cell, r.cand_settled),
     }
     present = np.flatnonzero(np.bincount(cell[cell >= 0], minlength=size) > 0)
     rows = pd.DataFrame(
@@ -619,16 +698,26 @@ def _response_from_audit(audit: pd.DataFrame) -> pd.DataFrame:
             "responded": audit["responded"].astype("int64"),
             "responded_owed": (audit["responded"] & audit["sent_owed"]).astype("int64"),
             "awaiting": audit["awaiting"].astype("int64"),
+            "responded_settled": (audit["responded"] & audit["settled"]).astype("int64"),
+            "owed_settled": _first_settled(audit).astype("int64"),
         }
     )
     return _response_table(rows)
+
+
+def _first_settled(audit: pd.DataFrame) -> pd.Series:
+    """Settled rows of the audit, each (anchor_id, kind) once (duplicate candidates in frames given directly)."""
+    settled = audit["settled"].astype(bool)
+    out = pd.Series(False, index=audit.index)
+    out[settled] = ~audit.loc[settled].duplicated(["anchor_id", "kind"])
+    return out
 
 
 def _response_table(rows: pd.DataFrame) -> pd.DataFrame:
     """Sum per-row (or per-cell) counts over the full year × kind grid and add the derived columns."""
     active = rows[(rows["owed"] + rows["sent_owed"] + rows["sent_not_owed"]) > 0]
     grid = {"year": year_range(active["year"]), "kind": followup_kinds()}
-    sums = ("owed", "sent_owed", "sent_not_owed", "responded", "responded_owed", "awaiting")
+    sums = RESPONSE_COUNTS
     out = count_grid(rows, grid, {c: c for c in sums})
     return response_columns(out, ["year", "kind"])
 
@@ -645,21 +734,30 @@ def _unique_candidates(cand: _Candidates) -> bool:
     return True
 
 
+#: The counts the response table sums; every other column derives from them (:func:`response_columns`).
+RESPONSE_COUNTS = (
+    "owed", "sent_owed", "sent_not_owed", "responded", "responded_owed", "awaiting", "responded_settled",
+    "owed_settled",
+)  # fmt: skip
+
+
 def response_columns(out: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Derived counts and shares of the response table, contract columns first."""
+    """Derived counts and shares of the response table, contract columns first (module docstring)."""
     out["sent"] = out["sent_owed"] + out["sent_not_owed"]
     out["not_sent"] = out["owed"] - out["sent_owed"]
     out["responded_not_owed"] = out["responded"] - out["responded_owed"]
     out["settled"] = out["sent_owed"] - out["awaiting"]
     out = add_share(out, "response_share", "responded", "sent")
     out = add_share(out, "response_share_owed", "responded_owed", "sent_owed")
-    out = add_share(out, "response_share_settled", "responded_owed", "settled")
+    out = add_share(out, "response_share_settled", "responded_settled", "settled")
+    out = add_share(out, "owed_answered_share", "responded_settled", "owed_settled")
     contract = [*keys, "owed", "sent", "sent_owed", "not_sent", "sent_not_owed", "responded", "response_share"]
     contract += ["responded_owed", "response_share_owed"]
     extra = [
         "response_share_ci_low", "response_share_ci_high", "response_share_owed_ci_low", "response_share_owed_ci_high",
-        "responded_not_owed", "awaiting", "settled", "response_share_settled", "response_share_settled_ci_low",
-        "response_share_settled_ci_high",
+        "responded_not_owed", "awaiting", "settled", "responded_settled", "response_share_settled",
+        "response_share_settled_ci_low", "response_share_settled_ci_high", "owed_settled", "owed_answered_share",
+        "owed_answered_share_ci_low", "owed_answered_share_ci_high",
     ]  # fmt: skip
     return out[contract + extra]
 
@@ -671,12 +769,12 @@ def followup_totals(response: pd.DataFrame) -> pd.DataFrame:
 
     >>> t = pd.DataFrame({"year": [2024, 2024], "kind": ["rf_3m", "scs_3m"], "owed": [10, 2], "sent": [9, 2],
     ...                   "sent_owed": [9, 2], "not_sent": [1, 0], "sent_not_owed": [0, 0], "responded": [3, 1],
-    ...                   "responded_owed": [3, 1], "awaiting": [1, 0]})
+    ...                   "responded_owed": [3, 1], "awaiting": [1, 0], "responded_settled": [3, 1],
+    ...                   "owed_settled": [10, 2]})
     >>> followup_totals(t)[["year", "sent", "responded", "response_share", "settled"]].to_dict("records")
     [{'year': 2024, 'sent': 11, 'responded': 4, 'response_share': 0.36363636363636365, 'settled': 10}]
     """
-    counts = ["owed", "sent_owed", "sent_not_owed", "responded", "responded_owed", "awaiting"]
-    out = response.groupby("year", as_index=False, sort=True)[counts].sum()
+    out = response.groupby("year", as_index=False, sort=True)[list(RESPONSE_COUNTS)].sum()
     return response_columns(out, ["year"])
 
 

@@ -337,11 +337,12 @@ def nonresponse_data(reg, as_of=None, window: tuple[int, int] | None = None) -> 
     baseline's nrs_avg, bpi_interference, hscl10_case, pcs_clinical,
     eq5d_index, odi_percent, pain_duration, long_duration. Pairing as in
     :mod:`opr_analysis.stats.proms`. ``window``: due years (module docstring).
-    Follow-ups still awaiting an answer (sent within the awaiting period before
-    the as-of date) are left out: they are neither answered nor unanswered yet.
+    Only settled follow-ups are used (:func:`opr_analysis.stats.followup.settled_at`:
+    sent at least the response window before the as-of date, answered or not), as
+    in the follow-up table: a recent send is neither answered nor unanswered yet.
     """
     sent = _sent_followups(reg, as_of)
-    sent = sent[(sent["status"] == "sendt") & ~sent["awaiting"]]
+    sent = sent[(sent["status"] == "sendt") & sent["settled"]]
     sent = in_window(sent, window, as_of).reset_index(drop=True)
     base = baseline_scores(reg)
     pair = _pair(reg, sent, base)

@@ -44,6 +44,18 @@ def experiment_generators(spec, effect: float, answers: bool = True) -> list:
     return [experiment_allocations, *([synth_answers, experiment_short_answers] if answers else [])]
 
 
+def synthetic_seed(spec) -> int:
+    """The allocation seed of a synthetic experiment: public and fixed by the experiment id.
+
+    A real experiment's seed is secret and lives in the key store
+    (:mod:`opr_analysis.experiment.seed`); a synthetic one has nothing to conceal, and taking
+    it from the id leaves the synthetic registry's random stream as it was.
+    """
+    import zlib
+
+    return zlib.crc32(f"opr synthetic experiment {spec.id}".encode())
+
+
 def _view(registry):
     return SimpleNamespace(tables=registry.tables, **registry.tables)
 
@@ -53,7 +65,7 @@ def _allocate_and_plant(registry, rng, spec, effect: float) -> dict[str, pd.Data
 
     view = _view(registry)
     elig = eligible_patients(view, spec)
-    rows = allocate(spec, view, None, spec.window[0])
+    rows = allocate(spec, view, None, spec.window[0], seed=synthetic_seed(spec))
     when = elig.set_index("patient_id")["due_date"].reindex(rows["patient_id"]) - pd.Timedelta(days=14)
     allocations = pd.DataFrame(
         {

@@ -575,12 +575,24 @@ def _generator_rng(seed: int, fn: Callable) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode())])
 
 
-def _check_args(seed, scale, years) -> tuple[int, float, tuple[int, int]]:
-    if not (isinstance(scale, (int, float)) and scale > 0):
-        raise UsageError(f"scale må være et positivt tall, ikke {scale!r}")
+#: The volumes a user may ask for (``opr synth --scale``, :func:`synthesize_units`): MAX_SCALE is national
+#: size (100) twice over. :func:`synthesize` itself draws down to GENERATOR_MIN_SCALE (the small units of a
+#: multi-unit extract); below about 0.0001 a year gets no referral at all and the draw fails.
+MIN_SCALE, MAX_SCALE = 0.01, 200.0
+GENERATOR_MIN_SCALE = 0.001
+#: Referral years the generator models (``opr synth --years``).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def check_args(seed, scale, years, min_scale: float = GENERATOR_MIN_SCALE) -> tuple[int, float, tuple[int, int]]:
+    """``(seed, scale, years)`` checked against the generator's bounds (:class:`UsageError` otherwise)."""
+    if not (isinstance(scale, (int, float)) and not isinstance(scale, bool) and min_scale <= scale <= MAX_SCALE):
+        raise UsageError(f"scale må være et tall fra {min_scale:g} til {MAX_SCALE:g}, ikke {scale!r}")
     y0, y1 = (int(years[0]), int(years[1]))
-    if y0 > y1 or y0 < 2000 or y1 > 2100:
-        raise UsageError(f"ugyldig årsintervall {y0}-{y1}")
+    if y0 > y1 or y0 < FIRST_YEAR or y1 > LAST_YEAR:
+        raise UsageError(f"ugyldig årsintervall {y0}-{y1} (årene må ligge mellom {FIRST_YEAR} og {LAST_YEAR})")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise UsageError(f"frøet må være et heltall 0 eller større, ikke {seed!r}")
     return int(seed), float(scale), (y0, y1)
 
 
@@ -606,7 +618,7 @@ def synthesize(
     >>> set(reg.tables["referrals"]["decision"]) <= {"rett", "avvist", "videresendt", "apen_retur", "foresporsel"}
     True
     """
-    seed, scale, years = _check_args(seed, scale, years)
+    seed, scale, years = check_args(seed, scale, years)
     rng = np.random.default_rng(seed)
     end_day = _day(f"{years[1]}-12-31")
     ref = _referrals(rng, scale, years)

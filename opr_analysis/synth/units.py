@@ -27,6 +27,8 @@ from .registry import DEFAULT_SEED, DEFAULT_YEARS, _generator_rng, default_gener
 
 #: (relative size, baseline share left out, answered follow-ups left unanswered, wait shift in days,
 #: improvement shift in probit units of severity) of units 2, 3, ...; cycled.
+#: At most this many units (``opr synth --units``).
+MAX_UNITS = 20
 PROFILES = (
     (0.45, 0.25, 0.00, 25, 0.35),
     (0.30, 0.00, 0.40, -10, -0.45),
@@ -101,7 +103,19 @@ def synthesize_units(
     years: tuple[int, int] = DEFAULT_YEARS,
     generators: Sequence[Callable] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The tables of an ``n_units``-unit synthetic extract (module docstring)."""
+    """The tables of an ``n_units``-unit synthetic extract (module docstring).
+
+    Bounds: 1 to :data:`MAX_UNITS` units, ``scale`` from ``MIN_SCALE`` and ``n_units × scale`` at most
+    ``MAX_SCALE`` (:mod:`.registry`); :class:`~opr_analysis.errors.UsageError` otherwise.
+    """
+    from ..errors import UsageError
+    from .registry import MAX_SCALE, MIN_SCALE, check_args
+
+    if not isinstance(n_units, int) or isinstance(n_units, bool) or not 1 <= n_units <= MAX_UNITS:
+        raise UsageError(f"antall enheter må være et heltall fra 1 til {MAX_UNITS}, ikke {n_units!r}")
+    check_args(seed, scale, years, min_scale=MIN_SCALE)
+    if n_units * scale > MAX_SCALE:
+        raise UsageError(f"{n_units} enheter med skala {scale:g} er mer enn grensen på {MAX_SCALE:g} i alt")
     gens = default_generators() if generators is None else list(generators)
     units = units_frame(n_units)
     parts: list[dict[str, pd.DataFrame]] = []
