@@ -77,6 +77,7 @@ __all__ = [
     "SuppressedTable",
     "intervals",
     "recoverable_cells",
+    "pinned_cells",
     "recorded_tables",
     "suppression_note",
     "suppression_method_text",
@@ -348,15 +349,45 @@ def intervals(table: SuppressedTable, cells: Sequence[Hashable] | None = None) -
     return pd.DataFrame(found, columns=["low", "high"], index=index, dtype=float)
 
 
+def _fixed(table: SuppressedTable) -> np.ndarray:
+    if table.fixed is None:
+        return np.zeros(len(table.values), dtype=bool)
+    return table.fixed.reindex(table.values.index).fillna(False).to_numpy(dtype=bool)
+
+
+def _public_program(values, displayed, fixed, groups) -> _Program:
+    """The program with every count that can be hidden hidden: what the public counts (another table shows
+    them exactly) and the zeros (always shown) tell a reader whatever this table hides."""
+    return _Program(values, displayed, displayed & ~fixed & (values > 0), groups)
+
+
+def pinned_cells(table: SuppressedTable) -> list[Hashable]:
+    """Cells the public counts and zeros alone pin to a range narrower than ``min_cell`` (a unit's 3 enrolments,
+    shown exactly by an administrative table, bound how many of them answered): no hiding can protect them,
+    so the suppression does not try, and :func:`recoverable_cells` does not count them."""
+    if table.min_cell <= 1:
+        return []
+    labels, _, values, displayed, groups = _arrays(table)
+    hidden = table.hidden.reindex(table.values.index).to_numpy(dtype=bool)
+    public = _public_program(values, displayed, _fixed(table), groups)
+    cells = _checked_positions(values, displayed, hidden, table.min_cell)
+    return [labels[c] for c in cells if not public.wide(c, table.min_cell)]
+
+
 def recoverable_cells(table: SuppressedTable) -> list[Hashable]:
-    """Cells a reader can pin to a range narrower than ``min_cell`` (empty when the table is safe)."""
+    """Cells a reader can pin to a range narrower than ``min_cell`` (empty when the table is safe), except those
+    no hiding could protect (:func:`pinned_cells`)."""
     if table.min_cell <= 1:
         return []
     labels, _, values, displayed, groups = _arrays(table)
     hidden = table.hidden.reindex(table.values.index).to_numpy(dtype=bool)
     program = _Program(values, displayed, hidden, groups)
     cells = _checked_positions(values, displayed, hidden, table.min_cell)
-    return [labels[c] for c in cells if not program.wide(c, table.min_cell)]
+    weak = [c for c in cells if not program.wide(c, table.min_cell)]
+    if weak:
+        public = _public_program(values, displayed, _fixed(table), groups)
+        weak = [c for c in weak if public.wide(c, table.min_cell)]
+    return [labels[c] for c in weak]
 
 
 def _lone_unknowns(values, displayed, hidden, groups, min_cell, fixed) -> None:
@@ -378,7 +409,7 @@ def _lone_unknowns(values, displayed, hidden, groups, min_cell, fixed) -> None:
 
 
 def _protect(table: SuppressedTable) -> pd.Series:
-    """Hide displayed cells until :func:`recoverable_cells` is empty (or nothing displayed is left)."""
+    """Hide displayed cells until :func:`recoverable_cells` is empty."""
     labels, _, values, displayed, groups = _arrays(table)
     hidden = table.hidden.reindex(table.values.index).to_numpy(dtype=bool).copy()
     fixed = np.zeros(len(values), dtype=bool)
@@ -409,6 +440,8 @@ def _protect(table: SuppressedTable) -> pd.Series:
                 best = min(best, (sum(bool(unknown[m]) for m in members if m != cell), values[pick], pick))
         return best
 
+    # A cell the public counts and zeros alone pin down (pinned_cells) cannot be helped: it is left as it is.
+    public = _public_program(values, displayed, fixed, groups)
     wide: set[int] = set()
     queue: list = []  # (choice, cell): the choice as last computed, a lower bound of the current one
     pending = list(_checked_positions(values, displayed, hidden, table.min_cell))
@@ -419,7 +452,7 @@ def _protect(table: SuppressedTable) -> pd.Series:
             for cell in pending:
                 if program.wide(cell, table.min_cell):
                     wide.add(cell)
-                else:
+                elif public.wide(cell, table.min_cell):
                     heapq.heappush(queue, (choice(cell), cell))
             pending = []
         if not queue:
@@ -433,11 +466,12 @@ def _protect(table: SuppressedTable) -> pd.Series:
         if queue and best > queue[0][0]:  # another weak cell may come first now
             heapq.heappush(queue, (best, cell))
             continue
-        if best == no_choice:  # nothing displayed left near any weak cell: hide the smallest shown count anywhere
-            options = np.flatnonzero(displayed & ~hidden & ~fixed & (values > 0))
-            if not len(options):
-                break
-            chosen = int(options[np.argmin(values[options])])
+        if best == no_choice:  # nothing displayed left in its sums: the smallest shown count tied to it
+            tied = public.cluster(cell)
+            options = [m for m in np.flatnonzero(displayed & ~hidden & ~fixed & (values > 0)) if int(m) in tied]
+            if not options:  # cannot happen for a cell the public counts leave wide; leave it
+                continue
+            chosen = int(min(options, key=lambda m: (values[m], m)))
         else:
             chosen = best[2]
         hidden[chosen] = True
@@ -808,6 +842,26 @@ def _nested_margins(margins, totals: dict) -> list:
     return out
 
 
+def _share_known(pieces: dict, ties: list) -> None:
+    """A count tied to counts another table shows exactly (``public``) is known exactly too: mark it so
+    (never hidden, no help in protecting), or the audit would try to protect what every reader knows."""
+    where = {label: p for p in pieces.values() for label in p.labels}
+
+    def known(label) -> bool:
+        p = where[label]
+        return p.fixed[p.at[label]]
+
+    changed = True
+    while changed:
+        changed = False
+        for left, right in ties:
+            for one, other in ((left, right), (right, left)):
+                if len(one) == 1 and not known(one[0]) and all(known(c) for c in other):
+                    p = where[one[0]]
+                    p.fixed[p.at[one[0]]] = True
+                    changed = True
+
+
 @dataclass(frozen=True)
 class Link:
     """Two published counts that are the same number, in every scope: the sum of column ``a[2]`` over the
@@ -873,7 +927,7 @@ def hidden_together(
         for name, (spec, frame) in tables.items()
     }
     lookup = {label: value for p in pieces.values() for label, value in zip(p.labels, p.values, strict=True)}
-    groups, extra, untied = [], [], []
+    groups, extra, untied, ties = [], [], [], []
     for (scope, _), p in pieces.items():
         for margin, key, col, cells, total in p.external:
             other = pieces.get((scope, margin.published_by))
@@ -897,6 +951,8 @@ def hidden_together(
                     untied.append((scope, link, key))
                     continue
                 groups.append(([*((c, 1.0) for c in left[key]), *((c, -1.0) for c in right[key])], 0.0))
+                ties.append((left[key], right[key]))
+    _share_known(pieces, ties)
     if sums is not None:
         total, members = sums
         for (scope, name), p in pieces.items():

@@ -45,7 +45,7 @@ from ..stats.export import compute_tables
 from ..stats.table_registry import TABLES, PatientCounts
 from .suppression import DEFAULT_MIN_CELL, Hidden, Link, hidden_together
 
-__all__ = ["INDICATORS", "Disclosure", "disclose", "indicator_links", "response_key"]
+__all__ = ["INDICATORS", "Disclosure", "disclose", "indicator_counts", "indicator_links", "response_key"]
 
 #: The name of the indicator results among the audit's tables.
 INDICATOR_TABLE = "indicators"
@@ -128,7 +128,7 @@ def _of_type(results: pd.DataFrame, definitions: dict, share: bool) -> pd.DataFr
     return results[results["ind_id"].map(lambda i: i in definitions and (definitions[i].type == "share") == share)]
 
 
-def _indicator_frame(results: pd.DataFrame, unit, definitions: dict) -> pd.DataFrame:
+def indicator_counts(results: pd.DataFrame, unit, definitions: dict) -> pd.DataFrame:
     """The share indicators' counts of one unit (or the total), and the responses shown under them."""
     r = _of_type(results, definitions, share=True)
     r = r[r["unit_id"] == unit]
@@ -171,13 +171,13 @@ def disclose(
     whole = tables if tables is not None else compute_tables(reg, as_of, names)
     specs = {t.name: t.suppression for t in TABLES if t.patient_counts}
     scopes = {None: {n: (specs[n], whole[n]) for n in names if n in whole}}
-    frames = {None: _indicator_frame(results, TOTAL, definitions)}
+    frames = {None: indicator_counts(results, TOTAL, definitions)}
     several = len(units) > 1
     if several:
         for unit in units:
             own = compute_tables(for_unit(reg, unit), as_of, names)
             scopes[unit] = {n: (specs[n], own[n]) for n in names}
-            frames[unit] = _indicator_frame(results, unit, definitions)
+            frames[unit] = indicator_counts(results, unit, definitions)
     if any(len(f) for f in frames.values()):
         for scope, frame in frames.items():
             scopes[scope][INDICATOR_TABLE] = (INDICATORS, frame)
