@@ -298,3 +298,23 @@ def test_highs_kept_between_objectives_agrees_with_linprog(seed, monkeypatch):
         slow = sup.intervals(table)
         monkeypatch.undo()
         pd.testing.assert_frame_equal(fast, slow, atol=1e-6)
+
+
+def test_a_weak_count_with_nothing_left_to_hide_in_its_sums_is_protected_through_the_sums_it_is_tied_to():
+    """x + y = t (t public, y never shown) and y + z = u: the shown z and u give y, so x. x's own sum has
+    nothing left to hide; the suppression hides z, tied to x through y, and x ranges over 1–20."""
+    labels = ["x", "y", "t", "z", "u"]
+    table = sup.SuppressedTable(
+        values=pd.Series([2, 18, 20, 7, 25], index=labels, dtype=float),
+        displayed=pd.Series([True, False, True, True, True], index=labels),
+        hidden=pd.Series([True, False, False, False, False], index=labels),
+        groups=[([("x", 1.0), ("y", 1.0), ("t", -1.0)], 0.0), ([("y", 1.0), ("z", 1.0), ("u", -1.0)], 0.0)],
+        min_cell=5,
+        fixed=pd.Series([False, False, True, False, False], index=labels),
+    )
+    assert recoverable_cells(table) == ["x"]
+    hidden = sup._protect(table)
+    assert hidden[hidden].index.tolist() == ["x", "z"]
+    assert recoverable_cells(table) == [] and sup.pinned_cells(table) == []
+    assert sup.intervals(table, ["x"]).loc["x"].tolist() == [1.0, 20.0]
+

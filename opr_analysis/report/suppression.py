@@ -18,14 +18,17 @@ Rule (documented in the report's method section and the delivery README):
   smallest non-zero count *that is displayed* in that group is hidden too.
 * **Audit**: after that, :func:`intervals` computes, for every hidden cell and
   every undisplayed small cell, the range of values it can take given every
-  shown cell and every sum (linear programming, ``scipy.optimize.linprog``;
+  shown cell and every sum (linear programming with HiGHS, the solver behind
+  ``scipy.optimize.linprog``, one model kept per cluster of unknown cells;
   a hidden displayed cell is at least 1 because zeros are shown, an
   undisplayed one at least 0). A range narrower than ``min_cell`` (upper −
-  lower < ``min_cell``) makes the next-smallest displayed cell of one of its
-  groups hidden, and the audit runs again, until every range is wide enough
-  or nothing displayed is left to hide.
+  lower < ``min_cell``) opens the sum that pins a weak cell down most tightly
+  (fewest other unknowns) by hiding its smallest displayed count, and the audit
+  runs again, until every range is wide enough. A cell that the public counts
+  (another table shows them exactly) and the zeros alone pin down cannot be
+  protected by hiding anything: it is left as it is (:func:`pinned_cells`).
 
-Administrative counts (referrals, forms, reasons) are not suppressed.
+Administrative counts (referrals, forms per enrolment, reasons, data quality) are not suppressed.
 
 **Which tables, which sums.** Every published table declares its class in
 :mod:`opr_analysis.stats.table_registry`: a
@@ -38,8 +41,20 @@ every publication shows (the report's table, the workbook's sheet, a unit's
 report): hidden counts «×», hidden shares and their limits «–». The report and
 the workbook both take their cells from it, so they cannot disagree.
 
-Three front ends share the rule: :func:`hidden_cells` (a tidy frame and its
-declaration), and :func:`suppress` for a long frame (one count per
+**Published together.** A reader holds every table of a publication, and often
+several publications: :func:`hidden_together` suppresses declared tables as one
+audit. A margin one table declares as published by another patient-count table
+is tied to that table's cells; a :class:`Link` ties two counts that are the same
+number (an indicator and the table cell counting the same cases); with
+``sums=(total, parts)`` every count of one scope (the whole registry) is the sum
+of the same count of the others (its units), so a hidden count of a unit is not
+the total minus the other units. :func:`hidden_tables` does it for the tables of
+one publication (:class:`Hidden` per table: what :func:`publish` and
+:func:`published_margins` then show); :mod:`.unit_disclosure` for every report
+of a multi-unit extract.
+
+Front ends sharing the rule: :func:`hidden_cells` (a tidy frame and its
+declaration), :func:`hidden_together`, and :func:`suppress` for a long frame (one count per
 row, groups given by key columns, each group's sum published) and
 :func:`suppress_wide` for a wide frame (several counts per row, with per-row
 partitions such as ``owed = sent_owed + not_sent``; there the total is a member
@@ -91,6 +106,11 @@ __all__ = [
     "hidden_cells",
     "publish",
     "published_margins",
+    "Hidden",
+    "Link",
+    "Together",
+    "hidden_together",
+    "hidden_tables",
 ]
 
 
@@ -283,6 +303,10 @@ class _Program:
             lower = self.lower[members]
             self._built[r] = (local, a_eq, np.array(rhs, dtype=float), lower, _solver(a_eq, np.array(rhs), lower))
         return self._built[r]
+
+    def cluster(self, cell: int) -> frozenset:
+        """The unknown cells tied to ``cell`` (its range depends on nothing else)."""
+        return frozenset(int(self.order[j]) for j in self.members[self.root[self.var[cell]]])
 
     def bound(self, cell: int, sign: float) -> float:
         """The largest (``sign`` 1) or smallest (−1) value ``cell`` can take."""
@@ -1109,8 +1133,13 @@ def suppression_method_text(min_cell: int = DEFAULT_MIN_CELL) -> str:
         "ellers ville avsløre et skjult antall, skjules også de minste viste tallene i samme sum (sekundær "
         "prikking). Hver tabell kontrolleres med lineær programmering: for hvert skjult antall regnes det ut "
         f"hvilke verdier det kan ha ut fra alt som vises, og spennet må være minst {min_cell}; ellers skjules "
-        "flere tall. En andel skjules når telleren eller nevneren er skjult. Administrative tall – henvisninger, "
-        "skjemaer og årsaker – vises uten prikking."
+        "flere tall. En andel skjules når telleren eller nevneren er skjult, og et skjult tall skjules overalt "
+        "der det står: i tabellen, i teksten, i figuren og i regnearket. Oppfølgingsskjemaene telles som "
+        "pasienter som har fått behandling og svart eller ikke, og prikkes på samme måte. Har registeret flere "
+        "enheter, kontrolleres rapporten for hele registeret og hver enhets rapport sammen, slik at et skjult tall "
+        "for én enhet ikke kan regnes ut som registerets tall minus de andre enhetenes, heller ikke fra "
+        "kvalitetsindikatorene. Administrative tall – henvisninger, baselineskjemaer per innskriving, tidsbruk, "
+        "årsaker og datakvalitet – vises uten prikking."
     )
 
 
