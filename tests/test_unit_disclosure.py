@@ -318,3 +318,17 @@ def test_a_weak_count_with_nothing_left_to_hide_in_its_sums_is_protected_through
     assert recoverable_cells(table) == [] and sup.pinned_cells(table) == []
     assert sup.intervals(table, ["x"]).loc["x"].tolist() == [1.0, 20.0]
 
+
+def test_the_baseline_paragraph_quotes_no_share_the_table_hides():
+    from opr_analysis.report.prose import baseline_paragraph
+
+    baseline = pd.DataFrame({"year": [2023, 2024], "enrolments": [50, 40], "baseline_responses": [45, 50],
+                             "response_share": [0.9, 1.25]})  # fmt: skip
+    per_enrolment = pd.DataFrame({"year": [2023, 2024], "enrolments": [50, 40], "enrolments_with_baseline": [30, 38]})
+    per_enrolment["response_share"] = per_enrolment["enrolments_with_baseline"] / per_enrolment["enrolments"]
+    pub = Publication({"baseline_response_patient_level": per_enrolment}, YEAR, [2023, 2024], 5, AS_OF)
+    shown = pub.published("baseline_response_patient_level")
+    assert shown["response_share"].tolist()[1] == "–"  # 38 of 40: the 2 without would show
+    text = baseline_paragraph(baseline, per_enrolment, YEAR, shown).replace("\u00a0", " ")
+    assert "95,0 %" not in text and "skjult fordi tallene er små" in text
+    assert "95,0 %" in baseline_paragraph(baseline, per_enrolment, YEAR).replace("\u00a0", " ")  # unsuppressed

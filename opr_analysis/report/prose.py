@@ -50,17 +50,27 @@ def referrals_paragraph(assessed: pd.DataFrame, year: int) -> str:
     )  # fmt: skip
 
 
-def baseline_paragraph(baseline: pd.DataFrame, patient_level: pd.DataFrame, year: int) -> str:
-    """The baseline chapter's paragraph from ``baseline_response`` (seed table 12) and the per-enrolment rate."""
+def baseline_paragraph(
+    baseline: pd.DataFrame, patient_level: pd.DataFrame, year: int, shown: pd.DataFrame | None = None
+) -> str:
+    """The baseline chapter's paragraph from ``baseline_response`` (seed table 12) and the per-enrolment rate.
+
+    ``shown``: the per-enrolment table as published (:meth:`~.publication.Publication.published`); a share it
+    hides («–», small numbers) is not quoted.
+    """
     forms, enrolled, share = (
         cell_value(baseline, c, year=year) for c in ("baseline_responses", "enrolments", "response_share")
     )
-    pl_share = cell_value(patient_level, "response_share", year=year)
+    pl_share = cell_value(patient_level if shown is None else shown, "response_share", year=year)
+    per_enrolment = (
+        "Regnet per innskriving er andelen med minst ett baselinesvar skjult fordi tallene er små"
+        if isinstance(pl_share, str)
+        else f"Regnet per innskriving hadde {fmt_pct(pl_share)} minst ett baselinesvar"
+    )
     total_forms = int(baseline["baseline_responses"].sum())
     return (
         f"I {year} kom det inn {fmt_int(forms)} baselineskjemaer, mot {fmt_int(enrolled)} innskrivinger med rett til "
-        f"helsehjelp ({fmt_pct(share)}, @tbl-baseline). Regnet per innskriving hadde {fmt_pct(pl_share)} minst ett "
-        f"baselinesvar (@tbl-baseline-pasient). Totalt har registeret {fmt_int(total_forms)} baselinesvar i dagens "
+        f"helsehjelp ({fmt_pct(share)}, @tbl-baseline). {per_enrolment} (@tbl-baseline-pasient). Totalt har registeret {fmt_int(total_forms)} baselinesvar i dagens "
         "løsning. @Fig-baseline viser andelene med konfidensintervall. "
         + trend_sentence(
             patient_level, "enrolments_with_baseline", "enrolments", "response_share",
