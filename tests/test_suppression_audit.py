@@ -144,38 +144,65 @@ def synthetic_units(tmp_path_factory):
 
 @pytest.mark.parametrize("min_cell", [5, 10])
 def test_every_declared_table_in_every_format_has_no_recoverable_cell(synthetic, synthetic_units, min_cell):
-    """The report's tables, the workbook's sheets and each unit's outputs, all from the declarations
-    (stats.table_registry): every patient-count table is suppressed and audited in each of them."""
-    from opr_analysis import for_unit, unit_table
+    """The report's tables and the workbook's sheets, all from the declarations (stats.table_registry): every
+    patient-count table is suppressed and audited in each of them. With several units every report (the whole
+    registry's and each unit's) and every workbook is suppressed together (report.unit_disclosure): audited
+    once over all of them, and each report's cells and sheets are those the audit counted as shown."""
+    from opr_analysis import unit_table
     from opr_analysis.report import gt_tables
+    from opr_analysis.report import indicator_report as ir
     from opr_analysis.report.pipeline import default_report_year
     from opr_analysis.report.publication import Publication
+    from opr_analysis.report.suppression import pinned_cells, publish
     from opr_analysis.report.workbook import workbook_frames
     from opr_analysis.stats.export import published_tables
     from opr_analysis.stats.table_registry import TABLES
 
     as_of = dt.date(2025, 3, 1)
     patient_tables = [t for t in TABLES if t.patient_counts]
-    assert {t.name for t in patient_tables} >= {"baseline_response_patient_level", "referrals_by_sex_age"}
-    units = [for_unit(synthetic_units, u) for u in unit_table(synthetic_units)["unit_id"]]
+    assert {t.name for t in patient_tables} >= {
+        "baseline_response_patient_level", "referrals_by_sex_age", "followup_response", "followup_response_totals",
+    }  # fmt: skip
     hidden = 0
-    for reg in (synthetic, synthetic_units, *units) if min_cell == 5 else (synthetic,):
-        year = default_report_year(reg, as_of)
+
+    def audit(recorded, fmt):
+        nonlocal hidden
+        for table in recorded:
+            assert recoverable_cells(table) == [], fmt
+            small = [c for c in table.values.index if 0 < float(table.values[c]) < min_cell and table.displayed[c]]
+            known = table.fixed if table.fixed is not None else pd.Series(False, index=table.values.index)
+            assert all(table.hidden[c] or known[c] for c in small), fmt  # shown exactly elsewhere, or hidden
+            hidden += int(table.hidden.sum())
+
+    # one registry: its report and its workbook
+    year = default_report_year(synthetic, as_of)
+    tables = published_tables(synthetic, as_of=as_of)
+    pub = Publication(tables, year, gt_tables.years_window(year), min_cell, as_of)
+    for fmt in ("report", "workbook"):
+        with recorded_tables() as recorded:
+            if fmt == "report":
+                for t in (t for t in TABLES if t.in_report):
+                    pub.cells(t.name)
+            else:
+                workbook_frames(tables, min_cell)
+        assert len(recorded) >= len(patient_tables), fmt  # a part per year at least
+        audit(recorded, fmt)
+    # several units: every report and workbook at once
+    view = ir.unit_view(synthetic_units, as_of=as_of)
+    with recorded_tables() as recorded:
+        disclosure = view.disclosure(min_cell)
+    assert disclosure.untied == []
+    audit(recorded, "units")
+    assert all(pinned_cells(t) == [] for t in recorded)
+    year = default_report_year(synthetic_units, as_of)
+    for unit in [None, *unit_table(synthetic_units)["unit_id"]]:
+        reg = ir.unit_view(synthetic_units, unit, as_of=as_of).reg
         tables = published_tables(reg, as_of=as_of)
-        pub = Publication(tables, year, gt_tables.years_window(year), min_cell, as_of)
-        for fmt in ("report", "workbook"):
-            with recorded_tables() as recorded:
-                if fmt == "report":
-                    for t in (t for t in TABLES if t.in_report):
-                        pub.cells(t.name)
-                else:
-                    workbook_frames(tables, min_cell)
-            # each patient-count table was suppressed in this format (a part per year at least)
-            assert len(recorded) >= len(patient_tables), fmt
-            for table in recorded:
-                assert recoverable_cells(table) == [], fmt
-                small = [c for c in table.values.index if 0 < float(table.values[c]) < min_cell and table.displayed[c]]
-                known = table.fixed if table.fixed is not None else pd.Series(False, index=table.values.index)
-                assert all(table.hidden[c] or known[c] for c in small), fmt  # shown exactly elsewhere, or hidden
-                hidden += int(table.hidden.sum())
+        masks = disclosure.masks(unit)
+        pub = Publication(tables, year, gt_tables.years_window(year), min_cell, as_of, masks)
+        frames = workbook_frames(tables, min_cell, masks)
+        for t in patient_tables:
+            published = publish(t, tables[t.name], min_cell, masks[t.name])
+            assert published.equals(pub.published(t.name)), (unit, t.name)
+            assert (frames[t.name] == "×").sum().sum() == (published == "×").sum().sum(), (unit, t.name)
     assert hidden > 0  # the audit had something to check
