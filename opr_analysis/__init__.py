@@ -21,7 +21,7 @@ from .extract import codebook
 # Public name -> the module (relative to this package) that defines it, or (module, name there);
 # imported on first use.
 _LAZY = {
-    **dict.fromkeys(["Registry", "load_extract"], "extract.reader"),
+    **dict.fromkeys(["Registry", "load_extract", "open_extract"], "extract.reader"),
     **dict.fromkeys(["Problem", "TableSummary", "ValidationReport"], "extract.validation"),
     **dict.fromkeys(
         [
@@ -45,7 +45,7 @@ _LAZY = {
     **dict.fromkeys(["nonresponse_model", "prognostic_model", "tidy_logit", "guard_terms", "guard_notes"], "stats.models"),
     "series_test": "stats.trends",
     "foreign_anchor_count": "stats.followup",
-    **dict.fromkeys(["open_extract", "repo_root", "resolve_extract"], "paths"),
+    **dict.fromkeys(["repo_root", "resolve_extract"], "paths"),
     **dict.fromkeys(["SyntheticRegistry", "synthesize", "write_synthetic"], "synth.registry"),
     # response-rate experiments (issue 18)
     "analyse_experiment": ("experiment", "analyse"),

@@ -38,6 +38,9 @@ COMMANDS = [
     "report",
     "extract",
     "experiment",
+    "innsyn",
+    "sletting",
+    "pasient",
 ]
 
 

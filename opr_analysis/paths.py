@@ -1,4 +1,8 @@
-"""Where the project lives, so notebooks find ``data/`` from anywhere.
+"""Where things live: the project folder, an extract given by a relative path, the key store.
+
+This module is at the bottom of the house: it imports nothing from the package, so every other
+module may use it (``tests/test_import_graph.py`` keeps it so). Loading an extract is the
+reader's (:func:`opr_analysis.extract.reader.open_extract` resolves its path here).
 
 Notebooks take an extract path relative to the **repository root** (default
 ``"data/synthetic"``). :func:`resolve_extract` makes that path work both when
@@ -9,6 +13,9 @@ papermill or a script runs it from the repository root:
 2. a relative path that exists from the working directory is used as it is;
 3. otherwise it is taken relative to :func:`repo_root`.
 
+The key store of research deliveries (:func:`default_key_store`) is ``$OPR_KEY_DIR``, else
+``keys/`` of the source checkout the package runs from; the delivery log lies next to it.
+
 >>> resolve_extract("/tmp").as_posix()
 '/tmp'
 """
@@ -18,13 +25,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import UsageError
-
-__all__ = ["repo_root", "resolve_extract", "open_extract"]
+__all__ = ["default_key_store", "is_repo_root", "repo_root", "resolve_extract", "source_checkout"]
 
 
-def _is_root(folder: Path) -> bool:
+def is_repo_root(folder: Path) -> bool:
+    """Whether ``folder`` is a checkout of this project (``pyproject.toml`` and ``opr_analysis/``)."""
     return (folder / "pyproject.toml").is_file() and (folder / "opr_analysis").is_dir()
+
+
+def source_checkout() -> Path | None:
+    """The checkout the package is imported from (the folder above it), or None for an installed copy."""
+    root = Path(__file__).resolve().parents[1]
+    return root if is_repo_root(root) else None
 
 
 def repo_root(start: str | os.PathLike | None = None) -> Path:
@@ -37,10 +49,9 @@ def repo_root(start: str | os.PathLike | None = None) -> Path:
     """
     here = Path(start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if _is_root(folder):
+        if is_repo_root(folder):
             return folder
-    package_parent = Path(__file__).resolve().parents[1]
-    return package_parent if _is_root(package_parent) else here
+    return source_checkout() or here
 
 
 def resolve_extract(path: str | os.PathLike) -> Path:
@@ -52,15 +63,14 @@ def resolve_extract(path: str | os.PathLike) -> Path:
     return repo_root() / p
 
 
-def open_extract(path: str | os.PathLike = "data/synthetic"):
-    """Load the extract at ``path`` (resolved by :func:`resolve_extract`) with
-    :func:`~opr_analysis.load_extract`; a clear error if it is not there."""
-    from .extract.reader import load_extract
+def default_key_store() -> Path | None:
+    """``$OPR_KEY_DIR``, else ``keys/`` of the source checkout, else None (an installed package
+    without ``OPR_KEY_DIR`` has no default key store).
 
-    folder = resolve_extract(path)
-    if not folder.is_dir():
-        raise UsageError(
-            f"Fant ikke uttrekket {folder}. Skriv det syntetiske registeret med «make data» "
-            f"(eller «opr synth --out data/synthetic») i prosjektmappen, eller oppgi en annen sti."
-        )
-    return load_extract(folder)
+    Research deliveries keep their keys here, and no command may write over it
+    (:mod:`opr_analysis.safety.owned`).
+    """
+    if os.environ.get("OPR_KEY_DIR"):
+        return Path(os.environ["OPR_KEY_DIR"])
+    root = source_checkout()
+    return root / "keys" if root is not None else None

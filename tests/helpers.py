@@ -12,6 +12,8 @@ Three builders, from the smallest:
 - :func:`write_research_extract` writes a fixed synthetic extract of ``n``
   patients with ids a byte scan can find, and :func:`write_spec` a research
   spec: for research deliveries.
+
+And :func:`run_notebook` executes a notebook of ``notebooks/`` with papermill.
 """
 
 from __future__ import annotations
@@ -89,6 +91,12 @@ def make_extract(folder: Path, patients=None, **tables) -> opr_analysis.Registry
     for name, frame in frames.items():
         frame.to_csv(folder / f"{name}.csv", index=False)
     return load_extract(folder)
+
+
+def answer_rows(id_column: str, answers: dict[str, dict[str, float]]) -> list[dict]:
+    """Long-format answer rows (``id_column``, item, value) for ``baseline_answers``/``followup_answers``
+    from ``{response_id: {item: value}}``."""
+    return [{id_column: i, "item": item, "value": v} for i, items in answers.items() for item, v in items.items()]
 
 
 # --- write_base_extract: a valid extract in any format, for the reader and the CLI ----------
@@ -418,3 +426,31 @@ def write_spec(path: Path, **changes) -> Path:
     spec = {**BASE_SPEC, **changes}
     path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+# --- run_notebook: a notebook under papermill, as a researcher runs it --------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_notebook(name: str, out: Path, cwd: Path | None = None, **parameters):
+    """Execute ``notebooks/<name>.ipynb`` with papermill (kernel ``python3``, working folder ``cwd``,
+    default the repository) into ``out`` and return it read back (nbformat).
+
+    Papermill's Python API in this process, not ``python -m papermill``: the notebook still runs in
+    its own kernel, without a second Python start and papermill import (about 2 s of CPU each).
+    A failing cell raises papermill's error with the cell's traceback.
+    """
+    import nbformat
+    import papermill as pm
+
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / f"{name}.ipynb"),
+        str(out),
+        parameters=parameters,
+        kernel_name="python3",
+        cwd=str(cwd or ROOT),
+        progress_bar=False,
+        log_output=False,
+    )
+    return nbformat.read(out, as_version=4)

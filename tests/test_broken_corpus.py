@@ -28,7 +28,14 @@ def _base(kind, tmp_path_factory):
     return build_corpus(base, root / "broken")
 
 
-@pytest.fixture(scope="module", params=["hand", "synthetic", "synthetic-norsk"])
+# Each corpus is built once (module scope; make test gives a whole file to one worker, and the
+# xdist_group keeps a corpus's tests together under --dist loadgroup too).
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param(k, marks=pytest.mark.xdist_group(f"corpus-{k}")) for k in ("hand", "synthetic", "synthetic-norsk")
+    ],
+)
 def corpus(request, tmp_path_factory):
     return _base(request.param, tmp_path_factory)
 

@@ -106,6 +106,52 @@ def test_report_arguments_are_checked_before_any_notebook_runs(tmp_path, capsys,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["extract"]  # nothing written, no temporary
 
 
+# --- opr pasient (issue 28) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--konsultasjonsdato", "31/12/2024"],
+            "--konsultasjonsdato «31/12/2024» er ikke en dato (skriv ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ)",
+        ),
+        (["--konsultasjonsdato", ""], "--konsultasjonsdato «» er ikke en dato"),
+        (
+            ["P001", "--konsultasjonsdato", "2022-02-01"],
+            "oppgi enten en PASIENT-ID eller --konsultasjonsdato DATO (ikke begge, ikke ingen)",
+        ),
+        ([], "oppgi enten en PASIENT-ID eller --konsultasjonsdato DATO (ikke begge, ikke ingen)"),
+        (["P001", "--as-of", "1.1.24"], "--as-of «1.1.24» er ikke en dato (skriv ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ)"),
+        ([" "], "PASIENT-ID kan ikke være tom"),
+        (["X999"], "pasient-ID «X999» finnes ikke i uttrekket (tabellen patients)"),
+        (["P001", "--enhet", "ous"], "--enhet gjelder bare sammen med --konsultasjonsdato"),
+        (["--konsultasjonsdato", "2022-02-01", "--enhet", "Z"], "ukjent enhet «Z»; enhetene i uttrekket er: ous"),
+    ],
+)
+def test_pasient_arguments_are_checked_before_anything_is_written(tmp_path, capsys, args, message):
+    extract = write_base_extract(tmp_path)
+    as_of = [] if "--as-of" in args else ["--as-of", "2025-03-01"]
+    status, err = _run(capsys, "pasient", *args, "--extract", extract, "--out", tmp_path / "profiler", *as_of)
+    assert status == 2
+    assert message in _one_line(err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["extract"]  # nothing written, no temporary
+
+
+def test_pasient_output_folder_is_never_the_extract_or_inside_another_output(tmp_path, capsys):
+    extract = write_base_extract(tmp_path)
+    status, err = _run(capsys, "pasient", "P001", "--extract", extract, "--out", extract)
+    assert status == 2 and "er uttrekksmappen" in _one_line(err)
+    assert _run(capsys, "tables", extract, "--out", tmp_path / "tabeller", "--as-of", "2025-03-01")[0] == 0
+    for out, words in [
+        (tmp_path / "tabeller", "skrevet av «opr tables»"),
+        (tmp_path / "tabeller" / "p", "ligger inne i"),
+    ]:
+        status, err = _run(capsys, "pasient", "P001", "--extract", extract, "--out", out)
+        assert status == 2 and words in _one_line(err)
+    assert not (tmp_path / "tabeller" / "p").exists()
+
+
 # --- argparse in Bokmål -----------------------------------------------------------------------
 
 
@@ -219,6 +265,15 @@ for _step in ("plan", "allocate", "analyse"):
     BAD[(f"experiment {_step}", "out")] = BAD_OUT_FOLDER
     BAD[(f"experiment {_step}", "as_of")] = BAD_DATES
 BAD[("experiment allocate", "key_dir")] = [*NOT_A_PATH, "«a file»", "«extract»"]
+# patients' rights (issue 26): the access answer and the erasure notices
+BAD_LOG = [*NOT_A_PATH, "«a folder»", "«extract»", "«foreign file»", "«under a file»"]
+for _command in ("innsyn", "sletting"):
+    BAD[(_command, "extract")] = BAD_IN_FOLDER
+    BAD[(_command, "out")] = [*BAD_OUT_FOLDER, "«report folder»", "«in a report folder»"]
+    BAD[(_command, "log")] = BAD_LOG
+    BAD[(_command, "key_dir")] = [*NOT_A_PATH, "«a file»", "«extract»"]
+BAD[("innsyn", "patient_id")] = ["", " ", "«nin id»", "finnes-ikke", "x" * 300]
+BAD[("innsyn", "texts")] = [*NOT_A_PATH, MISSING, "«a file»"]
 #: Options that take no value (nothing can be wrong with them).
 FLAGS = {("synth", "answers"), ("report", "include_proms"), ("extract", "no_docs")}
 #: Bad values that may exit 1 rather than 2: the extract or a file cannot be read (not a wrong argument as such).
@@ -234,6 +289,8 @@ VALID = {
     "synth": ([], {"out": "«new»", "scale": "0.01"}),
     "report": ([], {"extract": "«extract»", "out": "«new»", "as_of": "2025-03-01", "formats": "html"}),
     "extract": (["spec"], {"spec": "«spec»", "extract": "«extract»", "out": "«new»", "key_dir": "«keys»"}),
+    "innsyn": (["patient_id"], {"patient_id": "P001", "extract": "«extract»", "out": "«new»", "key_dir": "«keys»"}),
+    "sletting": ([], {"extract": "«extract»", "out": "«new»", "key_dir": "«keys»"}),
     **{
         f"experiment {step}": (
             ["spec"],
@@ -328,6 +385,12 @@ def fixtures(tmp_path_factory) -> dict[str, Path]:
         f[name] = base / f"{name.replace(' ', '-')}.yaml"
         f[name].write_bytes(data)
     f["keys"] = base / "nokler"
+    from opr_analysis.safety.owned import owned_dir
+
+    with owned_dir(base / "rapport", "report") as tmp:  # an opr report folder: no access answer may go there
+        (tmp / "arsrapport.html").write_text("x\n")
+    f["report folder"] = base / "rapport"
+    f["in a report folder"] = base / "rapport" / "innsyn"
     return f
 
 
@@ -363,6 +426,10 @@ def _fill(value: str, fixtures: dict, case: Path) -> str:
         return "finnes-ikke"
     if value == "«units times scale»":
         return "20"
+    if value == "«nin id»":  # built at run time, never stored
+        from opr_analysis.safety.nin import make_valid_nin
+
+        return make_valid_nin("010170")
     if value.startswith("«") and value.endswith("»"):
         return str(fixtures[value[1:-1]])
     return value

@@ -266,9 +266,9 @@ def test_flow_itt_and_per_protocol_on_a_hand_made_experiment(tmp_path):
     reg = make_extract(tmp_path, patients=patients, treatments=treatments, followups=followups, allocations=alloc)
     res = analyse(reg, spec(), "2025-12-31")
     flow = res.flow.set_index("step")
-    assert flow["full"].to_dict() == {"allocated": 2, "not_known": 0, "not_found": 0, "analysed": 2,
+    assert flow["full"].to_dict() == {"allocated": 2, "erased": 0, "not_known": 0, "not_found": 0, "analysed": 2,
                                       "no_longer_owed": 0, "sent": 2, "sent_as_allocated": 1, "answered": 1}  # fmt: skip
-    assert flow["kort"].to_dict() == {"allocated": 2, "not_known": 0, "not_found": 0, "analysed": 2,
+    assert flow["kort"].to_dict() == {"allocated": 2, "erased": 0, "not_known": 0, "not_found": 0, "analysed": 2,
                                       "no_longer_owed": 0, "sent": 1, "sent_as_allocated": 1, "answered": 1}  # fmt: skip
     itt = res.itt.set_index("arm")
     assert itt["share"].tolist() == [0.5, 0.5]
@@ -318,12 +318,14 @@ def test_consort_flow_shows_every_randomised_patient_with_a_reason_and_adds_up(t
     s = spec(kinds=["rf_3m", "rf_6m"], baseline_share=0.3)
     res = analyse(reg, s, "2025-12-31")
     flow = res.flow.set_index("step")
-    assert flow["full"].to_dict() == {"allocated": 2, "not_known": 0, "not_found": 1, "analysed": 1,
+    assert flow["full"].to_dict() == {"allocated": 2, "erased": 0, "not_known": 0, "not_found": 1, "analysed": 1,
                                       "no_longer_owed": 0, "sent": 1, "sent_as_allocated": 1, "answered": 1}  # fmt: skip
-    assert flow["kort"].to_dict() == {"allocated": 3, "not_known": 1, "not_found": 0, "analysed": 2,
+    assert flow["kort"].to_dict() == {"allocated": 3, "erased": 0, "not_known": 1, "not_found": 0, "analysed": 2,
                                       "no_longer_owed": 1, "sent": 1, "sent_as_allocated": 1, "answered": 0}  # fmt: skip
-    for arm in ("full", "kort"):  # every randomised patient is in exactly one of the three steps
-        assert flow.at["allocated", arm] == sum(flow.at[step, arm] for step in ("not_known", "not_found", "analysed"))
+    for arm in ("full", "kort"):  # every randomised patient is in exactly one of the four steps
+        assert flow.at["allocated", arm] == sum(
+            flow.at[step, arm] for step in ("erased", "not_known", "not_found", "analysed")
+        )
     status = res.units.set_index("patient_id")["status"].to_dict()
     assert status == {"P0000": "analysed", "P0001": "analysed", "P0002": "not_found", "P0003": "not_known",
                       "P0005": "analysed"}  # fmt: skip

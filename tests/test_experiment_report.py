@@ -105,9 +105,7 @@ def test_chapter_tables_have_source_notes_and_left_aligned_labels(tmp_path):
 @pytest.mark.xdist_group("research_notebooks")
 def test_response_experiment_notebook_runs_and_shows_the_package_result(tmp_path):
     """The notebook executes under papermill; its key number equals the package's."""
-    import os
-    import subprocess
-    import sys
+    from helpers import run_notebook
 
     from opr_analysis import load_extract
     from opr_analysis.experiment import analyse, load_spec
@@ -117,14 +115,9 @@ def test_response_experiment_notebook_runs_and_shows_the_package_result(tmp_path
     spec = load_spec(EXAMPLE)
     reg = synthesize(seed=8, scale=0.3, generators=experiment_generators(spec, 0.1, answers=False))
     extract = write_tables(reg.tables, tmp_path / "extract")
-    out = tmp_path / "run.ipynb"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    cmd = [sys.executable, "-m", "papermill", "-k", "python3", "--log-level", "WARNING",
-           str(ROOT / "notebooks" / "response_experiment.ipynb"), str(out), "-p", "extract", str(extract),
-           "-p", "spec_path", str(EXAMPLE), "-p", "as_of", "2025-12-31"]  # fmt: skip
-    run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=300)
-    assert run.returncode == 0, run.stderr.decode(errors="replace")[-3000:]
-    nb = nbformat.read(out, as_version=4)
+    nb = run_notebook(
+        "response_experiment", tmp_path / "run.ipynb", extract=str(extract), spec_path=str(EXAMPLE), as_of="2025-12-31"
+    )
     key = next(c for c in nb.cells if "key" in c.metadata.get("tags", []))
     res = analyse(load_extract(extract), spec, "2025-12-31")
     expected = int(res.flow.set_index("step").loc["allocated", ["full", "kort"]].sum())

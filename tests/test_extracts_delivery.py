@@ -28,7 +28,7 @@ def extract(tmp_path_factory):
 @pytest.fixture
 def keys(tmp_path, monkeypatch):
     for var in list(os.environ):
-        if var.startswith("OPR_EXTRACT_KEY"):
+        if var.startswith(("OPR_EXTRACT_KEY", "OPR_REGISTER_KEY")):
             monkeypatch.delenv(var)
     return tmp_path / "keys"
 
@@ -72,7 +72,12 @@ def test_two_projects_give_disjoint_pseudonyms(tmp_path, extract, keys):
     b = pd.read_csv(deliver(s2, extract, tmp_path / "b", key_dir=keys, docs=False).folder / "enrolments.csv")
     assert a["pid"].nunique() == b["pid"].nunique() == 60
     assert set(a["pid"]).isdisjoint(set(b["pid"]))
-    assert sorted((keys).iterdir()) == [keys / "annet-prosjekt.key", keys / "test-prosjekt.key"]
+    # the projects' keys, and the delivery register's (patients' rights, issue 26)
+    assert sorted((keys).iterdir()) == [
+        keys / "_leveranseregister.key",
+        keys / "annet-prosjekt.key",
+        keys / "test-prosjekt.key",
+    ]
     for key in keys.iterdir():
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
 
@@ -82,7 +87,7 @@ def test_environment_key_overrides_store_and_never_leaks(tmp_path, extract, keys
     monkeypatch.setenv("OPR_EXTRACT_KEY_TEST_PROSJEKT", secret)
     spec = write_spec(tmp_path / "s.yaml")
     d = deliver(spec, extract, tmp_path / "a", key_dir=keys, docs=False)
-    assert not keys.exists()
+    assert [p.name for p in keys.iterdir()] == ["_leveranseregister.key"]  # no project key file (issue 26: register)
     blob = _all_text(d.folder) + (tmp_path / "delivery-log.csv").read_bytes()
     assert secret.encode() not in blob
     assert b"OPR_EXTRACT_KEY_TEST_PROSJEKT" in (d.folder / "manifest.json").read_bytes()
@@ -266,6 +271,8 @@ def test_identifiable_data_planted_in_the_spec_stops_the_delivery(tmp_path, extr
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "bad.yaml",
         "delivery-log.csv",
+        "delivery-register-patients.csv",
+        "delivery-register.csv",
         "good.yaml",
         "keys",
         "leveranse",
@@ -296,7 +303,9 @@ def test_new_key_prints_one_line_where_and_what_losing_it_means(tmp_path, extrac
     spec = write_spec(tmp_path / "s.yaml", formats=["csv"])
     deliver(spec, extract, tmp_path / "a", key_dir=keys, docs=False)
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and str(keys / "test-prosjekt.key") in err[0] and "nytt pseudonym" in err[0]
+    # one line per new key: the project's, and the delivery register's on its first use (issue 26)
+    assert len(err) == 2 and str(keys / "test-prosjekt.key") in err[0] and "nytt pseudonym" in err[0]
+    assert str(keys / "_leveranseregister.key") in err[1] and "Går den tapt" in err[1]
     deliver(spec, extract, tmp_path / "b", key_dir=keys, docs=False)
     assert capsys.readouterr().err == ""
 

@@ -20,7 +20,7 @@ def test_every_score_column_has_a_norwegian_label():
     assert list(SCORE_LABELS) == list(score_all(pd.DataFrame(index=pd.RangeIndex(0))).columns)
 
 
-def test_delivered_scores_equal_the_scoring_module(tmp_path, synthetic, monkeypatch):
+def test_delivered_scores_equal_the_scoring_module(tmp_path, synthetic, monkeypatch, opr_store):
     monkeypatch.setenv("OPR_EXTRACT_KEY", "k" * 40)
     spec = write_spec(
         tmp_path / "s.yaml",
@@ -29,6 +29,8 @@ def test_delivered_scores_equal_the_scoring_module(tmp_path, synthetic, monkeypa
         disclosure={"k": 2, "on_violation": "generalise"},
     )
     d = deliver(spec, synthetic, tmp_path / "out", docs=False)
+    # the default delivery log is the test's own (tests/conftest.py), never the repository's
+    assert pd.read_csv(opr_store.log)["folder"].tolist() == [str(d.folder)]
     got = pd.read_csv(d.folder / "baseline_responses.csv")
     reg = load_extract(synthetic)
     answers = reg.baseline_answers.assign(response_id=reg.baseline_answers["response_id"].astype(object))

@@ -21,7 +21,7 @@ from opr_analysis import cli
 from opr_analysis.errors import UsageError
 from opr_analysis.report.pipeline import ROOT
 from opr_analysis.safety.atomic import OLD_INFIX, TMP_INFIX
-from opr_analysis.safety.owned import MARKER, clean_leftovers, output_lock, owned_dir, write_marker
+from opr_analysis.safety.owned import MARKER, clean_leftovers, output_lock, owned_dir, protected_folders, write_marker
 
 
 def _tree(folder: Path) -> dict[str, str]:
@@ -241,8 +241,10 @@ def _env(**extra) -> dict:
     return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
 
 
-@pytest.mark.parametrize("runs", [2, 4])
-def test_concurrent_runs_on_one_target_all_succeed_one_after_another(tmp_path, lock_dir, runs):
+def test_concurrent_runs_on_one_target_all_succeed_one_after_another(tmp_path, lock_dir, capsys):
+    """Four processes on one target: three wait their turn (this ran with two processes as well;
+    four covers it), and the result equals a single run's."""
+    runs = 4
     extract = write_base_extract(tmp_path / "x")
     parent = tmp_path / "site"
     parent.mkdir()
@@ -258,7 +260,7 @@ def test_concurrent_runs_on_one_target_all_succeed_one_after_another(tmp_path, l
     assert all("uventet feil" not in e and "Traceback" not in e for _, e in results)
     assert [p.name for p in parent.iterdir()] == ["tabeller"]  # no .*-old-* or temporary left
     single = tmp_path / "single"
-    subprocess.run(_tables_cmd(extract, single), env=_env(), check=True, capture_output=True)
+    assert _run(capsys, *_tables_cmd(extract, single)[3:])[0] == 0  # the same command, in this process
     assert _tree(out) == _tree(single)
 
 
@@ -358,11 +360,13 @@ def test_marker_lists_the_entries_and_is_deterministic(tmp_path):
 
 def test_the_protected_key_store_is_the_one_deliveries_use(monkeypatch, tmp_path):
     from opr_analysis.extracts.pseudonyms import default_key_dir
-    from opr_analysis.safety.owned import default_key_store
 
-    assert default_key_store() == default_key_dir()
+    monkeypatch.delenv("OPR_KEY_DIR", raising=False)  # conftest points it into a temporary folder
+    assert default_key_dir() == ROOT / "keys"
+    assert ("nøkkellageret", ROOT / "keys") in protected_folders()
     monkeypatch.setenv("OPR_KEY_DIR", str(tmp_path / "nøkler"))
-    assert default_key_store() == default_key_dir() == tmp_path / "nøkler"
+    assert default_key_dir() == tmp_path / "nøkler"
+    assert ("nøkkellageret", tmp_path / "nøkler") in protected_folders()
 
 
 def test_one_run_may_hold_its_target_s_lock_around_the_writer(tmp_path, lock_dir):

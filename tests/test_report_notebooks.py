@@ -221,7 +221,10 @@ def test_manifest_and_audit_trail(report_run, small_extract):
     reg = opr_analysis.load_extract(small_extract)
     assert manifest["extract"]["files_sha256"] == reg.input_hashes()
     rows = {r["table"]: r for r in manifest["extract"]["rows"]}
-    assert rows["referrals"]["rows_read"] == len(reg.referrals) + rows["referrals"]["rows_quarantined"]
+    # rows of patients erased at their own request (contract v1.2) are read, accounted as rows_erased
+    erased = rows["referrals"].get("rows_erased", 0)
+    assert rows["referrals"]["rows_read"] == len(reg.referrals) + rows["referrals"]["rows_quarantined"] + erased
+    assert erased == reg.report.summaries["referrals"].rows_erased
     assert "notebooks/annual_report.ipynb" in manifest["inputs_sha256"]
     assert "reports/forord.md" in manifest["inputs_sha256"]
     assert manifest["renderer"]["name"] == report_run.renderer

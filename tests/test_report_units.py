@@ -1,15 +1,12 @@
 """The per-unit report, the indicator chapter and the council's unit-comparison notebook (issue 16)."""
 
 import datetime as dt
-import os
-import subprocess
-import sys
 
 import nbformat
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
-from helpers import make_extract
+from helpers import make_extract, run_notebook
 
 from opr_analysis import load_extract
 from opr_analysis.indicators import indicator_results
@@ -153,15 +150,8 @@ def test_unit_comparison_notebook_runs_under_papermill(multi_extract, tmp_path):
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
     params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     assert 'extract = "data/synthetic"' in params.source and "indicator = " in params.source
-    out = tmp_path / "uc.ipynb"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    cmd = [sys.executable, "-m", "papermill", "-k", "python3", "--log-level", "WARNING",
-           str(ROOT / "notebooks" / "unit_comparison.ipynb"), str(out), "-p", "extract", str(multi_extract),
-           "-p", "as_of", AS_OF.isoformat(), "-p", "units", "u3,ous", "-p", "years", "2022-2024",
-           "-p", "indicator", "opr_oppf_avsluttet_12m"]  # fmt: skip
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    done = nbformat.read(out, as_version=4)
+    done = run_notebook("unit_comparison", tmp_path / "uc.ipynb", extract=str(multi_extract), as_of=AS_OF.isoformat(),
+                        units="u3,ous", years="2022-2024", indicator="opr_oppf_avsluttet_12m")  # fmt: skip
     key = next(c for c in done.cells if "key" in c.metadata.get("tags", []))
     res = indicator_results(load_extract(multi_extract), as_of=AS_OF)
     want = res.query("unit_id == 'u3' and year == 2024 and ind_id == 'opr_oppf_avsluttet_12m'")["numerator"].item()

@@ -3,14 +3,12 @@ number each shows equals the package function's result."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import run_notebook
 
 from opr_analysis import load_extract, models, proms, write_synthetic
 
@@ -23,21 +21,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("research_notebooks")]
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    """Write a scale-0.2 extract and run all four notebooks in parallel (one kernel each)."""
+    """Write a scale-0.2 extract and run all four notebooks (one kernel each), once for the module."""
     tmp = tmp_path_factory.mktemp("research_nb")
     extract = write_synthetic(tmp / "extract", scale=0.2)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    runs = {}
+    results = {}
     for name in NOTEBOOKS:
         out = tmp / f"{name}.ipynb"
-        cmd = [sys.executable, "-m", "papermill", "-k", "python3", "--log-level", "WARNING",
-               str(ROOT / "notebooks" / f"{name}.ipynb"), str(out), "-p", "extract", str(extract),
-               "-p", "as_of", AS_OF]  # fmt: skip
-        runs[name] = (out, subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
-    results = {}
-    for name, (out, proc) in runs.items():
-        log, _ = proc.communicate(timeout=300)
-        results[name] = (proc.returncode, log.decode(errors="replace"), out)
+        try:
+            run_notebook(name, out, extract=str(extract), as_of=AS_OF)
+            results[name] = (None, out)
+        except Exception as exc:  # noqa: BLE001 - reported by the notebook's own test
+            results[name] = (exc, out)
     return load_extract(extract), results
 
 
@@ -49,8 +43,8 @@ def _key(path: Path):
 
 
 def _ran(executed, name) -> Path:
-    code, log, out = executed[1][name]
-    assert code == 0, log[-3000:]
+    error, out = executed[1][name]
+    assert error is None, str(error)[-3000:]
     return out
 
 
@@ -87,13 +81,9 @@ def test_prognostic_factors_notebook(executed):
 def test_research_extract_notebook_runs_as_shipped_on_the_example_spec(tmp_path):
     """Run by hand (no delivery folder given), it documents an example delivery of the shipped spec."""
     extract = write_synthetic(tmp_path / "extract", scale=0.5)  # k-anonymity needs enough patients
-    out = tmp_path / "research_extract.ipynb"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    cmd = [sys.executable, "-m", "papermill", "-k", "python3", "--log-level", "WARNING",
-           str(ROOT / "notebooks" / "research_extract.ipynb"), str(out), "-p", "example_extract", str(extract)]  # fmt: skip
-    done = subprocess.run(cmd, cwd=ROOT / "notebooks", env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    nb = nbformat.read(out, as_version=4)
+    # from notebooks/, as JupyterLab runs it
+    nb = run_notebook("research_extract", tmp_path / "research_extract.ipynb", cwd=ROOT / "notebooks",
+                      example_extract=str(extract))  # fmt: skip
     html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
     assert "Kodebok" in html or "kodebok" in html
     assert "K (1) = Kvinne" in html  # numeric codes beside the labels

@@ -71,7 +71,7 @@ def test_table_indicator_experiment_and_notebook_statistics_count_the_same_follo
     # experiment, with its window equal to the table's: the patients whose outcome is known are the same
     spec = parse_spec(
         {"id": "e-settled", "question": "Q?", "window": {"first_due": "2025-05-01", "last_due": "2025-06-30"},
-         "kinds": ["rf_3m"], "seed": 1, "minimal_difference": 0.1, "baseline_share": 0.3,
+         "kinds": ["rf_3m"], "minimal_difference": 0.1, "baseline_share": 0.3,
          "primary_outcome": {"answered_within_days": AWAITING_DAYS}}
     )  # fmt: skip
     res = analyse(reg, spec, AS_OF)

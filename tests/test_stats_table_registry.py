@@ -18,7 +18,16 @@ from opr_analysis.stats.table_registry import HELPERS, TABLES, Table
 
 ROOT = Path(__file__).resolve().parents[1]
 # Modules whose public functions are statistics (the questionnaire modules have their own public API).
-STATISTICS_MODULES = ("baseline", "completion", "followup", "quality", "referrals", "short_forms", "trends")
+STATISTICS_MODULES = (
+    "baseline",
+    "completion",
+    "followup",
+    "quality",
+    "referrals",
+    "rights_requests",
+    "short_forms",
+    "trends",
+)
 
 
 @pytest.fixture()

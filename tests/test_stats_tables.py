@@ -1,7 +1,6 @@
 """The contract's report tables: names, column lists, CSV blanks, CLI, and the synthetic extract."""
 
 import importlib.util
-import time
 
 import pandas as pd
 import pytest
@@ -87,11 +86,10 @@ def test_tables_on_the_default_synthetic_extract(tmp_path):
     from opr_analysis.synth.registry import write_synthetic
 
     write_synthetic(tmp_path / "synthetic", seed=2024, scale=1.0, years=(2020, 2025), fmt="csv")
-    start = time.perf_counter()
+    # (how fast: make bench, never a timed test)
     assert (
         cli.main(["tables", str(tmp_path / "synthetic"), "--out", str(tmp_path / "out"), "--as-of", "2025-12-31"]) == 0
     )
-    assert time.perf_counter() - start < 30
     _check_contract(tmp_path / "out")
     region = pd.read_csv(tmp_path / "out" / "referrals_by_region.csv")
     years = sorted(region["year"].unique())

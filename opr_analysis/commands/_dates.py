@@ -1,4 +1,4 @@
-"""Checking the options shared by commands: ``--as-of`` and output targets.
+"""Checking the options shared by commands: ``--as-of``, output targets, the delivery register's files.
 
 Every value is checked before any work starts; a bad one raises
 :class:`~opr_analysis.errors.UsageError` (exit status 2, one Norwegian line).
@@ -70,3 +70,40 @@ def load_with_summary(path):
     reg = load_extract(path)
     print(reg.report.summary_text(), file=sys.stderr)
     return reg
+
+
+def add_register_options(parser) -> None:
+    """``--log`` and ``--key-dir`` of the commands that read the delivery register (``opr innsyn``, ``opr sletting``)."""
+    from ._options import path_arg
+
+    parser.add_argument(
+        "--log",
+        type=path_arg,
+        metavar="FIL",
+        help="leveranseloggen; registeret ligger ved siden av den (standard: delivery-log.csv ved siden av "
+        "nøkkellageret)",
+    )
+    parser.add_argument(
+        "--key-dir", type=path_arg, metavar="MAPPE", help="nøkkellageret (standard: $OPR_KEY_DIR eller keys/)"
+    )
+
+
+def check_register_options(args, out):
+    """The delivery log and key store of ``args`` (``--log``, ``--key-dir``) checked before any work, for a
+    command writing ``out``: a key store that is a folder outside the extract and the output, a log that is
+    the delivery log (or absent) outside every folder opr replaces, and register files that are the
+    register's. Returns the log's path."""
+    from pathlib import Path
+
+    from ..extracts.delivery import check_log, default_log
+    from ..rights.register import check_register
+    from ..safety.owned import check_key_store
+
+    check_key_store(args.key_dir, [args.extract], [out])
+    log = args.log or default_log(args.key_dir)
+    parent = next((d for d in Path(log).parents if d.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise UsageError(f"leveranseloggen «{log}» ligger under «{parent}», som er en fil; oppgi en fil i en mappe")
+    check_log(log, out)
+    check_register(log)
+    return log

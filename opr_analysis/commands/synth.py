@@ -126,13 +126,18 @@ def run(args: argparse.Namespace) -> int:
         )
     check_dir_target(args.out, "synth")
     start = time.perf_counter()
-    generators = None if getattr(args, "answers", True) else []
+    generators = None
+    if not getattr(args, "answers", True):  # every default generator but the answers (rights requests stay)
+        from ..synth.answers import synth_answers
+        from ..synth.registry import default_generators
+
+        generators = [g for g in default_generators() if g is not synth_answers]
     if getattr(args, "experiment", None):  # response-rate experiments (issue 18)
         from ..experiment import load_spec
         from ..synth.experiment import experiment_generators
 
         spec = load_spec(args.experiment)
-        generators = experiment_generators(spec, args.effect, answers=generators is None)
+        generators = experiment_generators(spec, args.effect, answers=getattr(args, "answers", True))
     if getattr(args, "units", 1) > 1:  # v1.1 units (issue 16)
         from ..synth.units import synthesize_units
 

@@ -24,6 +24,8 @@ Rules:
   Windows-1252, dates as ``01.12.2024``) reads as the list it was. Anything
   that is not the list, or not this experiment's, is refused with a message
   naming the file, row and column; nothing is written then.
+- A patient erased at their own request (contract v1.2) leaves the list; the
+  place they took in their stratum's sequence stays used.
 """
 
 from __future__ import annotations
@@ -118,10 +120,15 @@ def allocate(spec: ExperimentSpec, reg, existing: pd.DataFrame | None, date, *, 
     allocation seed (:func:`.seed.allocation_seed`). Returns text columns ``LIST_COLUMNS``.
     """
     old = _existing(spec, reg, existing)
+    # --- patients' rights (contract v1.2, issue 26): an erased patient leaves the list, but the place they
+    # took in their stratum's sequence stays used, so nobody else gets their arm twice ---
+    gone = _erased_rows(spec, reg, old)
+    used = pd.concat([old["stratum"], gone["stratum"]]).value_counts()
+    old = old[~old["patient_id"].isin(set(gone["patient_id"]))]
+    # --- end patients' rights ---
     elig = eligible_patients(reg, spec)
     new = elig[~elig["patient_id"].isin(set(old["patient_id"]))]
     new = new.sort_values(["due_date", "patient_id"], kind="stable")
-    used = old["stratum"].value_counts()
     arms = pd.Series(index=new.index, dtype=object)
     for stratum, group in new.groupby("stratum", sort=True):
         start = int(used.get(stratum, 0))
@@ -137,6 +144,27 @@ def allocate(spec: ExperimentSpec, reg, existing: pd.DataFrame | None, date, *, 
         columns=LIST_COLUMNS,
     )
     return pd.concat([old, rows], ignore_index=True)[LIST_COLUMNS]
+
+
+def _erased_rows(spec: ExperimentSpec, reg, old: pd.DataFrame) -> pd.DataFrame:
+    """patient_id and stratum of every allocation of this experiment whose patient was erased at their own
+    request: rows of the earlier list, and rows the erasure took out of the extract that the list lacks."""
+    from ..rights import erased_patients
+
+    ids = set(erased_patients(reg)) if hasattr(reg, "tables") else set()
+    listed = old.loc[old["patient_id"].isin(ids), ["patient_id", "stratum"]]
+    erasure = getattr(getattr(reg, "report", None), "erasure", None)
+    removed = erasure.removed.get("allocations") if erasure is not None else None
+    if removed is not None and len(removed):
+        r = removed[removed["experiment_id"].astype(str) == spec.id]
+        r = pd.DataFrame(
+            {
+                "patient_id": r["patient_id"].astype(str).to_numpy(),
+                "stratum": r["stratum"].astype("string").fillna("").to_numpy(),
+            }
+        )
+        listed = pd.concat([listed, r[~r["patient_id"].isin(set(listed["patient_id"]))]], ignore_index=True)
+    return listed.astype(str)
 
 
 def _existing(spec: ExperimentSpec, reg, existing: pd.DataFrame | None) -> pd.DataFrame:

@@ -38,8 +38,11 @@ from the sent date, and dropped late sends silently).
 Flow (CONSORT, :func:`consort_flow`)
 ------------------------------------
 Every patient randomised by the as-of date appears, per arm: randomised =
-outcome not known yet (window still open) + index follow-up not found +
-analysed as randomised. Among the analysed: no longer owed after randomisation
+erased at their own request + outcome not known yet (window still open) +
+index follow-up not found + analysed as randomised. An erased patient
+(contract v1.2) is in no table any more (:mod:`opr_analysis.rights.erasure`);
+the flow counts them as «slettet» from the allocation kept in memory, so
+intention to treat accounts for them instead of dropping them silently. Among the analysed: no longer owed after randomisation
 (counted as not answered), sent, sent in the allocated variant, answered.
 
 Analyses
@@ -99,6 +102,7 @@ FACTOR_LABELS = {"kind": "oppfølgingstype", "treatment": "behandling", "age_ban
 #: The flow's steps (patients). The first is the sum of the next three; the indented ones count analysed patients.
 FLOW_STEPS = {
     "allocated": "Randomisert",
+    "erased": "Slettet etter krav fra pasienten (utenfor analysen)",  # contract v1.2, issue 26
     "not_known": "Utfallet ikke kjent ennå (svarfristen er ikke ute)",
     "not_found": "Oppfølgingen finnes ikke lenger i uttrekket",
     "analysed": "Analysert i gruppen de ble trukket til (ITT)",
@@ -108,7 +112,7 @@ FLOW_STEPS = {
     "answered": "– besvart innen fristen",
 }
 #: The steps that add up to «allocated»: every randomised patient is in exactly one.
-FLOW_PARTS = ("not_known", "not_found", "analysed")
+FLOW_PARTS = ("erased", "not_known", "not_found", "analysed")
 #: Exclusions that are facts at allocation time (they never arise later).
 FIXED_EXCLUSIONS = ("for_oppstart", "under_18")
 
@@ -138,7 +142,9 @@ def _eligible_at_allocation(cand: pd.DataFrame, reg, allocated: pd.Series) -> pd
     """Candidates that were owed (but for «not yet due») at their patient's allocation date (module docstring)."""
     excl = cand["exclusions"].fillna("").astype(str).str.split(";")
     fixed = excl.map(lambda names: any(n in FIXED_EXCLUSIONS for n in names))
-    pat = reg.patients.drop_duplicates("patient_id")
+    from ..rights.reservation import reservation_dates  # a reservasjon request counts as reserved_date (v1.2)
+
+    pat = reg.patients.assign(reserved_date=reservation_dates(reg)).drop_duplicates("patient_id")
     reserved = (
         cand["patient_id"]
         .astype(str)
@@ -252,17 +258,37 @@ def _complete_primary(reg, followup_ids: pd.Series) -> pd.Series:
     return pd.Series(ids.map(ok).fillna(False).astype(bool).to_numpy(), index=followup_ids.index)
 
 
-def consort_flow(units: pd.DataFrame) -> pd.DataFrame:
+# --- patients' rights (contract v1.2, issue 26) ---
+def erased_allocations(reg, spec: ExperimentSpec, as_of=None) -> pd.DataFrame:
+    """The allocations of this experiment (made by the as-of date) whose patient was erased at their own
+    request: ``arm`` only, no patient id leaves here. The reader took them out of every table; the erasure
+    keeps them in memory so that the flow can count them (module docstring)."""
+    erasure = getattr(getattr(reg, "report", None), "erasure", None)
+    gone = erasure.removed.get("allocations") if erasure is not None else None
+    if gone is None or gone.empty:
+        return pd.DataFrame({"arm": pd.Series(dtype=str)})
+    gone = gone[gone["experiment_id"].astype(str) == spec.id]
+    if as_of is not None:
+        gone = gone[gone["allocated_date"].isna() | (gone["allocated_date"] <= pd.Timestamp(as_of))]
+    return pd.DataFrame({"arm": gone["arm"].astype(str).to_numpy()})
+
+
+# --- end patients' rights ---
+
+
+def consort_flow(units: pd.DataFrame, erased: pd.DataFrame | None = None) -> pd.DataFrame:
     """CONSORT counts of patients per arm: step, label, full, kort (module docstring; ``FLOW_PARTS`` add up to
-    ``allocated``)."""
+    ``allocated``). ``erased``: the allocations of erased patients (:func:`erased_allocations`)."""
     rows = []
     for step, label in FLOW_STEPS.items():
         row = {"step": step, "label": label}
         for arm in ARMS:
             u = units[units["arm"] == arm]
             a = u[u["status"] == "analysed"]
+            gone = 0 if erased is None else int((erased["arm"] == arm).sum())
             row[arm] = {
-                "allocated": len(u),
+                "allocated": len(u) + gone,
+                "erased": gone,
                 "not_known": int((u["status"] == "not_known").sum()),
                 "not_found": int((u["status"] == "not_found").sum()),
                 "analysed": len(a),
@@ -537,7 +563,7 @@ def analyse(reg, spec: ExperimentSpec, as_of) -> ExperimentResult:
         spec=spec,
         as_of=as_of.date().isoformat(),
         units=units,
-        flow=consort_flow(units),
+        flow=consort_flow(units, erased_allocations(reg, spec, as_of)),
         itt=itt,
         itt_comparison=comp,
         model=adjusted_model(analysed, spec),

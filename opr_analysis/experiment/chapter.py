@@ -191,7 +191,8 @@ def _flow_frame(res) -> pd.DataFrame:
 def flow_hidden(res, min_cell: int = 5) -> pd.DataFrame:
     """Which flow counts are hidden (arms and «alle» as rows, steps as columns).
 
-    The sums protected: the three parts of «randomised», answered + not answered
+    The sums protected: the four parts of «randomised» (erased at their own request, contract v1.2, is one),
+    answered + not answered
     (an outcome) and no longer owed + still owed (a reservation or a flag set
     after randomisation: a characteristic). How many were sent, and in which
     variant, are administrative counts of questionnaires, as in the follow-up
@@ -203,7 +204,7 @@ def flow_hidden(res, min_cell: int = 5) -> pd.DataFrame:
     return suppress_wide(
         _flow_frame(res),
         [
-            ("allocated", ["not_known", "not_found", "analysed"]),
+            ("allocated", ["erased", "not_known", "not_found", "analysed"]),
             ("analysed", ["answered", "unanswered"]),
             ("analysed", ["no_longer_owed", "still_owed"]),
         ],

@@ -57,7 +57,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import ExtractError, IdentifiableDataError
+from ..errors import ExtractError, IdentifiableDataError, UsageError
+from ..paths import resolve_extract
 from ..safety.nin import has_nin, mask_nin, nin_cells
 from . import codebook, schemas
 from .parsing import EXPECTED, PARSERS
@@ -123,6 +124,12 @@ class Registry:
 def load_extract(path: str | os.PathLike) -> Registry:
     """Read, type and validate the extract in folder ``path``.
 
+    Last step (contract v1.2, issue 26): patients erased at their own request
+    are left out of every table and of the quarantine
+    (:func:`opr_analysis.rights.without_erased`); ``report.erasure`` says how
+    many rows left and why. Every command and notebook reads an extract here, so
+    no output can hold them.
+
     Raises :class:`ExtractError` when the extract cannot be used and
     :class:`IdentifiableDataError` when it holds a national identity number.
     """
@@ -153,12 +160,34 @@ def load_extract(path: str | os.PathLike) -> Registry:
         # Response-rate experiments (contract v1.1, issue 18)
         if name == "allocations":
             problems = pd.concat([problems, _allocation_problems(frame, raw)])
+        # --- v1.2 patients' rights requests (issue 26) ---
+        if name == "rights_requests":
+            problems = pd.concat([problems, _rights_request_problems(frame, raw)])
+        # --- end v1.2 patients' rights requests ---
         problems = pd.concat([problems, _unit_problems(name, frame, raw, parsed, bad, raws)])
         parsed[name], bad[name] = frame, problems
         tables[name] = _finish_table(name, spec, frame, problems, raw, report)
         # The text cells are done with (the quarantine has its rows): free them before the next table.
         raw.cells = raw.cells.iloc[:0]
-    return Registry(path=folder, tables=tables, report=report, sources={n: r.source for n, r in raws.items()})
+    reg = Registry(path=folder, tables=tables, report=report, sources={n: r.source for n, r in raws.items()})
+    # --- v1.2 patients' rights (issue 26): erased patients leave here, so every output is without them ---
+    from ..rights.erasure import without_erased
+
+    return without_erased(reg)
+    # --- end v1.2 patients' rights ---
+
+
+def open_extract(path: str | os.PathLike = "data/synthetic") -> Registry:
+    """:func:`load_extract` of the folder ``path`` names, resolved as notebooks give it
+    (absolute, from the working directory, or from the project folder:
+    :func:`opr_analysis.paths.resolve_extract`); a clear message if it is not there."""
+    folder = resolve_extract(path)
+    if not folder.is_dir():
+        raise UsageError(
+            f"Fant ikke uttrekket {folder}. Skriv det syntetiske registeret med «make data» "
+            f"(eller «opr synth --out data/synthetic») i prosjektmappen, eller oppgi en annen sti."
+        )
+    return load_extract(folder)
 
 
 def _read_all(folder: Path, cb: codebook.Codebook) -> tuple[dict[str, RawTable], list[str]]:
@@ -549,6 +578,42 @@ def _allocation_problems(frame, raw) -> pd.DataFrame:
         raw.cells.loc[rows, "patient_id"].to_numpy(),
         "pasienten står mer enn én gang i samme eksperiment; ingen av radene kan brukes",
     )
+
+
+# --- v1.2 patients' rights requests (issue 26) ---------------------------------------------------
+
+#: Request kinds whose effective_date is required (contract v1.2).
+EFFECTIVE_REQUIRED = ("sletting", "reservasjon")
+
+
+def _rights_request_problems(frame, raw) -> pd.DataFrame:
+    """closed_date before received_date, and a blank effective_date on a sletting or reservasjon."""
+    closed, received = frame["closed_date"], frame["received_date"]
+    early = (closed.notna() & received.notna() & (closed < received)).to_numpy(dtype=bool)
+    rows = frame.index[early]
+    found = [
+        _problems(
+            rows,
+            "closed_date",
+            raw.cells.loc[rows, "closed_date"].to_numpy() if len(rows) else [],
+            "ligger før mottaksdatoen (received_date); et krav kan ikke være besvart før det er mottatt",
+        )
+    ]
+    kind = frame["kind"].astype("string")
+    blank = (kind.isin(EFFECTIVE_REQUIRED) & frame["effective_date"].isna()).fillna(False).to_numpy(dtype=bool)
+    rows = frame.index[blank]
+    found.append(
+        _problems(
+            rows,
+            "effective_date",
+            [""] * len(rows),
+            [f"mangler verdi; et krav om {k} må ha datoen det gjelder fra" for k in kind[blank]],
+        )
+    )
+    return pd.concat(found, ignore_index=True)
+
+
+# --- end v1.2 patients' rights requests ---
 
 
 # --- v1.1 units (issue 16) ---

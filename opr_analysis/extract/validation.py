@@ -48,7 +48,11 @@ class Problem:
 
 @dataclass
 class TableSummary:
-    """Row counts of one table; read = used + quarantined always holds."""
+    """Row counts of one table; read = used + quarantined + erased always holds.
+
+    ``rows_erased`` (contract v1.2, issue 26): rows of patients erased at their own request, left
+    out of the table and of the quarantine (:func:`opr_analysis.rights.without_erased`).
+    """
 
     table: str
     file: str | None
@@ -56,15 +60,19 @@ class TableSummary:
     rows_used: int = 0
     rows_quarantined: int = 0
     notes: list[str] = field(default_factory=list)
+    rows_erased: int = 0
 
     def as_dict(self) -> dict:
-        return {
+        out = {
             "table": self.table,
             "file": self.file,
             "rows_read": self.rows_read,
             "rows_used": self.rows_used,
             "rows_quarantined": self.rows_quarantined,
         }
+        if self.rows_erased:
+            out["rows_erased"] = self.rows_erased
+        return out
 
 
 @dataclass
@@ -74,6 +82,8 @@ class ValidationReport:
     summaries: dict[str, TableSummary] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     quarantine: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: The erasure applied after validation (:class:`opr_analysis.rights.Erasure`), None when none was.
+    erasure: object = None
 
     @property
     def rows_read(self) -> int:
@@ -90,24 +100,37 @@ class ValidationReport:
         """Rows quarantined over all tables."""
         return sum(s.rows_quarantined for s in self.summaries.values())
 
+    @property
+    def rows_erased(self) -> int:
+        """Rows of erased patients over all tables (contract v1.2)."""
+        return sum(s.rows_erased for s in self.summaries.values())
+
     def counts(self) -> pd.DataFrame:
         """One row per table: file, rows read, used and quarantined (an absent table of
-        :data:`QUIET_WHEN_ABSENT` has no row)."""
+        :data:`QUIET_WHEN_ABSENT` has no row); ``rows_erased`` too when patients were erased."""
         shown = [s for s in self.summaries.values() if not (s.file is None and s.table in QUIET_WHEN_ABSENT)]
-        return pd.DataFrame([s.as_dict() for s in shown])
+        frame = pd.DataFrame([s.as_dict() for s in shown])
+        if "rows_erased" in frame:
+            frame["rows_erased"] = frame["rows_erased"].fillna(0).astype("int64")
+        return frame
 
     def summary_text(self, max_problems: int = 20) -> str:
         """The per-table summary a registry clerk reads after a run."""
-        lines = [f"{'Tabell':<20} {'Fil':<26} {'Lest':>9} {'Brukt':>9} {'Karantene':>10}"]
+        erased = self.rows_erased > 0
+        lines = [
+            f"{'Tabell':<20} {'Fil':<26} {'Lest':>9} {'Brukt':>9} {'Karantene':>10}"
+            + (f" {'Slettet':>9}" if erased else "")
+        ]
         for s in self.summaries.values():
             if s.file is None:
                 lines.append(f"{s.table:<20} {'(finnes ikke, valgfri)':<26}")
                 continue
-            lines.append(
-                f"{s.table:<20} {s.file:<26} {s.rows_read:>9,} {s.rows_used:>9,} {s.rows_quarantined:>10,}".replace(
-                    ",", " "
-                )
-            )
+            line = f"{s.table:<20} {s.file:<26} {s.rows_read:>9,} {s.rows_used:>9,} {s.rows_quarantined:>10,}"
+            if erased:
+                line += f" {s.rows_erased:>9,}"
+            lines.append(line.replace(",", " "))
+        if self.erasure is not None:
+            lines.append(self.erasure.summary_line())
         for s in self.summaries.values():
             lines.extend(f"Merk: {s.file}: {note}" for note in s.notes)
         if self.problems:

@@ -6,7 +6,7 @@ variables, the provider hook for scores), :mod:`.select` (linking and
 inclusion), :mod:`.pseudonyms` (HMAC-SHA256 with a key per project),
 :mod:`.disclosure` (k-anonymity, small cells), :mod:`.writers` (CSV, Parquet,
 SPSS, Stata, Excel, byte-identical), :mod:`.docs` (codebook, README, notebook),
-:mod:`.delivery` (the whole run).
+:mod:`.delivery` (the whole run), :mod:`.example` (an example delivery for the notebook run by hand).
 """
 
 from .delivery import Delivery, deliver

@@ -5,7 +5,9 @@ enrolments, builds one pseudonymised file per level, checks k-anonymity
 (refusing or generalising), writes the data files, codebook, README, a copy
 of the spec, the rendered documentation and ``manifest.json`` into a temporary
 folder, scans it for original ids and moves it into place in one step. Then it
-appends one line to the delivery log, which lives outside the delivery.
+records the delivery and the keyed hashes of its patients in the delivery
+register (:mod:`opr_analysis.rights.register`, patients' rights) and appends one
+line to the delivery log; both live outside the delivery.
 
 Byte identity: the same spec, key and extract give byte-identical files,
 the rendered ``documentation.html`` included where nbconvert renders it
@@ -29,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import IdentifiableDataError, UsageError
+from ..rights.register import check_register, delivery_entry, record_delivery
 from ..safety.owned import check_dir_target, owned_dir, protected_folders
 from ..safety.privacy import scan_outputs
 from . import disclosure as dc
@@ -242,6 +245,8 @@ def build(spec: Spec, reg, key: bytes) -> dict:
     }
     counts = {"patients": int(data["pid"].nunique()), "enrolments": int(len(data))}
     counts.update({level: int(len(d)) for level, (d, _) in files.items()})
+    # The delivered patients' original ids, for the delivery register only (issue 26); never written.
+    held = keyed["enrolments"][keyed["enrolments"]["__pid"].isin(set(data["pid"]))]
     return {
         "files": files,
         "flow": flow,
@@ -249,6 +254,7 @@ def build(spec: Spec, reg, key: bytes) -> dict:
         "counts": counts,
         "settings": settings,
         "frames": frames,
+        "patient_ids": sorted(set(held["_patient_id"].astype(str))),
     }
 
 
@@ -310,6 +316,7 @@ def deliver(
     check_dir_target(out, "extract", protect)
     log_path = Path(log) if log else default_log(key_dir)
     check_log(log_path, out)
+    check_register(log_path)  # patients' rights (issue 26): the register beside the log
     spec = load_spec(spec_path)
     reg = load_extract(extract)
     key, key_source = project_key(spec.project, key_dir)
@@ -374,7 +381,12 @@ def deliver(
         body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
         (tmp / "manifest.json").write_text(body, encoding="utf-8")
     manifest_sha = hashlib.sha256(body.encode("utf-8")).hexdigest()
-    append_log(log_path, spec, built["counts"], manifest_sha, out)
+    when = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    # --- patients' rights (issue 26): which patients the delivery held, as keyed hashes beside the log ---
+    entry = delivery_entry(spec, built["counts"], manifest_sha, out, when)
+    record_delivery(log_path, entry, built["patient_ids"], key_dir)
+    # --- end patients' rights ---
+    append_log(log_path, spec, built["counts"], manifest_sha, out, when=when)
     return Delivery(
         out,
         manifest["files"],
@@ -423,8 +435,9 @@ def check_log(path: Path, out: Path) -> None:
             )
 
 
-def append_log(path: Path, spec: Spec, counts: dict, manifest_sha: str, folder: Path) -> None:
-    """Append one line (CSV) to the delivery log, writing the header for a new log.
+def append_log(path: Path, spec: Spec, counts: dict, manifest_sha: str, folder: Path, when: str | None = None) -> None:
+    """Append one line (CSV) to the delivery log, writing the header for a new log (``when``: the
+    delivery's time as recorded in the delivery register, default now).
 
     Append-only: existing lines are never rewritten; concurrent deliveries take
     the log's lock (:func:`opr_analysis.safety.owned.output_lock`) so lines never interleave.
@@ -439,7 +452,7 @@ def append_log(path: Path, spec: Spec, counts: dict, manifest_sha: str, folder: 
             w.writerow(LOG_FIELDS)
         w.writerow(
             [
-                dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                when or dt.datetime.now().astimezone().isoformat(timespec="seconds"),
                 spec.project,
                 ";".join(f"{lvl}:{v}" for lvl in LEVELS for v in spec.variables.get(lvl, ())),
                 counts["patients"],

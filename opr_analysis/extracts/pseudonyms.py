@@ -36,6 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import OprError, UsageError
+from ..paths import default_key_store
 
 PSEUDONYM_CHARS = 16
 MIN_ENV_KEY = 32
@@ -47,27 +48,49 @@ def env_var(project: str) -> str:
 
 
 def default_key_dir() -> Path:
-    """``$OPR_KEY_DIR``, else ``keys/`` beside the package's source checkout."""
-    if os.environ.get("OPR_KEY_DIR"):
-        return Path(os.environ["OPR_KEY_DIR"])
-    root = Path(__file__).resolve().parents[2]
-    if (root / "pyproject.toml").is_file():
-        return root / "keys"
-    raise UsageError("fant ikke nøkkellageret; sett OPR_KEY_DIR til en mappe bare du har tilgang til")
+    """``$OPR_KEY_DIR``, else ``keys/`` beside the package's source checkout
+    (:func:`opr_analysis.paths.default_key_store`, the folder no command may write over)."""
+    store = default_key_store()
+    if store is None:
+        raise UsageError("fant ikke nøkkellageret; sett OPR_KEY_DIR til en mappe bare du har tilgang til")
+    return store
 
 
-def project_key(project: str, key_dir: Path | None = None) -> tuple[bytes, str]:
-    """The project's secret key and a description of its source (never the key)."""
-    for var in (env_var(project), "OPR_EXTRACT_KEY"):
+def project_key(project: str, key_dir: Path | None = None, create: bool = True) -> tuple[bytes, str] | None:
+    """The project's secret key and a description of its source (never the key).
+
+    ``create=False`` (finding a patient's pseudonym for an erasure notice, issue 26): None instead of
+    a new key when the project has none, since a new key would give other pseudonyms."""
+    found = _environment_key((env_var(project), "OPR_EXTRACT_KEY"), project)
+    if found:
+        return found
+    folder = Path(key_dir) if key_dir else default_key_dir()
+    path = folder / f"{project}.key"
+    if not create and not path.exists():
+        return None
+    notice = (
+        f"Ny nøkkel for prosjektet «{project}» er lagret i {path}; går den tapt, "
+        "får hver pasient i prosjektet et nytt pseudonym."
+    )
+    return derive_project_key(_stored_key(path, notice), project), f"nøkkellager ({path.name})"
+
+
+def _environment_key(variables, info: str) -> tuple[bytes, str] | None:
+    """The key derived for ``info`` from the first of ``variables`` that is set, and its source."""
+    for var in variables:
         value = os.environ.get(var)
         if value:
             if len(value) < MIN_ENV_KEY:
                 raise UsageError(f"nøkkelen i {var} er for kort (minst {MIN_ENV_KEY} tegn)")
-            return derive_project_key(value.encode("utf-8"), project), f"miljøvariabel {var}"
-    folder = Path(key_dir) if key_dir else default_key_dir()
-    path = folder / f"{project}.key"
+            return derive_project_key(value.encode("utf-8"), info), f"miljøvariabel {var}"
+    return None
+
+
+def _stored_key(path: Path, notice: str) -> bytes:
+    """The master key in the key-store file ``path``, created (32 random bytes, mode 0600) with
+    ``notice`` on stderr when it does not exist."""
     if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # created by a concurrent run: use it
@@ -75,18 +98,65 @@ def project_key(project: str, key_dir: Path | None = None) -> tuple[bytes, str]:
         else:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32) + "\n")
-            print(
-                f"Ny nøkkel for prosjektet «{project}» er lagret i {path}; går den tapt, "
-                "får hver pasient i prosjektet et nytt pseudonym.",
-                file=sys.stderr,
-            )
+            print(notice, file=sys.stderr)
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise OprError(f"nøkkelfilen {path} kan leses av andre (modus {mode:o}); kjør chmod 600 på den")
     key = path.read_text(encoding="ascii").strip()
     if len(key) < MIN_ENV_KEY:
         raise OprError(f"nøkkelfilen {path} er tom eller for kort")
-    return derive_project_key(key.encode("ascii"), project), f"nøkkellager ({path.name})"
+    return key.encode("ascii")
+
+
+# --- the delivery register's key (patients' rights, issue 26) ---------------------------------
+
+#: The register key's file in the key store; a project id cannot start with "_", so no project shares it.
+REGISTER_KEY_FILE = "_leveranseregister.key"
+REGISTER_KEY_VAR = "OPR_REGISTER_KEY"
+
+
+def register_key(key_dir: Path | None = None, create: bool = True) -> tuple[bytes, str] | None:
+    """The registry-level key of the delivery register (who got which patients) and its source.
+
+    From ``OPR_REGISTER_KEY``, else the generic ``OPR_EXTRACT_KEY``, else the key store's
+    ``_leveranseregister.key`` (created on first use unless ``create`` is false; None then when it
+    is missing). Whatever the source, the key used is derived from it for the register alone, so it
+    shares nothing with any project's pseudonym key. Losing it makes the register unsearchable.
+    """
+    info = "\x00leveranseregister"  # never a project id (PROJECT_ID), so never a project's key
+    found = _environment_key((REGISTER_KEY_VAR, "OPR_EXTRACT_KEY"), info)
+    if found:
+        return found
+    path = (Path(key_dir) if key_dir else default_key_dir()) / REGISTER_KEY_FILE
+    if not create and not path.exists():
+        return None
+    notice = (
+        f"Ny nøkkel for leveranseregisteret er lagret i {path}; ta vare på den sammen med nøkkellageret. "
+        "Går den tapt, kan registeret ikke lenger svare på hvilke leveranser en pasient var med i."
+    )
+    return derive_project_key(_stored_key(path, notice), info), f"nøkkellager ({path.name})"
+
+
+def patient_hash(key: bytes, patient_id: str) -> str:
+    """The delivery register's keyed hash of a patient id: HMAC-SHA256, 52 lower-case base32 characters.
+
+    Never a project pseudonym (another key and another message) and never the id itself.
+
+    >>> patient_hash(b"k" * 32, "P-1") == patient_hash(b"k" * 32, "P-1") != patient_hash(b"k" * 32, "P-2")
+    True
+    >>> len(patient_hash(b"k" * 32, "P-1"))
+    52
+    """
+    digest = hmac.new(key, b"opr-analysis delivery register patient\x00" + str(patient_id).encode(), hashlib.sha256)
+    return base64.b32encode(digest.digest()).decode("ascii").rstrip("=").lower()
+
+
+def key_id(key: bytes) -> str:
+    """A short, non-secret fingerprint of a key (which key hashed a register line)."""
+    return base64.b32encode(hmac.new(key, b"key-id", hashlib.sha256).digest()).decode("ascii")[:8].lower()
+
+
+# --- end delivery register's key ---
 
 
 def derive_project_key(master: bytes, project: str) -> bytes:

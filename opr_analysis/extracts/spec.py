@@ -107,6 +107,7 @@ class Spec:
     dates: str = "year"
     formats: tuple[str, ...] = ("csv",)
     disclosure: Disclosure = field(default_factory=Disclosure)
+    purpose: str = ""  # plain-language purpose shown to patients (access answers, issue 26); default: the question
     raw: dict = field(default_factory=dict, compare=False)
     source_bytes: bytes = field(default=b"", compare=False, repr=False)
 
@@ -276,6 +277,7 @@ class ExtractSpecFile(UserModel):
     project: Slug
     title: Annotated[NonEmptyText, Field(max_length=500)]
     research_question: NonEmptyText
+    purpose: str = Field("", max_length=2_000)  # shown to patients who ask who got their data (issue 26)
     approvals: Annotated[list[_Approval], Field(max_length=20)] = []
     recipient: _Recipient
     agreement: str = Field("", max_length=10_000)
@@ -310,6 +312,7 @@ def parse_spec(raw, source_bytes: bytes = b"", name: str = "spesifikasjonen") ->
         project=f.project,
         title=" ".join(f.title.split()),
         research_question=f.research_question.strip(),
+        purpose=" ".join(f.purpose.split()),
         recipient=f.recipient.model_dump(exclude_none=True),
         variables={lv: tuple(names) for lv in LEVELS if (names := getattr(f.variables, lv))},
         approvals=tuple(a.model_dump(exclude_none=True) for a in f.approvals),

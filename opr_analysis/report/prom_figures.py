@@ -35,9 +35,8 @@ from plotnine import (
     theme,
 )
 
-from ..formatting import fmt_num
 from ..stats.proms import INDICATORS, TREATMENTS
-from .theme import PALETTE, label_int, label_pct, theme_opr
+from .theme import PALETTE, label_int, label_number, label_pct, theme_opr
 
 __all__ = ["improvement_figure", "odds_ratio_figure", "score_distribution_figure", "short_kind_label"]
 
@@ -67,11 +66,6 @@ def short_kind_label(kind: str) -> str:
     treatment, _, months = str(kind).partition("_")
     name = {"rf": "RF", "scs": "SCS"}.get(treatment, treatment.capitalize())
     return f"{name} {months.removesuffix('m')} mnd" if months else name
-
-
-def _label_number(breaks) -> list[str]:
-    """Decimal-comma labels: whole numbers without decimals, others with as few as needed (max 2)."""
-    return [fmt_num(b, 0 if float(b).is_integer() else (1 if round(b, 1) == b else 2)) for b in breaks]
 
 
 def improvement_figure(rates: pd.DataFrame) -> ggplot:
@@ -109,7 +103,7 @@ def odds_ratio_figure(table: pd.DataFrame, title: str | None = None) -> ggplot:
         + geom_hline(yintercept=1, linetype="dashed", colour="grey")
         + geom_errorbar(aes(ymin="ci_low", ymax="ci_high"), width=0.2)
         + geom_point(size=2)
-        + scale_y_log10(breaks=breaks, labels=_label_number)
+        + scale_y_log10(breaks=breaks, labels=label_number)
         + coord_flip()
         + labs(x="", y="Oddsratio (95 % KI, logaritmisk skala)", title=title or "")
         + theme_opr()
@@ -129,7 +123,7 @@ def score_distribution_figure(
         + geom_histogram(bins=bins, fill=PALETTE[0], colour="white")
         + facet_wrap(f"~{by}")
         + scale_y_continuous(labels=label_int())
-        + scale_x_continuous(labels=_label_number)
+        + scale_x_continuous(labels=label_number)
         + labs(x=label or score, y="Antall besvarelser")
         + theme_opr()
     )

@@ -445,10 +445,15 @@ def method_paragraph(report, as_of, min_cell: int, include_proms: bool) -> str:
     """The method section's counting rules: as-of date, rows read/used/quarantined, years, intervals,
     suppression and, with the PROM chapter, its suppression and model rules. ``report`` is the
     extract's :class:`~opr_analysis.extract.validation.ValidationReport`."""
+    from ..rights.erasure import report_rows
+
+    # Rows of patients erased at their own request are not counted here (contract v1.2; they are counted
+    # once, as patients, in the data-quality chapter).
+    read, used, quarantined = report_rows(report)
     text = (
         f"Tallene er regnet ut fra registeruttrekket med datoen {as_of:%d.%m.%Y} som skjæringsdato. "
-        f"Uttrekket hadde {fmt_int(report.rows_read)} rader; {fmt_int(report.rows_used)} ble brukt og "
-        f"{fmt_int(report.rows_quarantined)} ble satt i "
+        f"Uttrekket hadde {fmt_int(read)} rader; {fmt_int(used)} ble brukt og "
+        f"{fmt_int(quarantined)} ble satt i "
         "karantene fordi de ikke kunne brukes (se kapitlet om datakvalitet). "
         "Et år regnes etter datoen henvisningen ble vurdert, innskrivingen fikk rett til helsehjelp, "
         "skjemaet ble sendt inn eller oppfølgingen forfalt. "
@@ -515,3 +520,90 @@ def nonresponse_paragraph(nonresponse, window: tuple[int, int], show_model: bool
             "hvem som svarer (det trengs minst 10 av hvert per forklaringsvariabel)."
         )
     return "## Hvem svarer på oppfølgingen?\n\n" + body
+
+
+# --- patients' rights (contract v1.2, issue 26) -----------------------------------------------
+
+
+def erasure_sentence(erased: int, min_cell: int = DEFAULT_MIN_CELL) -> str:
+    """The data-quality chapter's one count of patients erased at their own request (small-number rule).
+
+    >>> erasure_sentence(0)
+    ''
+    >>> erasure_sentence(3).startswith("Færre enn 5 pasienter er slettet etter krav fra pasienten.")
+    True
+    >>> erasure_sentence(12).replace("\\u00a0", " ")[:52]
+    '12 pasienter er slettet etter krav fra pasienten. Ra'
+    """
+    if not erased:
+        return ""
+    count = f"Færre enn {min_cell} pasienter" if 0 < erased < min_cell else f"{fmt_int(erased)} pasienter"
+    return (
+        f"{count} er slettet etter krav fra pasienten. Radene deres er holdt utenfor alle tall i rapporten, også "
+        "radtallene i tabellen over, og telles bare her."
+    )
+
+
+def rights_requests_paragraph(cells: pd.DataFrame, year: int, as_of) -> str:
+    """The rights section's sentences from :func:`~opr_analysis.report.rights_tables.rights_requests_cells`
+    (the cells' text, so hidden counts stay hidden: «×» reads «under {min_cell}» nowhere, it reads «×»).
+
+    >>> c = pd.DataFrame({"kind": ["innsyn", "retting", "sletting", "reservasjon", "alle"],
+    ...     "received": ["4", "0", "×", "20", "26"], "closed": ["4", "0", "×", "19", "25"],
+    ...     "median_days": ["–", "–", "–", "9", "10"], "within_30": ["–", "–", "–", "90,0 %", "88,0 %"],
+    ...     "within_30_ci": ["", "", "", "", "70,0–96,0 %"], "open_past_30": ["0", "0", "0", "1", "1"]})
+    >>> rights_requests_paragraph(c, 2024, "2025-03-01")[:95]
+    'I 2024 mottok registeret 26 krav fra pasienter: 4 om innsyn, 0 om retting, × om sletting og 20 '
+    """
+    rows = cells.set_index("kind")
+    total = rows.loc["alle"]
+    kinds = [("innsyn", "innsyn"), ("retting", "retting"), ("sletting", "sletting"), ("reservasjon", "reservasjon")]
+    parts = [f"{rows.at[k, 'received']} om {word}" for k, word in kinds]
+    text = f"I {year} mottok registeret {total['received']} krav fra pasienter: " + ", ".join(parts[:-1])
+    text += f" og {parts[-1]} mot flere spørreskjemaer (@tbl-rettigheter)."
+    if total["median_days"] != MISSING:
+        text += f" Medianen fra mottak til svar var {total['median_days']} dager"
+        if total["within_30"] != MISSING:
+            text += (
+                f", og {total['within_30']} ({CI_LABEL} {total['within_30_ci']}) ble besvart innen fristen på 30 dager"
+            )
+        text += "."
+    open_late = total["open_past_30"]
+    text += (
+        f" Per {pd.Timestamp(as_of):%d.%m.%Y} var "
+        + ("ingen krav fra året" if open_late == "0" else f"{open_late} krav fra året")
+        + " fortsatt ubesvart mer enn 30 dager etter at de kom inn."
+    )
+    return text
+
+
+def reservation_share_sentence(cells: pd.DataFrame, year: int) -> str:
+    """The sentence beside the consent-exemption text, from the displayed cells of ``rights_reservation_share``
+    (its declaration's default presentation: one row per year; hidden values stay hidden).
+
+    >>> c = pd.DataFrame({"year": ["2024"], "patients": ["1 032"], "reserved_or_erased": ["16"],
+    ...     "reserved_or_erased_share": ["1,6 %"], "reserved_or_erased_share_ci": ["1,0–2,5 %"]})
+    >>> reservation_share_sentence(c, 2024).replace("\xa0", " ").endswith("gjelder det 16 (1,6 %; 95 % KI 1,0–2,5 %).")
+    True
+    """
+    text = (
+        "Registeret samler inn opplysninger uten samtykke (samtykkefritak fra 2021), så det finnes ingen "
+        "samtykkeprosent å rapportere. Det dataene viser i stedet, er hvor mange som har reservert seg mot flere "
+        "spørreskjemaer eller fått opplysningene slettet (@tbl-reservasjon)"
+    )
+    row = cells[cells["year"].astype(str) == str(year)]
+    if row.empty:
+        return text + "."
+    r = row.iloc[0]
+    if r["reserved_or_erased_share"] == MISSING:
+        return (
+            text
+            + f": for de {r['patients']} pasientene som ble innskrevet første gang i {year}, er tallet for lite til å vises."
+        )
+    return (
+        text + f": av de {r['patients']} pasientene som ble innskrevet første gang i {year}, gjelder det "
+        f"{r['reserved_or_erased']} ({r['reserved_or_erased_share']}; {CI_LABEL} {r['reserved_or_erased_share_ci']})."
+    )
+
+
+# --- end patients' rights ---

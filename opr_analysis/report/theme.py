@@ -22,7 +22,7 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 FIGURE_SIZE = (6.0, 3.4)  # inches; the A4 text width of the PDF (6,3 in); _quarto.yml says the same
 BASE_SIZE = 10
 
-__all__ = ["PALETTE", "FIGURE_SIZE", "theme_opr", "label_num", "label_int", "label_pct"]
+__all__ = ["PALETTE", "FIGURE_SIZE", "theme_opr", "label_num", "label_int", "label_pct", "label_number"]
 
 
 def theme_opr(base_size: int = BASE_SIZE) -> theme:
@@ -54,3 +54,12 @@ def label_int() -> Callable[[Sequence[float]], list[str]]:
 def label_pct(decimals: int = 0) -> Callable[[Sequence[float]], list[str]]:
     """Axis labels for fractions 0–1 as Norwegian percentages."""
     return lambda breaks: [fmt_pct(b, decimals) for b in breaks]
+
+
+def label_number(breaks: Sequence[float]) -> list[str]:
+    """Decimal-comma labels: whole numbers without decimals, others with as few as needed (max 2).
+
+    >>> label_number([0.5, 1.0, 0.25, -0.5])
+    ['0,5', '1', '0,25', '−0,5']
+    """
+    return [fmt_num(b, 0 if float(b).is_integer() else (1 if round(b, 1) == b else 2)) for b in breaks]

@@ -57,6 +57,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import UsageError
+from ..paths import default_key_store, is_repo_root, repo_root, source_checkout
 from .atomic import OLD_INFIX, TMP_INFIX, atomic_dir, atomic_file, signals_deferred
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "check_key_store",
     "check_dir_target",
     "check_file_target",
+    "check_outside_outputs",
     "clean_leftovers",
     "output_lock",
     "owned_dir",
@@ -96,25 +98,10 @@ def protected_folders(extracts: Iterable[os.PathLike | str | None] = (), key_dir
         out.append(("nøkkellageret", store))
     out.append(("arbeidsmappen", Path.cwd()))
     out.append(("hjemmemappen", Path.home()))
-    from ..paths import _is_root, repo_root
-
-    for root in {repo_root(), Path(__file__).resolve().parents[2]}:
-        if _is_root(root):
+    for root in {repo_root(), source_checkout()}:
+        if root is not None and is_repo_root(root):
             out.append(("prosjektmappen (repository)", root))
     return out
-
-
-def default_key_store() -> Path | None:
-    """``$OPR_KEY_DIR``, else ``keys/`` of the source checkout, else None.
-
-    Mirrors :func:`opr_analysis.extracts.pseudonyms.default_key_dir` (a test checks that they
-    agree); not imported from there because the extracts package loads pandas, and every
-    command checks its target before such work.
-    """
-    if os.environ.get("OPR_KEY_DIR"):
-        return Path(os.environ["OPR_KEY_DIR"])
-    root = Path(__file__).resolve().parents[2]
-    return root / "keys" if (root / "pyproject.toml").is_file() else None
 
 
 def _check_protected(target: Path, protect: list[tuple[str, Path]]) -> None:
@@ -234,6 +221,21 @@ def check_file_target(target, signature: str, protect: list[tuple[str, Path]] | 
             f"filen «{target}» finnes og er ikke skrevet av opr (første linje er en annen); "
             "opr skriver ikke over den, velg et annet filnavn"
         )
+    return target
+
+
+def check_outside_outputs(target, command: str) -> Path:
+    """Raise :class:`UsageError` when ``target`` lies inside a folder opr writes (a report, a delivery,
+    any folder holding :data:`MARKER`): for outputs about one patient, which must never travel with a
+    report or a delivery (``opr innsyn``, ``opr sletting``; patients' rights, issue 26)."""
+    target = Path(target)
+    for folder in target.resolve().parents:
+        if (folder / MARKER).is_file():
+            marker = _marker(folder) or {}
+            raise UsageError(
+                f"«{target}» ligger i «{folder}», som «opr {marker.get('command', '?')}» har skrevet; "
+                f"resultatet av opr {command} skal ligge i en egen mappe utenfor rapporter og leveranser"
+            )
     return target
 
 

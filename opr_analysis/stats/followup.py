@@ -15,7 +15,8 @@ exclusion that applies, in this fixed order (the first is the primary
 ``kognitiv_svikt``  cognitive_impairment is true
 ``tolk``            interpreter_needed is true
 ``forskning``       research_participant is true
-``reservert``       reserved_date on or before the due date
+``reservert``       reserved on or before the due date: ``reserved_date`` or a ``reservasjon``
+                    request, the earlier (:func:`opr_analysis.rights.reservation_dates`)
 ``ikke_forfalt``    due date after the as-of date (not yet owed)
 =================== ============================================================
 
@@ -100,6 +101,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..extract import codebook
+from ..rights.reservation import reservation_dates
 from .calendar import calendar_years, shifted_months, year_numbers
 from .derived import age_at
 from .shares import add_share, count_grid, year_range
@@ -263,11 +265,13 @@ def _candidate_rule(reg, as_of: pd.Timestamp) -> _Candidates:
     selections.append((closed, "enrolment_id", "closed_date", "avsluttet"))
     kinds, patients, anchors, anchor_dates, dues, excls, sources = [], [], [], [], [], [], []
     pats = [_arrow(sel["patient_id"]) for sel, *_ in selections]
+    # --- patients' rights (issue 26): a reservasjon request acts as reserved_date, the earlier applies;
+    # the date comes from opr_analysis.rights.reservation_dates (contract v1.2) ---
+    reserving = reg.patients.assign(reserved_date=reservation_dates(reg))
+    # --- end patients' rights ---
     # Each anchor's patient row (the first with its id), one Arrow hash lookup for all sources.
-    at = _positions(
-        pa.chunked_array([c for p in pats for c in p.chunks], pa.large_string()), reg.patients["patient_id"]
-    )
-    pat_all = _patient_columns(reg.patients, at)
+    at = _positions(pa.chunked_array([c for p in pats for c in p.chunks], pa.large_string()), reserving["patient_id"])
+    pat_all = _patient_columns(reserving, at)
     first, row = 0, 0
     for (sel, id_col, date_col, prefix), pat_ids in zip(selections, pats, strict=True):
         ids = _arrow(sel[id_col])

@@ -85,6 +85,8 @@ __all__ = [
     "PAIRING_MAX_DAYS",
     "change_summary",
     "baseline_profile",
+    "NRS_IMPROVEMENT_SHARE",
+    "reduced_by_share",
 ]
 
 #: Treatment kinds (prefix of the follow-up kind) -> Norwegian label.
@@ -280,11 +282,28 @@ def followup_scores(reg, as_of=None) -> pd.DataFrame:
     return pd.concat([answered[cols], scores], axis=1)
 
 
-def _nrs_improved_30(before: pd.Series, after: pd.Series) -> pd.Series:
-    b = before.astype("Float64")
-    a = after.astype("Float64")
+#: Farrar et al. 2001: pain at least this share lower than a non-zero baseline is a clinically important improvement.
+NRS_IMPROVEMENT_SHARE = 0.3
+
+
+def reduced_by_share(before: pd.Series, after: pd.Series, share: float = NRS_IMPROVEMENT_SHARE) -> pd.Series:
+    """True where ``after`` is at least ``share`` lower than a non-zero ``before``: ``(before − after) ≥ share × before``.
+
+    Nullable boolean; NA where the baseline is 0 or either value is missing. The
+    rule of ``nrs_improved_30`` (module docstring); the patient profile applies
+    it to other relative thresholds as well.
+
+    >>> reduced_by_share(pd.Series([10.0, 10.0, 0.0, None]), pd.Series([7.0, 8.0, 0.0, 3.0])).tolist()
+    [True, False, <NA>, <NA>]
+    """
+    b = pd.Series(before).astype("Float64")
+    a = pd.Series(after).astype("Float64")
     known = b.notna() & a.notna() & (b > 0)
-    return ((b - a) >= 0.3 * b).astype("boolean").where(known, pd.NA)
+    return ((b - a) >= share * b).astype("boolean").where(known, pd.NA)
+
+
+def _nrs_improved_30(before: pd.Series, after: pd.Series) -> pd.Series:
+    return reduced_by_share(before, after, NRS_IMPROVEMENT_SHARE)
 
 
 def paired_outcomes(reg, as_of=None) -> pd.DataFrame:

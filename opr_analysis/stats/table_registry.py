@@ -327,6 +327,11 @@ FOLLOWUP_COUNTS = (
     "owed", "sent_owed", "not_sent", "sent_not_owed", "responded_owed", "responded_not_owed", "awaiting", "settled",
     "responded_settled", "owed_settled",
 )  # fmt: skip
+#: The kinds of ``rights_requests`` (the codebook's labels) and the total line of ``rights_requests``.
+REQUEST_KINDS = {
+    "innsyn": "Innsyn", "retting": "Retting", "sletting": "Sletting",
+    "reservasjon": "Reservasjon mot flere spørreskjemaer", "alle": "Alle krav",
+}  # fmt: skip
 
 
 TABLES: list[Table] = [
@@ -628,6 +633,63 @@ TABLES: list[Table] = [
             source=QUALITY_SOURCE,
         ),
     ),
+    # --- patients' rights requests (contract v1.2, issue 26) ---
+    Table(
+        "rights_requests", "rights_requests.rights_requests_handling",
+        "Krav om innsyn, retting, sletting og reservasjon per år og type: besvart, median dager til svar, "
+        "andel besvart innen 30 dager og åpne over 30 dager", as_of=True,
+        columns=(
+            YEAR, Column("kind", "Type krav", labels=REQUEST_KINDS),
+            count("received", "Mottatt"), count("closed", "Besvart"), count("open", "Åpne"),
+            Column("median_days", "Median dager til svar", "dager"),
+            count("closed_within_30", "Besvart innen 30 dager"), count("open_past_30", "Åpne over 30 dager"),
+            count("deadline_known", "Besvart eller åpne over 30 dager"),
+            share("closed_within_30_share", "Andel besvart innen 30 dager"),
+        ),
+        suppression=Administrative(
+            "kravene er registerets saksbehandling: saker mottatt og besvart innen fristen, ikke pasienters "
+            "kjennetegn eller utfall; vist nøyaktig, som revisjonen av oppfølgingsskjemaer (de slettede "
+            "pasientene telles med regelen for små tall i kapitlet om datakvalitet)"
+        ),
+        sheet="Krav fra pasienter",
+        report=Report(
+            "tbl-rettigheter", "Krav fra pasienter om innsyn, retting, sletting og reservasjon mottatt i rapportåret",
+            builder="rights_tables.rights_requests_table", sentence="prose.rights_requests_paragraph",
+            after="rettigheter",
+        ),
+    ),
+    Table(
+        "rights_reservation_share", "rights_requests.rights_reservation_share",
+        "Pasienter som har reservert seg eller fått opplysningene slettet, etter år for første innskriving",
+        as_of=True,
+        columns=(
+            YEAR, count("patients", "Nye pasienter (første innskriving)"),
+            count("reserved", "Reservert mot flere spørreskjemaer"), count("erased", "Slettet etter krav"),
+            count("reserved_or_erased", "Reservert eller slettet"),
+            share("reserved_or_erased_share", "Andel reservert eller slettet"),
+        ),
+        suppression=PatientCounts(
+            counts=("reserved", "erased", "reserved_or_erased"),
+            parts=(
+                ("patients", ("reserved_or_erased", "not_reserved_or_erased")),
+                ("reserved_or_erased", ("reserved", "erased")),
+            ),
+            shares=(("reserved_or_erased_share", "reserved_or_erased", "patients"),),
+        ),
+        sheet="Reservert eller slettet",
+        report=Report(
+            "tbl-reservasjon",
+            "Pasienter som har reservert seg mot flere spørreskjemaer eller fått opplysningene slettet, etter år "
+            "for første innskriving",
+            sentence="prose.reservation_share_sentence", after="tbl-rettigheter",
+            source=(
+                "Kilde: OUS smerteregister. Reservert: på eller før skjæringsdatoen (feltet «reservert fra dato» "
+                "eller et krav om reservasjon). Slettet: opplysningene er slettet etter krav fra pasienten og er "
+                "bare med i denne tellingen."
+            ),
+        ),
+    ),
+    # --- end patients' rights requests ---
 ]  # fmt: skip
 
 #: Public names of :mod:`opr_analysis.stats` that are not table functions: building blocks that
@@ -648,6 +710,7 @@ HELPERS: dict[str, str] = {
     "waiting_times": "waiting", "complete_window": "waiting", "km_median": "waiting",
     "CONTRACT_COLUMNS": "export", "check_contract_columns": "export", "compute_tables": "export", "published_tables": "export",
     "extra_tables": "export", "report_tables": "export", "write_tables": "export",
+    "request_flags": "rights_requests", "request_kinds": "rights_requests",
 }  # fmt: skip
 
 

@@ -117,10 +117,11 @@ GENERATORS: list[Callable[[SyntheticRegistry, np.random.Generator], dict[str, pd
 
 
 def default_generators() -> list[Callable]:
-    """:data:`GENERATORS` plus the questionnaire-answer generator."""
+    """:data:`GENERATORS` plus the questionnaire-answer generator and the patients' rights requests."""
     from .answers import synth_answers
+    from .rights import synth_rights_requests  # contract v1.2 (issue 26)
 
-    return [*GENERATORS, synth_answers]
+    return [*GENERATORS, synth_answers, synth_rights_requests]
 
 
 @dataclass

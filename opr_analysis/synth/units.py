@@ -38,7 +38,7 @@ PROFILES = (
 )
 _REGIONS = ("sor_ost", "vest", "midt", "nord")
 _ID_COLUMNS = ("patient_id", "referral_id", "enrolment_id", "response_id", "short_form_id", "treatment_id",
-               "followup_id", "anchor_id")  # fmt: skip
+               "followup_id", "anchor_id", "request_id")  # fmt: skip
 
 
 def _orgnr(k: int) -> str:
