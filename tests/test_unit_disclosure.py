@@ -26,7 +26,7 @@ from opr_analysis.report.suppression import SUPPRESSED, publish, recorded_tables
 from opr_analysis.report.unit_disclosure import INDICATOR_TABLE, response_key
 from opr_analysis.report.workbook import workbook_frames
 from opr_analysis.stats.export import compute_tables, published_tables
-from opr_analysis.stats.table_registry import TABLES, get
+from opr_analysis.stats.table_registry import TABLES, PatientCounts, get
 
 AS_OF = dt.date(2025, 3, 1)
 YEAR = 2024
@@ -332,3 +332,22 @@ def test_the_baseline_paragraph_quotes_no_share_the_table_hides():
     text = baseline_paragraph(baseline, per_enrolment, YEAR, shown).replace("\u00a0", " ")
     assert "95,0 %" not in text and "skjult fordi tallene er små" in text
     assert "95,0 %" in baseline_paragraph(baseline, per_enrolment, YEAR).replace("\u00a0", " ")  # unsuppressed
+
+
+def test_patients_counted_in_two_units_give_no_hidden_count_away():
+    """A patient enrolled at two units is one of each unit's patients and one of the registry's: the registry
+    is at most the sum of its units (no exact sum: the audit used to leave such a table out). Registry 30
+    patients, 10 reserved; A 20 and 8; B 12 and 3. Two patients are in both units, one of them reserved. With
+    every count but B's 3 shown, the attacker reads 20 + 12 − 30 = 2 patients counted twice, so B's reserved is
+    10 − 8 plus at most 2: 2–4."""
+    spec = PatientCounts(counts=("reserved",), parts=(("patients", ("reserved", "not_reserved")),))
+    frame = lambda patients, reserved: pd.DataFrame({"year": [YEAR], "patients": [patients], "reserved": [reserved]})  # noqa: E731
+    scopes = {None: {"t": (spec, frame(30, 10))}, "A": {"t": (spec, frame(20, 8))}, "B": {"t": (spec, frame(12, 3))}}
+    with recorded_tables() as recorded:
+        together = sup.hidden_together(scopes, 5, sums=(None, ["A", "B"]))
+    assert together.untied == []
+    assert all(recoverable_cells(t) == [] for t in recorded)
+    cells = {scope: together.hidden[scope]["t"].cells.iloc[0] for scope in scopes}
+    assert cells["B"]["reserved"]  # 3: hidden
+    # the attack above needs the registry's and A's reserved and every unit's patients
+    assert cells[None]["reserved"] or cells["A"]["reserved"] or any(c["patients"] for c in cells.values())

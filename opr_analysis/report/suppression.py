@@ -922,6 +922,16 @@ def _tie(total: list, members: list, lookup: dict, extra: list, groups: list, la
     return True
 
 
+def _overlap(total: list, members: list, lookup: dict, extra: list, groups: list, label) -> None:
+    """``Σ total cells + overlap = Σ member cells``: the parts count some cases more than once (a patient
+    enrolled at two units is one of each unit's patients and one of the registry's), so the total is at
+    most their sum. The overlap is a count nobody sees (``label``: protected when small); the sum is true
+    of the data, so the audit only gets stricter with it."""
+    overlap = sum(lookup[c] for c in members) - sum(lookup[c] for c in total)
+    extra.append((label, overlap, False, False))
+    groups.append(([*((c, -1.0) for c in total), *((c, 1.0) for c in members), (label, -1.0)], 0.0))
+
+
 def hidden_together(
     scopes: Mapping[Hashable, Mapping[str, tuple[object, pd.DataFrame]]],
     min_cell: int = DEFAULT_MIN_CELL,
@@ -940,7 +950,8 @@ def hidden_together(
     - with ``sums = (total, parts)``, every count of scope ``total`` is the sum of the same count (same
       table, row key and column) in the ``parts`` scopes: the whole registry is the sum of its units, so a
       unit's hidden count cannot be found as the total minus the other units. A total larger than its
-      parts leaves a rest nobody sees (protected when small).
+      parts leaves a rest nobody sees (protected when small); one smaller than their sum (patients counted
+      in two units) an overlap nobody sees, protected the same way.
 
     Every count then follows the module's rule over all these sums at once (one linear program per part
     that no sum ties to another).
@@ -984,11 +995,15 @@ def hidden_together(
                 continue
             parts = [pieces[(m, name)] for m in members if (m, name) in pieces]
             for where, label in p.by_key.items():
-                if not p.displayed[p.at[label]]:
-                    continue  # a rest is the sum of the parts' rests already
                 cells = [q.by_key[where] for q in parts if where in q.by_key]
+                if not p.displayed[p.at[label]]:
+                    # A rest is the sum of the parts' rests already, but an overlap of a rest is not known to be
+                    # at least 0 unless it is a cell (patients counted twice, split into reserved and not).
+                    if sum(lookup[c] for c in cells) > lookup[label]:
+                        _overlap([label], cells, lookup, extra, groups, ("overlap", *label))
+                    continue
                 if not _tie([label], cells, lookup, extra, groups, ("rest", *label)):
-                    untied.append((total, name, where))
+                    _overlap([label], cells, lookup, extra, groups, ("overlap", *label))
     flags = _solve(list(pieces.values()), groups, min_cell, extra)
     hidden: dict = {}
     for (scope, name), p in pieces.items():
