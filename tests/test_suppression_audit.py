@@ -206,3 +206,64 @@ def test_every_declared_table_in_every_format_has_no_recoverable_cell(synthetic,
             assert published.equals(pub.published(t.name)), (unit, t.name)
             assert (frames[t.name] == "×").sum().sum() == (published == "×").sum().sum(), (unit, t.name)
     assert hidden > 0  # the audit had something to check
+
+
+def test_the_prom_improvement_table_of_every_unit_report_is_suppressed_together(synthetic, synthetic_units):
+    """The PROM chapter of the whole registry's report and of each unit's: answers and improved per follow-up
+    kind are counts about patients, and the registry's are the sums of the units'. Suppressed one unit at a
+    time, a unit's hidden count was the registry's minus the other units' (six such cells in this extract at
+    min_cell 5); suppressed together (report.unit_disclosure.improvement_disclosure) no hidden count can be
+    recovered, by that subtraction or by the LP audit, and the table, its sentence and its figure agree."""
+    from opr_analysis import for_unit, unit_table
+    from opr_analysis.report import indicator_report as ir
+    from opr_analysis.report.prom_tables import improvement_cells, improvement_hidden
+    from opr_analysis.report.prose import improvement_sentence
+    from opr_analysis.report.unit_disclosure import improvement_disclosure
+    from opr_analysis.stats.proms import improvement_rates
+
+    as_of, window = dt.date(2025, 3, 1), (2022, 2024)
+    units = unit_table(synthetic_units)["unit_id"].tolist()
+    with recorded_tables() as recorded:
+        hidden = improvement_disclosure(synthetic_units, as_of, window, 5)
+    assert recorded and all(recoverable_cells(t) == [] for t in recorded)
+    cells, alone = {}, {}
+    for unit in [None, *units]:
+        rates = improvement_rates(
+            synthetic_units if unit is None else for_unit(synthetic_units, unit), as_of, window=window
+        )
+        cells[unit] = improvement_cells(rates, 5, hidden[unit]).set_index(["indicator", "kind"])
+        alone[unit] = improvement_cells(rates, 5).set_index(["indicator", "kind"])
+        # every count the table alone hides stays hidden (small counts among them)
+        assert (
+            ((alone[unit][["n", "improved"]] == SUPPRESSED) <= (cells[unit][["n", "improved"]] == SUPPRESSED))
+            .all()
+            .all()
+        )
+        # the sentence and the figure hide what the table hides
+        drawn = ~improvement_hidden(rates, 5, hidden[unit])["share"].to_numpy() & (rates["n"] > 0).to_numpy()
+        assert (drawn == (cells[unit]["share"] != "–").to_numpy()).all()
+        for (indicator, kind), row in cells[unit].iterrows():
+            if row["n"] not in ("0", SUPPRESSED):
+                text = improvement_sentence(rates, kind, indicator, 5, hidden[unit])
+                assert ("for få svar" in text) == (row["share"] == "–"), (unit, indicator, kind)
+
+    def attack(tables):
+        """Cells of one unit recovered as the registry's count minus every other unit's (all shown)."""
+        found = []
+        for key in tables[None].index:
+            for col in ("n", "improved"):
+                shown = {u: tables[u].loc[key, col] for u in tables}
+                hid = [u for u in units if shown[u] == SUPPRESSED]
+                if len(hid) == 1 and shown[None] != SUPPRESSED:
+                    found.append((hid[0], key, col))
+        return found
+
+    assert len(attack(alone)) > 0  # what the attacker had before
+    assert attack(cells) == []
+    assert sum((cells[u][["n", "improved"]] == SUPPRESSED).sum().sum() for u in cells) > sum(
+        (alone[u][["n", "improved"]] == SUPPRESSED).sum().sum() for u in alone
+    )
+    # what a unit's report takes (the notebook: unit_view.improvement_hidden); one registry keeps the table's rule
+    unit_view = ir.unit_view(synthetic_units, units[-1], as_of=as_of)
+    assert unit_view.improvement_hidden(5, window).equals(hidden[units[-1]])
+    assert improvement_disclosure(synthetic, as_of, window, 5) == {}

@@ -57,7 +57,7 @@ from ..indicators.funnel import funnel_limits
 from ..safety.markup import escape
 from .suppression import DEFAULT_MIN_CELL, suppressed_label
 from .theme import label_pct, theme_opr
-from .unit_disclosure import disclose, response_key
+from .unit_disclosure import disclose, improvement_disclosure, response_key
 
 #: Background colours of the target levels (light, so black text stays readable).
 LEVEL_COLOURS = {"green": "#cfe8d5", "yellow": "#fbeec1", "red": "#f4c7c3", "too_few": "#ffffff"}
@@ -86,6 +86,16 @@ class UnitView:
         if min_cell not in self._disclosures:
             self._disclosures[min_cell] = disclose(self.reg_all, self.as_of, self.results, self.definitions, min_cell)
         return self._disclosures[min_cell]
+
+    def improvement_hidden(self, min_cell: int = DEFAULT_MIN_CELL, window: tuple[int, int] | None = None):
+        """The improvement table's hidden ``n`` and ``improved`` for this view's report, every report of the
+        extract suppressed together (:func:`.unit_disclosure.improvement_disclosure`); None with one unit."""
+        if self.source is not None:
+            return self.source.improvement_hidden(min_cell, window)
+        key = ("improvement", min_cell, window)
+        if key not in self._disclosures:
+            self._disclosures[key] = improvement_disclosure(self.reg_all, self.as_of, window, min_cell)
+        return self._disclosures[key].get(self.unit)
 
     def hidden(self, min_cell: int = DEFAULT_MIN_CELL) -> set:
         """``(unit_id, year, ind_id)`` of the values every report hides."""

@@ -18,7 +18,8 @@ import pandas as pd
 
 from ..formatting import CI_LABEL, MISSING, fmt_int, fmt_interval, fmt_num, fmt_p, fmt_pct, fmt_pct_interval, fmt_trend
 from ..stats.trends import POOR_FIT_DISPERSION, series_test, too_few_years, trend_test
-from .suppression import DEFAULT_MIN_CELL, SUPPRESSED, small_share, suppression_method_text
+from .prom_tables import improvement_hidden
+from .suppression import DEFAULT_MIN_CELL, SUPPRESSED, suppression_method_text
 
 
 def cell_value(frame: pd.DataFrame, col: str, **keys):
@@ -270,12 +271,16 @@ def _kind_phrase(kind: str) -> str:
 
 
 def improvement_sentence(
-    rates: pd.DataFrame, kind: str = "rf_12m", indicator: str = "nrs_improved_30", min_cell: int = DEFAULT_MIN_CELL
+    rates: pd.DataFrame,
+    kind: str = "rf_12m",
+    indicator: str = "nrs_improved_30",
+    min_cell: int = DEFAULT_MIN_CELL,
+    hidden: pd.DataFrame | None = None,
 ) -> str:
     """One sentence on the share improved at one follow-up, from :func:`~opr_analysis.stats.proms.improvement_rates`.
 
-    Suppressed like the table: when the improved or not-improved count lies
-    between 1 and ``min_cell − 1``, the sentence says there are too few answers.
+    Suppressed like the table (:func:`~.prom_tables.improvement_hidden`, with ``hidden`` for every report of
+    a multi-unit extract): when the table hides the share, the sentence says there are too few answers.
 
     >>> r = pd.DataFrame({"kind": ["rf_12m"], "indicator": ["nrs_improved_30"], "n": [132], "improved": [82],
     ...                   "share": [0.621], "share_ci_low": [0.536], "share_ci_high": [0.699]})
@@ -292,11 +297,13 @@ def improvement_sentence(
         ),
         "pgic_improved": (",", "oppga", "at pasienten var «mye» eller «svært mye» bedre"),
     }[indicator]
-    row = rates[(rates["kind"].astype(str) == kind) & (rates["indicator"].astype(str) == indicator)]
+    rates = rates.reset_index(drop=True)
+    at = rates.index[(rates["kind"].astype(str) == kind) & (rates["indicator"].astype(str) == indicator)]
+    row = rates.loc[at]
     when = _kind_phrase(kind)
     if row.empty or pd.isna(row["n"].iloc[0]) or int(row["n"].iloc[0]) == 0:
         return f"Registeret har ennå ingen svar {when} som kan brukes til dette."
-    if bool(small_share(row, "improved", "n", min_cell).iloc[0]):
+    if bool(improvement_hidden(rates, min_cell, hidden).loc[at[0], "share"]):
         return f"Det er for få svar {when} til å vise andelen som ble bedre."
     r = row.iloc[0]
     share = f"{fmt_pct(r['share'])}; {CI_LABEL} {fmt_pct_interval(r['share_ci_low'], r['share_ci_high'])}"
@@ -478,9 +485,11 @@ def method_paragraph(report, as_of, min_cell: int, include_proms: bool) -> str:
     )
 
 
-def outcomes_paragraph(rates: pd.DataFrame, window: tuple[int, int], as_of, min_cell: int) -> str:
+def outcomes_paragraph(
+    rates: pd.DataFrame, window: tuple[int, int], as_of, min_cell: int, hidden: pd.DataFrame | None = None
+) -> str:
     """The opening of «Utfall ved oppfølging»: the window, «svar» not «pasienter», the improvement rules
-    and the 12-month RF results (:func:`improvement_sentence`)."""
+    and the 12-month RF results (:func:`improvement_sentence`; ``hidden`` as there)."""
     return (
         "## Utfall ved oppfølging\n\n"
         f"Tallene gjelder oppfølginger med forfallsår {window[0]}–{window[1]}, med svar til og med "
@@ -488,9 +497,9 @@ def outcomes_paragraph(rates: pd.DataFrame, window: tuple[int, int], as_of, min_
         "svar, ikke pasienter: en pasient kan svare etter flere behandlinger. Et svar regnes som en klinisk "
         "viktig bedring når gjennomsnittlig smerte (NRS) er minst 30 % lavere enn ved baseline i samme "
         "behandlingsforløp, eller når pasienten selv oppgir å være «mye» eller «svært mye» bedre (PGIC). "
-        + improvement_sentence(rates, "rf_12m", "nrs_improved_30", min_cell)
+        + improvement_sentence(rates, "rf_12m", "nrs_improved_30", min_cell, hidden)
         + " "
-        + improvement_sentence(rates, "rf_12m", "pgic_improved", min_cell)
+        + improvement_sentence(rates, "rf_12m", "pgic_improved", min_cell, hidden)
         + " "
         "@Tbl-prom-bedring og @fig-prom-bedring viser andelene for alle typer oppfølging, og @tbl-prom-endring "
         "viser hvordan gjennomsnittsskårene endret seg fra baseline til oppfølging."

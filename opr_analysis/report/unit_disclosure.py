@@ -21,6 +21,12 @@ appears:
   owed = the follow-up table's cells; baseline before the first consultation = the baseline table per
   enrolment) is the same number as that table's cells, in every scope.
 
+- **The PROM chapter's improvement table** (:func:`~.prom_tables.improvement_cells`, its sentence and
+  figure): answers and improved per indicator and follow-up kind, computed from each scope's rows for
+  the report's window, are suppressed the same way by :func:`improvement_disclosure` (the registry the
+  sum of its units). Nothing ties them to the tables above, so a separate audit hides exactly what one
+  audit of everything would.
+
 A median or mean of the chapter is not a count; one computed over fewer than ``min_cell`` cases is
 hidden (it would describe a handful of patients). With one unit, nothing here applies: the report is
 the registry's, suppressed on its own (:func:`~.suppression.hidden_tables`).
@@ -45,7 +51,16 @@ from ..stats.export import compute_tables
 from ..stats.table_registry import TABLES, PatientCounts
 from .suppression import DEFAULT_MIN_CELL, Hidden, Link, hidden_together
 
-__all__ = ["INDICATORS", "Disclosure", "disclose", "indicator_counts", "indicator_links", "response_key"]
+__all__ = [
+    "IMPROVEMENT",
+    "INDICATORS",
+    "Disclosure",
+    "disclose",
+    "improvement_disclosure",
+    "indicator_counts",
+    "indicator_links",
+    "response_key",
+]
 
 #: The name of the indicator results among the audit's tables.
 INDICATOR_TABLE = "indicators"
@@ -56,6 +71,14 @@ INDICATORS = PatientCounts(
     parts=(("denominator", ("numerator", "not_numerator")),),
     keys=("ind_id", "year"),
 )
+
+#: The PROM chapter's improvement table as counts: answers (``n``) and improved per indicator and follow-up
+#: kind; the answers not improved are the rest nobody sees.
+IMPROVEMENT = PatientCounts(
+    counts=("n", "improved"), parts=(("n", ("improved", "not_improved")),), keys=("indicator", "kind")
+)
+#: The improvement table's name among the audit's tables.
+IMPROVEMENT_TABLE = "prom_improvement"
 
 
 @dataclass
@@ -214,3 +237,28 @@ def disclose(
         scope: {n: h for n, h in t.items() if n != INDICATOR_TABLE} for scope, t in together.hidden.items()
     }
     return Disclosure(min_cell, tables_hidden, indicators, together.untied)
+
+
+def improvement_disclosure(
+    reg, as_of, window: tuple[int, int] | None, min_cell: int = DEFAULT_MIN_CELL
+) -> dict[Hashable, pd.DataFrame]:
+    """What every report of a multi-unit extract hides in the PROM chapter's improvement table: per scope
+    (None: the whole registry; a unit id) a boolean frame indexed by ``(indicator, kind)`` with columns
+    ``n`` and ``improved`` (:func:`~.prom_tables.improvement_cells` takes it). Empty with one unit (the
+    table is then suppressed on its own)."""
+    from ..stats.proms import improvement_rates
+
+    units = unit_table(reg)["unit_id"].tolist()
+    if len(units) < 2:
+        return {}
+    regs = {None: reg} | {u: for_unit(reg, u) for u in units}
+    frames = {scope: improvement_rates(r, as_of=as_of, window=window) for scope, r in regs.items()}
+    scopes = {scope: {IMPROVEMENT_TABLE: (IMPROVEMENT, f[["indicator", "kind", "n", "improved"]])} for scope, f in
+              frames.items()}  # fmt: skip
+    together = hidden_together(scopes, min_cell, sums=(None, units))
+    out = {}
+    for scope, frame in frames.items():
+        cells = together.hidden[scope][IMPROVEMENT_TABLE].cells[["n", "improved"]]
+        cells.index = pd.MultiIndex.from_frame(frame[["indicator", "kind"]].astype(str))
+        out[scope] = cells
+    return out
