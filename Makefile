@@ -10,8 +10,16 @@ YEAR   ?=
 # (delivery-log.csv beside keys/, git-ignored).
 OUT    ?= _output/report
 DELIVERIES ?= _output/extracts
+# Quarto 1.7.27 built from source by the shared installer (make quarto). Once installed, make report
+# and make test use it (QUARTO_PATH) unless QUARTO_PATH is set already.
+QUARTO_TOOLS ?= ../shared/tools/quarto
+QUARTO_DEST  ?= $(HOME)/.local/opr-quarto
+QUARTO_PATH  ?= $(wildcard $(QUARTO_DEST)/bin/quarto)
+ifneq ($(QUARTO_PATH),)
+export QUARTO_PATH
+endif
 
-.PHONY: help venv lint test report data lab bench extract-example experiment-example audit lock docs clean
+.PHONY: help venv lint test report data lab bench extract-example experiment-example audit lock docs clean quarto reference-docx
 
 help:
 	@echo "make report          render the annual report from the synthetic registry into $(OUT)/"
@@ -23,6 +31,8 @@ help:
 	@echo "make experiment-example plan, allocate and analyse the example response-rate experiment into $(EXPERIMENT_OUT)/"
 	@echo "make audit           check the locked dependencies for known vulnerabilities"
 	@echo "make docs            regenerate docs/codebook.md, docs/tables.md and the report notebook's table cells"
+	@echo "make quarto          install Quarto 1.7.27 from $(QUARTO_TOOLS) into $(QUARTO_DEST) (HTML, Word and PDF)"
+	@echo "make reference-docx  regenerate the Word reference document of the report (needs Quarto)"
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -91,6 +101,17 @@ docs: $(STAMP)
 	$(BIN)/opr codebook --out docs/codebook.md
 	$(BIN)/python -c "from opr_analysis.stats.table_registry import tables_markdown; print(tables_markdown(), end='')" > docs/tables.md
 	$(BIN)/python -c "from opr_analysis.report.publication import sync_notebook; sync_notebook('notebooks/annual_report.ipynb')"
+
+# Quarto from its public source (../shared/tools/quarto/README.md); install.sh returns at once when
+# $(QUARTO_DEST) already holds a complete install of the same version.
+quarto:
+	@test -x $(QUARTO_TOOLS)/install.sh || { echo "fant ikke $(QUARTO_TOOLS)/install.sh (QUARTO_TOOLS=...)"; exit 1; }
+	$(QUARTO_TOOLS)/install.sh $(QUARTO_DEST)
+	@echo "Quarto: export QUARTO_PATH=$(QUARTO_DEST)/bin/quarto (make report and make test find it themselves)"
+
+# The Word reference document (page, styles) from pandoc's default, reproducibly; a test compares.
+reference-docx: $(STAMP)
+	$(BIN)/python -m opr_analysis.report.reference_docx
 
 clean:
 	rm -rf $(VENV) $(OUT) _build

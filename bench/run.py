@@ -22,6 +22,9 @@ synthetic registry (``opr synth --scale``); the floor runs on the same files in 
                      answers (scales up to 10: at 100 they are ~40 M rows)
 ``report``           ``opr report --formats html`` (scales up to 10; skipped until merged)
 ``extract``          ``opr extract`` of the first example spec (scales up to 10)
+``recall``           ``opr implantat søk``: the recall list of one model of one
+                     manufacturer (thousands of carriers at scale 100), CSV and
+                     Excel (issue 27: it must answer in seconds at national size)
 ===================  ============================================================
 
 The benchmark extract holds every table ``opr tables`` uses and no
@@ -126,6 +129,9 @@ def step_commands(scale: float, runs: Path, commands: set[str], dialect: str = "
         "tables_units": [*OPR, "tables", str(units), "--out", str(out / "tables_units"), "--as-of", AS_OF],
         "indicators_units": [*OPR, "indicators", str(units), "--out", str(out / "indicators_units"), "--as-of",
                              AS_OF],
+        # issue 27: a field safety notice for one model; the list goes to its own folder
+        "recall": [*OPR, "implantat", "søk", str(data), "--manufacturer", "Nordstim Medical", "--model", "Vega P",
+                   "--as-of", AS_OF, "--out", str(out / "recall")],
     }  # fmt: skip
     spec = extract_spec()
     if "extract" not in commands:
@@ -136,6 +142,8 @@ def step_commands(scale: float, runs: Path, commands: set[str], dialect: str = "
         steps["extract"] = [*OPR, "extract", str(spec), "--extract", str(data), "--out", str(out / "extract")]
     if "report" not in commands:
         steps["report"] = "skipped: command not available"
+    if "implantat" not in commands:
+        steps["recall"] = "skipped: command not available"
     if "indicators" not in commands:
         for step in ("synth_units", "tables_units", "indicators_units"):
             steps[step] = "skipped: command not available"
@@ -209,11 +217,12 @@ TARGETS = {
     "tables_wall_s_at_1": 1.5,
     "validate_wall_s_at_1": 1.0,
     "growth_10_to_100": 10.0,  # tables, wall
+    "recall_wall_s_at_100": 10.0,  # opr implantat søk at national size (issue 27), wall, extract read included
 }
 
 
 def targets(d: dict, results: dict) -> dict:
-    """Each target of issue 15 with the measured value and whether it is met (None: not measured)."""
+    """Each target (issue 15; the recall of issue 27) with the measured value and whether it is met (None: not measured)."""
 
     def med(scale, step, metric="wall_s"):
         return results.get(scale, {}).get(step, {}).get(metric, {}).get("median")
@@ -224,6 +233,7 @@ def targets(d: dict, results: dict) -> dict:
         "tables_wall_s_at_1": med("1", "tables"),
         "validate_wall_s_at_1": med("1", "validate"),
         "growth_10_to_100": d["time_growth"].get("100/10", {}).get("tables"),
+        "recall_wall_s_at_100": med("100", "recall"),
     }
     return {
         k: {"target": TARGETS[k], "measured": v, "met": None if v is None else bool(v <= TARGETS[k])}
@@ -354,7 +364,8 @@ def run_dialect(dialect, scales, repeats, runs, log, commands, only) -> dict:
 
 
 README_START, README_END = "<!-- bench:start (written by bench/run.py) -->", "<!-- bench:end -->"
-STEP_LABELS = {"validate": "`opr validate`", "tables": "`opr tables`", "duckdb_floor": "DuckDB floor"}
+STEP_LABELS = {"validate": "`opr validate`", "tables": "`opr tables`", "duckdb_floor": "DuckDB floor",
+               "recall": "`opr implantat søk`"}  # fmt: skip
 
 
 def readme_block(out: dict) -> str:

@@ -41,6 +41,7 @@ COMMANDS = [
     "innsyn",
     "sletting",
     "pasient",
+    "implantat",
 ]
 
 

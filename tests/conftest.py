@@ -94,6 +94,23 @@ def opr_store(_private_state) -> OprStore:
     return _private_state
 
 
+from opr_analysis.report.pipeline import find_quarto  # noqa: E402
+
+#: The Quarto this session may use (``QUARTO_PATH`` or ``quarto`` on PATH), found before any test hides it.
+QUARTO = find_quarto()
+NO_QUARTO = os.path.join(os.sep, "nonexistent", "quarto")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_quarto_unless_asked():
+    """No test sees Quarto through the environment, module- and session-scoped report fixtures included:
+    every report test (and each `opr report` it starts) uses the nbconvert fallback, so the fallback stays
+    tested on machines that have Quarto. The tests marked ``quarto`` pass :data:`QUARTO` explicitly."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("QUARTO_PATH", NO_QUARTO)
+        yield
+
+
 @pytest.fixture
 def extract(tmp_path):
     """The valid base extract as CSV."""
@@ -218,3 +235,13 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 _TREE = pytest.StashKey[dict]()
+
+
+@pytest.fixture
+def keys(tmp_path, monkeypatch):
+    """A key store of the test's own for research deliveries, with no master key from the environment
+    (the tests of deliveries pass it as ``key_dir``)."""
+    for var in list(os.environ):
+        if var.startswith(("OPR_EXTRACT_KEY", "OPR_REGISTER_KEY")):
+            monkeypatch.delenv(var)
+    return tmp_path / "keys"

@@ -41,10 +41,12 @@ DEFAULTS = {
     "short_forms": {"patient_id": "P1", "date": "2021-01-01"},
     "treatments": {"patient_id": "P1", "kind": "rf", "date": "2021-06-01"},
     "followups": {"patient_id": "P1", "kind": "rf_3m", "sent_date": "2021-09-01"},
+    "implants": {"patient_id": "P1", "component": "generator", "manufacturer": "Nordstim", "model": "Vega R",
+                 "implanted_date": "2022-03-01"},  # v1.2 implants (issue 27); serial_number is the test's to give
 }  # fmt: skip
 
 ID_PREFIX = {"referrals": "R", "enrolments": "E", "baseline_responses": "B", "short_forms": "S",
-             "treatments": "T", "followups": "F", "patients": "P"}  # fmt: skip
+             "treatments": "T", "followups": "F", "patients": "P", "implants": "I"}  # fmt: skip
 
 
 def _frame(table: str, rows) -> pd.DataFrame:
@@ -454,3 +456,96 @@ def run_notebook(name: str, out: Path, cwd: Path | None = None, **parameters):
         log_output=False,
     )
     return nbformat.read(out, as_version=4)
+
+
+# --- a hand-made implant register (contract v1.2, issue 27) ----------------------------------
+# Seven systems with known times to failure (days) at AS_OF 2024-12-31: 100 (a lead migrates),
+# 200 (censored), 300 and 300 (infection; pocket pain), 400 (censored: the only component out for
+# battery), 500 (lack of effect), 800 (censored; untied components of patient P7, with a battery
+# change); and one implanted after the as-of date. Serial numbers S001..., lots LOT001...
+def _implant(patient, treatment, day, **kw) -> dict:
+    row = dict(patient_id=patient, treatment_id=treatment, component="generator", manufacturer="M", model="G",
+               serial_number=f"S{len(IMPLANTS) + 1:03d}", lot=f"LOT{len(IMPLANTS) + 1:03d}",
+               implanted_date=day)  # fmt: skip
+    row.update(kw)
+    return row
+
+
+IMPLANTS: list[dict] = []
+for row in [
+    # S1: a lead migrates after 100 days (a failure); another component's explant after as-of is not yet
+    ("P1", "T1", "2022-01-01", {}),
+    (
+        "P1",
+        "T1",
+        "2022-01-01",
+        dict(component="elektrode", explanted_date="2022-04-11", explant_reason="elektrodevandring"),
+    ),  # fmt: skip
+    ("P1", "T1", "2022-01-01", dict(component="annet", explanted_date="2025-03-01", explant_reason="infeksjon")),
+    # S2: implanted 200 days before as-of, nothing removed: censored at 200
+    ("P2", "T2", "2024-06-14", {}),
+    # S3, S4: infection and pocket pain after 300 days (the revised generator goes back in: still a failure)
+    ("P3", "T3", "2022-01-01", dict(explanted_date="2022-10-28", explant_reason="infeksjon")),
+    ("P4", "T4", "2022-01-01", dict(explanted_date="2022-10-28", explant_reason="lommesmerte")),
+    ("P4", "T4", "2022-10-28", {}),
+    # S5: its only component out for battery after 400 days, nothing put back: censored at 400
+    ("P5", "T5", "2022-01-01", dict(explanted_date="2023-02-05", explant_reason="batteri")),
+    # S6: lack of effect after 500 days
+    ("P6", "T6", "2022-01-01", dict(explanted_date="2023-05-16", explant_reason="manglende_effekt")),
+    # S7 (no treatment: the patient's system): a battery change is not a failure; censored at 800
+    ("P7", "", "2022-10-23", dict(explanted_date="2024-01-10", explant_reason="batteri")),
+    ("P7", "", "2024-01-10", dict(component="elektrode")),
+    # implanted after the as-of date: not a system yet
+    ("P8", "T8", "2025-02-01", {}),
+]:
+    IMPLANTS.append(_implant(row[0], row[1], row[2], **row[3]))
+IMPLANT_TREATMENTS = [
+    dict(treatment_id=f"T{i}", patient_id=f"P{i}", kind="scs", date="2022-01-01") for i in (1, 2, 3, 4, 5, 6, 8)
+]
+
+
+# --- figures: does every text fit? -----------------------------------------------------------
+
+
+def figure_text_problems(plot) -> list[tuple]:
+    """Texts of ``plot`` drawn at the size the report stores it that leave the figure or overlap.
+
+    Each problem is ``("outside", text)`` or ``("overlap", text, text)``. Tick labels set at an
+    angle are left out of the overlap check: their boxes overlap although the texts do not.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+    from plotnine import theme
+
+    from opr_analysis.report.display import figure_size
+
+    fig = (plot + theme(figure_size=figure_size(plot))).draw()
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    boxes = [
+        (t.get_text(), t.get_window_extent(renderer), t.get_rotation() % 90 == 0)
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip()
+    ]
+    frame = fig.bbox
+    problems = [
+        ("outside", text)
+        for text, b, _ in boxes
+        if b.x0 < frame.x0 - 1 or b.x1 > frame.x1 + 1 or b.y0 < frame.y0 - 1 or b.y1 > frame.y1 + 1
+    ]
+    for i, (text_a, a, straight_a) in enumerate(boxes):
+        for text_b, b, straight_b in boxes[i + 1 :]:
+            if (
+                straight_a
+                and straight_b
+                and a.x0 < b.x1 - 1
+                and b.x0 < a.x1 - 1
+                and a.y0 < b.y1 - 1
+                and b.y0 < a.y1 - 1
+            ):
+                problems.append(("overlap", text_a, text_b))
+    return problems

@@ -274,6 +274,28 @@ for _command in ("innsyn", "sletting"):
     BAD[(_command, "key_dir")] = [*NOT_A_PATH, "«a file»", "«extract»"]
 BAD[("innsyn", "patient_id")] = ["", " ", "«nin id»", "finnes-ikke", "x" * 300]
 BAD[("innsyn", "texts")] = [*NOT_A_PATH, MISSING, "«a file»"]
+# the clinician's patient profile (issue 28)
+BAD[("pasient", "patient")] = ["", " ", "«nin id»", "finnes-ikke", "x" * 300, "<img src=x onerror=alert(1)>"]
+BAD[("pasient", "konsultasjonsdato")] = BAD_DATES
+BAD[("pasient", "extract")] = BAD_IN_FOLDER
+BAD[("pasient", "out")] = [*BAD_OUT_FOLDER, "«report folder»", "«in a report folder»"]
+BAD[("pasient", "enhet")] = ["x/../../../pwned", "", "a b", "«unknown unit»", "<img src=x onerror=alert(1)>"]
+BAD[("pasient", "as_of")] = BAD_DATES
+# The recall list (issue 27); «sok» is the same command as «søk».
+BAD_TEXT = ["", "   ", "a\x01b", "x" * 201]
+for _name in ("implantat søk", "implantat sok"):
+    BAD[(_name, "extract")] = BAD_IN_FOLDER
+    BAD[(_name, "out")] = [*BAD_OUT_FOLDER, "«inside a report»"]
+    BAD[(_name, "manufacturer")] = BAD_TEXT
+    BAD[(_name, "model")] = BAD_TEXT
+    BAD[(_name, "lot")] = BAD_TEXT
+    BAD[(_name, "serial")] = BAD_TEXT
+    BAD[(_name, "serial_file")] = [*NOT_A_PATH, MISSING, "«a folder»", "«big»", "«a file with control characters»"]
+    BAD[(_name, "serial_column")] = ["", "SN"]  # without --serial-file it has nothing to name
+    BAD[(_name, "component")] = ["batteri", ""]
+    BAD[(_name, "implanted_from")] = BAD_DATES
+    BAD[(_name, "implanted_to")] = [*BAD_DATES, "2000-01-01"]  # before --implanted-from in VALID
+    BAD[(_name, "as_of")] = BAD_DATES
 #: Options that take no value (nothing can be wrong with them).
 FLAGS = {("synth", "answers"), ("report", "include_proms"), ("extract", "no_docs")}
 #: Bad values that may exit 1 rather than 2: the extract or a file cannot be read (not a wrong argument as such).
@@ -291,6 +313,7 @@ VALID = {
     "extract": (["spec"], {"spec": "«spec»", "extract": "«extract»", "out": "«new»", "key_dir": "«keys»"}),
     "innsyn": (["patient_id"], {"patient_id": "P001", "extract": "«extract»", "out": "«new»", "key_dir": "«keys»"}),
     "sletting": ([], {"extract": "«extract»", "out": "«new»", "key_dir": "«keys»"}),
+    "pasient": (["patient"], {"patient": "P001", "extract": "«extract»", "out": "«new»", "as_of": "2025-03-01"}),
     **{
         f"experiment {step}": (
             ["spec"],
@@ -298,6 +321,19 @@ VALID = {
         )
         for step in ("plan", "allocate", "analyse")
     },
+    **{
+        name: (
+            ["extract"],
+            {
+                "extract": "«extract»",
+                "out": "«new»",
+                "lot": "VP-2203A",
+                "as_of": "2025-03-01",
+                "implanted_from": "2021-01-01",
+            },
+        )
+        for name in ("implantat søk", "implantat sok")
+    },  # fmt: skip
 }
 
 
@@ -391,6 +427,9 @@ def fixtures(tmp_path_factory) -> dict[str, Path]:
         (tmp / "arsrapport.html").write_text("x\n")
     f["report folder"] = base / "rapport"
     f["in a report folder"] = base / "rapport" / "innsyn"
+    f["inside a report"] = base / "rapport" / "tilbakekalling"  # a report folder (its marker) holds it
+    f["a file with control characters"] = base / "serienumre.txt"
+    f["a file with control characters"].write_bytes(b"NSM1\nNSM\x072\n")
     return f
 
 

@@ -1,7 +1,6 @@
 """End-to-end deliveries from a tiny hand-made extract."""
 
 import json
-import os
 import re
 import stat
 import time
@@ -23,14 +22,6 @@ ALL = ["csv", "parquet", "sav", "dta", "xlsx"]
 @pytest.fixture(scope="module")
 def extract(tmp_path_factory):
     return write_research_extract(tmp_path_factory.mktemp("extract") / "ex")
-
-
-@pytest.fixture
-def keys(tmp_path, monkeypatch):
-    for var in list(os.environ):
-        if var.startswith(("OPR_EXTRACT_KEY", "OPR_REGISTER_KEY")):
-            monkeypatch.delenv(var)
-    return tmp_path / "keys"
 
 
 def _files(folder):

@@ -510,13 +510,15 @@ def test_cli_refuses_a_folder_inside_another_opr_output(tmp_path, extract_dir, c
 
 
 @pytest.mark.slow
-def test_pdf_is_a4_names_the_patient_on_every_page_and_shows_text_as_written(tmp_path, extract_dir, capsys):
+def test_pdf_is_a4_names_the_patient_on_every_page_and_shows_text_as_written(
+    tmp_path, extract_dir, capsys, monkeypatch
+):
+    from conftest import QUARTO
     from pypdf import PdfReader
 
-    from opr_analysis.report.pipeline import find_quarto
-
-    if find_quarto() is None:
-        pytest.skip("quarto is not on PATH (nor in QUARTO_PATH): profiles are HTML only (tested above)")
+    if QUARTO is None:
+        pytest.skip("Quarto is not installed (neither QUARTO_PATH nor quarto on PATH): profiles are HTML only")
+    monkeypatch.setenv("QUARTO_PATH", QUARTO)  # the session hides Quarto from every other test
     out = tmp_path / "profil"
     status, stdout, err = _run(capsys, "pasient", "PX1", "--extract", extract_dir, "--out", out, "--as-of", AS_OF)
     assert status == 0, err

@@ -60,22 +60,41 @@ def test_notebook_has_a_parameters_cell_with_runnable_defaults():
     exec(params[0].source, {}, names)  # noqa: S102 - our own notebook's literal defaults
     assert names["extract"] == "../data/synthetic" and names["min_cell"] == 5
     assert {"report_year", "as_of", "years_shown", "texts_dir", "include_proms"} <= set(names)
+    # a unit report's parameter is declared (papermill warned «Passed unknown parameter: unit»)
+    assert names["unit"] is None
     assert (pipeline.NOTEBOOK.parent / names["texts_dir"]).resolve() == pipeline.TEXTS
 
 
-def test_quarto_config_parses_and_sizes_figures_like_the_notebook():
-    config = yaml.safe_load(pipeline.QUARTO_CONFIG.read_text(encoding="utf-8"))
-    assert config["lang"] == "nb"
+def test_quarto_settings_parse_and_size_figures_like_the_notebook():
+    config = yaml.safe_load(pipeline.QUARTO_SETTINGS.read_text(encoding="utf-8"))
+    assert config["lang"] == "nb" and config["toc-title"] == "Innhold" and config["number-sections"] is True
     assert set(config["format"]) == {"html", "docx", "typst"} == set(pipeline.QUARTO_TO.values())
     assert config["format"]["html"]["embed-resources"] is True
     assert config["execute"]["echo"] is False and config["execute"]["enabled"] is False
-    # figures: the same inches in Quarto's options and in the image outputs (report.display)
-    assert (config["fig-width"], config["fig-height"]) == FIGURE_SIZE and FIGURE_SIZE[0] <= 6.3
+    # figures: the same inches in Quarto's options and in the image outputs (report.display); the A4 text
+    # width with 2,2 cm margins is 6,4 in
+    assert (config["fig-width"], config["fig-height"]) == FIGURE_SIZE and FIGURE_SIZE[0] <= 6.4
     # no web fonts: Bootswatch themes such as cosmo @import Google Fonts
     assert config["format"]["html"]["theme"] == "default"
-    assert "breakable: true" in config["format"]["typst"]["include-in-header"]["text"]
-    # `quarto render` at the root is not a way to make the report (its outputs would land in notebooks/)
-    assert not (ROOT / "_quarto.yml").exists() and not (ROOT / "_quarto.yaml").exists()
+    typst = config["format"]["typst"]
+    assert typst["papersize"] == "a4" and typst["margin"] == {"x": "2.2cm", "y": "2.5cm"}
+    assert "#set text(hyphenate: false)" in typst["include-in-header"]["text"]
+    assert "sticky: true" in typst["include-in-header"]["text"]
+    # the title comes with each run's notebook: a title here would override «Årsrapport 2024 …»
+    assert "title" not in config
+
+
+def test_root_quarto_project_reads_the_report_settings_and_repeats_none():
+    """The design card's _quarto.yml at the root: the report's settings come from the package's file only."""
+    project = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
+    assert set(project) == {"project", "metadata-files"}
+    assert [ROOT / f for f in project["metadata-files"]] == [pipeline.QUARTO_SETTINGS]
+    assert project["project"]["render"] == ["arsrapport.ipynb"] and project["project"]["output-dir"] == "_output/quarto"
+    pre = ROOT / project["project"]["pre-render"]
+    assert pre.is_file() and "quarto_project" in pre.read_text(encoding="utf-8")
+    # the notebook the pre-render step writes is never committed
+    ignored = subprocess.run(["git", "check-ignore", "-q", "arsrapport.ipynb"], cwd=ROOT).returncode
+    assert ignored in (0, 128)  # 128: not a git checkout (an unpacked sdist)
 
 
 def test_report_texts_start_their_headings_below_the_chapter():
@@ -106,9 +125,8 @@ def small_extract(tmp_path_factory):
 @pytest.fixture(scope="module")
 def report_run(small_extract, tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "_output"
-    if pipeline.find_quarto():
-        return pipeline.run_report(small_extract, as_of=AS_OF, formats=["html"], out=out, log=lambda s: None)
-    # Without Quarto a PDF cannot be made: the run writes the HTML, then says so and fails.
+    # Without Quarto (conftest hides it from tests not marked quarto) a PDF cannot be made: the run writes
+    # the fallback HTML, then says so and fails. Quarto's outputs are tested in test_report_quarto.py.
     with pytest.raises(pipeline.FormatsNotMade, match="PDF ble ikke laget") as failed:
         pipeline.run_report(small_extract, as_of=AS_OF, formats=["html", "pdf"], out=out, log=lambda s: None)
     made = [p.name for p in failed.value.run.files]
@@ -173,6 +191,22 @@ def test_report_tables_show_exactly_what_opr_tables_computes(report_run, contrac
             elif shown_fu.loc[kind, column] != SUPPRESSED:
                 assert shown_fu.loc[kind, column] == value, (kind, column)
     assert small > 0  # the synthetic extract has small follow-up counts to hide
+
+
+@pytest.mark.slow
+def test_report_has_the_implant_chapter_and_no_device_identifier(report_run, small_extract):
+    """The chapter «Implantater» is there (the synthetic extract has the register); no file of the report
+    folder holds a serial number, a lot or a patient id of the implant register (issue 27)."""
+    from opr_analysis.safety.privacy import file_text
+
+    soup = BeautifulSoup(report_run.files[0].read_text(encoding="utf-8"), "html.parser")
+    assert soup.find(id="Implantater") is not None and soup.find(id="opr-implant_survival_summary") is not None
+    implants = pd.read_csv(small_extract / "implants.csv", dtype=str)
+    secrets = set(implants["serial_number"]) | set(implants["lot"]) | set(implants["patient_id"])
+    assert len(secrets) > 100
+    for path in (p for p in report_run.out.rglob("*") if p.is_file()):
+        tokens = set(re.findall(r"[\w-]+", file_text(path)))
+        assert not tokens & secrets, path.name
 
 
 @pytest.mark.slow
@@ -250,36 +284,6 @@ def test_manifest_and_audit_trail(report_run, small_extract):
     assert injected and "remove-cell" in injected[0].metadata["tags"]
     assert not [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not [p.name for p in out.parent.iterdir() if p.name.startswith(".")]  # no temporary folder left
-
-
-@pytest.mark.slow
-@pytest.mark.quarto
-def test_quarto_renders_html_docx_pdf(small_extract, tmp_path):
-    if pipeline.find_quarto() is None:
-        pytest.skip("quarto is not on PATH (nor in QUARTO_PATH); the nbconvert fallback is tested instead")
-    run = pipeline.run_report(
-        small_extract, as_of=AS_OF, formats=["html", "docx", "pdf"], out=tmp_path / "o", log=lambda s: None
-    )
-    assert run.renderer == "quarto"
-    assert sorted(p.suffix for p in run.files) == [".docx", ".html", ".pdf"]
-    assert all(p.stat().st_size > 10_000 for p in run.files)
-    html = next(p for p in run.files if p.suffix == ".html").read_text(encoding="utf-8")
-    assert "Tabell 1" in html.replace("\u00a0", " ").replace("&nbsp;", " ")
-    # offline: no CDN script, no web font, no remote stylesheet
-    assert not re.search(r"""(src|href)=["']?https?:|@import|url\(["']?https?:|require\.min\.js|jquery""", html)
-    # «Andre formater» links to the files this run wrote, never to annual_report.*
-    assert "annual_report." not in html and f"arsrapport-{YEAR}.docx" in html and f"arsrapport-{YEAR}.pdf" in html
-    # figures: the HTML gives the display size; DOCX places them within the 6,3 in text width
-    widths = [int(w) for w in re.findall(r'<img[^>]*width="(\d+)"', html)]
-    assert widths and max(widths) <= 6.3 * CSS_PX_PER_INCH
-    import zipfile
-
-    with zipfile.ZipFile(next(p for p in run.files if p.suffix == ".docx")) as z:
-        document = z.read("word/document.xml").decode("utf-8")
-    extents = [int(cx) for cx in re.findall(r'<wp:extent cx="(\d+)"', document)]
-    assert extents and max(extents) <= 6.3 * 914_400  # EMU per inch
-    pdf = next(p for p in run.files if p.suffix == ".pdf").read_bytes()
-    assert len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf)) >= 10  # long tables flow onto more pages
 
 
 @pytest.mark.slow

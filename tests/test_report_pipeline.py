@@ -3,6 +3,7 @@
 import datetime as dt
 import os
 import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
@@ -118,11 +119,30 @@ def test_fallback_numbers_sections_and_lists_them(tmp_path):
     assert re.search(r"h1, h2, h3, h4 \{[^}]*break-after: avoid", css)
 
 
-def test_quarto_project_for_a_run_links_only_the_formats_it_makes():
+def test_quarto_links_the_other_formats_as_word_and_pdf_only_when_made():
     from opr_analysis.report import quarto
 
-    assert quarto.project_config(["html"])["format"]["html"]["format-links"] is False
-    assert quarto.project_config(["html", "docx", "pdf"])["format"]["html"]["format-links"] == ["docx", "typst"]
+    links = quarto.report_settings()["format"]["html"]["format-links"]
+    # the string «html» names no other format: it only stops Quarto from adding «MS Word» and «Typst»
+    assert links == ["html", {"format": "docx", "text": "Word"}, {"format": "typst", "text": "PDF"}]
+    assert {quarto.QUARTO_TO["docx"], quarto.QUARTO_TO["pdf"]} == {link["format"] for link in links[1:]}
+
+
+def test_run_settings_name_existing_files_by_absolute_path(tmp_path):
+    from opr_analysis.errors import OprError
+    from opr_analysis.report import quarto
+
+    written = quarto.report_settings()
+    settings = quarto.run_settings()
+    files = quarto.settings_files(settings)
+    assert {key for _, key in files} == {"path", "reference-doc"}  # the Lua filter and the Word reference
+    for holder, key in files:
+        assert os.path.isabs(holder[key]) and os.path.isfile(holder[key])
+    assert [h[k] for h, k in quarto.settings_files(written)] == [
+        os.path.relpath(h[k], quarto.PACKAGE_PARENT) for h, k in files
+    ]
+    with pytest.raises(OprError, match="fant ikke"):
+        quarto.run_settings(written, base=tmp_path)
 
 
 def test_notebook_for_quarto_has_no_output_that_makes_quarto_fetch_scripts():
@@ -130,11 +150,29 @@ def test_notebook_for_quarto_has_no_output_that_makes_quarto_fetch_scripts():
 
     nb = _executed_notebook()
     nb.cells[4].outputs[0]["metadata"] = {"image/png": {"alt": "Linjediagram: Antall etter år."}}
-    quarto.prepare_for_quarto(nb)
+    nb.cells[3].metadata["papermill"] = {"start_time": "2025-03-01T12:00:00"}  # would become HTML attributes
+    nb.cells[3].outputs[0]["data"]["text/html"] = (
+        "<div><style>\n#x table {\n  font-family: -apple-system, Arial, sans-serif;\n  color: #333;\n}\n</style>"
+        "<table></table></div>"
+    )
+    quarto.prepare_for_quarto(nb, "Årsrapport 2024")
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs for m in quarto.REMOTE_TRIGGERS if m in o.get("data", {})]
-    assert nb.cells[3].outputs[0]["data"]["text/markdown"] == "```{=html}\n<table></table>\n```\n"
-    assert nb.cells[4].source.startswith('#| fig-alt: "Linjediagram: Antall etter år."\n')
+    # the title as front matter (else Quarto takes the first heading), once however often it is prepared
+    assert nb.cells[0].cell_type == "raw" and nb.cells[0].source == "---\ntitle: Årsrapport 2024\n---\n"
+    quarto.prepare_for_quarto(nb, "Årsrapport 2024")
+    assert [c.cell_type for c in nb.cells].count("raw") == 1
+    # a unit's name from the extract is data: escaped (Quarto reads the title as Markdown), last word tied
+    quarto.prepare_for_quarto(nb, "Årsrapport 2024 – *Klinikk* <b>A</b> B")
+    assert nb.cells[0].source == "---\ntitle: Årsrapport 2024 – &#42;Klinikk&#42; &lt;b&gt;A&lt;/b&gt;\u00a0B\n---\n"
+    table = nb.cells[4]
+    assert table.outputs[0]["data"]["text/markdown"] == (
+        "```{=html}\n<div><style>\n#x table {\n  color: #333;\n}\n</style><table></table></div>\n```\n"
+    )  # no font list: a table takes the document's font (in the PDF an installed Arial would be embedded)
+    assert table.source.startswith("#| column: page-right\n#| label: tbl-a")
+    assert table.metadata == {} and nb.cells[1].metadata["tags"] == ["injected-parameters"]
+    assert nb.cells[5].source.startswith('#| fig-alt: "Linjediagram: Antall etter år."\n')
+    assert "#| column" not in nb.cells[5].source
 
 
 def test_git_dirty_is_read_before_the_run_writes(monkeypatch, tmp_path):
@@ -200,3 +238,34 @@ def test_plain_text_beside_a_shown_form_is_dropped_from_the_executed_notebook():
     nb = nbformat.v4.new_notebook(cells=[cell])
     drop_shadowed_plain_text(nb)
     assert [sorted(o["data"]) for o in nb.cells[0].outputs] == [["text/html"], ["text/plain"], ["image/png"]]
+
+
+def test_root_pre_render_never_replaces_a_notebook_it_did_not_write(tmp_path):
+    import nbformat
+
+    from opr_analysis.errors import OprError
+    from opr_analysis.report.quarto_project import pre_render
+
+    mine = tmp_path / "arsrapport.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), mine)
+    before = mine.read_bytes()
+    with pytest.raises(OprError, match="er ikke skrevet av"):
+        pre_render(tmp_path, log=lambda s: None)
+    assert mine.read_bytes() == before
+
+
+def test_settings_file_is_shipped_with_the_package():
+    """A non-editable install finds the settings: they and the files they name are package data."""
+    import fnmatch
+    import tomllib
+
+    from opr_analysis.report import quarto
+
+    patterns = tomllib.loads((pipeline.ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+        "package-data"
+    ]["opr_analysis"]
+    package = pipeline.ROOT / "opr_analysis"
+    files = [pipeline.QUARTO_SETTINGS, *(Path(h[k]) for h, k in quarto.settings_files(quarto.run_settings()))]
+    for path in files:
+        rel = path.relative_to(package).as_posix()
+        assert any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch("x/" + rel, p) for p in patterns), rel

@@ -78,7 +78,8 @@ def test_unit_report_renders_with_the_units_numbers(multi_extract, tmp_path):
     assert run.manifest["parameters"]["unit"] == "u2"
     soup = BeautifulSoup(run.files[0].read_text(encoding="utf-8"), "html.parser")
     text = soup.get_text(" ")
-    assert f"Årsrapport {YEAR} for OUS smerteregister – Smerteklinikk A" in text
+    # the unit's one-letter last word stays with the word before it (no «A» alone on a line)
+    assert f"Årsrapport {YEAR} for OUS smerteregister – Smerteklinikk\u00a0A" in text
     assert "Kvalitetsindikatorer" in text and "Kapitlet viser tallene for Smerteklinikk A" in text
     assert "Traceback" not in text and "@tbl-" not in text
     # the indicator table shows exactly the package's cells: the unit, then the registry total

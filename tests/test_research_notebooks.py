@@ -13,7 +13,7 @@ from helpers import run_notebook
 from opr_analysis import load_extract, models, proms, write_synthetic
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ["baseline_profile", "outcomes", "nonresponse", "prognostic_factors"]
+NOTEBOOKS = ["baseline_profile", "outcomes", "nonresponse", "prognostic_factors", "implants"]
 AS_OF = "2025-12-31"
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("research_notebooks")]
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("research_notebooks")]
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    """Write a scale-0.2 extract and run all four notebooks (one kernel each), once for the module."""
+    """Write a scale-0.2 extract and run the notebooks (one kernel each), once for the module."""
     tmp = tmp_path_factory.mktemp("research_nb")
     extract = write_synthetic(tmp / "extract", scale=0.2)
     results = {}
@@ -76,6 +76,13 @@ def test_nonresponse_notebook(executed):
 def test_prognostic_factors_notebook(executed):
     out = _ran(executed, "prognostic_factors")
     assert _key(out) == models.prognostic_model(executed[0], as_of=AS_OF)["n"].iloc[0] >= 50
+
+
+def test_implants_notebook(executed):
+    from opr_analysis.stats.implants import implant_systems
+
+    out = _ran(executed, "implants")
+    assert _key(out) == len(implant_systems(executed[0], AS_OF)) > 0
 
 
 def test_research_extract_notebook_runs_as_shipped_on_the_example_spec(tmp_path):

@@ -48,12 +48,12 @@ def check_patient_id(text: str) -> str:
 def run(args) -> int:
     from ..errors import UsageError
     from ..report.pipeline import TEXTS
-    from ..safety.owned import check_dir_target, check_outside_outputs, protected_folders
+    from ..safety.owned import check_dir_target, check_not_inside_outputs, protected_folders
 
     pid = check_patient_id(args.patient_id)
     protect = protected_folders([args.extract], [args.key_dir])
     check_dir_target(args.out, "innsyn", protect)
-    check_outside_outputs(args.out, "innsyn")
+    check_not_inside_outputs(args.out, "innsyn")
     texts = args.texts or TEXTS
     if not (Path(texts) / "rettigheter.md").is_file():
         raise UsageError(f"fant ikke rettighetsteksten «rettigheter.md» i «{texts}» (--texts)")

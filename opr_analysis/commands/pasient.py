@@ -11,9 +11,9 @@ opr may not replace or one inside another opr output).
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from ._dates import add_as_of, as_of_date, parse_date
+from ._options import path_arg
 
 
 def register(sub) -> None:
@@ -34,10 +34,10 @@ def register(sub) -> None:
         metavar="DATO",
         help="lag profiler for alle innskrivinger med førstekonsultasjon denne dagen (ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ)",
     )
-    p.add_argument("--extract", type=Path, required=True, metavar="MAPPE", help="mappen med uttrekkets tabellfiler")
+    p.add_argument("--extract", type=path_arg, required=True, metavar="MAPPE", help="mappen med uttrekkets tabellfiler")
     p.add_argument(
         "--out",
-        type=Path,
+        type=path_arg,
         required=True,
         metavar="MAPPE",
         help="mappen profilene skrives til; erstattes som helhet, og bare hvis opr pasient har skrevet den",
@@ -61,13 +61,13 @@ def _check_arguments(args):
 
 
 def run(args) -> int:
-    from ..profile.write import COMMAND, check_not_inside_output
-    from ..safety.owned import check_dir_target, protected_folders
+    from ..profile.write import COMMAND
+    from ..safety.owned import check_dir_target, check_not_inside_outputs, protected_folders
 
     as_of, day = _check_arguments(args)
     protect = protected_folders([args.extract])
     check_dir_target(args.out, COMMAND, protect)
-    check_not_inside_output(args.out)
+    check_not_inside_outputs(args.out, COMMAND)
     from ..extract.reader import load_extract
     from ..extract.units import unit_table
     from ..profile import patient_enrolment, profile_context

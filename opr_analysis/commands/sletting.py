@@ -35,11 +35,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..safety.owned import check_dir_target, check_outside_outputs, protected_folders
+    from ..safety.owned import check_dir_target, check_not_inside_outputs, protected_folders
 
     protect = protected_folders([args.extract], [args.key_dir])
     check_dir_target(args.out, "sletting", protect)
-    check_outside_outputs(args.out, "sletting")
+    check_not_inside_outputs(args.out, "sletting")
     import datetime as dt
 
     log = check_register_options(args, args.out)

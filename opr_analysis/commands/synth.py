@@ -41,7 +41,9 @@ def register(subparsers) -> None:
         "synth",
         help=HELP,
         description="Skriv et komplett syntetisk registeruttrekk i datakontraktens format: "
-        "alle påkrevde tabeller, den valgfrie tabellen legacy_v1 og utvidelseskolonnen diagnosis. "
+        "alle påkrevde tabeller, den valgfrie tabellen legacy_v1, utvidelseskolonnen diagnosis og "
+        "implantatregisteret (implants: generator og elektroder for hver SCS-behandling, fiktive produsenter, "
+        "eksplantasjoner og batteribytter). "
         "Volumet ligner avdelingens (om lag 2 200 vurderte henvisninger i året med --scale 1; "
         "--scale 100 er nasjonal størrelse). Samme frø, skala, år og format gir de samme bytene. "
         "Mappen skrives ferdig og flyttes så på plass; en mappe som finnes, erstattes bare hvis "

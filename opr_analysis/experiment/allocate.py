@@ -149,7 +149,7 @@ def allocate(spec: ExperimentSpec, reg, existing: pd.DataFrame | None, date, *, 
 def _erased_rows(spec: ExperimentSpec, reg, old: pd.DataFrame) -> pd.DataFrame:
     """patient_id and stratum of every allocation of this experiment whose patient was erased at their own
     request: rows of the earlier list, and rows the erasure took out of the extract that the list lacks."""
-    from ..rights import erased_patients
+    from ..rights.erasure import erased_patients
 
     ids = set(erased_patients(reg)) if hasattr(reg, "tables") else set()
     listed = old.loc[old["patient_id"].isin(ids), ["patient_id", "stratum"]]

@@ -23,6 +23,10 @@ from importlib import resources
 import yaml
 
 TYPES = ("id", "string", "text", "int", "float", "bool", "date", "datetime", "code", "item", "orgnr")
+#: Disclosure classes a column may declare (``disclosure:``); the research extract's classes
+#: (:data:`opr_analysis.extracts.variables.DISCLOSURE_CLASSES`). A ``direct_identifier`` is never
+#: delivered nor shown in a report (serial numbers and lots of implants, issue 27).
+DISCLOSURE = ("direct_identifier", "quasi_identifier", "sensitive", "other")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,12 @@ class Column:
     references: str | None = None
     extension: bool = False
     since: str | None = None  # contract version that added the column ("1.1"); None = v1
+    disclosure: str | None = None  # one of DISCLOSURE; None: the research extract classifies by type
+
+    @property
+    def direct_identifier(self) -> bool:
+        """An id column or a column declared ``disclosure: direct_identifier``: never delivered or published."""
+        return self.type == "id" or self.disclosure == "direct_identifier"
 
     @property
     def reference_table(self) -> str | None:
@@ -131,6 +141,8 @@ def _column(name: str, spec: dict) -> Column:
     if spec.get("type") not in TYPES:
         raise ValueError(f"codebook: column {name!r} has unknown type {spec.get('type')!r}")
     codes = {str(k): str(v) for k, v in (spec.get("codes") or {}).items()}
+    if spec.get("disclosure") not in (None, *DISCLOSURE):
+        raise ValueError(f"codebook: column {name!r} has unknown disclosure class {spec.get('disclosure')!r}")
     return Column(
         name=name,
         type=spec["type"],
@@ -145,6 +157,7 @@ def _column(name: str, spec: dict) -> Column:
         references=spec.get("references"),
         extension=bool(spec.get("extension", False)),
         since=spec.get("since"),
+        disclosure=spec.get("disclosure"),
     )
 
 

@@ -49,6 +49,8 @@ def _rules(col: codebook.Column) -> str:
         rules.append(f"finnes i `{col.references}`")
     if col.extension:
         rules.append("tillegg til kontrakten; kolonnen kan mangle")
+    if col.disclosure == "direct_identifier":
+        rules.append("direkte identifikator: utleveres aldri og vises aldri i rapporter")
     return ", ".join(rules)
 
 

@@ -38,6 +38,23 @@ Units (contract v1.1, issue 16):
 - A follow-up's ``unit_id``, where given, must equal its anchor's; otherwise the
   row is quarantined (only checked where the anchor itself is usable).
 
+Implants (contract v1.2, issue 27):
+
+- ``explanted_date`` before ``implanted_date``; an ``explant_reason`` without an
+  ``explanted_date``, or an ``explanted_date`` without a reason: quarantined.
+- ``treatment_id`` must be a usable ``scs`` treatment (one that does not exist or is
+  quarantined is a broken reference, as everywhere) of the same patient (a treatment of
+  another patient is quarantined like a follow-up sent to someone else's anchor).
+- A ``unit_id`` given with a treatment must agree with the treatment's (as a follow-up's
+  with its anchor's).
+- One device, (``manufacturer``, ``serial_number``) compared by
+  :mod:`opr_analysis.implants.matching` (trimmed, NFKC, case-folded), sits in one body at a
+  time: every row whose period ``[implanted_date, explanted_date)`` (open while not
+  explanted) overlaps another row's of the same device is quarantined, in two patients or in
+  the same patient twice. A device explanted and implanted again on the same day does not
+  overlap. Overlaps are looked for among every row with a readable key and period, quarantined
+  for another reason or not: a conflict in the source is a conflict.
+
 Examples
 --------
 >>> from opr_analysis import load_extract                      # doctest: +SKIP
@@ -165,6 +182,8 @@ def load_extract(path: str | os.PathLike) -> Registry:
             problems = pd.concat([problems, _rights_request_problems(frame, raw)])
         # --- end v1.2 patients' rights requests ---
         problems = pd.concat([problems, _unit_problems(name, frame, raw, parsed, bad, raws)])
+        if name == "implants":  # v1.2 implants (issue 27)
+            problems = pd.concat([problems, _implant_problems(frame, raw, parsed, bad)])
         parsed[name], bad[name] = frame, problems
         tables[name] = _finish_table(name, spec, frame, problems, raw, report)
         # The text cells are done with (the quarantine has its rows): free them before the next table.
@@ -644,6 +663,110 @@ def _unit_problems(name, frame, raw, parsed, bad, raws) -> pd.DataFrame:
 
 
 # --- end v1.1 units ---
+
+
+# --- v1.2 implants (issue 27) ------------------------------------------------------------------
+
+IMPLANT_INVERTED_REASON = (
+    "ligger før implantert dato (implanted_date); en komponent kan ikke tas ut før den er satt inn"
+)
+IMPLANT_REASON_WITHOUT_REMOVAL = "årsak til eksplantasjon er oppgitt, men eksplantert dato (explanted_date) er blank"
+IMPLANT_REMOVAL_WITHOUT_REASON = "komponenten er eksplantert, men årsak (explant_reason) mangler; den er påkrevd"
+IMPLANT_UNIT_MISMATCH = "oppgir en annen enhet enn SCS-behandlingen komponenten hører til"
+
+
+def _implant_problems(frame, raw, parsed, bad) -> pd.DataFrame:
+    """The implant register's own rules (module docstring): period, reason, treatment, unit, one body at a time."""
+    cells = raw.cells
+    implanted, explanted = frame["implanted_date"], frame["explanted_date"]
+    inverted = (explanted < implanted).fillna(False).astype(bool)
+    found = [
+        _problems(frame.index[inverted], "explanted_date", cells["explanted_date"][inverted], IMPLANT_INVERTED_REASON)
+    ]
+    # Judged on the cells, so that an unreadable date or an unknown code is not a second problem.
+    date_blank, reason_blank = cells["explanted_date"] == "", cells["explant_reason"] == ""
+    orphan = ~reason_blank & date_blank
+    found.append(_problems(frame.index[orphan], "explant_reason", cells["explant_reason"][orphan],
+                           IMPLANT_REASON_WITHOUT_REMOVAL))  # fmt: skip
+    missing = explanted.notna() & reason_blank
+    found.append(_problems(frame.index[missing], "explant_reason", [""] * int(missing.sum()),
+                           IMPLANT_REMOVAL_WITHOUT_REASON))  # fmt: skip
+    found.append(_implant_treatment_problems(frame, cells, parsed, bad))
+    found.append(_implant_overlap_problems(frame, cells, ~inverted))
+    return pd.concat(found, ignore_index=True)
+
+
+def _implant_treatment_problems(frame, cells, parsed, bad) -> pd.DataFrame:
+    """A treatment that is not SCS, belongs to another patient, or has another unit than the implant gives."""
+    treatments = parsed["treatments"]
+    usable = treatments[~treatments.index.isin(bad["treatments"]["row"])]
+    pos = _positions(frame["treatment_id"], usable["treatment_id"])
+    if not (pos >= 0).any():
+        return _no_problems()
+
+    def of_treatment(column: str) -> pd.Series:  # the implant's treatment's value (missing where none)
+        values = usable[column].astype("string").array.take(pos, allow_fill=True)
+        return pd.Series(values, index=frame.index, dtype="string")
+
+    kind, owner, unit = of_treatment("kind"), of_treatment("patient_id"), of_treatment("unit_id")
+    not_scs = (kind != "scs").fillna(False).to_numpy(dtype=bool)
+    reason = "-behandling, ikke en SCS-behandling; implantater hører til SCS-behandlinger"
+    out = [_problems(frame.index[not_scs], "treatment_id", cells["treatment_id"][not_scs],
+                     ("er en " + kind[not_scs].str.upper() + reason).to_numpy(dtype=object))]  # fmt: skip
+    foreign = (owner != frame["patient_id"].astype("string")).fillna(False).to_numpy(dtype=bool) & ~not_scs
+    # The reason names no other patient: the quarantine may be shown where ids are hidden (the report's copy).
+    what = (
+        "er ikke pasienten SCS-behandlingen i treatment_id tilhører: implantatet viser til en annen pasients behandling"
+    )
+    out.append(_problems(frame.index[foreign], "patient_id", cells["patient_id"][foreign], what))
+    other = (unit != frame["unit_id"].astype("string")).fillna(False).to_numpy(dtype=bool) & ~not_scs & ~foreign
+    given = cells["unit_id"][other] if "unit_id" in cells else [""] * int(other.sum())
+    out.append(_problems(frame.index[other], "unit_id", given, IMPLANT_UNIT_MISMATCH))
+    return pd.concat(out, ignore_index=True)
+
+
+def _implant_overlap_problems(frame, cells, readable_period) -> pd.DataFrame:
+    """Every row of a device whose implanted period overlaps another row's of the same device."""
+    from ..implants.matching import device_key
+
+    key = device_key(frame["manufacturer"], frame["serial_number"])
+    ok = key.notna() & frame["implanted_date"].notna() & readable_period
+    key = key[ok]
+    twice = key.duplicated(keep=False)
+    if not twice.any():
+        return _no_problems()
+    sub = pd.DataFrame(
+        {
+            "key": key[twice],
+            "start": frame.loc[key.index[twice], "implanted_date"],
+            "end": frame.loc[key.index[twice], "explanted_date"].fillna(pd.Timestamp.max),
+            "patient": frame.loc[key.index[twice], "patient_id"].astype(object),
+        }
+    ).sort_values(["key", "start"], kind="stable")
+    partners: dict[int, list[int]] = {}
+    for _, group in sub.groupby("key", sort=False):
+        rows = list(group.itertuples())
+        for i, a in enumerate(rows):
+            for b in rows[i + 1 :]:
+                if b.start >= a.end:  # half-open periods; the rows after b start later still
+                    break
+                partners.setdefault(a.Index, []).append(b.Index)
+                partners.setdefault(b.Index, []).append(a.Index)
+    rows = sorted(partners)
+    patient = sub["patient"]
+    reasons = []
+    for row in rows:
+        others = sorted(partners[row])
+        who = "hos samme pasient" if all(patient[o] == patient[row] for o in others) else "hos en annen pasient"
+        reasons.append(
+            f"samme produsent og serienummer er implantert i en overlappende periode på rad "
+            f"{', '.join(map(str, others))} ({who}); en komponent kan bare sitte i én pasient om gangen, så ingen "
+            "av radene kan brukes"
+        )
+    return _problems(rows, "serial_number", cells.loc[rows, "serial_number"].to_numpy(), reasons)
+
+
+# --- end v1.2 implants ---
 
 
 def _empty_frame(spec: codebook.Table) -> pd.DataFrame:

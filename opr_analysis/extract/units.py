@@ -12,7 +12,8 @@ Rules
 - Questionnaire answers belong to their response's or follow-up's unit.
 - :func:`for_unit` gives the registry restricted to one unit: the unit's rows
   of every table, its patients (those its rows refer to), no OPRv1 aggregates
-  (``legacy_v1`` is the registry's own history, not a unit's).
+  (``legacy_v1`` is the registry's own history, not a unit's). An implanted
+  component (contract v1.2) belongs to its own ``unit_id``, else to its treatment's unit.
 
 Examples
 --------
@@ -108,6 +109,13 @@ def for_unit(reg, unit_id: str):
         + [tables[n]["patient_id"].astype(object) for n in ("treatments", "followups")]
     )
     tables["patients"] = reg.patients[reg.patients["patient_id"].isin(used)]
+    imp = reg.tables.get("implants")  # v1.2 implants (issue 27): its own unit_id, else its treatment's
+    if imp is not None and len(imp):
+        own = imp["unit_id"].astype(object)
+        mine = (own == unit_id) | (own.isna() & imp["treatment_id"].isin(tables["treatments"]["treatment_id"]))
+        if not has_units(reg):
+            mine = pd.Series(True, index=imp.index)
+        tables["implants"] = imp[mine.to_numpy(dtype=bool)]
     if "legacy_v1" in tables:
         tables["legacy_v1"] = reg.legacy_v1.iloc[:0]
     if "units" in tables:

@@ -141,13 +141,14 @@ class ValidationReport:
                 lines.append(f"  … og {len(self.problems) - max_problems} til (se karantenefilene)")
         return "\n".join(lines)
 
-    def write_quarantine(self, folder: Path, extract: Path | None = None) -> list[Path]:
+    def write_quarantine(self, folder: Path, extract: Path | None = None, hide_identifiers: bool = False) -> list[Path]:
         """Write ``<table>.csv`` for each table with quarantined rows, atomically.
 
         The folder is replaced as a whole, so no quarantine file from an
         earlier run is left behind to be mistaken for this run's; and only if
         ``opr validate`` wrote it (:mod:`opr_analysis.safety.owned`), never the
-        ``extract`` folder or one above it.
+        ``extract`` folder or one above it. With ``hide_identifiers`` (the report's
+        copy) every identifier is shown as «(skjult)» (:func:`without_identifiers`).
         """
         # Imported here: only a run that writes a quarantine needs them (every command loads an extract).
         from ..safety.owned import owned_dir, protected_folders
@@ -159,6 +160,33 @@ class ValidationReport:
         with owned_dir(folder, "validate", check=scan_outputs, protect=protected_folders([extract])) as tmp:
             for table, frame in self.quarantine.items():
                 if len(frame):
+                    frame = without_identifiers(table, frame) if hide_identifiers else frame
                     frame.to_csv(tmp / f"{table}.csv", index=False, encoding="utf-8")
                     written.append(folder / f"{table}.csv")
         return written
+
+
+# --- issue 27: the report's copy of the quarantine holds no identifier ---
+HIDDEN = "(skjult)"
+
+
+def without_identifiers(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The quarantined rows of ``table`` with every identifier shown as «(skjult)»: the id columns and the
+    columns the codebook classes as direct identifiers (an implant's serial number and lot), in their cells
+    and where the reason quotes them. The row number and the reason stay, so the staff can find the row;
+    ``opr validate --quarantine`` writes the rows whole."""
+    from . import codebook
+
+    spec = codebook.load().tables.get(table)
+    columns = [c for c, col in spec.columns.items() if col.direct_identifier and c in frame] if spec else []
+    out = frame.copy()
+    reasons = out["quarantine_reason"].astype(str).tolist()
+    for column in columns:
+        values = out[column].astype("string").fillna("")
+        reasons = [
+            r.replace(f"«{_shown(v)}»", f"«{HIDDEN}»") if v else r
+            for r, v in zip(reasons, values.tolist(), strict=True)
+        ]
+        out[column] = values.where(values == "", HIDDEN)
+    out["quarantine_reason"] = reasons
+    return out

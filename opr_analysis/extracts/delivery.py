@@ -36,6 +36,7 @@ from ..safety.owned import check_dir_target, owned_dir, protected_folders
 from ..safety.privacy import scan_outputs
 from . import disclosure as dc
 from .docs import codebook_html, docs_context, readme, render_notebook, variable_summary
+from .log_format import LOG_FIELDS
 from .pseudonyms import project_key, pseudonym, pseudonymise
 from .select import base_frames, select_enrolments
 from .spec import LEVELS, Spec, load_spec
@@ -57,6 +58,7 @@ ID_KIND = {
     "treatments": ("treatment", "_treatment_id", "treatment_no"),
     "followups": ("followup", "_followup_id", "followup_no"),
     "baseline_responses": ("response", "_response_id", "response_no"),
+    "implants": ("implant", "_implant_id", "implant_no"),
 }
 KEY_META = {
     "pid": ColumnMeta("pid", "Pseudonym for pasienten (prosjektspesifikk)", "string", disclosure="pseudonym"),
@@ -64,6 +66,7 @@ KEY_META = {
     "treatment_no": ColumnMeta("treatment_no", "Behandlingens løpenummer for pasienten", "int"),
     "followup_no": ColumnMeta("followup_no", "Oppfølgingsskjemaets løpenummer for pasienten", "int"),
     "response_no": ColumnMeta("response_no", "Baselinebesvarelsens løpenummer for pasienten", "int"),
+    "implant_no": ColumnMeta("implant_no", "Implantatkomponentens løpenummer for pasienten", "int"),
 }
 
 
@@ -143,6 +146,7 @@ def _keys(frames: dict[str, pd.DataFrame], keep: pd.Series, key: bytes) -> dict[
     t = out["treatments"]
     tno = dict(zip(t["_treatment_id"], t["__treatment_no"], strict=True))
     out["followups"]["_treatment_no"] = out["followups"]["_anchor_id"].map(tno).astype("Int64")
+    out["implants"]["_treatment_no"] = out["implants"]["_treatment_id"].map(tno).astype("Int64")
     return out
 
 
@@ -286,7 +290,7 @@ def git_commit() -> str | None:
 def _original_ids(frames: dict[str, pd.DataFrame]) -> set[str]:
     ids: set[str] = set()
     for f in frames.values():
-        for c in ("_patient_id", "_enrolment_id", "_treatment_id", "_followup_id", "_response_id"):
+        for c in ("_patient_id", "_enrolment_id", "_treatment_id", "_followup_id", "_response_id", "_implant_id"):
             if c in f:
                 ids.update(str(v) for v in f[c].dropna())
     return ids
@@ -324,6 +328,10 @@ def deliver(
     files = built["files"]
     ids = _original_ids(built["frames"])
     _check_no_ids(files, ids)
+    # An implant's serial number and lot are direct identifiers (codebook): the scan looks for them too.
+    from ..implants.identifiers import device_identifiers
+
+    ids |= device_identifiers(reg)
 
     # Written to a temporary folder beside ``out``; every file (manifest included) is scanned for
     # identity numbers and the extract's original ids before the folder is moved into place.
@@ -398,7 +406,6 @@ def deliver(
     )
 
 
-LOG_FIELDS = ("delivered_at", "project", "variables", "patients", "enrolments", "manifest_sha256", "folder")
 LOG_NAME = "delivery-log.csv"
 
 

@@ -190,13 +190,14 @@ Godkjenninger:
 Én datafil per nivå, i formatene {", ".join(spec.formats)}:
 
 - `enrolments`: én rad per innskriving ({counts["enrolments"]} innskrivinger, {counts["patients"]} pasienter).
-- Eventuelle andre filer (`treatments`, `followups`, `baseline_responses`) har én rad per hendelse og
+- Eventuelle andre filer (`treatments`, `followups`, `baseline_responses`, `implants`) har én rad per hendelse og
   kobles til innskrivingen med `pid` og `enrolment_seq`.
 
 `pid` er et pseudonym: en nøkkelbasert kode (HMAC-SHA256) som er fast for dette prosjektet og ikke kan
 kobles til andre prosjekters utleveringer eller tilbake til pasienten uten registerets nøkkel.
 `enrolment_seq` er innskrivingens nummer for pasienten i registeret (1 = første). Andre id-er er
-erstattet av løpenummer per pasient (`treatment_no`, `followup_no`, `response_no`), sortert etter dato.
+erstattet av løpenummer per pasient (`treatment_no`, `followup_no`, `response_no`, `implant_no`), sortert
+etter dato.
 Alder er beregnet som innskrivingsår minus fødselsår. Datoer er gitt som {date_text}.
 
 Variabler, etiketter, koder, andel manglende og fordeling står i `codebook.csv` og `codebook.html`.

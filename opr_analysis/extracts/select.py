@@ -95,7 +95,19 @@ def base_frames(reg) -> dict[str, pd.DataFrame]:
     enr["_n_fu_sent"] = per_enrolment(fu)
     enr["_n_fu_resp"] = per_enrolment(fu, fu["followups.responded_at"].notna())
     enr["_n_short"] = per_enrolment(sf)
-    return {"enrolments": enr, "treatments": trt, "followups": fu, "baseline_responses": bl, "_short_forms": sf}
+    imp = _implants(reg, trt, enr)  # contract v1.2 (issue 27)
+    return {"enrolments": enr, "treatments": trt, "followups": fu, "baseline_responses": bl, "_short_forms": sf,
+            "implants": imp}  # fmt: skip
+
+
+def _implants(reg, trt: pd.DataFrame, enr: pd.DataFrame) -> pd.DataFrame:
+    """Implanted components: their SCS treatment's enrolment, else the enrolment of their implant date."""
+    out = _events(reg.implants, "implants", "implant_id", "implanted_date", enr)
+    by_treatment = pd.Series(trt["_enrolment_id"].to_numpy(), index=trt["_treatment_id"].to_numpy(), dtype=object)
+    out["_treatment_id"] = _obj(reg.implants["treatment_id"]).to_numpy()
+    linked = out["_treatment_id"].map(by_treatment)
+    out["_enrolment_id"] = linked.where(out["_treatment_id"].notna(), out["_enrolment_id"])
+    return out
 
 
 def _events(t: pd.DataFrame, table: str, id_col: str, date_col: str, enr: pd.DataFrame) -> pd.DataFrame:

@@ -42,7 +42,7 @@ from ..safety.schema import SLUG, Field, Listed, NonEmptyText, PlainDate, Slug, 
 
 DATE_LEVELS = ("full", "month", "year", "relative")
 FORMATS = ("csv", "parquet", "sav", "dta", "xlsx")
-LEVELS = ("enrolments", "treatments", "followups", "baseline_responses")
+LEVELS = ("enrolments", "treatments", "followups", "baseline_responses", "implants")  # implants: issue 27
 GENERALISATION_STEPS = (
     "age_band_10",
     "age_band_20",
@@ -250,6 +250,7 @@ class _Variables(UserModel):
     treatments: Names = []
     followups: Names = []
     baseline_responses: Names = []
+    implants: Names = []  # contract v1.2 (issue 27)
 
     @field_validator(*LEVELS)
     @classmethod

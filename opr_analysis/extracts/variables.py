@@ -9,6 +9,8 @@ enrolments          enrolment (patients joined)                  pid, enrolment_
 treatments          treatment linked to a delivered enrolment    pid, enrolment_seq, treatment_no
 followups           follow-up linked to a delivered enrolment    pid, enrolment_seq, followup_no
 baseline_responses  baseline linked to a delivered enrolment     pid, enrolment_seq, response_no
+implants            implanted component linked to a delivered    pid, enrolment_seq, implant_no
+                    enrolment (contract v1.2)
 ==================  ==========================================  =============================
 
 A variable is either a codebook column ``table.column`` of a table of that
@@ -20,7 +22,8 @@ pseudonyms and renumberings, and age replaces birth year.
 Linking rule (the same as the annual report's patient-level baseline rate):
 an event (treatment, baseline) belongs to the patient's most recent enrolment
 granted on or before the event's date; a follow-up belongs to its anchor's
-enrolment. Events before any enrolment of their patient are not delivered.
+enrolment, and an implanted component to its SCS treatment's (one without a treatment by its
+implant date). Events before any enrolment of their patient are not delivered.
 
 Plug-in: further variables (the PROM scores) come from *providers*,
 functions returning :class:`Variable` objects; :func:`register_provider` adds
@@ -33,7 +36,10 @@ Quasi-identifiers: every date (any level, any precision except days relative
 to the patient's own enrolment), age, sex, region, municipality, enrolment
 year and every derived band. A spec may add quasi-identifiers, never remove
 these. Judgements that a variable type is *not* identifying are stated in
-:data:`NOT_IDENTIFYING` and printed in the delivery's codebook and README.
+:data:`NOT_IDENTIFYING` and printed in the delivery's codebook and README. A codebook
+column may declare its class (``disclosure:`` in ``codebook.yaml``): a ``direct_identifier``
+(an implant's serial number and lot: they name one device, and so its carrier) is refused by
+name, like the ids.
 
 >>> resolve("sex", "enrolments").name
 'patients.sex'
@@ -61,12 +67,14 @@ LEVEL_TABLES = {
     "treatments": ("treatments",),
     "followups": ("followups",),
     "baseline_responses": ("baseline_responses",),
+    "implants": ("implants",),
 }
 KEY_COLUMNS = {
     "enrolments": ("pid", "enrolment_seq"),
     "treatments": ("pid", "enrolment_seq", "treatment_no"),
     "followups": ("pid", "enrolment_seq", "followup_no"),
     "baseline_responses": ("pid", "enrolment_seq", "response_no"),
+    "implants": ("pid", "enrolment_seq", "implant_no"),
 }
 NEVER = {"patients.birth_year": "fødselsår utleveres ikke; bruk age_at_enrolment eller age_band"}
 DISCLOSURE_CLASSES = ("direct_identifier", "quasi_identifier", "sensitive", "other")
@@ -330,7 +338,27 @@ _DERIVED: list[Variable] = [
         _col("_before_fc"),
     ),
 ]
-for _lvl in ("treatments", "followups", "baseline_responses"):
+# --- implants (contract v1.2, issue 27) ---
+_DERIVED += [
+    Variable(
+        "days_to_explant",
+        "implants",
+        "days_to_explant",
+        "Dager fra implantasjon til eksplantasjon (blank: ikke tatt ut)",
+        "int",
+        lambda c: days_between(c.frame["implants.explanted_date"], c.frame["implants.implanted_date"]),
+        description="explanted_date minus implanted_date in days; blank while the component is in.",
+    ),
+    Variable(
+        "treatment_no",
+        "implants",
+        "treatment_no",
+        "Behandlingsnummer (treatment_no i behandlingsfilen) som komponenten hører til",
+        "int",
+        _col("_treatment_no"),
+    ),
+]
+for _lvl in ("treatments", "followups", "baseline_responses", "implants"):
     _DERIVED.append(
         Variable(
             "days_since_enrolment",
@@ -464,6 +492,11 @@ def _codebook_variable(table: str, column: str, level: str) -> Variable:
     name = f"{table}.{column}"
     if name in NEVER:
         raise UsageError(f"«{name}»: {NEVER[name]}")
+    if col.disclosure == "direct_identifier" and col.type != "id":
+        raise UsageError(
+            f"«{name}» er en direkte identifikator ({col.label.lower()} peker ut én bestemt enhet og dermed "
+            "pasienten som har den) og utleveres aldri; bruk for eksempel produsent, modell og komponent"
+        )
     if col.type in ("id", "item") or col.type not in _KIND:
         raise UsageError(
             f"«{name}» er en identifikator og utleveres aldri; filene har pseudonyme nøkler "
@@ -480,6 +513,7 @@ def _codebook_variable(table: str, column: str, level: str) -> Variable:
         codes=dict(col.codes),
         role=role,
         description=col.description,
+        disclosure=col.disclosure,
     )
 
 

@@ -76,6 +76,8 @@ def _plain(frame: pd.DataFrame, meta: list[ColumnMeta]) -> pd.DataFrame:
             out[m.name] = s.dt.strftime("%Y-%m-%d").astype("string")
         elif m.kind == "code":
             out[m.name] = s.astype("string")
+        elif m.kind == "int":  # whole numbers as such: a blank made them floats on the way ("27.0")
+            out[m.name] = pd.to_numeric(s, errors="coerce").astype("Float64").astype("Int64")
         else:
             out[m.name] = s
     return pd.DataFrame(out, index=frame.index)

@@ -448,6 +448,7 @@ def _implant_events(reg, patient_id, as_of) -> list[tuple]:
         explanted = _date(r.get("explanted_date"))
         if explanted is not None and explanted <= as_of:
             reason = label("explant_reason", r.get("explant_reason"))
+            reason = reason[:1].lower() + reason[1:] if reason else reason  # mid-line after the dash
             rows.append((explanted, f"Eksplantert: {component}", f"{what}{' – ' + reason if reason else ''}", False))
     return rows
 

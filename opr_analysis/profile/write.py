@@ -6,7 +6,7 @@ Rules
   written by ``opr pasient`` (:func:`~opr_analysis.safety.owned.owned_dir`, command
   ``pasient``). Never the extract, the key store, the working folder, the home folder or the
   repository root, never another command's folder, and never a folder *inside* one
-  (:func:`check_not_inside_output`): a profile must not land in a report or a research
+  (:func:`~opr_analysis.safety.owned.check_not_inside_outputs`): a profile must not land in a report or a research
   delivery, whose owners would then find a stranger's file there.
 - **Files.** One patient: ``pasientprofil-<patient>.html`` (and ``.pdf``). A clinic day:
   ``klinikkdag-<date>.html`` (the index) and ``pasientprofil-<patient>-<enrolment>.html``
@@ -32,9 +32,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import IdentifiableDataError, UsageError
+from ..errors import IdentifiableDataError
 from ..safety.nin import has_nin, may_hold_nin
-from ..safety.owned import MARKER, owned_dir
+from ..safety.owned import owned_dir
 from ..safety.privacy import IdMatcher, scan_outputs
 from .assemble import ProfileContext, clinic_enrolments, patient_enrolment, patient_profile
 from .cells import fmt_date, sex_age
@@ -45,7 +45,6 @@ from .typst import profile_typst, render_pdf
 __all__ = [
     "COMMAND",
     "Written",
-    "check_not_inside_output",
     "check_only_own",
     "file_stem",
     "write_clinic_day",
@@ -66,17 +65,6 @@ def file_stem(*ids) -> str:
     'pasientprofil-P_1_2-E7'
     """
     return "-".join(["pasientprofil", *(_UNSAFE.sub("_", str(i)).strip(".") or "_" for i in ids)])
-
-
-def check_not_inside_output(target: Path) -> None:
-    """Raise :class:`UsageError` when ``target`` lies inside a folder another opr run wrote
-    (an ancestor holds the :data:`~opr_analysis.safety.owned.MARKER`)."""
-    for parent in Path(target).resolve().parents:
-        if (parent / MARKER).is_file():
-            raise UsageError(
-                f"«{target}» ligger inne i «{parent}», som en annen opr-kjøring har skrevet (en rapport, et "
-                "uttrekk eller en leveranse); pasientprofiler skrives bare til en egen mappe"
-            )
 
 
 def _visible(text: str) -> str:

@@ -2,12 +2,16 @@
 
 Rules:
 
-- Every figure is drawn at :data:`~opr_analysis.report.theme.FIGURE_SIZE`
-  (inches, the A4 text width) and stored as a PNG at ``dpi``. The output's
-  display metadata gives width and height in CSS pixels at 96 per inch, so
-  Quarto places it at exactly that many inches in Typst and Word, and HTML
-  shows it at the column width (never wider). ``_quarto.yml``'s
-  ``fig-width``/``fig-height`` state the same size (a test keeps them equal).
+- Every figure is drawn at the size its theme asks for (``figure_size``;
+  :data:`~opr_analysis.report.theme.FIGURE_SIZE` unless a figure with more
+  panels asks for more height), no wider than ``FIGURE_SIZE`` (the A4 text
+  width) and no taller than :data:`~opr_analysis.report.theme.MAX_FIGURE_HEIGHT`,
+  and stored as a PNG at ``dpi``. The output's display metadata gives width and
+  height in CSS pixels at 96 per inch, so Quarto places it at exactly that many
+  inches in Typst and Word, and HTML shows it at the column width (never wider):
+  text and legends fit in every format as they fit in the PNG.
+  ``quarto_report.yaml``'s ``fig-width``/``fig-height`` state the default size
+  (a test keeps them equal).
 - The metadata carries an ``alt`` text written from the figure's own content
   (kind of marks, axes, series, panels, years), in Norwegian. nbconvert puts it
   in ``<img alt>``; the pipeline copies it to ``#| fig-alt`` for Quarto.
@@ -29,9 +33,9 @@ import io
 
 import pandas as pd
 
-from .theme import FIGURE_SIZE
+from .theme import FIGURE_SIZE, MAX_FIGURE_HEIGHT
 
-__all__ = ["CSS_PX_PER_INCH", "alt_text", "figure_bundle", "install_figure_display"]
+__all__ = ["CSS_PX_PER_INCH", "alt_text", "figure_bundle", "figure_size", "install_figure_display"]
 
 CSS_PX_PER_INCH = 96
 GEOM_WORDS = {
@@ -45,6 +49,7 @@ GEOM_WORDS = {
     "geom_vline": "loddrette markeringer",
     "geom_hline": "vannrette markeringer",
     "geom_text": "tekst",
+    "geom_step": "Trappediagram",  # a survival curve (issue 27)
 }
 
 
@@ -92,13 +97,28 @@ def alt_text(plot) -> str:
     return text.rstrip(": ") + "."
 
 
+def figure_size(plot) -> tuple[float, float]:
+    """The size ``plot`` is stored at: its theme's ``figure_size`` within the page (module docstring).
+
+    >>> from plotnine import ggplot, theme
+    >>> from opr_analysis.report.theme import theme_opr
+    >>> figure_size(ggplot() + theme_opr()), figure_size(ggplot() + theme_opr() + theme(figure_size=(8, 12)))
+    ((6.0, 3.4), (6.0, 8.0))
+    """
+    try:
+        width, height = plot.theme.getp("figure_size")
+    except (AttributeError, KeyError, TypeError, ValueError):
+        width, height = FIGURE_SIZE
+    return min(float(width), FIGURE_SIZE[0]), min(float(height), MAX_FIGURE_HEIGHT)
+
+
 def figure_bundle(plot, dpi: int = 150) -> tuple[dict, dict]:
     """The (data, metadata) display bundle of ``plot``: PNG at ``dpi``, size and alt in metadata."""
     from plotnine import theme
 
-    width, height = FIGURE_SIZE
+    width, height = figure_size(plot)
     buf = io.BytesIO()
-    (plot + theme(figure_size=FIGURE_SIZE, dpi=dpi)).save(buf, format="png", dpi=dpi, verbose=False)
+    (plot + theme(figure_size=(width, height), dpi=dpi)).save(buf, format="png", dpi=dpi, verbose=False)
     meta = {
         "width": round(width * CSS_PX_PER_INCH),
         "height": round(height * CSS_PX_PER_INCH),

@@ -27,6 +27,7 @@ from pathlib import Path
 import nbformat
 
 from ..safety.markup import escape
+from .typography import tie_title
 
 __all__ = ["CAPTION_WORD", "number_floats", "render_fallback", "FALLBACK_CSS"]
 
@@ -246,7 +247,7 @@ def render_fallback(executed: str | Path, target: str | Path, title: str, subtit
         '<!DOCTYPE html>\n<html lang="nb">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>{FALLBACK_CSS}</style>\n</head>\n<body>\n"
-        f'<header><h1 class="title">{escape(title)}</h1>'
+        f'<header><h1 class="title">{tie_title(escape(title))}</h1>'
         + (f"<p>{escape(subtitle)}</p>" if subtitle else "")
         + "</header>\n"
         + _toc_html(toc)

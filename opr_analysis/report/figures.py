@@ -17,7 +17,6 @@ from __future__ import annotations
 import pandas as pd
 from plotnine import (
     aes,
-    annotate,
     facet_wrap,
     geom_errorbar,
     geom_histogram,
@@ -25,9 +24,12 @@ from plotnine import (
     geom_point,
     geom_vline,
     ggplot,
+    guide_legend,
+    guides,
     labs,
     position_dodge,
     scale_color_manual,
+    scale_linetype_manual,
     scale_x_continuous,
     scale_x_log10,
     scale_y_continuous,
@@ -35,7 +37,7 @@ from plotnine import (
 
 from ..extract import codebook
 from ..formatting import format_hms
-from .theme import PALETTE, label_int, label_pct, theme_opr
+from .theme import PALETTE, label_int, label_pct, legend_columns, theme_opr
 
 __all__ = ["completion_time_figure", "referrals_by_region_figure", "share_figure", "followup_kind_labels"]
 
@@ -56,7 +58,9 @@ def completion_time_figure(responses: pd.DataFrame, completion: pd.DataFrame, pe
     ``responses`` holds ``submitted_at`` and ``duration_ms`` (the
     ``baseline_responses`` table); ``completion`` is ``completion_time(reg)``;
     ``period`` is a year (as text) or ``"alle"``. The time axis is logarithmic
-    (minutes) because a few answers take hours.
+    (minutes) because a few answers take hours. The quartiles are three vertical
+    lines named with their times in the legend below (labels at the lines would
+    overlap: the quartiles lie close together on a logarithmic axis).
     """
     rows = responses.dropna(subset=["duration_ms"])
     if period != "alle":
@@ -64,28 +68,19 @@ def completion_time_figure(responses: pd.DataFrame, completion: pd.DataFrame, pe
     minutes = pd.DataFrame({"minutes": rows["duration_ms"].astype(float) / MS_PER_MINUTE})
     minutes = minutes[minutes["minutes"] > 0]
     q = completion.loc[completion["period"].astype(str) == str(period)].iloc[0]
+    names = [f"{name}: {format_hms(q[col])}" for col, name in QUARTILES]
     marks = pd.DataFrame(
         {
             "minutes": [float(q[col]) / MS_PER_MINUTE for col, _ in QUARTILES],
-            "label": [f"{name}\n{format_hms(q[col])}" for col, name in QUARTILES],
+            "quartile": pd.Categorical(names, categories=names),
         }
     )
     breaks = [1, 2, 5, 10, 20, 30, 60, 120, 240, 480]
     return (
         ggplot(minutes, aes("minutes"))
         + geom_histogram(bins=40, fill=PALETTE[0], color="white", size=0.2)
-        + geom_vline(aes(xintercept="minutes"), data=marks, linetype="dashed", color=PALETTE[5])
-        + annotate(
-            "text",
-            x=marks["minutes"],
-            y=float("inf"),
-            label=marks["label"],
-            va="top",
-            ha="left",
-            size=7,
-            nudge_x=0.01,
-            color=PALETTE[5],
-        )
+        + geom_vline(aes(xintercept="minutes", linetype="quartile"), data=marks, color=PALETTE[5], size=0.7)
+        + scale_linetype_manual(values=["dashed", "solid", "dotted"])
         + scale_x_log10(breaks=breaks, labels=label_int())
         + scale_y_continuous(labels=label_int())
         + labs(x="Minutter (logaritmisk skala)", y="Antall besvarelser")
@@ -165,6 +160,7 @@ def share_figure(
     )
     if colour:
         plot += scale_color_manual(values=PALETTE)
+        plot += guides(color=guide_legend(ncol=legend_columns(data[colour].cat.categories)))
     if facet:
         plot += facet_wrap(facet)
     return plot

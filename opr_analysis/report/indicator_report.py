@@ -11,7 +11,12 @@
   denominators with 95 % and 99,8 % limits around the registry mean
   (:mod:`opr_analysis.indicators.funnel`; the facet title says «justert» where
   the limits were widened for overdispersion).
-- :func:`trend_figure`: small multiples, indicator × unit, share per year.
+- :func:`trend_figure`: small multiples, one panel per indicator, share per year,
+  one line per unit and one for the whole registry.
+
+Both figures are the text width wide, two panels side by side with their titles
+wrapped to fit, and as tall as their rows of panels need
+(:mod:`opr_analysis.report.theme`).
 
 Small numbers follow the report's rule (:mod:`.suppression`), for every report of
 the extract at once (:mod:`.unit_disclosure`, :meth:`UnitView.disclosure`): the
@@ -35,15 +40,18 @@ import pandas as pd
 from great_tables import GT, loc, style
 from plotnine import (
     aes,
-    facet_grid,
     facet_wrap,
     geom_hline,
     geom_line,
     geom_point,
     ggplot,
+    guide_legend,
+    guides,
     labs,
+    scale_color_manual,
     scale_linetype_manual,
     scale_shape_manual,
+    scale_x_continuous,
     scale_y_continuous,
     theme,
 )
@@ -56,7 +64,7 @@ from ..indicators.funnel import LEVELS as FUNNEL_LEVELS
 from ..indicators.funnel import funnel_limits
 from ..safety.markup import escape
 from .suppression import DEFAULT_MIN_CELL, suppressed_label
-from .theme import label_pct, theme_opr
+from .theme import FIGURE_SIZE, PALETTE, label_pct, legend_columns, theme_opr, wrap_labels
 from .unit_disclosure import disclose, improvement_disclosure, response_key
 
 #: Background colours of the target levels (light, so black text stays readable).
@@ -262,6 +270,20 @@ def funnel_data(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL):
     return pd.concat(points, ignore_index=True), pd.concat(curves, ignore_index=True), notes
 
 
+#: Panels per row in the indicator figures, the characters a panel title wraps at, and the height per row.
+PANEL_COLUMNS = 2
+PANEL_TITLE_CHARS = 36
+PANEL_HEIGHT = 1.9  # inches, with its (two-line) title and axis
+
+
+def _panel_layout(n_panels: int) -> theme:
+    """Size (inches) for ``n_panels`` panels in rows of :data:`PANEL_COLUMNS`, legend below, with a gap
+    between rows so a panel's title never touches the axis labels of the panel above."""
+    rows = -(-n_panels // PANEL_COLUMNS)
+    height = PANEL_HEIGHT * rows + 1.1
+    return theme(figure_size=(FIGURE_SIZE[0], height), panel_spacing_y=0.3 / height)
+
+
 def funnel_figure(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL) -> ggplot | None:
     """Funnel plots, one facet per share indicator with results in ``year``; None when there is none."""
     points, curves, _ = funnel_data(view, year, min_cell)
@@ -279,13 +301,14 @@ def funnel_figure(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL) -
         + geom_line(long, aes("n", "limit", linetype="grense", group="group"), color="#4d4d4d")
         + geom_hline(means, aes(yintercept="target"), color="#000000", size=0.4)
         + geom_point(points, aes("denominator", "share", shape="enhet"), size=2.4, fill="#0072B2")
-        + facet_wrap("indikator", scales="free_x", ncol=2)
+        + facet_wrap("indikator", scales="free_x", ncol=PANEL_COLUMNS, labeller=wrap_labels(PANEL_TITLE_CHARS))
         + scale_y_continuous(labels=label_pct(), limits=(0, 1))
         + scale_linetype_manual(values={"95 %": "dashed", "99,8 %": "dotted"})
         + scale_shape_manual(values=["o", "s", "^", "D", "v", "P", "X", "*"] * 4)
+        + guides(shape=guide_legend(ncol=legend_columns(points["enhet"].dropna().unique())))
         + labs(x="Antall i nevneren", y="Andel")
-        + theme_opr()
-        + theme(figure_size=(8, 2.4 * ((curves["indikator"].nunique() + 1) // 2) + 1))
+        + theme_opr(base_size=9)
+        + _panel_layout(curves["indikator"].nunique())
     )
 
 
@@ -314,11 +337,16 @@ def funnel_caption(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL) 
     )
 
 
-def trend_figure(view: UnitView, min_cell: int = DEFAULT_MIN_CELL, indicators: list[str] | None = None):
-    """Small multiples: share per year, one panel per indicator (rows) and unit (columns)."""
+def trend_figure(
+    view: UnitView, min_cell: int = DEFAULT_MIN_CELL, indicators: list[str] | None = None, last_year: int | None = None
+):
+    """Small multiples: share per year through ``last_year``, one panel per indicator, a line per unit
+    and one for the whole registry (black)."""
     r = view.results
     ids = indicators or _share_ids(view)
     r = r[r["ind_id"].isin(ids) & r["unit_id"].isin([*view.shown_units, TOTAL]) & (r["denominator"] > 0)]
+    if last_year is not None:
+        r = r[r["year"] <= int(last_year)]
     hidden = view.hidden(min_cell)
     r = r[[(u, int(y), i) not in hidden for u, y, i in zip(r["unit_id"], r["year"], r["ind_id"], strict=True)]]
     if r.empty:
@@ -334,15 +362,20 @@ def trend_figure(view: UnitView, min_cell: int = DEFAULT_MIN_CELL, indicators: l
     )
     # a line needs two years; a panel with one shows its point alone (and plotnine stays quiet)
     lines = data[data.groupby(["enhet", "indikator"], observed=True)["year"].transform("size") > 1]
+    years = sorted(data["year"].unique())
+    colours = {name: PALETTE[i % (len(PALETTE) - 1)] for i, name in enumerate(order[:-1])} | {order[-1]: "#000000"}
     return (
-        ggplot(data, aes("year", "share"))
-        + geom_line(lines, color="#0072B2")
-        + geom_point(color="#0072B2", size=1.5)
-        + facet_grid("indikator ~ enhet", labeller="label_value")
+        ggplot(data, aes("year", "share", color="enhet"))
+        + geom_line(lines)
+        + geom_point(size=1.5)
+        + facet_wrap("indikator", ncol=PANEL_COLUMNS, labeller=wrap_labels(PANEL_TITLE_CHARS))
         + scale_y_continuous(labels=label_pct(), limits=(0, 1))
+        + scale_x_continuous(breaks=years, labels=[str(y) for y in years])
+        + scale_color_manual(values=colours)
+        + guides(color=guide_legend(ncol=legend_columns(order)))
         + labs(x="År", y="Andel")
-        + theme_opr(base_size=8)
-        + theme(figure_size=(1.6 * len(order) + 1.5, 1.3 * len(titles) + 1))
+        + theme_opr(base_size=9)
+        + _panel_layout(data["indikator"].nunique())
     )
 
 

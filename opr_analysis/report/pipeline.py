@@ -9,8 +9,9 @@ Steps (each prints one line with its duration):
    audit trail). The injected-parameters cell is tagged ``remove-cell`` and
    marked ``#| include: false`` so that it never shows.
 3. **render** – with Quarto (``quarto`` on PATH or ``$QUARTO_PATH``): the
-   executed notebook is rendered (never re-executed) with the root
-   ``_quarto.yml``, one ``quarto render --to`` per format (``pdf`` is Typst).
+   executed notebook is rendered (never re-executed) with the report's
+   settings (``quarto_report.yaml``, the file the root ``_quarto.yml`` reads
+   too), every format in one ``quarto render`` (``pdf`` is Typst; :mod:`.quarto`).
    Without Quarto: :mod:`.fallback` renders the same executed notebook to one
    self-contained HTML document (contents, numbered sections, captions, linked
    references, print stylesheet). If DOCX or PDF was asked for, the run writes
@@ -63,9 +64,9 @@ from ..safety.owned import check_dir_target, owned_dir, protected_folders
 from ..safety.privacy import scan_outputs
 from .fallback import render_fallback
 from .kernel import kernel_manager_class, raise_if_stopped, restored_signal_handlers
-from .quarto import QUARTO_CONFIG, QUARTO_TO, quarto_version, render_quarto
+from .quarto import QUARTO_SETTINGS, QUARTO_TO, quarto_inputs, quarto_version, render_quarto
 from .texts import check_glossaries, placeholder_texts, text_files
-from .typography import tie_notebook
+from .typography import tie_notebook, tie_title
 from .workbook import write_workbook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +79,7 @@ __all__ = [
     "ROOT",
     "NOTEBOOK",
     "FORMATS",
-    "QUARTO_CONFIG",
+    "QUARTO_SETTINGS",
     "QUARTO_TO",
     "default_report_year",
     "find_quarto",
@@ -87,7 +88,10 @@ __all__ = [
     "render_quarto",
     "quarto_version",
     "ReportRun",
+    "ReportPlan",
     "FormatsNotMade",
+    "execute_report",
+    "plan_report",
 ]
 
 
@@ -346,6 +350,71 @@ def check_report_year(reg, year: int, as_of: dt.date) -> None:
     raise UsageError(f"--year {year} ligger utenfor årene uttrekket dekker ({first}–{last}); {choose}")
 
 
+@dataclass
+class ReportPlan:
+    """What a report run makes from a validated extract: its year, notebook parameters, title and file stem."""
+
+    year: int
+    parameters: dict
+    title: str
+    stem: str
+    with_units: bool
+
+
+def plan_report(
+    reg,
+    extract: str | os.PathLike,
+    *,
+    year: int | None,
+    as_of: dt.date,
+    years_shown: int = 3,
+    min_cell: int = 5,
+    texts_dir: str | os.PathLike = TEXTS,
+    include_proms: bool = True,
+    unit: str | None = None,
+) -> ReportPlan:
+    """The report year (default: :func:`default_report_year`, checked), the notebook's parameters,
+    title and file stem for ``reg`` (a unit report: ``unit`` in both, and the unit's name in the title)."""
+    from ..extract.units import unit_table
+
+    year = int(year) if year is not None else default_report_year(reg, as_of)
+    check_report_year(reg, year, as_of)
+    parameters = {
+        "extract": str(Path(extract).resolve()),
+        "report_year": year,
+        "as_of": as_of.isoformat(),
+        "years_shown": years_shown,
+        "min_cell": min_cell,
+        "texts_dir": str(Path(texts_dir).resolve()),
+        "include_proms": include_proms,
+    }
+    title = f"Årsrapport {year} for OUS smerteregister"
+    stem = f"arsrapport-{year}"
+    units = unit_table(reg)  # units (issue 16)
+    if unit is not None:
+        if unit not in set(units["unit_id"]):
+            raise UsageError(f"ukjent enhet «{unit}»; enhetene i uttrekket er: {', '.join(units['unit_id'])}")
+        parameters["unit"] = unit
+        title += " – " + str(units.set_index("unit_id").at[unit, "name"])
+        stem += f"-{unit}"
+    return ReportPlan(year, parameters, tie_title(title), stem, with_units=unit is not None or len(units) > 1)
+
+
+def execute_report(reg, plan: ReportPlan, executed: Path) -> None:
+    """Execute the report notebook for ``plan`` into ``executed`` (papermill; :func:`execute_notebook`).
+
+    Units (issue 16): the indicator chapter's cells (tag UNITS_TAG) are left out for a one-unit
+    extract. Response-rate experiments (issue 18): the chapter is added only when the extract has
+    allocations. Otherwise the template is NOTEBOOK itself and the report is unchanged.
+    """
+    from ..experiment.chapter import report_template
+
+    with tempfile.TemporaryDirectory(prefix="opr-report-") as scratch:
+        base = NOTEBOOK if plan.with_units else without_tagged_cells(NOTEBOOK, Path(scratch) / "units", UNITS_TAG)
+        template = report_template(base, reg, Path(scratch) / "experiment")
+        execute_notebook(template, executed, plan.parameters, cwd=NOTEBOOK.parent)
+
+
 def run_report(
     extract: str | os.PathLike = "data/synthetic",
     *,
@@ -394,31 +463,18 @@ def run_report(
         read, used, quarantined = (fmt_int(n) for n in (rep.rows_read, rep.rows_used, rep.rows_quarantined))
         info["message"] = f"Validerte uttrekket {extract}: {read} rader lest, {used} brukt, {quarantined} i karantene"
     as_of = as_of or dt.date.today()
-    year = int(year) if year is not None else default_report_year(reg, as_of)
-    check_report_year(reg, year, as_of)
-    parameters = {
-        "extract": str(Path(extract).resolve()),
-        "report_year": year,
-        "as_of": as_of.isoformat(),
-        "years_shown": years_shown,
-        "min_cell": min_cell,
-        "texts_dir": str(texts_dir),
-        "include_proms": include_proms,
-    }
-    title = f"Årsrapport {year} for OUS smerteregister"
-    stem = f"arsrapport-{year}"
-    # --- units (issue 16) ---
-    from ..extract.units import unit_table
-
-    units = unit_table(reg)
-    if unit is not None:
-        if unit not in set(units["unit_id"]):
-            raise UsageError(f"ukjent enhet «{unit}»; enhetene i uttrekket er: {', '.join(units['unit_id'])}")
-        parameters["unit"] = unit
-        title += " – " + str(units.set_index("unit_id").at[unit, "name"])
-        stem += f"-{unit}"
-    with_units = unit is not None or len(units) > 1
-    # --- end units ---
+    plan = plan_report(
+        reg,
+        extract,
+        year=year,
+        as_of=as_of,
+        years_shown=years_shown,
+        min_cell=min_cell,
+        texts_dir=texts_dir,
+        include_proms=include_proms,
+        unit=unit,
+    )
+    year, parameters, title, stem = plan.year, plan.parameters, plan.title, plan.stem
     placeholders = placeholder_texts(texts_dir, year)
     if placeholders:
         log(
@@ -427,18 +483,14 @@ def run_report(
         )
 
     # Built in a temporary folder beside ``out``, scanned for identity numbers, then swapped in.
-    with owned_dir(out, "report", check=scan_outputs, protect=protect) as work:
+    # Scanned for identity numbers and for the extract's implant serial numbers and lots (issue 27).
+    from ..implants.identifiers import device_identifiers
+
+    devices = device_identifiers(reg)
+    with owned_dir(out, "report", check=lambda tmp: scan_outputs(tmp, devices or None), protect=protect) as work:
         executed = work / "build" / NOTEBOOK.name
         with steps.step("execute", f"Kjørte notatboken {NOTEBOOK.name} med papermill"):
-            # Units (issue 16): the indicator chapter's cells (tag UNITS_TAG) are left out for a one-unit
-            # extract. Response-rate experiments (issue 18): the chapter is added only when the extract
-            # has allocations. Otherwise the template is NOTEBOOK itself and the report is unchanged.
-            from ..experiment.chapter import report_template
-
-            with tempfile.TemporaryDirectory(prefix="opr-report-") as scratch:
-                base = NOTEBOOK if with_units else without_tagged_cells(NOTEBOOK, Path(scratch) / "units", UNITS_TAG)
-                template = report_template(base, reg, Path(scratch) / "experiment")
-                execute_notebook(template, executed, parameters, cwd=NOTEBOOK.parent)
+            execute_report(reg, plan, executed)
         if quarto:
             renderer = {"name": "quarto", "version": quarto_version(quarto), "path": quarto}
             with steps.step("render", f"Laget {', '.join(formats)} med Quarto {renderer['version']}"):
@@ -456,7 +508,9 @@ def run_report(
         with steps.step("workbook", "Skrev tabellene til Excel"):
             files.append(write_report_workbook(reg, as_of, work / f"{stem}-tabeller.xlsx", min_cell, title, unit))
         if reg.report.rows_quarantined:
-            reg.report.write_quarantine(work / "karantene")
+            # The report's copy shows no identifier (ids, an implant's serial number and lot: issue 27);
+            # `opr validate --quarantine` writes the rows whole.
+            reg.report.write_quarantine(work / "karantene", hide_identifiers=True)
         timings = {**steps.timings, "total": round(time.perf_counter() - started, 3)}
         manifest = {
             "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -469,7 +523,7 @@ def run_report(
             },
             "inputs_sha256": {
                 str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p): _sha256(p)
-                for p in [NOTEBOOK, QUARTO_CONFIG, *text_files(texts_dir)]
+                for p in [NOTEBOOK, *(quarto_inputs() if quarto else []), *text_files(texts_dir)]
                 if p.is_file()
             },
             "package": {"name": "opr-analysis", "version": __version__, **git_state},

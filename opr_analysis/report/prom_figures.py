@@ -36,7 +36,7 @@ from plotnine import (
 )
 
 from ..stats.proms import INDICATORS, TREATMENTS
-from .theme import PALETTE, label_int, label_number, label_pct, theme_opr
+from .theme import FIGURE_SIZE, PALETTE, label_int, label_number, label_pct, theme_opr, wrap_labels
 
 __all__ = ["improvement_figure", "odds_ratio_figure", "score_distribution_figure", "short_kind_label"]
 
@@ -68,6 +68,10 @@ def short_kind_label(kind: str) -> str:
     return f"{name} {months.removesuffix('m')} mnd" if months else name
 
 
+#: Facet titles wrap at this many characters: two panels side by side on the page (bold 10 pt).
+_STRIP_CHARS = int(FIGURE_SIZE[0] / 2 / (0.62 * 10 / 72))
+
+
 def improvement_figure(rates: pd.DataFrame) -> ggplot:
     """Share improved with 95 % limits per follow-up kind, one panel per indicator.
 
@@ -80,7 +84,7 @@ def improvement_figure(rates: pd.DataFrame) -> ggplot:
     return (
         ggplot(d, aes("kind", "share", colour="behandling"))
         + geom_pointrange(aes(ymin="share_ci_low", ymax="share_ci_high"))
-        + facet_wrap("~indikator")
+        + facet_wrap("~indikator", labeller=wrap_labels(_STRIP_CHARS))
         + scale_y_continuous(limits=(0, 1), labels=label_pct())
         + scale_x_discrete(labels=lambda kinds: [short_kind_label(k) for k in kinds])
         + scale_colour_manual(values=PALETTE)

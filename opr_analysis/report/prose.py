@@ -616,3 +616,127 @@ def reservation_share_sentence(cells: pd.DataFrame, year: int) -> str:
 
 
 # --- end patients' rights ---
+# --- v1.2 implants (issue 27) -------------------------------------------------------------------
+# The sentences take the displayed cells of report/implant_tables.py, so every number in the text
+# is one the tables show, hidden the same way («×» and «–» are never quoted).
+
+
+def _counted(text: str, one: str, many: str) -> str:
+    """A displayed count with its noun; a hidden count says so instead of showing the symbol.
+
+    >>> _counted("1", "generator", "generatorer"), _counted("×", "generator", "generatorer")
+    ('1 generator', 'et lite eller skjult antall generatorer')
+    """
+    from .suppression import SUPPRESSED
+
+    if text in (SUPPRESSED, MISSING, ""):
+        return f"et lite eller skjult antall {many}"
+    return f"{text} {one if text == '1' else many}"
+
+
+def _until(year: int, as_of) -> str:
+    """«31.12.2024» (the as-of date) or, without one, «utgangen av 2024»."""
+    return f"{pd.Timestamp(as_of):%d.%m.%Y}" if as_of is not None else f"utgangen av {year}"
+
+
+def implanted_sentence(cells: pd.DataFrame, year: int) -> str:
+    """What was implanted in ``year``, from :func:`~opr_analysis.report.implant_tables.implanted_per_year_cells`.
+
+    >>> c = pd.DataFrame({"kind": ["generator", "elektrode", "annet", "totalt"], "2024": ["40", "66", "1", "107"]})
+    >>> print(implanted_sentence(c, 2024))
+    I 2024 ble det satt inn 107 komponenter: 40 generatorer, 66 elektroder og 1 annen komponent (@tbl-implantater).
+    """
+    col = str(year)
+    if col not in cells.columns:
+        return f"Implantatregisteret har ingen komponenter satt inn i {year}."
+    c = cells.set_index("kind")[col]
+    return (
+        f"I {year} ble det satt inn {_counted(c['totalt'], 'komponent', 'komponenter')}: "
+        f"{_counted(c['generator'], 'generator', 'generatorer')}, {_counted(c['elektrode'], 'elektrode', 'elektroder')}"
+        f" og {_counted(c['annet'], 'annen komponent', 'andre komponenter')} (@tbl-implantater)."
+    )
+
+
+def _displayed_count(text: str) -> int | None:
+    """A displayed count as a number (None when hidden or blank): «1\u00a0200» is 1200."""
+    digits = str(text).replace("\u00a0", "").replace(" ", "")
+    return int(digits) if digits.isdigit() else None
+
+
+def explants_sentence(cells: pd.DataFrame, year: int, as_of=None) -> str:
+    """Components removed in ``year`` and in all, and the shares of all removals for infection and for pocket
+    pain, from :func:`~opr_analysis.report.implant_tables.explants_by_reason_cells`. A share is quoted only
+    when both its counts are displayed; it is the displayed count over the displayed total, with its 95 %
+    Wilson interval (:func:`~opr_analysis.stats.shares.wilson_interval`).
+
+    >>> c = pd.DataFrame({"kind": ["infeksjon", "lommesmerte", "totalt"], "2024": ["×", "×", "19"],
+    ...     "alle": ["27", "×", "119"]})
+    >>> print(explants_sentence(c, 2024, pd.Timestamp("2025-03-01")).replace("\u00a0", " "))
+    I 2024 ble 19 komponenter tatt ut, og til og med 01.03.2025 er 119 tatt ut i alt (@tbl-eksplantasjoner). 27 av dem (22,7 %; 95 % KI 16,1–31,0 %) ble tatt ut på grunn av infeksjon; for smerte ved generatorlommen er tallet for lite til å vise andelen.
+    """
+    from ..stats.shares import wilson_interval
+
+    c = cells.set_index("kind")
+    col = str(year)
+    in_year = c.loc["totalt", col] if col in c.columns else "0"
+    total = _displayed_count(c.loc["totalt", "alle"])
+    in_all = fmt_int(total) if total is not None else "et lite eller skjult antall"
+    out = (
+        f"I {year} ble {_counted(in_year, 'komponent', 'komponenter')} tatt ut, og til og med {_until(year, as_of)} "
+        f"er {in_all} tatt ut i alt (@tbl-eksplantasjoner)."
+    )
+    if total == 0:
+        return out
+    parts = []
+    for code, what in (("infeksjon", "infeksjon"), ("lommesmerte", "smerte ved generatorlommen")):
+        n = _displayed_count(c.loc[code, "alle"]) if code in c.index else None
+        if n is None or total is None:
+            parts.append(f"for {what} er tallet for lite til å vise andelen")
+            continue
+        low, high = wilson_interval([n], [total])
+        share = f"{fmt_pct(n / total)}; {CI_LABEL} {fmt_pct_interval(low[0], high[0])}"
+        parts.append(f"{fmt_int(n)} av dem ({share}) ble tatt ut på grunn av {what}")
+    if all("for lite" in p for p in parts):
+        return out + " For infeksjon og smerte ved generatorlommen er tallene for små til å vise andelene."
+    first, second = parts
+    joiner = "; " if "for lite" in second else ", og "
+    return f"{out} {first[0].upper()}{first[1:]}{joiner}{second}."
+
+
+def implant_survival_sentence(cells: pd.DataFrame, year: int, as_of=None) -> str:
+    """1- and 2-year survival of the implanted systems, from
+    :func:`~opr_analysis.report.implant_tables.implant_survival_cells`.
+
+    >>> c = pd.DataFrame({"kind": [1, 2], "systems": ["217", "217"], "survival": ["78,5 %", "–"],
+    ...     "survival_ci": ["72,3–83,5 %", "–"]})
+    >>> print(implant_survival_sentence(c, 2024).replace("\u00a0", " "))
+    Av 217 systemer implantert til og med utgangen av 2024 var 78,5 % (95 % KI 72,3–83,5 %) uten uplanlagt eksplantasjon ett år etter implantasjonen; for to år er tallene for små til å vise andelen. Et batteribytte regnes ikke som eksplantasjon av systemet (@tbl-implantat-overlevelse, @fig-implantat-overlevelse).
+    """
+    if cells.empty:
+        return "Implantatregisteret har ingen implanterte systemer å følge."
+    c = cells.set_index("kind")
+    systems = _counted(c["systems"].iloc[0], "system", "systemer")
+    words = {1: "ett år", 2: "to år"}
+    shown = [y for y in (1, 2) if y in c.index and c.loc[y, "survival"] not in (MISSING, "")]
+    if not shown:
+        return (
+            f"For {systems} implantert til og med {_until(year, as_of)} er tallene for små til å vise andelen uten "
+            "uplanlagt eksplantasjon etter ett og to år."
+        )
+    pieces = [f"{c.loc[y, 'survival']} ({CI_LABEL} {c.loc[y, 'survival_ci']})" for y in shown]
+    out = f"Av {systems} implantert til og med {_until(year, as_of)} var "
+    if shown == [1, 2]:
+        out += f"{pieces[0]} uten uplanlagt eksplantasjon ett år etter implantasjonen og {pieces[1]} etter to år."
+    else:
+        y = shown[0]
+        out += (
+            f"{pieces[0]} uten uplanlagt eksplantasjon {words[y]} etter implantasjonen; for {words[3 - y]} er tallene "
+            "for små til å vise andelen."
+        )
+    return out + (
+        " Et batteribytte regnes ikke som eksplantasjon av systemet (@tbl-implantat-overlevelse, "
+        "@fig-implantat-overlevelse)."
+    )
+
+
+# --- end v1.2 implants ---

@@ -14,6 +14,9 @@ rendering, so Quarto and the fallback page get the same text:
 Only text between digits and these units is touched; thousands separators are
 already no-break spaces (:mod:`opr_analysis.formatting`).
 
+A title keeps a short last word on the line before it (:func:`tie_title`:
+«… – Smerteklinikk A» never ends with «A» alone on a line).
+
 >>> tie("95 % KI 27,0–39,0 % etter 12 måneder")
 '95\\xa0%\\xa0KI 27,0\\u2060–\\u206039,0\\xa0% etter 12\\xa0måneder'
 """
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NBSP", "WORD_JOINER", "tie", "tie_notebook"]
+__all__ = ["NBSP", "WORD_JOINER", "tie", "tie_notebook", "tie_title"]
 
 NBSP = "\u00a0"
 WORD_JOINER = "\u2060"
@@ -38,6 +41,17 @@ def tie(text: str) -> str:
     text = _UNIT.sub(NBSP, text)
     text = _PCT_KI.sub("%" + NBSP, text)
     return _DASH.sub(f"{WORD_JOINER}–{WORD_JOINER}", text)
+
+
+def tie_title(title: str) -> str:
+    """``title`` with its last word joined to the one before by a no-break space when it is two
+    characters or shorter.
+
+    >>> tie_title("Årsrapport 2024 – Smerteklinikk A"), tie_title("Årsrapport 2024 – Oslo universitetssykehus")
+    ('Årsrapport 2024 – Smerteklinikk\xa0A', 'Årsrapport 2024 – Oslo universitetssykehus')
+    """
+    head, sep, last = title.rstrip().rpartition(" ")
+    return f"{head}{NBSP}{last}" if sep and len(last) <= 2 else title
 
 
 def tie_notebook(nb) -> None:

@@ -139,7 +139,7 @@ def sync_register(log_path) -> int:
 
 def _sync(log_path) -> int:
     """:func:`sync_register` with the register's lock held."""
-    from ..extracts.delivery import LOG_FIELDS
+    from ..extracts.log_format import LOG_FIELDS
 
     log_path = Path(log_path)
     log = _read(log_path, LOG_FIELDS)

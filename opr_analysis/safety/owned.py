@@ -65,7 +65,7 @@ __all__ = [
     "check_key_store",
     "check_dir_target",
     "check_file_target",
-    "check_outside_outputs",
+    "check_not_inside_outputs",
     "clean_leftovers",
     "output_lock",
     "owned_dir",
@@ -224,21 +224,6 @@ def check_file_target(target, signature: str, protect: list[tuple[str, Path]] | 
     return target
 
 
-def check_outside_outputs(target, command: str) -> Path:
-    """Raise :class:`UsageError` when ``target`` lies inside a folder opr writes (a report, a delivery,
-    any folder holding :data:`MARKER`): for outputs about one patient, which must never travel with a
-    report or a delivery (``opr innsyn``, ``opr sletting``; patients' rights, issue 26)."""
-    target = Path(target)
-    for folder in target.resolve().parents:
-        if (folder / MARKER).is_file():
-            marker = _marker(folder) or {}
-            raise UsageError(
-                f"«{target}» ligger i «{folder}», som «opr {marker.get('command', '?')}» har skrevet; "
-                f"resultatet av opr {command} skal ligge i en egen mappe utenfor rapporter og leveranser"
-            )
-    return target
-
-
 # --- locks and leftovers ---------------------------------------------------------------------
 
 
@@ -379,3 +364,32 @@ def owned_file(
             yield tmp
             if check is not None:
                 check(tmp)
+
+
+# --- outputs about individual patients (issues 26, 27, 28) ----------------------------------
+
+
+def check_not_inside_outputs(target, command: str, protect: list[tuple[str, Path]] | None = None) -> Path:
+    """Raise :class:`UsageError` when ``target`` lies inside another opr output folder (a report, a
+    research delivery, tables, …) or inside one of the ``protect`` folders (the extract).
+
+    For outputs that name patients by design (``opr innsyn``, ``opr sletting``, ``opr implantat søk``,
+    ``opr pasient``): they must never end up in a folder that is published or delivered. A folder
+    counts as an opr output when it or any folder above it holds the marker :data:`MARKER`; the
+    target itself is checked by :func:`check_dir_target` (it may be this command's own earlier output).
+    """
+    target = Path(target)
+    resolved = target.expanduser().resolve()
+    for folder in resolved.parents:
+        if (folder / MARKER).is_file():  # even an unreadable marker: the folder is someone's output
+            marker = _marker(folder) or {}
+            raise UsageError(
+                f"«{target}» ligger inne i «{folder}», som «opr {marker.get('command', '?')}» har skrevet; "
+                f"«opr {command}» skriver om enkeltpasienter og legger det aldri i en rapport-, tabell- eller "
+                "leveransemappe. Velg en egen mappe utenfor den"
+            )
+    for label, folder in protect or []:
+        folder = Path(folder).expanduser().resolve()
+        if folder in resolved.parents:
+            raise UsageError(f"«{target}» ligger i {label} ({folder}); velg en egen mappe for resultatet")
+    return target

@@ -690,6 +690,77 @@ TABLES: list[Table] = [
         ),
     ),
     # --- end patients' rights requests ---
+    # --- v1.2 implants (issue 27); empty when the extract has no implant register -----------------
+    # The chapter «Implantater» (notebook cell «implantater») shows them only when the extract has the
+    # register: a declared table without rows shows nothing.
+    Table(
+        "implanted_per_year", "implants.implanted_per_year", "Implanterte komponenter per år og komponent",
+        as_of=True,
+        columns=(YEAR, Column("component", "Komponent", labels="codebook:implants.component"), count("n", "Antall")),
+        suppression=Administrative(
+            "inngrep: komponenter satt inn er administrative tall om prosedyrer, som henvisninger og skjemaer"
+        ),
+        sheet="Implantater satt inn",
+        report=Report(
+            "tbl-implantater", "Komponenter satt inn per år", builder="implant_tables.implanted_per_year_table",
+            sentence="prose.implanted_sentence", after="implantater",
+        ),
+    ),
+    Table(
+        "explants_by_reason", "implants.explants_by_reason",
+        "Eksplanterte komponenter per år og årsak", as_of=True,
+        columns=(YEAR, Column("reason", "Årsak", labels="codebook:implants.explant_reason"), count("n", "Antall")),
+        # The totals per year (the line «Totalt»), per reason over every year (the column «Alle år») and in
+        # all are this table's own: one audit over them all. The text quotes the shares of the totals.
+        suppression=PatientCounts(
+            counts=("n",), keys=("year", "reason"), margins=(Margin(("year",)), Margin(("reason",)), Margin()),
+        ),
+        sheet="Eksplantasjoner per år",
+        report=Report(
+            "tbl-eksplantasjoner", "Komponenter tatt ut per år og for alle år samlet, etter årsak",
+            builder="implant_tables.explants_by_reason_table", sentence="prose.explants_sentence",
+            after="tbl-implantater",
+        ),
+    ),
+    Table(
+        "implant_survival", "implants.implant_survival",
+        "Implanterte systemer uten uplanlagt eksplantasjon (Kaplan–Meier) per måned etter implantasjon", as_of=True,
+        columns=(
+            Column("month", "Måneder etter implantasjon"), Column("days", "Dager etter implantasjon"),
+            count("systems", "Systemer"), count("events", "Uplanlagt eksplantasjon"),
+            count("censored", "Fulgt kortere"), count("followed", "Fulgt lenger"),
+            share("survival", "Uten uplanlagt eksplantasjon"), Column("survival_se", "Standardfeil (Greenwood)"),
+        ),
+        suppression=StaffList(
+            "kurven måned for måned har små tall (én eksplantasjon i en måned); den er grunnlaget for figuren og for "
+            "tabellen etter 1 og 2 år, og for personalets og forskernes egne analyser (notebooks/implants.ipynb)"
+        ),
+        report="vises som figur (fig-implantat-overlevelse), tegnet til der færre enn min_cell systemer er fulgt",
+    ),
+    Table(
+        "implant_survival_summary", "implants.implant_survival_summary",
+        "Implanterte systemer uten uplanlagt eksplantasjon etter 1 og 2 år", source="implant_survival",
+        columns=(
+            Column("years", "Tid etter implantasjon", "år"), Column("days", "Dager etter implantasjon"),
+            count("systems", "Systemer"), count("events", "Uplanlagt eksplantasjon"),
+            count("censored", "Fulgt kortere"), count("followed", "Fulgt lenger"),
+            share("survival", "Uten uplanlagt eksplantasjon (Kaplan–Meier)"),
+        ),
+        suppression=PatientCounts(
+            counts=("events", "censored", "followed"), keys=("years", "days"),
+            parts=(("systems", ("events", "censored", "followed")),),
+            # the estimate is hidden with the failures or the systems still followed (a few of either)
+            shares=(("survival", "events", "followed"),),
+        ),
+        sheet="Implantater overlevelse",
+        report=Report(
+            "tbl-implantat-overlevelse",
+            "Implanterte systemer uten uplanlagt eksplantasjon ett og to år etter implantasjonen (Kaplan–Meier)",
+            builder="implant_tables.implant_survival_table", sentence="prose.implant_survival_sentence",
+            after="tbl-eksplantasjoner",
+        ),
+    ),
+    # --- end v1.2 implants ---
 ]  # fmt: skip
 
 #: Public names of :mod:`opr_analysis.stats` that are not table functions: building blocks that
@@ -711,6 +782,8 @@ HELPERS: dict[str, str] = {
     "CONTRACT_COLUMNS": "export", "check_contract_columns": "export", "compute_tables": "export", "published_tables": "export",
     "extra_tables": "export", "report_tables": "export", "write_tables": "export",
     "request_flags": "rights_requests", "request_kinds": "rights_requests",
+    "implant_systems": "implants", "kaplan_meier": "implants", "month_days": "implants",  # issue 27
+    "explant_reason_shares": "implants",
 }  # fmt: skip
 
 

@@ -38,7 +38,7 @@ PROFILES = (
 )
 _REGIONS = ("sor_ost", "vest", "midt", "nord")
 _ID_COLUMNS = ("patient_id", "referral_id", "enrolment_id", "response_id", "short_form_id", "treatment_id",
-               "followup_id", "anchor_id", "request_id")  # fmt: skip
+               "followup_id", "anchor_id", "request_id", "implant_id")  # fmt: skip
 
 
 def _orgnr(k: int) -> str:
@@ -133,10 +133,29 @@ def synthesize_units(
             tables.pop("legacy_v1", None)
             _prefix(tables, f"U{k}")
             _apply_profile(tables, np.random.default_rng(useed + 1), drop_base, drop_resp, wait)
-        for name in ("referrals", "enrolments", "baseline_responses", "short_forms", "treatments"):
-            tables[name] = tables[name].assign(**{UNIT_COLUMN: pd.array([unit_id] * len(tables[name]), "string")})
+        for name in ("referrals", "enrolments", "baseline_responses", "short_forms", "treatments", "implants"):
+            if name in tables:  # implants (contract v1.2, issue 27): the optional unit_id given too
+                tables[name] = tables[name].assign(**{UNIT_COLUMN: pd.array([unit_id] * len(tables[name]), "string")})
         parts.append(tables)
     out = {"units": units}
     for name in parts[0]:
         out[name] = pd.concat([p[name] for p in parts if name in p], ignore_index=True)
+    if "implants" in out:
+        out["implants"] = _distinct_devices(out["implants"])
     return out
+
+
+# --- v1.2 implants (issue 27) ---
+def _distinct_devices(implants: pd.DataFrame) -> pd.DataFrame:
+    """Each unit draws its serial numbers with its own seed, so two units may draw one device; a later
+    unit's copy gets a suffix (``-2``), as one device is in one body at a time (contract v1.2)."""
+    key = implants["manufacturer"].astype(str) + "\x1f" + implants["serial_number"].astype(str)
+    first_unit = implants.groupby(key, sort=False)[UNIT_COLUMN].transform("first")
+    clash = (implants[UNIT_COLUMN] != first_unit).to_numpy(dtype=bool)
+    if clash.any():
+        implants = implants.copy()
+        implants.loc[clash, "serial_number"] = implants.loc[clash, "serial_number"] + "-2"
+    return implants
+
+
+# --- end v1.2 implants ---
