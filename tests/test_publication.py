@@ -54,18 +54,29 @@ def small(tmp_path_factory):
                     for i, y in year.items()],
         baseline_responses=[dict(patient_id=f"P{i}", submitted_at=f"{y}-02-10 10:00:00", duration_ms=600000 + i)
                             for i, y in year.items() if i != 3],
+        # every count of the follow-up table once at least: answered or not, awaiting an answer (T11), owed
+        # and never sent (T12), sent twice (the second not owed, answered)
+        treatments=[dict(treatment_id=f"T{i}", patient_id=f"P{i}", kind="rf", date=f"{y}-03-01")
+                    for i, y in year.items()]
+        + [dict(treatment_id="T11", patient_id="P4", kind="rf", date="2024-09-10"),
+           dict(treatment_id="T12", patient_id="P6", kind="rf", date="2021-04-01")]
         # the implant register (issue 27): three SCS systems, removals in two years
-        treatments=[dict(treatment_id=f"T{i}", patient_id=f"P{i}", kind="scs", date=f"202{i}-03-01") for i in (1, 2, 3)],
+        + [dict(treatment_id=f"S{i}", patient_id=f"P{i}", kind="scs", date=f"202{i}-03-01") for i in (1, 2, 3)],
+        followups=[dict(patient_id=f"P{i}", kind="rf_3m", anchor_id=f"T{i}", sent_date=f"{y}-06-01",
+                        responded_at=f"{y}-06-05T10:00:00" if i % 3 else None) for i, y in year.items()]
+        + [dict(patient_id="P4", kind="rf_3m", anchor_id="T11", sent_date="2024-12-10"),
+           dict(patient_id="P1", kind="rf_3m", anchor_id="T1", sent_date="2021-06-20",
+                responded_at="2021-06-25T10:00:00")],
         implants=[
-            dict(patient_id="P1", treatment_id="T1", component="generator", manufacturer="M", model="G",
+            dict(patient_id="P1", treatment_id="S1", component="generator", manufacturer="M", model="G",
                  serial_number="S1", implanted_date="2021-03-01"),
-            dict(patient_id="P1", treatment_id="T1", component="elektrode", manufacturer="M", model="E",
+            dict(patient_id="P1", treatment_id="S1", component="elektrode", manufacturer="M", model="E",
                  serial_number="S2", implanted_date="2021-03-01", explanted_date="2021-06-01",
                  explant_reason="elektrodevandring"),
-            dict(patient_id="P2", treatment_id="T2", component="generator", manufacturer="M", model="G",
+            dict(patient_id="P2", treatment_id="S2", component="generator", manufacturer="M", model="G",
                  serial_number="S3", implanted_date="2022-03-01", explanted_date="2024-02-01",
                  explant_reason="infeksjon"),
-            dict(patient_id="P3", treatment_id="T3", component="generator", manufacturer="M", model="G",
+            dict(patient_id="P3", treatment_id="S3", component="generator", manufacturer="M", model="G",
                  serial_number="S4", implanted_date="2023-03-01"),
         ],
     )  # fmt: skip
@@ -164,7 +175,8 @@ def test_margins_published_by_other_tables_agree_with_them(small):
                 else:
                     assert int(mine[col].sum()) == int(other[theirs].sum()) > 0, (t.name, m)
                 checked += 1
-    assert checked >= 2  # referrals by sex and age (table 11), baseline per enrolment (trend tests)
+    # referrals by sex and age (table 11), baseline per enrolment (trend tests), follow-ups per kind (totals)
+    assert checked >= 12
 
 
 def test_the_notebook_shows_every_report_table_through_its_declaration():

@@ -120,6 +120,13 @@ def test_table_15_reason_order_other_last_and_total():
 
 
 def _fu():
+    """A follow-up table as ``stats.followup.followup_response`` returns it (derived columns by its rule)."""
+    from opr_analysis.stats.followup import RESPONSE_COUNTS, response_columns
+
+    return response_columns(_fu_counts()[["year", "kind", *RESPONSE_COUNTS]], ["year", "kind"])
+
+
+def _fu_counts():
     return pd.DataFrame(
         {
             "year": [2024, 2024, 2023],

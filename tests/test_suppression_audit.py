@@ -144,38 +144,126 @@ def synthetic_units(tmp_path_factory):
 
 @pytest.mark.parametrize("min_cell", [5, 10])
 def test_every_declared_table_in_every_format_has_no_recoverable_cell(synthetic, synthetic_units, min_cell):
-    """The report's tables, the workbook's sheets and each unit's outputs, all from the declarations
-    (stats.table_registry): every patient-count table is suppressed and audited in each of them."""
-    from opr_analysis import for_unit, unit_table
+    """The report's tables and the workbook's sheets, all from the declarations (stats.table_registry): every
+    patient-count table is suppressed and audited in each of them. With several units every report (the whole
+    registry's and each unit's) and every workbook is suppressed together (report.unit_disclosure): audited
+    once over all of them, and each report's cells and sheets are those the audit counted as shown."""
+    from opr_analysis import unit_table
     from opr_analysis.report import gt_tables
+    from opr_analysis.report import indicator_report as ir
     from opr_analysis.report.pipeline import default_report_year
     from opr_analysis.report.publication import Publication
+    from opr_analysis.report.suppression import pinned_cells, publish
     from opr_analysis.report.workbook import workbook_frames
     from opr_analysis.stats.export import published_tables
     from opr_analysis.stats.table_registry import TABLES
 
     as_of = dt.date(2025, 3, 1)
     patient_tables = [t for t in TABLES if t.patient_counts]
-    assert {t.name for t in patient_tables} >= {"baseline_response_patient_level", "referrals_by_sex_age"}
-    units = [for_unit(synthetic_units, u) for u in unit_table(synthetic_units)["unit_id"]]
+    assert {t.name for t in patient_tables} >= {
+        "baseline_response_patient_level", "referrals_by_sex_age", "followup_response", "followup_response_totals",
+    }  # fmt: skip
     hidden = 0
-    for reg in (synthetic, synthetic_units, *units) if min_cell == 5 else (synthetic,):
-        year = default_report_year(reg, as_of)
+
+    def audit(recorded, fmt):
+        nonlocal hidden
+        for table in recorded:
+            assert recoverable_cells(table) == [], fmt
+            small = [c for c in table.values.index if 0 < float(table.values[c]) < min_cell and table.displayed[c]]
+            known = table.fixed if table.fixed is not None else pd.Series(False, index=table.values.index)
+            assert all(table.hidden[c] or known[c] for c in small), fmt  # shown exactly elsewhere, or hidden
+            hidden += int(table.hidden.sum())
+
+    # one registry: its report and its workbook
+    year = default_report_year(synthetic, as_of)
+    tables = published_tables(synthetic, as_of=as_of)
+    pub = Publication(tables, year, gt_tables.years_window(year), min_cell, as_of)
+    for fmt in ("report", "workbook"):
+        with recorded_tables() as recorded:
+            if fmt == "report":
+                for t in (t for t in TABLES if t.in_report):
+                    pub.cells(t.name)
+            else:
+                workbook_frames(tables, min_cell)
+        assert len(recorded) >= len(patient_tables), fmt  # a part per year at least
+        audit(recorded, fmt)
+    # several units: every report and workbook at once
+    view = ir.unit_view(synthetic_units, as_of=as_of)
+    with recorded_tables() as recorded:
+        disclosure = view.disclosure(min_cell)
+    assert disclosure.untied == []
+    audit(recorded, "units")
+    assert all(pinned_cells(t) == [] for t in recorded)
+    year = default_report_year(synthetic_units, as_of)
+    for unit in [None, *unit_table(synthetic_units)["unit_id"]]:
+        reg = ir.unit_view(synthetic_units, unit, as_of=as_of).reg
         tables = published_tables(reg, as_of=as_of)
-        pub = Publication(tables, year, gt_tables.years_window(year), min_cell, as_of)
-        for fmt in ("report", "workbook"):
-            with recorded_tables() as recorded:
-                if fmt == "report":
-                    for t in (t for t in TABLES if t.in_report):
-                        pub.cells(t.name)
-                else:
-                    workbook_frames(tables, min_cell)
-            # each patient-count table was suppressed in this format (a part per year at least)
-            assert len(recorded) >= len(patient_tables), fmt
-            for table in recorded:
-                assert recoverable_cells(table) == [], fmt
-                small = [c for c in table.values.index if 0 < float(table.values[c]) < min_cell and table.displayed[c]]
-                known = table.fixed if table.fixed is not None else pd.Series(False, index=table.values.index)
-                assert all(table.hidden[c] or known[c] for c in small), fmt  # shown exactly elsewhere, or hidden
-                hidden += int(table.hidden.sum())
+        masks = disclosure.masks(unit)
+        pub = Publication(tables, year, gt_tables.years_window(year), min_cell, as_of, masks)
+        frames = workbook_frames(tables, min_cell, masks)
+        for t in patient_tables:
+            published = publish(t, tables[t.name], min_cell, masks[t.name])
+            assert published.equals(pub.published(t.name)), (unit, t.name)
+            assert (frames[t.name] == "×").sum().sum() == (published == "×").sum().sum(), (unit, t.name)
     assert hidden > 0  # the audit had something to check
+
+
+def test_the_prom_improvement_table_of_every_unit_report_is_suppressed_together(synthetic, synthetic_units):
+    """The PROM chapter of the whole registry's report and of each unit's: answers and improved per follow-up
+    kind are counts about patients, and the registry's are the sums of the units'. Suppressed one unit at a
+    time, a unit's hidden count was the registry's minus the other units' (six such cells in this extract at
+    min_cell 5); suppressed together (report.unit_disclosure.improvement_disclosure) no hidden count can be
+    recovered, by that subtraction or by the LP audit, and the table, its sentence and its figure agree."""
+    from opr_analysis import for_unit, unit_table
+    from opr_analysis.report import indicator_report as ir
+    from opr_analysis.report.prom_tables import improvement_cells, improvement_hidden
+    from opr_analysis.report.prose import improvement_sentence
+    from opr_analysis.report.unit_disclosure import improvement_disclosure
+    from opr_analysis.stats.proms import improvement_rates
+
+    as_of, window = dt.date(2025, 3, 1), (2022, 2024)
+    units = unit_table(synthetic_units)["unit_id"].tolist()
+    with recorded_tables() as recorded:
+        hidden = improvement_disclosure(synthetic_units, as_of, window, 5)
+    assert recorded and all(recoverable_cells(t) == [] for t in recorded)
+    cells, alone = {}, {}
+    for unit in [None, *units]:
+        rates = improvement_rates(
+            synthetic_units if unit is None else for_unit(synthetic_units, unit), as_of, window=window
+        )
+        cells[unit] = improvement_cells(rates, 5, hidden[unit]).set_index(["indicator", "kind"])
+        alone[unit] = improvement_cells(rates, 5).set_index(["indicator", "kind"])
+        # every count the table alone hides stays hidden (small counts among them)
+        assert (
+            ((alone[unit][["n", "improved"]] == SUPPRESSED) <= (cells[unit][["n", "improved"]] == SUPPRESSED))
+            .all()
+            .all()
+        )
+        # the sentence and the figure hide what the table hides
+        drawn = ~improvement_hidden(rates, 5, hidden[unit])["share"].to_numpy() & (rates["n"] > 0).to_numpy()
+        assert (drawn == (cells[unit]["share"] != "–").to_numpy()).all()
+        for (indicator, kind), row in cells[unit].iterrows():
+            if row["n"] not in ("0", SUPPRESSED):
+                text = improvement_sentence(rates, kind, indicator, 5, hidden[unit])
+                assert ("for få svar" in text) == (row["share"] == "–"), (unit, indicator, kind)
+
+    def attack(tables):
+        """Cells of one unit recovered as the registry's count minus every other unit's (all shown)."""
+        found = []
+        for key in tables[None].index:
+            for col in ("n", "improved"):
+                shown = {u: tables[u].loc[key, col] for u in tables}
+                hid = [u for u in units if shown[u] == SUPPRESSED]
+                if len(hid) == 1 and shown[None] != SUPPRESSED:
+                    found.append((hid[0], key, col))
+        return found
+
+    assert len(attack(alone)) > 0  # what the attacker had before
+    assert attack(cells) == []
+    assert sum((cells[u][["n", "improved"]] == SUPPRESSED).sum().sum() for u in cells) > sum(
+        (alone[u][["n", "improved"]] == SUPPRESSED).sum().sum() for u in alone
+    )
+    # what a unit's report takes (the notebook: unit_view.improvement_hidden); one registry keeps the table's rule
+    unit_view = ir.unit_view(synthetic_units, units[-1], as_of=as_of)
+    assert unit_view.improvement_hidden(5, window).equals(hidden[units[-1]])
+    assert improvement_disclosure(synthetic, as_of, window, 5) == {}

@@ -170,11 +170,12 @@ def hidden_counts(counts: pd.Series, min_cell: int) -> pd.Series | None:
     >>> hidden_counts(pd.Series([1, 3]), 5) is None
     True
     """
-    from ..report.suppression import recorded_tables, recoverable_cells, suppress
+    from ..report.suppression import pinned_cells, recorded_tables, recoverable_cells, suppress
 
     frame = pd.DataFrame({"n": counts.to_numpy()})
     with recorded_tables() as recorded:
         hidden = suppress(frame, "n", groups=[[]], min_cell=min_cell)
-    if any(recoverable_cells(t) for t in recorded):
+    # pinned_cells: counts the total alone narrows (2 + 6 = 8 at min_cell 10), which no hiding protects
+    if any(recoverable_cells(t) or pinned_cells(t) for t in recorded):
         return None
     return pd.Series(hidden.to_numpy(), index=counts.index)

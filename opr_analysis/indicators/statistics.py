@@ -225,3 +225,21 @@ def first_whole_year(statistic: str, params: dict | None = None) -> int | None:
     if statistic == "baseline_before_consultation":
         return SERIES["baseline_response_share_patient_level"][0]
     return None
+
+
+def _kinds_rows(params: dict) -> str:
+    return f"kind in {_kinds_at(params.get('months', 12))!r}"
+
+
+#: Statistic -> the published table that counts the same cases, so that every publication hides them alike
+#: (:mod:`opr_analysis.report.unit_disclosure`): ``(table, rows, numerator column, denominator column)``,
+#: ``rows`` a :meth:`pandas.DataFrame.query` string filled in with the indicator's ``params`` (or a function
+#: of them; None: every row), summed per year. ``tests/test_unit_disclosure.py`` checks that the numbers
+#: agree, for every unit and year; a statistic counted differently from its table must be taken out here.
+PUBLISHED_AS = {
+    "followup_answered": ("followup_response", "kind == '{kind}'", "responded_settled", "owed_settled"),
+    "outcome_response": ("followup_response", _kinds_rows, "responded_settled", "owed_settled"),
+    "baseline_before_consultation": (
+        "baseline_response_patient_level", None, "enrolments_with_baseline", "enrolments",
+    ),
+}  # fmt: skip

@@ -29,15 +29,14 @@ from great_tables import GT, loc, style
 
 from ..extract import codebook
 from ..formatting import MISSING, fmt_int, fmt_num, fmt_pct, fmt_pct_interval, format_hms
-from ..stats.followup import AWAITING_DAYS, RESPONSE_COUNTS, followup_totals, response_columns
+from ..stats.followup import AWAITING_DAYS, followup_totals
 from .suppression import (
     DEFAULT_MIN_CELL,
     SUPPRESSED,
-    display_counts,
-    display_hidden,
+    Hidden,
     display_value,
+    hidden_tables,
     publish,
-    suppress_wide,
     suppression_note,
 )
 
@@ -229,11 +228,13 @@ def baseline_response_table(frame: pd.DataFrame, years: Sequence[int]) -> GT:
 
 
 def baseline_patient_level_cells(
-    frame: pd.DataFrame, years: Sequence[int], min_cell: int = DEFAULT_MIN_CELL
+    frame: pd.DataFrame, years: Sequence[int], min_cell: int = DEFAULT_MIN_CELL, hidden: dict[str, Hidden] | None = None
 ) -> pd.DataFrame:
     """Enrolments with at least one baseline answer (patient level): the published cells
-    (:func:`~.suppression.publish`, the table's declaration), for ``years``."""
-    f = _by_year(publish("baseline_response_patient_level", frame, min_cell)).reindex(years)
+    (:func:`~.suppression.publish`, the table's declaration; ``hidden``: the publication's
+    :func:`~.suppression.hidden_tables`), for ``years``."""
+    name = "baseline_response_patient_level"
+    f = _by_year(publish(name, frame, min_cell, (hidden or {}).get(name))).reindex(years)
     rows = {
         "Innskrivinger": [display_value(v, fmt_int) for v in f["enrolments"]],
         "Innskrivinger med minst ett baselinesvar": [display_value(v, fmt_int) for v in f["enrolments_with_baseline"]],
@@ -248,9 +249,12 @@ def baseline_patient_level_cells(
     )
 
 
-def baseline_patient_level_table(frame: pd.DataFrame, years: Sequence[int], min_cell: int = DEFAULT_MIN_CELL) -> GT:
+def baseline_patient_level_table(
+    frame: pd.DataFrame, years: Sequence[int], min_cell: int = DEFAULT_MIN_CELL, hidden: dict[str, Hidden] | None = None
+) -> GT:
     note = SOURCE_REGISTRY + " Hver innskriving telles én gang. " + suppression_note(min_cell)
-    return house_table(baseline_patient_level_cells(frame, years, min_cell), note, id="baseline_response_patient_level")
+    cells = baseline_patient_level_cells(frame, years, min_cell, hidden)
+    return house_table(cells, note, id="baseline_response_patient_level")
 
 
 # --- Table 13 --------------------------------------------------------------------------------
@@ -348,10 +352,11 @@ FOLLOWUP_COLUMNS = [
 ]
 #: Shown apart, after the share: sends that were not owed and the answers to them.
 FOLLOWUP_APART = [("sent_not_owed", "Sendt uten å være skyldig"), ("responded_not_owed", "Besvart av disse")]
-_FOLLOWUP_COUNTS = list(RESPONSE_COUNTS)
 
 
-def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+def followup_response_cells(
+    frame: pd.DataFrame, year: int, min_cell: int = DEFAULT_MIN_CELL, hidden: dict[str, Hidden] | None = None
+) -> pd.DataFrame:
     """Follow-up audit for one year, each share beside the denominator it divides by.
 
     Columns: owed, sent (as owed), not sent, response window still open (sent within
@@ -359,48 +364,41 @@ def followup_response_cells(frame: pd.DataFrame, year: int, min_cell: int = DEFA
     (= sent − window open, the share's denominator; :func:`~opr_analysis.stats.followup.settled_at`),
     answered (among the settled), the share answered / settled with its limits; then apart: sent without being
     owed and the answers to those (never in the share). One row per kind present plus
-    «Alle typer» (:func:`~opr_analysis.stats.followup.followup_totals`). Counts about
-    patients: suppressed below ``min_cell`` with secondary suppression over
-    ``owed = sent_owed + not_sent``, ``sent_owed = awaiting + settled``,
-    ``settled = answered + unanswered``, ``sent_not_owed = answered + unanswered``
-    and over each column's sum. The row key is kept in column ``kind`` (``"alle"``).
+    «Alle typer» (the table ``followup_response_totals``). The counts are patient
+    counts: the cells are those every publication shows (:func:`~.suppression.publish`
+    of the two declarations, suppressed together: ``hidden``, the publication's
+    :func:`~.suppression.hidden_tables`; default, these two tables alone), a hidden
+    count «×», a hidden share «–». The row key is kept in column ``kind`` (``"alle"``).
     """
     labels = codebook.load().column("followups", "kind").codes
-    f = frame[frame["year"].astype(int) == int(year)].copy()
+    totals = followup_totals(frame)
+    if hidden is None:
+        hidden = hidden_tables({"followup_response": frame, "followup_response_totals": totals}, min_cell)
+    kinds = publish("followup_response", frame, min_cell, hidden.get("followup_response"))
+    alle = publish("followup_response_totals", totals, min_cell, hidden.get("followup_response_totals"))
+    f = kinds[frame["year"].astype(int) == int(year)].copy()
     f["kind"] = f["kind"].astype(str)
     present = set(f["kind"])
-    f = response_columns(f[["year", "kind", *_FOLLOWUP_COUNTS]].copy(), ["year", "kind"])
     f = f.set_index("kind").reindex([k for k in labels if k in present])
     if present:
-        total = followup_totals(frame[frame["year"].astype(int) == int(year)]).iloc[0]
-        f.loc["alle", list(total.index.drop("year"))] = total.drop("year").to_numpy()
-    f["unanswered"] = f["settled"] - f["responded_settled"]
-    f["unanswered_not_owed"] = f["sent_not_owed"] - f["responded_not_owed"]
-    hidden = suppress_wide(
-        f,
-        [
-            ("owed", ["sent_owed", "not_sent"]),
-            ("sent_owed", ["awaiting", "settled"]),
-            ("settled", ["responded_settled", "unanswered"]),
-            ("sent_not_owed", ["responded_not_owed", "unanswered_not_owed"]),
-        ],
-        min_cell,
-        total_row="alle",
-        # "sent" is not a column, but the share answered / sent shows it.
-        displayed=[*(c for c, _ in FOLLOWUP_COLUMNS + FOLLOWUP_APART), "sent"],
-    )
+        f.loc["alle"] = alle[totals["year"].astype(int) == int(year)].iloc[0].reindex(f.columns)
     out = pd.DataFrame({"kind": f.index, STUB: [labels.get(k, "Alle typer") for k in f.index]}, index=f.index)
     for col, _ in FOLLOWUP_COLUMNS:
-        out[col] = display_counts(f[col], hidden[col], min_cell)
-    share_hidden = hidden["responded_settled"] | hidden["settled"]
-    out["response_share"] = display_hidden(f["response_share_settled"].map(fmt_pct), share_hidden)
-    out["response_share_ci"] = display_hidden(ci_cells(f, "response_share_settled"), share_hidden)
+        out[col] = [display_value(v, fmt_int) for v in f[col]]
+    share = "response_share_settled"
+    out["response_share"] = [display_value(v, fmt_pct) for v in f[share]]
+    out["response_share_ci"] = [
+        MISSING if (isinstance(lo, str) and lo == MISSING) else fmt_pct_interval(lo, hi)
+        for lo, hi in zip(f[f"{share}_ci_low"], f[f"{share}_ci_high"], strict=True)
+    ]
     for col, _ in FOLLOWUP_APART:
-        out[col] = display_counts(f[col], hidden[col], min_cell)
+        out[col] = [display_value(v, fmt_int) for v in f[col]]
     return out.reset_index(drop=True)
 
 
-def followup_response_table(frame: pd.DataFrame, year: int, min_cell: int = DEFAULT_MIN_CELL) -> GT:
+def followup_response_table(
+    frame: pd.DataFrame, year: int, min_cell: int = DEFAULT_MIN_CELL, hidden: dict[str, Hidden] | None = None
+) -> GT:
     labels = {
         **dict(FOLLOWUP_COLUMNS),
         "response_share": "Svarandel",
@@ -418,7 +416,7 @@ def followup_response_table(frame: pd.DataFrame, year: int, min_cell: int = DEFA
         "til unntatte pasienter eller før forfall) og svarene på dem står til høyre og er ikke med i svarandelen."
         + (" " + suppression_note(min_cell) if min_cell > 1 else "")
     )
-    cells = followup_response_cells(frame, year, min_cell).drop(columns="kind")
+    cells = followup_response_cells(frame, year, min_cell, hidden).drop(columns="kind")
     return house_table(cells, note, labels=labels, stubhead="Oppfølging", id="followup_response")
 
 

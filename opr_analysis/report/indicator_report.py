@@ -18,17 +18,22 @@ Both figures are the text width wide, two panels side by side with their titles
 wrapped to fit, and as tall as their rows of panels need
 (:mod:`opr_analysis.report.theme`).
 
-Small numbers follow the report's rule (:mod:`.suppression`): a unit-year whose
-numerator or ``denominator − numerator`` is between 1 and ``min_cell − 1`` is
-shown as «<5» in the table and left out of the figures; the registry mean and the
-limits are computed from every unit. The chapter is shown only when the extract
-has more than one unit, or for a unit report (a one-unit extract's report is
-unchanged).
+Small numbers follow the report's rule (:mod:`.suppression`), for every report of
+the extract at once (:mod:`.unit_disclosure`, :meth:`UnitView.disclosure`): the
+numerator and denominator of each unit-year are patient counts, tied to the
+registry total (the sum of the units) and to the tables that count the same
+cases (the follow-up table, the baseline table per enrolment). A hidden value
+shows «×» in the table and is left out of the funnel plot and the trend figure;
+the funnel plot's axis reaches only as far as the points it shows, and an
+indicator whose registry total is hidden gets no funnel. The registry mean and
+the limits are computed from every unit. The chapter is shown only when the
+extract has more than one unit, or for a unit report (a one-unit extract's report
+is unchanged).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -58,8 +63,9 @@ from ..indicators.compute import TOTAL_NAME, start_year
 from ..indicators.funnel import LEVELS as FUNNEL_LEVELS
 from ..indicators.funnel import funnel_limits
 from ..safety.markup import escape
-from .suppression import DEFAULT_MIN_CELL, small_share, suppressed_label
+from .suppression import DEFAULT_MIN_CELL, suppressed_label
 from .theme import FIGURE_SIZE, PALETTE, label_pct, legend_columns, theme_opr, wrap_labels
+from .unit_disclosure import disclose, improvement_disclosure, response_key
 
 #: Background colours of the target levels (light, so black text stays readable).
 LEVEL_COLOURS = {"green": "#cfe8d5", "yellow": "#fbeec1", "red": "#f4c7c3", "too_few": "#ffffff"}
@@ -76,6 +82,32 @@ class UnitView:
     units: pd.DataFrame
     results: pd.DataFrame
     definitions: dict
+    as_of: object = None
+    source: UnitView | None = None  # the view this one was narrowed from (:func:`select`)
+    _disclosures: dict = field(default_factory=dict, repr=False)
+
+    def disclosure(self, min_cell: int = DEFAULT_MIN_CELL):
+        """What every report of the extract hides (:func:`.unit_disclosure.disclose`), computed once per
+        ``min_cell`` from the whole extract and every indicator, whatever this view shows."""
+        if self.source is not None:
+            return self.source.disclosure(min_cell)
+        if min_cell not in self._disclosures:
+            self._disclosures[min_cell] = disclose(self.reg_all, self.as_of, self.results, self.definitions, min_cell)
+        return self._disclosures[min_cell]
+
+    def improvement_hidden(self, min_cell: int = DEFAULT_MIN_CELL, window: tuple[int, int] | None = None):
+        """The improvement table's hidden ``n`` and ``improved`` for this view's report, every report of the
+        extract suppressed together (:func:`.unit_disclosure.improvement_disclosure`); None with one unit."""
+        if self.source is not None:
+            return self.source.improvement_hidden(min_cell, window)
+        key = ("improvement", min_cell, window)
+        if key not in self._disclosures:
+            self._disclosures[key] = improvement_disclosure(self.reg_all, self.as_of, window, min_cell)
+        return self._disclosures[key].get(self.unit)
+
+    def hidden(self, min_cell: int = DEFAULT_MIN_CELL) -> set:
+        """``(unit_id, year, ind_id)`` of the values every report hides."""
+        return self.disclosure(min_cell).hidden_indicators()
 
     @property
     def show(self) -> bool:
@@ -100,7 +132,7 @@ def unit_view(reg, unit: str | None = None, as_of=None, definitions_file=None) -
     multi = unit is not None or len(units) > 1
     results = indicator_results(reg, as_of=as_of, definitions=defs) if multi else pd.DataFrame()
     shown = for_unit(reg, unit) if unit else reg
-    return UnitView(reg, shown, unit, units, results, defs)
+    return UnitView(reg, shown, unit, units, results, defs, as_of)
 
 
 def _value_text(ind, value: float) -> str:
@@ -118,9 +150,11 @@ def _target_text(ind) -> str:
 def indicator_cells(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """One row per indicator with a result in ``year``: stub, target, per unit «value symbol», the total.
 
-    Hidden cells (small numbers) read ``<5``; the level of each shown cell is in
-    the column ``level:<unit>`` (used for the colours, not displayed).
+    Hidden values (:meth:`UnitView.hidden`) read «×»; the level of each shown cell is in
+    the column ``level:<unit>`` (used for the colours, not displayed), the denominator in ``n:<unit>``
+    (not displayed; «×» where hidden).
     """
+    hidden = view.hidden(min_cell)
     r = view.results
     r = r[r["year"] == year] if len(r) else r
     names = dict(zip(view.units["unit_id"], view.units["name"]))
@@ -134,33 +168,32 @@ def indicator_cells(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL)
         for unit in cols:
             rec = sub.loc[unit]
             label = names.get(unit, TOTAL_NAME)
-            hidden = ind.type == "share" and bool(
-                small_share(pd.DataFrame([rec]), "numerator", "denominator", min_cell).iloc[0]
-            )
-            if hidden:
+            if (unit, int(year), ind.id) in hidden:
                 row[label], row[f"level:{label}"] = suppressed_label(min_cell), "too_few"
+                row[f"n:{label}"] = suppressed_label(min_cell)
             else:
                 text = _value_text(ind, rec["value"])
                 row[label] = f"{text} {LEVELS[rec['level']][1]}" if text != MISSING else MISSING
                 row[f"level:{label}"] = rec["level"]
-            row[f"n:{label}"] = fmt_int(int(rec["denominator"]))
+                row[f"n:{label}"] = fmt_int(int(rec["denominator"]))
         rows.append(row)
         if sub["response_denominator"].notna().any():
-            rows.append(_response_row(ind, sub, cols, names, min_cell))
+            rows.append(_response_row(ind, sub, cols, names, min_cell, hidden, year))
     return pd.DataFrame(rows)
 
 
-def _response_row(ind, sub: pd.DataFrame, cols: list[str], names: dict, min_cell: int) -> dict:
+def _response_row(ind, sub: pd.DataFrame, cols: list[str], names: dict, min_cell: int, hidden: set, year) -> dict:
     """The row under an outcome indicator: the share of owed follow-ups answered, per unit (no target level)."""
     row = {STUB: f"– besvart av skyldige oppfølginger ({ind.params.get('months', 12)} mnd.)", "Mål": ""}
     for unit in cols:
         rec = sub.loc[unit]
         label = names.get(unit, TOTAL_NAME)
-        counts = pd.DataFrame({"numerator": [rec["response_numerator"]], "denominator": [rec["response_denominator"]]})
+        if (unit, int(year), response_key(ind.id)) in hidden:
+            row[label] = suppressed_label(min_cell)
+            row[f"level:{label}"], row[f"n:{label}"] = "response", suppressed_label(min_cell)
+            continue
         if pd.isna(rec["response_denominator"]) or not int(rec["response_denominator"]):
             row[label] = MISSING
-        elif bool(small_share(counts.astype(float), "numerator", "denominator", min_cell).iloc[0]):
-            row[label] = suppressed_label(min_cell)
         else:
             row[label] = fmt_pct(rec["response_share"])
         row[f"level:{label}"] = "response"
@@ -211,20 +244,26 @@ def _share_ids(view: UnitView) -> list[str]:
 
 
 def funnel_data(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL):
-    """(points, limits, descriptions) for every share indicator in ``year`` (module docstring)."""
+    """(points, limits, descriptions) for every share indicator in ``year`` (module docstring).
+
+    The points are the units whose value every report shows (:meth:`UnitView.hidden`); the limits are
+    drawn to 10 % beyond the largest denominator shown, so the axis gives no hidden denominator away; an
+    indicator with no point shown, or whose registry total is hidden, has no funnel.
+    """
     r = view.results
     r = r[(r["year"] == year) & (r["unit_id"] != TOTAL) & r["ind_id"].isin(_share_ids(view))]
+    hidden = view.hidden(min_cell)
     points, curves, notes = [], [], {}
     for ind_id, g in r.groupby("ind_id", sort=False):
         g = g[g["denominator"] > 0]
-        if g.empty:
+        keep = g[[(u, int(year), ind_id) not in hidden for u in g["unit_id"]]]
+        if keep.empty or (TOTAL, int(year), ind_id) in hidden:
             continue
         fl = funnel_limits(g["numerator"].astype(float), g["denominator"].astype(float))
         title = view.definitions[ind_id].title + (" (justert)" if fl.adjusted else "")
         notes[ind_id] = fl.description
-        c = fl.curve(float(g["denominator"].max()) * 1.1).assign(indikator=title, target=fl.target)
+        c = fl.curve(float(keep["denominator"].max()) * 1.1).assign(indikator=title, target=fl.target)
         curves.append(c)
-        keep = g[~small_share(g, "numerator", "denominator", min_cell)]
         points.append(keep.assign(indikator=title, share=keep["value"].astype(float)))
     if not curves:
         return pd.DataFrame(), pd.DataFrame(), notes
@@ -291,7 +330,11 @@ def funnel_caption(view: UnitView, year: int, min_cell: int = DEFAULT_MIN_CELL) 
         )
     else:
         base += " Ingen indikator viste overdispersjon, så grensene er ikke justert."
-    return base + f" Enheter med færre enn {min_cell} i teller eller resten av nevneren er ikke tegnet."
+    return base + (
+        " Enheter med skjulte tall (færre enn "
+        f"{min_cell} i teller eller resten av nevneren, eller tall som ellers ville avsløre et skjult tall) er "
+        "ikke tegnet, og aksen går ikke lenger enn til den største nevneren som vises."
+    )
 
 
 def trend_figure(
@@ -304,7 +347,8 @@ def trend_figure(
     r = r[r["ind_id"].isin(ids) & r["unit_id"].isin([*view.shown_units, TOTAL]) & (r["denominator"] > 0)]
     if last_year is not None:
         r = r[r["year"] <= int(last_year)]
-    r = r[~small_share(r, "numerator", "denominator", min_cell)]
+    hidden = view.hidden(min_cell)
+    r = r[[(u, int(y), i) not in hidden for u, y, i in zip(r["unit_id"], r["year"], r["ind_id"], strict=True)]]
     if r.empty:
         return None
     names = {**dict(zip(view.units["unit_id"], view.units["name"])), TOTAL: TOTAL_NAME}
@@ -385,4 +429,6 @@ def select(view: UnitView, units=None, years=None, indicators=None) -> UnitView:
     # the units in the order asked for (the notebook's «first chosen unit»)
     shown_units = view.units if not units else view.units.set_index("unit_id").loc[units].reset_index()
     defs = {k: v for k, v in view.definitions.items() if not indicators or k in indicators}
-    return UnitView(view.reg_all, view.reg, view.unit, shown_units.reset_index(drop=True), r, defs)
+    return UnitView(
+        view.reg_all, view.reg, view.unit, shown_units.reset_index(drop=True), r, defs, view.as_of, view.source or view
+    )

@@ -284,12 +284,18 @@ def render_nbconvert(executed: Path, target: Path, title: str) -> Path:
 
 def write_report_workbook(reg, as_of: dt.date, path: Path, min_cell: int, title: str, unit: str | None = None) -> Path:
     """The tables of ``opr tables`` as the staff's Excel workbook (:mod:`.workbook`); for a unit's report,
-    computed from that unit's rows, as the report's tables are."""
-    from ..extract.units import for_unit
+    computed from that unit's rows, as the report's tables are. With several units (or for a unit's report)
+    the workbook hides what the report hides: every report of the extract suppressed together
+    (:mod:`.unit_disclosure`, the same call as the notebook's)."""
+    from ..extract.units import for_unit, unit_table
     from ..stats.export import published_tables
+    from .indicator_report import unit_view
 
     shown = for_unit(reg, unit) if unit else reg
-    return write_workbook(published_tables(shown, as_of=as_of), path, min_cell, title)
+    masks = None
+    if unit is not None or len(unit_table(reg)) > 1:
+        masks = unit_view(reg, unit, as_of=as_of).disclosure(min_cell).masks(unit)
+    return write_workbook(published_tables(shown, as_of=as_of), path, min_cell, title, masks)
 
 
 class FormatsNotMade(OprError):

@@ -58,6 +58,7 @@ __all__ = [
     "baseline_profile_cells",
     "baseline_profile_table",
     "improvement_cells",
+    "improvement_hidden",
     "improvement_table",
     "change_summary_cells",
     "change_summary_table",
@@ -198,17 +199,22 @@ def baseline_profile_table(profile: pd.DataFrame, year, min_cell: int = DEFAULT_
 # --- Improvement at follow-up ----------------------------------------------------------------
 
 
-def improvement_cells(rates: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+def improvement_cells(
+    rates: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, hidden: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Share improved per indicator and follow-up kind: n, improved, share, 95 % CI.
 
     ``rates``: :func:`~opr_analysis.stats.proms.improvement_rates`. One row per
     indicator × kind in the frame's order, grouped by indicator; key columns
-    ``indicator`` and ``kind``. Suppression: module docstring.
+    ``indicator`` and ``kind``. Suppression: module docstring; ``hidden`` (a boolean
+    frame indexed by ``(indicator, kind)`` with columns ``n`` and ``improved``) replaces
+    it when every report of a multi-unit extract is suppressed together
+    (:func:`~opr_analysis.report.unit_disclosure.improvement_disclosure`).
     """
     f = rates.reset_index(drop=True).copy()
     f["not_improved"] = f["n"] - f["improved"]
-    hidden = suppress_wide(f, [("n", ["improved", "not_improved"])], min_cell, displayed=["n", "improved"])
-    share_hidden = hidden["improved"] | hidden["not_improved"] | hidden["n"]
+    hidden = improvement_hidden(f, min_cell, hidden)
+    share_hidden = hidden["share"]
     labels = _kind_labels()
     return pd.DataFrame(
         {
@@ -221,6 +227,22 @@ def improvement_cells(rates: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> 
             "share": display_hidden(f["share"].map(fmt_pct), share_hidden),
             "share_ci": display_hidden(ci_cells(f, "share"), share_hidden),
         }
+    )
+
+
+def improvement_hidden(rates: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, hidden: pd.DataFrame | None = None):
+    """Which ``n``, ``improved`` and ``share`` of ``rates`` (:func:`~opr_analysis.stats.proms.improvement_rates`,
+    in its row order) the improvement table, its sentence and figure hide: the table's own rule, or ``hidden``
+    (see :func:`improvement_cells`). A share is hidden with its ``n`` or ``improved`` (the answers not
+    improved follow from them)."""
+    if hidden is not None:
+        keys = pd.MultiIndex.from_arrays([rates["indicator"].astype(str), rates["kind"].astype(str)])
+        out = hidden[["n", "improved"]].reindex(keys).fillna(False).astype(bool).reset_index(drop=True)
+        return out.assign(share=out["n"] | out["improved"])
+    f = rates.reset_index(drop=True).assign(not_improved=lambda d: d["n"] - d["improved"])
+    own = suppress_wide(f, [("n", ["improved", "not_improved"])], min_cell, displayed=["n", "improved"])
+    return pd.DataFrame(
+        {"n": own["n"], "improved": own["improved"], "share": own["n"] | own["improved"] | own["not_improved"]}
     )
 
 
@@ -240,9 +262,12 @@ def window_note(window: tuple[int, int] | None) -> str:
 
 
 def improvement_table(
-    rates: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, window: tuple[int, int] | None = None
+    rates: pd.DataFrame,
+    min_cell: int = DEFAULT_MIN_CELL,
+    window: tuple[int, int] | None = None,
+    hidden: pd.DataFrame | None = None,
 ) -> GT:
-    cells = improvement_cells(rates, min_cell).drop(columns=["indicator", "kind"])
+    cells = improvement_cells(rates, min_cell, hidden).drop(columns=["indicator", "kind"])
     labels = {"n": "Svar", "improved": "Bedret", "share": "Andel bedret", "share_ci": "95 % KI"}
     note = (
         f"{SOURCE_REGISTRY} {window_note(window)} Første svar på hver oppfølging. NRS: minst 30 % lavere gjennomsnittlig smerte enn "

@@ -18,7 +18,8 @@ import pandas as pd
 
 from ..formatting import CI_LABEL, MISSING, fmt_int, fmt_interval, fmt_num, fmt_p, fmt_pct, fmt_pct_interval, fmt_trend
 from ..stats.trends import POOR_FIT_DISPERSION, series_test, too_few_years, trend_test
-from .suppression import DEFAULT_MIN_CELL, small_share, suppression_method_text
+from .prom_tables import improvement_hidden
+from .suppression import DEFAULT_MIN_CELL, SUPPRESSED, suppression_method_text
 
 
 def cell_value(frame: pd.DataFrame, col: str, **keys):
@@ -50,17 +51,27 @@ def referrals_paragraph(assessed: pd.DataFrame, year: int) -> str:
     )  # fmt: skip
 
 
-def baseline_paragraph(baseline: pd.DataFrame, patient_level: pd.DataFrame, year: int) -> str:
-    """The baseline chapter's paragraph from ``baseline_response`` (seed table 12) and the per-enrolment rate."""
+def baseline_paragraph(
+    baseline: pd.DataFrame, patient_level: pd.DataFrame, year: int, shown: pd.DataFrame | None = None
+) -> str:
+    """The baseline chapter's paragraph from ``baseline_response`` (seed table 12) and the per-enrolment rate.
+
+    ``shown``: the per-enrolment table as published (:meth:`~.publication.Publication.published`); a share it
+    hides («–», small numbers) is not quoted.
+    """
     forms, enrolled, share = (
         cell_value(baseline, c, year=year) for c in ("baseline_responses", "enrolments", "response_share")
     )
-    pl_share = cell_value(patient_level, "response_share", year=year)
+    pl_share = cell_value(patient_level if shown is None else shown, "response_share", year=year)
+    per_enrolment = (
+        "Regnet per innskriving er andelen med minst ett baselinesvar skjult fordi tallene er små"
+        if isinstance(pl_share, str)
+        else f"Regnet per innskriving hadde {fmt_pct(pl_share)} minst ett baselinesvar"
+    )
     total_forms = int(baseline["baseline_responses"].sum())
     return (
         f"I {year} kom det inn {fmt_int(forms)} baselineskjemaer, mot {fmt_int(enrolled)} innskrivinger med rett til "
-        f"helsehjelp ({fmt_pct(share)}, @tbl-baseline). Regnet per innskriving hadde {fmt_pct(pl_share)} minst ett "
-        f"baselinesvar (@tbl-baseline-pasient). Totalt har registeret {fmt_int(total_forms)} baselinesvar i dagens "
+        f"helsehjelp ({fmt_pct(share)}, @tbl-baseline). {per_enrolment} (@tbl-baseline-pasient). Totalt har registeret {fmt_int(total_forms)} baselinesvar i dagens "
         "løsning. @Fig-baseline viser andelene med konfidensintervall. "
         + trend_sentence(
             patient_level, "enrolments_with_baseline", "enrolments", "response_share",
@@ -174,56 +185,78 @@ def trend_sentence(
     return out
 
 
-def followup_sentence(cells: pd.DataFrame, year: int, as_of, response: pd.DataFrame | None = None) -> str:
+def followup_sentence(cells: pd.DataFrame, year: int, as_of, totals: pd.DataFrame | None = None) -> str:
     """The follow-up audit of ``year`` in words, from the «Alle typer» row of
     :func:`~opr_analysis.report.gt_tables.followup_response_cells` (so every number is in the table).
 
     The share is the patients' response share: of the questionnaires sent as owed
     whose response window has run out (:func:`~opr_analysis.stats.followup.settled_at`),
-    the share answered. With ``response`` (:func:`~opr_analysis.stats.followup.followup_response`)
-    a second sentence names the other share plainly: of every owed follow-up whose window
-    has run out, sent or not, the share answered, which is what the quality indicators report.
+    the share answered. With ``totals`` (the published ``followup_response_totals``:
+    :meth:`~.publication.Publication.published`) a second sentence names the other share
+    plainly: of every owed follow-up whose window has run out, sent or not, the share
+    answered, which is what the quality indicators report.
+
+    The counts are patient counts: a clause whose number is hidden («×», «–») is left
+    out, and the sentence says that hidden numbers are left out, so it never quotes a
+    hidden count.
 
     >>> c = pd.DataFrame({"kind": ["alle"], "owed": ["233"], "sent_owed": ["220"], "not_sent": ["13"],
     ...     "awaiting": ["12"], "settled": ["208"], "responded_settled": ["72"], "response_share": ["34,6 %"],
     ...     "response_share_ci": ["28,5–41,3 %"], "sent_not_owed": ["9"], "responded_not_owed": ["4"]})
     >>> print(followup_sentence(c, 2024, pd.Timestamp("2025-03-01")).replace("\\u00a0", " "))
     For 2024 var 233 oppfølgingsskjemaer skyldige per 01.03.2025; 220 av dem ble sendt og 13 ble ikke sendt. 12 ble sendt mindre enn 30 dager før skjæringsdatoen; svarfristen er ikke ute, så de er ikke med i svarandelen ennå. Av de 208 som ble sendt tidligere, ble 72 besvart: en svarandel blant de sendte skjemaene på 34,6 % (95 % KI 28,5–41,3 %). 9 skjemaer ble sendt uten å være skyldige (sendt på nytt, til unntatte pasienter eller før forfall); 4 av dem ble besvart, og de er ikke med i svarandelen.
+    >>> c[["not_sent", "sent_owed", "sent_not_owed", "responded_not_owed"]] = "×"
+    >>> print(followup_sentence(c, 2024, pd.Timestamp("2025-03-01")).replace("\\u00a0", " "))
+    For 2024 var 233 oppfølgingsskjemaer skyldige per 01.03.2025. 12 ble sendt mindre enn 30 dager før skjæringsdatoen; svarfristen er ikke ute, så de er ikke med i svarandelen ennå. Av de 208 som ble sendt tidligere, ble 72 besvart: en svarandel blant de sendte skjemaene på 34,6 % (95 % KI 28,5–41,3 %). Tall som er skjult i tabellen fordi de er små eller ville avsløre et lite tall, er utelatt her.
     """
-    from ..stats.followup import AWAITING_DAYS, followup_totals
+    from ..stats.followup import AWAITING_DAYS
 
     r = cells.set_index("kind").loc["alle"]
-    out = (
-        f"For {year} var {r['owed']} oppfølgingsskjemaer skyldige per {pd.Timestamp(as_of):%d.%m.%Y}; "
-        f"{r['sent_owed']} av dem ble sendt og {r['not_sent']} ble ikke sendt. "
-    )
-    if r["awaiting"] not in ("0", "–"):
-        out += (
+    hidden = {c for c, v in r.items() if v in (SUPPRESSED, MISSING)}
+    some_hidden = SUPPRESSED in set(r)  # a share reads «–» also when nothing is settled; only «×» hides a count
+
+    def shown(*cols: str) -> bool:
+        return not hidden.intersection(cols)
+
+    out = []
+    if shown("owed"):
+        first = f"For {year} var {r['owed']} oppfølgingsskjemaer skyldige per {pd.Timestamp(as_of):%d.%m.%Y}"
+        if shown("sent_owed", "not_sent"):
+            first += f"; {r['sent_owed']} av dem ble sendt og {r['not_sent']} ble ikke sendt"
+        out.append(first + ".")
+    waiting = shown("awaiting") and r["awaiting"] != "0"
+    if waiting:
+        out.append(
             f"{r['awaiting']} ble sendt mindre enn {AWAITING_DAYS} dager før skjæringsdatoen; svarfristen er ikke "
-            f"ute, så de er ikke med i svarandelen ennå. Av de {r['settled']} som ble sendt tidligere, ble "
+            "ute, så de er ikke med i svarandelen ennå."
         )
-    else:
-        out += "Av de sendte ble "
-    out += (
-        f"{r['responded_settled']} besvart: en svarandel blant de sendte skjemaene på {r['response_share']} "
-        f"(95\u00a0% KI {r['response_share_ci']})."
-    )
-    if response is not None:
-        t = followup_totals(response[response["year"].astype(int) == int(year)])
-        if len(t) and int(t["owed_settled"].iloc[0]):
-            t = t.iloc[0]
-            out += (
-                f" Regnet av alle skyldige oppfølginger med utløpt svarfrist, også de som ikke ble sendt, ble "
-                f"{fmt_int(t['responded_settled'])} av {fmt_int(t['owed_settled'])} besvart "
-                f"({fmt_pct(t['owed_answered_share'])}); denne andelen måler både utsending og svar, og er den "
+    if shown("settled", "responded_settled", "response_share", "response_share_ci"):
+        whom = f"Av de {r['settled']} som ble sendt tidligere, ble" if waiting else "Av de sendte ble"
+        if not waiting and not shown("awaiting"):
+            whom = f"Av de {r['settled']} som ble sendt og har utløpt svarfrist, ble"
+        out.append(
+            f"{whom} {r['responded_settled']} besvart: en svarandel blant de sendte skjemaene på "
+            f"{r['response_share']} (95\u00a0% KI {r['response_share_ci']})."
+        )
+    if totals is not None:
+        t = totals[totals["year"].astype(int) == int(year)]
+        values = t[["responded_settled", "owed_settled", "owed_answered_share"]].iloc[0] if len(t) else None
+        if values is not None and not any(isinstance(v, str) for v in values) and int(values["owed_settled"]):
+            out.append(
+                f"Regnet av alle skyldige oppfølginger med utløpt svarfrist, også de som ikke ble sendt, ble "
+                f"{fmt_int(values['responded_settled'])} av {fmt_int(values['owed_settled'])} besvart "
+                f"({fmt_pct(values['owed_answered_share'])}); denne andelen måler både utsending og svar, og er den "
                 "kvalitetsindikatorene for svar på oppfølging bruker."
             )
-    if r["sent_not_owed"] not in ("0", "–"):
-        out += (
-            f" {r['sent_not_owed']} skjemaer ble sendt uten å være skyldige (sendt på nytt, til unntatte pasienter "
+        some_hidden |= values is not None and any(isinstance(v, str) and v == SUPPRESSED for v in values)
+    if shown("sent_not_owed", "responded_not_owed") and r["sent_not_owed"] != "0":
+        out.append(
+            f"{r['sent_not_owed']} skjemaer ble sendt uten å være skyldige (sendt på nytt, til unntatte pasienter "
             f"eller før forfall); {r['responded_not_owed']} av dem ble besvart, og de er ikke med i svarandelen."
         )
-    return out
+    if some_hidden:
+        out.append("Tall som er skjult i tabellen fordi de er små eller ville avsløre et lite tall, er utelatt her.")
+    return " ".join(out)
 
 
 def _kind_phrase(kind: str) -> str:
@@ -238,12 +271,16 @@ def _kind_phrase(kind: str) -> str:
 
 
 def improvement_sentence(
-    rates: pd.DataFrame, kind: str = "rf_12m", indicator: str = "nrs_improved_30", min_cell: int = DEFAULT_MIN_CELL
+    rates: pd.DataFrame,
+    kind: str = "rf_12m",
+    indicator: str = "nrs_improved_30",
+    min_cell: int = DEFAULT_MIN_CELL,
+    hidden: pd.DataFrame | None = None,
 ) -> str:
     """One sentence on the share improved at one follow-up, from :func:`~opr_analysis.stats.proms.improvement_rates`.
 
-    Suppressed like the table: when the improved or not-improved count lies
-    between 1 and ``min_cell − 1``, the sentence says there are too few answers.
+    Suppressed like the table (:func:`~.prom_tables.improvement_hidden`, with ``hidden`` for every report of
+    a multi-unit extract): when the table hides the share, the sentence says there are too few answers.
 
     >>> r = pd.DataFrame({"kind": ["rf_12m"], "indicator": ["nrs_improved_30"], "n": [132], "improved": [82],
     ...                   "share": [0.621], "share_ci_low": [0.536], "share_ci_high": [0.699]})
@@ -260,11 +297,13 @@ def improvement_sentence(
         ),
         "pgic_improved": (",", "oppga", "at pasienten var «mye» eller «svært mye» bedre"),
     }[indicator]
-    row = rates[(rates["kind"].astype(str) == kind) & (rates["indicator"].astype(str) == indicator)]
+    rates = rates.reset_index(drop=True)
+    at = rates.index[(rates["kind"].astype(str) == kind) & (rates["indicator"].astype(str) == indicator)]
+    row = rates.loc[at]
     when = _kind_phrase(kind)
     if row.empty or pd.isna(row["n"].iloc[0]) or int(row["n"].iloc[0]) == 0:
         return f"Registeret har ennå ingen svar {when} som kan brukes til dette."
-    if bool(small_share(row, "improved", "n", min_cell).iloc[0]):
+    if bool(improvement_hidden(rates, min_cell, hidden).loc[at[0], "share"]):
         return f"Det er for få svar {when} til å vise andelen som ble bedre."
     r = row.iloc[0]
     share = f"{fmt_pct(r['share'])}; {CI_LABEL} {fmt_pct_interval(r['share_ci_low'], r['share_ci_high'])}"
@@ -446,9 +485,11 @@ def method_paragraph(report, as_of, min_cell: int, include_proms: bool) -> str:
     )
 
 
-def outcomes_paragraph(rates: pd.DataFrame, window: tuple[int, int], as_of, min_cell: int) -> str:
+def outcomes_paragraph(
+    rates: pd.DataFrame, window: tuple[int, int], as_of, min_cell: int, hidden: pd.DataFrame | None = None
+) -> str:
     """The opening of «Utfall ved oppfølging»: the window, «svar» not «pasienter», the improvement rules
-    and the 12-month RF results (:func:`improvement_sentence`)."""
+    and the 12-month RF results (:func:`improvement_sentence`; ``hidden`` as there)."""
     return (
         "## Utfall ved oppfølging\n\n"
         f"Tallene gjelder oppfølginger med forfallsår {window[0]}–{window[1]}, med svar til og med "
@@ -456,9 +497,9 @@ def outcomes_paragraph(rates: pd.DataFrame, window: tuple[int, int], as_of, min_
         "svar, ikke pasienter: en pasient kan svare etter flere behandlinger. Et svar regnes som en klinisk "
         "viktig bedring når gjennomsnittlig smerte (NRS) er minst 30 % lavere enn ved baseline i samme "
         "behandlingsforløp, eller når pasienten selv oppgir å være «mye» eller «svært mye» bedre (PGIC). "
-        + improvement_sentence(rates, "rf_12m", "nrs_improved_30", min_cell)
+        + improvement_sentence(rates, "rf_12m", "nrs_improved_30", min_cell, hidden)
         + " "
-        + improvement_sentence(rates, "rf_12m", "pgic_improved", min_cell)
+        + improvement_sentence(rates, "rf_12m", "pgic_improved", min_cell, hidden)
         + " "
         "@Tbl-prom-bedring og @fig-prom-bedring viser andelene for alle typer oppfølging, og @tbl-prom-endring "
         "viser hvordan gjennomsnittsskårene endret seg fra baseline til oppfølging."

@@ -13,10 +13,17 @@ Rules:
   :mod:`opr_analysis.report` (its ``*_cells`` twin is the same name ending in
   ``_cells``), or the default :func:`declared_table` / :func:`declared_cells`.
   A builder gets the tidy frame first, then what its parameters ask for by name:
-  ``year``, ``years``, ``min_cell``, ``as_of``, ``name``.
+  ``year``, ``years``, ``min_cell``, ``as_of``, ``name``, ``hidden``.
 - ``min_cell`` is the run's for a patient-count table and 0 for an
   administrative one: the declaration decides what is suppressed, never a cell
   of the notebook.
+- The patient-count tables of one publication are **suppressed together**
+  (:func:`~.suppression.hidden_tables`: a sum one table shows is tied to the
+  other's cells, e.g. the follow-up table's line «Alle typer»); a unit's report
+  and the whole registry's are suppressed together with every other unit's
+  (:mod:`.unit_disclosure`); :attr:`Publication.masks` (table name ->
+  :class:`~.suppression.Hidden`) carries the result to every table, sentence and
+  figure, and builders get it as ``hidden``; the workbook takes the same.
 - The **default presentation** shows the published frame
   (:func:`~.suppression.publish`: hidden counts «×», hidden shares «–») with
   the declared headings and code labels, for the declared years; or, with a
@@ -50,7 +57,15 @@ from ..extract import codebook
 from ..formatting import fmt_int
 from ..stats.table_registry import TABLES, Table, get
 from .gt_tables import STUB, generic_cells, generic_table, house_table
-from .suppression import DEFAULT_MIN_CELL, display_value, publish, published_margins, suppression_note
+from .suppression import (
+    DEFAULT_MIN_CELL,
+    Hidden,
+    display_value,
+    hidden_tables,
+    publish,
+    published_margins,
+    suppression_note,
+)
 
 __all__ = [
     "Publication",
@@ -175,7 +190,7 @@ def labelled(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
 # --- the default presentation ---------------------------------------------------------------
 
 
-def _totals(table: Table, frame: pd.DataFrame, by: set[str], min_cell: int) -> dict | None:
+def _totals(table: Table, frame: pd.DataFrame, by: set[str], min_cell: int, hidden: Hidden | None) -> dict | None:
     """The shown total per group of the margin by ``by`` (key tuple in the margin's ``by`` order -> a number or
     «×»), or None when the table declares no such margin (then no total is shown)."""
     margins = getattr(table.suppression, "margins", ())
@@ -187,12 +202,14 @@ def _totals(table: Table, frame: pd.DataFrame, by: set[str], min_cell: int) -> d
     if margin.published_by:  # public: another table shows it
         sums = frame.groupby(list(margin.by), sort=False)[value].sum() if margin.by else {(): frame[value].sum()}
         return {k if isinstance(k, tuple) else (k,): int(v) for k, v in dict(sums).items()}
-    m = published_margins(table, frame, min_cell)
+    m = published_margins(table, frame, min_cell, hidden)
     m = m[(m["margin"] == i) & (m["column"] == value)]
     return dict(zip(m["key"], m["shown"], strict=True))
 
 
-def pivot_cells(table: Table, frame: pd.DataFrame, year: int, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+def pivot_cells(
+    table: Table, frame: pd.DataFrame, year: int, min_cell: int = DEFAULT_MIN_CELL, hidden: Hidden | None = None
+) -> pd.DataFrame:
     """The cross table of the report ``year`` (:class:`~opr_analysis.stats.table_registry.Pivot`).
 
     Rows: the ``rows`` column's values in the frame's order, labelled; columns: the
@@ -200,20 +217,25 @@ def pivot_cells(table: Table, frame: pd.DataFrame, year: int, min_cell: int = DE
     column's total when the table declares the margin by (year, ``columns``), a column
     «Alle» each row's total when it declares (year, ``rows``), their corner when it
     declares (year); each total as published (:func:`~.suppression.published_margins`).
+    ``hidden``: the table's cells as suppressed with the publication's other tables
+    (default: the table alone, every year).
     """
     piv = table.report.pivot
     mc = effective_min_cell(table, min_cell)
-    f = frame[frame["year"].astype(int) == int(year)]
-    shown = publish(table, f, mc)
+    if hidden is None and mc > 1:
+        hidden = hidden_tables({table.name: frame}, mc).get(table.name)
+    this = (frame["year"].astype(int) == int(year)).to_numpy()
+    f = frame[this]
+    shown = publish(table, frame, mc, hidden)[this]
     names = labelled(table, f)
     row_codes = list(dict.fromkeys(f[piv.rows]))
     col_codes = list(dict.fromkeys(f[piv.columns]))
     row_label = dict(zip(f[piv.rows], names[piv.rows], strict=True))
     col_label = dict(zip(f[piv.columns], names[piv.columns], strict=True))
     value = {(r, c): v for r, c, v in zip(f[piv.rows], f[piv.columns], shown[piv.value], strict=True)}
-    by_row = _totals(table, f, {"year", piv.rows}, mc)
-    by_col = _totals(table, f, {"year", piv.columns}, mc)
-    corner = _totals(table, f, {"year"}, mc)
+    by_row = _totals(table, frame, {"year", piv.rows}, mc, hidden)
+    by_col = _totals(table, frame, {"year", piv.columns}, mc, hidden)
+    corner = _totals(table, frame, {"year"}, mc, hidden)
     order = {m.by: m.by for m in table.suppression.margins}
 
     def total(sums, code, dim):
@@ -235,18 +257,24 @@ def pivot_cells(table: Table, frame: pd.DataFrame, year: int, min_cell: int = DE
 
 
 def declared_cells(
-    table: Table, frame: pd.DataFrame, years: Sequence[int] | None, year: int, min_cell: int = DEFAULT_MIN_CELL
+    table: Table,
+    frame: pd.DataFrame,
+    years: Sequence[int] | None,
+    year: int,
+    min_cell: int = DEFAULT_MIN_CELL,
+    hidden: Hidden | None = None,
 ) -> pd.DataFrame:
     """The default table's text cells: the published rows (``years``), or the cross table of ``year``."""
     if table.report.pivot is not None:
-        return pivot_cells(table, frame, year, min_cell)
-    return generic_cells(_default_frame(table, frame, years, min_cell), _headings(table, frame))
+        return pivot_cells(table, frame, year, min_cell, hidden)
+    return generic_cells(_default_frame(table, frame, years, min_cell, hidden), _headings(table, frame))
 
 
-def _default_frame(table: Table, frame: pd.DataFrame, years, min_cell: int) -> pd.DataFrame:
+def _default_frame(table: Table, frame: pd.DataFrame, years, min_cell: int, hidden: Hidden | None) -> pd.DataFrame:
+    # suppressed over every year (as the workbook shows them), then the years shown
+    shown = publish(table, frame, effective_min_cell(table, min_cell), hidden)
     if years is not None and "year" in frame.columns:
-        frame = frame[frame["year"].astype(int).isin([int(y) for y in years])]
-    shown = publish(table, frame, effective_min_cell(table, min_cell))
+        shown = shown[frame["year"].astype(int).isin([int(y) for y in years]).to_numpy()]
     return labelled(table, shown).reset_index(drop=True)
 
 
@@ -255,15 +283,21 @@ def _headings(table: Table, frame: pd.DataFrame) -> dict[str, str]:
 
 
 def declared_table(
-    table: Table, frame: pd.DataFrame, years: Sequence[int] | None, year: int, min_cell: int = DEFAULT_MIN_CELL
+    table: Table,
+    frame: pd.DataFrame,
+    years: Sequence[int] | None,
+    year: int,
+    min_cell: int = DEFAULT_MIN_CELL,
+    hidden: Hidden | None = None,
 ) -> GT:
     """The default presentation of a declared table (module docstring), HTML id ``opr-<name>``."""
     note = table.report.source
     if table.patient_counts and min_cell > 1:
         note += " " + suppression_note(min_cell)
     if table.report.pivot is None:
-        return generic_table(_default_frame(table, frame, years, min_cell), note, _headings(table, frame), table.name)
-    cells = pivot_cells(table, frame, year, min_cell)
+        cells = _default_frame(table, frame, years, min_cell, hidden)
+        return generic_table(cells, note, _headings(table, frame), table.name)
+    cells = pivot_cells(table, frame, year, min_cell, hidden)
     rows = table.column(table.report.pivot.rows)
     return house_table(cells, note, stubhead=rows.title, id=table.name)
 
@@ -285,13 +319,22 @@ def _call(func, first, values: dict):
 @dataclass
 class Publication:
     """The run's view of every declared table: ``tables`` (``compute_tables``), the report ``year``, the
-    ``years`` shown side by side, ``min_cell`` and the ``as_of`` date."""
+    ``years`` shown side by side, ``min_cell``, the ``as_of`` date, and ``masks``: the patient-count
+    tables' hidden cells (table name -> :class:`~.suppression.Hidden`), as suppressed together with the
+    other publications of the extract (a unit's report: :mod:`.unit_disclosure`); default: the
+    publication's own tables suppressed together (:func:`~.suppression.hidden_tables`)."""
 
     tables: dict[str, pd.DataFrame]
     year: int
     years: Sequence[int]
     min_cell: int = DEFAULT_MIN_CELL
     as_of: dt.date | None = None
+    masks: dict[str, Hidden] | None = None
+
+    def _masks(self) -> dict[str, Hidden]:
+        if self.masks is None:  # computed on first use
+            self.masks = hidden_tables(self.tables, self.min_cell) if self.min_cell > 1 else {}
+        return self.masks
 
     def _declared(self, name: str) -> Table:
         table = get(name)
@@ -306,6 +349,7 @@ class Publication:
             "min_cell": effective_min_cell(table, self.min_cell),
             "as_of": self.as_of,
             "name": table.name,
+            "hidden": self._masks(),
         }
 
     def _years(self, table: Table) -> list[int] | None:
@@ -314,7 +358,7 @@ class Publication:
     def published(self, name: str) -> pd.DataFrame:
         """The tidy table as every publication shows it (:func:`~.suppression.publish`)."""
         table = get(name)
-        return publish(table, self.tables[name], effective_min_cell(table, self.min_cell))
+        return publish(table, self.tables[name], effective_min_cell(table, self.min_cell), self._masks().get(name))
 
     def hidden(self, name: str, column: str) -> pd.Series:
         """Rows whose ``column`` is hidden in every publication (for figures of the same numbers)."""
@@ -327,7 +371,9 @@ class Publication:
         frame = self.tables[name]
         func = cells_function(table)
         if func is None:
-            return declared_cells(table, frame, self._years(table), self.year, self.min_cell)
+            return declared_cells(
+                table, frame, self._years(table), self.year, self.min_cell, self._masks().get(name)
+            )  # fmt: skip
         return _call(func, frame, self._values(table))
 
     def table(self, name: str) -> GT | None:
@@ -338,7 +384,7 @@ class Publication:
             return None
         func = builder(table)
         if func is None:
-            return declared_table(table, frame, self._years(table), self.year, self.min_cell)
+            return declared_table(table, frame, self._years(table), self.year, self.min_cell, self._masks().get(name))
         return _call(func, frame, self._values(table))
 
     def sentence(self, name: str):

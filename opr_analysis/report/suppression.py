@@ -18,14 +18,17 @@ Rule (documented in the report's method section and the delivery README):
   smallest non-zero count *that is displayed* in that group is hidden too.
 * **Audit**: after that, :func:`intervals` computes, for every hidden cell and
   every undisplayed small cell, the range of values it can take given every
-  shown cell and every sum (linear programming, ``scipy.optimize.linprog``;
+  shown cell and every sum (linear programming with HiGHS, the solver behind
+  ``scipy.optimize.linprog``, one model kept per cluster of unknown cells;
   a hidden displayed cell is at least 1 because zeros are shown, an
   undisplayed one at least 0). A range narrower than ``min_cell`` (upper −
-  lower < ``min_cell``) makes the next-smallest displayed cell of one of its
-  groups hidden, and the audit runs again, until every range is wide enough
-  or nothing displayed is left to hide.
+  lower < ``min_cell``) opens the sum that pins a weak cell down most tightly
+  (fewest other unknowns) by hiding its smallest displayed count, and the audit
+  runs again, until every range is wide enough. A cell that the public counts
+  (another table shows them exactly) and the zeros alone pin down cannot be
+  protected by hiding anything: it is left as it is (:func:`pinned_cells`).
 
-Administrative counts (referrals, forms, reasons) are not suppressed.
+Administrative counts (referrals, forms per enrolment, reasons, data quality) are not suppressed.
 
 **Which tables, which sums.** Every published table declares its class in
 :mod:`opr_analysis.stats.table_registry`: a
@@ -38,8 +41,20 @@ every publication shows (the report's table, the workbook's sheet, a unit's
 report): hidden counts «×», hidden shares and their limits «–». The report and
 the workbook both take their cells from it, so they cannot disagree.
 
-Three front ends share the rule: :func:`hidden_cells` (a tidy frame and its
-declaration), and :func:`suppress` for a long frame (one count per
+**Published together.** A reader holds every table of a publication, and often
+several publications: :func:`hidden_together` suppresses declared tables as one
+audit. A margin one table declares as published by another patient-count table
+is tied to that table's cells; a :class:`Link` ties two counts that are the same
+number (an indicator and the table cell counting the same cases); with
+``sums=(total, parts)`` every count of one scope (the whole registry) is the sum
+of the same count of the others (its units), so a hidden count of a unit is not
+the total minus the other units. :func:`hidden_tables` does it for the tables of
+one publication (:class:`Hidden` per table: what :func:`publish` and
+:func:`published_margins` then show); :mod:`.unit_disclosure` for every report
+of a multi-unit extract.
+
+Front ends sharing the rule: :func:`hidden_cells` (a tidy frame and its
+declaration), :func:`hidden_together`, and :func:`suppress` for a long frame (one count per
 row, groups given by key columns, each group's sum published) and
 :func:`suppress_wide` for a wide frame (several counts per row, with per-row
 partitions such as ``owed = sent_owed + not_sent``; there the total is a member
@@ -57,8 +72,9 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import heapq
 from collections.abc import Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -76,6 +92,7 @@ __all__ = [
     "SuppressedTable",
     "intervals",
     "recoverable_cells",
+    "pinned_cells",
     "recorded_tables",
     "suppression_note",
     "suppression_method_text",
@@ -89,6 +106,11 @@ __all__ = [
     "hidden_cells",
     "publish",
     "published_margins",
+    "Hidden",
+    "Link",
+    "Together",
+    "hidden_together",
+    "hidden_tables",
 ]
 
 
@@ -149,47 +171,181 @@ def _arrays(table: SuppressedTable):
     return labels, pos, values, displayed, groups
 
 
+def _highs_module():
+    """HiGHS's Python interface: the ``highspy`` package when installed, else the copy scipy ships (the solver
+    behind :func:`scipy.optimize.linprog`); None when neither can be loaded (then ``linprog`` is used)."""
+    try:
+        import highspy
+
+        return highspy, highspy.Highs
+    except ImportError:
+        pass
+    try:
+        from scipy.optimize._highspy import _core
+
+        return _core, _core._Highs
+    except (ImportError, AttributeError):  # pragma: no cover - scipy moved it
+        return None
+
+
+class _Highs:
+    """One linear program kept in HiGHS, solved for many objectives (the smallest or largest value of one
+    variable after another), each from the previous basis: far cheaper than a fresh ``linprog`` call each."""
+
+    def __init__(self, module, make, a_eq, rhs, lower):
+        self.h, self.model = module, make()
+        self.model.setOptionValue("output_flag", False)
+        self.model.setOptionValue("presolve", "off")  # keeps the basis between objectives and clear statuses
+        n = a_eq.shape[1]
+        lp = module.HighsLp()
+        lp.num_col_, lp.num_row_ = n, a_eq.shape[0]
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_ = np.asarray(lower, dtype=float)
+        lp.col_upper_ = np.full(n, np.inf)
+        lp.row_lower_ = lp.row_upper_ = np.asarray(rhs, dtype=float)
+        lp.a_matrix_.format_ = module.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, a_eq.shape[0]
+        lp.a_matrix_.start_ = a_eq.indptr
+        lp.a_matrix_.index_ = a_eq.indices
+        lp.a_matrix_.value_ = a_eq.data.astype(float)
+        self.model.passModel(lp)
+        self.costed: int | None = None
+
+    def extreme(self, var: int, sign: float) -> float | None:
+        """max (``sign`` 1) or min (−1) of variable ``var``; inf when unbounded, None when not solved."""
+        if self.costed is not None and self.costed != var:
+            self.model.changeColCost(self.costed, 0.0)
+        self.model.changeColCost(var, -sign)  # HiGHS minimises
+        self.costed = var
+        statuses = self.h.HighsModelStatus
+        for _ in range(2):
+            self.model.run()
+            status = self.model.getModelStatus()
+            if status == statuses.kOptimal:
+                return -sign * self.model.getInfo().objective_function_value
+            if status in (statuses.kUnbounded, statuses.kUnboundedOrInfeasible):
+                self.model.clearSolver()  # a start from an unbounded ray fails: the next objective starts afresh
+                return np.inf
+            self.model.clearSolver()  # anything else: once more from scratch
+        return None
+
+
+def _solver(a_eq, rhs, lower) -> _Highs | None:
+    found = _highs_module()
+    if a_eq is None or found is None:
+        return None
+    return _Highs(*found, a_eq, rhs, lower)
+
+
+class _Program:
+    """The linear programs of one state of a table: the unknown cells (hidden or undisplayed), the sums
+    with the known cells moved to the right-hand side, split into clusters no sum ties together (a cell's
+    range depends on its cluster only, so each program is small)."""
+
+    def __init__(self, values, displayed, hidden, groups):
+        unknown = hidden | ~displayed
+        self.order = np.flatnonzero(unknown)
+        self.var = {int(c): i for i, c in enumerate(self.order)}
+        self.values = values
+        rows = []
+        for members, constant in groups:
+            coefs: dict[int, float] = {}
+            b = constant
+            for cell, coef in members:
+                i = self.var.get(cell)
+                if i is None:
+                    b -= coef * values[cell]
+                else:
+                    coefs[i] = coefs.get(i, 0.0) + coef
+            coefs = {i: k for i, k in coefs.items() if k}
+            if coefs:
+                rows.append((coefs, b))
+        self.rows = rows
+        # Zeros are shown, so a hidden displayed count is at least 1; an undisplayed one may be 0.
+        self.lower = np.array([1.0 if displayed[c] and values[c] > 0 else 0.0 for c in self.order])
+        parent = list(range(len(self.order)))
+
+        def root(i):
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for coefs, _ in rows:
+            first, *rest = coefs
+            for i in rest:
+                parent[root(i)] = root(first)
+        self.root = [root(i) for i in range(len(self.order))]
+        self.members: dict[int, list[int]] = {}
+        for j, r in enumerate(self.root):
+            self.members.setdefault(r, []).append(j)
+        self.cluster_rows: dict[int, list[int]] = {}
+        for r, (coefs, _) in enumerate(rows):
+            self.cluster_rows.setdefault(self.root[next(iter(coefs))], []).append(r)
+        self._built: dict[int, tuple] = {}
+
+    def _cluster(self, i: int):
+        r = self.root[i]
+        if r not in self._built:
+            from scipy.sparse import csc_matrix
+
+            members = self.members[r]
+            local = {j: k for k, j in enumerate(members)}
+            data, ri, ci, rhs = [], [], [], []
+            for n, row in enumerate(self.cluster_rows.get(r, [])):
+                coefs, b = self.rows[row]
+                for j, k in coefs.items():
+                    data.append(k)
+                    ri.append(n)
+                    ci.append(local[j])
+                rhs.append(b)
+            a_eq = csc_matrix((data, (ri, ci)), shape=(len(rhs), len(members))) if rhs else None
+            lower = self.lower[members]
+            self._built[r] = (local, a_eq, np.array(rhs, dtype=float), lower, _solver(a_eq, np.array(rhs), lower))
+        return self._built[r]
+
+    def cluster(self, cell: int) -> frozenset:
+        """The unknown cells tied to ``cell`` (its range depends on nothing else)."""
+        return frozenset(int(self.order[j]) for j in self.members[self.root[self.var[cell]]])
+
+    def bound(self, cell: int, sign: float) -> float:
+        """The largest (``sign`` 1) or smallest (−1) value ``cell`` can take."""
+        i = self.var[cell]
+        local, a_eq, b_eq, lower, solver = self._cluster(i)
+        if a_eq is None:
+            return np.inf if sign > 0 else float(self.lower[i])
+        found = solver.extreme(local[i], sign) if solver is not None else None
+        if found is None:  # no HiGHS object, or it failed: scipy's linprog
+            from scipy.optimize import linprog
+
+            c = np.zeros(len(local))
+            c[local[i]] = -sign  # linprog minimises
+            res = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=[(lo, None) for lo in lower], method="highs")
+            if res.status == 0:
+                found = float(-res.fun) if sign > 0 else float(res.fun)
+            elif res.status == 3:  # unbounded
+                found = np.inf
+            else:  # cannot happen for a consistent table; count the cell as known
+                found = float(self.values[cell])
+        return -np.inf if found == np.inf and sign < 0 else found
+
+    def range(self, cell: int) -> tuple[float, float]:
+        return self.bound(cell, -1.0), self.bound(cell, 1.0)
+
+    def wide(self, cell: int, min_cell: int) -> bool:
+        """Whether ``cell`` can take values at least ``min_cell`` apart. The true value is feasible, so one
+        side reaching ``min_cell`` from it is enough (one program instead of two, most of the time)."""
+        value = float(self.values[cell])
+        high = self.bound(cell, 1.0)
+        if high - value >= min_cell - 1e-9:
+            return True
+        return high - self.bound(cell, -1.0) >= min_cell - 1e-9
+
+
 def _ranges(values, displayed, hidden, groups, cells) -> list[tuple[float, float]]:
     """(low, high) of each cell position in ``cells``, by linear programming over the unknown cells."""
-    from scipy.optimize import linprog
-
-    unknown = hidden | ~displayed
-    order = np.flatnonzero(unknown)
-    var = {int(c): i for i, c in enumerate(order)}
-    rows, rhs = [], []
-    for members, constant in groups:
-        row = np.zeros(len(order))
-        b = constant
-        for cell, coef in members:
-            if cell in var:
-                row[var[cell]] += coef
-            else:
-                b -= coef * values[cell]
-        if row.any():
-            rows.append(row)
-            rhs.append(b)
-    # Zeros are shown, so a hidden displayed count is at least 1; an undisplayed one may be 0.
-    bounds = [(1.0 if displayed[c] and values[c] > 0 else 0.0, None) for c in order]
-    a_eq, b_eq = (np.array(rows), np.array(rhs)) if rows else (None, None)
-    out = []
-    for cell in cells:
-        i = var[cell]
-        if a_eq is None or not a_eq[:, i].any():
-            out.append((bounds[i][0], np.inf))
-            continue
-        found = []
-        for sign in (1.0, -1.0):
-            c = np.zeros(len(order))
-            c[i] = sign
-            res = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-            if res.status == 3:  # unbounded
-                found.append(np.inf)
-            elif res.status == 0:
-                found.append(sign * res.fun)
-            else:  # cannot happen for a consistent table; count the cell as known
-                found.append(values[cell])
-        out.append((found[0], found[1]))
-    return out
+    program = _Program(values, displayed, hidden, groups)
+    return [program.range(cell) for cell in cells]
 
 
 def _checked_positions(values, displayed, hidden, min_cell) -> list[int]:
@@ -217,12 +373,45 @@ def intervals(table: SuppressedTable, cells: Sequence[Hashable] | None = None) -
     return pd.DataFrame(found, columns=["low", "high"], index=index, dtype=float)
 
 
-def recoverable_cells(table: SuppressedTable) -> list[Hashable]:
-    """Cells a reader can pin to a range narrower than ``min_cell`` (empty when the table is safe)."""
+def _fixed(table: SuppressedTable) -> np.ndarray:
+    if table.fixed is None:
+        return np.zeros(len(table.values), dtype=bool)
+    return table.fixed.reindex(table.values.index).fillna(False).to_numpy(dtype=bool)
+
+
+def _public_program(values, displayed, fixed, groups) -> _Program:
+    """The program with every count that can be hidden hidden: what the public counts (another table shows
+    them exactly) and the zeros (always shown) tell a reader whatever this table hides."""
+    return _Program(values, displayed, displayed & ~fixed & (values > 0), groups)
+
+
+def pinned_cells(table: SuppressedTable) -> list[Hashable]:
+    """Cells the public counts and zeros alone pin to a range narrower than ``min_cell`` (a unit's 3 enrolments,
+    shown exactly by an administrative table, bound how many of them answered): no hiding can protect them,
+    so the suppression does not try, and :func:`recoverable_cells` does not count them."""
     if table.min_cell <= 1:
         return []
-    iv = intervals(table)
-    return [c for c, lo, hi in zip(iv.index, iv["low"], iv["high"], strict=True) if hi - lo < table.min_cell - 1e-9]
+    labels, _, values, displayed, groups = _arrays(table)
+    hidden = table.hidden.reindex(table.values.index).to_numpy(dtype=bool)
+    public = _public_program(values, displayed, _fixed(table), groups)
+    cells = _checked_positions(values, displayed, hidden, table.min_cell)
+    return [labels[c] for c in cells if not public.wide(c, table.min_cell)]
+
+
+def recoverable_cells(table: SuppressedTable) -> list[Hashable]:
+    """Cells a reader can pin to a range narrower than ``min_cell`` (empty when the table is safe), except those
+    no hiding could protect (:func:`pinned_cells`)."""
+    if table.min_cell <= 1:
+        return []
+    labels, _, values, displayed, groups = _arrays(table)
+    hidden = table.hidden.reindex(table.values.index).to_numpy(dtype=bool)
+    program = _Program(values, displayed, hidden, groups)
+    cells = _checked_positions(values, displayed, hidden, table.min_cell)
+    weak = [c for c in cells if not program.wide(c, table.min_cell)]
+    if weak:
+        public = _public_program(values, displayed, _fixed(table), groups)
+        weak = [c for c in weak if public.wide(c, table.min_cell)]
+    return [labels[c] for c in weak]
 
 
 def _lone_unknowns(values, displayed, hidden, groups, min_cell, fixed) -> None:
@@ -244,7 +433,7 @@ def _lone_unknowns(values, displayed, hidden, groups, min_cell, fixed) -> None:
 
 
 def _protect(table: SuppressedTable) -> pd.Series:
-    """Hide displayed cells until :func:`recoverable_cells` is empty (or nothing displayed is left)."""
+    """Hide displayed cells until :func:`recoverable_cells` is empty."""
     labels, _, values, displayed, groups = _arrays(table)
     hidden = table.hidden.reindex(table.values.index).to_numpy(dtype=bool).copy()
     fixed = np.zeros(len(values), dtype=bool)
@@ -256,40 +445,63 @@ def _protect(table: SuppressedTable) -> pd.Series:
         for cell, _coef in members:
             member_of.setdefault(cell, []).append(g)
     _lone_unknowns(values, displayed, hidden, groups, table.min_cell, fixed)
-    # Hiding a cell only widens every range (one more unknown), so a cell found wide stays wide.
-    wide: set[int] = set()
-    while True:
-        todo = [c for c in _checked_positions(values, displayed, hidden, table.min_cell) if c not in wide]
-        weak = []
-        for cell, (low, high) in zip(todo, _ranges(values, displayed, hidden, groups, todo), strict=True):
-            if high - low >= table.min_cell - 1e-9:
-                wide.add(cell)
-            else:
-                weak.append(cell)
-        if not weak:
-            break
-        # Open the sum that pins a weak cell down most tightly (fewest other unknowns), by hiding its
-        # smallest displayed count; ties go to the smaller count.
+    # The greedy: while some checked cell is weak (its range narrower than min_cell), open the sum that pins a
+    # weak cell down most tightly (fewest other unknowns) by hiding its smallest displayed count (ties: the
+    # smaller count), choosing over every weak cell. Evaluated lazily, with the same choices: hiding a cell
+    # only widens ranges (a wide cell stays wide) and only makes a cell's choice worse (more unknowns, fewer
+    # options), so a weak cell's earlier choice is a lower bound, and a cell is checked again (one or two
+    # linear programs) only when it comes first in the queue.
+    no_choice = (np.inf,)
+
+    def choice(cell):
         unknown = hidden | ~displayed
-        best = None
-        for cell in weak:
-            for g in member_of.get(cell, []):
-                members = [m for m, _ in groups[g][0]]
-                options = [m for m in members if displayed[m] and not hidden[m] and not fixed[m] and values[m] > 0]
-                if not options:
-                    continue
+        best = no_choice
+        for g in member_of.get(cell, []):
+            members = [m for m, _ in groups[g][0]]
+            options = [m for m in members if displayed[m] and not hidden[m] and not fixed[m] and values[m] > 0]
+            if options:
                 pick = min(options, key=lambda m: (values[m], m))
-                key = (sum(bool(unknown[m]) for m in members if m != cell), values[pick], pick)
-                if best is None or key < best[0]:
-                    best = (key, pick)
-        if best is None:  # nothing displayed left near any weak cell: hide the smallest shown count anywhere
-            options = np.flatnonzero(displayed & ~hidden & ~fixed & (values > 0))
-            if not len(options):
-                break
-            chosen = int(options[np.argmin(values[options])])
+                best = min(best, (sum(bool(unknown[m]) for m in members if m != cell), values[pick], pick))
+        return best
+
+    # A cell the public counts and zeros alone pin down (pinned_cells) cannot be helped: it is left as it is.
+    public = _public_program(values, displayed, fixed, groups)
+    wide: set[int] = set()
+    queue: list = []  # (choice, cell): the choice as last computed, a lower bound of the current one
+    pending = list(_checked_positions(values, displayed, hidden, table.min_cell))
+    program = None
+    while True:
+        if pending:
+            program = program or _Program(values, displayed, hidden, groups)
+            for cell in pending:
+                if program.wide(cell, table.min_cell):
+                    wide.add(cell)
+                elif public.wide(cell, table.min_cell):
+                    heapq.heappush(queue, (choice(cell), cell))
+            pending = []
+        if not queue:
+            break
+        _, cell = heapq.heappop(queue)
+        program = program or _Program(values, displayed, hidden, groups)
+        if program.wide(cell, table.min_cell):
+            wide.add(cell)
+            continue
+        best = choice(cell)
+        if queue and best > queue[0][0]:  # another weak cell may come first now
+            heapq.heappush(queue, (best, cell))
+            continue
+        if best == no_choice:  # nothing displayed left in its sums: the smallest shown count tied to it
+            tied = public.cluster(cell)
+            options = [m for m in np.flatnonzero(displayed & ~hidden & ~fixed & (values > 0)) if int(m) in tied]
+            if not options:  # cannot happen for a cell the public counts leave wide; leave it
+                continue
+            chosen = int(min(options, key=lambda m: (values[m], m)))
         else:
-            chosen = best[1]
+            chosen = best[2]
         hidden[chosen] = True
+        program = None
+        heapq.heappush(queue, (best, cell))  # checked again: it may still be weak
+        pending = [chosen]  # a newly hidden cell is checked too
     table.hidden = pd.Series(hidden, index=table.values.index)
     return table.hidden
 
@@ -427,10 +639,87 @@ def suppress_wide(
     return hidden.unstack()[columns].reindex(frame.index).astype(bool)
 
 
-def _declared(frame: pd.DataFrame, spec, min_cell: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(hidden cells of ``frame``, the table's own margins with their hidden flag): see :func:`hidden_cells`."""
-    out = pd.DataFrame(False, index=frame.index, columns=frame.columns)
-    margins = pd.DataFrame(columns=["margin", "key", "column", "value", "hidden"])
+@dataclass
+class Hidden:
+    """What the publications of one declared table hide.
+
+    ``cells``: a boolean frame with the tidy frame's index and columns (a share and its limits are
+    hidden with their numerator or denominator); ``margins``: the total lines the table shows itself
+    (its margins without ``published_by``), one row per sum: ``margin`` (its position among the
+    declared margins), ``key`` (the values of its ``by`` columns, a tuple), ``column``, ``value``,
+    ``hidden``.
+    """
+
+    cells: pd.DataFrame
+    margins: pd.DataFrame
+
+
+@dataclass
+class _Piece:
+    """One published frame as cells of the audit: every count, the sums within it, and how to find a cell
+    by its row's key values (to tie it to the same count in another frame)."""
+
+    scope: Hashable
+    name: str
+    spec: object
+    frame: pd.DataFrame
+    rows: pd.DataFrame  # the frame with a fresh index and the remainder parts as columns
+    columns: list[str]
+    labels: list = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    displayed: list[bool] = field(default_factory=list)
+    fixed: list[bool] = field(default_factory=list)
+    groups: list = field(default_factory=list)
+    own: list = field(default_factory=list)  # labels of the margins this frame shows (its total lines)
+    external: list = field(default_factory=list)  # (margin, key, column, member cells, sum): published elsewhere
+    by_key: dict = field(default_factory=dict)  # (row key values, column) -> label
+    at: dict = field(default_factory=dict)  # label -> position
+
+    def add(self, label, value: float, displayed: bool = True, fixed: bool = False) -> None:
+        self.at[label] = len(self.labels)
+        self.labels.append(label)
+        self.values.append(float(value))
+        self.displayed.append(displayed)
+        self.fixed.append(fixed)
+
+    def value(self, label) -> float:
+        return self.values[self.at[label]]
+
+    def cells(self, where: str | None, column: str, by: Sequence[str]) -> dict[tuple, list]:
+        """Labels of ``column`` in the rows matching ``where``, grouped by the values of ``by``."""
+        if column not in self.columns or self.rows.empty:
+            return {}
+        rows = self.rows.query(where) if where else self.rows
+        if not by:
+            groups = {(): list(rows.index)} if len(rows) else {}
+        else:
+            groups = {
+                k if isinstance(k, tuple) else (k,): list(ix)
+                for k, ix in rows.groupby(_keys(by), observed=True, dropna=False).groups.items()
+            }
+        return {_plain(k): [(self.scope, self.name, row, column) for row in ix] for k, ix in groups.items()}
+
+
+def _plain(key: tuple) -> tuple:
+    """Key values as plain Python values (so the same year from two frames is one key)."""
+    return tuple(v.item() if hasattr(v, "item") else v for v in key)
+
+
+def _patient_table(name: str) -> bool:
+    from ..stats.table_registry import get
+
+    try:
+        return get(name).patient_counts
+    except KeyError:
+        return False
+
+
+def _piece(frame: pd.DataFrame, spec, scope: Hashable = None, name: str = "") -> _Piece:
+    """The cells of one published frame (module docstring): counts, parts that are not columns (the rest of
+    a sum: never shown, protected when small), the table's own total lines, and the sums tying them.
+
+    A margin published by another patient-count table is left in ``external`` (the caller ties it to that
+    table's cells, or counts it as known); one published by any other table is a known constant."""
     f = frame.reset_index(drop=True)
     parts = []
     for total, members in spec.parts:
@@ -443,60 +732,80 @@ def _declared(frame: pd.DataFrame, spec, min_cell: int) -> tuple[pd.DataFrame, p
         parts.append((total, members))
     remainders = {m for _, members in parts for m in members if m not in frame.columns}
     columns = [c for c in spec.columns() if c in f.columns]
+    piece = _Piece(scope, name, spec, frame, f, columns)
     if not columns or f.empty:
-        return out, margins
-    numbers = _numbers(f[columns].stack(future_stack=True))
-    labels: list = list(numbers.index)
-    values = list(numbers.to_numpy())
-    displayed = [col not in remainders for _, col in labels]
+        return piece
     public = {c for c, _ in spec.public}
-    fixed = [col in public for _, col in labels]
-    groups = [
-        ([((row, total), -1.0), *[((row, part), 1.0) for part in members]], 0.0)
+    keys = [k for k in spec.keys if k in f.columns]
+    row_keys = [_plain(k) for k in f[keys].itertuples(index=False, name=None)] if keys else [()] * len(f)
+    stacked = _numbers(f[columns].stack(future_stack=True))
+    numbers = dict(zip(stacked.index, stacked.to_numpy(), strict=True))
+    for (row, col), value in numbers.items():
+        label = (scope, name, row, col)
+        piece.add(label, value, displayed=col not in remainders, fixed=col in public)
+        piece.by_key[(row_keys[row], col)] = label
+    piece.groups += [
+        ([((scope, name, row, total), -1.0), *[((scope, name, row, p), 1.0) for p in members]], 0.0)
         for row in f.index
         for total, members in parts
     ]
-    own = []  # the margins this table shows: cells of their own, tied to their members
-    totals: dict[tuple, object] = {}  # (margin, key, column) -> its cell's label, or its value when public
+    totals: dict[tuple, object] = {}  # (margin, key, column) -> its cell's label, or its value when known
     for i, margin in enumerate(spec.margins):
-        rows = f.query(margin.where) if margin.where else f
-        if margin.by:
-            index_sets = {
-                k if isinstance(k, tuple) else (k,): list(ix)
-                for k, ix in rows.groupby(_keys(margin.by), observed=True, dropna=False).groups.items()
-            }
-        else:
-            index_sets = {(): list(rows.index)}
         for col in [c for c in (margin.columns or spec.counts) if c in columns]:
-            for key, ix in index_sets.items():
-                cells = [(row, col) for row in ix]
-                total = float(numbers[cells].sum())
-                if margin.published_by:  # known from the other table: a constant
-                    groups.append(([(c, 1.0) for c in cells], total))
+            for key, cells in piece.cells(margin.where, col, margin.by).items():
+                total = float(sum(numbers[(lab[2], lab[3])] for lab in cells))
+                if margin.published_by and _patient_table(margin.published_by):
+                    piece.external.append((margin, key, col, cells, total))
+                    continue
+                if margin.published_by:  # known from an administrative table: a constant
+                    piece.groups.append(([(c, 1.0) for c in cells], total))
                     totals[(i, key, col)] = total
                     continue
-                label = ("margin", i, key, col)
-                labels.append(label)
-                values.append(total)
-                displayed.append(True)
-                fixed.append(False)
-                own.append(label)
+                label = (scope, name, "margin", i, key, col)
+                piece.add(label, total)
+                piece.own.append(label)
+                piece.by_key[(("margin", i, key), col)] = label
                 totals[(i, key, col)] = label
-                groups.append(([(label, -1.0), *[(c, 1.0) for c in cells]], 0.0))
-    groups += _nested_margins(spec.margins, totals)
+                piece.groups.append(([(label, -1.0), *[(c, 1.0) for c in cells]], 0.0))
+    piece.groups += _nested_margins(spec.margins, totals)
+    return piece
+
+
+def _solve(pieces: Sequence[_Piece], groups: Sequence, min_cell: int, extra: Sequence = ()) -> dict:
+    """Every cell of ``pieces`` (and the ``extra`` cells: ``(label, value, displayed, fixed)``) suppressed
+    together under their own sums and ``groups``: label -> hidden."""
+    labels, values, displayed, fixed = [], [], [], []
+    for p in pieces:
+        labels += p.labels
+        values += p.values
+        displayed += p.displayed
+        fixed += p.fixed
+    for label, value, shown, known in extra:
+        labels.append(label)
+        values.append(float(value))
+        displayed.append(shown)
+        fixed.append(known)
+    if not labels:
+        return {}
     index = pd.Index(labels, dtype=object, tupleize_cols=False)
     long = pd.Series(values, index=index, dtype=float)
     shown = pd.Series(displayed, index=index)
     known = pd.Series(fixed, index=index)
+    if min_cell <= 1:
+        return dict.fromkeys(labels, False)
     primary = _primary(long, min_cell) & shown & ~known
-    if min_cell > 1:
-        hidden = _run(SuppressedTable(long, shown, primary, groups, min_cell, known))
-    else:
-        hidden = pd.Series(False, index=index)
-    flags = dict(zip(labels, hidden.to_numpy(dtype=bool), strict=True))
-    for col in columns:
+    every = [g for p in pieces for g in p.groups] + list(groups)
+    hidden = _run(SuppressedTable(long, shown, primary, every, min_cell, known))
+    return dict(zip(labels, hidden.to_numpy(dtype=bool), strict=True))
+
+
+def _hidden(piece: _Piece, flags: dict) -> Hidden:
+    """The piece's cells and total lines as hidden by ``flags``."""
+    frame, spec, scope, name = piece.frame, piece.spec, piece.scope, piece.name
+    out = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    for col in piece.columns:
         if col in out.columns:
-            out[col] = [flags[(row, col)] for row in f.index]
+            out[col] = [flags.get((scope, name, row, col), False) for row in range(len(frame))]
     for share, numerator, denominator in spec.shares:
         off = pd.Series(False, index=frame.index)
         for c in (numerator, denominator):
@@ -506,10 +815,26 @@ def _declared(frame: pd.DataFrame, spec, min_cell: int) -> tuple[pd.DataFrame, p
             if c in out.columns:
                 out[c] = off
     margins = pd.DataFrame(
-        [(i, key, col, float(long[label]), flags[label]) for label in own for _, i, key, col in [label]],
-        columns=margins.columns,
+        [
+            (i, key, col, piece.value(label), flags.get(label, False))
+            for label in piece.own
+            for *_, i, key, col in [label]
+        ],
+        columns=["margin", "key", "column", "value", "hidden"],
     )
-    return out, margins
+    return Hidden(out, margins)
+
+
+def _known(piece: _Piece) -> list:
+    """The piece's margins published elsewhere, as known constants."""
+    return [([(c, 1.0) for c in cells], total) for _, _, _, cells, total in piece.external]
+
+
+def _declared(frame: pd.DataFrame, spec, min_cell: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(hidden cells of ``frame``, the table's own margins with their hidden flag): see :func:`hidden_cells`."""
+    piece = _piece(frame, spec)
+    hidden = _hidden(piece, _solve([piece], _known(piece), min_cell))
+    return hidden.cells, hidden.margins
 
 
 def _nested_margins(margins, totals: dict) -> list:
@@ -541,6 +866,167 @@ def _nested_margins(margins, totals: dict) -> list:
     return out
 
 
+def _share_known(pieces: dict, ties: list) -> None:
+    """A count tied to counts another table shows exactly (``public``) is known exactly too: mark it so
+    (never hidden, no help in protecting), or the audit would try to protect what every reader knows."""
+    where = {label: p for p in pieces.values() for label in p.labels}
+
+    def known(label) -> bool:
+        p = where[label]
+        return p.fixed[p.at[label]]
+
+    changed = True
+    while changed:
+        changed = False
+        for left, right in ties:
+            for one, other in ((left, right), (right, left)):
+                if len(one) == 1 and not known(one[0]) and all(known(c) for c in other):
+                    p = where[one[0]]
+                    p.fixed[p.at[one[0]]] = True
+                    changed = True
+
+
+@dataclass(frozen=True)
+class Link:
+    """Two published counts that are the same number, in every scope: the sum of column ``a[2]`` over the
+    rows of table ``a[0]`` matching ``a[1]`` (a :meth:`pandas.DataFrame.query` string, or None for every
+    row) equals that of ``b``, per group of equal ``by`` values. Example: an indicator's numerator for a
+    follow-up kind is the follow-up table's «answered» for that kind and year."""
+
+    a: tuple[str, str | None, str]
+    b: tuple[str, str | None, str]
+    by: tuple[str, ...] = ("year",)
+
+
+@dataclass
+class Together:
+    """The result of :func:`hidden_together`: ``hidden[scope][table]`` (:class:`Hidden`), and how many
+    declared ties did not hold in the data (``untied``: such a pair is no sum a reader can use, so it is
+    left out; a test keeps it at zero on the synthetic registry)."""
+
+    hidden: dict
+    untied: list
+
+
+def _tie(total: list, members: list, lookup: dict, extra: list, groups: list, label) -> bool:
+    """``Σ total cells = Σ member cells`` as a sum of the audit; a positive difference is a part nobody sees
+    (``label``: protected when small). False when the members add up to more than the total (no tie)."""
+    rest = sum(lookup[c] for c in total) - sum(lookup[c] for c in members)
+    if rest < 0:
+        return False
+    cells = [*((c, -1.0) for c in total), *((c, 1.0) for c in members)]
+    if rest > 0:
+        extra.append((label, rest, False, False))
+        cells.append((label, 1.0))
+    groups.append((cells, 0.0))
+    return True
+
+
+def _overlap(total: list, members: list, lookup: dict, extra: list, groups: list, label) -> None:
+    """``Σ total cells + overlap = Σ member cells``: the parts count some cases more than once (a patient
+    enrolled at two units is one of each unit's patients and one of the registry's), so the total is at
+    most their sum. The overlap is a count nobody sees (``label``: protected when small); the sum is true
+    of the data, so the audit only gets stricter with it."""
+    overlap = sum(lookup[c] for c in members) - sum(lookup[c] for c in total)
+    extra.append((label, overlap, False, False))
+    groups.append(([*((c, -1.0) for c in total), *((c, 1.0) for c in members), (label, -1.0)], 0.0))
+
+
+def hidden_together(
+    scopes: Mapping[Hashable, Mapping[str, tuple[object, pd.DataFrame]]],
+    min_cell: int = DEFAULT_MIN_CELL,
+    links: Sequence[Link] = (),
+    sums: tuple[Hashable, Sequence[Hashable]] | None = None,
+) -> Together:
+    """Several publications suppressed as one: no hidden count can be recovered from all of them together.
+
+    ``scopes``: scope (a report: the whole registry, one unit) -> table name -> ``(spec, frame)``, where
+    ``spec`` is the table's :class:`~opr_analysis.stats.table_registry.PatientCounts`. Each frame brings
+    its own sums (:func:`hidden_cells`); in addition
+
+    - a margin one table declares as published by another patient-count table of the same scope is tied
+      to that table's cells (not counted as known: the other table may hide it);
+    - each :class:`Link` ties two counts of the same scope;
+    - with ``sums = (total, parts)``, every count of scope ``total`` is the sum of the same count (same
+      table, row key and column) in the ``parts`` scopes: the whole registry is the sum of its units, so a
+      unit's hidden count cannot be found as the total minus the other units. A total larger than its
+      parts leaves a rest nobody sees (protected when small); one smaller than their sum (patients counted
+      in two units) an overlap nobody sees, protected the same way.
+
+    Every count then follows the module's rule over all these sums at once (one linear program per part
+    that no sum ties to another).
+    """
+    pieces = {
+        (scope, name): _piece(frame, spec, scope, name)
+        for scope, tables in scopes.items()
+        for name, (spec, frame) in tables.items()
+    }
+    lookup = {label: value for p in pieces.values() for label, value in zip(p.labels, p.values, strict=True)}
+    groups, extra, untied, ties = [], [], [], []
+    for (scope, _), p in pieces.items():
+        for margin, key, col, cells, total in p.external:
+            other = pieces.get((scope, margin.published_by))
+            found = {} if other is None else other.cells(
+                margin.published_where, margin.published_column or col, margin.by
+            )  # fmt: skip
+            if key not in found:
+                groups.append(([(c, 1.0) for c in cells], total))  # not suppressed with it: known
+            elif sum(lookup[c] for c in found[key]) == total:
+                groups.append(([*((c, 1.0) for c in cells), *((c, -1.0) for c in found[key])], 0.0))
+            else:
+                untied.append((scope, p.name, margin.published_by, key, col))
+    for link in links:
+        for scope in scopes:
+            a, b = pieces.get((scope, link.a[0])), pieces.get((scope, link.b[0]))
+            if a is None or b is None:
+                continue
+            left, right = a.cells(*link.a[1:], link.by), b.cells(*link.b[1:], link.by)
+            for key in left.keys() & right.keys():
+                if sum(lookup[c] for c in left[key]) != sum(lookup[c] for c in right[key]):
+                    untied.append((scope, link, key))
+                    continue
+                groups.append(([*((c, 1.0) for c in left[key]), *((c, -1.0) for c in right[key])], 0.0))
+                ties.append((left[key], right[key]))
+    _share_known(pieces, ties)
+    if sums is not None:
+        total, members = sums
+        for (scope, name), p in pieces.items():
+            if scope != total:
+                continue
+            parts = [pieces[(m, name)] for m in members if (m, name) in pieces]
+            for where, label in p.by_key.items():
+                cells = [q.by_key[where] for q in parts if where in q.by_key]
+                if not p.displayed[p.at[label]]:
+                    # A rest is the sum of the parts' rests already, but an overlap of a rest is not known to be
+                    # at least 0 unless it is a cell (patients counted twice, split into reserved and not).
+                    if sum(lookup[c] for c in cells) > lookup[label]:
+                        _overlap([label], cells, lookup, extra, groups, ("overlap", *label))
+                    continue
+                if not _tie([label], cells, lookup, extra, groups, ("rest", *label)):
+                    _overlap([label], cells, lookup, extra, groups, ("overlap", *label))
+    flags = _solve(list(pieces.values()), groups, min_cell, extra)
+    hidden: dict = {}
+    for (scope, name), p in pieces.items():
+        hidden.setdefault(scope, {})[name] = _hidden(p, flags)
+    return Together(hidden, untied)
+
+
+def hidden_tables(tables: Mapping[str, pd.DataFrame], min_cell: int = DEFAULT_MIN_CELL) -> dict[str, Hidden]:
+    """The declared patient-count tables of one publication (``opr tables``' frames by name), suppressed
+    together (:func:`hidden_together`): table name -> :class:`Hidden`. Other tables are left out."""
+    from ..stats.table_registry import get
+
+    scope = {}
+    for name, frame in tables.items():
+        try:
+            table = get(name)
+        except KeyError:
+            continue
+        if table.patient_counts:
+            scope[name] = (table.suppression, frame)
+    return hidden_together({None: scope}, min_cell).hidden.get(None, {})
+
+
 def hidden_cells(frame: pd.DataFrame, spec, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Boolean frame like ``frame``: the cells a publication hides, by the table's declaration ``spec``
     (a :class:`~opr_analysis.stats.table_registry.PatientCounts`).
@@ -552,7 +1038,7 @@ def hidden_cells(frame: pd.DataFrame, spec, min_cell: int = DEFAULT_MIN_CELL) ->
     hidden by the same rule (:func:`published_margins`). ``public`` columns are known
     and never hidden. A share and its interval limits are hidden with its numerator or
     denominator. Declared columns missing from ``frame`` are left out. With
-    ``min_cell <= 1`` nothing is hidden.
+    ``min_cell <= 1`` nothing is hidden. (Tables published together: :func:`hidden_together`.)
 
     >>> from opr_analysis.stats.table_registry import Margin, PatientCounts
     >>> t = pd.DataFrame({"year": [2024] * 3, "sex": ["K", "M", "ukjent"], "n": [3, 10, 20]})
@@ -562,14 +1048,26 @@ def hidden_cells(frame: pd.DataFrame, spec, min_cell: int = DEFAULT_MIN_CELL) ->
     return _declared(frame, spec, min_cell)[0]
 
 
-def published_margins(table, frame: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+def _hidden_for(table, frame: pd.DataFrame, min_cell: int, hidden: Hidden | None) -> Hidden:
+    if hidden is None:
+        cells, margins = _declared(frame, table.suppression, min_cell)
+        return Hidden(cells, margins)
+    if not hidden.cells.index.equals(frame.index):
+        raise ValueError(f"{table.name}: the hidden cells were computed for other rows than these")
+    return hidden
+
+
+def published_margins(
+    table, frame: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, hidden: Hidden | None = None
+) -> pd.DataFrame:
     """The total lines a patient-count table shows itself (its margins without ``published_by``): one row per
     sum, ``margin`` (its position among the declared margins), ``key`` (the values of its ``by`` columns, a
-    tuple), ``column``, ``value``, and ``shown`` (the value, or «×» when hidden)."""
+    tuple), ``column``, ``value``, and ``shown`` (the value, or «×» when hidden). ``hidden``: the table's
+    cells as suppressed together with others (:func:`hidden_together`); default: the table on its own."""
     from ..stats.table_registry import get
 
     table = get(table) if isinstance(table, str) else table
-    margins = _declared(frame, table.suppression, min_cell)[1]
+    margins = _hidden_for(table, frame, min_cell, hidden).margins.copy()
     margins["shown"] = [SUPPRESSED if h else int(v) for v, h in zip(margins["value"], margins["hidden"], strict=True)]
     return margins.drop(columns="hidden")
 
@@ -578,13 +1076,15 @@ def _keys(by: Sequence[str]):
     return by[0] if len(by) == 1 else list(by)
 
 
-def publish(table, frame: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+def publish(table, frame: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, hidden: Hidden | None = None) -> pd.DataFrame:
     """The tidy ``frame`` of a published table as every publication shows it.
 
     ``table`` is its :class:`~opr_analysis.stats.table_registry.Table` or its name. Internal
     columns (kept for the CSV only) are left out; in a patient-count table a hidden count
     shows :data:`SUPPRESSED` («×») and a hidden share or limit :data:`MISSING` («–»), in
-    columns of objects (numbers stay numbers).
+    columns of objects (numbers stay numbers). ``hidden``: the table's cells as suppressed
+    together with the other tables of the publication (:func:`hidden_together`); default:
+    the table on its own.
     """
     from ..stats.table_registry import PatientCounts, get
 
@@ -592,9 +1092,9 @@ def publish(table, frame: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.
     keep = [c for c in frame.columns if not ((col := table.column(c)) is not None and col.internal)]
     out = frame[keep].copy()
     spec = table.suppression
-    if not isinstance(spec, PatientCounts):
+    if not isinstance(spec, PatientCounts) or min_cell <= 1:
         return out
-    mask = _declared(frame, spec, min_cell)[0]
+    mask = _hidden_for(table, frame, min_cell, hidden).cells
     counts = set(spec.columns())
     for c in keep:
         if mask[c].any():
@@ -648,8 +1148,13 @@ def suppression_method_text(min_cell: int = DEFAULT_MIN_CELL) -> str:
         "ellers ville avsløre et skjult antall, skjules også de minste viste tallene i samme sum (sekundær "
         "prikking). Hver tabell kontrolleres med lineær programmering: for hvert skjult antall regnes det ut "
         f"hvilke verdier det kan ha ut fra alt som vises, og spennet må være minst {min_cell}; ellers skjules "
-        "flere tall. En andel skjules når telleren eller nevneren er skjult. Administrative tall – henvisninger, "
-        "skjemaer og årsaker – vises uten prikking."
+        "flere tall. En andel skjules når telleren eller nevneren er skjult, og et skjult tall skjules overalt "
+        "der det står: i tabellen, i teksten, i figuren og i regnearket. Oppfølgingsskjemaene telles som "
+        "pasienter som har fått behandling og svart eller ikke, og prikkes på samme måte. Har registeret flere "
+        "enheter, kontrolleres rapporten for hele registeret og hver enhets rapport sammen, slik at et skjult tall "
+        "for én enhet ikke kan regnes ut som registerets tall minus de andre enhetenes, heller ikke fra "
+        "kvalitetsindikatorene. Administrative tall – henvisninger, baselineskjemaer per innskriving, tidsbruk, "
+        "årsaker og datakvalitet – vises uten prikking."
     )
 
 

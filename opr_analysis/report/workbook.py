@@ -16,9 +16,14 @@ Everything comes from the table declarations (:mod:`opr_analysis.stats.table_reg
   with the reader's own separators (space and comma in Norwegian Excel).
 - Cells are those every publication shows (:func:`~.suppression.publish`):
   in a patient-count table a hidden count shows «×» and a hidden share or limit
-  «–», exactly as in the report; columns kept for the CSV only (the seed
-  comparison, which would give a hidden share away) are left out.
-- A unit's workbook (``opr report --unit``) is computed from that unit's rows.
+  «–», exactly as in the report (the patient-count tables suppressed together,
+  :func:`~.suppression.hidden_tables`, or the report's ``masks`` when given);
+  columns kept for the CSV only (the seed comparison, which would give a hidden
+  share away) are left out.
+- A unit's workbook (``opr report --unit``) is computed from that unit's rows, and
+  hides what that unit's report hides (:mod:`.unit_disclosure`: with several
+  units, every unit's publications and the whole registry's are suppressed
+  together).
 - The file is byte-identical for the same tables (fixed zip times and dates,
   :func:`opr_analysis.extracts.writers.normalise_zip`).
 """
@@ -33,7 +38,7 @@ import pandas as pd
 
 from ..stats.table_registry import COUNT, SHARE, get, missing_declarations
 from .publication import labelled
-from .suppression import publish
+from .suppression import Hidden, hidden_tables, publish
 
 __all__ = ["heading", "sheet_name", "workbook_frames", "write_workbook"]
 
@@ -57,8 +62,14 @@ def sheet_name(table: str) -> str:
     return t.sheet
 
 
-def workbook_frames(tables: dict[str, pd.DataFrame], min_cell: int = 5) -> dict[str, pd.DataFrame]:
-    """table name -> the frame its sheet shows: published cells, coded values in words (module docstring)."""
+def workbook_frames(
+    tables: dict[str, pd.DataFrame], min_cell: int = 5, masks: dict[str, Hidden] | None = None
+) -> dict[str, pd.DataFrame]:
+    """table name -> the frame its sheet shows: published cells, coded values in words (module docstring).
+    ``masks``: the report's hidden cells (:attr:`~.publication.Publication.masks`); default: ``tables``'
+    patient-count tables suppressed together."""
+    if masks is None:
+        masks = hidden_tables(tables, min_cell) if min_cell > 1 else {}
     frames = {}
     for name, frame in tables.items():
         table = get(name)
@@ -67,7 +78,7 @@ def workbook_frames(tables: dict[str, pd.DataFrame], min_cell: int = 5) -> dict[
         missing = missing_declarations(table, list(frame.columns))
         if missing:
             raise ValueError("; ".join(missing))
-        frames[name] = labelled(table, publish(table, frame, min_cell)).reset_index(drop=True)
+        frames[name] = labelled(table, publish(table, frame, min_cell, masks.get(name))).reset_index(drop=True)
     return frames
 
 
@@ -90,7 +101,13 @@ def _cell(value):
     return value
 
 
-def write_workbook(tables: dict[str, pd.DataFrame], path: str | Path, min_cell: int = 5, title: str = "") -> Path:
+def write_workbook(
+    tables: dict[str, pd.DataFrame],
+    path: str | Path,
+    min_cell: int = 5,
+    title: str = "",
+    masks: dict[str, Hidden] | None = None,
+) -> Path:
     """Write the workbook (see module docstring) and return its path."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -99,7 +116,7 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: str | Path, min_cell: 
 
     wb = Workbook()
     wb.remove(wb.active)
-    for name, frame in workbook_frames(tables, min_cell).items():
+    for name, frame in workbook_frames(tables, min_cell, masks).items():
         table = get(name)
         ws = wb.create_sheet(sheet_name(name))
         headings = [table.heading(c) for c in frame.columns]

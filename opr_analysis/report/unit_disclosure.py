@@ -1,0 +1,264 @@
+"""Every publication of an extract with several units, suppressed together (issue 23).
+
+A registry with several units publishes the whole registry's report and workbook and one report and
+workbook per unit (``opr report --unit``); one reader can hold them all. So their patient counts are
+suppressed as one (:func:`~.suppression.hidden_together`), and a count is hidden in every place it
+appears:
+
+- **Tables.** Every declared patient-count table (:mod:`opr_analysis.stats.table_registry`) of the
+  whole registry and of each unit (computed from the unit's rows, as the unit's report and workbook
+  are). Each count of the whole registry is the sum of the same count of the units, and that sum is
+  part of the audit: a unit's hidden count cannot be found as the registry's minus the other units'.
+- **Indicators.** The share indicators of the indicator chapter (:mod:`.indicator_report`): numerator
+  and denominator per unit and year, and the registry's, tied the same way (with «not in the
+  numerator», the rest of the denominator nobody sees, protected when small). The table shows the
+  share, the funnel plot the share against the denominator and the trend figure the share per year,
+  so numerator and denominator both count as shown, for every unit and year. The response shown
+  under an outcome indicator (:data:`~opr_analysis.indicators.statistics.RESPONSE_OF`) is one more
+  share of the same kind, keyed :func:`response_key`.
+- **Ties between them.** An indicator that counts the cases of a published table
+  (:data:`opr_analysis.indicators.statistics.PUBLISHED_AS`: follow-up forms answered of those sent as
+  owed = the follow-up table's cells; baseline before the first consultation = the baseline table per
+  enrolment) is the same number as that table's cells, in every scope.
+
+- **The PROM chapter's improvement table** (:func:`~.prom_tables.improvement_cells`, its sentence and
+  figure): answers and improved per indicator and follow-up kind, computed from each scope's rows for
+  the report's window, are suppressed the same way by :func:`improvement_disclosure` (the registry the
+  sum of its units). Nothing ties them to the tables above, so a separate audit hides exactly what one
+  audit of everything would.
+
+A median or mean of the chapter is not a count; one computed over fewer than ``min_cell`` cases is
+hidden (it would describe a handful of patients). With one unit, nothing here applies: the report is
+the registry's, suppressed on its own (:func:`~.suppression.hidden_tables`).
+
+The result, :class:`Disclosure`, is the same for every report of the extract: the whole registry's
+report and each unit's take their cells from it (:meth:`Disclosure.masks`, :meth:`Disclosure.hidden_indicators`),
+and so does each workbook.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..extract.units import for_unit, unit_table
+from ..indicators.compute import TOTAL
+from ..indicators.statistics import PUBLISHED_AS, RESPONSE_OF, STATISTICS
+from ..stats.export import compute_tables
+from ..stats.table_registry import TABLES, PatientCounts
+from .suppression import DEFAULT_MIN_CELL, Hidden, Link, hidden_together
+
+__all__ = [
+    "IMPROVEMENT",
+    "INDICATORS",
+    "Disclosure",
+    "disclose",
+    "improvement_disclosure",
+    "indicator_counts",
+    "indicator_links",
+    "response_key",
+]
+
+#: The name of the indicator results among the audit's tables.
+INDICATOR_TABLE = "indicators"
+#: The share indicators as counts: numerator and denominator per indicator and year (one scope = one unit,
+#: or the registry); what is not in the numerator is the rest nobody sees.
+INDICATORS = PatientCounts(
+    counts=("numerator", "denominator"),
+    parts=(("denominator", ("numerator", "not_numerator")),),
+    keys=("ind_id", "year"),
+)
+
+#: The PROM chapter's improvement table as counts: answers (``n``) and improved per indicator and follow-up
+#: kind; the answers not improved are the rest nobody sees.
+IMPROVEMENT = PatientCounts(
+    counts=("n", "improved"), parts=(("n", ("improved", "not_improved")),), keys=("indicator", "kind")
+)
+#: The improvement table's name among the audit's tables.
+IMPROVEMENT_TABLE = "prom_improvement"
+
+
+@dataclass
+class Disclosure:
+    """What every publication of the extract hides (module docstring).
+
+    ``tables[scope][name]``: the :class:`~.suppression.Hidden` of each patient-count table, scope ``None``
+    for the whole registry and the unit id for a unit; ``indicators``: one row per unit (and
+    :data:`~opr_analysis.indicators.compute.TOTAL`), year and indicator, ``hidden`` true where the chapter
+    hides the value; ``untied``: declared ties the data did not satisfy (left out of the audit).
+    """
+
+    min_cell: int
+    tables: dict
+    indicators: pd.DataFrame
+    untied: list
+
+    def masks(self, unit: str | None = None) -> dict[str, Hidden]:
+        """The hidden cells of the tables of the report of ``unit`` (None: the whole registry), for
+        :class:`~.publication.Publication` and the workbook."""
+        return dict(self.tables.get(unit, {}))
+
+    def hidden_indicators(self) -> set[tuple[Hashable, int, str]]:
+        """``(unit_id, year, ind_id)`` of every hidden indicator value."""
+        h = self.indicators[self.indicators["hidden"]]
+        return set(zip(h["unit_id"], h["year"].astype(int), h["ind_id"], strict=True))
+
+
+def response_key(ind_id: str) -> str:
+    """The key of the response shown under an outcome indicator, among the indicators' values."""
+    return f"{ind_id}/svar"
+
+
+def _params(ind, statistic: str | None = None) -> dict:
+    """The indicator's parameters with the statistic's defaults filled in."""
+    func = STATISTICS.get(statistic or ind.statistic) or RESPONSE_OF.get(ind.statistic)
+    defaults = {}
+    if func is not None:
+        defaults = {
+            p.name: p.default
+            for p in inspect.signature(func).parameters.values()
+            if p.default is not inspect.Parameter.empty
+        }
+    return {**defaults, **ind.params}
+
+
+def indicator_links(definitions: dict) -> list[Link]:
+    """The ties between share indicators and the tables counting the same cases
+    (:data:`~opr_analysis.indicators.statistics.PUBLISHED_AS`), numerator and denominator."""
+    out = []
+    for ind in definitions.values():
+        if ind.type != "share":
+            continue
+        response = RESPONSE_OF.get(ind.statistic)
+        for key, statistic in ((ind.id, ind.statistic), (response_key(ind.id), response and response.__name__)):
+            if statistic not in PUBLISHED_AS:
+                continue
+            table, rows, numerator, denominator = PUBLISHED_AS[statistic]
+            params = _params(ind, statistic)
+            where = rows(params) if callable(rows) else rows.format(**params) if rows else None
+            mine = f"ind_id == {key!r}"
+            out.append(Link((INDICATOR_TABLE, mine, "numerator"), (table, where, numerator)))
+            out.append(Link((INDICATOR_TABLE, mine, "denominator"), (table, where, denominator)))
+    return out
+
+
+def _of_type(results: pd.DataFrame, definitions: dict, share: bool) -> pd.DataFrame:
+    if "ind_id" not in results.columns:
+        return pd.DataFrame(columns=["unit_id", "year", "ind_id", "numerator", "denominator"])
+    return results[results["ind_id"].map(lambda i: i in definitions and (definitions[i].type == "share") == share)]
+
+
+def indicator_counts(results: pd.DataFrame, unit, definitions: dict) -> pd.DataFrame:
+    """The share indicators' counts of one unit (or the total), and the responses shown under them."""
+    r = _of_type(results, definitions, share=True)
+    r = r[r["unit_id"] == unit]
+    frame = pd.DataFrame(
+        {
+            "ind_id": r["ind_id"].astype(object).to_numpy(),
+            "year": r["year"].astype("int64").to_numpy(),
+            "numerator": r["numerator"].fillna(0).astype("int64").to_numpy(),
+            "denominator": r["denominator"].astype("int64").to_numpy(),
+        }
+    )
+    if "response_denominator" not in r.columns:
+        return frame
+    r = r[r["response_denominator"].notna()]
+    responses = pd.DataFrame(
+        {
+            "ind_id": r["ind_id"].map(response_key).astype(object).to_numpy(),
+            "year": r["year"].astype("int64").to_numpy(),
+            "numerator": r["response_numerator"].fillna(0).astype("int64").to_numpy(),
+            "denominator": r["response_denominator"].astype("int64").to_numpy(),
+        }
+    )
+    return pd.concat([frame, responses], ignore_index=True)
+
+
+def disclose(
+    reg,
+    as_of,
+    results: pd.DataFrame,
+    definitions: dict,
+    min_cell: int = DEFAULT_MIN_CELL,
+    tables: dict[str, pd.DataFrame] | None = None,
+) -> Disclosure:
+    """The :class:`Disclosure` of every publication of ``reg`` (the whole extract) as of ``as_of``.
+
+    ``results`` and ``definitions``: the indicator chapter's (:func:`~.indicator_report.unit_view`);
+    ``tables``: the whole registry's tables when already computed (``compute_tables``)."""
+    names = [t.name for t in TABLES if t.patient_counts]
+    units = unit_table(reg)["unit_id"].tolist()
+    whole = tables if tables is not None else compute_tables(reg, as_of, names)
+    specs = {t.name: t.suppression for t in TABLES if t.patient_counts}
+    scopes = {None: {n: (specs[n], whole[n]) for n in names if n in whole}}
+    frames = {None: indicator_counts(results, TOTAL, definitions)}
+    several = len(units) > 1
+    if several:
+        for unit in units:
+            own = compute_tables(for_unit(reg, unit), as_of, names)
+            scopes[unit] = {n: (specs[n], own[n]) for n in names}
+            frames[unit] = indicator_counts(results, unit, definitions)
+    if any(len(f) for f in frames.values()):
+        for scope, frame in frames.items():
+            scopes[scope][INDICATOR_TABLE] = (INDICATORS, frame)
+    together = hidden_together(
+        scopes, min_cell, indicator_links(definitions), sums=(None, units) if several else None
+    )  # fmt: skip
+    rows = []
+    for scope, frame in frames.items():
+        mask = together.hidden.get(scope, {}).get(INDICATOR_TABLE)
+        off = mask.cells["numerator"] | mask.cells["denominator"] if mask is not None else False
+        rows.append(frame.assign(unit_id=TOTAL if scope is None else scope, hidden=off))
+    # medians and means: hidden over fewer than min_cell cases
+    others = _of_type(results, definitions, share=False)
+    rows.append(
+        pd.DataFrame(
+            {
+                "unit_id": others["unit_id"].to_numpy(),
+                "year": others["year"].astype("int64").to_numpy(),
+                "ind_id": others["ind_id"].to_numpy(),
+                "hidden": ((others["denominator"] > 0) & (others["denominator"] < min_cell)).to_numpy(dtype=bool),
+            }
+        )
+    )
+    if not several and units:  # the one unit is the registry: its values are hidden as the registry's
+        rows.append(rows[0].assign(unit_id=units[0]))
+    columns = ["unit_id", "year", "ind_id", "hidden"]
+    indicators = pd.concat([r[columns] for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) else (
+        pd.DataFrame(columns=columns)
+    )  # fmt: skip
+    indicators["hidden"] = indicators["hidden"].astype(bool)
+    if not several and units:
+        together.hidden[units[0]] = together.hidden.get(None, {})
+    tables_hidden = {
+        scope: {n: h for n, h in t.items() if n != INDICATOR_TABLE} for scope, t in together.hidden.items()
+    }
+    return Disclosure(min_cell, tables_hidden, indicators, together.untied)
+
+
+def improvement_disclosure(
+    reg, as_of, window: tuple[int, int] | None, min_cell: int = DEFAULT_MIN_CELL
+) -> dict[Hashable, pd.DataFrame]:
+    """What every report of a multi-unit extract hides in the PROM chapter's improvement table: per scope
+    (None: the whole registry; a unit id) a boolean frame indexed by ``(indicator, kind)`` with columns
+    ``n`` and ``improved`` (:func:`~.prom_tables.improvement_cells` takes it). Empty with one unit (the
+    table is then suppressed on its own)."""
+    from ..stats.proms import improvement_rates
+
+    units = unit_table(reg)["unit_id"].tolist()
+    if len(units) < 2:
+        return {}
+    regs = {None: reg} | {u: for_unit(reg, u) for u in units}
+    frames = {scope: improvement_rates(r, as_of=as_of, window=window) for scope, r in regs.items()}
+    scopes = {scope: {IMPROVEMENT_TABLE: (IMPROVEMENT, f[["indicator", "kind", "n", "improved"]])} for scope, f in
+              frames.items()}  # fmt: skip
+    together = hidden_together(scopes, min_cell, sums=(None, units))
+    out = {}
+    for scope, frame in frames.items():
+        cells = together.hidden[scope][IMPROVEMENT_TABLE].cells[["n", "improved"]]
+        cells.index = pd.MultiIndex.from_frame(frame[["indicator", "kind"]].astype(str))
+        out[scope] = cells
+    return out

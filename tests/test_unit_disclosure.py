@@ -1,0 +1,353 @@
+"""Issue 23 (class 3) and the follow-up decision of issue 22, tested as an attacker would: a unit's small count
+must not be readable from any table, figure, sentence or workbook of any report of the extract (the whole
+registry's and each unit's), nor by subtracting the other units from the registry's total, nor through the
+indicator chapter. Every report of a multi-unit extract is suppressed together
+(opr_analysis.report.unit_disclosure); the LP audit covers every table and every plotted value."""
+
+import datetime as dt
+import re
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from helpers import make_extract
+
+import opr_analysis
+from opr_analysis.indicators.statistics import PUBLISHED_AS
+from opr_analysis.report import figures
+from opr_analysis.report import indicator_report as ir
+from opr_analysis.report import suppression as sup
+from opr_analysis.report.gt_tables import years_window
+from opr_analysis.report.pipeline import write_report_workbook
+from opr_analysis.report.prose import followup_sentence
+from opr_analysis.report.publication import Publication, labelled
+from opr_analysis.report.suppression import SUPPRESSED, publish, recorded_tables, recoverable_cells
+from opr_analysis.report.unit_disclosure import INDICATOR_TABLE, response_key
+from opr_analysis.report.workbook import workbook_frames
+from opr_analysis.stats.export import compute_tables, published_tables
+from opr_analysis.stats.table_registry import TABLES, PatientCounts, get
+
+AS_OF = dt.date(2025, 3, 1)
+YEAR = 2024
+UNITS = [
+    dict(unit_id="A", name="Klinikk A", orgnr="993467049", health_region="sor_ost"),
+    dict(unit_id="B", name="Klinikk B", orgnr="983975240", health_region="vest"),
+    dict(unit_id="C", name="Klinikk C", orgnr="974631407", health_region="nord"),
+]
+#: RF treatments on 10 January 2024 per unit, and how many answered their 3-month follow-up (sent on the due
+#: day). Unit C has 3: every count about it is 1–4.
+SIZES = {"A": (12, 6), "B": (12, 7), "C": (3, 2)}
+RF3 = "Svar på oppfølging 3 måneder etter RF"
+
+
+@pytest.fixture(scope="module")
+def three(tmp_path_factory):
+    treatments, followups, enrolments = [], [], []
+    n = 0
+    for unit, (k, answered) in SIZES.items():
+        for i in range(k):
+            n += 1
+            treatments.append(
+                dict(treatment_id=f"T{n}", patient_id=f"P{n}", unit_id=unit, kind="rf", date="2024-01-10")
+            )
+            followups.append(dict(patient_id=f"P{n}", kind="rf_3m", anchor_id=f"T{n}", sent_date="2024-04-10",
+                                  responded_at="2024-04-20T10:00:00" if i < answered else None))  # fmt: skip
+            enrolments.append(dict(patient_id=f"P{n}", unit_id=unit, granted_date="2024-01-03",
+                                   first_consultation_date="2024-01-20"))  # fmt: skip
+    return make_extract(
+        tmp_path_factory.mktemp("three"), units=UNITS, treatments=treatments, followups=followups,
+        enrolments=enrolments,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def reports(three, tmp_path_factory):
+    """Every publication of the extract, as a reader gets them: the whole registry's report and each unit's
+    (tables, sentence, figure data, indicator chapter) and their workbooks, read back."""
+    folder = tmp_path_factory.mktemp("workbooks")
+    out = {}
+    for unit in (None, "A", "B", "C"):
+        view = ir.unit_view(three, unit, as_of=AS_OF)
+        tables = compute_tables(view.reg, as_of=AS_OF)  # as the notebook: the unit's own tables
+        pub = Publication(tables, YEAR, years_window(YEAR), 5, AS_OF, view.disclosure(5).masks(unit))
+        path = write_report_workbook(three, AS_OF, folder / f"{unit}.xlsx", 5, "Årsrapport", unit)
+        out[unit] = dict(view=view, tables=tables, pub=pub, workbook=openpyxl.load_workbook(path))
+    return out
+
+
+def _same(a, b) -> bool:
+    """A workbook cell read back and the published value: both blank, the same number, or the same text."""
+    blank = lambda v: v is None or (isinstance(v, float) and np.isnan(v))  # noqa: E731
+    if blank(a) or blank(b):
+        return blank(a) and blank(b)
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return a == pytest.approx(b)
+
+
+def _sheet(workbook, table: str) -> pd.DataFrame:
+    rows = list(workbook[get(table).sheet].iter_rows(values_only=True))
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+def _workbook_cell(report, column: str, kind="RF, 3 måneder", year=YEAR):
+    frame = _sheet(report["workbook"], "followup_response")
+    t = get("followup_response")
+    row = frame[(frame[t.heading("year")] == year) & (frame[t.heading("kind")] == kind)]
+    return row[t.heading(column)].iloc[0]
+
+
+def test_a_units_small_follow_up_count_is_hidden_in_its_report_sentence_figure_and_workbook(reports):
+    c = reports["C"]
+    rf = c["pub"].cells("followup_response").set_index("kind").loc["rf_3m"]
+    # 3 owed, 3 sent, 2 answered: each 1–4, each «×»; the share with them
+    assert (rf["owed"], rf["sent_owed"], rf["settled"], rf["responded_settled"]) == (SUPPRESSED,) * 4
+    assert rf["response_share"] == rf["response_share_ci"] == "–"
+    for column in ("owed", "sent_owed", "settled", "responded_settled", "owed_settled", "responded_owed"):
+        assert _workbook_cell(c, column) == SUPPRESSED, column
+    # the sentence quotes no hidden count: every count of «Alle typer» is hidden or zero
+    sentence = followup_sentence(
+        c["pub"].cells("followup_response"), YEAR, AS_OF, c["pub"].published("followup_response_totals")
+    )
+    assert sentence == "Tall som er skjult i tabellen fordi de er små eller ville avsløre et lite tall, er utelatt her."
+    # the figure of response shares leaves the hidden share out
+    fu = c["tables"]["followup_response"]
+    plot = figures.share_figure(
+        fu,
+        "response_share_settled",
+        colour="kind",
+        hidden=c["pub"].hidden("followup_response", "response_share_settled"),
+    )
+    assert not ((plot.data["year"] == YEAR) & (plot.data["kind"].astype(str) == "rf_3m")).any()
+    # the indicator table of C's report and of the whole registry
+    for unit in ("C", None):
+        row = ir.indicator_cells(reports[unit]["view"], YEAR).set_index("Indikator").loc[RF3]
+        assert row["Klinikk C"] == SUPPRESSED and row["n:Klinikk C"] == SUPPRESSED
+
+
+def test_the_registry_total_minus_the_other_units_gives_no_hidden_count(reports):
+    """The attack of the issue: the registry's count minus every other unit's. In the workbooks (all counts of
+    the follow-up table) and the indicator chapter (funnel plot: denominator and share of every unit shown)."""
+    t = get("followup_response")
+    attacked = 0
+    for column in (c for c in t.suppression.counts):
+        c_value = _workbook_cell(reports["C"], column)
+        if c_value == SUPPRESSED:
+            attacked += 1
+            others = [_workbook_cell(reports[u], column) for u in (None, "A", "B")]
+            assert SUPPRESSED in others, column  # else C = registry − A − B
+    assert attacked >= 5
+    view = reports[None]["view"]
+    points, _, _ = ir.funnel_data(view, YEAR)
+    rf3 = points[points["indikator"].str.startswith(RF3)]
+    assert "C" not in set(rf3["unit_id"])
+    shown = {u: (d, s) for u, d, s in zip(rf3["unit_id"], rf3["denominator"], rf3["share"], strict=True)}
+    # the registry's denominator and numerator are in its follow-up table (owed settled, answered): with A and B
+    # both plotted, C would be the difference
+    registry = reports[None]["pub"].published("followup_response").set_index(["year", "kind"]).loc[(YEAR, "rf_3m")]
+    assert len(shown) < 2 or SUPPRESSED in (registry["owed_settled"], registry["responded_settled"])
+    # the trend figure leaves C's hidden year out, and so does every report's
+    for unit in (None, "C"):
+        plot = ir.trend_figure(reports[unit]["view"])
+        data = plot.data if plot is not None else pd.DataFrame(columns=["unit_id", "year", "ind_id"])
+        assert not ((data["unit_id"] == "C") & (data["year"] == YEAR) & (data["ind_id"] == "opr_oppf_rf_3m")).any()
+
+
+def test_every_publication_shows_exactly_the_cells_the_audit_counts_as_shown(reports, three):
+    """What the LP audit assumes shown is what is shown: each report's table cells and each workbook's sheets
+    are the declared tables published with the disclosure's hidden cells (and the default, a unit's tables
+    suppressed on their own, would differ: C's tables alone hide less than the whole family does)."""
+    disclosure = reports[None]["view"].disclosure(5)
+    for unit, report in reports.items():
+        masks = disclosure.masks(unit)
+        tables = published_tables(report["view"].reg, as_of=AS_OF)
+        frames = workbook_frames(tables, 5, masks)
+        for t in (t for t in TABLES if t.patient_counts):
+            sheet = _sheet(report["workbook"], t.name)
+            want = labelled(t, publish(t, tables[t.name], 5, masks[t.name]))
+            assert sheet.shape == want.shape, (unit, t.name)
+            for got, row in zip(sheet.itertuples(index=False), want.itertuples(index=False), strict=True):
+                assert all(_same(a, b) for a, b in zip(got, row, strict=True)), (unit, t.name, got, row)
+            assert frames[t.name].shape == want.shape
+    alone = publish("followup_response", reports["A"]["tables"]["followup_response"], 5)
+    family = reports["A"]["pub"].published("followup_response")
+    assert (family == SUPPRESSED).sum().sum() > (alone == SUPPRESSED).sum().sum()  # A hides more with C beside it
+
+
+def test_no_hidden_count_of_the_family_is_recoverable(three):
+    """The LP audit over every report at once: every table of the registry and of each unit, the indicators
+    (table, funnel and trend points) and the ties between them; every hidden count ranges over ≥ min_cell."""
+    for min_cell in (5, 10):
+        view = ir.unit_view(three, as_of=AS_OF)
+        with recorded_tables() as recorded:
+            d = view.disclosure(min_cell)
+        assert d.untied == []
+        hidden = sum(int(t.hidden.sum()) for t in recorded)
+        assert hidden > 10
+        pinned = []
+        for table in recorded:
+            assert recoverable_cells(table) == []
+            iv = sup.intervals(table).drop(index=sup.pinned_cells(table))
+            assert ((iv["high"] - iv["low"]) >= min_cell).all()
+            pinned += sup.pinned_cells(table)
+        # What no hiding can protect: C's 3 enrolments are public (the administrative baseline table shows them
+        # exactly) and none had a baseline (zeros are shown), so «3 without» follows, in the table and in the
+        # indicator (0 of 3); nothing else.
+        assert sorted(c[1:2] + c[-1:] for c in pinned) == [
+            ("baseline_response_patient_level", "enrolments_without_baseline"),
+            (INDICATOR_TABLE, "not_numerator"),
+        ]
+        assert all(c[0] == "C" for c in pinned)
+        # the planted counts are among the audited, hidden: C's 2 answered, in C's table and as the indicator's
+        # numerator (and each is tied to the registry's count through the sum over units)
+        cells = {c: (t.values[c], t.hidden[c]) for t in recorded for c in t.values.index if c[0] == "C"}
+        answered = [v for c, v in cells.items() if c[1:2] == ("followup_response",) and c[-1] == "responded_settled"]
+        numerator = [v for c, v in cells.items() if c[1:2] == (INDICATOR_TABLE,) and c[-1] == "numerator"]
+        assert (2.0, True) in answered and (2.0, True) in numerator
+
+
+def test_indicators_count_what_their_tables_count(tmp_path_factory):
+    """PUBLISHED_AS ties an indicator to table cells; the tie is only an identity if the numbers agree, for every
+    unit and year (a synthetic 3-unit extract): otherwise the audit would miss a sum a reader can use."""
+    from opr_analysis.report.unit_disclosure import indicator_counts, indicator_links
+    from opr_analysis.synth.registry import write_tables
+    from opr_analysis.synth.units import synthesize_units
+
+    folder = tmp_path_factory.mktemp("synthunits") / "extract"
+    write_tables(synthesize_units(3, seed=11, scale=0.3, years=(2021, 2024)), folder)
+    reg = opr_analysis.load_extract(folder)
+    view = ir.unit_view(reg, as_of=AS_OF)
+    links = indicator_links(view.definitions)
+    assert {lk.b[0] for lk in links} == {t for t, *_ in PUBLISHED_AS.values()}
+    checked = 0
+    for unit in [None, *view.units["unit_id"]]:
+        frame = indicator_counts(view.results, unit or "alle", view.definitions)
+        tables = compute_tables(view.reg_all if unit is None else opr_analysis.for_unit(reg, unit), AS_OF)
+        for link in links:
+            mine = frame.query(link.a[1]).groupby("year")[link.a[2]].sum()
+            other = tables[link.b[0]]
+            other = (other.query(link.b[1]) if link.b[1] else other).groupby("year")[link.b[2]].sum()
+            common = mine.index.intersection(other.index)
+            assert len(common) and (mine[common] == other[common]).all(), (unit, link)
+            checked += len(common)
+    assert checked > 100
+    assert any(response_key("") in lk.a[1] for lk in links)  # the response under an outcome indicator too
+
+
+def test_funnel_axis_reaches_only_the_points_shown(three, monkeypatch):
+    """A hidden unit's denominator is not readable from where the control limits end."""
+    view = ir.unit_view(three, as_of=AS_OF)
+    r = view.results
+    ind = "opr_ventetid_60d"
+    largest = r[(r["year"] == YEAR) & (r["ind_id"] == ind) & (r["unit_id"] != "alle")].sort_values("denominator")
+    big = largest["unit_id"].iloc[-1]
+    hidden = {(big, YEAR, ind)}
+    monkeypatch.setattr(type(view), "hidden", lambda self, min_cell=5: hidden)
+    points, curves, _ = ir.funnel_data(view, YEAR)
+    assert big not in set(points.loc[points["ind_id"] == ind, "unit_id"])
+    top = float(largest["denominator"].iloc[:-1].max())
+    title = view.definitions[ind].title
+    assert top <= curves.loc[curves["indikator"].str.startswith(title), "n"].max() <= top * 1.1
+    hidden.add(("alle", YEAR, ind))  # no funnel at all when the registry total is hidden (the mean would show it)
+    points, curves, _ = ir.funnel_data(view, YEAR)
+    assert not curves["indikator"].str.startswith(title).any()
+
+
+def test_follow_up_counts_are_patient_counts_in_the_registrys_report(tmp_path):
+    """Issue 22's decision: one registry (no units), 3 RF treatments with a 3-month follow-up: the report's
+    table, its sentence, the figure and the workbook hide the same cells; opr tables stays exact."""
+    reg = make_extract(
+        tmp_path / "x",
+        treatments=[dict(treatment_id=f"T{i}", patient_id=f"P{i}", kind="rf", date="2024-01-10") for i in range(3)],
+        followups=[dict(patient_id=f"P{i}", kind="rf_3m", anchor_id=f"T{i}", sent_date="2024-04-10",
+                        responded_at="2024-04-20T10:00:00" if i else None) for i in range(3)],
+    )  # fmt: skip
+    tables = published_tables(reg, as_of=AS_OF)
+    assert tables["followup_response"].query("year == 2024 and kind == 'rf_3m'")["owed"].tolist() == [3]  # exact
+    pub = Publication(tables, YEAR, years_window(YEAR), 5, AS_OF)
+    cells = pub.cells("followup_response").set_index("kind")
+    assert cells.loc["rf_3m", "owed"] == cells.loc["alle", "owed"] == SUPPRESSED
+    sheet = workbook_frames(tables, 5)["followup_response"]
+    assert (sheet.loc[sheet["year"] == YEAR, "owed"] == SUPPRESSED).any()
+    assert "sent" not in sheet.columns and "response_share" not in sheet.columns  # mixes owed and unowed sends
+    sentence = followup_sentence(pub.cells("followup_response"), YEAR, AS_OF, pub.published("followup_response_totals"))
+    assert not re.search(r"\b[1-4]\b", sentence.replace(str(YEAR), "").replace("01.03.2025", ""))
+    assert pub.hidden("followup_response", "response_share_settled")[tables["followup_response"]["year"] == YEAR].any()
+    with pytest.raises(ValueError, match="other rows"):  # hidden cells computed for other rows are refused
+        publish("followup_response", tables["followup_response"].iloc[1:], 5, pub.masks["followup_response"])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_highs_kept_between_objectives_agrees_with_linprog(seed, monkeypatch):
+    """The audit's ranges from one HiGHS model per cluster (warm starts) equal scipy's linprog, one call each."""
+    rng = np.random.default_rng(seed)
+    values = pd.DataFrame(rng.integers(0, 9, size=(4, 5)) * rng.integers(0, 2, size=(4, 5)))
+    values["total"] = values.sum(axis=1)
+    values.loc["total"] = values.sum()
+    frame = values.reset_index(drop=True)
+    parts = {"total": [c for c in frame.columns if c != "total"]}
+    tables = []
+    with recorded_tables() as recorded:
+        sup.suppress_wide(frame, parts, 5, total_row=len(frame) - 1)
+    tables += recorded
+    assert tables
+    for table in tables:
+        fast = sup.intervals(table)
+        monkeypatch.setattr(sup, "_highs_module", lambda: None)
+        slow = sup.intervals(table)
+        monkeypatch.undo()
+        pd.testing.assert_frame_equal(fast, slow, atol=1e-6)
+
+
+def test_a_weak_count_with_nothing_left_to_hide_in_its_sums_is_protected_through_the_sums_it_is_tied_to():
+    """x + y = t (t public, y never shown) and y + z = u: the shown z and u give y, so x. x's own sum has
+    nothing left to hide; the suppression hides z, tied to x through y, and x ranges over 1–20."""
+    labels = ["x", "y", "t", "z", "u"]
+    table = sup.SuppressedTable(
+        values=pd.Series([2, 18, 20, 7, 25], index=labels, dtype=float),
+        displayed=pd.Series([True, False, True, True, True], index=labels),
+        hidden=pd.Series([True, False, False, False, False], index=labels),
+        groups=[([("x", 1.0), ("y", 1.0), ("t", -1.0)], 0.0), ([("y", 1.0), ("z", 1.0), ("u", -1.0)], 0.0)],
+        min_cell=5,
+        fixed=pd.Series([False, False, True, False, False], index=labels),
+    )
+    assert recoverable_cells(table) == ["x"]
+    hidden = sup._protect(table)
+    assert hidden[hidden].index.tolist() == ["x", "z"]
+    assert recoverable_cells(table) == [] and sup.pinned_cells(table) == []
+    assert sup.intervals(table, ["x"]).loc["x"].tolist() == [1.0, 20.0]
+
+
+def test_the_baseline_paragraph_quotes_no_share_the_table_hides():
+    from opr_analysis.report.prose import baseline_paragraph
+
+    baseline = pd.DataFrame({"year": [2023, 2024], "enrolments": [50, 40], "baseline_responses": [45, 50],
+                             "response_share": [0.9, 1.25]})  # fmt: skip
+    per_enrolment = pd.DataFrame({"year": [2023, 2024], "enrolments": [50, 40], "enrolments_with_baseline": [30, 38]})
+    per_enrolment["response_share"] = per_enrolment["enrolments_with_baseline"] / per_enrolment["enrolments"]
+    pub = Publication({"baseline_response_patient_level": per_enrolment}, YEAR, [2023, 2024], 5, AS_OF)
+    shown = pub.published("baseline_response_patient_level")
+    assert shown["response_share"].tolist()[1] == "–"  # 38 of 40: the 2 without would show
+    text = baseline_paragraph(baseline, per_enrolment, YEAR, shown).replace("\u00a0", " ")
+    assert "95,0 %" not in text and "skjult fordi tallene er små" in text
+    assert "95,0 %" in baseline_paragraph(baseline, per_enrolment, YEAR).replace("\u00a0", " ")  # unsuppressed
+
+
+def test_patients_counted_in_two_units_give_no_hidden_count_away():
+    """A patient enrolled at two units is one of each unit's patients and one of the registry's: the registry
+    is at most the sum of its units (no exact sum: the audit used to leave such a table out). Registry 30
+    patients, 10 reserved; A 20 and 8; B 12 and 3. Two patients are in both units, one of them reserved. With
+    every count but B's 3 shown, the attacker reads 20 + 12 − 30 = 2 patients counted twice, so B's reserved is
+    10 − 8 plus at most 2: 2–4."""
+    spec = PatientCounts(counts=("reserved",), parts=(("patients", ("reserved", "not_reserved")),))
+    frame = lambda patients, reserved: pd.DataFrame({"year": [YEAR], "patients": [patients], "reserved": [reserved]})  # noqa: E731
+    scopes = {None: {"t": (spec, frame(30, 10))}, "A": {"t": (spec, frame(20, 8))}, "B": {"t": (spec, frame(12, 3))}}
+    with recorded_tables() as recorded:
+        together = sup.hidden_together(scopes, 5, sums=(None, ["A", "B"]))
+    assert together.untied == []
+    assert all(recoverable_cells(t) == [] for t in recorded)
+    cells = {scope: together.hidden[scope]["t"].cells.iloc[0] for scope in scopes}
+    assert cells["B"]["reserved"]  # 3: hidden
+    # the attack above needs the registry's and A's reserved and every unit's patients
+    assert cells[None]["reserved"] or cells["A"]["reserved"] or any(c["patients"] for c in cells.values())
