@@ -100,3 +100,30 @@ def test_no_request_table_no_change(tmp_path):
     assert reg.report.erasure is None and "rights_requests" not in reg.report.summary_text()
     assert list(reg.report.counts().columns) == ["table", "file", "rows_read", "rows_used", "rows_quarantined"]
     assert isinstance(reg.rights_requests, pd.DataFrame) and reg.rights_requests.empty
+
+
+def test_a_units_registry_counts_only_the_units_erased_patients(tmp_path):
+    """A unit's report counts the patients erased from that unit's enrolments, not the whole registry's."""
+    from opr_analysis.extract.units import for_unit
+    from opr_analysis.rights import erased_count
+    from opr_analysis.stats.rights_requests import rights_reservation_share
+
+    units = [
+        dict(unit_id="A", name="Klinikk A", orgnr="993467049", health_region="sor_ost"),
+        dict(unit_id="B", name="Klinikk B", orgnr="983975240", health_region="vest"),
+    ]
+    enrolments = [
+        dict(enrolment_id="E1", patient_id="P1", unit_id="A", granted_date="2022-01-03"),
+        dict(enrolment_id="E2", patient_id="P2", unit_id="A", granted_date="2022-02-03"),
+        dict(enrolment_id="E3", patient_id="P3", unit_id="B", granted_date="2022-03-03"),
+        dict(enrolment_id="E4", patient_id="P2", unit_id="B", granted_date="2023-01-03"),  # P2 at both units
+    ]
+    reg = make_extract(tmp_path, units=units, enrolments=enrolments,
+                       rights_requests=[_erasure("Q1", "P1"), _erasure("Q2", "P2")])  # fmt: skip
+    assert erased_count(reg) == 2
+    erased = {u: erased_count(for_unit(reg, u)) for u in ("A", "B")}
+    assert erased == {"A": 2, "B": 1}  # P1 and P2 at A; only P2 at B
+    share = {u: rights_reservation_share(for_unit(reg, u), as_of="2024-12-31") for u in ("A", "B")}
+    assert share["A"].set_index("year").loc[2022, "erased"] == 2
+    assert share["B"].set_index("year")["erased"].sum() == 1 and share["B"].set_index("year").loc[2023, "erased"] == 1
+    assert erased_count(reg) == 2  # the whole registry's report is unchanged

@@ -120,4 +120,19 @@ def for_unit(reg, unit_id: str):
         tables["legacy_v1"] = reg.legacy_v1.iloc[:0]
     if "units" in tables:
         tables["units"] = reg.units[reg.units["unit_id"] == unit_id]
-    return Registry(path=reg.path, tables=tables, report=reg.report, sources=reg.sources)
+    return Registry(path=reg.path, tables=tables, report=_unit_report(reg, unit_id), sources=reg.sources)
+
+
+def _unit_report(reg, unit_id: str):
+    """The validation report as it is (the whole extract's), but with the erasure narrowed to the patients
+    erased from this unit's enrolments: a unit's report counts its own erased patients, not the registry's."""
+    import dataclasses
+
+    erasure = getattr(reg.report, "erasure", None)
+    gone = erasure.removed.get("enrolments") if erasure is not None else None
+    if gone is None or not has_units(reg) or UNIT_COLUMN not in gone:
+        return reg.report
+    mine = gone[(_fill(gone[UNIT_COLUMN]) == unit_id).to_numpy(dtype=bool)]
+    removed = {**erasure.removed, "enrolments": mine}
+    patients = erasure.patients[erasure.patients.isin(set(mine["patient_id"].astype(str)))]
+    return dataclasses.replace(reg.report, erasure=dataclasses.replace(erasure, removed=removed, patients=patients))
