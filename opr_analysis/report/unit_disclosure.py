@@ -48,17 +48,21 @@ from ..extract.units import for_unit, unit_table
 from ..indicators.compute import TOTAL
 from ..indicators.statistics import PUBLISHED_AS, RESPONSE_OF, STATISTICS
 from ..stats.export import compute_tables
-from ..stats.table_registry import TABLES, PatientCounts
+from ..stats.table_registry import TABLES, Margin, PatientCounts
+from .prom_tables import N_LEVEL, RESPONSES, SEX_COLUMNS, profile_counts
 from .suppression import DEFAULT_MIN_CELL, Hidden, Link, hidden_together
 
 __all__ = [
     "IMPROVEMENT",
     "INDICATORS",
+    "PROFILE",
+    "PROFILE_RESPONSES",
     "Disclosure",
     "disclose",
     "improvement_disclosure",
     "indicator_counts",
     "indicator_links",
+    "profile_disclosure",
     "response_key",
 ]
 
@@ -79,6 +83,23 @@ IMPROVEMENT = PatientCounts(
 )
 #: The improvement table's name among the audit's tables.
 IMPROVEMENT_TABLE = "prom_improvement"
+
+#: The PROM chapter's baseline profile as counts (:func:`~.prom_tables.profile_counts`): each level of each
+#: categorical variable per sex; «alle» = Kvinner + Menn + unknown sex (the rest nobody sees); a variable's levels
+#: add up to its n per sex (those who answered it; published as count / share).
+PROFILE = PatientCounts(
+    counts=tuple(SEX_COLUMNS), parts=(("alle", ("K", "M", "ukjent")),), margins=(Margin(by=("variable",)),),
+    keys=("variable", "level"),
+)  # fmt: skip
+#: The profile's responses per sex, the same way. Those of all sexes are the year's baseline forms, which the
+#: administrative baseline table («baseline_response») shows exactly: known to every reader (never hidden, no
+#: help in protecting anything).
+PROFILE_RESPONSES = PatientCounts(
+    counts=tuple(SEX_COLUMNS), parts=(("alle", ("K", "M", "ukjent")),), public=(("alle", "baseline_response"),),
+    keys=("variable", "level"),
+)  # fmt: skip
+#: The baseline profile's names among the audit's tables.
+PROFILE_TABLE, PROFILE_RESPONSES_TABLE = "prom_baseline_profile", "prom_baseline_responses"
 
 
 @dataclass
@@ -239,6 +260,19 @@ def disclose(
     return Disclosure(min_cell, tables_hidden, indicators, together.untied)
 
 
+def _per_unit(reg, tables: dict, min_cell: int) -> dict[Hashable, dict[str, tuple]]:
+    """Tables of every report of a multi-unit extract suppressed together. ``tables``: name -> ``(spec,
+    frame_of)``; per scope (None: the whole registry; a unit id) name -> ``(frame, Hidden)`` with
+    ``frame = frame_of(the scope's rows)``, the registry's counts the sums of the units'. Empty with one unit."""
+    units = unit_table(reg)["unit_id"].tolist()
+    if len(units) < 2:
+        return {}
+    regs = {None: reg} | {u: for_unit(reg, u) for u in units}
+    scopes = {s: {name: (spec, frame_of(r)) for name, (spec, frame_of) in tables.items()} for s, r in regs.items()}
+    together = hidden_together(scopes, min_cell, sums=(None, units))
+    return {s: {name: (f, together.hidden[s][name]) for name, (_, f) in t.items()} for s, t in scopes.items()}
+
+
 def improvement_disclosure(
     reg, as_of, window: tuple[int, int] | None, min_cell: int = DEFAULT_MIN_CELL
 ) -> dict[Hashable, pd.DataFrame]:
@@ -248,17 +282,45 @@ def improvement_disclosure(
     table is then suppressed on its own)."""
     from ..stats.proms import improvement_rates
 
-    units = unit_table(reg)["unit_id"].tolist()
-    if len(units) < 2:
-        return {}
-    regs = {None: reg} | {u: for_unit(reg, u) for u in units}
-    frames = {scope: improvement_rates(r, as_of=as_of, window=window) for scope, r in regs.items()}
-    scopes = {scope: {IMPROVEMENT_TABLE: (IMPROVEMENT, f[["indicator", "kind", "n", "improved"]])} for scope, f in
-              frames.items()}  # fmt: skip
-    together = hidden_together(scopes, min_cell, sums=(None, units))
+    def frame_of(r):
+        return improvement_rates(r, as_of=as_of, window=window)[["indicator", "kind", "n", "improved"]]
+
     out = {}
-    for scope, frame in frames.items():
-        cells = together.hidden[scope][IMPROVEMENT_TABLE].cells[["n", "improved"]]
+    for scope, t in _per_unit(reg, {IMPROVEMENT_TABLE: (IMPROVEMENT, frame_of)}, min_cell).items():
+        frame, hidden = t[IMPROVEMENT_TABLE]
+        cells = hidden.cells[["n", "improved"]]
         cells.index = pd.MultiIndex.from_frame(frame[["indicator", "kind"]].astype(str))
         out[scope] = cells
+    return out
+
+
+def profile_disclosure(reg, year, min_cell: int = DEFAULT_MIN_CELL) -> dict[Hashable, pd.DataFrame]:
+    """What every report of a multi-unit extract hides in the PROM chapter's baseline profile of ``year``:
+    per scope (None: the whole registry; a unit id) a boolean frame indexed by ``(variable, level)`` with
+    columns K, M, alle, each categorical variable's n at level :data:`~.prom_tables.N_LEVEL`
+    (:func:`~.prom_tables.baseline_profile_cells` takes it). Counts: :data:`PROFILE`. Empty with one unit
+    (the table is then suppressed on its own)."""
+    from ..stats.proms import baseline_profile
+
+    def counts(r, responses: bool) -> pd.DataFrame:
+        frame = profile_counts(baseline_profile(r, by=("year", "sex")), year)
+        return frame[(frame["variable"] == RESPONSES) == responses]
+
+    tables = {
+        PROFILE_TABLE: (PROFILE, lambda r: counts(r, False)),
+        PROFILE_RESPONSES_TABLE: (PROFILE_RESPONSES, lambda r: counts(r, True)),
+    }
+    columns = list(SEX_COLUMNS)
+    out = {}
+    for scope, t in _per_unit(reg, tables, min_cell).items():
+        parts = []
+        for frame, hidden in t.values():
+            parts.append(hidden.cells[columns].set_axis(pd.MultiIndex.from_frame(frame[["variable", "level"]])))
+            m = hidden.margins
+            if len(m):  # each variable's n
+                n = m.assign(variable=m["key"].str[0], level=N_LEVEL).pivot_table(
+                    index=["variable", "level"], columns="column", values="hidden", aggfunc="any"
+                )  # fmt: skip
+                parts.append(n.reindex(columns=columns))
+        out[scope] = pd.concat(parts).fillna(True).astype(bool)
     return out
