@@ -111,8 +111,8 @@ def baseline_profile_paragraph(profile: pd.DataFrame, profile_cells: pd.DataFram
     age = cell_value(profile, "mean", year=year, sex="alle", variable="age")
     nrs = cell_value(profile, "mean", year=year, sex="alle", variable="nrs_avg")
     hscl = profile_cells["alle"].get(("hscl10_case", "True"), MISSING)
-    if profile_cells.loc[("age", ""), "alle"] == MISSING or hscl == MISSING:
-        return first
+    if profile_cells.loc[("age", ""), "alle"] == MISSING or hscl == MISSING or hscl.startswith(SUPPRESSED):
+        return first  # a hidden count is not quoted (the table shows «×»)
     return first + (
         f" Gjennomsnittsalderen var {fmt_num(age, 0)} år, og gjennomsnittlig smerte siste uke var "
         f"{fmt_num(nrs)} på en skala fra 0 til 10. Av dem som svarte på HSCL-10, hadde {hscl} et "

@@ -48,8 +48,9 @@ from ..extract.units import for_unit, unit_table
 from ..indicators.compute import TOTAL
 from ..indicators.statistics import PUBLISHED_AS, RESPONSE_OF, STATISTICS
 from ..stats.export import compute_tables
+from ..stats.proms import PROFILE_CATEGORICAL
 from ..stats.table_registry import TABLES, Margin, PatientCounts
-from .prom_tables import N_LEVEL, RESPONSES, SEX_COLUMNS, profile_counts
+from .prom_tables import N_LEVEL, PROFILE_SKIP, RESPONSES, SEX_COLUMNS, profile_counts
 from .suppression import DEFAULT_MIN_CELL, Hidden, Link, hidden_together
 
 __all__ = [
@@ -86,7 +87,9 @@ IMPROVEMENT_TABLE = "prom_improvement"
 
 #: The PROM chapter's baseline profile as counts (:func:`~.prom_tables.profile_counts`): each level of each
 #: categorical variable per sex; «alle» = Kvinner + Menn + unknown sex (the rest nobody sees); a variable's levels
-#: add up to its n per sex (those who answered it; published as count / share).
+#: add up to its n per sex (those who answered it; published as count / share), which is at most the responses
+#: (:class:`~.suppression.Link` ``at_most``: those who did not answer the question are shown by each report as
+#: responses − n wherever both are shown, so that difference is not protected, as in one report alone).
 PROFILE = PatientCounts(
     counts=tuple(SEX_COLUMNS), parts=(("alle", ("K", "M", "ukjent")),), margins=(Margin(by=("variable",)),),
     keys=("variable", "level"),
@@ -260,16 +263,17 @@ def disclose(
     return Disclosure(min_cell, tables_hidden, indicators, together.untied)
 
 
-def _per_unit(reg, tables: dict, min_cell: int) -> dict[Hashable, dict[str, tuple]]:
+def _per_unit(reg, tables: dict, min_cell: int, links=()) -> dict[Hashable, dict[str, tuple]]:
     """Tables of every report of a multi-unit extract suppressed together. ``tables``: name -> ``(spec,
     frame_of)``; per scope (None: the whole registry; a unit id) name -> ``(frame, Hidden)`` with
-    ``frame = frame_of(the scope's rows)``, the registry's counts the sums of the units'. Empty with one unit."""
+    ``frame = frame_of(the scope's rows)``, the registry's counts the sums of the units', ``links`` between the
+    tables in every scope. Empty with one unit."""
     units = unit_table(reg)["unit_id"].tolist()
     if len(units) < 2:
         return {}
     regs = {None: reg} | {u: for_unit(reg, u) for u in units}
     scopes = {s: {name: (spec, frame_of(r)) for name, (spec, frame_of) in tables.items()} for s, r in regs.items()}
-    together = hidden_together(scopes, min_cell, sums=(None, units))
+    together = hidden_together(scopes, min_cell, links, sums=(None, units))
     return {s: {name: (f, together.hidden[s][name]) for name, (_, f) in t.items()} for s, t in scopes.items()}
 
 
@@ -302,8 +306,12 @@ def profile_disclosure(reg, year, min_cell: int = DEFAULT_MIN_CELL) -> dict[Hash
     (the table is then suppressed on its own)."""
     from ..stats.proms import baseline_profile
 
+    computed = {}  # one profile per scope, for both tables
+
     def counts(r, responses: bool) -> pd.DataFrame:
-        frame = profile_counts(baseline_profile(r, by=("year", "sex")), year)
+        if id(r) not in computed:
+            computed[id(r)] = profile_counts(baseline_profile(r, by=("year", "sex")), year)
+        frame = computed[id(r)]
         return frame[(frame["variable"] == RESPONSES) == responses]
 
     tables = {
@@ -312,7 +320,13 @@ def profile_disclosure(reg, year, min_cell: int = DEFAULT_MIN_CELL) -> dict[Hash
     }
     columns = list(SEX_COLUMNS)
     out = {}
-    for scope, t in _per_unit(reg, tables, min_cell).items():
+    links = [
+        Link((PROFILE_TABLE, f"variable == {var!r}", c), (PROFILE_RESPONSES_TABLE, None, c), by=(), at_most=True)
+        for var in PROFILE_CATEGORICAL
+        if var not in PROFILE_SKIP
+        for c in SEX_COLUMNS
+    ]  # a variable's n is at most the responses: the rest did not answer it
+    for scope, t in _per_unit(reg, tables, min_cell, links).items():
         parts = []
         for frame, hidden in t.values():
             parts.append(hidden.cells[columns].set_axis(pd.MultiIndex.from_frame(frame[["variable", "level"]])))
