@@ -315,3 +315,47 @@ def test_the_prom_baseline_profile_of_every_unit_report_is_suppressed_together(s
     assert len(profile_attack(alone, truth)) > 0  # measured before the change: 52
     assert profile_attack(together, truth) == []
     assert profile_disclosure(synthetic, year, 5) == {}  # one registry: the table's own rule
+
+
+def test_the_prom_change_table_of_every_unit_report_is_suppressed_together(synthetic, synthetic_units):
+    """The PROM chapter's change table: pairs per score and follow-up kind, the registry's the sums of the units'.
+    Each report alone hid only rows under min_cell, and u3's 3 and 4 pairs (EQ-5D and ODI at RF 12 months,
+    window 2022–2024) were the registry's minus the other units' (measured before the change: 2 cells).
+    Suppressed together (report.unit_disclosure.change_disclosure): none, and a hidden row shows no means (the
+    registry's mean is the units' means weighted by their pairs)."""
+    from opr_analysis import for_unit, unit_table
+    from opr_analysis.report.prom_tables import change_summary_cells
+    from opr_analysis.report.unit_disclosure import change_disclosure
+    from opr_analysis.stats.proms import change_summary
+
+    as_of, window = dt.date(2025, 3, 1), (2022, 2024)
+    units = unit_table(synthetic_units)["unit_id"].tolist()
+    with recorded_tables() as recorded:
+        hidden = change_disclosure(synthetic_units, as_of, window, 5)
+    assert recorded and all(recoverable_cells(t) == [] for t in recorded)
+    alone, together, pairs = {}, {}, {}
+    for unit in [None, *units]:
+        summary = change_summary(
+            synthetic_units if unit is None else for_unit(synthetic_units, unit), as_of, window=window
+        )
+        pairs[unit] = summary.set_index(["score", "kind"])["n"]
+        alone[unit] = change_summary_cells(summary, 5).set_index(["score", "kind"])
+        together[unit] = change_summary_cells(summary, 5, hidden[unit]).set_index(["score", "kind"])
+        off = together[unit]["n"] == SUPPRESSED
+        assert (together[unit].loc[off, ["baseline", "followup", "change", "change_ci"]] == "–").all().all()
+        n = pairs[unit].reindex(together[unit].index)
+        assert off[(n > 0) & (n < 5)].all()  # every small count hidden
+
+    def attack(cells):
+        """Pairs of one unit found as the registry's minus every other unit's (all shown)."""
+        found = []
+        for key in cells[None].index:
+            shown = {u: cells[u].loc[key, "n"] for u in cells}
+            hid = [u for u in units if shown[u] == SUPPRESSED]
+            if len(hid) == 1 and shown[None] != SUPPRESSED:
+                found.append((hid[0], key, int(pairs[None][key] - sum(pairs[u][key] for u in units if u != hid[0]))))
+        return found
+
+    assert len(attack(alone)) > 0  # before: [('u3', ('eq5d_index', 'rf_12m'), 3), ('u3', ('odi_percent', 'rf_12m'), 4)]
+    assert attack(together) == []
+    assert change_disclosure(synthetic, as_of, window, 5) == {}

@@ -336,20 +336,26 @@ def improvement_table(
 # --- Change scores ---------------------------------------------------------------------------
 
 
-def change_summary_cells(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+def change_summary_cells(
+    summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, hidden: pd.Series | None = None
+) -> pd.DataFrame:
     """Mean baseline, follow-up and change (95 % CI) for the scores of :data:`CHANGE_TABLE_SCORES`.
 
     ``summary``: :func:`~opr_analysis.stats.proms.change_summary`. Grouped by score
     (in :data:`CHANGE_TABLE_SCORES` order), a row per kind; key columns
     ``score`` and ``kind``. A row with n between 1 and ``min_cell − 1`` shows
-    «×» and no means.
+    «×» and no means. ``hidden`` (a boolean series indexed by ``(score, kind)``) replaces
+    that rule when every report of a multi-unit extract is suppressed together
+    (:func:`~opr_analysis.report.unit_disclosure.change_disclosure`): a row it hides shows
+    «×» and no means (the means of the units and of the registry would otherwise tie the
+    hidden n to the shown ones); a row it does not name is hidden.
     """
     labels = _kind_labels()
     rows = []
     for score, (label, dec) in CHANGE_TABLE_SCORES.items():
         for _, r in summary[summary["score"].astype(str) == score].iterrows():
             n = int(r["n"])
-            small = 0 < n < min_cell
+            small = 0 < n < min_cell if hidden is None else bool(hidden.get((score, str(r["kind"])), True))
             row = {
                 "score": score,
                 "kind": str(r["kind"]),
@@ -373,15 +379,23 @@ def change_summary_cells(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL
 
 
 def change_summary_table(
-    summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, window: tuple[int, int] | None = None
+    summary: pd.DataFrame,
+    min_cell: int = DEFAULT_MIN_CELL,
+    window: tuple[int, int] | None = None,
+    hidden: pd.Series | None = None,
 ) -> GT:
-    cells = change_summary_cells(summary, min_cell).drop(columns=["score", "kind"])
+    cells = change_summary_cells(summary, min_cell, hidden).drop(columns=["score", "kind"])
     labels = {"n": "Par", "baseline": "Baseline", "followup": "Oppfølging", "change": "Endring", "change_ci": "95 % KI"}
     note = (
         f"{SOURCE_REGISTRY} {window_note(window)} Gjennomsnitt over svar med både baseline og oppfølging (første "
         "svar på hver oppfølging, baseline høyst 365 dager før behandlingen). Endring = oppfølging − baseline, med 95 % konfidensintervall (t-fordeling). Lavere NRS, BPI og "
         "ODI er bedre; høyere EQ-5D-indeks er bedre. "
-        f"Rader med færre enn {min_cell} par viser bare «{suppressed_label(min_cell)}»."
+        f"Rader med færre enn {min_cell} par viser bare «{suppressed_label(min_cell)}»"
+        + (
+            "."
+            if hidden is None
+            else ", og det gjør også rader som sammen med de andre enhetenes rapporter ville avsløre et lite antall."
+        )
     )
     return house_table(cells, note, labels=labels, stubhead="Oppfølging", id="prom_change")
 

@@ -50,15 +50,17 @@ from ..indicators.statistics import PUBLISHED_AS, RESPONSE_OF, STATISTICS
 from ..stats.export import compute_tables
 from ..stats.proms import PROFILE_CATEGORICAL
 from ..stats.table_registry import TABLES, Margin, PatientCounts
-from .prom_tables import N_LEVEL, PROFILE_SKIP, RESPONSES, SEX_COLUMNS, profile_counts
+from .prom_tables import CHANGE_TABLE_SCORES, N_LEVEL, PROFILE_SKIP, RESPONSES, SEX_COLUMNS, profile_counts
 from .suppression import DEFAULT_MIN_CELL, Hidden, Link, hidden_together
 
 __all__ = [
+    "CHANGE",
     "IMPROVEMENT",
     "INDICATORS",
     "PROFILE",
     "PROFILE_RESPONSES",
     "Disclosure",
+    "change_disclosure",
     "disclose",
     "improvement_disclosure",
     "indicator_counts",
@@ -101,6 +103,10 @@ PROFILE_RESPONSES = PatientCounts(
     counts=tuple(SEX_COLUMNS), parts=(("alle", ("K", "M", "ukjent")),), public=(("alle", "baseline_response"),),
     keys=("variable", "level"),
 )  # fmt: skip
+#: The PROM chapter's change table as counts: the pairs (``n``) per score and follow-up kind.
+CHANGE = PatientCounts(counts=("n",), keys=("score", "kind"))
+#: The change table's name among the audit's tables.
+CHANGE_TABLE = "prom_change"
 #: The baseline profile's names among the audit's tables.
 PROFILE_TABLE, PROFILE_RESPONSES_TABLE = "prom_baseline_profile", "prom_baseline_responses"
 
@@ -337,4 +343,27 @@ def profile_disclosure(reg, year, min_cell: int = DEFAULT_MIN_CELL) -> dict[Hash
                 )  # fmt: skip
                 parts.append(n.reindex(columns=columns))
         out[scope] = pd.concat(parts).fillna(True).astype(bool)
+    return out
+
+
+def change_disclosure(
+    reg, as_of, window: tuple[int, int] | None, min_cell: int = DEFAULT_MIN_CELL
+) -> dict[Hashable, pd.Series]:
+    """What every report of a multi-unit extract hides in the PROM chapter's change table: per scope (None: the
+    whole registry; a unit id) a boolean series indexed by ``(score, kind)``, true where the row's pairs (and so
+    its means) are hidden (:func:`~.prom_tables.change_summary_cells` takes it). The registry's pairs are the
+    sums of the units'. Empty with one unit (the table is then suppressed on its own)."""
+    from ..stats.proms import change_summary
+
+    def frame_of(r):
+        c = change_summary(r, as_of=as_of, window=window)
+        c = c[c["score"].astype(str).isin(list(CHANGE_TABLE_SCORES))]
+        return pd.DataFrame({"score": c["score"].astype(str), "kind": c["kind"].astype(str), "n": c["n"]})
+
+    out = {}
+    for scope, t in _per_unit(reg, {CHANGE_TABLE: (CHANGE, frame_of)}, min_cell).items():
+        frame, hidden = t[CHANGE_TABLE]
+        out[scope] = pd.Series(
+            hidden.cells["n"].to_numpy(dtype=bool), index=pd.MultiIndex.from_frame(frame[["score", "kind"]])
+        )
     return out
