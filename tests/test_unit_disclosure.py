@@ -419,3 +419,40 @@ def test_a_units_small_baseline_profile_counts_are_not_the_registry_minus_the_ot
     # what each report's notebook takes (UnitView.profile_hidden), the same for every view of the extract
     assert ir.unit_view(forms, "C", as_of=AS_OF).profile_hidden(YEAR, 5).equals(hidden["C"])
     assert ir.unit_view(forms, as_of=AS_OF).profile_hidden(YEAR, 5).equals(hidden[None])
+
+
+def test_the_nonresponse_models_counts_are_hidden_where_they_would_give_a_units_small_count_away(three, monkeypatch):
+    """The non-response model's note and paragraph quote its follow-ups and answers; the registry's are the sum
+    of the units'. Here each scope's model counts its RF follow-ups (registry 27 and 15 answered; A 12/6, B 12/7,
+    C 3/2): C's model is not shown (too few), but the registry's 27 − 12 − 12 would give C's 3 away, so every
+    report is suppressed together (report.unit_disclosure.model_disclosure) and a report that hides them
+    describes the model without them."""
+    from opr_analysis.report import prom_tables as pt
+    from opr_analysis.report.prose import nonresponse_paragraph
+    from opr_analysis.report.unit_disclosure import model_disclosure
+    from opr_analysis.stats import models
+
+    def fake(reg, as_of=None, window=None, min_cell=5):
+        fu = reg.followups
+        n, events = len(fu), int(fu["responded_at"].notna().sum())
+        return pd.DataFrame({"term": ["Intercept", "age_10"], "label": ["Konstantledd", "Alder (per 10 år)"],
+                             "n": [n, n], "events": [events, events], "odds_ratio": [1.0, 1.2], "ci_low": [0.5, 0.9],
+                             "ci_high": [2.0, 1.5], "p_value": [0.9, 0.2]})  # fmt: skip
+
+    monkeypatch.setattr(models, "nonresponse_model", fake)
+    with recorded_tables() as recorded:
+        hidden = model_disclosure(three, AS_OF, (2024, 2024), 5)
+    assert recorded and all(recoverable_cells(t) == [] for t in recorded)
+    assert hidden["C"]  # 3 and 2: small
+    assert sum(hidden[s] for s in (None, "A", "B")) >= 1  # else C's 3 = 27 − 12 − 12
+    # what a reader sees: the counts of every scope that shows them; C's cannot be narrowed below 5
+    shown = {s: fake(three if s is None else opr_analysis.for_unit(three, s))["n"].iloc[0] for s in hidden}
+    if not hidden[None]:
+        assert sum(1 for s in ("A", "B", "C") if hidden[s]) >= 2
+    model = fake(three)
+    for counts_hidden in (False, True):
+        note = pt.nonresponse_model_table(model.assign(n=100, events=50), 5, counts_hidden).as_raw_html()
+        text = nonresponse_paragraph(model.assign(n=100, events=50), (2024, 2024), True, False, counts_hidden)
+        for out in (note, text):
+            assert ("100 oppfølginger" in out) != counts_hidden and ("antallene er skjult" in out) == counts_hidden
+    assert shown[None] == 27 and ir.unit_view(three, "C", as_of=AS_OF).model_counts_hidden(5, (2024, 2024))

@@ -445,17 +445,30 @@ def nonresponse_model_cells(model: pd.DataFrame, min_cell: int = DEFAULT_MIN_CEL
     ).reset_index(drop=True)
 
 
-def nonresponse_model_table(model: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> GT | None:
-    """The model as a table, or None when it may not be shown (:func:`model_is_reportable`)."""
+def nonresponse_model_table(
+    model: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, counts_hidden: bool = False
+) -> GT | None:
+    """The model as a table, or None when it may not be shown (:func:`model_is_reportable`). ``counts_hidden``:
+    the note leaves the model's follow-ups and answers out (every report of a multi-unit extract suppressed
+    together, :func:`~opr_analysis.report.unit_disclosure.model_disclosure`)."""
     cells = nonresponse_model_cells(model, min_cell)
     if cells.empty:
         return None
     n, events = int(model["n"].iloc[0]), int(model["events"].iloc[0])
     labels = {"odds_ratio": "Oddsratio", "ci": "95 % KI", "p": "p"}
+    counts = (
+        f"; {fmt_int(n)} oppfølginger med baselinesvar i samme forløp, {fmt_int(events)} besvart og "
+        f"{fmt_int(n - events)} ikke besvart."
+    )
+    if counts_hidden:
+        counts = (
+            " blant oppfølginger med baselinesvar i samme forløp (antallene er skjult: sammen med de andre "
+            "enhetenes rapporter ville de avsløre et lite tall)."
+        )
     note = (
-        f"{SOURCE_REGISTRY} Logistisk regresjon av om en oppfølging som ble sendt, ble besvart; "
-        f"{fmt_int(n)} oppfølginger med baselinesvar i samme forløp, {fmt_int(events)} besvart og "
-        f"{fmt_int(n - events)} ikke besvart. Oddsratio under 1: gruppen svarer sjeldnere. Standardfeil "
+        f"{SOURCE_REGISTRY} Logistisk regresjon av om en oppfølging som ble sendt, ble besvart"
+        + counts
+        + " Oddsratio under 1: gruppen svarer sjeldnere. Standardfeil "
         "justert for at samme pasient kan ha flere oppfølginger. Bare oppfølginger med alle variablene "
         "utfylt er med. En kategori vises bare når hver gruppe har minst "
         f"{max(min_cell, 10)} besvarte og {max(min_cell, 10)} ubesvarte; ellers er grupper slått sammen eller "

@@ -61,6 +61,7 @@ __all__ = [
     "PROFILE_RESPONSES",
     "Disclosure",
     "change_disclosure",
+    "model_disclosure",
     "disclose",
     "improvement_disclosure",
     "indicator_counts",
@@ -105,6 +106,10 @@ PROFILE_RESPONSES = PatientCounts(
 )  # fmt: skip
 #: The PROM chapter's change table as counts: the pairs (``n``) per score and follow-up kind.
 CHANGE = PatientCounts(counts=("n",), keys=("score", "kind"))
+#: The non-response model's counts, quoted by its table note and paragraph: follow-ups in the model (``n``) and
+#: answered (``events``); the unanswered are the rest nobody sees.
+MODEL = PatientCounts(counts=("n", "events"), parts=(("n", ("events", "not_events")),), keys=())
+MODEL_TABLE = "prom_nonresponse"
 #: The change table's name among the audit's tables.
 CHANGE_TABLE = "prom_change"
 #: The baseline profile's names among the audit's tables.
@@ -366,4 +371,31 @@ def change_disclosure(
         out[scope] = pd.Series(
             hidden.cells["n"].to_numpy(dtype=bool), index=pd.MultiIndex.from_frame(frame[["score", "kind"]])
         )
+    return out
+
+
+def model_disclosure(
+    reg, as_of, window: tuple[int, int] | None, min_cell: int = DEFAULT_MIN_CELL
+) -> dict[Hashable, bool]:
+    """Whether each report of a multi-unit extract hides the non-response model's counts (follow-ups and
+    answered, in its table note and paragraph): per scope (None: the whole registry; a unit id). The
+    registry's counts are the sums of the units' when the same follow-ups enter (a rest or an overlap
+    otherwise, :func:`~.suppression.hidden_together`). A scope whose model is not shown counts as showing
+    them: the audit assumes the reader knows more, never less. Empty with one unit."""
+    from ..errors import OprError
+    from ..stats.models import nonresponse_model
+
+    def frame_of(r):
+        try:
+            m = nonresponse_model(r, as_of=as_of, window=window, min_cell=min_cell)
+        except OprError:  # no model: nothing quoted
+            return pd.DataFrame(columns=["n", "events"])
+        return pd.DataFrame({"n": [int(m["n"].iloc[0])], "events": [int(m["events"].iloc[0])]}) if len(m) else (
+            pd.DataFrame(columns=["n", "events"])
+        )  # fmt: skip
+
+    out = {}
+    for scope, t in _per_unit(reg, {MODEL_TABLE: (MODEL, frame_of)}, min_cell).items():
+        frame, hidden = t[MODEL_TABLE]
+        out[scope] = bool(len(frame) and hidden.cells[["n", "events"]].to_numpy().any())
     return out
