@@ -26,6 +26,11 @@ appears:
   the report's window, are suppressed the same way by :func:`improvement_disclosure` (the registry the
   sum of its units). Nothing ties them to the tables above, so a separate audit hides exactly what one
   audit of everything would.
+- **The rest of the PROM chapter**, each the same way: the baseline profile of the report year
+  (:func:`profile_disclosure`: each level of each categorical variable by sex, a variable's n per sex at
+  most the forms, those of all sexes public through the administrative baseline table), the change table's
+  pairs (:func:`change_disclosure`; a hidden row shows no means) and the non-response model's follow-ups
+  and answers (:func:`model_disclosure`; a report that hides them describes the model without them).
 
 A median or mean of the chapter is not a count; one computed over fewer than ``min_cell`` cases is
 hidden (it would describe a handful of patients). With one unit, nothing here applies: the report is
