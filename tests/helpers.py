@@ -549,3 +549,70 @@ def figure_text_problems(plot) -> list[tuple]:
             ):
                 problems.append(("overlap", text_a, text_b))
     return problems
+
+
+# --- profile_attack: what a reader of every report learns from the PROM baseline profile -------
+
+
+def profile_attack(shown: dict, truth: dict, min_cell: int = 5) -> list[tuple]:
+    """The hidden counts of the baseline profile tables of every report of an extract (``shown``: scope ->
+    :func:`~opr_analysis.report.prom_tables.baseline_profile_cells` indexed by ``(variable, level)``; scope None
+    is the whole registry) that a reader pins to a range narrower than ``min_cell``, as ``(scope, variable,
+    level, column, low, high)``; ``truth``: scope -> :func:`~opr_analysis.report.prom_tables.profile_counts`.
+
+    Built from the rendered text only, as a reader would: a count shown is known, «×» is at least 1, «–» (a
+    column with too few responses) at least 0. What the reader knows on top: within a row Kvinner + Menn +
+    unknown sex = Alle; a variable's levels add up to its n per column, known where a share of it is shown;
+    that n is at most the column's responses (the rest did not answer the question); the responses of all
+    sexes (the administrative baseline table shows them); each of the registry's counts is the sum of the
+    units'. Ranges by the package's LP audit (:func:`~opr_analysis.report.suppression.intervals`); cells the
+    public counts alone pin down (:func:`~opr_analysis.report.suppression.pinned_cells`) are left out.
+    """
+    from opr_analysis.report.suppression import SUPPRESSED, SuppressedTable, intervals, pinned_cells
+
+    columns = ["K", "M", "alle"]
+    values, displayed, hidden, fixed, groups = {}, {}, {}, {}, []
+
+    def add(label, value, text=None, known=False):
+        values[label] = float(value)
+        token = "" if text is None else str(text).split(" ")[0]
+        hidden[label] = token == SUPPRESSED
+        displayed[label] = known or hidden[label] or token[:1].isdigit()  # shown, or «×»: at least 1
+        fixed[label] = known
+
+    registry = "(registeret)"  # scope None as a label (pandas would read None in a label as NaN)
+    for key, counts in truth.items():
+        scope, cells = registry if key is None else key, shown[key]
+        for row in counts.itertuples(index=False):
+            var, level = row.variable, row.level
+            for c in columns:
+                known = var == "responses" and c == "alle"
+                add((scope, var, level, c), getattr(row, c), cells.loc[(var, level), c], known)
+            add((scope, var, level, "ukjent"), row.alle - row.K - row.M)
+            groups.append(([((scope, var, level, "alle"), -1.0), *[((scope, var, level, p), 1.0) for p in
+                                                                     ("K", "M", "ukjent")]], 0.0))  # fmt: skip
+        for var, rows in counts[counts["variable"] != "responses"].groupby("variable", sort=False):
+            for c in columns:
+                n = (scope, var, "n", c)
+                share = any("(" in str(t) and "(–)" not in str(t) for t in cells.loc[var, c])
+                values[n], displayed[n], hidden[n], fixed[n] = float(rows[c].sum()), share, False, False
+                responses = float(counts.loc[counts["variable"] == "responses", c].iloc[0])
+                add((scope, var, "missing", c), responses - values[n])
+                groups.append(([(n, -1.0), *[((scope, var, lev, c), 1.0) for lev in rows["level"]]], 0.0))
+                groups.append(([((scope, "responses", "", c), -1.0), (n, 1.0), ((scope, var, "missing", c), 1.0)],
+                               0.0))  # fmt: skip
+    units = [s for s in truth if s is not None]
+    for label in [lab for lab in values if lab[0] == registry]:
+        parts = [(u, *label[1:]) for u in units if (u, *label[1:]) in values]
+        if sum(values[p] for p in parts) == values[label]:  # the registry is the sum of its units here
+            groups.append(([(label, -1.0), *[(p, 1.0) for p in parts]], 0.0))
+    index = pd.Index(list(values), dtype=object, tupleize_cols=False)
+    table = SuppressedTable(
+        pd.Series(values, index=index), pd.Series(displayed, index=index), pd.Series(hidden, index=index), groups,
+        min_cell, pd.Series(fixed, index=index),
+    )  # fmt: skip
+    asked = [label for label in index if hidden[label]]
+    ranges = intervals(table, asked).drop(index=pinned_cells(table), errors="ignore")
+    narrow = ranges[ranges["high"] - ranges["low"] < min_cell]
+    return [(None if label[0] == registry else label[0], *label[1:], low, high) for label, (low, high) in
+            narrow.iterrows()]  # fmt: skip

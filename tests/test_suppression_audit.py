@@ -267,3 +267,95 @@ def test_the_prom_improvement_table_of_every_unit_report_is_suppressed_together(
     unit_view = ir.unit_view(synthetic_units, units[-1], as_of=as_of)
     assert unit_view.improvement_hidden(5, window).equals(hidden[units[-1]])
     assert improvement_disclosure(synthetic, as_of, window, 5) == {}
+
+
+def test_the_prom_baseline_profile_of_every_unit_report_is_suppressed_together(synthetic, synthetic_units):
+    """The PROM chapter's baseline profile (each level of each categorical variable by sex) of the whole
+    registry's report and of each unit's: the registry's counts are the sums of the units'. Suppressed one
+    report at a time, a reader of all four reports pinned 52 hidden unit cells of 2024 to a range under
+    min_cell 5 (18 of them exactly as the registry's count minus the other units'; tests/helpers.profile_attack,
+    which also knows that a variable's n is at most the responses). Suppressed together
+    (report.unit_disclosure.profile_disclosure): none, and the LP audit finds nothing either."""
+    from helpers import profile_attack
+
+    from opr_analysis import for_unit, unit_table
+    from opr_analysis.report.prom_tables import baseline_profile_cells, profile_counts
+    from opr_analysis.report.prose import baseline_profile_paragraph
+    from opr_analysis.report.unit_disclosure import profile_disclosure
+    from opr_analysis.stats.baseline import baseline_response
+    from opr_analysis.stats.proms import baseline_profile
+
+    year = 2024
+    units = unit_table(synthetic_units)["unit_id"].tolist()
+    with recorded_tables() as recorded:
+        hidden = profile_disclosure(synthetic_units, year, 5)
+    assert recorded and all(recoverable_cells(t) == [] for t in recorded)
+    truth, alone, together = {}, {}, {}
+    for unit in [None, *units]:
+        reg = synthetic_units if unit is None else for_unit(synthetic_units, unit)
+        profile = baseline_profile(reg, by=("year", "sex"))
+        truth[unit] = profile_counts(profile, year)
+        alone[unit] = baseline_profile_cells(profile, year, 5).set_index(["variable", "level"])
+        together[unit] = baseline_profile_cells(profile, year, 5, hidden[unit]).set_index(["variable", "level"])
+        # every count 1–4 is hidden
+        counts = truth[unit].set_index(["variable", "level"])
+        shown = together[unit].loc[counts.index, list(counts.columns)]
+        small = ((counts > 0) & (counts < 5)).stack()
+        assert all(shown.loc[(v, lev), c].startswith(SUPPRESSED) for v, lev, c in small[small].index), unit
+        # the responses of all sexes are public (PROFILE_RESPONSES): the administrative baseline table's count
+        forms = baseline_response(reg).set_index("year").loc[year, "baseline_responses"]
+        assert counts.loc[("responses", ""), "alle"] == forms
+        # the paragraph quotes the table's cells (a hidden count as nothing)
+        text = baseline_profile_paragraph(profile, together[unit], year)
+        assert f"{together[unit].loc[('responses', ''), 'K']} fra kvinner" in text
+        assert "hadde ×" not in text
+    # the registry's counts are the units' sums (else the attacker would have no sum to use)
+    assert (truth[None].set_index(["variable", "level"]) == sum(truth[u].set_index(["variable", "level"])
+                                                               for u in units)).all().all()  # fmt: skip
+    assert len(profile_attack(alone, truth)) > 0  # measured before the change: 52
+    assert profile_attack(together, truth) == []
+    assert profile_disclosure(synthetic, year, 5) == {}  # one registry: the table's own rule
+
+
+def test_the_prom_change_table_of_every_unit_report_is_suppressed_together(synthetic, synthetic_units):
+    """The PROM chapter's change table: pairs per score and follow-up kind, the registry's the sums of the units'.
+    Each report alone hid only rows under min_cell, and u3's 3 and 4 pairs (EQ-5D and ODI at RF 12 months,
+    window 2022–2024) were the registry's minus the other units' (measured before the change: 2 cells).
+    Suppressed together (report.unit_disclosure.change_disclosure): none, and a hidden row shows no means (the
+    registry's mean is the units' means weighted by their pairs)."""
+    from opr_analysis import for_unit, unit_table
+    from opr_analysis.report.prom_tables import change_summary_cells
+    from opr_analysis.report.unit_disclosure import change_disclosure
+    from opr_analysis.stats.proms import change_summary
+
+    as_of, window = dt.date(2025, 3, 1), (2022, 2024)
+    units = unit_table(synthetic_units)["unit_id"].tolist()
+    with recorded_tables() as recorded:
+        hidden = change_disclosure(synthetic_units, as_of, window, 5)
+    assert recorded and all(recoverable_cells(t) == [] for t in recorded)
+    alone, together, pairs = {}, {}, {}
+    for unit in [None, *units]:
+        summary = change_summary(
+            synthetic_units if unit is None else for_unit(synthetic_units, unit), as_of, window=window
+        )
+        pairs[unit] = summary.set_index(["score", "kind"])["n"]
+        alone[unit] = change_summary_cells(summary, 5).set_index(["score", "kind"])
+        together[unit] = change_summary_cells(summary, 5, hidden[unit]).set_index(["score", "kind"])
+        off = together[unit]["n"] == SUPPRESSED
+        assert (together[unit].loc[off, ["baseline", "followup", "change", "change_ci"]] == "–").all().all()
+        n = pairs[unit].reindex(together[unit].index)
+        assert off[(n > 0) & (n < 5)].all()  # every small count hidden
+
+    def attack(cells):
+        """Pairs of one unit found as the registry's minus every other unit's (all shown)."""
+        found = []
+        for key in cells[None].index:
+            shown = {u: cells[u].loc[key, "n"] for u in cells}
+            hid = [u for u in units if shown[u] == SUPPRESSED]
+            if len(hid) == 1 and shown[None] != SUPPRESSED:
+                found.append((hid[0], key, int(pairs[None][key] - sum(pairs[u][key] for u in units if u != hid[0]))))
+        return found
+
+    assert len(attack(alone)) > 0  # before: [('u3', ('eq5d_index', 'rf_12m'), 3), ('u3', ('odi_percent', 'rf_12m'), 4)]
+    assert attack(together) == []
+    assert change_disclosure(synthetic, as_of, window, 5) == {}

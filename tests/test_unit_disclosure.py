@@ -11,7 +11,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from helpers import make_extract
+from helpers import answer_rows, make_extract, profile_attack
 
 import opr_analysis
 from opr_analysis.indicators.statistics import PUBLISHED_AS
@@ -351,3 +351,108 @@ def test_patients_counted_in_two_units_give_no_hidden_count_away():
     assert cells["B"]["reserved"]  # 3: hidden
     # the attack above needs the registry's and A's reserved and every unit's patients
     assert cells[None]["reserved"] or cells["A"]["reserved"] or any(c["patients"] for c in cells.values())
+
+
+#: Baseline forms of 2024 per unit: education codes of the women and of the men (one form per patient).
+#: C's women: 2 with primary school and 4 with upper secondary, counts 1–4 a reader must not learn; A's 6 women
+#: with a long degree let the registry's report show its 19 with upper secondary.
+EDUCATION = {
+    "A": ([2] * 8 + [4] * 6, [3] * 7),
+    "B": ([2] * 7, [3] * 6),
+    "C": ([1, 1, 2, 2, 2, 2] + [3] * 7, [3] * 5),
+}
+
+
+@pytest.fixture(scope="module")
+def forms(tmp_path_factory):
+    patients, enrolments, responses, answers = [], [], [], {}
+    for unit, by_sex in EDUCATION.items():
+        for sex, codes in zip(("K", "M"), by_sex, strict=True):
+            for code in codes:
+                i = len(patients) + 1
+                patients.append(dict(patient_id=f"P{i}", sex=sex))
+                enrolments.append(dict(enrolment_id=f"E{i}", patient_id=f"P{i}", unit_id=unit,
+                                       granted_date="2024-01-03"))  # fmt: skip
+                responses.append(dict(response_id=f"B{i}", patient_id=f"P{i}", unit_id=unit,
+                                      submitted_at="2024-01-10T10:00:00"))  # fmt: skip
+                answers[f"B{i}"] = {"education": code}
+    return make_extract(
+        tmp_path_factory.mktemp("forms"), patients=patients, units=UNITS, enrolments=enrolments,
+        baseline_responses=responses, baseline_answers=answer_rows("response_id", answers),
+    )  # fmt: skip
+
+
+def test_a_units_small_baseline_profile_counts_are_not_the_registry_minus_the_other_units(forms):
+    """Each report alone hides C's 2 and 4 women by education, but the registry shows 19 women with upper
+    secondary school and A and B show 8 and 7, so C's 4 was 19 − 8 − 7 (and C's 2 followed). Every report's
+    baseline profile is suppressed together (report.unit_disclosure.profile_disclosure): no hidden count of any
+    report can be narrowed below min_cell from all of them (tests/helpers.profile_attack, which also uses that a
+    variable's n is at most the responses), and the table, the paragraph and the report's view agree."""
+    from opr_analysis.report import prom_tables as pt
+    from opr_analysis.report.prose import baseline_profile_paragraph
+    from opr_analysis.report.unit_disclosure import profile_disclosure
+    from opr_analysis.stats.proms import baseline_profile
+
+    with recorded_tables() as recorded:
+        hidden = profile_disclosure(forms, YEAR, 5)
+    assert recorded and all(recoverable_cells(t) == [] and sup.pinned_cells(t) == [] for t in recorded)
+    truth, alone, together = {}, {}, {}
+    for unit in (None, "A", "B", "C"):
+        profile = baseline_profile(forms if unit is None else opr_analysis.for_unit(forms, unit), by=("year", "sex"))
+        truth[unit] = pt.profile_counts(profile, YEAR)
+        alone[unit] = pt.baseline_profile_cells(profile, YEAR, 5).set_index(["variable", "level"])
+        together[unit] = pt.baseline_profile_cells(profile, YEAR, 5, hidden[unit]).set_index(["variable", "level"])
+        # the great-tables table shows the same cells
+        html = pt.baseline_profile_table(profile, YEAR, 5, hidden[unit]).as_raw_html()
+        assert html.count(f">{SUPPRESSED}<") == (together[unit][["K", "M", "alle"]] == SUPPRESSED).sum().sum()
+        text = baseline_profile_paragraph(profile, together[unit], YEAR)
+        assert f"{together[unit].loc[('responses', ''), 'K']} fra kvinner" in text, unit
+    edu = [("education", "1"), ("education", "2")]
+    assert truth["C"].set_index(["variable", "level"]).loc[edu, "K"].tolist() == [2, 4]
+    assert alone["C"].loc[edu, "K"].tolist() == [SUPPRESSED] * 2
+    assert [alone[u].loc[("education", "2"), "K"].split(" ")[0] for u in (None, "A", "B")] == ["19", "8", "7"]
+    # the attacker before (11 cells pinned, measured): C's 4 as 19 − 8 − 7, then C's 2 and 7 from its n; after: none
+    before = {(c[0], c[1], c[2], c[3], c[4], c[5]) for c in profile_attack(alone, truth)}
+    assert {("C", "education", "1", "K", 2, 2), ("C", "education", "2", "K", 4, 4)} <= before
+    assert profile_attack(together, truth) == []
+    assert together["C"].loc[edu, "K"].tolist() == [SUPPRESSED] * 2
+    # what each report's notebook takes (UnitView.profile_hidden), the same for every view of the extract
+    assert ir.unit_view(forms, "C", as_of=AS_OF).profile_hidden(YEAR, 5).equals(hidden["C"])
+    assert ir.unit_view(forms, as_of=AS_OF).profile_hidden(YEAR, 5).equals(hidden[None])
+
+
+def test_the_nonresponse_models_counts_are_hidden_where_they_would_give_a_units_small_count_away(three, monkeypatch):
+    """The non-response model's note and paragraph quote its follow-ups and answers; the registry's are the sum
+    of the units'. Here each scope's model counts its RF follow-ups (registry 27 and 15 answered; A 12/6, B 12/7,
+    C 3/2): C's model is not shown (too few), but the registry's 27 − 12 − 12 would give C's 3 away, so every
+    report is suppressed together (report.unit_disclosure.model_disclosure) and a report that hides them
+    describes the model without them."""
+    from opr_analysis.report import prom_tables as pt
+    from opr_analysis.report.prose import nonresponse_paragraph
+    from opr_analysis.report.unit_disclosure import model_disclosure
+    from opr_analysis.stats import models
+
+    def fake(reg, as_of=None, window=None, min_cell=5):
+        fu = reg.followups
+        n, events = len(fu), int(fu["responded_at"].notna().sum())
+        return pd.DataFrame({"term": ["Intercept", "age_10"], "label": ["Konstantledd", "Alder (per 10 år)"],
+                             "n": [n, n], "events": [events, events], "odds_ratio": [1.0, 1.2], "ci_low": [0.5, 0.9],
+                             "ci_high": [2.0, 1.5], "p_value": [0.9, 0.2]})  # fmt: skip
+
+    monkeypatch.setattr(models, "nonresponse_model", fake)
+    with recorded_tables() as recorded:
+        hidden = model_disclosure(three, AS_OF, (2024, 2024), 5)
+    assert recorded and all(recoverable_cells(t) == [] for t in recorded)
+    assert hidden["C"]  # 3 and 2: small
+    assert sum(hidden[s] for s in (None, "A", "B")) >= 1  # else C's 3 = 27 − 12 − 12
+    # what a reader sees: the counts of every scope that shows them; C's cannot be narrowed below 5
+    shown = {s: fake(three if s is None else opr_analysis.for_unit(three, s))["n"].iloc[0] for s in hidden}
+    if not hidden[None]:
+        assert sum(1 for s in ("A", "B", "C") if hidden[s]) >= 2
+    model = fake(three)
+    for counts_hidden in (False, True):
+        note = pt.nonresponse_model_table(model.assign(n=100, events=50), 5, counts_hidden).as_raw_html()
+        text = nonresponse_paragraph(model.assign(n=100, events=50), (2024, 2024), True, False, counts_hidden)
+        for out in (note, text):
+            assert ("100 oppfølginger" in out) != counts_hidden and ("antallene er skjult" in out) == counts_hidden
+    assert shown[None] == 27 and ir.unit_view(three, "C", as_of=AS_OF).model_counts_hidden(5, (2024, 2024))

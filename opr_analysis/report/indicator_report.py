@@ -65,7 +65,14 @@ from ..indicators.funnel import funnel_limits
 from ..safety.markup import escape
 from .suppression import DEFAULT_MIN_CELL, suppressed_label
 from .theme import FIGURE_SIZE, PALETTE, label_pct, legend_columns, theme_opr, wrap_labels
-from .unit_disclosure import disclose, improvement_disclosure, response_key
+from .unit_disclosure import (
+    change_disclosure,
+    disclose,
+    improvement_disclosure,
+    model_disclosure,
+    profile_disclosure,
+    response_key,
+)
 
 #: Background colours of the target levels (light, so black text stays readable).
 LEVEL_COLOURS = {"green": "#cfe8d5", "yellow": "#fbeec1", "red": "#f4c7c3", "too_few": "#ffffff"}
@@ -103,6 +110,36 @@ class UnitView:
         key = ("improvement", min_cell, window)
         if key not in self._disclosures:
             self._disclosures[key] = improvement_disclosure(self.reg_all, self.as_of, window, min_cell)
+        return self._disclosures[key].get(self.unit)
+
+    def change_hidden(self, min_cell: int = DEFAULT_MIN_CELL, window: tuple[int, int] | None = None):
+        """The change table's hidden rows for this view's report, every report of the extract suppressed together
+        (:func:`.unit_disclosure.change_disclosure`); None with one unit."""
+        if self.source is not None:
+            return self.source.change_hidden(min_cell, window)
+        key = ("change", min_cell, window)
+        if key not in self._disclosures:
+            self._disclosures[key] = change_disclosure(self.reg_all, self.as_of, window, min_cell)
+        return self._disclosures[key].get(self.unit)
+
+    def model_counts_hidden(self, min_cell: int = DEFAULT_MIN_CELL, window: tuple[int, int] | None = None) -> bool:
+        """Whether this view's report hides the non-response model's counts, every report of the extract
+        suppressed together (:func:`.unit_disclosure.model_disclosure`); False with one unit."""
+        if self.source is not None:
+            return self.source.model_counts_hidden(min_cell, window)
+        key = ("model", min_cell, window)
+        if key not in self._disclosures:
+            self._disclosures[key] = model_disclosure(self.reg_all, self.as_of, window, min_cell)
+        return self._disclosures[key].get(self.unit, False)
+
+    def profile_hidden(self, year: int, min_cell: int = DEFAULT_MIN_CELL):
+        """The baseline profile's hidden counts of ``year`` for this view's report, every report of the extract
+        suppressed together (:func:`.unit_disclosure.profile_disclosure`); None with one unit."""
+        if self.source is not None:
+            return self.source.profile_hidden(year, min_cell)
+        key = ("profile", min_cell, int(year))
+        if key not in self._disclosures:
+            self._disclosures[key] = profile_disclosure(self.reg_all, year, min_cell)
         return self._disclosures[key].get(self.unit)
 
     def hidden(self, min_cell: int = DEFAULT_MIN_CELL) -> set:

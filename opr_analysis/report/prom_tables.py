@@ -55,6 +55,8 @@ __all__ = [
     "PROFILE_SUMMARY",
     "SEX_COLUMNS",
     "CHANGE_TABLE_SCORES",
+    "N_LEVEL",
+    "profile_counts",
     "baseline_profile_cells",
     "baseline_profile_table",
     "improvement_cells",
@@ -98,7 +100,9 @@ CHANGE_TABLE_SCORES = {
 }
 
 RESPONSES = "responses"
-_N = "__n__"  # the row holding each column's n in a categorical variable's wide frame
+#: The level of the row holding each column's n (those who answered the variable) in a categorical variable's
+#: wide frame, and in the hidden cells of :func:`baseline_profile_cells`.
+N_LEVEL = "__n__"
 
 
 def _kind_labels() -> dict[str, str]:
@@ -115,7 +119,38 @@ def _summary(row: pd.Series, var: str) -> str:
     return f"{fmt_num(row['mean'], dec)} ({fmt_num(row['sd'], dec)})"
 
 
-def baseline_profile_cells(profile: pd.DataFrame, year, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+def profile_counts(profile: pd.DataFrame, year) -> pd.DataFrame:
+    """The counts of the baseline profile table of ``year`` as one tidy frame: ``variable``, ``level`` and a
+    count per column of :data:`SEX_COLUMNS` (0 where a sex has none).
+
+    ``profile``: as for :func:`baseline_profile_cells`. Rows: the responses (``variable`` «responses», level
+    ``""``), then each level of each categorical variable the table shows. A sex outside the columns
+    (unknown) is in «alle» only: ``alle − K − M`` is its count, never shown. Empty when ``year`` has no
+    responses. The multi-unit disclosure (:func:`~opr_analysis.report.unit_disclosure.profile_disclosure`)
+    suppresses these counts of every report together.
+    """
+    p = profile[profile["year"].astype(str) == str(year)]
+    columns = ["variable", "level", *SEX_COLUMNS]
+    if p.empty:
+        return pd.DataFrame(columns=columns)
+    p = p.assign(sex=p["sex"].astype(str), level=p["level"].astype(object).where(p["level"].notna(), ""))
+    resp = p[p["variable"] == RESPONSES].set_index("sex")["n"]
+    rows = [{"variable": RESPONSES, "level": "", **{c: resp.get(c, 0) for c in SEX_COLUMNS}}]
+    for var in PROFILE_CATEGORICAL:
+        v = p[p["variable"] == var]
+        if var in PROFILE_SKIP or v.empty:
+            continue
+        count = v.pivot_table(index="level", columns="sex", values="count", aggfunc="sum", observed=True)
+        count = count.reindex(index=list(dict.fromkeys(v["level"].astype(str))), columns=list(SEX_COLUMNS))
+        rows += [{"variable": var, "level": lev, **r} for lev, r in count.fillna(0).iterrows()]
+    out = pd.DataFrame(rows, columns=columns)
+    out[list(SEX_COLUMNS)] = out[list(SEX_COLUMNS)].fillna(0).astype("int64")
+    return out
+
+
+def baseline_profile_cells(
+    profile: pd.DataFrame, year, min_cell: int = DEFAULT_MIN_CELL, hidden: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Baseline responses submitted in ``year`` by sex: columns K, M, alle (Kvinner, Menn, Alle).
 
     ``profile``: :func:`~opr_analysis.stats.proms.baseline_profile` with ``by=("year", "sex")``
@@ -123,7 +158,11 @@ def baseline_profile_cells(profile: pd.DataFrame, year, min_cell: int = DEFAULT_
     ``mean (sd)`` or ``median (q1–q3)`` (:data:`PROFILE_SUMMARY`); each level of
     each categorical variable as ``count (share %)``. Key columns ``variable``
     and ``level`` identify the rows; ``group`` is the row group. Suppression:
-    module docstring. Empty when ``year`` has no responses.
+    module docstring; ``hidden`` (a boolean frame indexed by ``(variable, level)``
+    with columns K, M, alle, a variable's n at level :data:`N_LEVEL`) replaces the
+    table's own rule when every report of a multi-unit extract is suppressed together
+    (:func:`~opr_analysis.report.unit_disclosure.profile_disclosure`; a cell it does not
+    name is hidden). Empty when ``year`` has no responses.
     """
     p = profile[profile["year"].astype(str) == str(year)].copy()
     cols = list(SEX_COLUMNS)
@@ -134,10 +173,17 @@ def baseline_profile_cells(profile: pd.DataFrame, year, min_cell: int = DEFAULT_
     extra = sorted(set(p["sex"]) - set(cols))  # e.g. "ukjent": part of the sums, never shown
     rows: list[dict] = []
 
+    def given(var: str, levels: list[str]) -> pd.DataFrame:
+        keys = pd.MultiIndex.from_product([[var], levels])
+        return hidden.reindex(index=keys, columns=cols).fillna(True).astype(bool).droplevel(0)
+
     resp = p[p["variable"] == RESPONSES].set_index("sex")["n"].reindex([*cols, *extra]).fillna(0).astype(int)
-    wide = resp.to_frame().T
-    hidden = suppress_wide(wide, [("alle", [c for c in [*cols, *extra] if c != "alle"])], min_cell, displayed=cols)
-    shown = display_counts(resp.reindex(cols), hidden.iloc[0].reindex(cols), min_cell)
+    if hidden is None:
+        wide = resp.to_frame().T
+        off = suppress_wide(wide, [("alle", [c for c in [*cols, *extra] if c != "alle"])], min_cell, displayed=cols)
+    else:
+        off = given(RESPONSES, [""])
+    shown = display_counts(resp.reindex(cols), off.iloc[0].reindex(cols), min_cell)
     tiny = {c: bool(0 < resp[c] < min_cell) for c in cols}
     rows.append(
         {"variable": RESPONSES, "level": "", GROUP: "Besvarelser", STUB: "Antall besvarelser", **shown.to_dict()}
@@ -165,10 +211,17 @@ def baseline_profile_cells(profile: pd.DataFrame, year, min_cell: int = DEFAULT_
         share = v.pivot_table(
             index="level", columns="sex", values="share", aggfunc="first", observed=True, dropna=False
         ).reindex(index=levels, columns=cols)
-        frame = pd.concat([count, n.to_frame(_N).T])
-        mask = suppress_wide(
-            frame, [("alle", [c for c in [*cols, *extra] if c != "alle"])], min_cell, total_row=_N, displayed=cols
-        )
+        if hidden is None:
+            frame = pd.concat([count, n.to_frame(N_LEVEL).T])
+            mask = suppress_wide(
+                frame,
+                [("alle", [c for c in [*cols, *extra] if c != "alle"])],
+                min_cell,
+                total_row=N_LEVEL,
+                displayed=cols,
+            )
+        else:
+            mask = given(var, [*levels, N_LEVEL])
         level_labels = v.drop_duplicates("level").set_index(v.drop_duplicates("level")["level"].astype(str))
         for lev in levels:
             row = {"variable": var, "level": lev, GROUP: label, STUB: str(level_labels.loc[lev, "level_label"])}
@@ -177,15 +230,17 @@ def baseline_profile_cells(profile: pd.DataFrame, year, min_cell: int = DEFAULT_
                     row[c] = MISSING
                     continue
                 k = display_counts(pd.Series([count.loc[lev, c]]), pd.Series([mask.loc[lev, c]]), min_cell).iloc[0]
-                share_hidden = bool(mask.loc[lev, c] or mask.loc[_N, c])
+                share_hidden = bool(mask.loc[lev, c] or mask.loc[N_LEVEL, c])
                 s = MISSING if share_hidden else fmt_pct(share.loc[lev, c])
                 row[c] = k if mask.loc[lev, c] else f"{k} ({s})"
             rows.append(row)
     return pd.DataFrame(rows, columns=out_cols)
 
 
-def baseline_profile_table(profile: pd.DataFrame, year, min_cell: int = DEFAULT_MIN_CELL) -> GT:
-    cells = baseline_profile_cells(profile, year, min_cell).drop(columns=["variable", "level"])
+def baseline_profile_table(
+    profile: pd.DataFrame, year, min_cell: int = DEFAULT_MIN_CELL, hidden: pd.DataFrame | None = None
+) -> GT:
+    cells = baseline_profile_cells(profile, year, min_cell, hidden).drop(columns=["variable", "level"])
     note = (
         f"{SOURCE_REGISTRY} Baselineskjemaer sendt inn i {year}; en pasient som svarte flere ganger, telles "
         "hver gang. Gjennomsnitt, median og andeler er regnet av dem som svarte på spørsmålet. "
@@ -281,20 +336,26 @@ def improvement_table(
 # --- Change scores ---------------------------------------------------------------------------
 
 
-def change_summary_cells(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+def change_summary_cells(
+    summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, hidden: pd.Series | None = None
+) -> pd.DataFrame:
     """Mean baseline, follow-up and change (95 % CI) for the scores of :data:`CHANGE_TABLE_SCORES`.
 
     ``summary``: :func:`~opr_analysis.stats.proms.change_summary`. Grouped by score
     (in :data:`CHANGE_TABLE_SCORES` order), a row per kind; key columns
     ``score`` and ``kind``. A row with n between 1 and ``min_cell − 1`` shows
-    «×» and no means.
+    «×» and no means. ``hidden`` (a boolean series indexed by ``(score, kind)``) replaces
+    that rule when every report of a multi-unit extract is suppressed together
+    (:func:`~opr_analysis.report.unit_disclosure.change_disclosure`): a row it hides shows
+    «×» and no means (the means of the units and of the registry would otherwise tie the
+    hidden n to the shown ones); a row it does not name is hidden.
     """
     labels = _kind_labels()
     rows = []
     for score, (label, dec) in CHANGE_TABLE_SCORES.items():
         for _, r in summary[summary["score"].astype(str) == score].iterrows():
             n = int(r["n"])
-            small = 0 < n < min_cell
+            small = 0 < n < min_cell if hidden is None else bool(hidden.get((score, str(r["kind"])), True))
             row = {
                 "score": score,
                 "kind": str(r["kind"]),
@@ -318,15 +379,23 @@ def change_summary_cells(summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL
 
 
 def change_summary_table(
-    summary: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, window: tuple[int, int] | None = None
+    summary: pd.DataFrame,
+    min_cell: int = DEFAULT_MIN_CELL,
+    window: tuple[int, int] | None = None,
+    hidden: pd.Series | None = None,
 ) -> GT:
-    cells = change_summary_cells(summary, min_cell).drop(columns=["score", "kind"])
+    cells = change_summary_cells(summary, min_cell, hidden).drop(columns=["score", "kind"])
     labels = {"n": "Par", "baseline": "Baseline", "followup": "Oppfølging", "change": "Endring", "change_ci": "95 % KI"}
     note = (
         f"{SOURCE_REGISTRY} {window_note(window)} Gjennomsnitt over svar med både baseline og oppfølging (første "
         "svar på hver oppfølging, baseline høyst 365 dager før behandlingen). Endring = oppfølging − baseline, med 95 % konfidensintervall (t-fordeling). Lavere NRS, BPI og "
         "ODI er bedre; høyere EQ-5D-indeks er bedre. "
-        f"Rader med færre enn {min_cell} par viser bare «{suppressed_label(min_cell)}»."
+        f"Rader med færre enn {min_cell} par viser bare «{suppressed_label(min_cell)}»"
+        + (
+            "."
+            if hidden is None
+            else ", og det gjør også rader som sammen med de andre enhetenes rapporter ville avsløre et lite antall."
+        )
     )
     return house_table(cells, note, labels=labels, stubhead="Oppfølging", id="prom_change")
 
@@ -376,17 +445,30 @@ def nonresponse_model_cells(model: pd.DataFrame, min_cell: int = DEFAULT_MIN_CEL
     ).reset_index(drop=True)
 
 
-def nonresponse_model_table(model: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> GT | None:
-    """The model as a table, or None when it may not be shown (:func:`model_is_reportable`)."""
+def nonresponse_model_table(
+    model: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, counts_hidden: bool = False
+) -> GT | None:
+    """The model as a table, or None when it may not be shown (:func:`model_is_reportable`). ``counts_hidden``:
+    the note leaves the model's follow-ups and answers out (every report of a multi-unit extract suppressed
+    together, :func:`~opr_analysis.report.unit_disclosure.model_disclosure`)."""
     cells = nonresponse_model_cells(model, min_cell)
     if cells.empty:
         return None
     n, events = int(model["n"].iloc[0]), int(model["events"].iloc[0])
     labels = {"odds_ratio": "Oddsratio", "ci": "95 % KI", "p": "p"}
+    counts = (
+        f"; {fmt_int(n)} oppfølginger med baselinesvar i samme forløp, {fmt_int(events)} besvart og "
+        f"{fmt_int(n - events)} ikke besvart."
+    )
+    if counts_hidden:
+        counts = (
+            " blant oppfølginger med baselinesvar i samme forløp (antallene er skjult: sammen med de andre "
+            "enhetenes rapporter ville de avsløre et lite tall)."
+        )
     note = (
-        f"{SOURCE_REGISTRY} Logistisk regresjon av om en oppfølging som ble sendt, ble besvart; "
-        f"{fmt_int(n)} oppfølginger med baselinesvar i samme forløp, {fmt_int(events)} besvart og "
-        f"{fmt_int(n - events)} ikke besvart. Oddsratio under 1: gruppen svarer sjeldnere. Standardfeil "
+        f"{SOURCE_REGISTRY} Logistisk regresjon av om en oppfølging som ble sendt, ble besvart"
+        + counts
+        + " Oddsratio under 1: gruppen svarer sjeldnere. Standardfeil "
         "justert for at samme pasient kan ha flere oppfølginger. Bare oppfølginger med alle variablene "
         "utfylt er med. En kategori vises bare når hver gruppe har minst "
         f"{max(min_cell, 10)} besvarte og {max(min_cell, 10)} ubesvarte; ellers er grupper slått sammen eller "

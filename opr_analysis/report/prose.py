@@ -111,8 +111,8 @@ def baseline_profile_paragraph(profile: pd.DataFrame, profile_cells: pd.DataFram
     age = cell_value(profile, "mean", year=year, sex="alle", variable="age")
     nrs = cell_value(profile, "mean", year=year, sex="alle", variable="nrs_avg")
     hscl = profile_cells["alle"].get(("hscl10_case", "True"), MISSING)
-    if profile_cells.loc[("age", ""), "alle"] == MISSING or hscl == MISSING:
-        return first
+    if profile_cells.loc[("age", ""), "alle"] == MISSING or hscl == MISSING or hscl.startswith(SUPPRESSED):
+        return first  # a hidden count is not quoted (the table shows «×»)
     return first + (
         f" Gjennomsnittsalderen var {fmt_num(age, 0)} år, og gjennomsnittlig smerte siste uke var "
         f"{fmt_num(nrs)} på en skala fra 0 til 10. Av dem som svarte på HSCL-10, hadde {hscl} et "
@@ -506,18 +506,34 @@ def outcomes_paragraph(
     )
 
 
-def nonresponse_paragraph(nonresponse, window: tuple[int, int], show_model: bool, failed: bool) -> str:
-    """«Hvem svarer på oppfølgingen?»: the model's basis and result with its guard notes, or why it is not shown."""
+def nonresponse_paragraph(
+    nonresponse, window: tuple[int, int], show_model: bool, failed: bool, counts_hidden: bool = False
+) -> str:
+    """«Hvem svarer på oppfølgingen?»: the model's basis and result with its guard notes, or why it is not shown.
+
+    ``counts_hidden``: the model's follow-ups and answers are hidden (every report of a multi-unit extract
+    suppressed together, :func:`~opr_analysis.report.unit_disclosure.model_disclosure`): the basis is described
+    without them."""
     if show_model:
         from ..stats.models import guard_notes
 
         n_model, events = int(nonresponse["n"].iloc[0]), int(nonresponse["events"].iloc[0])
+        counts = (
+            f"{fmt_int(n_model)} oppfølginger sendt til pasienter som hadde fylt ut baselineskjemaet i samme "
+            f"behandlingsforløp, med alle variablene i modellen utfylt; {fmt_int(events)} "
+            f"({fmt_pct(events / n_model)}) av dem ble besvart."
+        )
+        if counts_hidden:
+            counts = (
+                "oppfølginger sendt til pasienter som hadde fylt ut baselineskjemaet i samme behandlingsforløp, med "
+                "alle variablene i modellen utfylt; antallene er skjult fordi de sammen med de andre enhetenes "
+                "rapporter ville avsløre et lite tall."
+            )
         body = (
             "En logistisk regresjon viser hvilke kjennetegn ved baseline som henger sammen med å svare på "
             "oppfølgingen (@tbl-prom-frafall, @fig-prom-frafall). Den bygger på "
-            f"{fmt_int(n_model)} oppfølginger sendt til pasienter som hadde fylt ut baselineskjemaet i samme "
-            f"behandlingsforløp, med alle variablene i modellen utfylt; {fmt_int(events)} "
-            f"({fmt_pct(events / n_model)}) av dem ble besvart. Oppfølgingene har forfallsår {window[0]}–{window[1]}. "
+            + counts
+            + f" Oppfølgingene har forfallsår {window[0]}–{window[1]}. "
             + nonresponse_sentence(nonresponse)
             + "".join(" " + note for note in guard_notes(nonresponse))
         )

@@ -134,6 +134,7 @@ class SuppressedTable:
     groups: list[tuple[list[tuple[Hashable, float]], float]]
     min_cell: int
     fixed: pd.Series | None = None  # cells another published table shows exactly: never hidden
+    free: pd.Series | None = None  # undisplayed cells nobody needs protected (see :class:`Link`, ``at_most``)
 
 
 _RECORDS: list[SuppressedTable] | None = None
@@ -348,9 +349,11 @@ def _ranges(values, displayed, hidden, groups, cells) -> list[tuple[float, float
     return [program.range(cell) for cell in cells]
 
 
-def _checked_positions(values, displayed, hidden, min_cell) -> list[int]:
-    """Cells whose range must be wide: hidden ones, and undisplayed small ones."""
+def _checked_positions(values, displayed, hidden, min_cell, free=None) -> list[int]:
+    """Cells whose range must be wide: hidden ones, and undisplayed small ones (not ``free`` ones)."""
     small = (values > 0) & (values < min_cell)
+    if free is not None:
+        small &= ~free
     return [int(i) for i in np.flatnonzero(hidden | (small & ~displayed))]
 
 
@@ -365,7 +368,7 @@ def intervals(table: SuppressedTable, cells: Sequence[Hashable] | None = None) -
     labels, pos, values, displayed, groups = _arrays(table)
     hidden = table.hidden.reindex(table.values.index).to_numpy(dtype=bool)
     if cells is None:
-        idx = _checked_positions(values, displayed, hidden, table.min_cell)
+        idx = _checked_positions(values, displayed, hidden, table.min_cell, _free(table))
     else:
         idx = [pos[c] for c in cells]
     found = _ranges(values, displayed, hidden, groups, idx)
@@ -377,6 +380,12 @@ def _fixed(table: SuppressedTable) -> np.ndarray:
     if table.fixed is None:
         return np.zeros(len(table.values), dtype=bool)
     return table.fixed.reindex(table.values.index).fillna(False).to_numpy(dtype=bool)
+
+
+def _free(table: SuppressedTable) -> np.ndarray:
+    if table.free is None:
+        return np.zeros(len(table.values), dtype=bool)
+    return table.free.reindex(table.values.index).fillna(False).to_numpy(dtype=bool)
 
 
 def _public_program(values, displayed, fixed, groups) -> _Program:
@@ -394,7 +403,7 @@ def pinned_cells(table: SuppressedTable) -> list[Hashable]:
     labels, _, values, displayed, groups = _arrays(table)
     hidden = table.hidden.reindex(table.values.index).to_numpy(dtype=bool)
     public = _public_program(values, displayed, _fixed(table), groups)
-    cells = _checked_positions(values, displayed, hidden, table.min_cell)
+    cells = _checked_positions(values, displayed, hidden, table.min_cell, _free(table))
     return [labels[c] for c in cells if not public.wide(c, table.min_cell)]
 
 
@@ -406,7 +415,7 @@ def recoverable_cells(table: SuppressedTable) -> list[Hashable]:
     labels, _, values, displayed, groups = _arrays(table)
     hidden = table.hidden.reindex(table.values.index).to_numpy(dtype=bool)
     program = _Program(values, displayed, hidden, groups)
-    cells = _checked_positions(values, displayed, hidden, table.min_cell)
+    cells = _checked_positions(values, displayed, hidden, table.min_cell, _free(table))
     weak = [c for c in cells if not program.wide(c, table.min_cell)]
     if weak:
         public = _public_program(values, displayed, _fixed(table), groups)
@@ -414,10 +423,10 @@ def recoverable_cells(table: SuppressedTable) -> list[Hashable]:
     return [labels[c] for c in weak]
 
 
-def _lone_unknowns(values, displayed, hidden, groups, min_cell, fixed) -> None:
+def _lone_unknowns(values, displayed, hidden, groups, min_cell, fixed, free) -> None:
     """The cheap first pass (no linear programming): while a sum has exactly one unknown and it must
     be protected, hide the smallest displayed count of that sum. Changes ``hidden`` in place."""
-    small = (values > 0) & (values < min_cell)
+    small = (values > 0) & (values < min_cell) & ~free
     changed = True
     while changed:
         changed = False
@@ -444,7 +453,8 @@ def _protect(table: SuppressedTable) -> pd.Series:
     for g, (members, _) in enumerate(groups):
         for cell, _coef in members:
             member_of.setdefault(cell, []).append(g)
-    _lone_unknowns(values, displayed, hidden, groups, table.min_cell, fixed)
+    free = _free(table)
+    _lone_unknowns(values, displayed, hidden, groups, table.min_cell, fixed, free)
     # The greedy: while some checked cell is weak (its range narrower than min_cell), open the sum that pins a
     # weak cell down most tightly (fewest other unknowns) by hiding its smallest displayed count (ties: the
     # smaller count), choosing over every weak cell. Evaluated lazily, with the same choices: hiding a cell
@@ -468,7 +478,7 @@ def _protect(table: SuppressedTable) -> pd.Series:
     public = _public_program(values, displayed, fixed, groups)
     wide: set[int] = set()
     queue: list = []  # (choice, cell): the choice as last computed, a lower bound of the current one
-    pending = list(_checked_positions(values, displayed, hidden, table.min_cell))
+    pending = list(_checked_positions(values, displayed, hidden, table.min_cell, free))
     program = None
     while True:
         if pending:
@@ -536,6 +546,7 @@ def _components(table: SuppressedTable) -> list[SuppressedTable]:
     for r, at in parts.items():
         labels = table.values.index[at]
         fixed = None if table.fixed is None else table.fixed.reindex(labels)
+        free = None if table.free is None else table.free.reindex(labels)
         out.append(
             SuppressedTable(
                 table.values.reindex(labels),
@@ -544,6 +555,7 @@ def _components(table: SuppressedTable) -> list[SuppressedTable]:
                 group_of.get(r, []),
                 table.min_cell,
                 fixed,
+                free,
             )
         )
     return out
@@ -772,19 +784,22 @@ def _piece(frame: pd.DataFrame, spec, scope: Hashable = None, name: str = "") ->
 
 
 def _solve(pieces: Sequence[_Piece], groups: Sequence, min_cell: int, extra: Sequence = ()) -> dict:
-    """Every cell of ``pieces`` (and the ``extra`` cells: ``(label, value, displayed, fixed)``) suppressed
-    together under their own sums and ``groups``: label -> hidden."""
-    labels, values, displayed, fixed = [], [], [], []
+    """Every cell of ``pieces`` (and the ``extra`` cells: ``(label, value, displayed, fixed)``, or with a fifth
+    element ``free``: an unknown nobody needs protected) suppressed together under their own sums and
+    ``groups``: label -> hidden."""
+    labels, values, displayed, fixed, free = [], [], [], [], []
     for p in pieces:
         labels += p.labels
         values += p.values
         displayed += p.displayed
         fixed += p.fixed
-    for label, value, shown, known in extra:
+        free += [False] * len(p.labels)
+    for label, value, shown, known, *rest in extra:
         labels.append(label)
         values.append(float(value))
         displayed.append(shown)
         fixed.append(known)
+        free.append(bool(rest and rest[0]))
     if not labels:
         return {}
     index = pd.Index(labels, dtype=object, tupleize_cols=False)
@@ -795,7 +810,8 @@ def _solve(pieces: Sequence[_Piece], groups: Sequence, min_cell: int, extra: Seq
         return dict.fromkeys(labels, False)
     primary = _primary(long, min_cell) & shown & ~known
     every = [g for p in pieces for g in p.groups] + list(groups)
-    hidden = _run(SuppressedTable(long, shown, primary, every, min_cell, known))
+    loose = pd.Series(free, index=index) if any(free) else None
+    hidden = _run(SuppressedTable(long, shown, primary, every, min_cell, known, loose))
     return dict(zip(labels, hidden.to_numpy(dtype=bool), strict=True))
 
 
@@ -891,11 +907,16 @@ class Link:
     """Two published counts that are the same number, in every scope: the sum of column ``a[2]`` over the
     rows of table ``a[0]`` matching ``a[1]`` (a :meth:`pandas.DataFrame.query` string, or None for every
     row) equals that of ``b``, per group of equal ``by`` values. Example: an indicator's numerator for a
-    follow-up kind is the follow-up table's «answered» for that kind and year."""
+    follow-up kind is the follow-up table's «answered» for that kind and year.
+
+    With ``at_most``, ``a`` is at most ``b`` (those who answered a question, of the responses): the difference
+    is an unknown of the audit (at least 0) that needs no protection, because each publication shows both
+    sides where it shows them (the suppression of one report already lets a reader take one from the other)."""
 
     a: tuple[str, str | None, str]
     b: tuple[str, str | None, str]
     by: tuple[str, ...] = ("year",)
+    at_most: bool = False
 
 
 @dataclass
@@ -982,11 +1003,18 @@ def hidden_together(
                 continue
             left, right = a.cells(*link.a[1:], link.by), b.cells(*link.b[1:], link.by)
             for key in left.keys() & right.keys():
-                if sum(lookup[c] for c in left[key]) != sum(lookup[c] for c in right[key]):
+                rest = sum(lookup[c] for c in right[key]) - sum(lookup[c] for c in left[key])
+                if rest < 0 or (rest and not link.at_most):
                     untied.append((scope, link, key))
                     continue
-                groups.append(([*((c, 1.0) for c in left[key]), *((c, -1.0) for c in right[key])], 0.0))
-                ties.append((left[key], right[key]))
+                cells = [*((c, 1.0) for c in left[key]), *((c, -1.0) for c in right[key])]
+                if link.at_most:
+                    label = ("at_most", scope, link, key)
+                    extra.append((label, rest, False, False, True))
+                    cells.append((label, 1.0))
+                else:
+                    ties.append((left[key], right[key]))
+                groups.append((cells, 0.0))
     _share_known(pieces, ties)
     if sums is not None:
         total, members = sums

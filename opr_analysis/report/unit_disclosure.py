@@ -26,6 +26,11 @@ appears:
   the report's window, are suppressed the same way by :func:`improvement_disclosure` (the registry the
   sum of its units). Nothing ties them to the tables above, so a separate audit hides exactly what one
   audit of everything would.
+- **The rest of the PROM chapter**, each the same way: the baseline profile of the report year
+  (:func:`profile_disclosure`: each level of each categorical variable by sex, a variable's n per sex at
+  most the forms, those of all sexes public through the administrative baseline table), the change table's
+  pairs (:func:`change_disclosure`; a hidden row shows no means) and the non-response model's follow-ups
+  and answers (:func:`model_disclosure`; a report that hides them describes the model without them).
 
 A median or mean of the chapter is not a count; one computed over fewer than ``min_cell`` cases is
 hidden (it would describe a handful of patients). With one unit, nothing here applies: the report is
@@ -48,17 +53,25 @@ from ..extract.units import for_unit, unit_table
 from ..indicators.compute import TOTAL
 from ..indicators.statistics import PUBLISHED_AS, RESPONSE_OF, STATISTICS
 from ..stats.export import compute_tables
-from ..stats.table_registry import TABLES, PatientCounts
+from ..stats.proms import PROFILE_CATEGORICAL
+from ..stats.table_registry import TABLES, Margin, PatientCounts
+from .prom_tables import CHANGE_TABLE_SCORES, N_LEVEL, PROFILE_SKIP, RESPONSES, SEX_COLUMNS, profile_counts
 from .suppression import DEFAULT_MIN_CELL, Hidden, Link, hidden_together
 
 __all__ = [
+    "CHANGE",
     "IMPROVEMENT",
     "INDICATORS",
+    "PROFILE",
+    "PROFILE_RESPONSES",
     "Disclosure",
+    "change_disclosure",
+    "model_disclosure",
     "disclose",
     "improvement_disclosure",
     "indicator_counts",
     "indicator_links",
+    "profile_disclosure",
     "response_key",
 ]
 
@@ -79,6 +92,33 @@ IMPROVEMENT = PatientCounts(
 )
 #: The improvement table's name among the audit's tables.
 IMPROVEMENT_TABLE = "prom_improvement"
+
+#: The PROM chapter's baseline profile as counts (:func:`~.prom_tables.profile_counts`): each level of each
+#: categorical variable per sex; «alle» = Kvinner + Menn + unknown sex (the rest nobody sees); a variable's levels
+#: add up to its n per sex (those who answered it; published as count / share), which is at most the responses
+#: (:class:`~.suppression.Link` ``at_most``: those who did not answer the question are shown by each report as
+#: responses − n wherever both are shown, so that difference is not protected, as in one report alone).
+PROFILE = PatientCounts(
+    counts=tuple(SEX_COLUMNS), parts=(("alle", ("K", "M", "ukjent")),), margins=(Margin(by=("variable",)),),
+    keys=("variable", "level"),
+)  # fmt: skip
+#: The profile's responses per sex, the same way. Those of all sexes are the year's baseline forms, which the
+#: administrative baseline table («baseline_response») shows exactly: known to every reader (never hidden, no
+#: help in protecting anything).
+PROFILE_RESPONSES = PatientCounts(
+    counts=tuple(SEX_COLUMNS), parts=(("alle", ("K", "M", "ukjent")),), public=(("alle", "baseline_response"),),
+    keys=("variable", "level"),
+)  # fmt: skip
+#: The PROM chapter's change table as counts: the pairs (``n``) per score and follow-up kind.
+CHANGE = PatientCounts(counts=("n",), keys=("score", "kind"))
+#: The non-response model's counts, quoted by its table note and paragraph: follow-ups in the model (``n``) and
+#: answered (``events``); the unanswered are the rest nobody sees.
+MODEL = PatientCounts(counts=("n", "events"), parts=(("n", ("events", "not_events")),), keys=())
+MODEL_TABLE = "prom_nonresponse"
+#: The change table's name among the audit's tables.
+CHANGE_TABLE = "prom_change"
+#: The baseline profile's names among the audit's tables.
+PROFILE_TABLE, PROFILE_RESPONSES_TABLE = "prom_baseline_profile", "prom_baseline_responses"
 
 
 @dataclass
@@ -239,6 +279,20 @@ def disclose(
     return Disclosure(min_cell, tables_hidden, indicators, together.untied)
 
 
+def _per_unit(reg, tables: dict, min_cell: int, links=()) -> dict[Hashable, dict[str, tuple]]:
+    """Tables of every report of a multi-unit extract suppressed together. ``tables``: name -> ``(spec,
+    frame_of)``; per scope (None: the whole registry; a unit id) name -> ``(frame, Hidden)`` with
+    ``frame = frame_of(the scope's rows)``, the registry's counts the sums of the units', ``links`` between the
+    tables in every scope. Empty with one unit."""
+    units = unit_table(reg)["unit_id"].tolist()
+    if len(units) < 2:
+        return {}
+    regs = {None: reg} | {u: for_unit(reg, u) for u in units}
+    scopes = {s: {name: (spec, frame_of(r)) for name, (spec, frame_of) in tables.items()} for s, r in regs.items()}
+    together = hidden_together(scopes, min_cell, links, sums=(None, units))
+    return {s: {name: (f, together.hidden[s][name]) for name, (_, f) in t.items()} for s, t in scopes.items()}
+
+
 def improvement_disclosure(
     reg, as_of, window: tuple[int, int] | None, min_cell: int = DEFAULT_MIN_CELL
 ) -> dict[Hashable, pd.DataFrame]:
@@ -248,17 +302,105 @@ def improvement_disclosure(
     table is then suppressed on its own)."""
     from ..stats.proms import improvement_rates
 
-    units = unit_table(reg)["unit_id"].tolist()
-    if len(units) < 2:
-        return {}
-    regs = {None: reg} | {u: for_unit(reg, u) for u in units}
-    frames = {scope: improvement_rates(r, as_of=as_of, window=window) for scope, r in regs.items()}
-    scopes = {scope: {IMPROVEMENT_TABLE: (IMPROVEMENT, f[["indicator", "kind", "n", "improved"]])} for scope, f in
-              frames.items()}  # fmt: skip
-    together = hidden_together(scopes, min_cell, sums=(None, units))
+    def frame_of(r):
+        return improvement_rates(r, as_of=as_of, window=window)[["indicator", "kind", "n", "improved"]]
+
     out = {}
-    for scope, frame in frames.items():
-        cells = together.hidden[scope][IMPROVEMENT_TABLE].cells[["n", "improved"]]
+    for scope, t in _per_unit(reg, {IMPROVEMENT_TABLE: (IMPROVEMENT, frame_of)}, min_cell).items():
+        frame, hidden = t[IMPROVEMENT_TABLE]
+        cells = hidden.cells[["n", "improved"]]
         cells.index = pd.MultiIndex.from_frame(frame[["indicator", "kind"]].astype(str))
         out[scope] = cells
+    return out
+
+
+def profile_disclosure(reg, year, min_cell: int = DEFAULT_MIN_CELL) -> dict[Hashable, pd.DataFrame]:
+    """What every report of a multi-unit extract hides in the PROM chapter's baseline profile of ``year``:
+    per scope (None: the whole registry; a unit id) a boolean frame indexed by ``(variable, level)`` with
+    columns K, M, alle, each categorical variable's n at level :data:`~.prom_tables.N_LEVEL`
+    (:func:`~.prom_tables.baseline_profile_cells` takes it). Counts: :data:`PROFILE`. Empty with one unit
+    (the table is then suppressed on its own)."""
+    from ..stats.proms import baseline_profile
+
+    computed = {}  # one profile per scope, for both tables
+
+    def counts(r, responses: bool) -> pd.DataFrame:
+        if id(r) not in computed:
+            computed[id(r)] = profile_counts(baseline_profile(r, by=("year", "sex")), year)
+        frame = computed[id(r)]
+        return frame[(frame["variable"] == RESPONSES) == responses]
+
+    tables = {
+        PROFILE_TABLE: (PROFILE, lambda r: counts(r, False)),
+        PROFILE_RESPONSES_TABLE: (PROFILE_RESPONSES, lambda r: counts(r, True)),
+    }
+    columns = list(SEX_COLUMNS)
+    out = {}
+    links = [
+        Link((PROFILE_TABLE, f"variable == {var!r}", c), (PROFILE_RESPONSES_TABLE, None, c), by=(), at_most=True)
+        for var in PROFILE_CATEGORICAL
+        if var not in PROFILE_SKIP
+        for c in SEX_COLUMNS
+    ]  # a variable's n is at most the responses: the rest did not answer it
+    for scope, t in _per_unit(reg, tables, min_cell, links).items():
+        parts = []
+        for frame, hidden in t.values():
+            parts.append(hidden.cells[columns].set_axis(pd.MultiIndex.from_frame(frame[["variable", "level"]])))
+            m = hidden.margins
+            if len(m):  # each variable's n
+                n = m.assign(variable=m["key"].str[0], level=N_LEVEL).pivot_table(
+                    index=["variable", "level"], columns="column", values="hidden", aggfunc="any"
+                )  # fmt: skip
+                parts.append(n.reindex(columns=columns))
+        out[scope] = pd.concat(parts).fillna(True).astype(bool)
+    return out
+
+
+def change_disclosure(
+    reg, as_of, window: tuple[int, int] | None, min_cell: int = DEFAULT_MIN_CELL
+) -> dict[Hashable, pd.Series]:
+    """What every report of a multi-unit extract hides in the PROM chapter's change table: per scope (None: the
+    whole registry; a unit id) a boolean series indexed by ``(score, kind)``, true where the row's pairs (and so
+    its means) are hidden (:func:`~.prom_tables.change_summary_cells` takes it). The registry's pairs are the
+    sums of the units'. Empty with one unit (the table is then suppressed on its own)."""
+    from ..stats.proms import change_summary
+
+    def frame_of(r):
+        c = change_summary(r, as_of=as_of, window=window)
+        c = c[c["score"].astype(str).isin(list(CHANGE_TABLE_SCORES))]
+        return pd.DataFrame({"score": c["score"].astype(str), "kind": c["kind"].astype(str), "n": c["n"]})
+
+    out = {}
+    for scope, t in _per_unit(reg, {CHANGE_TABLE: (CHANGE, frame_of)}, min_cell).items():
+        frame, hidden = t[CHANGE_TABLE]
+        out[scope] = pd.Series(
+            hidden.cells["n"].to_numpy(dtype=bool), index=pd.MultiIndex.from_frame(frame[["score", "kind"]])
+        )
+    return out
+
+
+def model_disclosure(
+    reg, as_of, window: tuple[int, int] | None, min_cell: int = DEFAULT_MIN_CELL
+) -> dict[Hashable, bool]:
+    """Whether each report of a multi-unit extract hides the non-response model's counts (follow-ups and
+    answered, in its table note and paragraph): per scope (None: the whole registry; a unit id). The
+    registry's counts are the sums of the units' when the same follow-ups enter (a rest or an overlap
+    otherwise, :func:`~.suppression.hidden_together`). A scope whose model is not shown counts as showing
+    them: the audit assumes the reader knows more, never less. Empty with one unit."""
+    from ..errors import OprError
+    from ..stats.models import nonresponse_model
+
+    def frame_of(r):
+        try:
+            m = nonresponse_model(r, as_of=as_of, window=window, min_cell=min_cell)
+        except OprError:  # no model: nothing quoted
+            return pd.DataFrame(columns=["n", "events"])
+        return pd.DataFrame({"n": [int(m["n"].iloc[0])], "events": [int(m["events"].iloc[0])]}) if len(m) else (
+            pd.DataFrame(columns=["n", "events"])
+        )  # fmt: skip
+
+    out = {}
+    for scope, t in _per_unit(reg, {MODEL_TABLE: (MODEL, frame_of)}, min_cell).items():
+        frame, hidden = t[MODEL_TABLE]
+        out[scope] = bool(len(frame) and hidden.cells[["n", "events"]].to_numpy().any())
     return out
