@@ -106,25 +106,36 @@ def test_each_broken_extract(corpus, tmp_path, capsys):
     assert not failures, "\n\n".join(failures)
 
 
-def test_windows_1252_is_not_mojibake(corpus):
+@pytest.fixture(scope="module")
+def loaded(corpus):
+    """Each case of the corpus loaded once (the reader's default, fast path), or the error that stopped it."""
+    return {case.name: _outcome(case.folder) for case in corpus}
+
+
+def _registry(loaded, name):
+    reg = loaded[name]
+    assert not isinstance(reg, tuple), reg  # (error type, message): the case did not load
+    return reg
+
+
+def test_windows_1252_is_not_mojibake(corpus, loaded):
     case = next(c for c in corpus if c.name == "windows_1252")
-    reg = load_extract(case.folder)
+    reg = _registry(loaded, case.name)
     assert set(reg.enrolments["diagnosis"]) == {case.notes["diagnosis"]}
 
 
-def test_leading_zero_ids_survive(corpus):
-    case = next(c for c in corpus if c.name == "leading_zero_ids")
-    reg = load_extract(case.folder)
+def test_leading_zero_ids_survive(loaded):
+    reg = _registry(loaded, "leading_zero_ids")
     assert reg.patients["patient_id"].str.startswith("000").all()
     assert reg.enrolments["patient_id"].str.startswith("000").all()
     assert str(reg.patients["patient_id"].dtype) == "string"
 
 
-def test_a_megabyte_cell_is_read_whole(corpus):
+def test_a_megabyte_cell_is_read_whole(corpus, loaded):
     case = next(c for c in corpus if c.name == "long_cell")
-    reg = load_extract(case.folder)
+    reg = _registry(loaded, case.name)
     assert case.notes["diagnosis"] in set(reg.enrolments["diagnosis"].dropna())
-    assert reg.report.rows_read == load_extract(case.folder.parent / "leading_zero_ids").report.rows_read
+    assert reg.report.rows_read == _registry(loaded, "leading_zero_ids").report.rows_read
 
 
 def _outcome(folder):
@@ -156,13 +167,13 @@ def assert_same_outcome(fast, general, name):
 
 
 @pytest.mark.slow
-def test_fast_and_general_parsing_paths_agree_on_the_corpus(corpus):
+def test_fast_and_general_parsing_paths_agree_on_the_corpus(corpus, loaded):
     """The reader's vectorised date/datetime fast path and its general path give identical
     answers (quarantine reasons, row numbers, values) on every broken extract."""
     from opr_analysis.extract.parsing import general_path_only
 
     for case in corpus:
-        fast = _outcome(case.folder)
+        fast = loaded[case.name]
         with general_path_only():
             general = _outcome(case.folder)
         assert_same_outcome(fast, general, case.name)
