@@ -28,6 +28,7 @@ files (``--dist loadfile``), so a module fixture is built by one worker, and the
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import shutil
 import sys
@@ -169,6 +170,89 @@ def synthetic_reg(synthetic_extract):
     from opr_analysis import load_extract
 
     return load_extract(synthetic_extract)
+
+
+@pytest.fixture(scope="session")
+def hand_corpus(tmp_path_factory):
+    """:func:`broken_corpus.build_corpus` over the hand-made base extract (``write_base_extract``), built once
+    per run for tests/test_broken_corpus.py and tests/test_cache.py: its ``Case`` records. Read-only."""
+    import pickle
+
+    from broken_corpus import build_corpus
+
+    def build(folder: Path) -> None:
+        cases = build_corpus(write_base_extract(folder, name="base"), folder / "broken")
+        (folder / "cases.pickle").write_bytes(pickle.dumps(cases))
+
+    folder = shared_folder(tmp_path_factory, "broken-corpus-hand", build)
+    return pickle.loads((folder / "cases.pickle").read_bytes())
+
+
+#: The report the shared runs make: ``opr report --as-of 2025-03-01 --formats html`` (see :func:`concurrent_reports`).
+REPORT_AS_OF = "2025-03-01"
+
+
+def report_command(extract: Path, out: Path, *extra: str) -> list[str]:
+    """``python -m opr_analysis report`` on ``extract`` into ``out`` (as of :data:`REPORT_AS_OF`, HTML only)."""
+    return [sys.executable, "-m", "opr_analysis", "report", "--extract", str(extract), "--as-of", REPORT_AS_OF,
+            "--formats", "html", "--out", str(out), *extra]  # fmt: skip
+
+
+def notebooks_folder_state() -> dict[str, float]:
+    """Every path under ``notebooks/`` (the kernels' working folder) with its modification time."""
+    folder = ROOT / "notebooks"
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime for p in folder.rglob("*")}
+
+
+@dataclass(frozen=True)
+class ConcurrentReports:
+    """Two ``opr report`` processes started together (:func:`concurrent_reports`)."""
+
+    extract: Path  # data/uttrekk: a copy of synthetic_extract; the cache lies beside it, in data/.opr-cache
+    parent: Path  # holds only a/ and b/, the two runs' output folders
+    results: list  # [status, stdout, stderr] per run
+    before: dict  # notebooks_folder_state() before and after the runs
+    after: dict
+
+
+@pytest.fixture(scope="session")
+def concurrent_reports(tmp_path_factory, synthetic_extract) -> ConcurrentReports:
+    """Two ``opr report`` runs (:func:`report_command`) at the same time on a copy of ``synthetic_extract``, into
+    different folders of one parent, once per test run. Both as a user starts them: the validated-extract
+    cache on, at its default place beside the extract (no other run uses that copy); keys and locks in the
+    shared folder. Read by tests/test_report_runs.py (concurrency) and tests/test_cache.py (the report and
+    the cache). Read-only."""
+    import subprocess
+
+    def build(folder: Path) -> None:
+        extract = folder / "data" / "uttrekk"
+        shutil.copytree(synthetic_extract, extract)
+        parent = folder / "runs"
+        parent.mkdir()
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "OPR_KEY_DIR": str(folder / "keys"),
+               "OPR_LOCK_DIR": str(folder / "locks")}  # fmt: skip
+        for var in ("OPR_CACHE", "OPR_CACHE_DIR"):
+            env.pop(var, None)
+        before = notebooks_folder_state()
+        procs = [
+            subprocess.Popen(
+                report_command(extract, parent / name),
+                env=env,
+                cwd=ROOT,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )  # fmt: skip
+            for name in ("a", "b")
+        ]
+        results = [[p.wait(timeout=300), *p.communicate()] for p in procs]
+        state = {"results": results, "before": before, "after": notebooks_folder_state()}
+        (folder / "runs.json").write_text(json.dumps(state), encoding="utf-8")
+
+    folder = shared_folder(tmp_path_factory, "concurrent-reports", build)
+    state = json.loads((folder / "runs.json").read_text(encoding="utf-8"))
+    return ConcurrentReports(folder / "data" / "uttrekk", folder / "runs", state["results"], state["before"],
+                             state["after"])  # fmt: skip
 
 
 # --- order: the slow modules first ---------------------------------------------------------------

@@ -5,7 +5,6 @@ import importlib.util
 import pandas as pd
 import pytest
 from broken_corpus import build_corpus
-from helpers import write_base_extract
 
 from opr_analysis import load_extract
 from opr_analysis.cli import main
@@ -16,15 +15,12 @@ HAS_SYNTH = importlib.util.find_spec("opr_analysis.synth.registry") is not None
 def _base(kind, tmp_path_factory):
     root = tmp_path_factory.mktemp(f"corpus-{kind}")
     dialect = "norsk" if kind.endswith("norsk") else "iso"
-    if kind == "hand":
-        base = write_base_extract(root, name="base")
-    else:
-        if not HAS_SYNTH:
-            pytest.skip("opr_analysis.synth.registry is not merged into this branch yet")
-        from opr_analysis.synth.registry import write_synthetic
+    if not HAS_SYNTH:
+        pytest.skip("opr_analysis.synth.registry is not merged into this branch yet")
+    from opr_analysis.synth.registry import write_synthetic
 
-        base = root / "base"
-        write_synthetic(base, seed=2024, scale=0.05, years=(2020, 2025), fmt="csv", dialect=dialect)
+    base = root / "base"
+    write_synthetic(base, seed=2024, scale=0.05, years=(2020, 2025), fmt="csv", dialect=dialect)
     return build_corpus(base, root / "broken")
 
 
@@ -37,6 +33,8 @@ def _base(kind, tmp_path_factory):
     ],
 )
 def corpus(request, tmp_path_factory):
+    if request.param == "hand":  # built once per run, shared with tests/test_cache.py
+        return request.getfixturevalue("hand_corpus")
     return _base(request.param, tmp_path_factory)
 
 
@@ -108,46 +106,74 @@ def test_each_broken_extract(corpus, tmp_path, capsys):
     assert not failures, "\n\n".join(failures)
 
 
-def test_windows_1252_is_not_mojibake(corpus):
+@pytest.fixture(scope="module")
+def loaded(corpus):
+    """Each case of the corpus loaded once (the reader's default, fast path), or the error that stopped it."""
+    return {case.name: _outcome(case.folder) for case in corpus}
+
+
+def _registry(loaded, name):
+    reg = loaded[name]
+    assert not isinstance(reg, tuple), reg  # (error type, message): the case did not load
+    return reg
+
+
+def test_windows_1252_is_not_mojibake(corpus, loaded):
     case = next(c for c in corpus if c.name == "windows_1252")
-    reg = load_extract(case.folder)
+    reg = _registry(loaded, case.name)
     assert set(reg.enrolments["diagnosis"]) == {case.notes["diagnosis"]}
 
 
-def test_leading_zero_ids_survive(corpus):
-    case = next(c for c in corpus if c.name == "leading_zero_ids")
-    reg = load_extract(case.folder)
+def test_leading_zero_ids_survive(loaded):
+    reg = _registry(loaded, "leading_zero_ids")
     assert reg.patients["patient_id"].str.startswith("000").all()
     assert reg.enrolments["patient_id"].str.startswith("000").all()
     assert str(reg.patients["patient_id"].dtype) == "string"
 
 
-def test_a_megabyte_cell_is_read_whole(corpus):
+def test_a_megabyte_cell_is_read_whole(corpus, loaded):
     case = next(c for c in corpus if c.name == "long_cell")
-    reg = load_extract(case.folder)
+    reg = _registry(loaded, case.name)
     assert case.notes["diagnosis"] in set(reg.enrolments["diagnosis"].dropna())
-    assert reg.report.rows_read == load_extract(case.folder.parent / "leading_zero_ids").report.rows_read
+    assert reg.report.rows_read == _registry(loaded, "leading_zero_ids").report.rows_read
 
 
 def _outcome(folder):
-    """Everything validation answers: the error, or every problem and every quarantined row."""
+    """Everything validation answers: the error, or the registry (its problems, quarantine and tables)."""
     try:
-        reg = load_extract(folder)
+        return load_extract(folder)
     except Exception as exc:  # the run stops: compare the message
         return type(exc).__name__, str(exc)
-    problems = [(p.table, p.row, p.column, p.value, p.reason) for p in reg.report.problems]
-    quarantine = {t: q.astype(str).to_dict("records") for t, q in reg.report.quarantine.items()}
-    return problems, quarantine, {t: f.astype(str).to_dict("list") for t, f in reg.tables.items()}
+
+
+def assert_same_outcome(fast, general, name):
+    """The same error, or the same problems, quarantined rows and tables (values, dtypes and index; in object
+    columns the kind of blank too, None or NaN, which ``assert_frame_equal`` would take as equal)."""
+    if isinstance(fast, tuple) or isinstance(general, tuple):
+        assert fast == general, name
+        return
+    problems = [[(p.table, p.row, p.column, p.value, p.reason) for p in reg.report.problems] for reg in (fast, general)]
+    assert problems[0] == problems[1], name
+    quarantine = [
+        {t: q.astype(str).to_dict("records") for t, q in reg.report.quarantine.items()} for reg in (fast, general)
+    ]
+    assert quarantine[0] == quarantine[1], name
+    assert list(fast.tables) == list(general.tables), name
+    for table, a in fast.tables.items():
+        b = general.tables[table]
+        pd.testing.assert_frame_equal(a, b, check_exact=True, obj=f"{name}: {table}")
+        for column in a.select_dtypes(include="object").columns:
+            assert [type(v) for v in a[column]] == [type(v) for v in b[column]], (name, table, column)
 
 
 @pytest.mark.slow
-def test_fast_and_general_parsing_paths_agree_on_the_corpus(corpus):
+def test_fast_and_general_parsing_paths_agree_on_the_corpus(corpus, loaded):
     """The reader's vectorised date/datetime fast path and its general path give identical
     answers (quarantine reasons, row numbers, values) on every broken extract."""
     from opr_analysis.extract.parsing import general_path_only
 
     for case in corpus:
-        fast = _outcome(case.folder)
+        fast = loaded[case.name]
         with general_path_only():
             general = _outcome(case.folder)
-        assert fast == general, case.name
+        assert_same_outcome(fast, general, case.name)

@@ -14,7 +14,6 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from broken_corpus import build_corpus
 from helpers import write_base_extract
 
 import opr_analysis
@@ -85,12 +84,13 @@ def test_a_cached_load_equals_the_cold_load(cache_dir, tmp_path):
     assert len(entries) == len(cold.sources)  # one entry per table read
 
 
-def test_cached_loads_of_the_broken_corpus_equal_the_cold_ones(cache_dir, tmp_path):
+def test_cached_loads_of_the_broken_corpus_equal_the_cold_ones(cache_dir, hand_corpus):
     """Quarantined rows, ragged rows, notes, other encodings and formats: every loadable case, whole and for
-    the tables the follow-up audit reads; a case that stops the run stops it the same way with the cache on."""
-    cases = build_corpus(write_base_extract(tmp_path, name="base"), tmp_path / "broken")
+    the tables the follow-up audit reads; a case that stops the run stops it the same way with the cache on.
+    The corpus over the hand-made extract (tests/conftest.py's ``hand_corpus``, shared with
+    tests/test_broken_corpus.py; the cache lies in this test's own folder)."""
     loadable = 0
-    for case in cases:
+    for case in hand_corpus:
         if case.status != 0:
             with pytest.raises(Exception) as cold_error:
                 load_extract(case.folder, cache=False)
@@ -361,25 +361,23 @@ def test_no_cache_file_lands_in_a_research_delivery(cache_dir, tmp_path, monkeyp
 
 
 @pytest.mark.slow
-def test_the_report_reads_the_extract_once_and_writes_no_cache_file_into_the_report(tmp_path, monkeypatch):
+def test_the_report_reads_the_extract_once_and_writes_no_cache_file_into_the_report(concurrent_reports):
     """opr report validates (and caches) the extract; the notebook's kernel, started with the same environment,
-    finds it there; nothing of the cache is in the report."""
-    from opr_analysis.synth.registry import write_synthetic
-
-    monkeypatch.delenv("OPR_CACHE")
-    monkeypatch.delenv("OPR_CACHE_DIR", raising=False)
-    extract = tmp_path / "data" / "uttrekk"
-    write_synthetic(extract, seed=3, scale=0.05, years=(2021, 2024), fmt="csv")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "opr_analysis", "report", "--extract", str(extract), "--as-of", "2025-03-01",
-               "--formats", "html", "--out", str(tmp_path / "rapport")]  # fmt: skip
-    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True)
-    assert done.returncode == 0, done.stderr.decode()
-    root = tmp_path / "data" / cache.FOLDER
+    finds it there; nothing of the cache is in the report. The runs are tests/conftest.py's
+    ``concurrent_reports`` (shared with tests/test_report_runs.py): two ``opr report`` processes on an extract
+    of their own, the cache on at its default place beside it, where nothing else loads that extract."""
+    extract = concurrent_reports.extract
+    for status, _, stderr in concurrent_reports.results:
+        assert status == 0, stderr
+    root = extract.parent / cache.FOLDER
     tables = {json.loads((p / cache.ENTRY).read_text())["table"] for p in root.iterdir() if p.is_dir()}
     assert tables == {p.stem for p in extract.glob("*.csv")}
-    assert _cache_files(tmp_path / "rapport") == []
+    for run in ("a", "b"):
+        assert _cache_files(concurrent_reports.parent / run) == []
     # what the kernel does: load the extract from the notebooks folder, in the same environment
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for var in ("OPR_CACHE", "OPR_CACHE_DIR"):
+        env.pop(var, None)
     probe = f"import opr_analysis; print(opr_analysis.load_extract({str(extract.resolve())!r}).report.cache_note)"
     done = subprocess.run(
         [sys.executable, "-c", probe], env=env, cwd=ROOT / "notebooks", capture_output=True, text=True
