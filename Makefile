@@ -90,6 +90,9 @@ lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test,dev]'
 	$(BIN)/pip-compile --quiet --extra test --strip-extras --no-emit-index-url --no-emit-find-links \
 	  --no-header --annotation-style line --output-file requirements.lock pyproject.toml
+	printf '%s\n' '# Exact versions for reproducible installs (make uses it as a constraints file).' \
+	  '# Regenerate after changing pyproject.toml: make lock' | cat - requirements.lock > requirements.lock.tmp
+	mv requirements.lock.tmp requirements.lock
 
 # Known vulnerabilities in the locked dependency set. Needs the PyPI JSON API (or OSV);
 # --strict makes a run that could not look a package up fail instead of passing vacuously.
