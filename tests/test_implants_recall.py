@@ -206,6 +206,9 @@ def test_command_writes_the_list_and_prints_counts_only(tmp_path, capsys, extrac
     assert "2 rader i karantene" not in stdout  # P7's and P8's serials are not in the notice
     assert "1 serienummer av 3 i søket traff ingen komponent" in stdout
     printed = stdout + stderr
+    # it reads what the recall declares (issue 29), never the questionnaire answers or the referrals
+    lines = {line.split()[0]: line for line in stderr.splitlines() if line.strip()}
+    assert "ikke lest" in lines["referrals"] and "ikke lest" not in lines["implants"]
     for token in [*(f"P{i}" for i in range(1, 12)), "NSM0", "nsm0", "NSM9"]:
         assert token not in printed, token
     names = sorted(p.name for p in out.iterdir())

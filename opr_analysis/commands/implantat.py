@@ -138,7 +138,11 @@ def run(args) -> int:
     as_of = as_of_date(args.as_of)
     query = _query(args)
     check_target(args.out, args.extract)
-    reg = load_extract(args.extract)
+    from ..extract.needs import tables_read_by
+
+    # Only the tables the recall reads (and those they refer to): not the questionnaire answers, which at
+    # national size are tens of millions of rows the list never looks at.
+    reg = load_extract(args.extract, tables_read_by(recall))
     # The per-table counts only: a problem line would show cell values, and this list is about patients.
     print(reg.report.summary_text(max_problems=0), file=sys.stderr)
     result = recall(reg, query, as_of)

@@ -46,6 +46,7 @@ import pandas as pd
 
 from ..errors import UsageError
 from ..extract import codebook
+from ..extract.needs import reads
 from .matching import normalise, normalise_text
 
 __all__ = ["RecallQuery", "RecallResult", "recall", "rights_status", "with_erased", "ROW_COLUMNS", "REMOVED_COLUMNS"]
@@ -335,6 +336,7 @@ def _unmatched(reg, query: RecallQuery, matched: pd.Series, quarantined: pd.Data
     return pd.DataFrame({"serial_number": missed["serial_number"].to_numpy(), "note": note}), len(first)
 
 
+@reads("implants", "patients", "treatments", "units", "rights_requests")
 def recall(reg, query: RecallQuery, as_of) -> RecallResult:
     """The recall list of ``query`` at ``as_of`` (module docstring) from the registry ``reg``."""
     query.check()
