@@ -18,6 +18,10 @@ QUARTO_PATH  ?= $(wildcard $(QUARTO_DEST)/bin/quarto)
 ifneq ($(QUARTO_PATH),)
 export QUARTO_PATH
 endif
+# Python writes its bytecode caches (git-ignored __pycache__/) even where the environment says not to:
+# every notebook kernel and `opr` process of a run would otherwise compile the package again, and pytest
+# its rewritten test modules (about 5 s per test worker).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help venv lint test report data lab bench extract-example experiment-example audit lock docs clean quarto reference-docx
 

@@ -255,6 +255,51 @@ def concurrent_reports(tmp_path_factory, synthetic_extract) -> ConcurrentReports
                              state["after"])  # fmt: skip
 
 
+#: Unit names a hostile registry could send (issue 23): HTML, Markdown, Quarto cross-references, maths and a
+#: heading. u2's ends with a one-letter word, which the report ties to the word before it.
+HOSTILE_UNIT_NAMES = {
+    "ous": "<img src=x onerror=alert(1)>",
+    "u2": "Klinikk [klikk](javascript:alert(2)) <svg onload=alert(2)> <javascript:alert(22)> A",
+    "u3": "<iframe src=javascript:alert(3)></iframe> **fet** @fig-traktplott $x$ {year}\n# Overskrift",
+}
+
+
+@dataclass(frozen=True)
+class UnitReport:
+    """``opr report --unit u2 --formats html --as-of 2025-03-01`` of three synthetic units (:func:`unit_report`)."""
+
+    extract: Path
+    out: Path
+    manifest: dict
+    files: list  # the report's files as the run named them (manifest «outputs_sha256»)
+
+
+@pytest.fixture(scope="session")
+def unit_report(tmp_path_factory) -> UnitReport:
+    """One unit's report of an extract with three units named :data:`HOSTILE_UNIT_NAMES`
+    (``synthesize_units(3, seed=11, scale=0.3, years=(2021, 2024))``), once per test run: read by
+    tests/test_report_units.py (the unit's numbers) and tests/test_report_hostile_names.py (no live markup).
+    Read-only."""
+
+    def build(folder: Path) -> None:
+        from opr_analysis import cli
+        from opr_analysis.synth.registry import write_tables
+        from opr_analysis.synth.units import synthesize_units
+
+        tables = synthesize_units(3, seed=11, scale=0.3, years=(2021, 2024))
+        names = tables["units"]["unit_id"].map(HOSTILE_UNIT_NAMES)
+        tables["units"] = tables["units"].assign(name=names.astype("string"))
+        write_tables(tables, folder / "uttrekk")
+        argv = ["report", "--extract", str(folder / "uttrekk"), "--out", str(folder / "rapport"),
+                "--as-of", REPORT_AS_OF, "--formats", "html", "--unit", "u2"]  # fmt: skip
+        assert cli.main(argv) == 0
+
+    folder = shared_folder(tmp_path_factory, "unit-report-u2", build)
+    manifest = json.loads((folder / "rapport" / "manifest.json").read_text(encoding="utf-8"))
+    files = [folder / "rapport" / name for name in manifest["outputs_sha256"]]
+    return UnitReport(folder / "uttrekk", folder / "rapport", manifest, files)
+
+
 # --- order: the slow modules first ---------------------------------------------------------------
 
 

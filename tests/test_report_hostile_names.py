@@ -7,31 +7,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
+from conftest import HOSTILE_UNIT_NAMES as HOSTILE
 
-from opr_analysis.cli import main
 from opr_analysis.safety.markup import escape
-from opr_analysis.synth.registry import write_tables
-from opr_analysis.synth.units import synthesize_units
 
-HOSTILE = {
-    "ous": "<img src=x onerror=alert(1)>",
-    "u2": "Klinikk [klikk](javascript:alert(2)) <svg onload=alert(2)> <javascript:alert(22)>",
-    "u3": "<iframe src=javascript:alert(3)></iframe> **fet** @fig-traktplott $x$ {year}\n# Overskrift",
-}
-
-
-@pytest.fixture(scope="module")
-def unit_report(tmp_path_factory):
-    base = tmp_path_factory.mktemp("fiendtlige-navn")
-    tables = synthesize_units(3, seed=11, scale=0.3, years=(2021, 2024), generators=[])
-    tables["units"] = tables["units"].assign(name=tables["units"]["unit_id"].map(HOSTILE).astype("string"))
-    write_tables(tables, base / "uttrekk")
-    out = base / "rapport"
-    argv = ["report", "--extract", str(base / "uttrekk"), "--out", str(out), "--as-of", "2025-03-01",
-            "--formats", "html", "--unit", "u2"]  # fmt: skip
-    assert main(argv) == 0
-    (page,) = out.glob("*.html")
-    return page.read_text(encoding="utf-8")
+# The run: tests/conftest.py's `unit_report` (shared with tests/test_report_units.py), `opr report --unit u2`.
 
 
 URL_ATTRIBUTES = {"href", "src", "srcdoc", "action", "formaction", "xlink:href", "data", "poster", "background"}
@@ -59,7 +39,8 @@ def _live_markup(soup: BeautifulSoup) -> list[str]:
 
 @pytest.mark.slow
 def test_hostile_unit_names_never_become_live_markup(unit_report):
-    soup = BeautifulSoup(unit_report, "html.parser")
+    (page,) = (p for p in unit_report.files if p.suffix == ".html")
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
     assert _live_markup(soup) == []
     assert not soup.find_all("script") or all("alert(" not in s.get_text() for s in soup.find_all("script"))
     text = " ".join(soup.get_text(" ").split())

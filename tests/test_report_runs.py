@@ -187,8 +187,34 @@ def test_identity_number_in_a_report_text_stops_the_run(extract, tmp_path):
     assert done.returncode == 1
     stderr = _ours(done.stderr)
     assert stderr.startswith("opr report: ")
-    assert "inneholder et fødselsnummer; ingenting er levert" in stderr
-    assert f"build/{NOTEBOOK.name}" in stderr or "arsrapport-2024.html" in stderr
+    # found in the text itself, before the notebook runs, and the file named
+    assert "forord.md inneholder et fødselsnummer; ingenting er levert" in stderr
+    assert "Kjørte notatboken" not in done.stdout + done.stderr
     assert nin not in done.stderr + done.stdout
+    assert _snapshot(parent / "out") == previous
+    assert [p.name for p in parent.iterdir()] == ["out"]
+
+
+def test_identity_number_the_notebook_writes_stops_the_run(extract, tmp_path, monkeypatch):
+    """What the texts cannot show: a number that appears only in the executed notebook (the data put it on a
+    page). The finished report is scanned before it replaces the previous one. The kernel is replaced by a
+    notebook written directly (in-process, no kernel): the scan, not the notebook, is under test."""
+    from opr_analysis import IdentifiableDataError
+    from opr_analysis.report import pipeline
+
+    nin = make_valid_nin("010190")
+
+    def executed_with_a_number(reg, plan, executed):
+        executed.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"Pasient {nin}")]), executed)
+
+    monkeypatch.setattr(pipeline, "execute_report", executed_with_a_number)
+    parent = tmp_path / "site"
+    _previous_report(parent / "out")
+    previous = _snapshot(parent / "out")
+    with pytest.raises(IdentifiableDataError, match="inneholder et fødselsnummer; ingenting er levert") as err:
+        pipeline.run_report(extract, as_of=None, formats=["html"], out=parent / "out", log=lambda s: None)
+    assert f"build/{NOTEBOOK.name}" in str(err.value) or ".html" in str(err.value)
+    assert nin not in str(err.value)
     assert _snapshot(parent / "out") == previous
     assert [p.name for p in parent.iterdir()] == ["out"]

@@ -71,19 +71,21 @@ def multi_extract(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_unit_report_renders_with_the_units_numbers(multi_extract, tmp_path):
-    out = tmp_path / "_output"
-    run = pipeline.run_report(multi_extract, as_of=AS_OF, formats=["html"], out=out, unit="u2", log=lambda s: None)
-    assert [p.name for p in run.files] == [f"arsrapport-{YEAR}-u2.html", f"arsrapport-{YEAR}-u2-tabeller.xlsx"]
-    assert run.manifest["parameters"]["unit"] == "u2"
-    soup = BeautifulSoup(run.files[0].read_text(encoding="utf-8"), "html.parser")
+def test_unit_report_renders_with_the_units_numbers(unit_report, tmp_path):
+    """tests/conftest.py's `unit_report`: `opr report --unit u2` of three synthetic units (with hostile names,
+    which tests/test_report_hostile_names.py checks in the same page)."""
+    extract = unit_report.extract
+    assert [p.name for p in unit_report.files] == [f"arsrapport-{YEAR}-u2.html", f"arsrapport-{YEAR}-u2-tabeller.xlsx"]
+    assert unit_report.manifest["parameters"]["unit"] == "u2"
+    soup = BeautifulSoup(unit_report.files[0].read_text(encoding="utf-8"), "html.parser")
     text = soup.get_text(" ")
+    view = ir.unit_view(load_extract(extract), "u2", as_of=AS_OF)
     # the unit's one-letter last word stays with the word before it (no «A» alone on a line)
-    assert f"Årsrapport {YEAR} for OUS smerteregister – Smerteklinikk\u00a0A" in text
-    assert "Kvalitetsindikatorer" in text and "Kapitlet viser tallene for Smerteklinikk A" in text
+    name = view.unit_name
+    assert name.endswith(" A") and f"Årsrapport {YEAR} for OUS smerteregister – {name[:-2]}\u00a0A" in text
+    assert "Kvalitetsindikatorer" in text and "Kapitlet viser tallene for" in text
     assert "Traceback" not in text and "@tbl-" not in text
     # the indicator table shows exactly the package's cells: the unit, then the registry total
-    view = ir.unit_view(load_extract(multi_extract), "u2", as_of=AS_OF)
     cells = ir.indicator_cells(view, YEAR)
 
     def plain(text: str) -> str:  # the report's typography ties numbers to their units with no-break spaces
@@ -93,16 +95,16 @@ def test_unit_report_renders_with_the_units_numbers(multi_extract, tmp_path):
         [plain(c.get_text()) for c in tr.find_all(["th", "td"])]
         for tr in soup.find(id="opr-indikatorer").select("tbody tr")
     ]
-    want = cells[["Indikator", "Mål", "Smerteklinikk A", "Hele registeret"]].astype(str).map(plain)
+    want = cells[["Indikator", "Mål", name, "Hele registeret"]].astype(str).map(plain)
     assert rows == want.values.tolist()
     # the rest of the report is the unit's: its referrals, not the registry's
     n_unit = int((view.reg.referrals["assessed_date"].dt.year == YEAR).sum())
     n_all = int((view.reg_all.referrals["assessed_date"].dt.year == YEAR).sum())
     assert n_unit < n_all
     # the unit's workbook is computed from the unit's rows, and equals the unit's report number by number
-    _unit_workbook_equals_unit_report(run.files[1], soup, view.reg, view.disclosure(5).masks("u2"))
+    _unit_workbook_equals_unit_report(unit_report.files[1], soup, view.reg, view.disclosure(5).masks("u2"))
     with pytest.raises(Exception, match="ukjent enhet"):
-        pipeline.run_report(multi_extract, as_of=AS_OF, formats=["html"], out=tmp_path / "x", unit="zz")
+        pipeline.run_report(extract, as_of=AS_OF, formats=["html"], out=tmp_path / "x", unit="zz")
 
 
 def _unit_workbook_equals_unit_report(workbook, soup, unit_reg, masks):

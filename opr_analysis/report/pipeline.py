@@ -318,6 +318,19 @@ def check_report_parameters(*, min_cell: int, years_shown: int, texts_dir: Path)
     if not Path(texts_dir).is_dir():
         raise UsageError(f"fant ikke tekstmappen «{texts_dir}» (--texts)")
     check_glossaries(texts_dir)  # the guarded loader and the glossary's schema, before any work
+    check_texts_hold_no_nin(texts_dir)
+
+
+def check_texts_hold_no_nin(texts_dir: Path) -> None:
+    """Raise :class:`IdentifiableDataError` naming the report text that holds an identity number.
+
+    The texts are inputs the registry edits by hand: a number pasted into one is found here, before the
+    notebook runs, with the file named. The scan of the finished report (``owned_dir``'s check) stays: it
+    also covers what the data put into the pages."""
+    from ..safety.privacy import scan_file
+
+    for path in text_files(texts_dir):
+        scan_file(path, path.relative_to(texts_dir).as_posix())
 
 
 def report_years(reg) -> tuple[int, int] | None:
