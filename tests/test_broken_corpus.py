@@ -1,6 +1,9 @@
 """Issue 8.1: a corpus of broken extracts, one defect each, from a valid base extract."""
 
+import contextlib
 import importlib.util
+import io
+from dataclasses import dataclass
 
 import pandas as pd
 import pytest
@@ -80,16 +83,57 @@ def test_every_defect_is_in_the_corpus(corpus):
     assert {c.name for c in corpus} == EXPECTED_CASES
 
 
+@dataclass
+class Validated:
+    """One case through ``opr validate --quarantine`` as a user runs it."""
+
+    status: int
+    output: str  # standard output and error
+    quarantined: dict[str, int] | None  # rows per quarantine file; None: no quarantine folder
+    outcome: object  # what load_extract gave the command: the registry, or (error type, message)
+
+
+@pytest.fixture(scope="module")
+def validated(corpus, tmp_path_factory):
+    """Each case of the corpus validated once by the command; the reader's answer is kept for the tests of
+    what was read (``loaded``): the command's own ``load_extract(folder)``, the reader's default fast path."""
+    from opr_analysis.extract import reader
+
+    root = tmp_path_factory.mktemp("karantene")
+    found = {}
+    seen = []
+
+    def load_and_keep(*args, **kwargs):
+        try:
+            reg = real_load(*args, **kwargs)
+        except Exception as exc:
+            seen.append((type(exc).__name__, str(exc)))
+            raise
+        seen.append(reg)
+        return reg
+
+    real_load = reader.load_extract
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(reader, "load_extract", load_and_keep)
+        for case in corpus:
+            q, out, err = root / case.name, io.StringIO(), io.StringIO()
+            seen.clear()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                status = main(["validate", str(case.folder), "--quarantine", str(q)])
+            got = None
+            if q.exists():
+                got = {p.stem: len(pd.read_csv(p, dtype=str, keep_default_na=False)) for p in q.glob("*.csv")}
+            assert len(seen) == 1, (case.name, seen)  # the command read the extract once
+            found[case.name] = Validated(status, out.getvalue() + err.getvalue(), got, seen[0])
+    return found
+
+
 @pytest.mark.slow
-def test_each_broken_extract(corpus, tmp_path, capsys):
+def test_each_broken_extract(corpus, validated):
     failures = []
     for case in corpus:
-        q = tmp_path / case.name
-        status = main(["validate", str(case.folder), "--quarantine", str(q)])
-        out = "".join(capsys.readouterr())
-        got = None
-        if q.exists():
-            got = {p.stem: len(pd.read_csv(p, dtype=str, keep_default_na=False)) for p in q.glob("*.csv")}
+        run = validated[case.name]
+        status, out, got = run.status, run.output, run.quarantined
         problems = []
         if status != case.status:
             problems.append(f"status {status} != {case.status}")
@@ -107,9 +151,10 @@ def test_each_broken_extract(corpus, tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def loaded(corpus):
-    """Each case of the corpus loaded once (the reader's default, fast path), or the error that stopped it."""
-    return {case.name: _outcome(case.folder) for case in corpus}
+def loaded(corpus, validated):
+    """Each case of the corpus as the reader's default, fast path gave it to ``opr validate``: the registry,
+    or the error that stopped it (type and message)."""
+    return {case.name: validated[case.name].outcome for case in corpus}
 
 
 def _registry(loaded, name):
