@@ -269,7 +269,7 @@ def test_funnel_figure_draws_the_limits_it_computes(tmp_path):
     assert notes["opr_baseline"] == fl.description
     ir.funnel_figure(view, 2023, min_cell=1).draw()
     ir.trend_figure(view, min_cell=1).draw()
-    assert "kontrollgrenser" in ir.funnel_caption(view, 2023)
+    assert "kontrollgrenser" in ir.funnel_caption(view, 2023, min_cell=1)  # the disclosure computed above
 
 
 def test_opr_indicators_never_replaces_a_folder_it_did_not_write(tmp_path):
