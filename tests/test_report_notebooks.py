@@ -115,23 +115,25 @@ def _needs_stats_and_synth():
 
 
 @pytest.fixture(scope="module")
-def small_extract(tmp_path_factory):
+def small_extract(synthetic_extract):
+    """tests/conftest.py's synthetic registry (scale 0.3, 2021-2024): the one `report_run` was made from."""
     _needs_stats_and_synth()
-    folder = tmp_path_factory.mktemp("extract") / "synthetic"
-    assert cli.main(["synth", "--out", str(folder), "--scale", "0.3", "--years", "2021-2024"]) == 0
-    return folder
+    return synthetic_extract
 
 
 @pytest.fixture(scope="module")
-def report_run(small_extract, tmp_path_factory):
-    out = tmp_path_factory.mktemp("report") / "_output"
-    # Without Quarto (conftest hides it from tests not marked quarto) a PDF cannot be made: the run writes
-    # the fallback HTML, then says so and fails. Quarto's outputs are tested in test_report_quarto.py.
-    with pytest.raises(pipeline.FormatsNotMade, match="PDF ble ikke laget") as failed:
-        pipeline.run_report(small_extract, as_of=AS_OF, formats=["html", "pdf"], out=out, log=lambda s: None)
-    made = [p.name for p in failed.value.run.files]
-    assert made == [f"arsrapport-{YEAR}.html", f"arsrapport-{YEAR}-tabeller.xlsx"] and (out / "manifest.json").is_file()
-    return failed.value.run
+def report_run(concurrent_reports) -> pipeline.ReportRun:
+    """The whole registry's report of `small_extract` as a user makes it: ``python -m opr_analysis report
+    --as-of 2025-03-01 --formats html`` (without Quarto: the nbconvert fallback), one of the two runs of
+    tests/conftest.py's ``concurrent_reports`` (on a byte-identical copy of the extract), read from its folder.
+    The run without Quarto asked for a PDF is tested on its own (test_prom_chapter_is_skipped_...)."""
+    status, _, stderr = concurrent_reports.results[0]
+    assert status == 0, stderr
+    out = concurrent_reports.parent / "a"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    files = [out / name for name in manifest["outputs_sha256"]]
+    assert [p.name for p in files] == [f"arsrapport-{YEAR}.html", f"arsrapport-{YEAR}-tabeller.xlsx"]
+    return pipeline.ReportRun(out, files, manifest, manifest["renderer"]["name"], manifest["timings_seconds"])
 
 
 @pytest.fixture(scope="module")
@@ -336,7 +338,14 @@ def test_prom_chapter_is_skipped_with_one_sentence_without_answers(small_extract
     for name in ("baseline_answers", "followup_answers"):
         for p in extract.glob(f"{name}.*"):
             p.unlink()
-    run = pipeline.run_report(extract, as_of=AS_OF, formats=["html"], out=tmp_path / "o", log=lambda s: None)
+    # Without Quarto (conftest hides it from tests not marked quarto) a PDF cannot be made: the run writes
+    # the fallback HTML, then says so and fails. Quarto's outputs are tested in test_report_quarto.py.
+    out = tmp_path / "o"
+    with pytest.raises(pipeline.FormatsNotMade, match="PDF ble ikke laget") as failed:
+        pipeline.run_report(extract, as_of=AS_OF, formats=["html", "pdf"], out=out, log=lambda s: None)
+    run = failed.value.run
+    assert [p.name for p in run.files] == [f"arsrapport-{YEAR}.html", f"arsrapport-{YEAR}-tabeller.xlsx"]
+    assert (out / "manifest.json").is_file() and run.manifest["formats"] == ["html", "pdf"]
     soup = BeautifulSoup(run.files[0].read_text(encoding="utf-8"), "html.parser")
     text = soup.get_text(" ")
     assert "Pasientrapporterte utfall (PROM)" in text and "Uttrekket har ingen svar på spørreskjemaene" in text
