@@ -123,14 +123,29 @@ def schema_for(table: str) -> pa.DataFrameSchema:
     )
 
 
+@cache
+def _value_schema(table: str) -> pa.DataFrameSchema:
+    """:func:`schema_for` without its column dtypes: what :func:`failures` validates.
+
+    The reader's parsers give every column its codebook dtype (``DTYPES``) by construction, and a
+    dtype that does not match is a failure without a row (its failure case is the dtype's name),
+    which :func:`failures` never reported; checking the dtypes cost pandera about half of a small
+    table's validation (tests/test_reader_dtypes.py asserts the parsers' dtypes instead). Not
+    ``ValidationDepth.DATA_ONLY``: that skips the not-nullable check too (pandera counts it as schema-level).
+    """
+    schema = schema_for(table)
+    return schema.update_columns({name: {"dtype": None} for name in schema.columns})
+
+
 def failures(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Every failed check as rows of (row, column, check, value).
 
-    ``row`` is the frame's index (the 1-based data row of the source file).
+    ``row`` is the frame's index (the 1-based data row of the source file). The frame's dtypes are
+    not checked here (:func:`_value_schema`).
     """
     _, schema_errors = _pandera()
     try:
-        schema_for(table).validate(frame, lazy=True)
+        _value_schema(table).validate(frame, lazy=True)
     except schema_errors as err:
         cases = err.failure_cases
     else:
