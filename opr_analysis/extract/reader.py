@@ -1026,10 +1026,18 @@ def _implant_overlap_problems(frame, cells, readable_period) -> pd.DataFrame:
 # --- end v1.2 implants ---
 
 
+# The empty frame of each table spec, built once (about 2 ms a table, and most commands meet several
+# absent optional tables): a copy is handed out, so no caller shares it.
+_EMPTY_FRAMES: dict[str, tuple[codebook.Table, pd.DataFrame]] = {}
+
+
 def _empty_frame(spec: codebook.Table) -> pd.DataFrame:
-    frame = pd.DataFrame({n: pd.Series(dtype=schemas.DTYPES[c.type]) for n, c in spec.columns.items()})
-    frame.index.name = "row"
-    return _categorise(frame, spec)
+    known = _EMPTY_FRAMES.get(spec.name)
+    if known is None or known[0] is not spec:  # another codebook (a test's) may name the same table
+        frame = pd.DataFrame({n: pd.Series(dtype=schemas.DTYPES[c.type]) for n, c in spec.columns.items()})
+        frame.index.name = "row"
+        known = _EMPTY_FRAMES[spec.name] = (spec, _categorise(frame, spec))
+    return known[1].copy()
 
 
 def _categorise(frame: pd.DataFrame, spec: codebook.Table) -> pd.DataFrame:
