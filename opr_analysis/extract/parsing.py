@@ -222,6 +222,10 @@ def _fast_then_general(s: pd.Series, fast, general) -> pd.Series:
     return values
 
 
+# Below this many cells a column is parsed as it is (tests/test_parsing_paths.py runs both ways).
+SMALL = 1_000
+
+
 def _once_per_distinct(s: pd.Series, parse) -> pd.Series:
     """``parse(s)`` computed once per distinct cell (a date column holds a few thousand dates in a
     million rows) and spread back by Arrow's dictionary encoding; each cell's value depends on
@@ -229,6 +233,8 @@ def _once_per_distinct(s: pd.Series, parse) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if len(s) < SMALL:  # finding the distinct cells costs more than parsing a few hundred
+        return parse(s)
     text = _arrow(s)
     text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
     head = min(len(text), 10_000)
