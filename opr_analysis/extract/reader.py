@@ -1067,12 +1067,14 @@ def _finish_table(name, spec, frame, problems, raw, report) -> pd.DataFrame:
         if spec.since is None:  # an absent v1.1 table leaves a v1 extract's summary as it was
             report.summaries[name] = TableSummary(name, None)
         return frame
-    problems = problems.sort_values(["row"], kind="stable")
-    qrows = problems["row"].unique()
     file = raw.source.path.name
-    report.problems.extend(
-        Problem(name, file, int(p.row), p.column, str(p.value), p.reason) for p in problems.itertuples()
-    )
+    qrows = ()
+    if len(problems):  # most tables have none: nothing to sort or list
+        problems = problems.sort_values(["row"], kind="stable")
+        qrows = problems["row"].unique()
+        report.problems.extend(
+            Problem(name, file, int(p.row), p.column, str(p.value), p.reason) for p in problems.itertuples()
+        )
     report.quarantine[name] = _quarantine_frame(raw, problems, qrows)
     # Without quarantined rows the parsed frame is the table (a shallow copy: pandas copies on write).
     used = frame[~frame.index.isin(qrows)] if len(qrows) else frame.copy(deep=False)
