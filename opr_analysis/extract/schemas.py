@@ -96,12 +96,18 @@ def _item_range_check(items: dict) -> pa.Check:
     hi = pd.Series({code: item.max for code, item in items.items()}, dtype="float64")
 
     def answer_within_item_range(frame: pd.DataFrame) -> pd.Series:
-        v = frame["value"].astype("float64")
-        item = frame["item"].astype(object)
-        low, high = item.map(lo), item.map(hi)
-        ok = (v >= low) & (v <= high) & (np.floor(v) == v)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        v = frame["value"].to_numpy(dtype="float64", na_value=np.nan)
+        # Each answer's item range by Arrow's hash lookup (NaN: an unknown or blank item), not a Python map.
+        at = pc.index_in(pa.array(frame["item"].astype("string").array), value_set=pa.array(list(lo.index)))
+        at = pc.fill_null(at, len(lo)).to_numpy(zero_copy_only=False)
+        low, high = np.append(lo.to_numpy(), np.nan)[at], np.append(hi.to_numpy(), np.nan)[at]
+        with np.errstate(invalid="ignore"):
+            ok = (v >= low) & (v <= high) & (np.floor(v) == v)
         # Unknown items and blanks are reported by their own column checks.
-        return ok | low.isna() | v.isna()
+        return pd.Series(ok | np.isnan(low) | np.isnan(v), index=frame.index)
 
     return pa.Check(answer_within_item_range, name="item_range")
 
