@@ -231,19 +231,20 @@ def _load_validated(folder: Path, cb: codebook.Codebook, wanted: tuple[str, ...]
             continue
         frame, problems = _parse_and_check(raw, spec)
         windows[name] = _date_window(frame, spec, tomorrow)
-        problems = pd.concat([problems, _reference_problems(frame, raw, spec, parsed, bad, raws)])
+        found = [problems, _reference_problems(frame, raw, spec, parsed, bad, raws)]
         if name == "followups":
-            problems = pd.concat([problems, _anchor_problems(frame, raw, parsed, bad)])
+            found.append(_anchor_problems(frame, raw, parsed, bad))
         # Response-rate experiments (contract v1.1, issue 18)
         if name == "allocations":
-            problems = pd.concat([problems, _allocation_problems(frame, raw)])
+            found.append(_allocation_problems(frame, raw))
         # --- v1.2 patients' rights requests (issue 26) ---
         if name == "rights_requests":
-            problems = pd.concat([problems, _rights_request_problems(frame, raw)])
+            found.append(_rights_request_problems(frame, raw))
         # --- end v1.2 patients' rights requests ---
-        problems = pd.concat([problems, _unit_problems(name, frame, raw, parsed, bad, raws)])
+        found.append(_unit_problems(name, frame, raw, parsed, bad, raws))
         if name == "implants":  # v1.2 implants (issue 27)
-            problems = pd.concat([problems, _implant_problems(frame, raw, parsed, bad)])
+            found.append(_implant_problems(frame, raw, parsed, bad))
+        problems = _joined(found)
         parsed[name], bad[name] = frame, problems
         tables[name] = _finish_table(name, spec, frame, problems, raw, report)
         # The text cells are done with (the quarantine has its rows): free them before the next table.
@@ -529,12 +530,33 @@ def _container_has_nin(path: Path) -> bool:
     return has_nin(text)
 
 
+# Problems are frames of (row, column, value, reason), in the order they are found (a row's problems are
+# listed in that order). Most checks find nothing on most tables: the empty frame is built once, and
+# _joined concatenates only the frames that hold something (building and concatenating empty frames
+# was a fifth of a small extract's load).
+_EMPTY_PROBLEMS: list[pd.DataFrame] = []
+
+
 def _no_problems() -> pd.DataFrame:
-    return pd.DataFrame({"row": pd.Series(dtype="int64"), "column": "", "value": "", "reason": ""}).iloc[:0]
+    if not _EMPTY_PROBLEMS:
+        _EMPTY_PROBLEMS.append(
+            pd.DataFrame({"row": pd.Series(dtype="int64"), "column": "", "value": "", "reason": ""}).iloc[:0]
+        )
+    return _EMPTY_PROBLEMS[0].copy(deep=False)  # a new frame (copy on write): callers may change theirs
+
+
+def _joined(found: list[pd.DataFrame]) -> pd.DataFrame:
+    """The problem frames one after the other (the index is not used)."""
+    found = [f for f in found if len(f)]
+    if len(found) > 1:
+        return pd.concat(found, ignore_index=True)
+    return found[0] if found else _no_problems()
 
 
 def _problems(rows, column: str, values, reason) -> pd.DataFrame:
     rows = np.asarray(rows, dtype="int64")
+    if not len(rows):
+        return _no_problems()
     return pd.DataFrame(
         {
             "row": rows,
@@ -571,7 +593,7 @@ def _parse_and_check(raw: RawTable, spec: codebook.Table) -> tuple[pd.DataFrame,
             rows = rows[~unparsed[column].reindex(rows).fillna(False).to_numpy(dtype=bool)]
         if len(rows):
             found.append(_schema_problems(column, check, rows, cells, spec, frame))
-    return frame, pd.concat(found, ignore_index=True)
+    return frame, _joined(found)
 
 
 def _ragged_problems(raw: RawTable) -> pd.DataFrame:
@@ -664,7 +686,7 @@ def _usable_ids(table: str, column: str, parsed, bad) -> pd.Series:
 
 
 def _reference_problems(frame, raw, spec, parsed, bad, raws) -> pd.DataFrame:
-    found = [_no_problems()]
+    found = []
     for name, col in spec.columns.items():
         if not col.references or name not in raw.cells.columns:
             continue
@@ -681,7 +703,7 @@ def _reference_problems(frame, raw, spec, parsed, bad, raws) -> pd.DataFrame:
             f"finnes ikke i {rt}" if rt in raws else f"tabellen {rt} finnes ikke i uttrekket",
         )
         found.append(_problems(frame.index[broken], name, raw.cells[name][broken], reasons))
-    return pd.concat(found, ignore_index=True)
+    return _joined(found)
 
 
 def _positions(keys: pd.Series, ids: pd.Series) -> np.ndarray:
@@ -716,7 +738,7 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
     valid = frame["kind"].notna() & frame["anchor_id"].notna() & frame["kind"].isin(list(ANCHOR_TABLE))
     fu = frame.loc[valid, ["kind", "anchor_id"]]
     if fu.empty:
-        return _problems([], "anchor_id", [], [])
+        return _no_problems()
     kind = fu["kind"]
     anchor = fu["anchor_id"]
     # Each follow-up's kind as its position in ANCHOR_TABLE (every kind here is one of them).
@@ -772,7 +794,7 @@ def _anchor_problems(frame, raw, parsed, bad) -> pd.DataFrame:
     rows = fu.index[hit]
     found = _problems(rows, "anchor_id", raw.cells.loc[rows, "anchor_id"].to_numpy(), reason[hit])
     owners = (t_ok["patient_id"], t_pos), (e_ok["patient_id"], e_pos)
-    return pd.concat([found, _anchor_patient_problems(frame, fu, to_treatment, owners, raw, hit)])
+    return _joined([found, _anchor_patient_problems(frame, fu, to_treatment, owners, raw, hit)])
 
 
 def _found_in_all(keys: pd.Series, usable_pos: np.ndarray, ids: pd.Series) -> np.ndarray:
@@ -864,7 +886,7 @@ def _rights_request_problems(frame, raw) -> pd.DataFrame:
             [f"mangler verdi; et krav om {k} må ha datoen det gjelder fra" for k in kind[blank]],
         )
     )
-    return pd.concat(found, ignore_index=True)
+    return _joined(found)
 
 
 # --- end v1.2 patients' rights requests ---
@@ -873,9 +895,9 @@ def _rights_request_problems(frame, raw) -> pd.DataFrame:
 # --- v1.1 units (issue 16) ---
 def _unit_problems(name, frame, raw, parsed, bad, raws) -> pd.DataFrame:
     """Blank unit_id where units exist; a follow-up's unit_id disagreeing with its anchor's."""
-    found = [_no_problems()]
+    found = []
     if UNIT_COLUMN not in raw.cells.columns:
-        return found[0]
+        return _no_problems()
     units = frame[UNIT_COLUMN]
     if name in UNIT_REQUIRED and "units" in raws:
         blank = units.isna()
@@ -894,7 +916,7 @@ def _unit_problems(name, frame, raw, parsed, bad, raws) -> pd.DataFrame:
         wrong = given.notna() & anchor_unit.notna() & (given != anchor_unit)
         wrong = wrong.astype(bool)
         found.append(_problems(frame.index[wrong], UNIT_COLUMN, raw.cells[UNIT_COLUMN][wrong], UNIT_MISMATCH_REASON))
-    return pd.concat(found, ignore_index=True)
+    return _joined(found)
 
 
 # --- end v1.1 units ---
@@ -928,7 +950,7 @@ def _implant_problems(frame, raw, parsed, bad) -> pd.DataFrame:
                            IMPLANT_REMOVAL_WITHOUT_REASON))  # fmt: skip
     found.append(_implant_treatment_problems(frame, cells, parsed, bad))
     found.append(_implant_overlap_problems(frame, cells, ~inverted))
-    return pd.concat(found, ignore_index=True)
+    return _joined(found)
 
 
 def _implant_treatment_problems(frame, cells, parsed, bad) -> pd.DataFrame:
@@ -957,7 +979,7 @@ def _implant_treatment_problems(frame, cells, parsed, bad) -> pd.DataFrame:
     other = (unit != frame["unit_id"].astype("string")).fillna(False).to_numpy(dtype=bool) & ~not_scs & ~foreign
     given = cells["unit_id"][other] if "unit_id" in cells else [""] * int(other.sum())
     out.append(_problems(frame.index[other], "unit_id", given, IMPLANT_UNIT_MISMATCH))
-    return pd.concat(out, ignore_index=True)
+    return _joined(out)
 
 
 def _implant_overlap_problems(frame, cells, readable_period) -> pd.DataFrame:
@@ -1004,10 +1026,18 @@ def _implant_overlap_problems(frame, cells, readable_period) -> pd.DataFrame:
 # --- end v1.2 implants ---
 
 
+# The empty frame of each table spec, built once (about 2 ms a table, and most commands meet several
+# absent optional tables): a copy is handed out, so no caller shares it.
+_EMPTY_FRAMES: dict[str, tuple[codebook.Table, pd.DataFrame]] = {}
+
+
 def _empty_frame(spec: codebook.Table) -> pd.DataFrame:
-    frame = pd.DataFrame({n: pd.Series(dtype=schemas.DTYPES[c.type]) for n, c in spec.columns.items()})
-    frame.index.name = "row"
-    return _categorise(frame, spec)
+    known = _EMPTY_FRAMES.get(spec.name)
+    if known is None or known[0] is not spec:  # another codebook (a test's) may name the same table
+        frame = pd.DataFrame({n: pd.Series(dtype=schemas.DTYPES[c.type]) for n, c in spec.columns.items()})
+        frame.index.name = "row"
+        known = _EMPTY_FRAMES[spec.name] = (spec, _categorise(frame, spec))
+    return known[1].copy()
 
 
 def _categorise(frame: pd.DataFrame, spec: codebook.Table) -> pd.DataFrame:
@@ -1037,12 +1067,14 @@ def _finish_table(name, spec, frame, problems, raw, report) -> pd.DataFrame:
         if spec.since is None:  # an absent v1.1 table leaves a v1 extract's summary as it was
             report.summaries[name] = TableSummary(name, None)
         return frame
-    problems = problems.sort_values(["row"], kind="stable")
-    qrows = problems["row"].unique()
     file = raw.source.path.name
-    report.problems.extend(
-        Problem(name, file, int(p.row), p.column, str(p.value), p.reason) for p in problems.itertuples()
-    )
+    qrows = ()
+    if len(problems):  # most tables have none: nothing to sort or list
+        problems = problems.sort_values(["row"], kind="stable")
+        qrows = problems["row"].unique()
+        report.problems.extend(
+            Problem(name, file, int(p.row), p.column, str(p.value), p.reason) for p in problems.itertuples()
+        )
     report.quarantine[name] = _quarantine_frame(raw, problems, qrows)
     # Without quarantined rows the parsed frame is the table (a shallow copy: pandas copies on write).
     used = frame[~frame.index.isin(qrows)] if len(qrows) else frame.copy(deep=False)

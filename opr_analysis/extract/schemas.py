@@ -96,12 +96,18 @@ def _item_range_check(items: dict) -> pa.Check:
     hi = pd.Series({code: item.max for code, item in items.items()}, dtype="float64")
 
     def answer_within_item_range(frame: pd.DataFrame) -> pd.Series:
-        v = frame["value"].astype("float64")
-        item = frame["item"].astype(object)
-        low, high = item.map(lo), item.map(hi)
-        ok = (v >= low) & (v <= high) & (np.floor(v) == v)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        v = frame["value"].to_numpy(dtype="float64", na_value=np.nan)
+        # Each answer's item range by Arrow's hash lookup (NaN: an unknown or blank item), not a Python map.
+        at = pc.index_in(pa.array(frame["item"].astype("string").array), value_set=pa.array(list(lo.index)))
+        at = pc.fill_null(at, len(lo)).to_numpy(zero_copy_only=False)
+        low, high = np.append(lo.to_numpy(), np.nan)[at], np.append(hi.to_numpy(), np.nan)[at]
+        with np.errstate(invalid="ignore"):
+            ok = (v >= low) & (v <= high) & (np.floor(v) == v)
         # Unknown items and blanks are reported by their own column checks.
-        return ok | low.isna() | v.isna()
+        return pd.Series(ok | np.isnan(low) | np.isnan(v), index=frame.index)
 
     return pa.Check(answer_within_item_range, name="item_range")
 
@@ -123,14 +129,32 @@ def schema_for(table: str) -> pa.DataFrameSchema:
     )
 
 
+@cache
+def _value_schema(table: str) -> pa.DataFrameSchema:
+    """:func:`schema_for` without its column dtypes: what :func:`failures` validates.
+
+    The reader's parsers give every column its codebook dtype (``DTYPES``) by construction, and a
+    dtype that does not match is a failure without a row (its failure case is the dtype's name),
+    which :func:`failures` never reported; checking the dtypes cost pandera about half of a small
+    table's validation (tests/test_reader_dtypes.py asserts the parsers' dtypes instead). Not
+    ``ValidationDepth.DATA_ONLY``: that skips the not-nullable check too (pandera counts it as schema-level).
+    A column with nothing left to check (blank allowed, not unique, no checks) is left out: every
+    column is in the frame by construction, and pandera's per-column overhead is most of a small load's.
+    """
+    schema = schema_for(table)
+    idle = [n for n, c in schema.columns.items() if c.nullable and not c.unique and not c.checks]
+    return schema.update_columns({name: {"dtype": None} for name in schema.columns}).remove_columns(idle)
+
+
 def failures(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Every failed check as rows of (row, column, check, value).
 
-    ``row`` is the frame's index (the 1-based data row of the source file).
+    ``row`` is the frame's index (the 1-based data row of the source file). The frame's dtypes are
+    not checked here (:func:`_value_schema`).
     """
     _, schema_errors = _pandera()
     try:
-        schema_for(table).validate(frame, lazy=True)
+        _value_schema(table).validate(frame, lazy=True, inplace=True)  # inplace: nothing to coerce, no copy
     except schema_errors as err:
         cases = err.failure_cases
     else:
