@@ -1,7 +1,7 @@
 """Issue 23: the wider identity-number detector (dates written as dates) keeps false alarms at zero.
 
-On every output of a synthetic multi-unit registry (``opr tables``, ``opr indicators``, the report
-workbook, the follow-up audit), on many SHA-256 digests and on the dates, times and date ranges
+On every output of a synthetic multi-unit registry (``opr tables``, ``opr indicators``, a unit's
+report and workbook, the follow-up audit), on many SHA-256 digests and on the dates, times and date ranges
 outputs hold, nothing is found and nothing passes the whole-file prefilter where none is due. No
 valid identity number is written here as a literal: the planted ones are built at run time.
 """
@@ -22,23 +22,21 @@ AS_OF = "2025-06-30"
 
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory):
-    """Every file the synthetic registry's tables, indicators, workbook and audit commands write."""
+def outputs(unit_report, tmp_path_factory):
+    """Every file the tables, indicators and follow-up audit commands write for a synthetic registry of three
+    units, and the report (HTML and workbook) of one unit: tests/conftest.py's ``unit_report``, its extract
+    and its run."""
     from opr_analysis import load_extract
     from opr_analysis.indicators.output import write_indicators
-    from opr_analysis.report.pipeline import write_report_workbook
     from opr_analysis.stats import followup_audit
     from opr_analysis.stats.export import write_tables
-    from opr_analysis.synth.registry import write_tables as write_extract
-    from opr_analysis.synth.units import synthesize_units
 
     base = tmp_path_factory.mktemp("falske-alarmer")
-    tables = synthesize_units(3, seed=23, scale=0.3, years=(2020, 2025), generators=[])
-    reg = load_extract(write_extract(tables, base / "uttrekk"))
+    reg = load_extract(unit_report.extract)
     as_of = pd.Timestamp(AS_OF)
     files = list(write_tables(reg, base / "tabeller", as_of=as_of))  # each writer scans its own output too
     files += write_indicators(reg, base / "indikatorer", as_of=as_of)
-    files.append(write_report_workbook(reg, as_of.date(), base / "tabeller.xlsx", 5, "Årsrapport"))
+    files += unit_report.files
     audit = base / "oppfolging.csv"
     followup_audit(reg, as_of=as_of).to_csv(audit, index=False)
     files.append(audit)
