@@ -454,6 +454,7 @@ def run_notebook(name: str, out: Path, cwd: Path | None = None, **parameters):
         cwd=str(cwd or ROOT),
         progress_bar=False,
         log_output=False,
+        request_save_on_cell_execute=False,  # written once at the end, as opr report does (not at every cell)
     )
     return nbformat.read(out, as_version=4)
 

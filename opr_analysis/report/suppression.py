@@ -211,6 +211,7 @@ class _Highs:
         lp.a_matrix_.value_ = a_eq.data.astype(float)
         self.model.passModel(lp)
         self.costed: int | None = None
+        self.solution: np.ndarray | None = None  # the optimal point of the last objective solved
 
     def extreme(self, var: int, sign: float) -> float | None:
         """max (``sign`` 1) or min (−1) of variable ``var``; inf when unbounded, None when not solved."""
@@ -223,6 +224,7 @@ class _Highs:
             self.model.run()
             status = self.model.getModelStatus()
             if status == statuses.kOptimal:
+                self.solution = np.asarray(self.model.getSolution().col_value, dtype=float)
                 return -sign * self.model.getInfo().objective_function_value
             if status in (statuses.kUnbounded, statuses.kUnboundedOrInfeasible):
                 self.model.clearSolver()  # a start from an unbounded ray fails: the next objective starts afresh
@@ -243,8 +245,14 @@ class _Program:
     with the known cells moved to the right-hand side, split into clusters no sum ties together (a cell's
     range depends on its cluster only, so each program is small)."""
 
-    def __init__(self, values, displayed, hidden, groups):
+    def __init__(self, values, displayed, hidden, groups, seen: dict[int, list[float]] | None = None):
         unknown = hidden | ~displayed
+        # Values each unknown cell took in optimal points found so far: every such point is a feasible table,
+        # so the cell's true range holds them all and a cell they already spread min_cell apart is wide with
+        # no program of its own. The caller may share the record with later programs of the same table in
+        # which more cells are hidden: a point stays feasible there with the newly hidden cells at their
+        # true values (hiding only adds unknowns; each cell's lower bound does not depend on it).
+        self.seen = {} if seen is None else seen
         self.order = np.flatnonzero(unknown)
         self.var = {int(c): i for i, c in enumerate(self.order)}
         self.values = values
@@ -316,6 +324,8 @@ class _Program:
         if a_eq is None:
             return np.inf if sign > 0 else float(self.lower[i])
         found = solver.extreme(local[i], sign) if solver is not None else None
+        if found is not None and found != np.inf and solver.solution is not None:
+            self._record(local, solver.solution)
         if found is None:  # no HiGHS object, or it failed: scipy's linprog
             from scipy.optimize import linprog
 
@@ -330,6 +340,19 @@ class _Program:
                 found = float(self.values[cell])
         return -np.inf if found == np.inf and sign < 0 else found
 
+    def _record(self, local: dict[int, int], point: np.ndarray) -> None:
+        for j, k in local.items():
+            v = float(point[k])
+            cell = int(self.order[j])
+            low_high = self.seen.get(cell)
+            if low_high is None:
+                true = float(self.values[cell])
+                self.seen[cell] = [min(true, v), max(true, v)]
+            elif v < low_high[0]:
+                low_high[0] = v
+            elif v > low_high[1]:
+                low_high[1] = v
+
     def range(self, cell: int) -> tuple[float, float]:
         return self.bound(cell, -1.0), self.bound(cell, 1.0)
 
@@ -337,6 +360,9 @@ class _Program:
         """Whether ``cell`` can take values at least ``min_cell`` apart. The true value is feasible, so one
         side reaching ``min_cell`` from it is enough (one program instead of two, most of the time)."""
         value = float(self.values[cell])
+        low_high = self.seen.get(cell)
+        if low_high is not None and low_high[1] - low_high[0] >= min_cell - 1e-9:
+            return True
         high = self.bound(cell, 1.0)
         if high - value >= min_cell - 1e-9:
             return True
@@ -480,9 +506,10 @@ def _protect(table: SuppressedTable) -> pd.Series:
     queue: list = []  # (choice, cell): the choice as last computed, a lower bound of the current one
     pending = list(_checked_positions(values, displayed, hidden, table.min_cell, free))
     program = None
+    seen: dict[int, list[float]] = {}  # points of every program below (_Program.seen): each is feasible in the next
     while True:
         if pending:
-            program = program or _Program(values, displayed, hidden, groups)
+            program = program or _Program(values, displayed, hidden, groups, seen)
             for cell in pending:
                 if program.wide(cell, table.min_cell):
                     wide.add(cell)
@@ -492,7 +519,7 @@ def _protect(table: SuppressedTable) -> pd.Series:
         if not queue:
             break
         _, cell = heapq.heappop(queue)
-        program = program or _Program(values, displayed, hidden, groups)
+        program = program or _Program(values, displayed, hidden, groups, seen)
         if program.wide(cell, table.min_cell):
             wide.add(cell)
             continue
