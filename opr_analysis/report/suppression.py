@@ -240,19 +240,25 @@ def _solver(a_eq, rhs, lower) -> _Highs | None:
     return _Highs(*found, a_eq, rhs, lower)
 
 
+def _seen_record(values) -> np.ndarray:
+    """The lowest and highest value each cell took in the feasible tables found so far: at first its own."""
+    return np.vstack([values, values]).astype(float)
+
+
 class _Program:
     """The linear programs of one state of a table: the unknown cells (hidden or undisplayed), the sums
     with the known cells moved to the right-hand side, split into clusters no sum ties together (a cell's
     range depends on its cluster only, so each program is small)."""
 
-    def __init__(self, values, displayed, hidden, groups, seen: dict[int, list[float]] | None = None):
+    def __init__(self, values, displayed, hidden, groups, seen: np.ndarray | None = None):
         unknown = hidden | ~displayed
         # Values each unknown cell took in optimal points found so far: every such point is a feasible table,
         # so the cell's true range holds them all and a cell they already spread min_cell apart is wide with
         # no program of its own. The caller may share the record with later programs of the same table in
         # which more cells are hidden: a point stays feasible there with the newly hidden cells at their
         # true values (hiding only adds unknowns; each cell's lower bound does not depend on it).
-        self.seen = {} if seen is None else seen
+        # ``seen``: rows low and high, one column per cell (:func:`_seen_record`).
+        self.seen = _seen_record(values) if seen is None else seen
         self.order = np.flatnonzero(unknown)
         self.var = {int(c): i for i, c in enumerate(self.order)}
         self.values = values
@@ -341,17 +347,10 @@ class _Program:
         return -np.inf if found == np.inf and sign < 0 else found
 
     def _record(self, local: dict[int, int], point: np.ndarray) -> None:
-        for j, k in local.items():
-            v = float(point[k])
-            cell = int(self.order[j])
-            low_high = self.seen.get(cell)
-            if low_high is None:
-                true = float(self.values[cell])
-                self.seen[cell] = [min(true, v), max(true, v)]
-            elif v < low_high[0]:
-                low_high[0] = v
-            elif v > low_high[1]:
-                low_high[1] = v
+        cells = self.order[np.fromiter(local.keys(), dtype=np.int64, count=len(local))]
+        at = point[np.fromiter(local.values(), dtype=np.int64, count=len(local))]
+        self.seen[0, cells] = np.minimum(self.seen[0, cells], at)  # a cluster's cells: each once
+        self.seen[1, cells] = np.maximum(self.seen[1, cells], at)
 
     def range(self, cell: int) -> tuple[float, float]:
         return self.bound(cell, -1.0), self.bound(cell, 1.0)
@@ -360,8 +359,7 @@ class _Program:
         """Whether ``cell`` can take values at least ``min_cell`` apart. The true value is feasible, so one
         side reaching ``min_cell`` from it is enough (one program instead of two, most of the time)."""
         value = float(self.values[cell])
-        low_high = self.seen.get(cell)
-        if low_high is not None and low_high[1] - low_high[0] >= min_cell - 1e-9:
+        if self.seen[1, cell] - self.seen[0, cell] >= min_cell - 1e-9:
             return True
         high = self.bound(cell, 1.0)
         if high - value >= min_cell - 1e-9:
@@ -506,7 +504,7 @@ def _protect(table: SuppressedTable) -> pd.Series:
     queue: list = []  # (choice, cell): the choice as last computed, a lower bound of the current one
     pending = list(_checked_positions(values, displayed, hidden, table.min_cell, free))
     program = None
-    seen: dict[int, list[float]] = {}  # points of every program below (_Program.seen): each is feasible in the next
+    seen = _seen_record(values)  # points of every program below (_Program.seen): each is feasible in the next
     while True:
         if pending:
             program = program or _Program(values, displayed, hidden, groups, seen)
