@@ -12,8 +12,6 @@ from opr_analysis import load_extract
 from opr_analysis.indicators import indicator_results
 from opr_analysis.report import indicator_report as ir
 from opr_analysis.report import pipeline
-from opr_analysis.synth.registry import write_tables
-from opr_analysis.synth.units import synthesize_units
 
 ROOT = pipeline.ROOT
 AS_OF = dt.date(2025, 3, 1)
@@ -61,13 +59,6 @@ def test_indicator_cells_symbols_small_numbers_and_total(tmp_path):
         "level:Hele registeret",
     ]
     assert len(unit.reg.enrolments) == 10
-
-
-@pytest.fixture(scope="module")
-def multi_extract(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("multi") / "extract"
-    write_tables(synthesize_units(3, seed=11, scale=0.3, years=(2021, 2024)), folder)
-    return folder
 
 
 @pytest.mark.slow
@@ -148,7 +139,10 @@ def _unit_workbook_equals_unit_report(workbook, soup, unit_reg, masks):
 
 
 @pytest.mark.slow
-def test_unit_comparison_notebook_runs_under_papermill(multi_extract, tmp_path):
+def test_unit_comparison_notebook_runs_under_papermill(unit_report, tmp_path):
+    """On the extract of tests/conftest.py's `unit_report`: three units, two of them compared here; their names
+    hold markup, maths and a heading, and the notebook runs with them in its figures."""
+    multi_extract = unit_report.extract
     nb = nbformat.read(ROOT / "notebooks" / "unit_comparison.ipynb", as_version=4)
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
     params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
