@@ -132,14 +132,12 @@ def test_no_table_of_the_synthetic_report_has_a_recoverable_cell(synthetic, min_
 
 
 @pytest.fixture(scope="module")
-def synthetic_units(tmp_path_factory):
+def synthetic_units(unit_report):
+    """Three synthetic units (``synthesize_units(3, seed=11, scale=0.3, years=(2021, 2024))``): the extract of
+    tests/conftest.py's ``unit_report``, whose u2 report is one of the publications audited here."""
     from opr_analysis.extract.reader import load_extract
-    from opr_analysis.synth.registry import write_tables
-    from opr_analysis.synth.units import synthesize_units
 
-    folder = tmp_path_factory.mktemp("units") / "extract"
-    write_tables(synthesize_units(3, seed=11, scale=0.3, years=(2021, 2024)), folder)
-    return load_extract(folder)
+    return load_extract(unit_report.extract)
 
 
 @pytest.mark.parametrize("min_cell", [5, 10])
