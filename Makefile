@@ -38,10 +38,16 @@ help:
 	@echo "make quarto          install Quarto 1.7.27 from $(QUARTO_TOOLS) into $(QUARTO_DEST) (HTML, Word and PDF)"
 	@echo "make reference-docx  regenerate the Word reference document of the report (needs Quarto)"
 
+# uv installs the locked set in about 10 s where pip takes about 45 s (its resolver reads every index page);
+# where uv cannot be installed or fails, pip installs the same set.
+UV_SPEC ?= uv==0.13.9
+
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
+	if $(BIN)/python -m pip install --quiet '$(UV_SPEC)' && \
+	   $(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -c requirements.lock -e '.[test]'; \
+	then :; else $(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'; fi
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 >/dev/null
 	touch $(STAMP)
 
