@@ -314,3 +314,62 @@ def test_every_written_date_form_is_found_and_passes_the_prefilter():
                     assert may_hold_nin(text), text
                     checked += 1
     assert checked > 10_000
+
+
+def test_the_prefilters_non_ascii_characters_are_every_one_a_hit_can_hold():
+    """NON_ASCII_IN_HITS is every character whose NFKC form holds a character of a form (digit, separator,
+    E-notation) or that `normalise` removes, computed over all of Unicode; and no NFKC form holds a line
+    break, which lets a long text be searched line by line."""
+    import unicodedata
+
+    from opr_analysis.safety.nin import _INVISIBLE, NON_ASCII_IN_HITS
+
+    in_forms = set("0123456789 \t./-,+eE\u2212") | {chr(c) for c in range(0x2010, 0x2016)}
+    invisible = {chr(c) for c in _INVISIBLE}
+    wanted, breaks = [], []
+    for code in range(0x80, 0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        nfkc = unicodedata.normalize("NFKC", char)
+        if char in invisible or any(c in in_forms or c in invisible for c in nfkc):
+            wanted.append(code)
+        if "\n" in nfkc:
+            breaks.append(code)
+    listed = [code for first, last in NON_ASCII_IN_HITS for code in range(first, last + 1)]
+    assert listed == wanted, unicodedata.unidata_version
+    assert breaks == []
+
+
+def test_norwegian_text_without_numbers_does_not_pass_the_prefilter():
+    from opr_analysis.safety.nin import may_hold_nin
+
+    text = "Smerteklinikken på Ullevål: «Søvn og smerte», ærlig talt\nÅrsrapport for Østlandet\n"
+    assert not may_hold_nin(text) and not may_hold_nin(text.encode("utf-8"))
+    assert may_hold_nin("Smerteklinikken på Ullevål: 1\u00a0574 henvisninger")  # a no-break space in a number
+
+
+@pytest.mark.parametrize("disguise", DISGUISES, ids=list(DISGUISES))
+def test_a_long_text_searched_line_by_line_finds_what_the_whole_text_holds(disguise):
+    """has_nin of a long text searches only the lines that pass the prefilter; it finds a number at the
+    start, in the middle and at the end of a line, and in the first and the last line, as find_nins does."""
+    from opr_analysis.safety.nin import LINEWISE_FROM, has_nin
+
+    form = DISGUISES[disguise](NIN)
+    image = "iVBORw0KGgoAAAANSUhEUgAAA" * 40  # a line of base64 image data
+    filler = [f"<p>Smerteklinikken på Ullevål, linje {i}: 1\u00a0574 (39,3\u00a0%)</p>" for i in range(300)]
+    filler[150:150] = [image] * 10
+    body = "\n".join(filler)
+    assert len(body) > LINEWISE_FROM
+    for text in (
+        f"{form}\n{body}",
+        f"{body}\n{form}",
+        f"{body}\nfnr {form}\n{body}",
+        f"{body}\n<td>{form}</td>\n{body}",
+        f"{body}\nnotat:{form},7\n{body}",
+    ):
+        assert has_nin(text) and find_nins(text) == [NIN], disguise
+    assert not has_nin(body) and find_nins(body) == []
+    # split by a line break it is no number, in either search
+    broken = f"{body}\n{NIN[:6]}\n{NIN[6:]}\n{body}"
+    assert not has_nin(broken) and find_nins(broken) == []
