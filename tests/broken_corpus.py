@@ -52,6 +52,18 @@ class Base:
         self.quarantined = {t: set(q["row"].astype(int)) for t, q in self.reg.report.quarantine.items()}
         # The base's CSV dialect (opr synth --dialect norsk: ";", BOM, CRLF); the copies keep it.
         self.norsk = any(src.separator == ";" for src in self.reg.sources.values())
+        self._texts: dict[tuple[str, bool], str] = {}
+
+    def csv_text(self, table: str, frame: pd.DataFrame, norsk: bool) -> str:
+        """``frame`` as :func:`_write` writes it; a copy equal to the base's table is rendered once (most cases
+        change one table and copy the others unchanged)."""
+        same = table in self.frames and frame.equals(self.frames[table])
+        if not same:
+            return _csv_text(frame, norsk)
+        key = (table, norsk)
+        if key not in self._texts:
+            self._texts[key] = _csv_text(self.frames[table], norsk)
+        return self._texts[key]
 
     def usable(self, table: str) -> pd.DataFrame:
         f = self.frames[table]
@@ -110,14 +122,18 @@ def to_csv(frame: pd.DataFrame, sep: str = ",", quoting=csv.QUOTE_MINIMAL, eol: 
     return buf.getvalue()
 
 
-def _write(folder: Path, frames: dict[str, pd.DataFrame], norsk: bool = False) -> Path:
-    """UTF-8 CSV; ``norsk`` as the base was written: ``;``, a byte-order mark, CRLF."""
+def _csv_text(frame: pd.DataFrame, norsk: bool) -> str:
+    """UTF-8 CSV text; ``norsk`` as the base was written: ``;``, a byte-order mark, CRLF."""
+    if norsk:
+        return "\ufeff" + to_csv(frame, sep=";", eol="\r\n")
+    return to_csv(frame)
+
+
+def _write(folder: Path, frames: dict[str, pd.DataFrame], norsk: bool = False, base: Base | None = None) -> Path:
+    """Each frame as ``<table>.csv`` (:func:`_csv_text`); ``base``: the extract the frames were copied from."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
-        if norsk:
-            text = "\ufeff" + to_csv(frame, sep=";", eol="\r\n")
-        else:
-            text = to_csv(frame)
+        text = base.csv_text(name, frame, norsk) if base is not None else _csv_text(frame, norsk)
         (folder / f"{name}.csv").write_bytes(text.encode("utf-8"))
     return folder
 
@@ -127,7 +143,7 @@ def build_corpus(base_folder: Path, out: Path) -> list[Case]:
     b = Base(Path(base_folder))
 
     def write(folder, frames):
-        return _write(folder, frames, b.norsk)
+        return _write(folder, frames, b.norsk, b)
 
     cases: list[Case] = []
 
@@ -383,7 +399,7 @@ def hostile_cases(b: Base, out: Path, copy_frames) -> list[Case]:
 
     # A stray quote opens a field on data row 2 (line 3) that a properly quoted field on line 5
     # closes: every row keeps its width, so before issue 11 three rows silently became one.
-    folder = _write(out / "stray_quote", copy_frames())
+    folder = _write(out / "stray_quote", copy_frames(), base=b)
     lines = (folder / "referrals.csv").read_text(encoding="utf-8").split("\n")
     lines[2] = _quote_at(lines[2], decision)
     lines[4] = _quote_at(lines[4], decision, close=True)
@@ -399,7 +415,7 @@ def hostile_cases(b: Base, out: Path, copy_frames) -> list[Case]:
         )
     )
     # A quote opened on the third-last data row and never closed: it would swallow the rest of the file.
-    folder = _write(out / "unterminated_quote", copy_frames())
+    folder = _write(out / "unterminated_quote", copy_frames(), base=b)
     lines = (folder / "referrals.csv").read_text(encoding="utf-8").split("\n")
     lines[n - 2] = _quote_at(lines[n - 2], decision)
     (folder / "referrals.csv").write_text("\n".join(lines), encoding="utf-8")
@@ -424,7 +440,7 @@ def hostile_cases(b: Base, out: Path, copy_frames) -> list[Case]:
     cases.append(
         Case(
             "long_cell",
-            _write(out / "long_cell", frames),
+            _write(out / "long_cell", frames, base=b),
             0,
             "Uttrekket kan brukes",
             b.expected(),
@@ -437,14 +453,14 @@ def hostile_cases(b: Base, out: Path, copy_frames) -> list[Case]:
     cases.append(
         Case(
             "cell_too_long",
-            _write(out / "cell_too_long", frames),
+            _write(out / "cell_too_long", frames, base=b),
             1,
             f"enrolments.csv, rad {e1}, kolonne «notat»: cellen har",
             None,
         )
     )
     # A small zip bomb: 64 MiB of one byte in a 64 KiB "Excel sheet".
-    folder = _write(out / "zip_bomb", copy_frames())
+    folder = _write(out / "zip_bomb", copy_frames(), base=b)
     (folder / "treatments.csv").unlink()
     with zipfile.ZipFile(folder / "treatments.xlsx", "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", "<Types/>")

@@ -96,7 +96,11 @@ class Validated:
 @pytest.fixture(scope="module")
 def validated(corpus, tmp_path_factory):
     """Each case of the corpus validated once by the command; the reader's answer is kept for the tests of
-    what was read (``loaded``): the command's own ``load_extract(folder)``, the reader's default fast path."""
+    what was read (``loaded``): the command's own ``load_extract(folder)``, the reader's default fast path.
+
+    The validated-extract cache is off, as for every test (conftest's ``no_extract_cache``, which is
+    function-scoped and so not yet set when this module fixture runs): the reader reads and checks every case,
+    and writes no cache beside the corpus (the hand-made one is shared and read-only)."""
     from opr_analysis.extract import reader
 
     root = tmp_path_factory.mktemp("karantene")
@@ -115,6 +119,7 @@ def validated(corpus, tmp_path_factory):
     real_load = reader.load_extract
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(reader, "load_extract", load_and_keep)
+        mp.setenv("OPR_CACHE", "0")
         for case in corpus:
             q, out, err = root / case.name, io.StringIO(), io.StringIO()
             seen.clear()

@@ -140,8 +140,43 @@ def synthetic_units(unit_report):
     return load_extract(unit_report.extract)
 
 
+#: The as-of date of the audits of the declared tables and of the units' reports.
+AS_OF = dt.date(2025, 3, 1)
+
+
+@pytest.fixture(scope="module")
+def unit_regs(synthetic_units):
+    """Each report's registry of the three units: ``indicator_report.unit_view(synthetic_units, unit).reg``,
+    None the whole registry's (``synthetic_units`` itself), else the unit's (``for_unit``). Made once for the
+    module, so the PROM scores a registry memoises are computed once per report, not once per test. Read-only."""
+    from opr_analysis import unit_table
+    from opr_analysis.report import indicator_report as ir
+
+    units = unit_table(synthetic_units)["unit_id"].tolist()
+    return {unit: ir.unit_view(synthetic_units, unit, as_of=AS_OF).reg for unit in [None, *units]}
+
+
+@pytest.fixture(scope="module")
+def published_of(synthetic, unit_regs):
+    """``published_of(key)``: ``published_tables(reg, as_of=AS_OF)`` of the synthetic registry (key ``"synthetic"``)
+    or of one report's registry of the three units (a key of ``unit_regs``). They do not depend on ``min_cell``:
+    each is computed once for the module, and every call gets its own copies of the frames."""
+    from opr_analysis.stats.export import published_tables
+
+    computed = {}
+
+    def get(key):
+        if key not in computed:
+            computed[key] = published_tables(synthetic if key == "synthetic" else unit_regs[key], as_of=AS_OF)
+        return {name: frame.copy() for name, frame in computed[key].items()}
+
+    return get
+
+
 @pytest.mark.parametrize("min_cell", [5, 10])
-def test_every_declared_table_in_every_format_has_no_recoverable_cell(synthetic, synthetic_units, min_cell):
+def test_every_declared_table_in_every_format_has_no_recoverable_cell(
+    synthetic, synthetic_units, unit_regs, published_of, min_cell
+):
     """The report's tables and the workbook's sheets, all from the declarations (stats.table_registry): every
     patient-count table is suppressed and audited in each of them. With several units every report (the whole
     registry's and each unit's) and every workbook is suppressed together (report.unit_disclosure): audited
@@ -153,10 +188,9 @@ def test_every_declared_table_in_every_format_has_no_recoverable_cell(synthetic,
     from opr_analysis.report.publication import Publication
     from opr_analysis.report.suppression import pinned_cells, publish
     from opr_analysis.report.workbook import workbook_frames
-    from opr_analysis.stats.export import published_tables
     from opr_analysis.stats.table_registry import TABLES
 
-    as_of = dt.date(2025, 3, 1)
+    as_of = AS_OF
     patient_tables = [t for t in TABLES if t.patient_counts]
     assert {t.name for t in patient_tables} >= {
         "baseline_response_patient_level", "referrals_by_sex_age", "followup_response", "followup_response_totals",
@@ -174,7 +208,7 @@ def test_every_declared_table_in_every_format_has_no_recoverable_cell(synthetic,
 
     # one registry: its report and its workbook
     year = default_report_year(synthetic, as_of)
-    tables = published_tables(synthetic, as_of=as_of)
+    tables = published_of("synthetic")
     pub = Publication(tables, year, gt_tables.years_window(year), min_cell, as_of)
     for fmt in ("report", "workbook"):
         with recorded_tables() as recorded:
@@ -193,9 +227,9 @@ def test_every_declared_table_in_every_format_has_no_recoverable_cell(synthetic,
     audit(recorded, "units")
     assert all(pinned_cells(t) == [] for t in recorded)
     year = default_report_year(synthetic_units, as_of)
-    for unit in [None, *unit_table(synthetic_units)["unit_id"]]:
-        reg = ir.unit_view(synthetic_units, unit, as_of=as_of).reg
-        tables = published_tables(reg, as_of=as_of)
+    assert list(unit_regs) == [None, *unit_table(synthetic_units)["unit_id"]]
+    for unit in unit_regs:
+        tables = published_of(unit)
         masks = disclosure.masks(unit)
         pub = Publication(tables, year, gt_tables.years_window(year), min_cell, as_of, masks)
         frames = workbook_frames(tables, min_cell, masks)
@@ -206,13 +240,13 @@ def test_every_declared_table_in_every_format_has_no_recoverable_cell(synthetic,
     assert hidden > 0  # the audit had something to check
 
 
-def test_the_prom_improvement_table_of_every_unit_report_is_suppressed_together(synthetic, synthetic_units):
+def test_the_prom_improvement_table_of_every_unit_report_is_suppressed_together(synthetic, synthetic_units, unit_regs):
     """The PROM chapter of the whole registry's report and of each unit's: answers and improved per follow-up
     kind are counts about patients, and the registry's are the sums of the units'. Suppressed one unit at a
     time, a unit's hidden count was the registry's minus the other units' (six such cells in this extract at
     min_cell 5); suppressed together (report.unit_disclosure.improvement_disclosure) no hidden count can be
     recovered, by that subtraction or by the LP audit, and the table, its sentence and its figure agree."""
-    from opr_analysis import for_unit, unit_table
+    from opr_analysis import unit_table
     from opr_analysis.report import indicator_report as ir
     from opr_analysis.report.prom_tables import improvement_cells, improvement_hidden
     from opr_analysis.report.prose import improvement_sentence
@@ -226,9 +260,7 @@ def test_the_prom_improvement_table_of_every_unit_report_is_suppressed_together(
     assert recorded and all(recoverable_cells(t) == [] for t in recorded)
     cells, alone = {}, {}
     for unit in [None, *units]:
-        rates = improvement_rates(
-            synthetic_units if unit is None else for_unit(synthetic_units, unit), as_of, window=window
-        )
+        rates = improvement_rates(unit_regs[unit], as_of, window=window)
         cells[unit] = improvement_cells(rates, 5, hidden[unit]).set_index(["indicator", "kind"])
         alone[unit] = improvement_cells(rates, 5).set_index(["indicator", "kind"])
         # every count the table alone hides stays hidden (small counts among them)
@@ -267,7 +299,7 @@ def test_the_prom_improvement_table_of_every_unit_report_is_suppressed_together(
     assert improvement_disclosure(synthetic, as_of, window, 5) == {}
 
 
-def test_the_prom_baseline_profile_of_every_unit_report_is_suppressed_together(synthetic, synthetic_units):
+def test_the_prom_baseline_profile_of_every_unit_report_is_suppressed_together(synthetic, synthetic_units, unit_regs):
     """The PROM chapter's baseline profile (each level of each categorical variable by sex) of the whole
     registry's report and of each unit's: the registry's counts are the sums of the units'. Suppressed one
     report at a time, a reader of all four reports pinned 52 hidden unit cells of 2024 to a range under
@@ -276,7 +308,7 @@ def test_the_prom_baseline_profile_of_every_unit_report_is_suppressed_together(s
     (report.unit_disclosure.profile_disclosure): none, and the LP audit finds nothing either."""
     from helpers import profile_attack
 
-    from opr_analysis import for_unit, unit_table
+    from opr_analysis import unit_table
     from opr_analysis.report.prom_tables import baseline_profile_cells, profile_counts
     from opr_analysis.report.prose import baseline_profile_paragraph
     from opr_analysis.report.unit_disclosure import profile_disclosure
@@ -290,7 +322,7 @@ def test_the_prom_baseline_profile_of_every_unit_report_is_suppressed_together(s
     assert recorded and all(recoverable_cells(t) == [] for t in recorded)
     truth, alone, together = {}, {}, {}
     for unit in [None, *units]:
-        reg = synthetic_units if unit is None else for_unit(synthetic_units, unit)
+        reg = unit_regs[unit]
         profile = baseline_profile(reg, by=("year", "sex"))
         truth[unit] = profile_counts(profile, year)
         alone[unit] = baseline_profile_cells(profile, year, 5).set_index(["variable", "level"])
@@ -315,13 +347,13 @@ def test_the_prom_baseline_profile_of_every_unit_report_is_suppressed_together(s
     assert profile_disclosure(synthetic, year, 5) == {}  # one registry: the table's own rule
 
 
-def test_the_prom_change_table_of_every_unit_report_is_suppressed_together(synthetic, synthetic_units):
+def test_the_prom_change_table_of_every_unit_report_is_suppressed_together(synthetic, synthetic_units, unit_regs):
     """The PROM chapter's change table: pairs per score and follow-up kind, the registry's the sums of the units'.
     Each report alone hid only rows under min_cell, and u3's 3 and 4 pairs (EQ-5D and ODI at RF 12 months,
     window 2022–2024) were the registry's minus the other units' (measured before the change: 2 cells).
     Suppressed together (report.unit_disclosure.change_disclosure): none, and a hidden row shows no means (the
     registry's mean is the units' means weighted by their pairs)."""
-    from opr_analysis import for_unit, unit_table
+    from opr_analysis import unit_table
     from opr_analysis.report.prom_tables import change_summary_cells
     from opr_analysis.report.unit_disclosure import change_disclosure
     from opr_analysis.stats.proms import change_summary
@@ -333,9 +365,7 @@ def test_the_prom_change_table_of_every_unit_report_is_suppressed_together(synth
     assert recorded and all(recoverable_cells(t) == [] for t in recorded)
     alone, together, pairs = {}, {}, {}
     for unit in [None, *units]:
-        summary = change_summary(
-            synthetic_units if unit is None else for_unit(synthetic_units, unit), as_of, window=window
-        )
+        summary = change_summary(unit_regs[unit], as_of, window=window)
         pairs[unit] = summary.set_index(["score", "kind"])["n"]
         alone[unit] = change_summary_cells(summary, 5).set_index(["score", "kind"])
         together[unit] = change_summary_cells(summary, 5, hidden[unit]).set_index(["score", "kind"])

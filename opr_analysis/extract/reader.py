@@ -229,7 +229,7 @@ def _load_validated(folder: Path, cb: codebook.Codebook, wanted: tuple[str, ...]
             bad[name] = _no_problems()
             tables[name] = _finish_table(name, spec, parsed[name], bad[name], raw, report)
             continue
-        frame, problems = _parse_and_check(raw, spec)
+        frame, problems = _parse_and_check(raw, spec, tomorrow)
         windows[name] = _date_window(frame, spec, tomorrow)
         found = [problems, _reference_problems(frame, raw, spec, parsed, bad, raws)]
         if name == "followups":
@@ -567,7 +567,9 @@ def _problems(rows, column: str, values, reason) -> pd.DataFrame:
     )
 
 
-def _parse_and_check(raw: RawTable, spec: codebook.Table) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _parse_and_check(raw: RawTable, spec: codebook.Table, tomorrow: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One table's typed frame and its problems; a date or time from ``tomorrow`` (:func:`_tomorrow`, taken once
+    per load, so every table of a run is judged by the same run date) is in the future."""
     cells = raw.cells
     frame = {}
     found = [_ragged_problems(raw)]
@@ -582,7 +584,7 @@ def _parse_and_check(raw: RawTable, spec: codebook.Table) -> tuple[pd.DataFrame,
         if bad.any():
             found.append(_problems(cells.index[bad], name, cells[name][bad], _type_reason(col, cells[name][bad])))
         if col.type in ("date", "datetime"):
-            future = values >= _tomorrow()
+            future = values >= tomorrow
             if future.any():
                 found.append(_problems(cells.index[future], name, cells[name][future], FUTURE_REASON))
     frame = pd.DataFrame(frame, index=cells.index)
