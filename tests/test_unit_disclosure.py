@@ -582,3 +582,16 @@ def test_a_hand_over_that_does_not_fit_the_workbooks_tables_is_not_used(reports,
     handover.token = good.token
     assert handover.masks(tables) is None and not handover.used
     assert handover.masks(tables) is None  # removed: nothing left to read
+
+
+def test_with_min_cell_1_the_hand_over_is_removed_and_nothing_is_hidden(reports, three, tmp_path):
+    from opr_analysis.report.handover import FILE_NAME, HandOver
+
+    tables = compute_tables(reports["C"]["view"].reg, as_of=AS_OF)
+    pub = Publication(tables, YEAR, years_window(YEAR), 1, AS_OF)
+    handover = HandOver(tmp_path / "build" / FILE_NAME, 1, "C")
+    assert pub.hand_over(handover.path, handover.token, "C")
+    path = write_report_workbook(three, AS_OF, tmp_path / "C.xlsx", 1, "Årsrapport", "C", handover)
+    assert not handover.path.exists()  # not left in the report's build/ folder
+    sheets = openpyxl.load_workbook(path).worksheets
+    assert not [v for sheet in sheets for row in sheet.iter_rows(values_only=True) for v in row if v == SUPPRESSED]

@@ -327,7 +327,7 @@ def write_report_workbook(
 
     shown = for_unit(reg, unit) if unit else reg
     tables = published_tables(shown, as_of=as_of)
-    masks = handover.masks(tables) if handover is not None and min_cell > 1 else None
+    masks = handover.masks(tables) if handover is not None else None  # read (and removed) whatever min_cell is
     if masks is None and (unit is not None or len(unit_table(reg)) > 1):
         masks = unit_view(reg, unit, as_of=as_of).disclosure(min_cell).masks(unit)
     return write_workbook(tables, path, min_cell, title, masks)
