@@ -201,6 +201,18 @@ def test_guard_drops_a_binary_term_below_ten_events_and_keeps_it_at_ten():
     assert terms == [] and "færre enn 11" in notes[0]
 
 
+def test_guard_drops_a_yes_no_term_whose_yes_group_is_small():
+    # hscl10_case is True/False (reference False); 9 cases with the outcome among the Trues: left out, not an
+    # IndexError (the boolean levels were once read by .loc as a mask; a four-unit synthetic report hit it)
+    d = pd.DataFrame({"y": [1] * 9 + [0] * 20 + [1] * 30 + [0] * 30, "hscl10_case": [True] * 29 + [False] * 60})
+    terms, data, notes = models.guard_terms(d, "y", ["hscl10_case"])
+    assert terms == [] and len(data) == 89
+    assert notes == [
+        "HSCL-10 ≥ 1,85 ved baseline er utelatt fra modellen: minst én gruppe har færre enn 10 svar med eller uten "
+        "utfallet."
+    ]
+
+
 def test_guard_merges_small_levels_or_drops_the_term():
     d = _levels({"rf": (40, 40), "scs": (6, 20), "avsluttet": (5, 20)})
     terms, data, notes = models.guard_terms(d, "y", ["C(treatment, Treatment('rf'))"])

@@ -168,6 +168,15 @@ def test_paired_outcomes_is_computed_once_and_callers_get_their_own_copy(reg):
     assert ("paired_outcomes", pd.Timestamp(AS_OF)) in reg._memo
 
 
+def test_baseline_profile_is_computed_once_and_callers_get_their_own_copy(reg):
+    first = proms.baseline_profile(reg)
+    first.loc[:, "count"] = 99  # the report's table and the multi-unit suppression both ask: neither sees the other's
+    again = proms.baseline_profile(reg)
+    assert not (again["count"] == 99).any() and again is not first
+    assert ("baseline_profile", ("year", "sex"), True) in reg._memo
+    assert len(proms.baseline_profile(reg, margins=False)) < len(again)  # other arguments, another profile
+
+
 def test_pairing_has_a_maximum_interval(tmp_path):
     """Baseline exactly PAIRING_MAX_DAYS before the procedure pairs; one day older does not."""
     assert proms.PAIRING_MAX_DAYS == 365

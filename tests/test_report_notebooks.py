@@ -279,6 +279,7 @@ def test_manifest_and_audit_trail(report_run, small_extract):
     assert manifest["renderer"]["name"] == report_run.renderer
     assert set(manifest["timings_seconds"]) >= {"validate", "execute", "render", "total"}
     assert manifest["package"]["version"] == opr_analysis.__version__
+    assert manifest["workbook_hidden_cells"] == "notebook"  # the report's hidden cells, from the kernel
     html = out / f"arsrapport-{YEAR}.html"
     assert manifest["outputs_sha256"][html.name] == pipeline._sha256(html)
     executed = nbformat.read(out / "build" / "annual_report.ipynb", as_version=4)

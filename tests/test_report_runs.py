@@ -204,7 +204,7 @@ def test_identity_number_the_notebook_writes_stops_the_run(extract, tmp_path, mo
 
     nin = make_valid_nin("010190")
 
-    def executed_with_a_number(reg, plan, executed):
+    def executed_with_a_number(reg, plan, executed, handover=None):  # no kernel, so no hand-over file either
         executed.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"Pasient {nin}")]), executed)
 

@@ -68,6 +68,16 @@ def test_unit_report_renders_with_the_units_numbers(unit_report, tmp_path):
     extract = unit_report.extract
     assert [p.name for p in unit_report.files] == [f"arsrapport-{YEAR}-u2.html", f"arsrapport-{YEAR}-u2-tabeller.xlsx"]
     assert unit_report.manifest["parameters"]["unit"] == "u2"
+    # the workbook took the report's hidden cells from the kernel (report/handover.py), not computed again; the
+    # hand-over file was removed, and the run's parameters in the manifest are the user's
+    assert unit_report.manifest["workbook_hidden_cells"] == "notebook"
+    assert [p.name for p in (unit_report.out / "build").iterdir()] == ["annual_report.ipynb"]
+    # nor in the executed notebook, the audit trail (they belong to the run: a temporary path, a random token)
+    executed = nbformat.read(unit_report.out / "build" / "annual_report.ipynb", as_version=4)
+    injected = [c.source for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and 'unit = "u2"' in injected[0] and "handover" not in injected[0]
+    assert not {"handover_file", "handover_token"} & set(unit_report.manifest["parameters"])
+    assert not {"handover_file", "handover_token"} & set(executed.metadata["papermill"]["parameters"])
     soup = BeautifulSoup(unit_report.files[0].read_text(encoding="utf-8"), "html.parser")
     text = soup.get_text(" ")
     view = ir.unit_view(load_extract(extract), "u2", as_of=AS_OF)

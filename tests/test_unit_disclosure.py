@@ -456,3 +456,142 @@ def test_the_nonresponse_models_counts_are_hidden_where_they_would_give_a_units_
         for out in (note, text):
             assert ("100 oppfølginger" in out) != counts_hidden and ("antallene er skjult" in out) == counts_hidden
     assert shown[None] == 27 and ir.unit_view(three, "C", as_of=AS_OF).model_counts_hidden(5, (2024, 2024))
+
+
+# --- the hand-over: the workbook takes the report's hidden cells from the kernel (report/handover.py) -----------
+
+
+def _read_back(path) -> dict[str, pd.DataFrame]:
+    return pd.read_excel(path, sheet_name=None, header=None)
+
+
+def _handed_over(pub, folder, report_unit, **changes):
+    """The hand-over of ``report_unit``'s report run, with ``pub``'s hidden cells written as the kernel writes them;
+    ``changes`` (``token``, ``unit``) alter what is written."""
+    from opr_analysis.report.handover import FILE_NAME, HandOver
+
+    handover = HandOver(folder / "build" / FILE_NAME, 5, report_unit)
+    written = {"token": handover.token, "unit": report_unit, **changes}
+    assert pub.hand_over(handover.path, written["token"], written["unit"])
+    return handover
+
+
+def _same_masks(masks, expected) -> None:
+    assert masks.keys() == expected.keys()
+    for name, hidden in expected.items():
+        pd.testing.assert_frame_equal(masks[name].cells, hidden.cells, check_exact=True, obj=name)
+        pd.testing.assert_frame_equal(masks[name].margins, hidden.margins, check_exact=True, obj=name)
+
+
+def test_the_handed_over_cells_are_the_reports_to_the_last_total_line(reports, tmp_path):
+    # a unit's report of the three units: C's counts hidden, suppressed with every other report's
+    pub = reports["C"]["pub"]
+    handover = _handed_over(pub, tmp_path, "C")
+    masks = handover.masks(compute_tables(reports["C"]["view"].reg, as_of=AS_OF))
+    assert handover.used and not handover.path.exists()  # read once, then removed from the run's folder
+    assert sum(int(h.cells.to_numpy().sum()) for h in pub.masks.values()) >= 6
+    _same_masks(masks, pub.masks)
+    # a one-unit report: its own tables suppressed together, total lines hidden among them
+    sexes, births = "KKMMKMKKMKMKKM", range(1950, 2004, 4)
+    reg = make_extract(
+        tmp_path / "one",
+        patients=[dict(patient_id=f"P{i}", sex=s, birth_year=b) for i, (s, b) in enumerate(zip(sexes, births))],
+        referrals=[dict(patient_id=f"P{i}", assessed_date="2024-03-10", decision="rett") for i in range(14)],
+    )
+    tables = compute_tables(reg, as_of=AS_OF)
+    pub = Publication(tables, YEAR, years_window(YEAR), 5, AS_OF)
+    handover = _handed_over(pub, tmp_path / "b", None)
+    document = __import__("json").loads(handover.path.read_text(encoding="utf-8"))
+    masks = handover.masks(published_tables(reg, as_of=AS_OF))
+    _same_masks(masks, pub.masks)
+    margins = pub.masks["referrals_by_sex_age"].margins
+    assert margins["hidden"].any() and not margins["hidden"].all()
+    # which cells are hidden, never a count: positions, names, the keys of total lines and yes/no
+    entry = document["tables"]["referrals_by_sex_age"]
+    assert set(entry) == {"index", "columns", "hidden", "margins"}
+    assert {type(v) for row in entry["margins"] for v in row} == {int, list, str, bool}
+    assert len(entry["margins"]) == len(margins) and all(len(row) == 4 for row in entry["margins"])
+
+
+def test_the_workbook_of_a_unit_report_uses_the_handed_over_cells_and_computes_none(
+    reports, three, tmp_path, monkeypatch
+):
+    handover = _handed_over(reports["C"]["pub"], tmp_path, "C")
+
+    def computed_again(*args, **kwargs):
+        raise AssertionError("the disclosure was computed a second time")
+
+    monkeypatch.setattr(ir, "unit_view", computed_again)
+    monkeypatch.setattr(sup, "hidden_together", computed_again)
+    path = write_report_workbook(three, AS_OF, tmp_path / "C.xlsx", 5, "Årsrapport", "C", handover)
+    assert handover.used
+    # the same workbook as the one computed without a hand-over (the `reports` fixture's)
+    before = tmp_path / "before.xlsx"
+    reports["C"]["workbook"].save(before)
+    ours, theirs = _read_back(path), _read_back(before)
+    assert ours.keys() == theirs.keys()
+    for sheet in ours:
+        pd.testing.assert_frame_equal(ours[sheet], theirs[sheet], check_exact=True, obj=sheet)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"token": "0" * 32},  # a file of another run (a foreign or stale file at the same place)
+        {"unit": "B"},  # another unit's report
+        {"unit": None},  # the whole registry's
+    ],
+    ids=["other-token", "other-unit", "whole-registry"],
+)
+def test_a_foreign_or_stale_hand_over_is_not_used_and_the_workbook_computes_its_cells(
+    reports, three, tmp_path, changes
+):
+    handover = _handed_over(reports["C"]["pub"], tmp_path, "C", **changes)
+    path = write_report_workbook(three, AS_OF, tmp_path / "C.xlsx", 5, "Årsrapport", "C", handover)
+    assert not handover.used and not handover.path.exists()
+    assert _sheet(openpyxl.load_workbook(path), "followup_response").equals(
+        _sheet(reports["C"]["workbook"], "followup_response")
+    )
+
+
+def test_a_hand_over_that_does_not_fit_the_workbooks_tables_is_not_used(reports, tmp_path):
+    import json
+    import os
+
+    pub = reports["C"]["pub"]
+    tables = compute_tables(reports["C"]["view"].reg, as_of=AS_OF)
+    # fewer rows than the workbook's table
+    fewer = dict(tables, followup_response=tables["followup_response"].iloc[1:])
+    assert _handed_over(pub, tmp_path, "C").masks(fewer) is None
+    # another min_cell; a table missing; garbage; a symbolic link to a good file; no file at all
+    handover = _handed_over(pub, tmp_path, "C")
+    handover.min_cell = 3
+    assert handover.masks(tables) is None
+    handover = _handed_over(pub, tmp_path, "C")
+    document = json.loads(handover.path.read_text(encoding="utf-8"))
+    del document["tables"]["followup_response"]
+    handover.path.write_text(json.dumps(document), encoding="utf-8")
+    assert handover.masks(tables) is None
+    handover = _handed_over(pub, tmp_path, "C")
+    handover.path.write_text("{not json", encoding="utf-8")
+    assert handover.masks(tables) is None
+    good = _handed_over(pub, tmp_path / "elsewhere", "C")
+    handover = _handed_over(pub, tmp_path, "C")
+    handover.path.unlink()
+    os.symlink(good.path, handover.path)
+    handover.token = good.token
+    assert handover.masks(tables) is None and not handover.used
+    assert handover.masks(tables) is None  # removed: nothing left to read
+
+
+def test_with_min_cell_1_the_hand_over_is_removed_and_nothing_is_hidden(reports, three, tmp_path):
+    from opr_analysis.report.handover import FILE_NAME, HandOver
+
+    tables = compute_tables(reports["C"]["view"].reg, as_of=AS_OF)
+    pub = Publication(tables, YEAR, years_window(YEAR), 1, AS_OF)
+    handover = HandOver(tmp_path / "build" / FILE_NAME, 1, "C")
+    assert pub.hand_over(handover.path, handover.token, "C")
+    path = write_report_workbook(three, AS_OF, tmp_path / "C.xlsx", 1, "Årsrapport", "C", handover)
+    assert not handover.path.exists()  # not left in the report's build/ folder
+    sheets = openpyxl.load_workbook(path).worksheets
+    assert not [v for sheet in sheets for row in sheet.iter_rows(values_only=True) for v in row if v == SUPPRESSED]

@@ -86,6 +86,14 @@ def test_for_unit_restricts_every_table(tmp_path):
     assert b.enrolments["enrolment_id"].tolist() == ["E2"]
     assert len(b.baseline_responses) == 0 and len(b.short_forms) == 1 and len(b.followups) == 1
     assert b.patients["patient_id"].tolist() == ["P2"]
+    # made once per registry and unit, so what is computed per registry (its memo) is shared
+    assert for_unit(reg, "B") is b and for_unit(reg, "A") is not b
+    b.memo("k", lambda: 1)
+    assert for_unit(reg, "B").memo("k", lambda: 2) == 1
+    # a registry whose table was replaced gets a unit registry of the new rows
+    reg.tables["referrals"] = reg.referrals.iloc[:1]
+    fresh = for_unit(reg, "B")
+    assert fresh is not b and len(fresh.referrals) == 0 and fresh.memo("k", lambda: 2) == 2
 
 
 def test_one_unit_table_gives_identical_outputs(tmp_path):

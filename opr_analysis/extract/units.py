@@ -24,6 +24,8 @@ Examples
 
 from __future__ import annotations
 
+import operator
+
 import pandas as pd
 
 UNIT_COLUMN = "unit_id"
@@ -86,7 +88,27 @@ def anchor_units(reg, anchor_id: pd.Series, kind: pd.Series) -> pd.Series:
 
 
 def for_unit(reg, unit_id: str):
-    """The registry restricted to one unit (module docstring); the validation report is the whole extract's."""
+    """The registry restricted to one unit (module docstring); the validation report is the whole extract's.
+
+    Made once per registry and unit while the registry's tables and report are the same objects (a caller that
+    replaces a table gets a fresh one): a report of several units asks for each unit's registry many times
+    (every report's tables, the PROM chapter's suppression, the unit's own report), and sharing it shares what
+    is computed once per registry (its memo: PROM scores and other derived frames). Treat it as read-only,
+    as every registry."""
+    from .reader import Registry
+
+    if not isinstance(reg, Registry):
+        return _for_unit(reg, unit_id)
+    names, frames = tuple(reg.tables.keys()), tuple(dict.values(reg.tables))
+    made = reg.__dict__.setdefault("_for_unit", {})
+    hit = made.get(unit_id)
+    same = hit is not None and hit[0] is reg.report and hit[1] == names and all(map(operator.is_, hit[2], frames))
+    if not same:
+        hit = made[unit_id] = (reg.report, names, frames, _for_unit(reg, unit_id))
+    return hit[3]
+
+
+def _for_unit(reg, unit_id: str):
     from .reader import Registry
 
     known = unit_table(reg)["unit_id"].tolist()

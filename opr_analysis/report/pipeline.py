@@ -28,7 +28,10 @@ Steps (each prints one line with its duration):
    working tree was dirty (read before the run writes anything, so the run's
    own temporary folder never counts), renderer and version, timings.
 5. **workbook** – ``arsrapport-YYYY-tabeller.xlsx``: the report's tables for
-   the staff (:mod:`.workbook`).
+   the staff (:mod:`.workbook`), hiding the cells the report hides: the kernel
+   hands them over in a file of this run (:mod:`.handover`), so they are not
+   computed twice; the manifest's ``workbook_hidden_cells`` says ``notebook``,
+   or ``computed`` when the file was not there or not this run's.
 
 Everything is written to a temporary folder beside ``out``, scanned for
 national identity numbers (:func:`opr_analysis.safety.privacy.scan_outputs`) and
@@ -66,6 +69,8 @@ from ..formatting import NBSP, fmt_int, fmt_num
 from ..safety.owned import check_dir_target, owned_dir, protected_folders
 from ..safety.privacy import scan_outputs
 from .fallback import render_fallback
+from .handover import FILE_NAME as HANDOVER_FILE
+from .handover import HandOver
 from .kernel import kernel_manager_class, raise_if_stopped, restored_signal_handlers
 from .quarto import QUARTO_SETTINGS, QUARTO_TO, quarto_inputs, quarto_version, render_quarto
 from .texts import check_glossaries, placeholder_texts, text_files
@@ -198,6 +203,21 @@ def hide_injected_parameters(nb) -> None:
                 cell.source = "#| include: false\n" + cell.source
 
 
+def drop_transient_parameters(nb, names: Sequence[str]) -> None:
+    """Remove the parameters ``names`` from papermill's injected-parameters cell and its record of the
+    parameters (in place): they belong to one run (a temporary path, a random token), not to its audit trail,
+    and two runs of the same report keep the same executed notebook."""
+    if not names:
+        return
+    assigned = tuple(f"{name} = " for name in names)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.source = "\n".join(line for line in cell.source.split("\n") if not line.startswith(assigned))
+    recorded = nb.metadata.get("papermill", {}).get("parameters", {})
+    for name in names:
+        recorded.pop(name, None)
+
+
 # Richer forms a reader sees; beside them an output's text/plain repr is never shown.
 _SHOWN_MIMES = ("text/html", "text/markdown", "image/png", "image/svg+xml")
 
@@ -230,8 +250,12 @@ def without_tagged_cells(template: Path, folder: Path, tag: str) -> Path:
     return copy
 
 
-def execute_notebook(template: Path, target: Path, parameters: dict, cwd: Path | None = None) -> None:
+def execute_notebook(
+    template: Path, target: Path, parameters: dict, cwd: Path | None = None, transient: Sequence[str] = ()
+) -> None:
     """Run ``template`` with papermill into ``target`` (kernel python3, cwd = ``cwd`` or the template's folder).
+    ``transient``: parameters of this run only (the hand-over's file and token, :mod:`.handover`), left out of
+    the executed notebook kept as the audit trail (:func:`drop_transient_parameters`).
 
     The kernel talks over IPC sockets in a private folder (:mod:`.kernel`); a
     SIGTERM/SIGINT during execution stops it and raises
@@ -268,6 +292,7 @@ def execute_notebook(template: Path, target: Path, parameters: dict, cwd: Path |
         raise
     raise_if_stopped(km_class)
     nb = nbformat.read(target, as_version=4)
+    drop_transient_parameters(nb, transient)
     hide_injected_parameters(nb)
     drop_shadowed_plain_text(nb)
     tie_notebook(nb)
@@ -282,20 +307,30 @@ def render_nbconvert(executed: Path, target: Path, title: str) -> Path:
     return render_fallback(executed, target, title)
 
 
-def write_report_workbook(reg, as_of: dt.date, path: Path, min_cell: int, title: str, unit: str | None = None) -> Path:
+def write_report_workbook(
+    reg,
+    as_of: dt.date,
+    path: Path,
+    min_cell: int,
+    title: str,
+    unit: str | None = None,
+    handover: HandOver | None = None,
+) -> Path:
     """The tables of ``opr tables`` as the staff's Excel workbook (:mod:`.workbook`); for a unit's report,
-    computed from that unit's rows, as the report's tables are. With several units (or for a unit's report)
-    the workbook hides what the report hides: every report of the extract suppressed together
-    (:mod:`.unit_disclosure`, the same call as the notebook's)."""
+    computed from that unit's rows, as the report's tables are. The workbook hides what the report hides:
+    the cells the notebook's kernel handed over (``handover``, :mod:`.handover`) when they are this run's
+    and fit; otherwise computed the same way as the notebook does (with several units or for a unit's
+    report every report of the extract suppressed together, :mod:`.unit_disclosure`)."""
     from ..extract.units import for_unit, unit_table
     from ..stats.export import published_tables
     from .indicator_report import unit_view
 
     shown = for_unit(reg, unit) if unit else reg
-    masks = None
-    if unit is not None or len(unit_table(reg)) > 1:
+    tables = published_tables(shown, as_of=as_of)
+    masks = handover.masks(tables) if handover is not None else None  # read (and removed) whatever min_cell is
+    if masks is None and (unit is not None or len(unit_table(reg)) > 1):
         masks = unit_view(reg, unit, as_of=as_of).disclosure(min_cell).masks(unit)
-    return write_workbook(published_tables(shown, as_of=as_of), path, min_cell, title, masks)
+    return write_workbook(tables, path, min_cell, title, masks)
 
 
 class FormatsNotMade(OprError):
@@ -419,19 +454,21 @@ def plan_report(
     return ReportPlan(year, parameters, tie_title(title), stem, with_units=unit is not None or len(units) > 1)
 
 
-def execute_report(reg, plan: ReportPlan, executed: Path) -> None:
+def execute_report(reg, plan: ReportPlan, executed: Path, handover: HandOver | None = None) -> None:
     """Execute the report notebook for ``plan`` into ``executed`` (papermill; :func:`execute_notebook`).
 
     Units (issue 16): the indicator chapter's cells (tag UNITS_TAG) are left out for a one-unit
     extract. Response-rate experiments (issue 18): the chapter is added only when the extract has
-    allocations. Otherwise the template is NOTEBOOK itself and the report is unchanged.
+    allocations. Otherwise the template is NOTEBOOK itself and the report is unchanged. ``handover``:
+    the kernel writes the report's hidden cells for the workbook (:mod:`.handover`).
     """
     from ..experiment.chapter import report_template
 
+    transient = handover.parameters() if handover is not None else {}
     with tempfile.TemporaryDirectory(prefix="opr-report-") as scratch:
         base = NOTEBOOK if plan.with_units else without_tagged_cells(NOTEBOOK, Path(scratch) / "units", UNITS_TAG)
         template = report_template(base, reg, Path(scratch) / "experiment")
-        execute_notebook(template, executed, plan.parameters, cwd=NOTEBOOK.parent)
+        execute_notebook(template, executed, {**plan.parameters, **transient}, NOTEBOOK.parent, list(transient))
 
 
 def run_report(
@@ -510,8 +547,9 @@ def run_report(
     devices = device_identifiers(reg)
     with owned_dir(out, "report", check=lambda tmp: scan_outputs(tmp, devices or None), protect=protect) as work:
         executed = work / "build" / NOTEBOOK.name
+        handover = HandOver(work / "build" / HANDOVER_FILE, min_cell, unit)  # the report's hidden cells
         with steps.step("execute", f"Kjørte notatboken {NOTEBOOK.name} med papermill"):
-            execute_report(reg, plan, executed)
+            execute_report(reg, plan, executed, handover)
         if quarto:
             renderer = {"name": "quarto", "version": quarto_version(quarto), "path": quarto}
             with steps.step("render", f"Laget {', '.join(formats)} med Quarto {renderer['version']}"):
@@ -527,7 +565,8 @@ def run_report(
             with steps.step("render", f"Laget HTML med nbconvert {nbconvert.__version__} (uten Quarto)"):
                 files = [render_nbconvert(executed, work / f"{stem}.html", title)]
         with steps.step("workbook", "Skrev tabellene til Excel"):
-            files.append(write_report_workbook(reg, as_of, work / f"{stem}-tabeller.xlsx", min_cell, title, unit))
+            workbook = work / f"{stem}-tabeller.xlsx"
+            files.append(write_report_workbook(reg, as_of, workbook, min_cell, title, unit, handover))
         if reg.report.rows_quarantined:
             # The report's copy shows no identifier (ids, an implant's serial number and lot: issue 27);
             # `opr validate --quarantine` writes the rows whole.
@@ -552,6 +591,7 @@ def run_report(
             "renderer": renderer,
             "outputs_sha256": {p.name: _sha256(p) for p in files},
             "executed_notebook": f"build/{NOTEBOOK.name}",
+            "workbook_hidden_cells": "notebook" if handover.used else "computed",
             "timings_seconds": timings,
         }
         (work / "manifest.json").write_text(

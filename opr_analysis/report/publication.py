@@ -336,6 +336,13 @@ class Publication:
             self.masks = hidden_tables(self.tables, self.min_cell) if self.min_cell > 1 else {}
         return self.masks
 
+    def hand_over(self, path, token: str, unit=None) -> bool:
+        """Write :attr:`masks` (computed now if need be) for the workbook ``opr report`` writes after the
+        notebook (:func:`~.handover.write_hidden`: the same cells, not computed twice); ``unit``: the report's."""
+        from .handover import write_hidden
+
+        return write_hidden(path, token, self._masks(), self.min_cell, unit)
+
     def _declared(self, name: str) -> Table:
         table = get(name)
         if not table.in_report:

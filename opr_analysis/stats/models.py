@@ -260,7 +260,8 @@ def guard_terms(
                 changed = True
                 break
             others = [lv for lv in short if lv != ref]
-            merged = counts.loc[others].sum() if others else None
+            # by membership, not .loc: the levels of a yes/no term are booleans, which .loc reads as a mask
+            merged = counts[counts.index.isin(others)].sum() if others else None
             if ref not in short and len(others) >= 2 and min(merged["sum"], merged["count"] - merged["sum"]) >= need:
                 if col == "year":  # year levels become labels so that «øvrige» can sit among them
                     data[col] = data[col].astype("Int64").astype(str).where(data[col].notna(), None)

@@ -575,8 +575,14 @@ def baseline_profile(reg, by: Sequence[str] = ("year", "sex"), margins: bool = T
       limits.
 
     Counts are not suppressed: the report suppresses small cells from ``n``
-    and ``count``.
+    and ``count``. Computed once per registry and arguments (the report's table and the multi-unit
+    suppression of it both ask); each caller gets its own copy.
     """
+    key = ("baseline_profile", tuple(by), bool(margins))
+    return _memo(reg, key, lambda: _baseline_profile(reg, by, margins)).copy()
+
+
+def _baseline_profile(reg, by: Sequence[str], margins: bool) -> pd.DataFrame:
     base = baseline_scores(reg)
     by = list(by)
     keys = pd.DataFrame(
