@@ -113,12 +113,27 @@ def figure_size(plot) -> tuple[float, float]:
 
 
 def figure_bundle(plot, dpi: int = 150) -> tuple[dict, dict]:
-    """The (data, metadata) display bundle of ``plot``: PNG at ``dpi``, size and alt in metadata."""
+    """The (data, metadata) display bundle of ``plot``: PNG at ``dpi``, size and alt in metadata.
+
+    The PNG is the one ``plot.save`` writes, byte for byte, drawn once instead of twice: matplotlib's
+    ``savefig`` draws a figure that has a layout engine (plotnine's) once without rendering to lay it out,
+    then again to render it; the Agg canvas's ``print_png`` lays it out and renders it in one draw
+    (about a third of the figure's saving time; the report draws 7 to 9 figures).
+    """
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from plotnine import theme
 
     width, height = figure_size(plot)
     buf = io.BytesIO()
-    (plot + theme(figure_size=(width, height), dpi=dpi)).save(buf, format="png", dpi=dpi, verbose=False)
+    sized = plot + theme(figure_size=(width, height), dpi=dpi)
+    # plotnine's own save: the figure from save_helper, saved under the theme's rcParams
+    figure = sized.save_helper(format="png", dpi=dpi, verbose=False).figure
+    with mpl.rc_context(sized.theme.rcParams):
+        if mpl.rcParams["savefig.bbox"] == "tight" or mpl.rcParams["savefig.transparent"]:
+            figure.savefig(buf, format="png")  # what print_png alone would not do
+        else:
+            FigureCanvasAgg(figure).print_png(buf)
     meta = {
         "width": round(width * CSS_PX_PER_INCH),
         "height": round(height * CSS_PX_PER_INCH),

@@ -24,9 +24,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..imports import without
+from ..imports import NBFORMAT_UNUSED, without
 
-with without("rfc3987_syntax"):  # 1.4 s of grammars for a format nbformat never checks
+with without(*NBFORMAT_UNUSED):  # 1.5 s of format checkers (grammars) for formats nbformat never checks
     import nbformat
 
 from ..safety.markup import escape
@@ -157,8 +157,13 @@ def _decorate(body: str, floats: dict, unnumbered: set[str]):
         cell_id = (cell.get("id") or "").removeprefix("cell-id=")
         cell["data-cell"] = cell_id
         del cell["id"]
+    # The first element marked for each label, found in one pass (a search of the whole page per label
+    # cost more than the rest of the decoration).
+    marked: dict[str, object] = {}
+    for element in soup.find_all(attrs={"data-opr-float": True}):
+        marked.setdefault(element["data-opr-float"], element)
     for label, (kind, number, caption) in floats.items():
-        cell = soup.find(attrs={"data-opr-float": label})
+        cell = marked.get(label)
         if cell is None:
             continue
         text = f"{CAPTION_WORD[kind]}\u00a0{number}: {caption}"
