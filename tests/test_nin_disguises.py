@@ -349,27 +349,40 @@ def test_norwegian_text_without_numbers_does_not_pass_the_prefilter():
     assert may_hold_nin("Smerteklinikken på Ullevål: 1\u00a0574 henvisninger")  # a no-break space in a number
 
 
+def _long_page() -> tuple[str, str]:
+    """Two halves of a text just over LINEWISE_FROM: Norwegian lines with numbers, and base64 image data."""
+    from opr_analysis.safety.nin import LINEWISE_FROM
+
+    image = "iVBORw0KGgoAAAANSUhEUgAAA" * 40  # a line of base64 image data
+    lines = [f"<p>Smerteklinikken på Ullevål, linje {i}: 1\u00a0574 (39,3\u00a0%)</p>" for i in range(100)]
+    lines[50:50] = [image] * 5
+    assert len("\n".join(lines)) > LINEWISE_FROM
+    return "\n".join(lines[:52]), "\n".join(lines[52:])
+
+
 @pytest.mark.parametrize("disguise", DISGUISES, ids=list(DISGUISES))
 def test_a_long_text_searched_line_by_line_finds_what_the_whole_text_holds(disguise):
     """has_nin of a long text searches only the lines that pass the prefilter; it finds a number at the
     start, in the middle and at the end of a line, and in the first and the last line, as find_nins does."""
-    from opr_analysis.safety.nin import LINEWISE_FROM, has_nin
+    from opr_analysis.safety.nin import has_nin
 
     form = DISGUISES[disguise](NIN)
-    image = "iVBORw0KGgoAAAANSUhEUgAAA" * 40  # a line of base64 image data
-    filler = [f"<p>Smerteklinikken på Ullevål, linje {i}: 1\u00a0574 (39,3\u00a0%)</p>" for i in range(300)]
-    filler[150:150] = [image] * 10
-    body = "\n".join(filler)
-    assert len(body) > LINEWISE_FROM
+    head, tail = _long_page()
     for text in (
-        f"{form}\n{body}",
-        f"{body}\n{form}",
-        f"{body}\nfnr {form}\n{body}",
-        f"{body}\n<td>{form}</td>\n{body}",
-        f"{body}\nnotat:{form},7\n{body}",
+        f"{form}\n{head}\n{tail}",
+        f"{head}\n{tail}\n{form}",
+        f"{head}\nfnr {form}\n{tail}",
+        f"{head}\n<td>{form}</td>\n{tail}",
+        f"{head}\nnotat:{form},7\n{tail}",
     ):
         assert has_nin(text) and find_nins(text) == [NIN], disguise
+
+
+def test_a_long_text_without_a_number_or_with_one_split_by_a_line_break_holds_none():
+    from opr_analysis.safety.nin import has_nin
+
+    head, tail = _long_page()
+    body = f"{head}\n{tail}"
     assert not has_nin(body) and find_nins(body) == []
-    # split by a line break it is no number, in either search
-    broken = f"{body}\n{NIN[:6]}\n{NIN[6:]}\n{body}"
+    broken = f"{head}\n{NIN[:6]}\n{NIN[6:]}\n{tail}"  # split by a line break it is no number, in either search
     assert not has_nin(broken) and find_nins(broken) == []

@@ -323,12 +323,13 @@ def write_report_workbook(
     report every report of the extract suppressed together, :mod:`.unit_disclosure`)."""
     from ..extract.units import for_unit, unit_table
     from ..stats.export import published_tables
-    from .indicator_report import unit_view
 
     shown = for_unit(reg, unit) if unit else reg
     tables = published_tables(shown, as_of=as_of)
     masks = handover.masks(tables) if handover is not None else None  # read (and removed) whatever min_cell is
     if masks is None and (unit is not None or len(unit_table(reg)) > 1):
+        from .indicator_report import unit_view  # the indicators and their models: only imported when used
+
         masks = unit_view(reg, unit, as_of=as_of).disclosure(min_cell).masks(unit)
     return write_workbook(tables, path, min_cell, title, masks)
 
