@@ -64,14 +64,32 @@ def three(tmp_path_factory):
 @pytest.fixture(scope="module")
 def reports(three, tmp_path_factory):
     """Every publication of the extract, as a reader gets them: the whole registry's report and each unit's
-    (tables, sentence, figure data, indicator chapter) and their workbooks, read back."""
+    (tables, sentence, figure data, indicator chapter) and their workbooks, read back.
+
+    The disclosure is every report of the extract suppressed together, the same linear programs whatever the
+    unit: computed once, by the whole registry's view, and shared by the units' views (``source``, as
+    :func:`~.indicator_report.select` narrows a view; each is ``unit_view(three, unit)``'s view otherwise).
+    C's workbook computes its hidden cells itself (``write_report_workbook`` without a hand-over, as
+    ``opr report`` does when the kernel's cells are not usable): that it hides exactly what C's report hides is
+    a point of the tests below. The other workbooks take their report's cells as ``opr report`` does
+    (report/handover.py)."""
+    from dataclasses import replace
+
+    from opr_analysis.report.handover import FILE_NAME, HandOver
+
     folder = tmp_path_factory.mktemp("workbooks")
+    whole = ir.unit_view(three, as_of=AS_OF)
     out = {}
     for unit in (None, "A", "B", "C"):
-        view = ir.unit_view(three, unit, as_of=AS_OF)
+        view = whole if unit is None else replace(whole, reg=opr_analysis.for_unit(three, unit), unit=unit, source=whole)
         tables = compute_tables(view.reg, as_of=AS_OF)  # as the notebook: the unit's own tables
         pub = Publication(tables, YEAR, years_window(YEAR), 5, AS_OF, view.disclosure(5).masks(unit))
-        path = write_report_workbook(three, AS_OF, folder / f"{unit}.xlsx", 5, "Årsrapport", unit)
+        handover = None
+        if unit != "C":
+            handover = HandOver(folder / str(unit) / FILE_NAME, 5, unit)
+            assert pub.hand_over(handover.path, handover.token, unit)
+        path = write_report_workbook(three, AS_OF, folder / f"{unit}.xlsx", 5, "Årsrapport", unit, handover)
+        assert handover is None or handover.used
         out[unit] = dict(view=view, tables=tables, pub=pub, workbook=openpyxl.load_workbook(path))
     return out
 
