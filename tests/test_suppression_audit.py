@@ -145,15 +145,34 @@ AS_OF = dt.date(2025, 3, 1)
 
 
 @pytest.fixture(scope="module")
-def unit_regs(synthetic_units):
-    """Each report's registry of the three units: ``indicator_report.unit_view(synthetic_units, unit).reg``,
-    None the whole registry's (``synthetic_units`` itself), else the unit's (``for_unit``). Made once for the
-    module, so the PROM scores a registry memoises are computed once per report, not once per test. Read-only."""
-    from opr_analysis import unit_table
+def units_view(synthetic_units):
+    """The whole registry's report view of the three units (``indicator_report.unit_view``): its indicator
+    results are computed once for the module. Tests that compute a disclosure make a view of their own from
+    its parts (:func:`_fresh_view`), so each computes (and records) its suppression itself."""
     from opr_analysis.report import indicator_report as ir
 
+    return ir.unit_view(synthetic_units, as_of=AS_OF)
+
+
+def _fresh_view(view, reg=None, unit=None):
+    """``indicator_report.unit_view(view.reg_all, unit)``'s view without computing the indicator results again
+    (``reg``: the unit's registry): nothing computed in it yet."""
+    from opr_analysis.report import indicator_report as ir
+
+    reg = view.reg_all if reg is None else reg
+    return ir.UnitView(view.reg_all, reg, unit, view.units, view.results, view.definitions, view.as_of)
+
+
+@pytest.fixture(scope="module")
+def unit_regs(synthetic_units):
+    """Each report's registry of the three units, as ``indicator_report.unit_view(synthetic_units, unit).reg``
+    makes it: None the whole registry's (``synthetic_units`` itself), else the unit's (``for_unit``). Made once
+    for the module, so the PROM scores a registry memoises are computed once per report, not once per test.
+    Read-only."""
+    from opr_analysis import for_unit, unit_table
+
     units = unit_table(synthetic_units)["unit_id"].tolist()
-    return {unit: ir.unit_view(synthetic_units, unit, as_of=AS_OF).reg for unit in [None, *units]}
+    return {unit: for_unit(synthetic_units, unit) if unit else synthetic_units for unit in [None, *units]}
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +194,7 @@ def published_of(synthetic, unit_regs):
 
 @pytest.mark.parametrize("min_cell", [5, 10])
 def test_every_declared_table_in_every_format_has_no_recoverable_cell(
-    synthetic, synthetic_units, unit_regs, published_of, min_cell
+    synthetic, synthetic_units, units_view, unit_regs, published_of, min_cell
 ):
     """The report's tables and the workbook's sheets, all from the declarations (stats.table_registry): every
     patient-count table is suppressed and audited in each of them. With several units every report (the whole
@@ -183,7 +202,6 @@ def test_every_declared_table_in_every_format_has_no_recoverable_cell(
     once over all of them, and each report's cells and sheets are those the audit counted as shown."""
     from opr_analysis import unit_table
     from opr_analysis.report import gt_tables
-    from opr_analysis.report import indicator_report as ir
     from opr_analysis.report.pipeline import default_report_year
     from opr_analysis.report.publication import Publication
     from opr_analysis.report.suppression import pinned_cells, publish
@@ -220,7 +238,8 @@ def test_every_declared_table_in_every_format_has_no_recoverable_cell(
         assert len(recorded) >= len(patient_tables), fmt  # a part per year at least
         audit(recorded, fmt)
     # several units: every report and workbook at once
-    view = ir.unit_view(synthetic_units, as_of=as_of)
+    view = _fresh_view(units_view)  # ir.unit_view(synthetic_units, as_of=as_of), its disclosure not yet computed
+    assert view.as_of == as_of
     with recorded_tables() as recorded:
         disclosure = view.disclosure(min_cell)
     assert disclosure.untied == []
@@ -240,14 +259,15 @@ def test_every_declared_table_in_every_format_has_no_recoverable_cell(
     assert hidden > 0  # the audit had something to check
 
 
-def test_the_prom_improvement_table_of_every_unit_report_is_suppressed_together(synthetic, synthetic_units, unit_regs):
+def test_the_prom_improvement_table_of_every_unit_report_is_suppressed_together(
+    synthetic, synthetic_units, units_view, unit_regs
+):
     """The PROM chapter of the whole registry's report and of each unit's: answers and improved per follow-up
     kind are counts about patients, and the registry's are the sums of the units'. Suppressed one unit at a
     time, a unit's hidden count was the registry's minus the other units' (six such cells in this extract at
     min_cell 5); suppressed together (report.unit_disclosure.improvement_disclosure) no hidden count can be
     recovered, by that subtraction or by the LP audit, and the table, its sentence and its figure agree."""
     from opr_analysis import unit_table
-    from opr_analysis.report import indicator_report as ir
     from opr_analysis.report.prom_tables import improvement_cells, improvement_hidden
     from opr_analysis.report.prose import improvement_sentence
     from opr_analysis.report.unit_disclosure import improvement_disclosure
@@ -294,7 +314,8 @@ def test_the_prom_improvement_table_of_every_unit_report_is_suppressed_together(
         (alone[u][["n", "improved"]] == SUPPRESSED).sum().sum() for u in alone
     )
     # what a unit's report takes (the notebook: unit_view.improvement_hidden); one registry keeps the table's rule
-    unit_view = ir.unit_view(synthetic_units, units[-1], as_of=as_of)
+    unit_view = _fresh_view(units_view, unit_regs[units[-1]], units[-1])  # ir.unit_view(synthetic_units, units[-1])
+    assert unit_view.as_of == as_of
     assert unit_view.improvement_hidden(5, window).equals(hidden[units[-1]])
     assert improvement_disclosure(synthetic, as_of, window, 5) == {}
 

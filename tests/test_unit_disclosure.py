@@ -4,6 +4,7 @@ registry's and each unit's), nor by subtracting the other units from the registr
 indicator chapter. Every report of a multi-unit extract is suppressed together
 (opr_analysis.report.unit_disclosure); the LP audit covers every table and every plotted value."""
 
+import dataclasses
 import datetime as dt
 import re
 
@@ -62,16 +63,46 @@ def three(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def reports(three, tmp_path_factory):
+def family(three):
+    """The whole registry's view of ``three`` and the tables its disclosure (min_cell 5, every report of the
+    extract suppressed together) suppressed: computed once, here, for every test of the module."""
+    view = ir.unit_view(three, as_of=AS_OF)
+    with recorded_tables() as recorded:
+        view.disclosure(5)
+    return view, recorded
+
+
+@pytest.fixture(scope="module")
+def reports(three, family, tmp_path_factory):
     """Every publication of the extract, as a reader gets them: the whole registry's report and each unit's
-    (tables, sentence, figure data, indicator chapter) and their workbooks, read back."""
+    (tables, sentence, figure data, indicator chapter) and their workbooks, read back.
+
+    The disclosure is every report of the extract suppressed together, the same linear programs whatever the
+    unit: computed once, by the whole registry's view, and shared by the units' views (``source``, as
+    :func:`~.indicator_report.select` narrows a view; each is ``unit_view(three, unit)``'s view otherwise).
+    C's workbook computes its hidden cells itself (``write_report_workbook`` without a hand-over, as
+    ``opr report`` does when the kernel's cells are not usable): that it hides exactly what C's report hides is
+    a point of the tests below. The other workbooks take their report's cells as ``opr report`` does
+    (report/handover.py)."""
+    from opr_analysis.report.handover import FILE_NAME, HandOver
+
     folder = tmp_path_factory.mktemp("workbooks")
+    whole = family[0]
     out = {}
     for unit in (None, "A", "B", "C"):
-        view = ir.unit_view(three, unit, as_of=AS_OF)
+        view = (
+            whole
+            if unit is None
+            else dataclasses.replace(whole, reg=opr_analysis.for_unit(three, unit), unit=unit, source=whole)
+        )
         tables = compute_tables(view.reg, as_of=AS_OF)  # as the notebook: the unit's own tables
         pub = Publication(tables, YEAR, years_window(YEAR), 5, AS_OF, view.disclosure(5).masks(unit))
-        path = write_report_workbook(three, AS_OF, folder / f"{unit}.xlsx", 5, "Årsrapport", unit)
+        handover = None
+        if unit != "C":
+            handover = HandOver(folder / str(unit) / FILE_NAME, 5, unit)
+            assert pub.hand_over(handover.path, handover.token, unit)
+        path = write_report_workbook(three, AS_OF, folder / f"{unit}.xlsx", 5, "Årsrapport", unit, handover)
+        assert handover is None or handover.used
         out[unit] = dict(view=view, tables=tables, pub=pub, workbook=openpyxl.load_workbook(path))
     return out
 
@@ -175,13 +206,17 @@ def test_every_publication_shows_exactly_the_cells_the_audit_counts_as_shown(rep
     assert (family == SUPPRESSED).sum().sum() > (alone == SUPPRESSED).sum().sum()  # A hides more with C beside it
 
 
-def test_no_hidden_count_of_the_family_is_recoverable(three):
+def test_no_hidden_count_of_the_family_is_recoverable(family):
     """The LP audit over every report at once: every table of the registry and of each unit, the indicators
     (table, funnel and trend points) and the ties between them; every hidden count ranges over ≥ min_cell."""
+    whole, recorded_5 = family
     for min_cell in (5, 10):
-        view = ir.unit_view(three, as_of=AS_OF)
-        with recorded_tables() as recorded:
-            d = view.disclosure(min_cell)
+        if min_cell == 5:  # the disclosure every report of the module shows, and the tables it suppressed
+            d, recorded = whole.disclosure(5), recorded_5
+        else:  # a view of its own (no disclosure computed yet), sharing the extract's indicator results
+            view = ir.UnitView(whole.reg_all, whole.reg, None, whole.units, whole.results, whole.definitions, AS_OF)
+            with recorded_tables() as recorded:
+                d = view.disclosure(min_cell)
         assert d.untied == []
         hidden = sum(int(t.hidden.sum()) for t in recorded)
         assert hidden > 10
@@ -235,9 +270,9 @@ def test_indicators_count_what_their_tables_count(tmp_path_factory):
     assert any(response_key("") in lk.a[1] for lk in links)  # the response under an outcome indicator too
 
 
-def test_funnel_axis_reaches_only_the_points_shown(three, monkeypatch):
+def test_funnel_axis_reaches_only_the_points_shown(family, monkeypatch):
     """A hidden unit's denominator is not readable from where the control limits end."""
-    view = ir.unit_view(three, as_of=AS_OF)
+    view = family[0]  # the whole registry's view of `three`; its hidden values are replaced below
     r = view.results
     ind = "opr_ventetid_60d"
     largest = r[(r["year"] == YEAR) & (r["ind_id"] == ind) & (r["unit_id"] != "alle")].sort_values("denominator")
@@ -416,9 +451,13 @@ def test_a_units_small_baseline_profile_counts_are_not_the_registry_minus_the_ot
     assert {("C", "education", "1", "K", 2, 2), ("C", "education", "2", "K", 4, 4)} <= before
     assert profile_attack(together, truth) == []
     assert together["C"].loc[edu, "K"].tolist() == [SUPPRESSED] * 2
-    # what each report's notebook takes (UnitView.profile_hidden), the same for every view of the extract
-    assert ir.unit_view(forms, "C", as_of=AS_OF).profile_hidden(YEAR, 5).equals(hidden["C"])
-    assert ir.unit_view(forms, as_of=AS_OF).profile_hidden(YEAR, 5).equals(hidden[None])
+    # what each report's notebook takes (UnitView.profile_hidden), the same for every view of the extract: C's
+    # view is unit_view(forms, "C")'s, narrowed from the whole registry's, whose cache it shares (as a kernel's
+    # views would share it), so the views' profile disclosure is computed once, apart from the one above
+    whole = ir.unit_view(forms, as_of=AS_OF)
+    unit_c = dataclasses.replace(whole, reg=opr_analysis.for_unit(forms, "C"), unit="C")
+    assert unit_c.profile_hidden(YEAR, 5).equals(hidden["C"])
+    assert whole.profile_hidden(YEAR, 5).equals(hidden[None])
 
 
 def test_the_nonresponse_models_counts_are_hidden_where_they_would_give_a_units_small_count_away(three, monkeypatch):
