@@ -90,7 +90,9 @@ class UnitView:
     results: pd.DataFrame
     definitions: dict
     as_of: object = None
-    source: UnitView | None = None  # the view this one was narrowed from (:func:`select`)
+    # The view this one was narrowed from (:func:`select`, which keeps the unit). The *_hidden methods return
+    # the source's entry for the source's unit, so a view narrowed to another unit must not name a source.
+    source: UnitView | None = None
     _disclosures: dict = field(default_factory=dict, repr=False)
 
     def disclosure(self, min_cell: int = DEFAULT_MIN_CELL):
